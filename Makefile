@@ -1,0 +1,29 @@
+# Two commands on a fresh machine with Python 3.11+, pip and make:
+#   make demo   - install into .venv and play the scripted demo on the simulated Telegram
+#   make test   - install into .venv and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.relais-installed
+
+.PHONY: demo test run install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/relais demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+run: $(STAMP)
+	$(BIN)/relais run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+from bot.cli import main; import sys; sys.exit(main())

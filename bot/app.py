@@ -1,0 +1,38 @@
+"""Assembly: the python-telegram-bot Application with every feature registered."""
+
+from __future__ import annotations
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+from bot.application import RelaisApplication
+from bot.services import SERVICES, Services
+from handlers import errors, facilitators, groups, help, members, privacy, setup, start
+
+# What Relais asks Telegram to deliver. chat_member needs the bot to be an administrator too.
+ALLOWED_UPDATES = [
+    Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER, Update.POLL, Update.POLL_ANSWER,
+]  # fmt: skip
+FEATURES = (members, groups, setup, facilitators, start, help, privacy)
+
+
+def build_application(services: Services, with_updater: bool = True) -> Application:
+    settings = services.settings
+    builder = (
+        ApplicationBuilder()
+        .application_class(RelaisApplication)
+        .token(settings.require_token())
+        .base_url(settings.telegram.api_base_url)
+        .base_file_url(settings.telegram.api_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=settings.telegram.max_retries))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+    )
+    if not with_updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[SERVICES] = services
+    for feature in FEATURES:
+        feature.register(application)
+    errors.register(application)  # last: its button fallback only sees what no feature claimed
+    return application

@@ -1,0 +1,89 @@
+"""The `relais` command: run, demo, check-config, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.config import ConfigError, Settings, load_settings, resolve_config_path
+from bot.logs import setup_logging
+
+EXIT_CONFIG = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(resolve_config_path(args.config))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.runtime import run_until_signalled
+
+    settings = _settings(args)
+    token = settings.require_token()
+    setup_logging(settings.logging.level, token)
+    asyncio.run(run_until_signalled(settings))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = resolve_config_path(args.config)
+    settings = _settings(args)
+    settings.require_token()
+    mode = f"webhook at {settings.webhook.url}" if settings.webhook.url else "long polling"
+    database = settings.database.url.split("://")[0]
+    print(f"Configuration OK ({path or 'defaults and environment'}): {mode}, database {database}, "
+          f"time zone {settings.bot.default_timezone}, language {settings.bot.default_language}.")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import create_engine, migrate
+
+    settings = _settings(args)
+    setup_logging(settings.logging.level)
+
+    async def upgrade() -> None:
+        engine = create_engine(settings.database.url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(upgrade())
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(verbose=args.verbose))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relais", description="Relais: keeps participation groups alive between meetings.")
+    parser.add_argument("--config", help="path to the TOML configuration (default: $RELAIS_CONFIG, then ./config.toml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (long polling, or webhook when webhook.url is set)").set_defaults(func=cmd_run)
+    demo = commands.add_parser("demo", help="play a scripted group session on the simulated Telegram")
+    demo.add_argument("--verbose", action="store_true", help="also print the bot's logs")
+    demo.set_defaults(func=cmd_demo)
+    commands.add_parser("check-config", help="validate the configuration and exit").set_defaults(func=cmd_check_config)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"relais: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Configuration: a TOML file validated section by section, with environment overrides.
+
+Precedence: built-in defaults < TOML file < ``RELAIS_<SECTION>__<KEY>`` environment variables.
+The bot token is a secret: it is never printed, logged or echoed back in an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "RELAIS_"
+CONFIG_ENV = "RELAIS_CONFIG"
+SECRET_KEYS = {"token", "secret_token"}
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the key and what was expected."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class TelegramSection(_Section):
+    token: SecretStr = Field(default=SecretStr(""), description="bot token from BotFather")
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_file_url: str = "https://api.telegram.org/file/bot"
+    max_retries: int = Field(default=3, ge=0, le=10)
+    polling_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("api_base_url", "api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if urlparse(value).scheme not in ("http", "https"):
+            raise ValueError("an http:// or https:// URL")
+        return value
+
+
+class DatabaseSection(_Section):
+    url: str = "sqlite+aiosqlite:///relais.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError("a URL starting with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class BotSection(_Section):
+    default_timezone: str = "Europe/Paris"
+    default_language: Literal["fr", "en"] = "fr"
+    admin_cache_seconds: int = Field(default=300, ge=0, le=86400)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone such as Europe/Paris") from None
+        return value
+
+
+class WebSection(_Section):
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class WebhookSection(_Section):
+    url: str = ""
+    secret_token: SecretStr = SecretStr("")
+
+    @field_validator("url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc):
+            raise ValueError("an https:// URL, or empty for long polling")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_when_webhook(self) -> "WebhookSection":
+        secret = self.secret_token.get_secret_value()
+        if self.url and not secret:
+            raise ValueError("webhook.secret_token must be set when webhook.url is set")
+        if secret and not _SECRET_TOKEN_RE.match(secret):
+            raise ValueError("webhook.secret_token: 1-256 characters among A-Z a-z 0-9 _ -")
+        return self
+
+    @property
+    def path(self) -> str:
+        return urlparse(self.url).path or "/"
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    telegram: TelegramSection = TelegramSection()
+    database: DatabaseSection = DatabaseSection()
+    bot: BotSection = BotSection()
+    web: WebSection = WebSection()
+    webhook: WebhookSection = WebhookSection()
+    logging: LoggingSection = LoggingSection()
+
+    def require_token(self) -> str:
+        token = self.telegram.token.get_secret_value()
+        if not re.match(r"^\d+:[A-Za-z0-9_-]+$", token):
+            raise ConfigError(
+                "telegram.token: missing or malformed; expected the token BotFather gave you, "
+                "like 123456789:AA... (set it in the file or in RELAIS_TELEGRAM__TOKEN)"
+            )
+        return token
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Collect ``RELAIS_SECTION__KEY=value`` as nested raw strings (pydantic coerces them)."""
+    overrides: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) if loc else "(file)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key; check the spelling against config.example.toml"
+    if loc and loc[-1] in SECRET_KEYS or kind == "value_error" and "secret" in str(error.get("msg", "")):
+        found = "(hidden)"
+    else:
+        found = repr(error.get("input"))
+    expected = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error":
+        expected = f"expected {expected}"
+    return f"{key}: found {found}; {expected}"
+
+
+def resolve_config_path(cli_path: str | None, environ: dict[str, str] | None = None) -> Path | None:
+    """--config wins, then RELAIS_CONFIG, then ./config.toml when it exists."""
+    environ = os.environ if environ is None else environ
+    if cli_path:
+        return Path(cli_path)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    default = Path("config.toml")
+    return default if default.exists() else None
+
+
+def load_settings(path: Path | None, environ: dict[str, str] | None = None) -> Settings:
+    """Read, merge and validate; raise ConfigError with one line per problem."""
+    environ = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    origin = str(path) if path else "the environment"
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    for section, values in _env_overrides(environ).items():
+        current = data.setdefault(section, {})
+        if isinstance(current, dict):
+            current.update(values)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(err) for err in exc.errors(include_url=False)]
+        raise ConfigError(f"Invalid configuration in {origin}:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,106 @@
+"""Domain rules for groups: registration, set-up, deactivation, supergroup migration."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Group
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 80
+# Zones offered by the set-up buttons: metropolitan France and the overseas departments.
+TIMEZONE_CHOICES = (
+    "Europe/Paris", "America/Guadeloupe", "America/Martinique", "America/Cayenne", "Indian/Reunion", "Indian/Mayotte",
+)  # fmt: skip
+
+
+class GroupSettingError(ValueError):
+    """A set-up value that cannot be used; `key` names the message to show."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass
+class GroupSetup:
+    name: str
+    timezone: str
+
+
+async def find_group(session: AsyncSession, chat_id: int, active_only: bool = True) -> Group | None:
+    group = await session.scalar(select(Group).where(Group.chat_id == chat_id))
+    if group is not None and active_only and not group.active:
+        return None
+    return group
+
+
+async def register_group(session: AsyncSession, chat_id: int, title: str, now: datetime, timezone: str, language: str) -> tuple[Group, bool]:
+    """Record the group the bot was added to; returns (group, is_new). Re-adding reactivates it."""
+    group = await find_group(session, chat_id, active_only=False)
+    if group is None:
+        group = Group(chat_id=chat_id, title=title[:255], timezone=timezone, language=language, active=True, created_at=now)
+        session.add(group)
+        await session.flush()
+        log.info("group %s registered (chat %s)", group.id, chat_id)
+        return group, True
+    group.title = title[:255]
+    group.active = True
+    group.deactivated_at = None
+    log.info("group %s reactivated", group.id)
+    return group, False
+
+
+async def deactivate_group(session: AsyncSession, chat_id: int, now: datetime) -> Group | None:
+    group = await find_group(session, chat_id, active_only=False)
+    if group is not None and group.active:
+        group.active = False
+        group.deactivated_at = now
+        log.info("group %s deactivated", group.id)
+    return group
+
+
+async def migrate_group(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> Group | None:
+    """Follow a basic group upgraded to a supergroup. Every record hangs on the internal id,
+    so changing the chat id carries everything over. Idempotent: both service messages call it."""
+    if old_chat_id == new_chat_id:
+        return await find_group(session, new_chat_id, active_only=False)
+    group = await find_group(session, old_chat_id, active_only=False)
+    if group is None:
+        return await find_group(session, new_chat_id, active_only=False)
+    clash = await find_group(session, new_chat_id, active_only=False)
+    if clash is not None and clash.id != group.id:
+        # The new chat was registered first (its update arrived before the old one's): keep the
+        # older record, which owns the history, and drop the empty newcomer.
+        await session.delete(clash)
+        await session.flush()
+    group.chat_id = new_chat_id
+    log.info("group %s migrated to a supergroup", group.id)
+    return group
+
+
+def validate_setup(name: str, timezone: str | None, default_timezone: str) -> GroupSetup:
+    name = " ".join(name.split())
+    if not name:
+        raise GroupSettingError("setup.error.name_empty")
+    if len(name) > NAME_MAX:
+        raise GroupSettingError("setup.error.name_long", limit=NAME_MAX)
+    zone = (timezone or default_timezone).strip()
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GroupSettingError("setup.error.timezone", zone=zone) from None
+    return GroupSetup(name=name, timezone=zone)
+
+
+def apply_setup(group: Group, setup: GroupSetup) -> None:
+    group.name = setup.name
+    group.timezone = setup.timezone

@@ -1,0 +1,32 @@
+"""Logging set-up. Logs carry ids, never names, texts or the token."""
+
+from __future__ import annotations
+
+import logging
+
+
+class RedactToken(logging.Filter):
+    """Belt and braces: blank the bot token wherever a library would print it (e.g. in URLs)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def setup_logging(level: str, token: str = "") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactToken(token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL, which holds the token; PTB's debug logs hold message texts.
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,120 @@
+"""Domain rules for people and memberships."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Group, Membership, Person
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What Telegram tells us about a person, reduced to what Relais keeps."""
+
+    telegram_id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+
+async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
+    return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def upsert_person(session: AsyncSession, info: UserInfo, now: datetime) -> Person:
+    person = await find_person(session, info.telegram_id)
+    if person is None:
+        person = Person(telegram_id=info.telegram_id, first_name=info.first_name[:128], created_at=now, private_status="unknown")
+        session.add(person)
+    person.first_name = info.first_name[:128]
+    person.username = info.username[:64] if info.username else None
+    person.language_code = info.language_code
+    await session.flush()
+    return person
+
+
+async def find_membership(session: AsyncSession, group: Group, person: Person) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.person_id == person.id)
+    )
+
+
+async def record_presence(session: AsyncSession, group: Group, person: Person, now: datetime) -> Membership:
+    """The person is in the group (they joined, spoke or tapped a button)."""
+    membership = await find_membership(session, group, person)
+    if membership is None:
+        membership = Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now, last_seen_at=now,
+                                named_facilitator=False, private_reminders=False)
+        session.add(membership)
+        await session.flush()
+        log.info("person %s joined group %s", person.id, group.id)
+    elif membership.status != "member":
+        membership.status, membership.joined_at, membership.left_at = "member", now, None
+        log.info("person %s back in group %s", person.id, group.id)
+    membership.last_seen_at = now
+    return membership
+
+
+async def record_departure(session: AsyncSession, group: Group, telegram_id: int, now: datetime) -> Membership | None:
+    person = await find_person(session, telegram_id)
+    if person is None:
+        return None
+    membership = await find_membership(session, group, person)
+    if membership is not None and membership.status == "member":
+        membership.status, membership.left_at = "left", now
+        # A facilitator role given by the group does not survive leaving it.
+        membership.named_facilitator = False
+        log.info("person %s left group %s", person.id, group.id)
+    return membership
+
+
+async def find_member_by_username(session: AsyncSession, group: Group, username: str) -> tuple[Person, Membership] | None:
+    row = (
+        await session.execute(
+            select(Person, Membership)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group.id, func.lower(Person.username) == username.lower().lstrip("@"))
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def mark_started(session: AsyncSession, person: Person, now: datetime) -> None:
+    if person.private_status != "started":
+        person.private_status, person.started_at, person.unreachable_at = "started", now, None
+        log.info("person %s started the bot", person.id)
+
+
+async def mark_unreachable(session: AsyncSession, telegram_id: int, now: datetime) -> None:
+    """A 403 in private: the person never started the bot or blocked it. Not an error."""
+    person = await find_person(session, telegram_id)
+    if person is not None and person.private_status != "unreachable":
+        person.private_status, person.unreachable_at = "unreachable", now
+        log.info("person %s unreachable in private", person.id)
+
+
+async def named_facilitators(session: AsyncSession, group: Group) -> list[Person]:
+    return list(
+        await session.scalars(
+            select(Person).join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group.id, Membership.named_facilitator.is_(True), Membership.status == "member")
+            .order_by(Person.first_name)
+        )
+    )
+
+
+async def person_in_group(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
+    row = (
+        await session.execute(
+            select(Person, Membership).join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group.id, Person.telegram_id == telegram_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -1,0 +1,66 @@
+"""A member's right to see and erase what Relais keeps about them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.people import find_person
+from storage.models import Group, Membership, Person
+
+log = logging.getLogger(__name__)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+async def export_person(session: AsyncSession, telegram_id: int, now: datetime) -> dict[str, Any]:
+    """Everything stored about the person, as plain JSON-ready data."""
+    person = await find_person(session, telegram_id)
+    data: dict[str, Any] = {"exported_at": now.isoformat(), "telegram_id": telegram_id, "stored": person is not None}
+    if person is None:
+        return data
+    data["person"] = {
+        "first_name": person.first_name,
+        "username": person.username,
+        "language_code": person.language_code,
+        "private_messages": person.private_status,
+        "started_at": _iso(person.started_at),
+        "unreachable_at": _iso(person.unreachable_at),
+        "first_seen_at": _iso(person.created_at),
+    }
+    rows = await session.execute(
+        select(Membership, Group).join(Group, Group.id == Membership.group_id)
+        .where(Membership.person_id == person.id).order_by(Membership.joined_at)
+    )
+    data["groups"] = [
+        {
+            "group": group.display_name,
+            "status": membership.status,
+            "joined_at": _iso(membership.joined_at),
+            "left_at": _iso(membership.left_at),
+            "last_seen_at": _iso(membership.last_seen_at),
+            "facilitator": membership.named_facilitator,
+            "private_reminders": membership.private_reminders,
+        }
+        for membership, group in rows
+    ]
+    return data
+
+
+async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
+    """Delete the person and their memberships. Content they wrote for a group (added by later
+    features) keeps its text with the author column set to NULL, shown as "un membre"."""
+    person = await find_person(session, telegram_id)
+    if person is None:
+        return False
+    await session.execute(delete(Membership).where(Membership.person_id == person.id))
+    await session.delete(person)
+    await session.flush()
+    log.info("a person erased their data")
+    return True

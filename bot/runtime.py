@@ -1,0 +1,98 @@
+"""Starting and stopping a Relais process: database, Telegram application, web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.deeplinks import derive_secret
+from bot.services import Services
+from handlers.help import set_command_menus
+from handlers.web import build_web_app
+from storage.db import create_engine, create_sessionmaker, migrate
+
+log = logging.getLogger(__name__)
+
+
+class Relais:
+    """One running bot. `start()` returns once it is serving; `stop()` undoes it in reverse."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.application: Application | None = None
+        self.services: Services | None = None
+        self._web: web.AppRunner | None = None
+        self.web_port: int | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        token = settings.require_token()
+        engine = create_engine(settings.database.url, settings.database.echo)
+        await migrate(engine)
+        self.services = Services(
+            settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=self.clock,
+            link_secret=derive_secret(token),
+        )  # fmt: skip
+        webhook = bool(settings.webhook.url)
+        self.application = build_application(self.services, with_updater=not webhook)
+        await self.application.initialize()
+        self.services.bot_username = self.application.bot.username
+        await set_command_menus(self.application.bot, settings.bot.default_language)
+        if settings.web.enabled or webhook:
+            self._web = web.AppRunner(build_web_app(self.application, self.services), access_log=None)
+            await self._web.setup()
+            site = web.TCPSite(self._web, settings.web.listen, settings.web.port)
+            await site.start()
+            self.web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            log.info("web server on %s:%s", settings.web.listen, self.web_port)
+        if webhook:
+            await self.application.bot.set_webhook(
+                settings.webhook.url, secret_token=settings.webhook.secret_token.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )  # fmt: skip
+            log.info("webhook mode")
+        else:
+            await self.application.bot.delete_webhook()
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, timeout=settings.telegram.polling_timeout, poll_interval=0
+            )
+            log.info("long polling mode")
+        await self.application.start()
+
+    async def stop(self) -> None:
+        application = self.application
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        if self._web is not None:
+            await self._web.cleanup()
+        if self.services is not None:
+            await self.services.engine.dispose()
+        log.info("stopped")
+
+
+async def run_until_signalled(settings: Settings) -> None:
+    """`relais run`: serve until SIGTERM or SIGINT, then shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    relais = Relais(settings)
+    await relais.start()
+    try:
+        await stop.wait()
+        log.info("signal received, shutting down")
+    finally:
+        await relais.stop()

@@ -1,0 +1,98 @@
+"""Runs the real Relais runtime against the fake Telegram: used by the end-to-end tests and the demo."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from bot.application import RelaisApplication
+from bot.clock import Clock, FakeClock
+from bot.config import Settings
+from bot.runtime import Relais
+from bot.services import Services
+from bot.simulator.scenario import FakeTelegram
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Harness:
+    """`async with Harness(url) as h:` gives a running bot (`h.relais`) and its Telegram (`h.tg`)."""
+
+    def __init__(self, database_url: str, *, clock: Clock | None = None, webhook: bool = False,
+                 flood_control: bool = True, overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        self.tg = FakeTelegram(flood_control=flood_control)
+        self.clock = clock or FakeClock()
+        self.database_url = database_url
+        self.webhook = webhook
+        self.overrides = overrides or {}
+        self.relais: Relais | None = None
+        self._baseline = 0  # updates a previous bot process already handled
+
+    def settings(self) -> Settings:
+        data: dict[str, dict[str, Any]] = {
+            "telegram": {"token": self.tg.token, "api_base_url": self.tg.base_url,
+                         "api_file_url": self.tg.base_url.replace("/bot", "/file/bot"), "polling_timeout": 5},
+            "database": {"url": self.database_url},
+            "web": {"enabled": True, "listen": "127.0.0.1", "port": 0},
+        }  # fmt: skip
+        if self.webhook:
+            port = free_port()
+            data["web"]["port"] = port
+            data["webhook"] = {"url": f"http://127.0.0.1:{port}/telegram/webhook", "secret_token": "test-secret_123"}
+        for section, values in self.overrides.items():
+            data.setdefault(section, {}).update(values)
+        return Settings.model_validate(data)
+
+    async def start(self) -> "Harness":
+        await self.tg.start()
+        self.relais = Relais(self.settings(), clock=self.clock)
+        await self.relais.start()
+        return self
+
+    async def stop(self) -> None:
+        if self.relais is not None:
+            await self.relais.stop()
+            self.relais = None
+        await self.tg.stop()
+
+    async def restart(self) -> None:
+        """Stop the bot process and start a fresh one on the same database and Telegram."""
+        assert self.relais is not None
+        await self.relais.stop()
+        self._baseline = self.tg.last_update_id
+        self.relais = Relais(self.settings(), clock=self.clock)
+        await self.relais.start()
+
+    async def __aenter__(self) -> "Harness":
+        try:
+            return await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def app(self) -> RelaisApplication:
+        assert self.relais is not None and isinstance(self.relais.application, RelaisApplication)
+        return self.relais.application
+
+    @property
+    def services(self) -> Services:
+        assert self.relais is not None and self.relais.services is not None
+        return self.relais.services
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has handled every update Telegram has for it."""
+        await self.tg.webhook_idle()
+        if self.tg.last_update_id > self._baseline:
+            await self.app.wait_processed(self.tg.last_update_id, timeout)
+
+    async def do(self, update_id: int) -> None:
+        """Await the effect of a scenario action: `await h.do(h.tg.say(...))`."""
+        await self.settle()

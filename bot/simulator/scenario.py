@@ -1,0 +1,215 @@
+"""The people side of the fake Telegram: acts as members, admins and groups do.
+
+Each action records what Telegram would show in the chat and delivers the updates a bot with
+privacy mode on would receive: by getUpdates, or by POST to the webhook once one is set.
+Actions return the id of the last update they delivered (0 when the bot receives nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+
+from bot.simulator.server import FakeTelegramServer, SimChat, SimMessage, SimUser
+
+_MENTION_RE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+class FakeTelegram(FakeTelegramServer):
+    """Fake Telegram server plus scenario helpers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self.webhook_statuses: list[int] = []
+        self._chat_counter = 0
+
+    # ---------------------------------------------------------------- delivery
+    def deliver(self, kind: str, payload: dict[str, Any]) -> int:
+        if not self.wants(kind):
+            return 0
+        if self.webhook_url:
+            update_id = self.last_update_id = self.last_update_id + 1
+            task = asyncio.get_running_loop().create_task(self._post_webhook({"update_id": update_id, kind: payload}))
+            self._webhook_tasks.add(task)
+            task.add_done_callback(self._webhook_tasks.discard)
+            return update_id
+        return self.push_update(kind, payload)
+
+    async def _post_webhook(self, update: dict[str, Any]) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        # Telegram retries until it gets a 2xx; three tries are enough for tests.
+        for _ in range(3):
+            try:
+                async with aiohttp.ClientSession() as session:
+                    async with session.post(self.webhook_url or "", json=update, headers=headers) as response:
+                        self.webhook_statuses.append(response.status)
+                        if response.status < 300:
+                            self.webhook_deliveries.append(update["update_id"])
+                            return
+            except aiohttp.ClientError:
+                self.webhook_statuses.append(0)
+            await asyncio.sleep(0.05)
+
+    # ---------------------------------------------------------------- people and chats
+    def user(self, first_name: str, username: str | None = None, language_code: str | None = "fr") -> SimUser:
+        person = SimUser(id=self.new_id() * 1000 + 7, first_name=first_name, username=username, language_code=language_code)
+        self.users[person.id] = person
+        return person
+
+    def group(self, title: str, creator: SimUser, members: tuple[SimUser, ...] | list[SimUser] = (), admins: tuple[SimUser, ...] | list[SimUser] = ()) -> SimChat:
+        """A basic group the bot is not yet in."""
+        self._chat_counter += 1
+        chat = SimChat(id=-(4000000000 + self._chat_counter), type="group", title=title)
+        chat.statuses[creator.id] = "creator"
+        for admin in admins:
+            chat.statuses[admin.id] = "administrator"
+        for member in members:
+            chat.statuses.setdefault(member.id, "member")
+        self.chats[chat.id] = chat
+        return chat
+
+    def private_chat(self, user: SimUser) -> SimChat:
+        if user.id not in self.chats:
+            self.chats[user.id] = SimChat(id=user.id, type="private", first_name=user.first_name)
+        return self.chats[user.id]
+
+    def _member_update(self, chat: SimChat, actor: SimUser, subject: SimUser, old: str, new: str) -> dict[str, Any]:
+        old_status, new_status = chat.statuses.get(subject.id, "left"), new
+        chat.statuses[subject.id] = old_status
+        old_api = self.member_api(chat, subject.id)
+        chat.statuses[subject.id] = new_status
+        return {
+            "chat": chat.as_api(), "from": actor.as_api(), "date": self.now(),
+            "old_chat_member": old_api, "new_chat_member": self.member_api(chat, subject.id),
+        }  # fmt: skip
+
+    def _service(self, chat: SimChat, actor: SimUser, service: dict[str, Any]) -> int:
+        message = self.record_message(chat.id, actor.id, service=service)
+        return self.deliver("message", self.message_api(message))
+
+    def add_bot(self, chat: SimChat, by: SimUser, as_admin: bool = False) -> int:
+        """`by` adds the bot to the group (as administrator if asked)."""
+        old = chat.statuses.get(self.bot.id, "left")
+        self._service(chat, by, {"new_chat_members": [self.bot.as_api()]})
+        update = self._member_update(chat, by, self.bot, old, "administrator" if as_admin else "member")
+        return self.deliver("my_chat_member", update)
+
+    def remove_bot(self, chat: SimChat, by: SimUser) -> int:
+        old = chat.statuses.get(self.bot.id, "member")
+        update = self._member_update(chat, by, self.bot, old, "left")
+        self.record_message(chat.id, by.id, service={"left_chat_member": self.bot.as_api()})
+        return self.deliver("my_chat_member", update)
+
+    def make_admin(self, chat: SimChat, user: SimUser) -> None:
+        chat.statuses[user.id] = "administrator"
+
+    def join(self, chat: SimChat, user: SimUser) -> int:
+        old = chat.statuses.get(user.id, "left")
+        update = self._member_update(chat, user, user, old, "member")
+        last = self._service(chat, user, {"new_chat_members": [user.as_api()]})
+        if chat.statuses.get(self.bot.id) == "administrator":
+            last = self.deliver("chat_member", update) or last
+        return last
+
+    def leave(self, chat: SimChat, user: SimUser) -> int:
+        old = chat.statuses.get(user.id, "member")
+        update = self._member_update(chat, user, user, old, "left")
+        last = self._service(chat, user, {"left_chat_member": user.as_api()})
+        if chat.statuses.get(self.bot.id) == "administrator":
+            last = self.deliver("chat_member", update) or last
+        return last
+
+    def _text_payload(self, text: str) -> dict[str, Any]:
+        entities = []
+        if text.startswith("/"):
+            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+        for match in _MENTION_RE.finditer(text):
+            entities.append({"type": "mention", "offset": match.start(), "length": match.end() - match.start()})
+        return {"text": text, "entities": entities} if entities else {"text": text}
+
+    def say(self, chat: SimChat, user: SimUser, text: str, reply_to: SimMessage | None = None) -> int:
+        """`user` writes `text` in `chat`; a bot in privacy mode sees only commands and replies to it."""
+        if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
+            raise AssertionError(f"{user.first_name} is not in {chat.title}")
+        message = self.record_message(chat.id, user.id, text=text, reply_to=reply_to.message_id if reply_to else None)
+        payload = self.message_api(message) | self._text_payload(text)
+        if chat.type == "private":
+            if user.blocked:
+                return 0
+            return self.deliver("message", payload)
+        sees_all = chat.statuses.get(self.bot.id) == "administrator"
+        to_bot = reply_to is not None and reply_to.sender_id == self.bot.id
+        if chat.statuses.get(self.bot.id) in ("member", "administrator") and (sees_all or to_bot or text.startswith("/")):
+            return self.deliver("message", payload)
+        return 0
+
+    def reply(self, chat: SimChat, user: SimUser, to: SimMessage, text: str) -> int:
+        return self.say(chat, user, text, reply_to=to)
+
+    def press(self, user: SimUser, message: SimMessage, label: str) -> int:
+        """`user` taps the button whose label contains `label` under `message`."""
+        matches = [b for b in message.buttons() if label in b["text"]]
+        if not matches:
+            raise AssertionError(f"no button {label!r} under message {message.message_id}: {message.labels()}")
+        button = matches[0]
+        if "url" in button:
+            return self.open_link(user, button["url"])
+        if "callback_data" not in button:
+            raise AssertionError(f"button {button['text']!r} does nothing in this fake")
+        return self.send_callback(user, message, button["callback_data"])
+
+    def send_callback(self, user: SimUser, message: SimMessage, data: str) -> int:
+        """A callback query with arbitrary data: what a forged or replayed button sends."""
+        query_id = str(self.new_id())
+        self.pending_callbacks.add(query_id)
+        payload = {
+            "id": query_id, "from": user.as_api(), "message": self.message_api(message),
+            "chat_instance": str(abs(message.chat_id)), "data": data,
+        }  # fmt: skip
+        return self.deliver("callback_query", payload)
+
+    def last_callback_answer(self) -> str | None:
+        return list(self.callback_answers.values())[-1] if self.callback_answers else None
+
+    def open_link(self, user: SimUser, url: str) -> int:
+        parsed = urlparse(url)
+        if parsed.netloc != "t.me" or parsed.path.strip("/") != self.bot.username:
+            raise AssertionError(f"link {url} does not open this bot")
+        payload = parse_qs(parsed.query).get("start", [None])[0]
+        return self.start_private(user, payload)
+
+    def start_private(self, user: SimUser, payload: str | None = None) -> int:
+        """`user` presses Start (through a deep link when `payload` is given)."""
+        user.started, user.blocked = True, False
+        chat = self.private_chat(user)
+        return self.say(chat, user, f"/start {payload}" if payload else "/start")
+
+    def block(self, user: SimUser) -> int:
+        """`user` blocks the bot; Telegram tells the bot with my_chat_member in the private chat."""
+        chat = self.private_chat(user)
+        user.blocked = True
+        update = {
+            "chat": chat.as_api(), "from": user.as_api(), "date": self.now(),
+            "old_chat_member": {"status": "member", "user": self.bot.as_api()},
+            "new_chat_member": {"status": "kicked", "user": self.bot.as_api(), "until_date": 0},
+        }  # fmt: skip
+        return self.deliver("my_chat_member", update)
+
+    def upgrade_to_supergroup(self, chat: SimChat, by: SimUser) -> SimChat:
+        """The group becomes a supergroup with a new id; old-id sends then get migrate_to_chat_id."""
+        self._chat_counter += 1
+        new = SimChat(id=-(1000000000000 + self._chat_counter), type="supergroup", title=chat.title, statuses=dict(chat.statuses))
+        self.chats[new.id] = new
+        self._service(chat, by, {"migrate_to_chat_id": new.id})
+        chat.migrated_to = new.id
+        self._service(new, by, {"migrate_from_chat_id": chat.id})
+        return new
+
+    async def webhook_idle(self) -> None:
+        while self._webhook_tasks:
+            await asyncio.gather(*list(self._webhook_tasks), return_exceptions=True)

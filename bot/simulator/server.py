@@ -1,0 +1,605 @@
+"""A fake Telegram Bot API server over loopback, faithful enough to catch what real Telegram refuses.
+
+The real python-telegram-bot Application talks to it through `telegram.api_base_url`. Every call is
+checked against the official spec; Telegram's rules are enforced (text length, callback data,
+strict HTML, 403 in private, flood control, group migration). Problems that real Telegram would
+reject as a client bug are collected in `flagged`, and tests fail when it is not empty.
+The scenario side (people speaking, pressing buttons, joining...) lives in `scenario.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+from bot.simulator import telegram_html
+from bot.simulator.spec import CallCheck, UploadedFile, check_call, spec, type_fields
+
+log = logging.getLogger(__name__)
+
+SEND_METHODS = {
+    "sendMessage", "sendDocument", "sendPoll", "sendPhoto", "sendLocation", "sendVenue",
+    "sendAudio", "sendVideo", "sendVoice", "sendSticker", "sendContact", "sendDice",
+    "sendMediaGroup", "copyMessage", "forwardMessage",
+}  # fmt: skip
+# 400 answers that only a buggy client gets: tests fail when the bot earns one.
+CLIENT_BUG_MARKERS = ("can't parse entities", "too long", "BUTTON_DATA_INVALID", "text is empty", "MESSAGE_TOO_LONG",
+                      "unsupported parse_mode", "inline keyboard", "BOT_COMMAND")
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+GLOBAL_PER_SECOND = 30
+GROUP_PER_MINUTE = 20
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None):
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+@dataclass
+class SimUser:
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = "fr"
+    is_bot: bool = False
+    started: bool = False  # pressed Start in a private chat with the bot
+    blocked: bool = False
+
+    def as_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.username:
+            data["username"] = self.username
+        if self.language_code and not self.is_bot:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass
+class SimChat:
+    id: int
+    type: str  # private | group | supergroup
+    title: str | None = None
+    first_name: str | None = None
+    # user id -> creator | administrator | member | left | kicked
+    statuses: dict[int, str] = field(default_factory=dict)
+    migrated_to: int | None = None
+
+    def as_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.title is not None:
+            data["title"] = self.title
+        if self.first_name is not None:
+            data["first_name"] = self.first_name
+        return data
+
+
+@dataclass
+class SimMessage:
+    chat_id: int
+    message_id: int
+    sender_id: int
+    date: int
+    text: str = ""  # what people see (HTML already rendered)
+    html: str | None = None  # the source, when sent with parse_mode HTML
+    reply_markup: dict[str, Any] | None = None
+    document: UploadedFile | None = None
+    poll: dict[str, Any] | None = None
+    reply_to: int | None = None
+    deleted: bool = False
+    edits: int = 0
+    service: dict[str, Any] | None = None
+
+    def buttons(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+    def labels(self) -> list[str]:
+        return [button["text"] for button in self.buttons()]
+
+
+@dataclass
+class Fault:
+    method: str
+    kind: str  # "429" | "500" | "slow" | "drop"
+    remaining: int
+    retry_after: int = 1
+    delay: float = 0.0
+    chat_id: int | None = None
+
+
+class FakeTelegramServer:
+    """The server and its world: users, chats, messages, pending updates."""
+
+    def __init__(
+        self,
+        token: str = "123456789:TEST-token_for_the_fake",
+        bot_username: str = "relais_test_bot",
+        bot_name: str = "Relais",
+        flood_control: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        self.bot = SimUser(id=int(token.split(":")[0]), first_name=bot_name, username=bot_username, is_bot=True)
+        self.flood_control = flood_control
+        self.clock = clock
+        self.users: dict[int, SimUser] = {self.bot.id: self.bot}
+        self.chats: dict[int, SimChat] = {}
+        self.messages: dict[int, list[SimMessage]] = {}
+        self.flagged: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.callback_answers: dict[str, str | None] = {}
+        self.pending_callbacks: set[str] = set()
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.faults: list[Fault] = []
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.allowed_updates: list[str] | None = None
+        self.rate_limited = 0  # 429 answers sent
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self.last_update_id = 0
+        self._new_update = asyncio.Condition()
+        self._poll_generation = 0
+        self._ids = itertools.count(1001)
+        self._message_ids: dict[int, itertools.count] = {}
+        self._sent_times: deque[float] = deque()
+        self._group_sent: dict[int, deque[float]] = {}
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.webhook_deliveries: list[int] = []
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # ---------------------------------------------------------------- world helpers
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def flag(self, problem: str) -> None:
+        log.warning("fake telegram flagged: %s", problem)
+        self.flagged.append(problem)
+
+    def chat_messages(self, chat_id: int) -> list[SimMessage]:
+        return [m for m in self.messages.get(chat_id, []) if not m.deleted]
+
+    def bot_messages(self, chat_id: int) -> list[SimMessage]:
+        return [m for m in self.chat_messages(chat_id) if m.sender_id == self.bot.id and m.service is None]
+
+    def record_message(self, chat_id: int, sender_id: int, **fields: Any) -> SimMessage:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        message = SimMessage(chat_id=chat_id, message_id=next(counter), sender_id=sender_id, date=self.now(), **fields)
+        self.messages.setdefault(chat_id, []).append(message)
+        return message
+
+    def find_message(self, chat_id: int, message_id: int) -> SimMessage | None:
+        for message in self.messages.get(chat_id, []):
+            if message.message_id == message_id and not message.deleted:
+                return message
+        return None
+
+    def message_api(self, message: SimMessage) -> dict[str, Any]:
+        chat = self.chats[message.chat_id]
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": chat.as_api(),
+            "from": self.users[message.sender_id].as_api(),
+        }
+        if message.document is not None:
+            data["document"] = {
+                "file_id": f"doc{message.chat_id}_{message.message_id}",
+                "file_unique_id": f"u{message.chat_id}_{message.message_id}",
+                "file_name": message.document.filename,
+            }
+            if message.text:
+                data["caption"] = message.text
+        elif message.poll is not None:
+            data["poll"] = message.poll
+        elif message.text:
+            data["text"] = message.text
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        if message.reply_to:
+            replied = self.find_message(message.chat_id, message.reply_to)
+            if replied:
+                data["reply_to_message"] = self.message_api(replied)
+        if message.service:
+            data.update(message.service)
+        return data
+
+    # ---------------------------------------------------------------- updates
+    def push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.last_update_id = update_id
+        self._updates.append({"update_id": update_id, kind: payload})
+        asyncio.get_running_loop().create_task(self._notify())
+        return update_id
+
+    async def _notify(self) -> None:
+        async with self._new_update:
+            self._new_update.notify_all()
+
+    def wants(self, kind: str) -> bool:
+        default = kind not in ("chat_member", "message_reaction", "message_reaction_count")
+        return kind in self.allowed_updates if self.allowed_updates else default
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+        # Like Telegram, a new getUpdates ends the one still waiting, whose caller gets 409.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        await self._notify()
+        if "allowed_updates" in params:
+            self.allowed_updates = params["allowed_updates"] or None
+        offset = params.get("offset", 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        limit = params.get("limit", 100)
+        timeout = min(params.get("timeout", 0), 50)
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with self._new_update:
+            while True:
+                if generation != self._poll_generation:
+                    raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+                ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
+                remaining = deadline - asyncio.get_running_loop().time()
+                if ready or remaining <= 0:
+                    return ready
+                try:
+                    await asyncio.wait_for(self._new_update.wait(), remaining)
+                except TimeoutError:
+                    pass
+
+    # ---------------------------------------------------------------- HTTP
+    async def _read_params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            body = await request.json()
+            return dict(body) if isinstance(body, dict) else {}
+        if request.content_type == "multipart/form-data":
+            params: dict[str, Any] = {}
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:
+                    params[part.name] = UploadedFile(part.filename, await part.read(), part.headers.get("Content-Type"))
+                else:
+                    params[part.name] = await part.text()
+            return params
+        return dict(await request.post()) if request.can_read_body else dict(request.query)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        name = request.match_info["method"]
+        method = _METHOD_NAMES.get(name.lower())
+        raw = await self._read_params(request)
+        if method is None:
+            self.flag(f"unknown method {name}")
+            return _error(ApiError(404, "Not Found"))
+        checked = check_call(method, raw)
+        assert checked is not None
+        self.calls.append((method, checked.params))
+        problem = _describe_problems(method, checked)
+        if problem:
+            self.flag(problem)
+            if checked.missing:
+                return _error(ApiError(400, f"Bad Request: parameter \"{checked.missing[0]}\" is required"))
+        fault = self._take_fault(method, checked.params.get("chat_id"))
+        if fault is not None:
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
+            elif fault.kind == "drop":
+                request.transport.close()  # type: ignore[union-attr]
+                raise asyncio.CancelledError
+            elif fault.kind == "429":
+                self.rate_limited += 1
+                return _error(ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", {"retry_after": fault.retry_after}))
+            else:
+                return _error(ApiError(500, "Internal Server Error"))
+        try:
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is None:
+                self.flag(f"{method} is valid Bot API but this fake does not simulate it")
+                raise ApiError(501, f"Not Implemented: {method} is not simulated")
+            if method in SEND_METHODS:
+                self._check_flood(checked.params.get("chat_id"))
+            result = await handler(checked.params)
+        except ApiError as exc:
+            if any(marker in exc.description for marker in CLIENT_BUG_MARKERS):
+                self.flag(f"{method}: {exc.description}")
+            return _error(exc)
+        return web.json_response({"ok": True, "result": result})
+
+    def _take_fault(self, method: str, chat_id: Any) -> Fault | None:
+        for fault in self.faults:
+            if fault.method in (method, "*") and fault.remaining > 0 and fault.chat_id in (None, chat_id):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    def script_fault(self, method: str, kind: str, times: int = 1, *, retry_after: int = 1, delay: float = 0.0, chat_id: int | None = None) -> Fault:
+        """Make the next `times` calls of `method` ("*" for any) fail: 429, 500, slow or drop."""
+        fault = Fault(method, kind, times, retry_after=retry_after, delay=delay, chat_id=chat_id)
+        self.faults.append(fault)
+        return fault
+
+    def _check_flood(self, chat_id: Any) -> None:
+        if not self.flood_control:
+            return
+        now = time.monotonic()
+        while self._sent_times and now - self._sent_times[0] >= 1.0:
+            self._sent_times.popleft()
+        if len(self._sent_times) >= GLOBAL_PER_SECOND:
+            self.rate_limited += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is not None and chat.type != "private":
+            window = self._group_sent.setdefault(chat.id, deque())
+            while window and now - window[0] >= 60.0:
+                window.popleft()
+            if len(window) >= GROUP_PER_MINUTE:
+                self.rate_limited += 1
+                wait = max(1, math.ceil(60.0 - (now - window[0])))
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+            window.append(now)
+        self._sent_times.append(now)
+
+    # ---------------------------------------------------------------- rules
+    def _target_chat(self, chat_id: Any) -> SimChat:
+        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+            chat_id = int(chat_id)
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None:
+            if isinstance(chat_id, int) and chat_id in self.users:
+                user = self.users[chat_id]
+                if user.blocked:
+                    raise ApiError(403, "Forbidden: bot was blocked by the user")
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": chat.migrated_to})
+        if chat.type == "private":
+            user = self.users[chat.id]
+            if user.blocked:
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
+            if not user.started:
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat.statuses.get(self.bot.id) not in ("member", "administrator", "creator"):
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+        return chat
+
+    def _render(self, text: str, parse_mode: str | None, limit: int, what: str = "message") -> tuple[str, str | None]:
+        if parse_mode and parse_mode.upper() == "HTML":
+            try:
+                visible = telegram_html.parse(text).text
+            except telegram_html.HTMLParseError as exc:
+                raise ApiError(400, f"Bad Request: {exc}") from None
+            source: str | None = text
+        elif parse_mode:
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode} in this fake (use HTML)")
+        else:
+            visible, source = text, None
+        if what == "message" and not visible.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if telegram_html.utf16_length(visible) > limit:
+            raise ApiError(400, f"Bad Request: {what} is too long")
+        return visible, source
+
+    def _check_markup(self, markup: Any) -> dict[str, Any] | None:
+        if not isinstance(markup, dict):
+            return None
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                actions = [k for k in button if k not in ("text", "icon_custom_emoji_id", "style")]
+                if len(actions) != 1:
+                    self.flag(f"inline button {button.get('text')!r} must have exactly one action, has {actions}")
+                if not button.get("text"):
+                    raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+        return markup
+
+    # ---------------------------------------------------------------- methods
+    async def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.bot.as_api() | {"can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return await self._get_updates(params)
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = params["url"] or None
+        self.webhook_secret = params.get("secret_token")
+        if "allowed_updates" in params:
+            self.allowed_updates = params["allowed_updates"] or None
+        return True
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = None
+        self.webhook_secret = None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook_url or "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params["chat_id"])
+        text, source = self._render(params["text"], params.get("parse_mode"), MAX_TEXT)
+        markup = self._check_markup(params.get("reply_markup"))
+        reply_to = (params.get("reply_parameters") or {}).get("message_id")
+        message = self.record_message(chat.id, self.bot.id, text=text, html=source, reply_markup=markup, reply_to=reply_to)
+        return self.message_api(message)
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params["chat_id"])
+        document = params["document"]
+        if not isinstance(document, UploadedFile):
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption, source = ("", None)
+        if params.get("caption"):
+            caption, source = self._render(params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption")
+        markup = self._check_markup(params.get("reply_markup"))
+        message = self.record_message(chat.id, self.bot.id, text=caption, html=source, document=document, reply_markup=markup)
+        return self.message_api(message)
+
+    def _editable(self, params: dict[str, Any]) -> SimMessage:
+        chat = self._target_chat(params.get("chat_id"))
+        message = self.find_message(chat.id, params.get("message_id", 0))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if message.sender_id != self.bot.id:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        return message
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._editable(params)
+        text, source = self._render(params["text"], params.get("parse_mode"), MAX_TEXT)
+        markup = self._check_markup(params.get("reply_markup"))
+        if text == message.text and markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+        message.text, message.html, message.reply_markup = text, source, markup
+        message.edits += 1
+        return self.message_api(message)
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._editable(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        if markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.reply_markup = markup
+        message.edits += 1
+        return self.message_api(message)
+
+    async def _m_deleteMessage(self, params: dict[str, Any]) -> bool:
+        chat = self._target_chat(params["chat_id"])
+        message = self.find_message(chat.id, params["message_id"])
+        if message is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        message.deleted = True
+        return True
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = params["callback_query_id"]
+        if query_id not in self.pending_callbacks:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        text = params.get("text")
+        if text is not None and len(text) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.pending_callbacks.discard(query_id)
+        self.callback_answers[query_id] = text
+        return True
+
+    async def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params["chat_id"])
+        return chat.as_api() | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
+            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False, "premium_subscription": False, "gifts_from_channels": False}}
+
+    def member_api(self, chat: SimChat, user_id: int) -> dict[str, Any]:
+        status = chat.statuses.get(user_id, "left")
+        user = self.users[user_id].as_api()
+        if status == "creator":
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if status == "administrator":
+            data: dict[str, Any] = {"status": "administrator", "user": user}
+            for f in type_fields("ChatMemberAdministrator"):
+                if f["required"] and f["types"] == ["Boolean"]:
+                    data[f["name"]] = f["name"] not in ("can_be_edited", "is_anonymous")
+            return data
+        if status == "kicked":
+            return {"status": "kicked", "user": user, "until_date": 0}
+        return {"status": status if status in ("member", "left") else "left", "user": user}
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params["chat_id"])
+        if params["user_id"] not in self.users:
+            raise ApiError(400, "Bad Request: user not found")
+        return self.member_api(chat, params["user_id"])
+
+    async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self._target_chat(params["chat_id"])
+        return [self.member_api(chat, uid) for uid, status in chat.statuses.items() if status in ("creator", "administrator")]
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params["commands"]
+        if len(commands) > 100:
+            raise ApiError(400, "Bad Request: too many commands")
+        for command in commands:
+            name = command.get("command", "")
+            if not (1 <= len(name) <= 32 and all(c.islower() or c.isdigit() or c == "_" for c in name) and name.isascii()):
+                self.flag(f"setMyCommands: invalid command name {name!r}")
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        scope = (params.get("scope") or {}).get("type", "default")
+        self.commands[(scope, params.get("language_code", ""))] = commands
+        return True
+
+    async def _m_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        scope = (params.get("scope") or {}).get("type", "default")
+        self.commands.pop((scope, params.get("language_code", "")), None)
+        return True
+
+    async def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
+        self._target_chat(params["chat_id"])
+        return True
+
+    async def _m_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_logOut(self, params: dict[str, Any]) -> bool:
+        return True
+
+
+_METHOD_NAMES = {name.lower(): name for name in spec()["methods"]}
+
+
+def _describe_problems(method: str, checked: CallCheck) -> str:
+    parts = []
+    if checked.missing:
+        parts.append(f"missing required {checked.missing}")
+    if checked.unknown:
+        parts.append(f"unknown parameters {checked.unknown}")
+    if checked.wrong:
+        parts.append(f"wrong types {checked.wrong}")
+    return f"{method}: " + "; ".join(parts) if parts else ""
+
+
+def _error(exc: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+    if exc.parameters:
+        body["parameters"] = exc.parameters
+    return web.json_response(body, status=exc.code)

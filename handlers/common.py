@@ -1,0 +1,74 @@
+"""Small helpers shared by the Telegram handlers."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Chat, Update, User
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.groups import find_group
+from bot.i18n import pick_language
+from bot.people import UserInfo, person_in_group
+from bot.services import db, services
+from storage.models import Group
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
+
+
+def user_info(user: User) -> UserInfo:
+    return UserInfo(telegram_id=user.id, first_name=user.first_name, username=user.username, language_code=user.language_code)
+
+
+def is_group_chat(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type in GROUP_TYPES
+
+
+async def current_group(update: Update) -> Group | None:
+    """The active group this update comes from, if any."""
+    if not is_group_chat(update):
+        return None
+    return await find_group(db(), update.effective_chat.id)  # type: ignore[union-attr]
+
+
+def language_for(update: Update, context: Context, group: Group | None = None) -> str:
+    """The group's language in groups; the person's Telegram language in private."""
+    default = services(context).settings.bot.default_language
+    if group is not None:
+        return group.language
+    if update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE and update.effective_user:
+        return pick_language(update.effective_user.language_code, default)
+    return default
+
+
+async def admin_ids(context: Context, chat_id: int) -> frozenset[int]:
+    """Telegram administrators of the chat, checked live and cached briefly."""
+    svc = services(context)
+    cached = svc.admin_cache.get(chat_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    try:
+        admins = await context.bot.get_chat_administrators(chat_id)
+    except TelegramError as exc:
+        log.warning("could not read administrators of chat %s: %s", chat_id, exc.__class__.__name__)
+        return cached[1] if cached else frozenset()
+    ids = frozenset(member.user.id for member in admins)
+    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids)
+    return ids
+
+
+def forget_admins(context: Context, chat_id: int) -> None:
+    services(context).admin_cache.pop(chat_id, None)
+
+
+async def is_facilitator(context: Context, group: Group, user_id: int) -> bool:
+    """Facilitators are the group's Telegram admins plus people the group named with /animateur."""
+    found = await person_in_group(db(), group, user_id)
+    if found is not None and found[1].named_facilitator and found[1].status == "member":
+        return True
+    return user_id in await admin_ids(context, group.chat_id)

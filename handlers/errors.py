@@ -1,0 +1,50 @@
+"""The last line of defence: log without personal data, apologise in French, keep running."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.i18n import plain, t
+from handlers.common import Context, language_for
+
+log = logging.getLogger("relais.errors")
+
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log ids and the error type only (never names or texts), then apologise once."""
+    error = context.error
+    if isinstance(update, Update):
+        chat_id = update.effective_chat.id if update.effective_chat else None
+        log.error("update %s in chat %s failed: %s", update.update_id, chat_id, error.__class__.__name__,
+                  exc_info=(type(error), error, error.__traceback__) if error else None)
+    else:
+        log.error("job or background task failed: %s", error.__class__.__name__,
+                  exc_info=(type(error), error, error.__traceback__) if error else None)
+        return
+    if isinstance(error, Forbidden):
+        return  # nowhere to apologise
+    language = language_for(update, context)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(plain(language, "error.apology_short"), show_alert=True)
+        elif update.effective_chat is not None and update.effective_message is not None:
+            await update.effective_message.reply_text(t(language, "error.apology"))
+    except TelegramError as exc:
+        log.warning("could not apologise for update %s: %s", update.update_id, exc.__class__.__name__)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """Answer every button no feature claimed, so nothing spins and nothing changes."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(plain(language_for(update, context), "button.expired"))
+
+
+def register(application: Application) -> None:
+    application.add_error_handler(on_error)
+    # Registered last in the default group: only buttons no feature claimed reach it.
+    application.add_handler(CallbackQueryHandler(stale_button))

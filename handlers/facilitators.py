@@ -1,0 +1,93 @@
+"""/animateur: list, name or remove the people who facilitate the group besides its admins.
+
+`/animateur @pseudo` names someone, `/animateur retirer @pseudo` removes them; replying to one of
+their messages with `/animateur` (or `/animateur retirer`) works for people without a @pseudo.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.i18n import t
+from bot.people import find_member_by_username, named_facilitators, person_in_group, record_presence, upsert_person
+from bot.services import db, services
+from handlers.common import Context, admin_ids, current_group, is_facilitator, language_for, user_info
+
+_USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+REMOVE_WORDS = {"retirer", "enlever", "supprimer", "remove"}
+
+
+async def facilitator_command(update: Update, context: Context) -> None:
+    """Entry point for /animateur in a group."""
+    message = update.effective_message
+    group = await current_group(update)
+    if message is None or update.effective_user is None:
+        return
+    if group is None:
+        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        return
+    language = group.language
+    args = list(context.args or [])
+    if not args and message.reply_to_message is None:
+        await _list(update, context)
+        return
+    if not await is_facilitator(context, group, update.effective_user.id):
+        await message.reply_text(t(language, "facilitator.only"))
+        return
+    removing = bool(args) and args[0].lower() in REMOVE_WORDS
+    if removing:
+        args = args[1:]
+    now = services(context).clock.now()
+    target = None
+    if args:
+        match = _USERNAME_RE.match(args[0]) if len(args) == 1 else None
+        if match is None:
+            await message.reply_text(t(language, "facilitator.usage"))
+            return
+        target = await find_member_by_username(db(), group, match.group(1))
+        if target is None:
+            await message.reply_text(t(language, "facilitator.unknown", username=match.group(1)))
+            return
+    elif message.reply_to_message and message.reply_to_message.from_user and not message.reply_to_message.from_user.is_bot:
+        person = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
+        target = (person, await record_presence(db(), group, person, now))
+    if target is None:
+        await message.reply_text(t(language, "facilitator.usage"))
+        return
+    person, membership = target
+    if membership.status != "member":
+        await message.reply_text(t(language, "facilitator.not_member", name=person.first_name))
+        return
+    if removing:
+        if not membership.named_facilitator:
+            note = "facilitator.is_admin" if person.telegram_id in await admin_ids(context, group.chat_id) else "facilitator.was_not"
+            await message.reply_text(t(language, note, name=person.first_name))
+            return
+        membership.named_facilitator = False
+        await message.reply_text(t(language, "facilitator.removed", name=person.first_name))
+        return
+    if membership.named_facilitator:
+        await message.reply_text(t(language, "facilitator.already", name=person.first_name))
+        return
+    membership.named_facilitator = True
+    await message.reply_text(t(language, "facilitator.named", name=person.first_name))
+
+
+async def _list(update: Update, context: Context) -> None:
+    group = await current_group(update)
+    assert group is not None and update.effective_message is not None
+    names = [p.first_name for p in await named_facilitators(db(), group)]
+    admins = await admin_ids(context, group.chat_id)
+    for admin_id in sorted(admins):
+        found = await person_in_group(db(), group, admin_id)
+        if found and found[0].first_name not in names:
+            names.append(found[0].first_name)
+    key = "facilitator.list" if names else "facilitator.list_admins_only"
+    await update.effective_message.reply_text(t(group.language, key, names=", ".join(names)))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("animateur", facilitator_command))

@@ -1,0 +1,75 @@
+"""The bot added to or removed from a group, blocked in private, and groups upgraded to supergroups."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
+
+from bot.deeplinks import group_payload, start_url
+from bot.groups import deactivate_group, migrate_group, register_group
+from bot.i18n import plain, t
+from bot.people import mark_unreachable, record_presence, upsert_person
+from bot.services import db, services
+from handlers.common import GROUP_TYPES, Context, forget_admins, user_info
+from storage.models import Group
+
+log = logging.getLogger(__name__)
+
+PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
+
+
+def private_link_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:
+    """The one-tap button that opens a private chat already linked to this group."""
+    svc = services(context)
+    url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=url)]])
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    """Greet a group the bot joins; stop writing to one it leaves; note a block in private."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    svc = services(context)
+    now = svc.clock.now()
+    was_in = change.old_chat_member.status in PRESENT
+    is_in = change.new_chat_member.status in PRESENT
+    chat = change.chat
+    if chat.type not in GROUP_TYPES:
+        if not is_in:
+            await mark_unreachable(db(), change.from_user.id, now)
+        return
+    if is_in and not was_in:
+        settings = svc.settings.bot
+        group, _ = await register_group(db(), chat.id, chat.title or "", now, settings.default_timezone, settings.default_language)
+        adder = await upsert_person(db(), user_info(change.from_user), now)
+        await record_presence(db(), group, adder, now)
+        forget_admins(context, chat.id)
+        await context.bot.send_message(chat.id, t(group.language, "group.greeting"), reply_markup=private_link_keyboard(context, group))
+    elif was_in and not is_in:
+        await deactivate_group(db(), chat.id, now)
+        forget_admins(context, chat.id)
+    else:
+        forget_admins(context, chat.id)  # promoted or demoted: admin rights changed
+
+
+async def on_migration(update: Update, context: Context) -> None:
+    """Follow the group to its new supergroup id, keeping every record."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    await migrate_group(db(), old, new)
+    forget_admins(context, old)
+
+
+def register(application: Application) -> None:
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migration))

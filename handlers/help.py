@@ -1,0 +1,62 @@
+"""/aide, and the command menus Telegram shows (setMyCommands per scope and language)."""
+
+from __future__ import annotations
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Bot,
+    Update,
+)
+from telegram.ext import Application, CommandHandler
+
+from bot.i18n import LANGUAGES, plain, t
+from handlers.common import Context, current_group, is_facilitator, is_group_chat, language_for
+
+# Commands per menu scope. Participants never need a command; /aide is there for the curious.
+MENUS = {
+    "group": ("aide",),
+    "admins": ("aide", "configurer", "animateur"),
+    "private": ("aide", "mesdonnees", "oublier"),
+}
+SCOPES = {
+    "group": BotCommandScopeAllGroupChats(),
+    "admins": BotCommandScopeAllChatAdministrators(),
+    "private": BotCommandScopeAllPrivateChats(),
+}
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Tell each person what they can do here: taps for everyone, commands for facilitators."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if not is_group_chat(update):
+        await message.reply_text(t(language_for(update, context), "help.private"))
+        return
+    group = await current_group(update)
+    if group is None:
+        return
+    text = t(group.language, "help.group")
+    if await is_facilitator(context, group, user.id):
+        text += "\n\n" + t(group.language, "help.facilitator")
+    await message.reply_text(text)
+
+
+async def set_command_menus(bot: Bot, default_language: str) -> None:
+    """One menu per scope, in French and English, the default language for everyone else."""
+    for scope_name, commands in MENUS.items():
+        for language in (None, *LANGUAGES):
+            texts = language or default_language
+            await bot.set_my_commands(
+                [BotCommand(name, plain(texts, f"command.{name}")) for name in commands],
+                scope=SCOPES[scope_name],
+                language_code=language,
+            )
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("aide", help_command))
+    application.add_handler(CommandHandler("help", help_command))

@@ -1,0 +1,73 @@
+"""/mesdonnees and /oublier: in private only, since they concern one person."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.deeplinks import start_url
+from bot.i18n import plain, t
+from bot.privacy import erase_person, export_person
+from bot.services import db, services
+from handlers.common import Context, current_group, is_group_chat, language_for
+
+
+async def _private_only(update: Update, context: Context) -> bool:
+    """In a group, point to the private chat instead of answering there."""
+    if not is_group_chat(update):
+        return True
+    group = await current_group(update)
+    language = language_for(update, context, group)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(plain(language, "button.open_private"), url=start_url(services(context).bot_username))]])
+    if update.effective_message:
+        await update.effective_message.reply_text(t(language, "privacy.private_only"), reply_markup=keyboard)
+    return False
+
+
+async def my_data(update: Update, context: Context) -> None:
+    """Send the person a JSON file of everything stored about them."""
+    if not await _private_only(update, context) or update.effective_user is None or update.effective_message is None:
+        return
+    language = language_for(update, context)
+    data = await export_person(db(), update.effective_user.id, services(context).clock.now())
+    payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    await update.effective_message.reply_document(
+        InputFile(io.BytesIO(payload), filename="relais-mes-donnees.json"), caption=t(language, "privacy.export_caption")
+    )
+
+
+async def forget(update: Update, context: Context) -> None:
+    """Ask for confirmation before erasing."""
+    if not await _private_only(update, context) or update.effective_message is None:
+        return
+    language = language_for(update, context)
+    keyboard = InlineKeyboardMarkup([[
+        InlineKeyboardButton(plain(language, "button.forget_yes"), callback_data="forget:yes"),
+        InlineKeyboardButton(plain(language, "button.forget_no"), callback_data="forget:no"),
+    ]])  # fmt: skip
+    await update.effective_message.reply_text(t(language, "privacy.forget_confirm"), reply_markup=keyboard)
+
+
+async def forget_answer(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    language = language_for(update, context)
+    if is_group_chat(update):
+        await query.answer(plain(language, "button.invalid"))
+        return
+    await query.answer()
+    if query.data == "forget:yes":
+        erased = await erase_person(db(), update.effective_user.id)
+        await query.edit_message_text(t(language, "privacy.forgotten" if erased else "privacy.nothing_stored"))
+    else:
+        await query.edit_message_text(t(language, "privacy.kept"))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("mesdonnees", my_data))
+    application.add_handler(CommandHandler("oublier", forget))
+    application.add_handler(CallbackQueryHandler(forget_answer, pattern=r"^forget:(yes|no)$"))

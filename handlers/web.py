@@ -1,0 +1,59 @@
+"""HTTP entry points (aiohttp): Telegram's webhook and the health check."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.services import Services
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+APPLICATION = web.AppKey("application", Application)
+SERVICES = web.AppKey("services", Services)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers, 503 otherwise."""
+    database_ok = await ping(request.app[SERVICES].engine)
+    body = {"status": "ok" if database_ok else "degraded", "database": "ok" if database_ok else "unreachable"}
+    return web.json_response(body, status=200 if database_ok else 503)
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Check the secret, parse the update, handle it before answering.
+
+    Answering after handling means a crash mid-update gets no 2xx, so Telegram sends it again;
+    the application drops updates it has already handled.
+    """
+    expected = request.app[SERVICES].settings.webhook.secret_token.get_secret_value()
+    given = request.headers.get(SECRET_HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+    try:
+        data = await request.json(loads=json.loads)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise ValueError("not an update")
+        application = request.app[APPLICATION]
+        update = Update.de_json(data, application.bot)
+    except (ValueError, TypeError, KeyError):
+        return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+    await application.process_update(update)
+    return web.json_response({"ok": True})
+
+
+def build_web_app(application: Application, services: Services) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[APPLICATION] = application
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    if services.settings.webhook.url:
+        app.router.add_post(services.settings.webhook.path, telegram_webhook)
+    return app
