@@ -7,7 +7,10 @@ lets through), offers time-zone buttons, then shows a summary to confirm. One li
 
 from __future__ import annotations
 
+import warnings
+
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -133,6 +136,9 @@ async def timed_out(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
+    # per_message=False on purpose: the dialogue belongs to one person in one chat, and its
+    # buttons are checked by state; PTB warns about that choice on every start.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("configurer", start_setup)],

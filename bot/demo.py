@@ -1,0 +1,122 @@
+"""`relais demo`: a scripted group session on the simulated Telegram, printed as a transcript.
+
+Runs the real bot (SQLite in a temporary folder, the in-process fake Telegram), with no token
+and no network. Later features add their scenes to SCENES.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+from bot.simulator.harness import Harness
+from bot.simulator.server import SimMessage
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+class Transcript:
+    """Prints every message of the watched chats once, in order, as a person would read them."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.h = harness
+        self.printed: set[tuple[int, int, int]] = set()
+        self.lines: list[str] = []
+
+    def _where(self, message: SimMessage) -> str:
+        chat = self.h.tg.chats[message.chat_id]
+        if chat.type == "private":
+            return f"privé {self.h.tg.users[chat.id].first_name}"
+        return chat.title or "groupe"
+
+    def _service(self, who: str, service: dict) -> str:
+        if "new_chat_members" in service:
+            names = [m["first_name"] for m in service["new_chat_members"]]
+            return f"{who} ajoute {', '.join(names)}" if names != [who] else f"{who} rejoint le groupe"
+        if "left_chat_member" in service:
+            return f"{service['left_chat_member']['first_name']} quitte le groupe"
+        return "le groupe devient un supergroupe"
+
+    def _render(self, message: SimMessage) -> list[str]:
+        sender = self.h.tg.users[message.sender_id]
+        who = "🤖 Relais" if sender.is_bot else sender.first_name
+        if message.service:
+            return [f"[{self._where(message)}] · {self._service(who, message.service)}"]
+        body = message.text or ""
+        if message.document is not None:
+            body = f"📎 {message.document.filename} — {body}"
+        lines = [f"[{self._where(message)}] {who} : {body.splitlines()[0] if body else ''}"]
+        lines += [f"    {line}" for line in body.splitlines()[1:]]
+        if message.buttons():
+            lines.append("    " + "  ".join(f"[ {label} ]" for label in message.labels()))
+        return lines
+
+    def flush(self) -> None:
+        for chat_id, messages in self.h.tg.messages.items():
+            for message in messages:
+                key = (chat_id, message.message_id, message.edits)
+                if key not in self.printed and not message.deleted:
+                    self.printed.add(key)
+                    lines = self._render(message)
+                    if message.edits:  # the bot updated a message in place
+                        lines[0] = lines[0].replace(" : ", " (message mis à jour) : ", 1)
+                    self.lines.extend(lines)
+        for line in self.lines:
+            print(line)
+        self.lines.clear()
+
+
+async def play(h: Harness, show: Transcript) -> None:
+    tg = h.tg
+
+    async def step(title: str) -> None:
+        await h.settle()
+        if title:
+            print(f"\n— {title}")
+        show.flush()
+
+    awa = tg.user("Awa", "awa_animatrice")
+    karim = tg.user("Karim", "karim_oyo")
+    julie = tg.user("Julie", "julie_b")
+    group = tg.group("Groupe ressources Oyonnax", creator=awa)
+
+    tg.add_bot(group, awa)
+    await step("L'animatrice, Awa, ajoute Relais au groupe")
+    tg.say(group, awa, "/configurer")
+    await step("Awa configure le groupe avec /configurer : le nom...")
+    tg.reply(group, awa, tg.bot_messages(group.id)[-1], "Groupe ressources Oyonnax")
+    await step("... puis le fuseau horaire, d'un bouton")
+    tg.press(awa, tg.bot_messages(group.id)[-1], "Métropole")
+    await h.settle()
+    tg.press(awa, tg.bot_messages(group.id)[-1], "Enregistrer")
+    await step("")
+    tg.join(group, karim)
+    tg.join(group, julie)
+    await step("Karim et Julie rejoignent le groupe")
+    tg.press(karim, tg.bot_messages(group.id)[0], "Recevoir mes rappels")
+    await step("Karim appuie sur « Recevoir mes rappels en privé »")
+    tg.say(group, julie, "/aide")
+    await step("Julie demande de l'aide")
+    tg.say(group, awa, "/animateur @julie_b")
+    await step("Awa nomme Julie co-animatrice")
+    tg.say(tg.private_chat(karim), karim, "/mesdonnees")
+    await step("Karim demande, en privé, ce que Relais sait de lui")
+
+
+async def run_demo(verbose: bool = False) -> int:
+    logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL)
+    with tempfile.TemporaryDirectory(prefix="relais-demo-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'relais.db'}"
+        async with Harness(url) as h:
+            print("Relais — démonstration sur un Telegram simulé (aucun jeton, aucun réseau)")
+            show = Transcript(h)
+            await play(h, show)
+            problems = h.tg.flagged
+        print()
+        if problems:
+            print("Requêtes refusées par le Telegram simulé :", *problems, sep="\n  ")
+            return 1
+        print("Fin de la démonstration : toutes les requêtes étaient valides pour Telegram.")
+    return 0
