@@ -27,6 +27,10 @@ def setup_logging(level: str, token: str = "") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request URL, which holds the token; PTB's debug logs hold message texts.
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """httpx logs every request URL, which holds the token; PTB's debug logs hold message texts."""
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -13,6 +13,7 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deeplinks import derive_secret
+from bot.logs import quiet_libraries
 from bot.services import Services
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
@@ -35,6 +36,7 @@ class Relais:
     async def start(self) -> None:
         settings = self.settings
         token = settings.require_token()
+        quiet_libraries()  # whoever set up logging, no request URL (and so no token) is logged
         engine = create_engine(settings.database.url, settings.database.echo)
         await migrate(engine)
         self.services = Services(

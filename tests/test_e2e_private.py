@@ -1,0 +1,176 @@
+"""End to end: private chat, deep links, 403s, data export and erasure, the error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import func, select
+
+from bot.deeplinks import group_payload
+from bot.sending import send_private, send_to_group
+from storage.models import Group, Membership, Person
+from tests.helpers import group_with_bot, last_text, load_group, load_membership, load_person
+
+
+async def test_start_deep_link_links_person_to_group(relais):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.press(karim, tg.bot_messages(chat.id)[0], "Recevoir mes rappels")
+    await relais.settle()
+    assert "Groupe ressources Oyonnax" in last_text(relais, karim.id)
+    person = await load_person(relais, karim.id)
+    assert person.private_status == "started" and person.started_at is not None
+    assert (await load_membership(relais, chat.id, karim.id)).private_reminders
+
+
+async def test_forged_or_stale_deep_link_links_nothing(relais):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    group = await load_group(relais, chat.id)
+    good = group_payload(relais.services.link_secret, group.id)
+    forged = "g" + str(group.id + 1) + good[len(str(group.id)) + 1:]
+    for payload in (forged, good[:-1] + ("A" if good[-1] != "A" else "B"), "g1", "x" * 64):
+        tg.start_private(karim, payload)
+        await relais.settle()
+        assert "Ce lien n'est plus valable" in last_text(relais, karim.id)
+    assert not (await load_membership(relais, chat.id, karim.id)).private_reminders
+    # A link to a group the bot was removed from links nothing either.
+    tg.remove_bot(chat, awa)
+    await relais.settle()
+    tg.start_private(karim, good)
+    await relais.settle()
+    assert "Ce lien n'est plus valable" in last_text(relais, karim.id)
+
+
+async def test_private_403_marks_unreachable_not_error(relais, caplog):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.start_private(karim)
+    await relais.settle()
+    svc = relais.services
+    async with svc.sessionmaker.begin() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == karim.id))
+        assert await send_private(relais.app.bot, session, person, "Rappel", svc.clock.now()) is not None
+    tg.block(karim)
+    await relais.settle()
+    assert (await load_person(relais, karim.id)).private_status == "unreachable"
+    # Julie never started the bot: nothing is attempted; forcing the status shows the 403 path.
+    async with svc.sessionmaker.begin() as session:
+        julie_row = await session.scalar(select(Person).where(Person.telegram_id == julie.id))
+        assert await send_private(relais.app.bot, session, julie_row, "Rappel", svc.clock.now()) is None
+        julie_row.private_status = "started"
+    with caplog.at_level(logging.ERROR):
+        async with svc.sessionmaker.begin() as session:
+            julie_row = await session.scalar(select(Person).where(Person.telegram_id == julie.id))
+            assert await send_private(relais.app.bot, session, julie_row, "Rappel", svc.clock.now()) is None
+    assert (await load_person(relais, julie.id)).private_status == "unreachable"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_group_send_follows_migration_it_was_not_told_about(relais):
+    chat, awa, _ = await group_with_bot(relais)
+    tg = relais.tg
+    # The service messages are lost (bot down, say): only the 400 migrate_to_chat_id tells.
+    tg.allowed_updates = ["callback_query"]
+    supergroup = tg.upgrade_to_supergroup(chat, awa)
+    tg.allowed_updates = None
+    svc = relais.services
+    async with svc.sessionmaker.begin() as session:
+        group = await session.scalar(select(Group).where(Group.chat_id == chat.id))
+        sent = await send_to_group(relais.app.bot, session, group, "Rappel : réunion demain", svc.clock.now())
+        assert sent is not None and sent.chat.id == supergroup.id
+    assert (await load_group(relais, supergroup.id)) is not None
+    assert last_text(relais, supergroup.id) == "Rappel : réunion demain"
+    # Removed from the group without being told: the 403 deactivates it.
+    supergroup.statuses[tg.bot.id] = "left"
+    async with svc.sessionmaker.begin() as session:
+        group = await session.scalar(select(Group).where(Group.chat_id == supergroup.id))
+        assert await send_to_group(relais.app.bot, session, group, "Rappel", svc.clock.now()) is None
+    assert not (await load_group(relais, supergroup.id)).active
+
+
+async def test_my_data_export(relais):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.press(karim, tg.bot_messages(chat.id)[0], "Recevoir mes rappels")
+    tg.say(tg.private_chat(karim), karim, "/mesdonnees")
+    await relais.settle()
+    document = tg.bot_messages(karim.id)[-1].document
+    assert document is not None and document.filename == "relais-mes-donnees.json"
+    data = json.loads(document.content)
+    assert data["telegram_id"] == karim.id and data["person"]["first_name"] == "Karim"
+    assert data["person"]["private_messages"] == "started"
+    assert data["groups"] == [data["groups"][0]] and data["groups"][0]["group"] == "Groupe ressources Oyonnax"
+    assert data["groups"][0]["private_reminders"] is True
+    # In the group, the command points to the private chat and discloses nothing.
+    tg.say(chat, karim, "/mesdonnees")
+    await relais.settle()
+    assert "seulement en message privé" in last_text(relais, chat.id)
+    assert all(m.document is None for m in tg.bot_messages(chat.id))
+
+
+async def test_forget_after_confirmation(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.start_private(karim)
+    tg.say(tg.private_chat(karim), karim, "/oublier")
+    await relais.settle()
+    confirm = tg.bot_messages(karim.id)[-1]
+    tg.press(karim, confirm, "Non, garder")
+    await relais.settle()
+    assert await load_person(relais, karim.id) is not None
+    tg.say(tg.private_chat(karim), karim, "/oublier")
+    await relais.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Oui, tout effacer")
+    await relais.settle()
+    assert "est effacé" in last_text(relais, karim.id)
+    assert await load_person(relais, karim.id) is None
+    async with relais.services.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Membership)) == 2  # Awa and Julie
+    tg.say(tg.private_chat(karim), karim, "/mesdonnees")
+    await relais.settle()
+    assert json.loads(tg.bot_messages(karim.id)[-1].document.content)["stored"] is False
+    # Replaying the confirmation button later (an old client, a forged query) is harmless.
+    tg.send_callback(karim, confirm, "forget:yes")
+    await relais.settle()
+    assert "ne gardait rien" in tg.find_message(karim.id, confirm.message_id).text
+
+
+async def test_error_handler_apologises_and_keeps_running(relais, caplog):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.script_fault("sendMessage", "500", times=1)
+    with caplog.at_level(logging.INFO):
+        tg.say(chat, karim, "/aide")
+        await relais.settle()
+    assert "Désolé, quelque chose n'a pas marché" in last_text(relais, chat.id)
+    errors = [r for r in caplog.records if r.name == "relais.errors"]
+    assert errors and f"chat {chat.id}" in errors[0].getMessage()
+    for record in caplog.records:  # ids only: no names, no texts, no token
+        text = record.getMessage() + (record.exc_text or "")
+        assert "Karim" not in text and "Awa" not in text and tg.token not in text
+    tg.say(chat, karim, "/aide")
+    await relais.settle()
+    assert "appuyez sur les boutons" in last_text(relais, chat.id)
+
+
+async def test_failed_update_changes_nothing(relais):
+    """One transaction per update: a handler that fails half-way leaves no partial write."""
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.script_fault("sendMessage", "500", times=1)
+    tg.say(chat, awa, "/animateur @julie_m")  # writes named_facilitator, then the reply fails
+    await relais.settle()
+    assert not (await load_membership(relais, chat.id, julie.id)).named_facilitator
+
+
+async def test_unknown_button_is_answered_and_changes_nothing(relais):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    greeting = tg.bot_messages(chat.id)[0]
+    for data in ("forget:yes", "cfg:ok", "zzz", "x" * 64):
+        tg.send_callback(karim, greeting, data)
+        await relais.settle()
+    assert await load_person(relais, karim.id) is not None
+    assert tg.last_callback_answer() == "Ce bouton n'est plus valable."

@@ -1,0 +1,89 @@
+"""End to end in webhook mode, served by aiohttp: secret check, malformed bodies, idempotency."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.simulator.harness import Harness
+from storage.db import create_engine
+from tests.conftest import assert_telegram_happy
+from tests.helpers import group_with_bot, load_group
+
+
+@pytest.fixture
+async def hooked(database_url, clock):
+    async with Harness(database_url, clock=clock, webhook=True) as h:
+        yield h
+        await h.settle()
+        assert_telegram_happy(h)
+
+
+def webhook_url(h: Harness) -> str:
+    return h.relais.settings.webhook.url
+
+
+async def post(url: str, body: bytes | str, secret: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=body, headers=headers) as response:
+            return response.status
+
+
+async def test_webhook_is_registered_and_updates_flow(hooked):
+    tg = hooked.tg
+    assert tg.webhook_url == webhook_url(hooked) and tg.webhook_secret == "test-secret_123"
+    assert "chat_member" in tg.allowed_updates and "poll_answer" in tg.allowed_updates
+    chat, awa, _ = await group_with_bot(hooked)
+    tg.say(chat, awa, "/configurer Groupe par webhook")
+    await hooked.settle()
+    assert (await load_group(hooked, chat.id)).name == "Groupe par webhook"
+    assert set(tg.webhook_statuses) == {200}
+
+
+async def test_webhook_secret_and_body_checks(hooked):
+    url = webhook_url(hooked)
+    update = b'{"update_id": 900001, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private", "first_name": "X"}, "from": {"id": 5, "is_bot": false, "first_name": "X"}, "text": "/aide", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}'
+    assert await post(url, update, None) == 403
+    assert await post(url, update, "wrong-secret") == 403
+    assert await post(url, update, "") == 403
+    assert await post(url, b"{not json", "test-secret_123") == 400
+    assert await post(url, b"[1, 2]", "test-secret_123") == 400
+    assert await post(url, b'{"no_update_id": 1}', "test-secret_123") == 400
+    # None of those reached the bot: it never tried to answer chat 5.
+    assert not [params for method, params in hooked.tg.calls if params.get("chat_id") == 5]
+    assert await post(url, update, "test-secret_123") == 200
+    assert [params["chat_id"] for method, params in hooked.tg.calls if method == "sendMessage"][-1] == 5
+
+
+async def test_webhook_redelivery_is_handled_once(hooked):
+    chat, awa, _ = await group_with_bot(hooked)
+    tg = hooked.tg
+    tg.start_private(awa)
+    await hooked.settle()
+    before = len(tg.bot_messages(awa.id))
+    body = ('{"update_id": 777777, "message": {"message_id": 99, "date": 0, "chat": {"id": %d, "type": "private", '
+            '"first_name": "Awa"}, "from": {"id": %d, "is_bot": false, "first_name": "Awa"}, "text": "/aide", '
+            '"entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}') % (awa.id, awa.id)
+    for _ in range(3):  # Telegram retries when it did not see our 2xx
+        assert await post(webhook_url(hooked), body, "test-secret_123") == 200
+    assert len(tg.bot_messages(awa.id)) == before + 1
+
+
+async def test_healthz(relais, tmp_path):
+    port = relais.relais.web_port
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200
+            assert await response.json() == {"status": "ok", "database": "ok"}
+        working = relais.services.engine
+        relais.services.engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/folder/relais.db")
+        try:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 503
+                assert (await response.json())["database"] == "unreachable"
+        finally:
+            await relais.services.engine.dispose()
+            relais.services.engine = working
