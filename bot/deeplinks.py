@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 
-_GROUP_RE = re.compile(r"^g(\d{1,12})-([A-Za-z0-9_-]{12})$")
+_GROUP_RE = re.compile(r"^g(\d{1,18})-([A-Za-z0-9_-]{12})$")
 
 
 def derive_secret(token: str) -> bytes:

@@ -13,9 +13,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:
+    """hide_parameters: query parameters hold names and texts; keep them out of logs and errors."""
     if is_sqlite(url):
         # A generous busy timeout: the bot, its jobs and `relais db upgrade` may share the file.
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -27,7 +28,7 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

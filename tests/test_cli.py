@@ -1,0 +1,98 @@
+"""The `relais` command as an operator uses it, in subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.simulator.harness import free_port
+from bot.simulator.scenario import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def relais(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd or ROOT, env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_check_config_bad_file_exits_2_with_one_clear_message(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[telegram]\ntoken = "123:abc"\n[web]\nport = "huit"\n', encoding="utf-8")
+    code, out, err = await relais("--config", str(bad), "check-config")
+    assert code == 2 and out == ""
+    assert "web.port: found 'huit'" in err and "123:abc" not in err
+    assert "Traceback" not in err
+
+
+async def test_check_config_good_file_hides_token(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('[telegram]\ntoken = "123456:SECRET-xyz"\n', encoding="utf-8")
+    code, out, err = await relais("check-config", env={"RELAIS_CONFIG": str(good)})
+    assert code == 0 and "Configuration OK" in out and "long polling" in out
+    assert "SECRET" not in out + err
+    code, out, err = await relais("check-config", env={"RELAIS_CONFIG": str(tmp_path / "none.toml")})
+    assert code == 2 and "file not found" in err
+
+
+async def test_db_upgrade_creates_schema(tmp_path):
+    database = tmp_path / "relais.db"
+    code, out, err = await relais("db", "upgrade", env={"RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{database}"})
+    assert code == 0 and "up to date" in out and database.exists()
+    code, out, err = await relais("db", "upgrade", env={"RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{database}"})
+    assert code == 0
+
+
+async def test_run_serves_then_stops_cleanly_on_sigterm(tmp_path):
+    tg = FakeTelegram()
+    await tg.start()
+    port = free_port()
+    env = {
+        "RELAIS_TELEGRAM__TOKEN": tg.token, "RELAIS_TELEGRAM__API_BASE_URL": tg.base_url,
+        "RELAIS_TELEGRAM__POLLING_TIMEOUT": "1", "RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
+        "RELAIS_WEB__PORT": str(port), "RELAIS_LOGGING__LEVEL": "DEBUG",
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("relais run never became healthy")
+        awa = tg.user("Awa", "awa_anim")
+        chat = tg.group("Groupe", creator=awa)
+        tg.add_bot(chat, awa)
+        for _ in range(100):
+            if tg.bot_messages(chat.id):
+                break
+            await asyncio.sleep(0.05)
+        assert "Je suis Relais" in tg.bot_messages(chat.id)[0].text
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await tg.stop()
+    logs = err.decode()
+    assert process.returncode == 0, logs
+    assert "signal received, shutting down" in logs and "stopped" in logs
+    assert tg.token not in logs and tg.token.split(":")[1] not in logs
+    assert "Awa" not in logs and "Groupe" not in logs
+    assert tg.flagged == []

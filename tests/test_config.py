@@ -1,0 +1,103 @@
+"""Configuration: defaults, file, environment overrides, and one clear message per mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from bot.config import ConfigError, load_settings, resolve_config_path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456789:AAH-secret_token_value"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file():
+    settings = load_settings(None, environ={})
+    assert settings.database.url == "sqlite+aiosqlite:///relais.db"
+    assert settings.bot.default_timezone == "Europe/Paris" and settings.bot.default_language == "fr"
+    assert settings.telegram.api_base_url == "https://api.telegram.org/bot"
+    assert settings.webhook.url == "" and settings.web.port == 8080
+
+
+def test_example_file_is_valid_and_complete():
+    settings = load_settings(ROOT / "config.example.toml", environ={"RELAIS_TELEGRAM__TOKEN": TOKEN})
+    assert settings.require_token() == TOKEN
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for section, model in settings:
+        for key in type(model).model_fields:
+            assert f"{key} =" in text or f"# {key} =" in text, f"{section}.{key} missing from config.example.toml"
+
+
+def test_environment_overrides_file(tmp_path):
+    path = write(tmp_path, '[database]\nurl = "sqlite+aiosqlite:///from-file.db"\n[web]\nport = 9000\n')
+    settings = load_settings(path, environ={
+        "RELAIS_DATABASE__URL": "postgresql+asyncpg://relais@db/relais", "RELAIS_WEB__PORT": "9100",
+        "RELAIS_TELEGRAM__TOKEN": TOKEN, "RELAIS_BOT__DEFAULT_LANGUAGE": "en", "OTHER": "x",
+    })  # fmt: skip
+    assert settings.database.url == "postgresql+asyncpg://relais@db/relais"
+    assert settings.web.port == 9100 and settings.bot.default_language == "en"
+    assert settings.telegram.token.get_secret_value() == TOKEN
+
+
+def test_config_path_precedence(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_config_path(None, {}) is None
+    (tmp_path / "config.toml").write_text("")
+    assert resolve_config_path(None, {}) == Path("config.toml")
+    assert resolve_config_path(None, {"RELAIS_CONFIG": "/etc/relais.toml"}) == Path("/etc/relais.toml")
+    assert resolve_config_path("cli.toml", {"RELAIS_CONFIG": "/etc/relais.toml"}) == Path("cli.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[web]\nport = \"huit\"\n", "web.port: found 'huit'; Input should be a valid integer"),
+        ("[web]\nport = 70000\n", "web.port: found 70000; Input should be less than or equal to 65535"),
+        ("[bot]\ndefault_timezone = \"Paris\"\n", "bot.default_timezone: found 'Paris'; expected an IANA time zone such as Europe/Paris"),
+        ("[bot]\ndefault_language = \"de\"\n", "bot.default_language: found 'de'; Input should be 'fr' or 'en'"),
+        ("[database]\nurl = \"sqlite:///x.db\"\n", "database.url: found 'sqlite:///x.db'; expected a URL starting with sqlite+aiosqlite://"),
+        ("[telegram]\ntokn = \"x\"\n", "telegram.tokn: unknown key"),
+        ("[webhook]\nurl = \"https://relais.example.org/hook\"\n", "webhook.secret_token must be set when webhook.url is set"),
+        ("[web\nport = 1\n", "not valid TOML"),
+        ("telegram = 5\n", "telegram: found 5"),
+    ],
+)
+def test_bad_values_name_key_found_and_expected(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text), environ={})
+    assert expected in str(caught.value)
+
+
+def test_token_never_echoed(tmp_path):
+    secret = "987654321:very-secret-value"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, f'[telegram]\ntoken = ["{secret}"]\n'), environ={})
+    assert "telegram.token" in str(caught.value) and secret not in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, '[webhook]\nurl = "https://x.org/h"\nsecret_token = "with spaces!"\n'), environ={})
+    assert "with spaces" not in str(caught.value)
+    settings = load_settings(write(tmp_path, f'[telegram]\ntoken = "{secret}"\n'), environ={})
+    assert secret not in repr(settings) and secret not in str(settings.model_dump())
+    with pytest.raises(ConfigError, match="telegram.token: missing or malformed"):
+        load_settings(None, environ={}).require_token()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "absent.toml", environ={})
+
+
+@given(st.text(max_size=40))
+def test_any_env_value_gives_settings_or_config_error(value):
+    try:
+        load_settings(None, environ={"RELAIS_WEB__PORT": value, "RELAIS_BOT__DEFAULT_TIMEZONE": value})
+    except ConfigError as exc:
+        assert str(exc).startswith("Invalid configuration in the environment")

@@ -1,0 +1,61 @@
+"""Catalogues: complete in both languages, every key used exists, plain words in group messages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.i18n import LANGUAGES, Markup, catalogue, pick_language, placeholders, t
+from bot.simulator import telegram_html
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN_IN_GROUPS = ("rsa", "allocataire", "bénéficiaire", "beneficiaire", "usager")
+KEY_RE = re.compile(r"""\b(?:t|plain)\(\s*[^,()]+,\s*f?["']([a-z_.]+[a-z_.{}A-Z/]*)["']""")
+
+
+def test_same_keys_and_placeholders_in_every_language():
+    french = catalogue("fr")
+    for language in LANGUAGES:
+        other = catalogue(language)
+        assert other.keys() == french.keys(), f"{language}: {other.keys() ^ french.keys()}"
+        for key in french:
+            assert placeholders(other[key]) == placeholders(french[key]), key
+
+
+def test_every_key_used_in_code_exists():
+    used = set()
+    for path in list((ROOT / "bot").rglob("*.py")) + list((ROOT / "handlers").rglob("*.py")) + list((ROOT / "jobs").rglob("*.py")):
+        used.update(KEY_RE.findall(path.read_text(encoding="utf-8")))
+    assert used, "the scan found no keys: the pattern is broken"
+    static = {key for key in used if "{" not in key}
+    missing = static - catalogue("fr").keys()
+    assert not missing
+    prefixes = {key.split("{")[0] for key in used if "{" in key}
+    for prefix in prefixes:
+        assert any(k.startswith(prefix) for k in catalogue("fr")), prefix
+
+
+def test_every_message_is_valid_telegram_html_and_short():
+    for language in LANGUAGES:
+        for key, text in catalogue(language).items():
+            rendered = text.format(**{name: "x" for name in placeholders(text)})
+            parsed = telegram_html.parse(rendered)
+            assert telegram_html.utf16_length(parsed.text) < 1500, key
+
+
+def test_no_stigmatising_words():
+    for language in LANGUAGES:
+        for key, text in catalogue(language).items():
+            lowered = text.lower()
+            for word in FORBIDDEN_IN_GROUPS:
+                assert not re.search(rf"\b{word}\b", lowered), f"{language}:{key} says {word!r}"
+
+
+def test_values_are_escaped_unless_markup():
+    assert t("fr", "facilitator.named", name="<b>Zoé & co</b>") == "&lt;b&gt;Zoé &amp; co&lt;/b&gt; est maintenant animateur ou animatrice du groupe."
+    assert t("fr", "facilitator.named", name=Markup("<b>Zoé</b>")).startswith("<b>Zoé</b>")
+
+
+def test_pick_language():
+    assert pick_language("en-GB") == "en" and pick_language("fr") == "fr"
+    assert pick_language("pt-BR") == "fr" and pick_language(None, "en") == "en"

@@ -1,0 +1,62 @@
+"""Property-based tests for the parsers and encoders."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from hypothesis import given, strategies as st
+
+from bot.deeplinks import derive_secret, group_payload, parse_group_payload
+from bot.groups import GroupSettingError, validate_setup
+from bot.simulator import telegram_html
+
+SECRET = derive_secret("123:abc")
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@given(st.text())
+def test_escaped_text_always_parses_back_to_itself(text):
+    assert telegram_html.parse(html.escape(text, quote=False)).text == text
+
+
+@given(st.text())
+def test_html_parser_never_crashes(text):
+    try:
+        telegram_html.parse(text)
+    except telegram_html.HTMLParseError as exc:
+        assert str(exc).startswith("can't parse entities")
+
+
+@given(st.integers(min_value=1, max_value=10**12))
+def test_group_payload_round_trip_and_fits_telegram(group_id):
+    payload = group_payload(SECRET, group_id)
+    assert PAYLOAD_RE.match(payload)
+    assert parse_group_payload(SECRET, payload) == group_id
+    assert parse_group_payload(derive_secret("other:token"), payload) is None
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.integers(min_value=0, max_value=11), st.sampled_from("AZaz09_-"))
+def test_tampered_payload_rejected(group_id, position, replacement):
+    payload = group_payload(SECRET, group_id)
+    signature_start = payload.index("-") + 1
+    index = signature_start + position
+    tampered = payload[:index] + replacement + payload[index + 1:]
+    if tampered != payload:
+        assert parse_group_payload(SECRET, tampered) is None
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_a_valid_payload_or_none(text):
+    result = parse_group_payload(SECRET, text)
+    assert result is None or (isinstance(result, int) and result >= 0)
+
+
+@given(st.text(max_size=200), st.one_of(st.none(), st.text(max_size=40)))
+def test_setup_validation_accepts_or_names_the_problem(name, zone):
+    try:
+        setup = validate_setup(name, zone, "Europe/Paris")
+    except GroupSettingError as exc:
+        assert exc.key.startswith("setup.error.")
+    else:
+        assert 1 <= len(setup.name) <= 80 and setup.name == setup.name.strip()

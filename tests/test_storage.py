@@ -1,0 +1,64 @@
+"""Storage on every backend: migrations, time zones, constraints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import create_engine, create_sessionmaker, migrate
+from storage.models import Base, Group, Membership, Person
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_engine(database_url)
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_migrations_match_models_and_are_idempotent(engine):
+    await migrate(engine)
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+    assert diff == []
+
+
+async def test_datetimes_come_back_aware_utc(engine):
+    sessions = create_sessionmaker(engine)
+    paris = datetime(2026, 10, 25, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    async with sessions.begin() as session:
+        session.add(Group(chat_id=-1, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=paris))
+    async with sessions() as session:
+        group = await session.scalar(select(Group))
+    assert group.created_at == paris and group.created_at.tzinfo is not None
+    assert group.created_at.utcoffset() == timedelta(0)
+    with pytest.raises(Exception, match="naive datetime"):
+        async with sessions.begin() as session:
+            session.add(Group(chat_id=-2, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=datetime(2026, 1, 1)))
+
+
+async def test_constraints_hold(engine):
+    sessions = create_sessionmaker(engine)
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    async with sessions.begin() as session:
+        group = Group(chat_id=-10, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=now)
+        person = Person(telegram_id=42, first_name="Karim", private_status="unknown", created_at=now)
+        session.add_all([group, person])
+        await session.flush()
+        session.add(Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now, named_facilitator=False, private_reminders=False))
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            session.add(Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now, named_facilitator=False, private_reminders=False))
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            session.add(Membership(group_id=999, person_id=person.id, status="member", joined_at=now, named_facilitator=False, private_reminders=False))
+    async with sessions.begin() as session:  # deleting a person cascades to memberships
+        await session.execute(text("DELETE FROM people WHERE telegram_id = 42"))
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM memberships"))).scalar() == 0
