@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from bot.deeplinks import parse_group_payload
+from bot.sending import send_to_group
+from storage.models import Group
 from tests.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 
 
@@ -209,6 +211,11 @@ async def test_bot_removed_deactivates_group(relais):
     await relais.settle()
     group = await load_group(relais, chat.id)
     assert not group.active and group.deactivated_at is not None
+    calls_before = len(tg.calls)
+    async with relais.services.sessionmaker.begin() as session:
+        inactive = await session.get(Group, group.id)
+        assert await send_to_group(relais.app.bot, session, inactive, "Rappel", relais.services.clock.now()) is None
+    assert len(tg.calls) == calls_before  # not even tried
     sent_before = len(tg.bot_messages(chat.id))
     # Added back: the same group record is reactivated and greets again.
     tg.add_bot(chat, awa)

@@ -176,3 +176,30 @@ async def test_privacy_mode_delivery_and_callbacks(tg, bot):
     assert tg.callback_answers[query.id] == "Merci"
     with pytest.raises(BadRequest, match="(?i)query is too old"):
         await bot.answer_callback_query(query.id)
+
+
+async def test_polls_votes_and_limits(tg, bot):
+    awa, chat = world(tg)
+    karim = tg.user("Karim", "karim_x")
+    tg.join(chat, karim)
+    message = await bot.send_poll(chat.id, "Quel jour ?", ["Mardi", "Jeudi"], is_anonymous=False, open_period=3600)
+    sim_message = tg.find_message(chat.id, message.message_id)
+    tg.vote(karim, sim_message, [1])
+    tg.vote(awa, sim_message, [1])
+    updates = await bot.get_updates()
+    answers = [u.poll_answer for u in updates if u.poll_answer]
+    assert [(a.user.id, a.option_ids) for a in answers] == [(karim.id, (1,)), (awa.id, (1,))]
+    assert [u.poll.options[1].voter_count for u in updates if u.poll][-1] == 2
+    closed = await bot.stop_poll(chat.id, message.message_id)
+    assert closed.is_closed and closed.total_voter_count == 2
+    with pytest.raises(BadRequest, match="(?i)already been closed"):
+        await bot.stop_poll(chat.id, message.message_id)
+    anonymous = await bot.send_poll(chat.id, "Anonyme ?", ["Oui", "Non"])
+    await bot.get_updates(offset=updates[-1].update_id + 1)
+    tg.vote(karim, tg.find_message(chat.id, anonymous.message_id), [0])
+    fresh = await bot.get_updates(offset=updates[-1].update_id + 1)
+    assert [u.poll_answer for u in fresh if u.poll_answer] == [] and fresh[-1].poll.total_voter_count == 1
+    for question, options in (("", ["a", "b"]), ("q" * 301, ["a", "b"]), ("q", ["a"]), ("q", ["a"] * 13), ("q", ["a", "b" * 101])):
+        with pytest.raises(BadRequest):
+            await bot.send_poll(chat.id, question, options)
+    assert len(tg.flagged) == 5

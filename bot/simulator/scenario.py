@@ -173,6 +173,38 @@ class FakeTelegram(FakeTelegramServer):
         }  # fmt: skip
         return self.deliver("callback_query", payload)
 
+    def vote(self, user: SimUser, message: SimMessage, options: list[int] | tuple[int, ...]) -> int:
+        """`user` votes in the poll of `message` (an empty list takes the vote back).
+
+        The bot gets a `poll` update with the new counts and, for a non-anonymous poll, a
+        `poll_answer` update naming the voter; that one carries no chat."""
+        poll = message.poll
+        if poll is None:
+            raise AssertionError(f"message {message.message_id} has no poll")
+        if poll["is_closed"]:
+            raise AssertionError("this poll is closed")
+        chat = self.chats[message.chat_id]
+        if chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
+            raise AssertionError(f"{user.first_name} is not in {chat.title}")
+        if any(not 0 <= i < len(poll["options"]) for i in options) or (len(options) > 1 and not poll["allows_multiple_answers"]):
+            raise AssertionError(f"invalid choice {options}")
+        votes: dict[int, list[int]] = self.polls[poll["id"]]["votes"]
+        if options:
+            votes[user.id] = list(options)
+        else:
+            votes.pop(user.id, None)
+        for index, option in enumerate(poll["options"]):
+            option["voter_count"] = sum(index in chosen for chosen in votes.values())
+        poll["total_voter_count"] = len(votes)
+        last = self.deliver("poll", dict(poll, options=[dict(o) for o in poll["options"]]))
+        if not poll["is_anonymous"]:
+            answer = {
+                "poll_id": poll["id"], "user": user.as_api(), "option_ids": list(options),
+                "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in options],
+            }  # fmt: skip
+            last = self.deliver("poll_answer", answer) or last
+        return last
+
     def last_callback_answer(self) -> str | None:
         return list(self.callback_answers.values())[-1] if self.callback_answers else None
 

@@ -32,7 +32,8 @@ SEND_METHODS = {
 }  # fmt: skip
 # 400 answers that only a buggy client gets: tests fail when the bot earns one.
 CLIENT_BUG_MARKERS = ("can't parse entities", "too long", "BUTTON_DATA_INVALID", "text is empty", "MESSAGE_TOO_LONG",
-                      "unsupported parse_mode", "inline keyboard", "BOT_COMMAND")
+                      "unsupported parse_mode", "inline keyboard", "BOT_COMMAND", "poll question", "poll must have",
+                      "poll options", "wrong open period", "wrong close date")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 GLOBAL_PER_SECOND = 30
@@ -159,6 +160,7 @@ class FakeTelegramServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.webhook_deliveries: list[int] = []
+        self.polls: dict[str, dict[str, Any]] = {}  # poll id -> chat, message, votes by user
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -576,6 +578,59 @@ class FakeTelegramServer:
     async def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
         self._target_chat(params["chat_id"])
         return True
+
+    async def _m_sendPoll(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params["chat_id"])
+        if chat.type == "channel" and params.get("is_anonymous") is False:
+            raise ApiError(400, "Bad Request: non-anonymous polls can't be sent to channel chats")
+        question, _ = self._render(params["question"], params.get("question_parse_mode"), MAX_TEXT, "poll question")
+        if not 1 <= len(question) <= 300:
+            raise ApiError(400, "Bad Request: poll question length must not exceed 300")
+        options = params["options"]
+        if not 2 <= len(options) <= 12:
+            raise ApiError(400, "Bad Request: poll must have 2-12 options")
+        texts = []
+        for option in options:
+            text = option.get("text", "") if isinstance(option, dict) else str(option)
+            if not 1 <= len(text) <= 100:
+                raise ApiError(400, "Bad Request: poll options length must not exceed 100")
+            texts.append(text)
+        open_period, close_date = params.get("open_period"), params.get("close_date")
+        if open_period is not None and not 5 <= open_period <= 2628000:
+            raise ApiError(400, "Bad Request: wrong open period specified")
+        if close_date is not None and not 5 <= close_date - self.now() <= 2628000:
+            raise ApiError(400, "Bad Request: wrong close date specified")
+        poll_id = str(self.new_id() * 7919)
+        poll: dict[str, Any] = {
+            "id": poll_id, "question": question, "total_voter_count": 0, "is_closed": bool(params.get("is_closed")),
+            "is_anonymous": params.get("is_anonymous", True), "type": params.get("type", "regular"),
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers")), "allows_revoting": True,
+            "members_only": False,
+            "options": [{"persistent_id": f"{poll_id}-{i}", "text": text, "voter_count": 0} for i, text in enumerate(texts)],
+        }  # fmt: skip
+        if open_period is not None:
+            poll["open_period"] = open_period
+            poll["close_date"] = self.now() + open_period
+        elif close_date is not None:
+            poll["close_date"] = close_date
+        markup = self._check_markup(params.get("reply_markup"))
+        message = self.record_message(chat.id, self.bot.id, poll=poll, reply_markup=markup)
+        self.polls[poll_id] = {"chat_id": chat.id, "message_id": message.message_id, "votes": {}}
+        return self.message_api(message)
+
+    async def _m_stopPoll(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(params["chat_id"])
+        message = self.find_message(chat.id, params["message_id"])
+        if message is None or message.poll is None:
+            raise ApiError(400, "Bad Request: message with poll to stop not found")
+        if message.sender_id != self.bot.id:
+            raise ApiError(400, "Bad Request: poll can't be stopped")
+        if message.poll["is_closed"]:
+            raise ApiError(400, "Bad Request: poll has already been closed")
+        message.poll["is_closed"] = True
+        if "reply_markup" in params:
+            message.reply_markup = self._check_markup(params["reply_markup"])
+        return message.poll
 
     async def _m_close(self, params: dict[str, Any]) -> bool:
         return True
