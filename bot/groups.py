@@ -43,6 +43,13 @@ async def find_group(session: AsyncSession, chat_id: int, active_only: bool = Tr
     return group
 
 
+async def find_group_by_id(session: AsyncSession, group_id: int | None, active_only: bool = True) -> Group | None:
+    group = await session.get(Group, group_id) if group_id is not None else None
+    if group is not None and active_only and not group.active:
+        return None
+    return group
+
+
 async def register_group(session: AsyncSession, chat_id: int, title: str, now: datetime, timezone: str, language: str) -> tuple[Group, bool]:
     """Record the group the bot was added to; returns (group, is_new). Re-adding reactivates it."""
     group = await find_group(session, chat_id, active_only=False)

@@ -6,13 +6,11 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.deeplinks import parse_group_payload
-from bot.groups import find_group
+from bot.groups import find_group_by_id
 from bot.i18n import t
 from bot.people import mark_started, record_presence, upsert_person
 from bot.services import db, services
 from handlers.common import Context, language_for, user_info
-from storage.models import Group
-from sqlalchemy import select
 
 
 async def start(update: Update, context: Context) -> None:
@@ -30,8 +28,8 @@ async def start(update: Update, context: Context) -> None:
         await message.reply_text(t(language, "start.welcome", name=user.first_name))
         return
     group_id = parse_group_payload(svc.link_secret, payload)
-    group = await db().scalar(select(Group).where(Group.id == group_id)) if group_id is not None else None
-    if group is None or not group.active:
+    group = await find_group_by_id(db(), group_id)
+    if group is None:
         await message.reply_text(t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))
         return
     membership = await record_presence(db(), group, person, now)

@@ -78,11 +78,10 @@ class FakeTelegram(FakeTelegramServer):
             self.chats[user.id] = SimChat(id=user.id, type="private", first_name=user.first_name)
         return self.chats[user.id]
 
-    def _member_update(self, chat: SimChat, actor: SimUser, subject: SimUser, old: str, new: str) -> dict[str, Any]:
-        old_status, new_status = chat.statuses.get(subject.id, "left"), new
-        chat.statuses[subject.id] = old_status
+    def _member_update(self, chat: SimChat, actor: SimUser, subject: SimUser, new: str) -> dict[str, Any]:
+        """Move `subject` to status `new` and describe the change as Telegram does."""
         old_api = self.member_api(chat, subject.id)
-        chat.statuses[subject.id] = new_status
+        chat.statuses[subject.id] = new
         return {
             "chat": chat.as_api(), "from": actor.as_api(), "date": self.now(),
             "old_chat_member": old_api, "new_chat_member": self.member_api(chat, subject.id),
@@ -94,14 +93,12 @@ class FakeTelegram(FakeTelegramServer):
 
     def add_bot(self, chat: SimChat, by: SimUser, as_admin: bool = False) -> int:
         """`by` adds the bot to the group (as administrator if asked)."""
-        old = chat.statuses.get(self.bot.id, "left")
         self._service(chat, by, {"new_chat_members": [self.bot.as_api()]})
-        update = self._member_update(chat, by, self.bot, old, "administrator" if as_admin else "member")
+        update = self._member_update(chat, by, self.bot, "administrator" if as_admin else "member")
         return self.deliver("my_chat_member", update)
 
     def remove_bot(self, chat: SimChat, by: SimUser) -> int:
-        old = chat.statuses.get(self.bot.id, "member")
-        update = self._member_update(chat, by, self.bot, old, "left")
+        update = self._member_update(chat, by, self.bot, "left")
         self.record_message(chat.id, by.id, service={"left_chat_member": self.bot.as_api()})
         return self.deliver("my_chat_member", update)
 
@@ -109,16 +106,14 @@ class FakeTelegram(FakeTelegramServer):
         chat.statuses[user.id] = "administrator"
 
     def join(self, chat: SimChat, user: SimUser) -> int:
-        old = chat.statuses.get(user.id, "left")
-        update = self._member_update(chat, user, user, old, "member")
+        update = self._member_update(chat, user, user, "member")
         last = self._service(chat, user, {"new_chat_members": [user.as_api()]})
         if chat.statuses.get(self.bot.id) == "administrator":
             last = self.deliver("chat_member", update) or last
         return last
 
     def leave(self, chat: SimChat, user: SimUser) -> int:
-        old = chat.statuses.get(user.id, "member")
-        update = self._member_update(chat, user, user, old, "left")
+        update = self._member_update(chat, user, user, "left")
         last = self._service(chat, user, {"left_chat_member": user.as_api()})
         if chat.statuses.get(self.bot.id) == "administrator":
             last = self.deliver("chat_member", update) or last
