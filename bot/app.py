@@ -8,13 +8,13 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 from bot.application import RelaisApplication
 from bot.services import SERVICES, Services
-from handlers import errors, facilitators, groups, help, members, privacy, setup, start
+from handlers import errors, facilitators, groups, help, meeting_changes, meetings, members, privacy, rsvp, setup, start
 
 # What Relais asks Telegram to deliver. chat_member needs the bot to be an administrator too.
 ALLOWED_UPDATES = [
     Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER, Update.POLL, Update.POLL_ANSWER,
 ]  # fmt: skip
-FEATURES = (members, groups, setup, facilitators, start, help, privacy)
+FEATURES = (members, groups, setup, facilitators, start, help, privacy, meetings, meeting_changes, rsvp)
 
 
 def build_application(services: Services, with_updater: bool = True) -> Application:

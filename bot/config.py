@@ -71,6 +71,35 @@ class BotSection(_Section):
         return value
 
 
+_OFFSET_RE = re.compile(r"^(\d{1,3})(j|h|min)$")
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class MeetingsSection(_Section):
+    # Reminders before each meeting: "7j" is 7 days before at reminder_time (local time of the
+    # group), "2h" and "30min" are exactly that long before the start.
+    default_reminders: str = "7j 1j"
+    reminder_time: str = "10:00"
+    duration_minutes: int = Field(default=120, ge=15, le=720)
+    dispatch_interval_seconds: int = Field(default=20, ge=1, le=3600)
+    send_concurrency: int = Field(default=30, ge=1, le=200)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("default_reminders")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        if not all(_OFFSET_RE.match(token) for token in value.split()) or not value.split():
+            raise ValueError('offsets such as "7j 1j 2h 30min"')
+        return value
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK_RE.match(value):
+            raise ValueError('a local time such as "10:00"')
+        return value
+
+
 class WebSection(_Section):
     enabled: bool = True
     listen: str = "127.0.0.1"
@@ -113,6 +142,7 @@ class Settings(_Section):
     telegram: TelegramSection = TelegramSection()
     database: DatabaseSection = DatabaseSection()
     bot: BotSection = BotSection()
+    meetings: MeetingsSection = MeetingsSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
     logging: LoggingSection = LoggingSection()

@@ -17,6 +17,7 @@ from bot.logs import quiet_libraries
 from bot.services import Services
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
+from jobs.scheduler import start_dispatcher
 from storage.db import create_engine, create_sessionmaker, migrate
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,10 @@ log = logging.getLogger(__name__)
 class Relais:
     """One running bot. `start()` returns once it is serving; `stop()` undoes it in reverse."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, auto_dispatch: bool = True) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.auto_dispatch = auto_dispatch
         self.application: Application | None = None
         self.services: Services | None = None
         self._web: web.AppRunner | None = None
@@ -41,7 +43,7 @@ class Relais:
         await migrate(engine)
         self.services = Services(
             settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=self.clock,
-            link_secret=derive_secret(token),
+            link_secret=derive_secret(token), auto_dispatch=self.auto_dispatch,
         )  # fmt: skip
         webhook = bool(settings.webhook.url)
         self.application = build_application(self.services, with_updater=not webhook)
@@ -69,6 +71,8 @@ class Relais:
             )
             log.info("long polling mode")
         await self.application.start()
+        rebuilt = await start_dispatcher(self.application)
+        log.info("dispatcher started, %s pending due times rebuilt from the database", rebuilt)
 
     async def stop(self) -> None:
         application = self.application

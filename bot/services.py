@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,9 @@ class Services:
     bot_username: str = ""
     link_secret: bytes = b""
     admin_cache: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
+    dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # False in tests and the demo, which run the dispatcher themselves at chosen (fake) times.
+    auto_dispatch: bool = True
 
 
 def services(context: Any) -> Services:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Chat, Update, User
+from telegram import Bot, Chat, Update, User
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.groups import find_group
-from bot.i18n import pick_language
+from bot.i18n import pick_language, t
 from bot.people import UserInfo, person_in_group
-from bot.services import db, services
+from bot.services import Services, db, services
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -46,20 +46,23 @@ def language_for(update: Update, context: Context, group: Group | None = None) -
     return default
 
 
-async def admin_ids(context: Context, chat_id: int) -> frozenset[int]:
+async def fetch_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
     """Telegram administrators of the chat, checked live and cached briefly."""
-    svc = services(context)
     cached = svc.admin_cache.get(chat_id)
     if cached and cached[0] > time.monotonic():
         return cached[1]
     try:
-        admins = await context.bot.get_chat_administrators(chat_id)
+        admins = await bot.get_chat_administrators(chat_id)
     except TelegramError as exc:
         log.warning("could not read administrators of chat %s: %s", chat_id, exc.__class__.__name__)
         return cached[1] if cached else frozenset()
     ids = frozenset(member.user.id for member in admins)
     svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids)
     return ids
+
+
+async def admin_ids(context: Context, chat_id: int) -> frozenset[int]:
+    return await fetch_admin_ids(context.bot, services(context), chat_id)
 
 
 def forget_admins(context: Context, chat_id: int) -> None:
@@ -72,3 +75,18 @@ async def is_facilitator(context: Context, group: Group, user_id: int) -> bool:
     if found is not None and found[1].named_facilitator and found[1].status == "member":
         return True
     return user_id in await admin_ids(context, group.chat_id)
+
+
+async def require_facilitator(update: Update, context: Context) -> Group | None:
+    """The group, when the update comes from a facilitator in an active group; otherwise say why."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return None
+    group = await current_group(update)
+    if group is None:
+        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        return None
+    if not await is_facilitator(context, group, user.id):
+        await message.reply_text(t(group.language, "facilitator.only"))
+        return None
+    return group

@@ -17,8 +17,8 @@ from handlers.common import Context, current_group, is_facilitator, is_group_cha
 
 # Commands per menu scope. Participants never need a command; /aide is there for the curious.
 MENUS = {
-    "group": ("aide",),
-    "admins": ("aide", "configurer", "animateur"),
+    "group": ("aide", "prochaine", "reunions"),
+    "admins": ("aide", "reunion", "reunions", "prochaine", "annuler", "deplacer", "rappels", "serie", "configurer", "animateur"),
     "private": ("aide", "mesdonnees", "oublier"),
 }
 SCOPES = {

@@ -11,6 +11,8 @@ from bot.config import Settings
 from bot.runtime import Relais
 from bot.services import Services
 from bot.simulator.scenario import FakeTelegram
+from jobs.dispatch import DispatchReport
+from jobs.scheduler import dispatch_now
 
 
 def free_port() -> int:
@@ -49,7 +51,7 @@ class Harness:
 
     async def start(self) -> "Harness":
         await self.tg.start()
-        self.relais = Relais(self.settings(), clock=self.clock)
+        self.relais = Relais(self.settings(), clock=self.clock, auto_dispatch=False)
         await self.relais.start()
         return self
 
@@ -64,7 +66,7 @@ class Harness:
         assert self.relais is not None
         await self.relais.stop()
         self._baseline = self.tg.last_update_id
-        self.relais = Relais(self.settings(), clock=self.clock)
+        self.relais = Relais(self.settings(), clock=self.clock, auto_dispatch=False)
         await self.relais.start()
 
     async def __aenter__(self) -> "Harness":
@@ -92,6 +94,11 @@ class Harness:
         await self.tg.webhook_idle()
         if self.tg.last_update_id > self._baseline:
             await self.app.wait_processed(self.tg.last_update_id, timeout)
+
+    async def run_jobs(self) -> "DispatchReport":
+        """What the scheduler would do now (by the injectable clock): tests and the demo call it."""
+        await self.settle()
+        return await dispatch_now(self.app)
 
     async def do(self, update_id: int) -> None:
         """Await the effect of a scenario action: `await h.do(h.tg.say(...))`."""

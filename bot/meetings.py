@@ -1,0 +1,311 @@
+"""Domain rules for meetings: creation, answers, changes, and what gets scheduled for each one."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import MeetingsSection
+from bot.dates import Recurrence
+from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
+
+log = logging.getLogger(__name__)
+
+ANSWERS = ("yes", "no", "maybe")
+REASONS = ("health", "work", "transport", "childcare", "other")
+PLACE_MAX = TOPIC_MAX = 200
+AGENDA_MAX = 1500
+OFFSET_RE = re.compile(r"^(\d{1,3})(j|h|min)$")
+MAX_OFFSETS = 5
+MAX_OFFSET = timedelta(days=30)
+
+# Kinds of scheduled events
+REMINDER = "reminder"
+DIGEST = "facilitator_digest"  # the day before the J-1 reminder: who has not answered, who declined
+CHECKLIST = "attendance_checklist"  # after the meeting, to the facilitators
+FEEDBACK = "feedback_poll"  # the next day, in the group
+SERIES_NEXT = "series_next"  # when an occurrence starts, announce the next one
+
+
+class MeetingError(ValueError):
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Counts:
+    yes: int = 0
+    no: int = 0
+    maybe: int = 0
+
+
+# ----------------------------------------------------------------------------- reminder offsets
+def parse_offsets(text: str) -> list[str]:
+    """'/rappels 7j 1j 2h' -> ['7j', '1j', '2h'], largest first. Raises MeetingError."""
+    tokens = [token.lower().replace("jours", "j").replace("jour", "j") for token in text.split()]
+    if not tokens:
+        raise MeetingError("reminders.error.empty")
+    if len(tokens) > MAX_OFFSETS:
+        raise MeetingError("reminders.error.too_many", limit=MAX_OFFSETS)
+    seen: dict[str, timedelta] = {}
+    for token in tokens:
+        match = OFFSET_RE.match(token)
+        if not match or int(match.group(1)) == 0:
+            raise MeetingError("reminders.error.token", token=token[:20])
+        delta = offset_delta(token)
+        if delta > MAX_OFFSET:
+            raise MeetingError("reminders.error.too_far", token=token)
+        seen[token] = delta
+    return sorted(seen, key=lambda token: seen[token], reverse=True)
+
+
+def offset_delta(token: str) -> timedelta:
+    match = OFFSET_RE.match(token)
+    assert match is not None
+    amount, unit = int(match.group(1)), match.group(2)
+    return {"j": timedelta(days=amount), "h": timedelta(hours=amount), "min": timedelta(minutes=amount)}[unit]
+
+
+def offset_minutes(token: str) -> int:
+    return int(offset_delta(token).total_seconds() // 60)
+
+
+def group_offsets(group: Group, settings: MeetingsSection) -> list[str]:
+    return parse_offsets(group.reminder_offsets or settings.default_reminders)
+
+
+def _local_clock(settings: MeetingsSection) -> time:
+    hour, minute = settings.reminder_time.split(":")
+    return time(int(hour), int(minute))
+
+
+def reminder_due(starts_at: datetime, token: str, zone: ZoneInfo, settings: MeetingsSection) -> datetime:
+    """Day offsets fire at the reminder time on that local day; hours and minutes, exactly before."""
+    if token.endswith("j"):
+        local_day = starts_at.astimezone(zone).date() - offset_delta(token)
+        return datetime.combine(local_day, _local_clock(settings), zone).astimezone(timezone.utc)
+    return starts_at - offset_delta(token)
+
+
+# ----------------------------------------------------------------------------- scheduling
+def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) -> list[tuple[str, int, datetime]]:
+    """(kind, offset in minutes, due) for everything a meeting needs."""
+    zone = ZoneInfo(group.timezone)
+    events = [(REMINDER, offset_minutes(token), reminder_due(meeting.starts_at, token, zone, settings))
+              for token in group_offsets(group, settings)]
+    day_before = reminder_due(meeting.starts_at, "1j", zone, settings)
+    events.append((DIGEST, 0, day_before - timedelta(days=1)))
+    events.append((CHECKLIST, 0, meeting.starts_at + timedelta(minutes=settings.duration_minutes)))
+    next_day = meeting.starts_at.astimezone(zone).date() + timedelta(days=1)
+    events.append((FEEDBACK, 0, datetime.combine(next_day, _local_clock(settings), zone).astimezone(timezone.utc)))
+    if meeting.series_id is not None:
+        events.append((SERIES_NEXT, 0, meeting.starts_at))
+    return events
+
+
+async def schedule_events(session: AsyncSession, meeting: Meeting, group: Group, settings: MeetingsSection, now: datetime) -> None:
+    """(Re)build the meeting's pending events. What is already past is not sent on creation:
+    the announcement itself tells people. Delivered events are left as they are."""
+    await session.execute(
+        delete(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status.in_(("pending", "skipped", "cancelled")))
+    )
+    await session.execute(
+        update(Delivery).where(Delivery.meeting_id == meeting.id, Delivery.status == "pending").values(status="skipped", error="rescheduled")
+    )
+    done = {(kind, offset) for kind, offset in (await session.execute(
+        select(ScheduledEvent.kind, ScheduledEvent.offset_minutes).where(ScheduledEvent.meeting_id == meeting.id)
+    )).all()}  # fmt: skip
+    for kind, offset, due in planned_events(meeting, group, settings):
+        if (kind, offset) in done:
+            continue
+        past = due <= now and kind in (REMINDER, DIGEST)
+        session.add(ScheduledEvent(meeting_id=meeting.id, kind=kind, offset_minutes=offset, due_at=due,
+                                   status="skipped" if past else "pending"))
+    await session.flush()
+
+
+async def cancel_events(session: AsyncSession, meeting: Meeting) -> None:
+    await session.execute(
+        update(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending").values(status="cancelled")
+    )
+    await session.execute(
+        update(Delivery).where(Delivery.meeting_id == meeting.id, Delivery.status == "pending").values(status="skipped", error="cancelled")
+    )
+
+
+# ----------------------------------------------------------------------------- meetings
+def validate_details(place: str, topic: str, agenda: str | None = None) -> tuple[str, str, str | None]:
+    place, topic = " ".join(place.split()), " ".join(topic.split())
+    agenda = agenda.strip() if agenda else None
+    if not place:
+        raise MeetingError("meeting.error.no_place")
+    if not topic:
+        raise MeetingError("meeting.error.no_topic")
+    if len(place) > PLACE_MAX:
+        raise MeetingError("meeting.error.place_long", limit=PLACE_MAX)
+    if len(topic) > TOPIC_MAX:
+        raise MeetingError("meeting.error.topic_long", limit=TOPIC_MAX)
+    if agenda and len(agenda) > AGENDA_MAX:
+        raise MeetingError("meeting.error.agenda_long", limit=AGENDA_MAX)
+    return place, topic, agenda or None
+
+
+async def create_meeting(session: AsyncSession, group: Group, starts_at: datetime, place: str, topic: str,
+                         agenda: str | None, creator: Person | None, now: datetime, settings: MeetingsSection,
+                         series: MeetingSeries | None = None) -> Meeting:
+    place, topic, agenda = validate_details(place, topic, agenda)
+    if starts_at <= now:
+        raise MeetingError("date.error.past")
+    # Numbering per group; the row lock (PostgreSQL) keeps two processes from taking the same n°.
+    locked = await session.scalar(select(Group).where(Group.id == group.id).with_for_update())
+    assert locked is not None
+    number = locked.next_meeting_number
+    locked.next_meeting_number = number + 1
+    meeting = Meeting(group_id=group.id, number=number, starts_at=starts_at, place=place, topic=topic, agenda=agenda,
+                      status="scheduled", created_by_id=creator.id if creator else None, created_at=now,
+                      series_id=series.id if series else None)
+    session.add(meeting)
+    await session.flush()
+    await schedule_events(session, meeting, group, settings, now)
+    log.info("meeting %s (n°%s) created in group %s", meeting.id, number, group.id)
+    return meeting
+
+
+async def create_series(session: AsyncSession, group: Group, rule: Recurrence, place: str, topic: str,
+                        creator: Person | None, now: datetime, settings: MeetingsSection) -> tuple[MeetingSeries, Meeting]:
+    place, topic, _ = validate_details(place, topic)
+    series = MeetingSeries(group_id=group.id, weekday=rule.weekday, nth=rule.nth, hour=rule.hour, minute=rule.minute,
+                           place=place, topic=topic, active=True, created_at=now)
+    session.add(series)
+    await session.flush()
+    first = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
+    meeting = await create_meeting(session, group, first, place, topic, None, creator, now, settings, series)
+    return series, meeting
+
+
+def series_rule(series: MeetingSeries) -> Recurrence:
+    return Recurrence(weekday=series.weekday, hour=series.hour, minute=series.minute, nth=series.nth)
+
+
+async def next_in_series(session: AsyncSession, series: MeetingSeries, after: datetime, now: datetime,
+                         settings: MeetingsSection) -> Meeting | None:
+    """Create the series' next occurrence after `after`, unless the series stopped or one exists."""
+    if not series.active:
+        return None
+    group = await session.get(Group, series.group_id)
+    if group is None or not group.active:
+        return None
+    upcoming = await session.scalar(
+        select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "scheduled", Meeting.starts_at > max(after, now))
+    )
+    if upcoming is not None:
+        return None
+    start = series_rule(series).occurrences(max(after, now), ZoneInfo(group.timezone), 1)[0]
+    return await create_meeting(session, group, start, series.place, series.topic, None, None, now, settings, series)
+
+
+async def find_meeting(session: AsyncSession, group: Group, number: int) -> Meeting | None:
+    return await session.scalar(select(Meeting).where(Meeting.group_id == group.id, Meeting.number == number))
+
+
+async def upcoming_meetings(session: AsyncSession, group: Group, now: datetime, limit: int = 10) -> list[Meeting]:
+    return list(await session.scalars(
+        select(Meeting).where(Meeting.group_id == group.id, Meeting.status == "scheduled", Meeting.starts_at > now)
+        .order_by(Meeting.starts_at).limit(limit)
+    ))  # fmt: skip
+
+
+def is_open(meeting: Meeting, now: datetime) -> bool:
+    return meeting.status == "scheduled" and meeting.starts_at > now
+
+
+async def cancel_meeting(session: AsyncSession, meeting: Meeting, now: datetime) -> None:
+    if not is_open(meeting, now):
+        raise MeetingError("meeting.error.not_open", number=meeting.number)
+    meeting.status, meeting.cancelled_at = "cancelled", now
+    await cancel_events(session, meeting)
+    log.info("meeting %s cancelled", meeting.id)
+
+
+async def move_meeting(session: AsyncSession, meeting: Meeting, group: Group, starts_at: datetime, now: datetime,
+                       settings: MeetingsSection) -> None:
+    if not is_open(meeting, now):
+        raise MeetingError("meeting.error.not_open", number=meeting.number)
+    if starts_at <= now:
+        raise MeetingError("date.error.past")
+    meeting.starts_at = starts_at
+    # Reminders already sent for the old date are sent again for the new one.
+    await session.execute(delete(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status != "pending"))
+    await schedule_events(session, meeting, group, settings, now)
+    log.info("meeting %s moved", meeting.id)
+
+
+# ----------------------------------------------------------------------------- answers
+async def record_answer(session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime) -> Rsvp:
+    if answer not in ANSWERS:
+        raise MeetingError("button.invalid")
+    if not is_open(meeting, now):
+        raise MeetingError("rsvp.closed")
+    rsvp = await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
+    if rsvp is None:
+        rsvp = Rsvp(meeting_id=meeting.id, person_id=person.id, answer=answer, answered_at=now)
+        session.add(rsvp)
+    else:
+        if rsvp.answer != answer:
+            rsvp.reason = None
+        rsvp.answer, rsvp.answered_at = answer, now
+    await session.flush()
+    return rsvp
+
+
+async def record_reason(session: AsyncSession, meeting: Meeting, person: Person, reason: str, now: datetime) -> Rsvp:
+    if reason not in REASONS:
+        raise MeetingError("button.invalid")
+    rsvp = await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
+    if rsvp is None or rsvp.answer != "no" or not is_open(meeting, now):
+        raise MeetingError("button.expired")
+    rsvp.reason = reason
+    return rsvp
+
+
+async def counts(session: AsyncSession, meeting: Meeting) -> Counts:
+    rows = dict((await session.execute(
+        select(Rsvp.answer, func.count()).join(Membership, (Membership.person_id == Rsvp.person_id) & (Membership.group_id == meeting.group_id))
+        .where(Rsvp.meeting_id == meeting.id, Membership.status == "member").group_by(Rsvp.answer)
+    )).all())  # fmt: skip
+    return Counts(yes=rows.get("yes", 0), no=rows.get("no", 0), maybe=rows.get("maybe", 0))
+
+
+async def answer_of(session: AsyncSession, meeting: Meeting, person: Person | None) -> Rsvp | None:
+    if person is None:
+        return None
+    return await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
+
+
+async def members_with_answers(session: AsyncSession, meeting: Meeting) -> list[tuple[Person, Membership, Rsvp | None]]:
+    """Current members of the meeting's group, with their answer if any."""
+    rows = await session.execute(
+        select(Person, Membership, Rsvp)
+        .join(Membership, Membership.person_id == Person.id)
+        .outerjoin(Rsvp, (Rsvp.person_id == Person.id) & (Rsvp.meeting_id == meeting.id))
+        .where(Membership.group_id == meeting.group_id, Membership.status == "member")
+        .order_by(Person.first_name, Person.id)
+    )
+    return [(person, membership, rsvp) for person, membership, rsvp in rows]
+
+
+async def set_group_offsets(session: AsyncSession, group: Group, tokens: list[str], now: datetime, settings: MeetingsSection) -> int:
+    """Store the group's reminders and reschedule every upcoming meeting; returns how many."""
+    group.reminder_offsets = " ".join(tokens)
+    meetings = await upcoming_meetings(session, group, now, limit=100)
+    for meeting in meetings:
+        await schedule_events(session, meeting, group, settings, now)
+    return len(meetings)

@@ -1,0 +1,132 @@
+"""The outbox: due events become one delivery row per recipient, and deliveries are claimed
+before sending. With PostgreSQL, rows are claimed with FOR UPDATE SKIP LOCKED, so several Relais
+processes share the work and each message is sent once; SQLite has one writer at a time anyway."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import meetings as m
+from storage.models import Delivery, Group, Meeting, MeetingSeries, ScheduledEvent
+
+log = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+AdminLookup = Callable[[int], Awaitable[frozenset[int]]]
+
+
+def _locking(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+
+
+async def _add_delivery(session: AsyncSession, event: ScheduledEvent, kind: str, now: datetime,
+                        person_id: int | None = None, priority: int = 1) -> None:
+    recipient = f"person:{person_id}" if person_id is not None else "group"
+    session.add(Delivery(event_id=event.id, meeting_id=event.meeting_id, recipient=recipient, person_id=person_id,
+                         kind=kind, priority=priority, status="pending", attempts=0, not_before=now))
+
+
+async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[int]:
+    """Person ids of the facilitators who can be written to in private."""
+    admin_ids = await admins(group.chat_id)
+    found = []
+    for person, membership, _ in await m.members_with_answers(session, meeting):
+        is_facilitator = membership.named_facilitator or person.telegram_id in admin_ids or person.id == meeting.created_by_id
+        if is_facilitator and person.private_status == "started":
+            found.append(person.id)
+    return found
+
+
+async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminLookup, settings, limit: int = 200) -> int:
+    """Turn due events into deliveries; returns how many events were handled."""
+    query = (select(ScheduledEvent).where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
+             .order_by(ScheduledEvent.due_at, ScheduledEvent.id).limit(limit))
+    if _locking(session):
+        query = query.with_for_update(skip_locked=True)
+    events = list(await session.scalars(query))
+    for event in events:
+        event.status, event.done_at = "done", now
+        meeting = await session.get(Meeting, event.meeting_id)
+        group = await session.get(Group, meeting.group_id) if meeting else None
+        if meeting is None or group is None or not group.active:
+            event.status = "skipped"
+            continue
+        if event.kind == m.SERIES_NEXT:
+            series = await session.get(MeetingSeries, meeting.series_id) if meeting.series_id else None
+            if series is not None:
+                upcoming = await m.next_in_series(session, series, meeting.starts_at, now, settings)
+                if upcoming is not None:
+                    announce = ScheduledEvent(meeting_id=upcoming.id, kind="announcement", offset_minutes=0, due_at=now, status="done", done_at=now)
+                    session.add(announce)
+                    await session.flush()
+                    await _add_delivery(session, announce, "announcement", now, priority=0)
+            continue
+        if event.kind in (m.REMINDER, m.DIGEST):
+            if not m.is_open(meeting, now):
+                event.status = "skipped"
+                continue
+            if event.kind == m.REMINDER:
+                later = await session.scalar(select(ScheduledEvent.id).where(
+                    ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.kind == m.REMINDER,
+                    ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now, ScheduledEvent.due_at > event.due_at,
+                ).limit(1))  # fmt: skip
+                if later is not None:  # missed while down: only the latest one that was due goes out
+                    event.status = "skipped"
+                    continue
+                await _add_delivery(session, event, "group_reminder", now, priority=0)
+                for person, membership, rsvp in await m.members_with_answers(session, meeting):
+                    if person.private_status == "started" and (rsvp is None or rsvp.answer != "no"):
+                        await _add_delivery(session, event, "nudge" if rsvp is None else "private_reminder", now, person.id)
+            else:
+                for person_id in await _facilitator_ids(session, meeting, group, admins):
+                    await _add_delivery(session, event, "digest", now, person_id)
+        elif meeting.status != "scheduled":
+            event.status = "skipped"
+        elif event.kind == m.CHECKLIST:
+            for person_id in await _facilitator_ids(session, meeting, group, admins):
+                await _add_delivery(session, event, "checklist", now, person_id)
+        elif event.kind == m.FEEDBACK:
+            await _add_delivery(session, event, "feedback", now, priority=0)
+    await session.flush()
+    return len(events)
+
+
+async def claim_deliveries(session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID) -> list[Delivery]:
+    """Take up to `limit` deliveries ready to go (group messages first). A delivery left in
+    'sending' longer than the lease belonged to a process that died: it is taken again."""
+    ready = or_(
+        and_(Delivery.status == "pending", Delivery.not_before <= now),
+        and_(Delivery.status == "sending", Delivery.claimed_at < now - lease),
+    )
+    query = select(Delivery).where(ready).order_by(Delivery.priority, Delivery.id).limit(limit)
+    if _locking(session):
+        query = query.with_for_update(skip_locked=True)
+    deliveries = list(await session.scalars(query))
+    for delivery in deliveries:
+        delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, now
+        delivery.attempts += 1
+    await session.flush()
+    return deliveries
+
+
+async def finish(session: AsyncSession, delivery_id: int, status: str, now: datetime, error: str | None = None,
+                 retry_at: datetime | None = None) -> None:
+    values: dict = {"status": status, "error": error}
+    if status == "sent":
+        values["sent_at"] = now
+    if status == "pending":
+        values["not_before"] = retry_at or now
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def pending_due_times(session: AsyncSession) -> list[datetime]:
+    """When pending events fall due: what the in-memory scheduler is rebuilt from."""
+    return list(await session.scalars(select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending").order_by(ScheduledEvent.due_at)))

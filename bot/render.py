@@ -1,0 +1,108 @@
+"""Meeting texts and buttons, shared by handlers (replies) and jobs (reminders).
+
+Callback data stays far below Telegram's 64 bytes: it carries ids, never state.
+  rsvp:<meeting id>:<y|n|m>   answer          why:<meeting id>:<reason>   reason for "no"
+  ics:<meeting id>            calendar file   att:<meeting id>:<person id|ok>   checklist
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import plain, t
+from bot.meetings import REASONS, Counts
+from storage.models import Group, Meeting
+
+ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}
+CODE_OF = {value: key for key, value in ANSWER_CODES.items()}
+
+
+def when_text(moment: datetime, zone_name: str, language: str) -> str:
+    """'mardi 3 décembre à 14h30', in the group's time zone."""
+    local = moment.astimezone(ZoneInfo(zone_name))
+    day = format_date(local.date(), "EEEE d MMMM", locale=language)
+    if language == "fr":
+        clock = f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
+        return f"{day} à {clock}"
+    return f"{day} at {local.hour}:{local.minute:02d}"
+
+
+def short_when(moment: datetime, zone_name: str, language: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone_name))
+    clock = (f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h") if language == "fr" else f"{local.hour}:{local.minute:02d}"
+    return f"{format_date(local.date(), 'EEE d MMM', locale=language)} {clock}"
+
+
+def counts_line(language: str, counts: Counts) -> str:
+    return t(language, "meeting.counts", yes=counts.yes, no=counts.no, maybe=counts.maybe)
+
+
+def meeting_body(group: Group, meeting: Meeting, counts: Counts | None = None, language: str | None = None) -> str:
+    language = language or group.language
+    lines = [
+        t(language, "meeting.title", number=meeting.number, topic=meeting.topic),
+        t(language, "meeting.when", when=when_text(meeting.starts_at, group.timezone, language)),
+        t(language, "meeting.place", place=meeting.place),
+    ]
+    if meeting.agenda:
+        lines.append(t(language, "meeting.agenda", agenda=meeting.agenda))
+    if counts is not None:
+        lines.append("")
+        lines.append(counts_line(language, counts))
+    return "\n".join(lines)
+
+
+def announcement_text(group: Group, meeting: Meeting, counts: Counts) -> str:
+    return t(group.language, "meeting.announce_intro") + "\n" + meeting_body(group, meeting, counts)
+
+
+def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -> InlineKeyboardMarkup:
+    rows = [[
+        InlineKeyboardButton(plain(language, "button.rsvp_yes"), callback_data=f"rsvp:{meeting.id}:y"),
+        InlineKeyboardButton(plain(language, "button.rsvp_no"), callback_data=f"rsvp:{meeting.id}:n"),
+        InlineKeyboardButton(plain(language, "button.rsvp_maybe"), callback_data=f"rsvp:{meeting.id}:m"),
+    ]]  # fmt: skip
+    if with_calendar:
+        rows.append([InlineKeyboardButton(plain(language, "button.calendar"), callback_data=f"ics:{meeting.id}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def reason_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(plain(language, f"reason.{reason}"), callback_data=f"why:{meeting.id}:{reason}") for reason in REASONS]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
+
+
+def reminder_text(group: Group, meeting: Meeting, counts: Counts) -> str:
+    return t(group.language, "reminder.group_intro") + "\n" + meeting_body(group, meeting, counts)
+
+
+def private_reminder_text(language: str, group: Group, meeting: Meeting, answered: str | None) -> str:
+    intro = t(language, "reminder.private_nudge" if answered is None else "reminder.private", group=group.display_name)
+    return intro + "\n" + meeting_body(group, meeting, language=language)
+
+
+def digest_text(language: str, group: Group, meeting: Meeting, members: list) -> str:
+    """For facilitators only: who has not answered, who declined and why."""
+    silent = [person.first_name for person, _, rsvp in members if rsvp is None]
+    declined = [f"{person.first_name} ({plain(language, f'reason.{rsvp.reason}') if rsvp.reason else plain(language, 'reason.none')})"
+                for person, _, rsvp in members if rsvp is not None and rsvp.answer == "no"]
+    counts = Counts(
+        yes=sum(1 for _, _, r in members if r and r.answer == "yes"),
+        no=len(declined),
+        maybe=sum(1 for _, _, r in members if r and r.answer == "maybe"),
+    )
+    lines = [t(language, "digest.intro", group=group.display_name), meeting_body(group, meeting, counts, language), ""]
+    lines.append(t(language, "digest.silent", names=", ".join(silent) if silent else plain(language, "digest.nobody")))
+    lines.append(t(language, "digest.declined", names=", ".join(declined) if declined else plain(language, "digest.nobody")))
+    return "\n".join(lines)
+
+
+def attendance_keyboard(language: str, meeting: Meeting, rows: list) -> InlineKeyboardMarkup:
+    buttons = [[InlineKeyboardButton(("✅ " if present else "⬜ ") + person.first_name[:40], callback_data=f"att:{meeting.id}:{person.id}")]
+               for person, present in rows]
+    buttons.append([InlineKeyboardButton(plain(language, "button.attendance_save"), callback_data=f"att:{meeting.id}:ok")])
+    return InlineKeyboardMarkup(buttons)

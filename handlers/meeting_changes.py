@@ -1,0 +1,283 @@
+"""Changing meetings: /annuler, /deplacer, /rappels, /serie (facilitators only).
+
+`/annuler 3` and `/deplacer 3 jeudi 15h` act at once; without a number the bot lists the coming
+meetings as buttons (and for /deplacer then asks the new date). Everyone who answered is told, in
+the group and in private, and every reminder is rescheduled.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot import meetings as m
+from bot.dates import DateError, is_series, parse_series, parse_when
+from bot.i18n import pick_language, plain, t
+from bot.render import announcement_text, rsvp_keyboard, short_when, when_text
+from bot.sending import send_private
+from bot.services import db, services
+from handlers.common import Context, current_group, is_facilitator, language_for, require_facilitator
+from handlers.meetings import publish
+from jobs.scheduler import schedule_at
+from storage.models import Group, Meeting, MeetingSeries, ScheduledEvent
+
+ASK_NEW_DATE = 0
+MOVING = "moving_meeting"
+
+
+async def _meeting_from_arg(update: Update, group: Group, arg: str) -> Meeting | None:
+    number = arg.lstrip("n°#").strip()
+    meeting = await m.find_meeting(db(), group, int(number)) if number.isdigit() and len(number) < 7 else None
+    if meeting is None:
+        await update.effective_message.reply_text(t(group.language, "meeting.error.unknown", number=arg[:12]))
+    return meeting
+
+
+async def _pick_keyboard(group: Group, prefix: str, now) -> InlineKeyboardMarkup | None:
+    upcoming = await m.upcoming_meetings(db(), group, now)
+    if not upcoming:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        plain(group.language, "meeting.pick", number=meeting.number, when=short_when(meeting.starts_at, group.timezone, group.language)),
+        callback_data=f"{prefix}:{meeting.id}")] for meeting in upcoming])  # fmt: skip
+
+
+async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: str, **values) -> None:
+    """The group, and in private everyone who answered (403s mark people unreachable)."""
+    svc = services(context)
+    now = svc.clock.now()
+    group_text = t(group.language, key, number=meeting.number, topic=meeting.topic, **values)
+    markup = rsvp_keyboard(group.language, meeting) if meeting.status == "scheduled" else None
+    await context.bot.send_message(group.chat_id, group_text, reply_markup=markup)
+    for person, _, rsvp in await m.members_with_answers(db(), meeting):
+        if rsvp is None:
+            continue
+        language = pick_language(person.language_code, group.language)
+        text = t(language, key, number=meeting.number, topic=meeting.topic, **values) + "\n" + \
+            t(language, "meeting.private_group", group=group.display_name)
+        await send_private(context.bot, db(), person, text, now, reply_markup=rsvp_keyboard(language, meeting) if markup else None)
+
+
+async def _refresh_announcement(context: Context, group: Group, meeting: Meeting) -> None:
+    """The announcement shows the new date, or that the meeting is cancelled (buttons removed)."""
+    if meeting.announcement_message_id is None:
+        return
+    if meeting.status == "cancelled":
+        text = t(group.language, "meeting.cancelled_banner") + "\n" + announcement_text(group, meeting, await m.counts(db(), meeting))
+        markup = None
+    else:
+        text = announcement_text(group, meeting, await m.counts(db(), meeting))
+        markup = rsvp_keyboard(group.language, meeting)
+    try:
+        await context.bot.edit_message_text(text, chat_id=group.chat_id, message_id=meeting.announcement_message_id, reply_markup=markup)
+    except Exception:  # noqa: BLE001 - an old announcement (deleted, pre-migration) is not worth failing for
+        pass
+
+
+async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | None:
+    now = services(context).clock.now()
+    try:
+        await m.cancel_meeting(db(), meeting, now)
+    except m.MeetingError as exc:
+        return t(group.language, exc.key, **exc.values)
+    when = when_text(meeting.starts_at, group.timezone, group.language)
+    await _refresh_announcement(context, group, meeting)
+    await _tell_everyone(context, group, meeting, "meeting.cancelled", when=when)
+    if meeting.series_id is not None:
+        series = await db().get(MeetingSeries, meeting.series_id)
+        if series is not None:
+            following = await m.next_in_series(db(), series, meeting.starts_at, now, services(context).settings.meetings)
+            if following is not None:
+                await publish(context, group, following)
+    return None
+
+
+async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> str | None:
+    svc = services(context)
+    now = svc.clock.now()
+    try:
+        if is_series(when):
+            raise DateError("date.error.series_here")
+        starts = parse_when(when, now, ZoneInfo(group.timezone))
+        await m.move_meeting(db(), meeting, group, starts, now, svc.settings.meetings)
+    except (DateError, m.MeetingError) as exc:
+        return t(group.language, exc.key, **exc.values)
+    await _refresh_announcement(context, group, meeting)
+    await _tell_everyone(context, group, meeting, "meeting.moved", when=when_text(starts, group.timezone, group.language), place=meeting.place)
+    due = await db().scalars(select(ScheduledEvent.due_at).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending"))
+    schedule_at(context.job_queue, svc, list(due))
+    return None
+
+
+async def cancel_command(update: Update, context: Context) -> None:
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    if context.args:
+        meeting = await _meeting_from_arg(update, group, context.args[0])
+        if meeting is not None and (problem := await _cancel(context, group, meeting)):
+            await update.effective_message.reply_text(problem)
+        return
+    keyboard = await _pick_keyboard(group, "mcan", services(context).clock.now())
+    await update.effective_message.reply_text(t(group.language, "meeting.pick_cancel" if keyboard else "meeting.none"), reply_markup=keyboard)
+
+
+async def cancel_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    group = await current_group(update)
+    meeting = await _button_meeting(update, context, group)
+    if meeting is None:
+        return
+    await query.answer()
+    problem = await _cancel(context, group, meeting)
+    await query.edit_message_text(problem or t(group.language, "meeting.done_cancel", number=meeting.number))
+
+
+async def _button_meeting(update: Update, context: Context, group: Group | None) -> Meeting | None:
+    """The meeting a facilitator's pick button names, checked: same group, right person."""
+    query = update.callback_query
+    language = language_for(update, context, group)
+    try:
+        meeting_id = int((query.data or "").split(":")[1])
+    except (IndexError, ValueError):
+        meeting_id = -1
+    meeting = await db().get(Meeting, meeting_id) if meeting_id > 0 else None
+    if group is None or meeting is None or meeting.group_id != group.id:
+        await query.answer(plain(language, "button.invalid"))
+        return None
+    if not await is_facilitator(context, group, update.effective_user.id):
+        await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
+        return None
+    return meeting
+
+
+async def move_command(update: Update, context: Context) -> int:
+    group = await require_facilitator(update, context)
+    if group is None:
+        return ConversationHandler.END
+    if context.args:
+        meeting = await _meeting_from_arg(update, group, context.args[0])
+        if meeting is None:
+            return ConversationHandler.END
+        if len(context.args) < 2:
+            await update.effective_message.reply_text(t(group.language, "meeting.move_usage"))
+            return ConversationHandler.END
+        problem = await _move(context, group, meeting, " ".join(context.args[1:]))
+        if problem:
+            await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.move_usage"))
+        return ConversationHandler.END
+    keyboard = await _pick_keyboard(group, "mmov", services(context).clock.now())
+    await update.effective_message.reply_text(t(group.language, "meeting.pick_move" if keyboard else "meeting.none"), reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def move_button(update: Update, context: Context) -> int:
+    group = await current_group(update)
+    meeting = await _button_meeting(update, context, group)
+    if meeting is None:
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    context.user_data[MOVING] = meeting.id
+    await update.callback_query.edit_message_text(t(group.language, "meeting.picked", number=meeting.number))
+    await context.bot.send_message(group.chat_id, t(group.language, "meeting.ask_new_date", name=update.effective_user.first_name),
+                                   reply_markup=ForceReply(selective=False))
+    return ASK_NEW_DATE
+
+
+async def receive_new_date(update: Update, context: Context) -> int:
+    group = await current_group(update)
+    meeting_id = context.user_data.get(MOVING)
+    meeting = await db().get(Meeting, meeting_id) if meeting_id else None
+    if group is None or meeting is None or meeting.group_id != group.id:
+        return ConversationHandler.END
+    problem = await _move(context, group, meeting, update.effective_message.text or "")
+    if problem:
+        await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.ask_date_again"), reply_markup=ForceReply(selective=True))
+        return ASK_NEW_DATE
+    context.user_data.pop(MOVING, None)
+    return ConversationHandler.END
+
+
+async def reminders_command(update: Update, context: Context) -> None:
+    """/rappels shows the group's reminders; /rappels 7j 1j 2h changes them."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    svc = services(context)
+    if not context.args:
+        tokens = m.group_offsets(group, svc.settings.meetings)
+        await update.effective_message.reply_text(t(group.language, "reminders.current", offsets=" ".join(tokens)))
+        return
+    try:
+        tokens = m.parse_offsets(" ".join(context.args))
+    except m.MeetingError as exc:
+        await update.effective_message.reply_text(t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example"))
+        return
+    count = await m.set_group_offsets(db(), group, tokens, svc.clock.now(), svc.settings.meetings)
+    due = await db().scalars(select(ScheduledEvent.due_at).join(Meeting).where(Meeting.group_id == group.id, ScheduledEvent.status == "pending"))
+    schedule_at(context.job_queue, svc, list(due))
+    await update.effective_message.reply_text(t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count))
+
+
+async def series_command(update: Update, context: Context) -> None:
+    """/serie lists series; /serie arreter 2 stops one; /serie modifier 2 <date> | <lieu> | <sujet> edits it."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    svc = services(context)
+    language = group.language
+    message = update.effective_message
+    args = list(context.args or [])
+    all_series = list(await db().scalars(select(MeetingSeries).where(MeetingSeries.group_id == group.id, MeetingSeries.active.is_(True)).order_by(MeetingSeries.id)))
+    if not args:
+        if not all_series:
+            await message.reply_text(t(language, "series.none"))
+            return
+        lines = [t(language, "series.title")] + [t(language, "series.line", id=s.id, place=s.place, topic=s.topic) for s in all_series]
+        await message.reply_text("\n".join(lines + [t(language, "series.usage")]))
+        return
+    action = args[0].lower()
+    target = next((s for s in all_series if len(args) > 1 and args[1] == str(s.id)), None)
+    if action not in ("arreter", "arrêter", "stop", "modifier") or target is None:
+        await message.reply_text(t(language, "series.usage"))
+        return
+    now = svc.clock.now()
+    upcoming = await db().scalar(select(Meeting).where(Meeting.series_id == target.id, Meeting.status == "scheduled", Meeting.starts_at > now))
+    if action != "modifier":
+        target.active, target.stopped_at = False, now
+        key = "series.stopped_with_next" if upcoming else "series.stopped"
+        await message.reply_text(t(language, key, id=target.id, number=upcoming.number if upcoming else 0))
+        return
+    rest = (message.text or "").split(maxsplit=3)[3:] or [""]
+    parts = [p.strip() for p in rest[0].split("|")]
+    try:
+        rule = parse_series(parts[0])
+        place, topic, _ = m.validate_details(parts[1] if len(parts) > 1 else target.place, parts[2] if len(parts) > 2 else target.topic)
+    except (DateError, m.MeetingError) as exc:
+        await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "series.usage"))
+        return
+    target.weekday, target.nth, target.hour, target.minute, target.place, target.topic = rule.weekday, rule.nth, rule.hour, rule.minute, place, topic
+    if upcoming is not None:
+        starts = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
+        upcoming.place, upcoming.topic = place, topic
+        await m.move_meeting(db(), upcoming, group, starts, now, svc.settings.meetings)
+        await _refresh_announcement(context, group, upcoming)
+        await _tell_everyone(context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place)
+    await message.reply_text(t(language, "series.changed", id=target.id))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("annuler", cancel_command))
+    application.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^mcan:\d+$"))
+    application.add_handler(ConversationHandler(
+        entry_points=[CommandHandler("deplacer", move_command), CallbackQueryHandler(move_button, pattern=r"^mmov:\d+$")],
+        states={ASK_NEW_DATE: [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, receive_new_date)]},
+        fallbacks=[CommandHandler("deplacer", move_command)],
+        conversation_timeout=20 * 60,
+        name="deplacer",
+    ))  # fmt: skip
+    application.add_handler(CommandHandler("rappels", reminders_command))
+    application.add_handler(CommandHandler("serie", series_command))

@@ -1,0 +1,169 @@
+"""Buttons under meeting messages: answer, say why not, get the calendar file, tick attendance.
+
+Anyone can press any button, so every press is checked: the meeting must belong to the group the
+message is in (or, in private, to a group the person is a member of) and still be ahead.
+"""
+
+from __future__ import annotations
+
+import io
+
+from telegram import InputFile, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot import meetings as m
+from bot.attendance import attendance_rows, save_attendance, toggle_presence
+from bot.calendar import meeting_ics
+from bot.deeplinks import group_payload, start_url
+from bot.i18n import pick_language, plain, t
+from bot.people import person_in_group
+from bot.render import ANSWER_CODES, announcement_text, attendance_keyboard, reason_keyboard, reminder_text, rsvp_keyboard
+from bot.sending import send_private
+from bot.services import db, services
+from handlers.common import Context, current_group, fetch_admin_ids, is_group_chat
+from storage.models import Group, Meeting, Person
+
+
+async def _resolve(update: Update, context: Context) -> tuple[Meeting, Group, Person, str] | None:
+    """Meeting, its group, the presser and their language, or None after answering the refusal."""
+    query = update.callback_query
+    user = update.effective_user
+    parts = (query.data or "").split(":")
+    meeting = await db().get(Meeting, int(parts[1])) if len(parts) >= 2 and parts[1].isdigit() and len(parts[1]) < 10 else None
+    group = await db().get(Group, meeting.group_id) if meeting else None
+    chat_group = await current_group(update)
+    fallback = chat_group.language if chat_group else pick_language(user.language_code, services(context).settings.bot.default_language)
+    if meeting is None or group is None or not group.active:
+        await query.answer(plain(fallback, "button.invalid"))
+        return None
+    if is_group_chat(update) and (chat_group is None or chat_group.id != group.id):
+        await query.answer(plain(fallback, "button.invalid"))
+        return None
+    found = await person_in_group(db(), group, user.id)
+    if found is None or found[1].status != "member":
+        await query.answer(plain(fallback, "button.not_member"))
+        return None
+    language = group.language if is_group_chat(update) else pick_language(user.language_code, group.language)
+    return meeting, group, found[0], language
+
+
+async def answer_button(update: Update, context: Context) -> None:
+    """✅ Je viens / ❌ Je ne peux pas / 🤔 Peut-être: record, update counts in place."""
+    resolved = await _resolve(update, context)
+    if resolved is None:
+        return
+    meeting, group, person, language = resolved
+    query = update.callback_query
+    code = (query.data or "").split(":")[-1]
+    svc = services(context)
+    now = svc.clock.now()
+    previous = await m.answer_of(db(), meeting, person)
+    previous_answer = previous.answer if previous else None
+    try:
+        rsvp = await m.record_answer(db(), meeting, person, ANSWER_CODES.get(code, ""), now)
+    except m.MeetingError as exc:
+        await query.answer(plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
+        return
+    await query.answer(plain(language, f"rsvp.noted_{rsvp.answer}"))
+    if rsvp.answer == previous_answer:
+        return
+    await _refresh_counts(update, context, group, meeting)
+    if rsvp.answer == "no":
+        text = t(language, "rsvp.why", number=meeting.number)
+        await send_private(context.bot, db(), person, text, now, reply_markup=reason_keyboard(language, meeting))
+
+
+async def _refresh_counts(update: Update, context: Context, group: Group, meeting: Meeting) -> None:
+    """Edit the announcement, and the group reminder that was pressed, with the new counts."""
+    counts = await m.counts(db(), meeting)
+    pressed = update.callback_query.message
+    targets: dict[int, str] = {}
+    if meeting.announcement_message_id:
+        targets[meeting.announcement_message_id] = announcement_text(group, meeting, counts)
+    if is_group_chat(update) and pressed is not None and pressed.message_id not in targets and pressed.text:
+        targets[pressed.message_id] = reminder_text(group, meeting, counts)
+    for message_id, text in targets.items():
+        try:
+            await context.bot.edit_message_text(text, chat_id=group.chat_id, message_id=message_id, reply_markup=rsvp_keyboard(group.language, meeting))
+        except BadRequest:
+            pass  # the message is gone or unchanged: counts are also in /reunions
+
+
+async def reason_button(update: Update, context: Context) -> None:
+    """The optional reason for "Je ne peux pas", seen by facilitators only."""
+    resolved = await _resolve(update, context)
+    if resolved is None:
+        return
+    meeting, group, person, language = resolved
+    query = update.callback_query
+    reason = (query.data or "").split(":")[-1]
+    try:
+        await m.record_reason(db(), meeting, person, reason, services(context).clock.now())
+    except m.MeetingError as exc:
+        await query.answer(plain(language, exc.key))
+        return
+    await query.answer()
+    key = "rsvp.reason_transport" if reason == "transport" else "rsvp.reason_saved"
+    await query.edit_message_text(t(language, key, reason=plain(language, f"reason.{reason}")))
+
+
+async def calendar_button(update: Update, context: Context) -> None:
+    """Send the .ics in private; someone who never started the bot is sent to start it first."""
+    resolved = await _resolve(update, context)
+    if resolved is None:
+        return
+    meeting, group, person, language = resolved
+    query = update.callback_query
+    svc = services(context)
+    if person.private_status != "started":
+        url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
+        await query.answer(url=url)
+        return
+    data = meeting_ics(group, meeting, svc.settings.meetings.duration_minutes, svc.clock.now())
+    try:
+        await context.bot.send_document(person.telegram_id, InputFile(io.BytesIO(data), filename=f"reunion-{meeting.number}.ics"),
+                                        caption=t(pick_language(person.language_code, group.language), "calendar.caption"))
+    except Forbidden:  # they blocked the bot since starting it
+        await query.answer(plain(language, "calendar.start_first"), show_alert=True)
+        return
+    await query.answer(plain(language, "calendar.sent"))
+
+
+async def attendance_button(update: Update, context: Context) -> None:
+    """Facilitators tick who came; "save" stores the attendance rate."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    meeting = await db().get(Meeting, int(parts[1])) if len(parts) == 3 and parts[1].isdigit() and len(parts[1]) < 10 else None
+    group = await db().get(Group, meeting.group_id) if meeting else None
+    user = update.effective_user
+    language = pick_language(user.language_code, group.language if group else "fr")
+    if meeting is None or group is None or is_group_chat(update):
+        await query.answer(plain(language, "button.invalid"))
+        return
+    found = await person_in_group(db(), group, user.id)
+    allowed = found is not None and (found[1].named_facilitator or found[0].id == meeting.created_by_id)
+    if not allowed and user.id not in await fetch_admin_ids(context.bot, services(context), group.chat_id):
+        await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
+        return
+    try:
+        if parts[2] == "ok":
+            present, listed, rate = await save_attendance(db(), meeting)
+            await query.answer()
+            await query.edit_message_text(t(language, "attendance.saved", number=meeting.number, present=present, listed=listed, rate=rate))
+            return
+        if not parts[2].isdigit():
+            raise m.MeetingError("button.invalid")
+        await toggle_presence(db(), meeting, int(parts[2]))
+    except m.MeetingError as exc:
+        await query.answer(plain(language, exc.key))
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(attendance_keyboard(language, meeting, await attendance_rows(db(), meeting)))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CallbackQueryHandler(answer_button, pattern=r"^rsvp:\d+:[ynm]$"))
+    application.add_handler(CallbackQueryHandler(reason_button, pattern=r"^why:\d+:[a-z]+$"))
+    application.add_handler(CallbackQueryHandler(calendar_button, pattern=r"^ics:\d+$"))
+    application.add_handler(CallbackQueryHandler(attendance_button, pattern=r"^att:\d+:(\d+|ok)$"))

@@ -1,0 +1,200 @@
+"""The dispatcher: turns due events into deliveries and sends them.
+
+Each run: one transaction expands due events; then, batch by batch, one transaction claims and
+renders deliveries, they are sent concurrently through the rate limiter, and one transaction
+records the outcomes. A crash between claim and record re-sends at most that batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot import meetings as m
+from bot.groups import deactivate_group, migrate_group
+from bot.i18n import pick_language, plain, t
+from bot.attendance import attendance_rows, prefill_attendance
+from bot.outbox import WORKER_ID, claim_deliveries, expand_due_events, finish, pending_due_times
+from bot.people import mark_unreachable
+from bot.render import (
+    announcement_text,
+    attendance_keyboard,
+    digest_text,
+    meeting_body,
+    private_reminder_text,
+    reminder_text,
+    rsvp_keyboard,
+)
+from bot.services import Services
+from storage.models import Delivery, Group, Meeting, Person
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)
+
+
+@dataclass
+class Outgoing:
+    """A delivery rendered and ready to send, detached from the database session."""
+
+    delivery_id: int
+    kind: str
+    chat_id: int
+    group_id: int
+    meeting_id: int
+    person_telegram_id: int | None
+    attempts: int
+    text: str = ""
+    markup: InlineKeyboardMarkup | None = None
+    poll: dict[str, Any] | None = None
+
+
+@dataclass
+class DispatchReport:
+    events: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+async def _render(session, delivery: Delivery, settings) -> Outgoing | None:
+    meeting = await session.get(Meeting, delivery.meeting_id)
+    group = await session.get(Group, meeting.group_id) if meeting else None
+    if meeting is None or group is None or not group.active:
+        return None
+    person = await session.get(Person, delivery.person_id) if delivery.person_id else None
+    out = Outgoing(delivery.id, delivery.kind, person.telegram_id if person else group.chat_id, group.id, meeting.id,
+                   person.telegram_id if person else None, delivery.attempts)
+    language = pick_language(person.language_code, group.language) if person else group.language
+    if delivery.kind == "group_reminder":
+        out.text = reminder_text(group, meeting, await m.counts(session, meeting))
+        out.markup = rsvp_keyboard(language, meeting)
+    elif delivery.kind == "announcement":
+        out.text = announcement_text(group, meeting, await m.counts(session, meeting))
+        out.markup = rsvp_keyboard(language, meeting)
+    elif delivery.kind in ("private_reminder", "nudge"):
+        rsvp = await m.answer_of(session, meeting, person)
+        if rsvp is not None and rsvp.answer == "no":
+            return None  # declined since the wave was planned: nobody who declined is reminded
+        out.text = private_reminder_text(language, group, meeting, rsvp.answer if rsvp else None)
+        out.markup = rsvp_keyboard(language, meeting, with_calendar=True)
+    elif delivery.kind == "digest":
+        out.text = digest_text(language, group, meeting, await m.members_with_answers(session, meeting))
+    elif delivery.kind == "checklist":
+        await prefill_attendance(session, meeting)
+        out.text = t(language, "attendance.intro", group=group.display_name) + "\n" + meeting_body(group, meeting, language=language)
+        out.markup = attendance_keyboard(language, meeting, await attendance_rows(session, meeting))
+    elif delivery.kind == "feedback":
+        out.poll = {"question": plain(group.language, "feedback.question", number=meeting.number),
+                    "options": [plain(group.language, f"feedback.option{i}") for i in (1, 2, 3)]}
+    else:
+        return None
+    return out
+
+
+async def _send(bot: Bot, out: Outgoing) -> Message:
+    if out.poll is not None:
+        return await bot.send_poll(out.chat_id, out.poll["question"], out.poll["options"], is_anonymous=True,
+                                   open_period=2 * 24 * 3600)
+    return await bot.send_message(out.chat_id, out.text, reply_markup=out.markup)
+
+
+async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
+    """Send and classify the outcome; never raises."""
+    try:
+        try:
+            return "sent", await _send(bot, out)
+        except ChatMigrated as exc:
+            out.chat_id = exc.new_chat_id
+            return "migrated", await _send(bot, out)
+    except Forbidden:
+        return "forbidden", None
+    except RetryAfter as exc:
+        return "retry_after", exc.retry_after
+    except BadRequest as exc:
+        return "bad_request", exc.__class__.__name__
+    except (NetworkError, TelegramError) as exc:
+        return "network", exc.__class__.__name__
+    except Exception as exc:  # noqa: BLE001 - one broken message must not stop the wave
+        log.exception("delivery %s failed unexpectedly", out.delivery_id)
+        return "bad_request", exc.__class__.__name__
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+async def _record(svc: Services, results: list[tuple[Outgoing, str, Any]], report: DispatchReport) -> None:
+    settings = svc.settings.meetings
+    now = svc.clock.now()
+    async with svc.sessionmaker.begin() as session:
+        for out, outcome, value in results:
+            if outcome in ("sent", "migrated"):
+                if outcome == "migrated":
+                    group = await session.get(Group, out.group_id)
+                    if group is not None:
+                        await migrate_group(session, group.chat_id, out.chat_id)
+                if out.kind == "announcement" and isinstance(value, Message):
+                    meeting = await session.get(Meeting, out.meeting_id)
+                    if meeting is not None:
+                        meeting.announcement_message_id = value.message_id
+                await finish(session, out.delivery_id, "sent", now)
+                report.sent += 1
+                report.kinds[out.kind] = report.kinds.get(out.kind, 0) + 1
+            elif outcome == "forbidden":
+                if out.person_telegram_id is not None:
+                    await mark_unreachable(session, out.person_telegram_id, now)
+                else:
+                    await deactivate_group(session, out.chat_id, now)
+                await finish(session, out.delivery_id, "skipped", now, "forbidden")
+                report.skipped += 1
+            elif outcome == "retry_after":
+                await finish(session, out.delivery_id, "pending", now, "flood", now + timedelta(seconds=_seconds(value)))
+                report.retried += 1
+            elif outcome == "network" and out.attempts < settings.max_attempts:
+                backoff = timedelta(seconds=min(600, 5 * 2 ** (out.attempts - 1)))
+                await finish(session, out.delivery_id, "pending", now, value, now + backoff)
+                report.retried += 1
+            else:
+                log.warning("delivery %s failed for good: %s", out.delivery_id, value)
+                await finish(session, out.delivery_id, "failed", now, str(value)[:64])
+                report.failed += 1
+
+
+async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None = None) -> DispatchReport:
+    """Handle everything due now. `admins(chat_id)` gives a group's Telegram administrators."""
+    report = DispatchReport()
+    async with svc.dispatch_lock:
+        settings = svc.settings.meetings
+        async with svc.sessionmaker.begin() as session:
+            report.events = await expand_due_events(session, svc.clock.now(), admins, settings)
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            batches += 1
+            async with svc.sessionmaker.begin() as session:
+                claimed = await claim_deliveries(session, svc.clock.now(), settings.send_concurrency, LEASE, WORKER_ID)
+                rendered: list[Outgoing] = []
+                for delivery in claimed:
+                    out = await _render(session, delivery, settings)
+                    if out is None:
+                        delivery.status, delivery.error = "skipped", "not needed"
+                        report.skipped += 1
+                    else:
+                        rendered.append(out)
+            if not claimed:
+                break
+            outcomes = await asyncio.gather(*(_deliver(bot, out) for out in rendered))
+            await _record(svc, [(out, outcome, value) for out, (outcome, value) in zip(rendered, outcomes)], report)
+    return report
+
+
+async def pending_events_due(svc: Services) -> list[datetime]:
+    async with svc.sessionmaker() as session:
+        return await pending_due_times(session)

@@ -1,0 +1,59 @@
+"""Wiring the dispatcher into python-telegram-bot's JobQueue (APScheduler).
+
+The database holds what is due; the JobQueue only decides when to look. At start-up it gets a
+periodic run plus one run at each pending event's due time, rebuilt from the database, so a
+restart loses nothing and a reminder missed while the bot was down goes out at the first run.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram.ext import Application, ContextTypes, JobQueue
+
+from bot.services import Services, services
+from handlers.common import fetch_admin_ids
+from jobs.dispatch import DispatchReport, pending_events_due, run_dispatch
+
+log = logging.getLogger(__name__)
+JOB_NAME = "relais-dispatch"
+
+
+async def dispatch_now(application: Application) -> DispatchReport:
+    """Run the dispatcher once (the job, the demo and the tests call this)."""
+    svc = services(application)
+    bot = application.bot
+
+    async def admins(chat_id: int) -> frozenset[int]:
+        return await fetch_admin_ids(bot, svc, chat_id)
+
+    report = await run_dispatch(svc, bot, admins)
+    if report.sent or report.failed:
+        log.info("dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",
+                 report.events, report.sent, report.skipped, report.retried, report.failed)
+    return report
+
+
+async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await dispatch_now(context.application)
+
+
+def schedule_at(job_queue: JobQueue | None, svc: Services, moments: list[datetime]) -> None:
+    """One run at each moment (a run for a moment already past happens at once)."""
+    if job_queue is None or not svc.auto_dispatch:
+        return
+    for moment in sorted(set(moments)):
+        job_queue.run_once(dispatch_job, when=moment, name=JOB_NAME)
+
+
+async def start_dispatcher(application: Application) -> int:
+    """Periodic run plus one job per pending due time; returns how many were rebuilt."""
+    svc = services(application)
+    if not svc.auto_dispatch or application.job_queue is None:
+        return 0
+    interval = svc.settings.meetings.dispatch_interval_seconds
+    application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME)
+    moments = await pending_events_due(svc)
+    schedule_at(application.job_queue, svc, moments)
+    return len(moments)
