@@ -86,8 +86,10 @@ def private_reminder_text(language: str, group: Group, meeting: Meeting, answere
 
 
 def digest_text(language: str, group: Group, meeting: Meeting, members: list) -> str:
-    """For facilitators only: who has not answered, who declined and why."""
-    silent = [person.first_name for person, _, rsvp in members if rsvp is None]
+    """For facilitators only: who has not answered, who declined and why (facilitators who run
+    the meeting are not listed as silent)."""
+    silent = [person.first_name for person, membership, rsvp in members
+              if rsvp is None and not membership.named_facilitator and person.id != meeting.created_by_id]
     declined = [f"{person.first_name} ({plain(language, f'reason.{rsvp.reason}') if rsvp.reason else plain(language, 'reason.none')})"
                 for person, _, rsvp in members if rsvp is not None and rsvp.answer == "no"]
     counts = Counts(

@@ -139,6 +139,8 @@ class FakeTelegramServer:
         self.chats: dict[int, SimChat] = {}
         self.messages: dict[int, list[SimMessage]] = {}
         self.flagged: list[str] = []
+        # Unknown parameters: Telegram ignores them, so they are reported rather than refused.
+        self.reported: list[tuple[str, str]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: dict[str, str | None] = {}
         self.pending_callbacks: set[str] = set()
@@ -313,6 +315,7 @@ class FakeTelegramServer:
         checked = check_call(method, raw)
         assert checked is not None
         self.calls.append((method, checked.params))
+        self.reported.extend((method, name) for name in checked.unknown)
         problem = _describe_problems(method, checked)
         if problem:
             self.flag(problem)
@@ -646,8 +649,6 @@ def _describe_problems(method: str, checked: CallCheck) -> str:
     parts = []
     if checked.missing:
         parts.append(f"missing required {checked.missing}")
-    if checked.unknown:
-        parts.append(f"unknown parameters {checked.unknown}")
     if checked.wrong:
         parts.append(f"wrong types {checked.wrong}")
     return f"{method}: " + "; ".join(parts) if parts else ""
