@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 import tempfile
 from pathlib import Path
 
@@ -103,6 +104,17 @@ async def play(h: Harness, show: Transcript) -> None:
     await step("Awa nomme Julie co-animatrice")
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await step("Karim demande, en privé, ce que Relais sait de lui")
+
+    tg.say(group, awa, "/reunion 12/11 14h | Centre social Les Vennes, 3 rue X, Bourg | Bilan des propositions")
+    await step("Awa annonce la prochaine réunion en une ligne")
+    announcement = tg.bot_messages(group.id)[-1]
+    tg.press(karim, announcement, "Je viens")
+    await h.settle()
+    tg.press(julie, announcement, "Je ne peux pas")
+    await step("Karim répond « Je viens », Julie « Je ne peux pas » : les chiffres changent sur l'annonce")
+    h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=timezone.utc))
+    await h.run_jobs()
+    await step("La veille à 10h, le rappel part dans le groupe, et en privé pour Karim")
 
 
 async def run_demo(verbose: bool = False) -> int:

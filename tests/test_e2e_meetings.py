@@ -34,7 +34,7 @@ async def test_one_line_meeting_is_announced_with_buttons(relais):
     text = announcement.text
     assert "Réunion n°1 : Bilan des propositions" in text
     assert "jeudi 12 novembre à 14h" in text and "Centre social Les Vennes, 3 rue X, Bourg" in text
-    assert "1. Tour de table" in text and "✅ 0 viennent · ❌ 0 ne peuvent pas · 🤔 0 peut-être" in text
+    assert "1. Tour de table" in text and "✅ 0 oui · ❌ 0 non · 🤔 0 peut-être" in text
     assert announcement.labels() == ["✅ Je viens", "❌ Je ne peux pas", "🤔 Peut-être", "📅 Ajouter à mon agenda"]
     [meeting] = await meetings_of(relais, chat.id)
     assert meeting.starts_at == datetime(2026, 11, 12, 13, 0, tzinfo=timezone.utc)
@@ -121,11 +121,11 @@ async def test_answers_update_counts_in_place_and_reasons_stay_private(relais):
     tg.press(julie, announcement, "Je viens")
     tg.press(karim, announcement, "Peut-être")
     await relais.settle()
-    assert "✅ 1 viennent · ❌ 0 ne peuvent pas · 🤔 1 peut-être" in announcement.text
+    assert "✅ 1 oui · ❌ 0 non · 🤔 1 peut-être" in announcement.text
     assert tg.last_callback_answer() == "C'est noté : peut-être."
     tg.press(karim, announcement, "Je ne peux pas")
     await relais.settle()
-    assert "✅ 1 viennent · ❌ 1 ne peuvent pas · 🤔 0 peut-être" in announcement.text
+    assert "✅ 1 oui · ❌ 1 non · 🤔 0 peut-être" in announcement.text
     ask = tg.bot_messages(karim.id)[-1]
     assert "pourquoi" in ask.text and "Transport" in " ".join(ask.labels())
     tg.press(karim, ask, "Santé")
@@ -138,7 +138,7 @@ async def test_answers_update_counts_in_place_and_reasons_stay_private(relais):
     # Julie never started the bot: declining still works, nothing breaks on the private side.
     tg.press(julie, announcement, "Je ne peux pas")
     await relais.settle()
-    assert "❌ 2 ne peuvent pas" in announcement.text
+    assert "❌ 2 non" in announcement.text
     # Pressing the same answer again changes nothing and edits nothing.
     edits = announcement.edits
     tg.press(julie, announcement, "Je ne peux pas")

@@ -52,7 +52,7 @@ async def test_reminder_wave_group_private_and_nudges(relais):
     report = await relais.run_jobs()
     reminder = tg.bot_messages(chat.id)[-1]
     assert "Rappel" in reminder.text and "jeudi 12 novembre à 14h" in reminder.text and "Centre social" in reminder.text
-    assert "✅ 1 viennent · ❌ 1 ne peuvent pas" in reminder.text and "Je viens" in " ".join(reminder.labels())
+    assert "✅ 1 oui · ❌ 1 non" in reminder.text and "Je viens" in " ".join(reminder.labels())
     assert "Rappel de votre groupe" in private_texts(relais, karim)[-1]
     assert "Vous venez ?" in private_texts(relais, julie)[-1]  # the nudge, with buttons
     assert "Je viens" in " ".join(tg.bot_messages(julie.id)[-1].labels())
@@ -62,7 +62,7 @@ async def test_reminder_wave_group_private_and_nudges(relais):
     # Julie answers from the private nudge; the group counts follow.
     tg.press(julie, tg.bot_messages(julie.id)[-1], "Je viens")
     await relais.settle()
-    assert "✅ 2 viennent" in tg.bot_messages(chat.id)[-2].text  # the announcement
+    assert "✅ 2 oui" in tg.bot_messages(chat.id)[-2].text  # the announcement
     # The next run sends nothing more.
     assert (await relais.run_jobs()).sent == 0
 
