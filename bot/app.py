@@ -17,6 +17,14 @@ ALLOWED_UPDATES = [
 FEATURES = (members, groups, setup, facilitators, start, help, privacy, meetings, meeting_changes, rsvp)
 
 
+def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:
+    """Evenly paced overall (one message every 1/per_second s): PTB's default bucket lets 30 go
+    at once, then 30 more within the same second, and Telegram answers that with 429s, each of
+    which pauses every send. Groups keep PTB's 20 per minute."""
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / per_second, group_max_rate=20,
+                          group_time_period=60, max_retries=max_retries)
+
+
 def build_application(services: Services, with_updater: bool = True) -> Application:
     settings = services.settings
     builder = (
@@ -25,7 +33,7 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         .token(settings.require_token())
         .base_url(settings.telegram.api_base_url)
         .base_file_url(settings.telegram.api_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=settings.telegram.max_retries))
+        .rate_limiter(rate_limiter(settings.telegram.messages_per_second, settings.telegram.max_retries))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if not with_updater:

@@ -34,6 +34,7 @@ class TelegramSection(_Section):
     api_base_url: str = "https://api.telegram.org/bot"
     api_file_url: str = "https://api.telegram.org/file/bot"
     max_retries: int = Field(default=3, ge=0, le=10)
+    messages_per_second: float = Field(default=29.0, gt=0, le=30)
     polling_timeout: int = Field(default=30, ge=0, le=50)
 
     @field_validator("api_base_url", "api_file_url")
@@ -82,7 +83,7 @@ class MeetingsSection(_Section):
     reminder_time: str = "10:00"
     duration_minutes: int = Field(default=120, ge=15, le=720)
     dispatch_interval_seconds: int = Field(default=20, ge=1, le=3600)
-    send_concurrency: int = Field(default=30, ge=1, le=200)
+    send_concurrency: int = Field(default=60, ge=1, le=200)
     max_attempts: int = Field(default=5, ge=1, le=20)
 
     @field_validator("default_reminders")

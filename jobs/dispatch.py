@@ -127,6 +127,11 @@ async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
         return "bad_request", exc.__class__.__name__
 
 
+async def _send_batch(bot: Bot, batch: list[Outgoing]) -> list[tuple[Outgoing, str, Any]]:
+    outcomes = await asyncio.gather(*(_deliver(bot, out) for out in batch))
+    return [(out, outcome, value) for out, (outcome, value) in zip(batch, outcomes)]
+
+
 def _seconds(value: Any) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
@@ -176,8 +181,11 @@ async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None 
         async with svc.sessionmaker.begin() as session:
             report.events = await expand_due_events(session, svc.clock.now(), admins, settings)
         batches = 0
+        in_flight: asyncio.Task | None = None
         while max_batches is None or batches < max_batches:
             batches += 1
+            # Claim and render the next batch while the previous one is being sent: the
+            # database work then never leaves the rate limiter idle.
             async with svc.sessionmaker.begin() as session:
                 claimed = await claim_deliveries(session, svc.clock.now(), settings.send_concurrency, LEASE, WORKER_ID)
                 rendered: list[Outgoing] = []
@@ -188,10 +196,14 @@ async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None 
                         report.skipped += 1
                     else:
                         rendered.append(out)
+            if in_flight is not None:
+                await _record(svc, await in_flight, report)
+                in_flight = None
             if not claimed:
                 break
-            outcomes = await asyncio.gather(*(_deliver(bot, out) for out in rendered))
-            await _record(svc, [(out, outcome, value) for out, (outcome, value) in zip(rendered, outcomes)], report)
+            in_flight = asyncio.create_task(_send_batch(bot, rendered))
+        if in_flight is not None:
+            await _record(svc, await in_flight, report)
     return report
 
 

@@ -101,6 +101,7 @@ class SimMessage:
     deleted: bool = False
     edits: int = 0
     service: dict[str, Any] | None = None
+    at: float = 0.0  # wall-clock time the fake accepted it (benchmarks measure lateness with it)
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -165,9 +166,11 @@ class FakeTelegramServer:
         self.polls: dict[str, dict[str, Any]] = {}  # poll id -> chat, message, votes by user
 
     # ---------------------------------------------------------------- lifecycle
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    async def start(self, host: str = "127.0.0.1", port: int = 0, extra_routes: Callable[[web.Application], None] | None = None) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        if extra_routes is not None:
+            extra_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -203,7 +206,7 @@ class FakeTelegramServer:
 
     def record_message(self, chat_id: int, sender_id: int, **fields: Any) -> SimMessage:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
-        message = SimMessage(chat_id=chat_id, message_id=next(counter), sender_id=sender_id, date=self.now(), **fields)
+        message = SimMessage(chat_id=chat_id, message_id=next(counter), sender_id=sender_id, date=self.now(), at=time.time(), **fields)
         self.messages.setdefault(chat_id, []).append(message)
         return message
 

@@ -1,0 +1,224 @@
+"""Benchmark: one reminder wave for 1,000 groups of 15 members who all started the bot.
+
+    python bench/reminder_wave.py [--groups 1000] [--members 15] [--kill-at 0.5] [--database URL]
+
+The fake Telegram (flood control on: 30 messages/s overall, 20/min per group) runs in its own
+process; `relais run` runs in another, on its own SQLite file (or --database), exactly as
+deployed. Every group's meeting has one reminder due a few seconds after the bot starts, so the
+wave is 1,000 group messages and 15,000 private ones. With --kill-at F the bot is killed with
+SIGKILL once a fraction F of the wave went out, and started again at once.
+
+Reports: sustained rate against Telegram's 30/s ceiling, 429s received, lateness (p50, p95) from
+the due time, duplicates and misses, and for a kill the sends in flight at the kill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
+    """Child process: the fake Telegram with its world, plus /_bench/stats."""
+    from aiohttp import web
+
+    from bot.simulator.scenario import FakeTelegram
+
+    async def main() -> None:
+        tg = FakeTelegram(flood_control=True)
+        world = []
+        for g in range(groups):
+            admin = tg.user(f"Anim{g}")
+            chat = tg.group(f"Groupe {g}", creator=admin)
+            chat.statuses[tg.bot.id] = "member"
+            people = [tg.user(f"P{g}_{i}") for i in range(members)]
+            for person in people:
+                chat.statuses[person.id] = "member"
+                person.started = True
+                tg.private_chat(person)
+            world.append({"chat_id": chat.id, "title": chat.title, "people": [[p.id, p.first_name] for p in people]})
+
+        async def stats(request: web.Request) -> web.Response:
+            if request.query.get("progress"):  # cheap, polled during the wave
+                chats = [chat for chat, msgs in tg.messages.items() if any(m.sender_id == tg.bot.id for m in msgs)]
+                sent = sum(1 for msgs in tg.messages.values() for m in msgs if m.sender_id == tg.bot.id)
+                return web.json_response({"sent": sent, "recipients": len(chats)})
+            sends = [(m.chat_id, m.at) for msgs in tg.messages.values() for m in msgs if m.sender_id == tg.bot.id]
+            return web.json_response({"sends": sends, "rate_limited": tg.rate_limited, "flagged": tg.flagged[:20]})
+
+        await tg.start(port=port, extra_routes=lambda app: app.router.add_get("/_bench/stats", stats))
+        Path(world_file).write_text(json.dumps({"token": tg.token, "base_url": tg.base_url, "world": world}))
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def populate(database_url: str, world: list[dict], due_in: float) -> datetime:
+    """Groups, members who started the bot, and one meeting each whose reminder falls due together."""
+    from bot.config import MeetingsSection
+    from bot.meetings import create_meeting
+    from storage.db import create_engine, create_sessionmaker, migrate
+    from storage.models import Group, Membership, Person
+
+    engine = create_engine(database_url)
+    await migrate(engine)
+    sessions = create_sessionmaker(engine)
+    now = datetime.now(timezone.utc)
+    due = now + timedelta(seconds=due_in)
+    settings = MeetingsSection(default_reminders="60min")
+    async with sessions.begin() as session:
+        for entry in world:
+            group = Group(chat_id=entry["chat_id"], title=entry["title"], timezone="Europe/Paris", language="fr", active=True,
+                          created_at=now, reminder_offsets="60min", next_meeting_number=1)
+            session.add(group)
+            await session.flush()
+            for telegram_id, name in entry["people"]:
+                person = Person(telegram_id=telegram_id, first_name=name, private_status="started", created_at=now, started_at=now)
+                session.add(person)
+                await session.flush()
+                session.add(Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now,
+                                       named_facilitator=False, private_reminders=True))
+            await create_meeting(session, group, due + timedelta(minutes=60), "Centre social", "Bilan", None, None, now, settings)
+    await engine.dispose()
+    return due
+
+
+def start_bot(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "ab")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def in_flight(database_path: str) -> int:
+    with sqlite3.connect(database_path) as connection:
+        return connection.execute("SELECT count(*) FROM deliveries WHERE status = 'sending'").fetchone()[0]
+
+
+async def fetch_stats(url: str) -> dict:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            return await response.json()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+async def run(args: argparse.Namespace) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="relais-bench-"))
+    world_file = folder / "world.json"
+    port = int(os.environ.get("BENCH_PORT", "18555"))
+    fake = subprocess.Popen([sys.executable, __file__, "--serve-fake", str(port), str(args.groups), str(args.members), str(world_file)], cwd=ROOT)
+    try:
+        for _ in range(600):
+            if world_file.exists():
+                break
+            await asyncio.sleep(0.1)
+        info = json.loads(world_file.read_text())
+        database_path = folder / "relais.db"
+        database_url = args.database or f"sqlite+aiosqlite:///{database_path}"
+        due = await populate(database_url, info["world"], due_in=8)
+        expected_groups = len(info["world"])
+        expected = expected_groups * (1 + args.members)
+        env = {**os.environ, "RELAIS_TELEGRAM__TOKEN": info["token"], "RELAIS_TELEGRAM__API_BASE_URL": info["base_url"],
+               "RELAIS_DATABASE__URL": database_url, "RELAIS_WEB__ENABLED": "false", "RELAIS_MEETINGS__DISPATCH_INTERVAL_SECONDS": "1",
+               "RELAIS_LOGGING__LEVEL": "WARNING", "RELAIS_TELEGRAM__POLLING_TIMEOUT": "10", "PYTHONPATH": str(ROOT)}
+        log_path = folder / "bot.log"
+        bot = start_bot(env, log_path)
+        stats_url = f"http://127.0.0.1:{port}/_bench/stats"
+        killed_in_flight = None
+        kill_done = args.kill_at is None
+        deadline = time.time() + args.timeout
+        while time.time() < deadline:
+            await asyncio.sleep(1 if not kill_done else 3)
+            progress = await fetch_stats(stats_url + "?progress=1")
+            sent = progress["sent"]
+            if not kill_done and sent >= args.kill_at * expected:
+                bot.send_signal(signal.SIGKILL)
+                bot.wait()
+                killed_in_flight = in_flight(str(database_path)) if not args.database else None
+                sent_at_kill = sent
+                bot = start_bot(env, log_path)
+                kill_done = True
+            if progress["recipients"] >= expected:
+                await asyncio.sleep(3)  # let anything still in flight land, to count duplicates honestly
+                break
+        stats = await fetch_stats(stats_url)
+        bot.send_signal(signal.SIGTERM)
+        try:
+            bot.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+    finally:
+        fake.terminate()
+        fake.wait()
+    sends = stats["sends"]
+    times = sorted(at for _, at in sends)
+    per_recipient: dict[int, int] = {}
+    for chat, _ in sends:
+        per_recipient[chat] = per_recipient.get(chat, 0) + 1
+    all_recipients = {entry["chat_id"] for entry in info["world"]} | {p[0] for entry in info["world"] for p in entry["people"]}
+    duration = times[-1] - times[0] if len(times) > 1 else 0.0
+    first_seen: dict[int, float] = {}
+    for chat, at in sends:
+        first_seen[chat] = min(at, first_seen.get(chat, at))
+    lateness = [at - due.timestamp() for at in first_seen.values()]
+    result = {
+        "groups": expected_groups, "members": args.members, "expected_messages": expected, "messages_sent": len(sends),
+        "duration_s": round(duration, 1), "rate_per_s": round(len(sends) / duration, 2) if duration else None,
+        "fraction_of_30": round(len(sends) / duration / 30, 3) if duration else None,
+        "http_429": stats["rate_limited"], "lateness_p50_s": round(statistics.median(lateness), 1) if lateness else None,
+        "lateness_p95_s": round(percentile(lateness, 0.95), 1) if lateness else None,
+        "duplicates": sum(count - 1 for count in per_recipient.values() if count > 1),
+        "misses": len(all_recipients - set(per_recipient)), "flagged": stats.get("flagged", []),
+        "killed": args.kill_at is not None, "in_flight_at_kill": killed_in_flight,
+        "sent_before_kill": sent_at_kill if args.kill_at is not None else None,
+    }
+    return result
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-fake":
+        serve_fake(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", type=int, default=1000)
+    parser.add_argument("--members", type=int, default=15)
+    parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the bot after this fraction of the wave")
+    parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)")
+    parser.add_argument("--timeout", type=float, default=1500)
+    parser.add_argument("--json", default=None, help="append the result as one JSON line to this file")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    result["machine"] = machine()
+    result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    print(json.dumps(result, indent=2))
+    if args.json:
+        with open(args.json, "a") as handle:
+            handle.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
