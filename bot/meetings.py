@@ -142,15 +142,20 @@ async def cancel_events(session: AsyncSession, meeting: Meeting) -> None:
 
 
 # ----------------------------------------------------------------------------- meetings
-def validate_details(place: str, topic: str, agenda: str | None = None) -> tuple[str, str, str | None]:
-    place, topic = " ".join(place.split()), " ".join(topic.split())
-    agenda = agenda.strip() if agenda else None
+def validate_place(place: str) -> str:
+    place = " ".join(place.split())
     if not place:
         raise MeetingError("meeting.error.no_place")
-    if not topic:
-        raise MeetingError("meeting.error.no_topic")
     if len(place) > PLACE_MAX:
         raise MeetingError("meeting.error.place_long", limit=PLACE_MAX)
+    return place
+
+
+def validate_details(place: str, topic: str, agenda: str | None = None) -> tuple[str, str, str | None]:
+    place, topic = validate_place(place), " ".join(topic.split())
+    agenda = agenda.strip() if agenda else None
+    if not topic:
+        raise MeetingError("meeting.error.no_topic")
     if len(topic) > TOPIC_MAX:
         raise MeetingError("meeting.error.topic_long", limit=TOPIC_MAX)
     if agenda and len(agenda) > AGENDA_MAX:

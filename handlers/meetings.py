@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from sqlalchemy import select
+
 from bot import meetings as m
 from bot.dates import DateError, is_series, parse_series, parse_when
 from bot.i18n import plain, t
@@ -22,7 +24,6 @@ from bot.services import db, services
 from handlers.common import Context, current_group, language_for, require_facilitator
 from jobs.scheduler import schedule_at
 from storage.models import Group, Meeting, ScheduledEvent
-from sqlalchemy import select
 
 ASK_DATE, ASK_PLACE, ASK_TOPIC, CONFIRM = range(4)
 DRAFT = "meeting_draft"
@@ -113,12 +114,11 @@ async def receive_place(update: Update, context: Context) -> int:
     draft = _draft(update, context, group)
     if draft is None:
         return ConversationHandler.END
-    place = " ".join((update.effective_message.text or "").split())
-    if not place or len(place) > m.PLACE_MAX:
-        key = "meeting.error.no_place" if not place else "meeting.error.place_long"
-        await update.effective_message.reply_text(t(group.language, key, limit=m.PLACE_MAX), reply_markup=ForceReply(selective=True))
+    try:
+        draft["place"] = m.validate_place(update.effective_message.text or "")
+    except m.MeetingError as exc:
+        await update.effective_message.reply_text(_error_text(group.language, exc), reply_markup=ForceReply(selective=True))
         return ASK_PLACE
-    draft["place"] = place
     await update.effective_message.reply_text(t(group.language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
     return ASK_TOPIC
 

@@ -18,6 +18,9 @@ from jobs.dispatch import DispatchReport, pending_events_due, run_dispatch
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"
+# Runs that find a wave going out return at once; allowing a few instances keeps APScheduler from
+# logging a "skipped" warning every interval during a long wave.
+JOB_KWARGS = {"max_instances": 3, "coalesce": True}
 
 
 async def dispatch_now(application: Application) -> DispatchReport:
@@ -36,6 +39,8 @@ async def dispatch_now(application: Application) -> DispatchReport:
 
 
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if services(context).dispatch_lock.locked():
+        return  # a wave is going out; this run has nothing to add
     await dispatch_now(context.application)
 
 
@@ -44,7 +49,7 @@ def schedule_at(job_queue: JobQueue | None, svc: Services, moments: list[datetim
     if job_queue is None or not svc.auto_dispatch:
         return
     for moment in sorted(set(moments)):
-        job_queue.run_once(dispatch_job, when=moment, name=JOB_NAME)
+        job_queue.run_once(dispatch_job, when=moment, name=JOB_NAME, job_kwargs=JOB_KWARGS)
 
 
 async def start_dispatcher(application: Application) -> int:
@@ -53,7 +58,7 @@ async def start_dispatcher(application: Application) -> int:
     if not svc.auto_dispatch or application.job_queue is None:
         return 0
     interval = svc.settings.meetings.dispatch_interval_seconds
-    application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME)
+    application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
     moments = await pending_events_due(svc)
     schedule_at(application.job_queue, svc, moments)
     return len(moments)

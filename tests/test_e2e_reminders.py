@@ -278,3 +278,26 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
         assert all(sum("Vous venez" in m.text for m in tg.bot_messages(u.id)) == 1 for u in reminded)
         async with h.services.sessionmaker() as session:
             assert await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status != "sent")) == 0
+
+
+async def test_scheduler_is_rebuilt_from_the_database(database_url):
+    from jobs.scheduler import JOB_NAME, start_dispatcher
+
+    clock = FakeClock()
+    async with Harness(database_url, clock=clock) as h:
+        chat, awa, _ = await group_with_bot(h, members=1)
+        h.tg.say(chat, awa, MEETING)
+        await h.settle()
+        await h.restart()  # a new process: nothing in memory
+        async with h.services.sessionmaker() as session:
+            due = set(await session.scalars(select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending")))
+        h.services.auto_dispatch = True
+        try:
+            assert await start_dispatcher(h.app) == len(due)
+            jobs = [job for job in h.app.job_queue.jobs() if job.name == JOB_NAME]
+            once = {job.next_t for job in jobs if job.job.trigger.__class__.__name__ == "DateTrigger"}
+            assert once == due and len(jobs) == len(due) + 1  # plus the periodic run
+        finally:
+            h.services.auto_dispatch = False
+            for job in h.app.job_queue.jobs():
+                job.schedule_removal()
