@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.warnings import PTBUserWarning
 
 from bot.application import RelaisApplication
 from bot.services import SERVICES, Services
@@ -40,6 +43,9 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[SERVICES] = services
+    # Dialogues use per_message=False on purpose: each belongs to one person in one chat and its
+    # buttons are checked by state; PTB warns about that choice for every ConversationHandler.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     for feature in FEATURES:
         feature.register(application)
     errors.register(application)  # last: its button fallback only sees what no feature claimed

@@ -127,6 +127,12 @@ async def finish(session: AsyncSession, delivery_id: int, status: str, now: date
     await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
 
-async def pending_due_times(session: AsyncSession) -> list[datetime]:
-    """When pending events fall due: what the in-memory scheduler is rebuilt from."""
-    return list(await session.scalars(select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending").order_by(ScheduledEvent.due_at)))
+async def pending_due_times(session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None) -> list[datetime]:
+    """When pending events fall due (all, one meeting's or one group's): what the in-memory
+    scheduler is built from."""
+    query = select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending")
+    if meeting_id is not None:
+        query = query.where(ScheduledEvent.meeting_id == meeting_id)
+    if group_id is not None:
+        query = query.join(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(Meeting.group_id == group_id)
+    return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.people import find_person
-from storage.models import Group, Membership, Person
+from storage.models import Group, Membership
 
 log = logging.getLogger(__name__)
 

@@ -18,23 +18,34 @@ from bot.meetings import REASONS, Counts
 from storage.models import Group, Meeting
 
 ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}
+
+
+def callback_meeting_id(data: str | None) -> int | None:
+    """The meeting id in "<prefix>:<meeting id>[:...]", or None for anything malformed."""
+    parts = (data or "").split(":")
+    if len(parts) < 2 or not parts[1].isdigit() or len(parts[1]) >= 10:
+        return None
+    return int(parts[1])
 CODE_OF = {value: key for key, value in ANSWER_CODES.items()}
+
+
+def _clock(local: datetime, language: str) -> str:
+    """'14h', '14h30' in French; '14:30' in English."""
+    if language == "fr":
+        return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
+    return f"{local.hour}:{local.minute:02d}"
 
 
 def when_text(moment: datetime, zone_name: str, language: str) -> str:
     """'mardi 3 décembre à 14h30', in the group's time zone."""
     local = moment.astimezone(ZoneInfo(zone_name))
     day = format_date(local.date(), "EEEE d MMMM", locale=language)
-    if language == "fr":
-        clock = f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
-        return f"{day} à {clock}"
-    return f"{day} at {local.hour}:{local.minute:02d}"
+    return f"{day} {'à' if language == 'fr' else 'at'} {_clock(local, language)}"
 
 
 def short_when(moment: datetime, zone_name: str, language: str) -> str:
     local = moment.astimezone(ZoneInfo(zone_name))
-    clock = (f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h") if language == "fr" else f"{local.hour}:{local.minute:02d}"
-    return f"{format_date(local.date(), 'EEE d MMM', locale=language)} {clock}"
+    return f"{format_date(local.date(), 'EEE d MMM', locale=language)} {_clock(local, language)}"
 
 
 def counts_line(language: str, counts: Counts) -> str:

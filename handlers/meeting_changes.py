@@ -16,13 +16,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot import meetings as m
 from bot.dates import DateError, is_series, parse_series, parse_when
 from bot.i18n import pick_language, plain, t
-from bot.render import announcement_text, rsvp_keyboard, short_when, when_text
+from bot.render import announcement_text, callback_meeting_id, rsvp_keyboard, short_when, when_text
 from bot.sending import send_private
 from bot.services import db, services
 from handlers.common import Context, current_group, is_facilitator, language_for, require_facilitator
 from handlers.meetings import publish
-from jobs.scheduler import schedule_at
-from storage.models import Group, Meeting, MeetingSeries, ScheduledEvent
+from jobs.scheduler import plan_jobs
+from storage.models import Group, Meeting, MeetingSeries
 
 ASK_NEW_DATE = 0
 MOVING = "moving_meeting"
@@ -107,8 +107,7 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
         return t(group.language, exc.key, **exc.values)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.moved", when=when_text(starts, group.timezone, group.language), place=meeting.place)
-    due = await db().scalars(select(ScheduledEvent.due_at).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending"))
-    schedule_at(context.job_queue, svc, list(due))
+    await plan_jobs(context, meeting_id=meeting.id)
     return None
 
 
@@ -140,11 +139,8 @@ async def _button_meeting(update: Update, context: Context, group: Group | None)
     """The meeting a facilitator's pick button names, checked: same group, right person."""
     query = update.callback_query
     language = language_for(update, context, group)
-    try:
-        meeting_id = int((query.data or "").split(":")[1])
-    except (IndexError, ValueError):
-        meeting_id = -1
-    meeting = await db().get(Meeting, meeting_id) if meeting_id > 0 else None
+    meeting_id = callback_meeting_id(query.data)
+    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
     if group is None or meeting is None or meeting.group_id != group.id:
         await query.answer(plain(language, "button.invalid"))
         return None
@@ -217,8 +213,7 @@ async def reminders_command(update: Update, context: Context) -> None:
         await update.effective_message.reply_text(t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example"))
         return
     count = await m.set_group_offsets(db(), group, tokens, svc.clock.now(), svc.settings.meetings)
-    due = await db().scalars(select(ScheduledEvent.due_at).join(Meeting).where(Meeting.group_id == group.id, ScheduledEvent.status == "pending"))
-    schedule_at(context.job_queue, svc, list(due))
+    await plan_jobs(context, group_id=group.id)
     await update.effective_message.reply_text(t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count))
 
 

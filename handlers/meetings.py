@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from sqlalchemy import select
-
 from bot import meetings as m
 from bot.dates import DateError, is_series, parse_series, parse_when
 from bot.i18n import plain, t
@@ -22,8 +20,8 @@ from bot.people import find_person
 from bot.render import announcement_text, meeting_body, rsvp_keyboard, short_when
 from bot.services import db, services
 from handlers.common import Context, current_group, language_for, require_facilitator
-from jobs.scheduler import schedule_at
-from storage.models import Group, Meeting, ScheduledEvent
+from jobs.scheduler import plan_jobs
+from storage.models import Group, Meeting
 
 ASK_DATE, ASK_PLACE, ASK_TOPIC, CONFIRM = range(4)
 DRAFT = "meeting_draft"
@@ -39,8 +37,7 @@ async def publish(context: Context, group: Group, meeting: Meeting) -> None:
         group.chat_id, announcement_text(group, meeting, m.Counts()), reply_markup=rsvp_keyboard(group.language, meeting)
     )
     meeting.announcement_message_id = message.message_id
-    due = await db().scalars(select(ScheduledEvent.due_at).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending"))
-    schedule_at(context.job_queue, services(context), list(due))
+    await plan_jobs(context, meeting_id=meeting.id)
 
 
 async def _create(update: Update, context: Context, group: Group, when_text: str, place: str, topic: str, agenda: str | None) -> Meeting | None:

@@ -18,7 +18,7 @@ from bot.calendar import meeting_ics
 from bot.deeplinks import group_payload, start_url
 from bot.i18n import pick_language, plain, t
 from bot.people import person_in_group
-from bot.render import ANSWER_CODES, announcement_text, attendance_keyboard, reason_keyboard, reminder_text, rsvp_keyboard
+from bot.render import ANSWER_CODES, callback_meeting_id, announcement_text, attendance_keyboard, reason_keyboard, reminder_text, rsvp_keyboard
 from bot.sending import send_private
 from bot.services import db, services
 from handlers.common import Context, current_group, fetch_admin_ids, is_group_chat
@@ -29,8 +29,8 @@ async def _resolve(update: Update, context: Context) -> tuple[Meeting, Group, Pe
     """Meeting, its group, the presser and their language, or None after answering the refusal."""
     query = update.callback_query
     user = update.effective_user
-    parts = (query.data or "").split(":")
-    meeting = await db().get(Meeting, int(parts[1])) if len(parts) >= 2 and parts[1].isdigit() and len(parts[1]) < 10 else None
+    meeting_id = callback_meeting_id(query.data)
+    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
     group = await db().get(Group, meeting.group_id) if meeting else None
     chat_group = await current_group(update)
     fallback = chat_group.language if chat_group else pick_language(user.language_code, services(context).settings.bot.default_language)
@@ -134,7 +134,8 @@ async def attendance_button(update: Update, context: Context) -> None:
     """Facilitators tick who came; "save" stores the attendance rate."""
     query = update.callback_query
     parts = (query.data or "").split(":")
-    meeting = await db().get(Meeting, int(parts[1])) if len(parts) == 3 and parts[1].isdigit() and len(parts[1]) < 10 else None
+    meeting_id = callback_meeting_id(query.data) if len(parts) == 3 else None
+    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
     group = await db().get(Group, meeting.group_id) if meeting else None
     user = update.effective_user
     language = pick_language(user.language_code, group.language if group else "fr")

@@ -7,10 +7,7 @@ lets through), offers time-zone buttons, then shows a summary to confirm. One li
 
 from __future__ import annotations
 
-import warnings
-
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -23,7 +20,7 @@ from telegram.ext import (
 from bot.groups import TIMEZONE_CHOICES, GroupSettingError, apply_setup, validate_setup
 from bot.i18n import plain, t
 from bot.services import services
-from handlers.common import Context, current_group, is_facilitator, language_for
+from handlers.common import Context, current_group, language_for, require_facilitator
 
 ASK_NAME, ASK_TIMEZONE, CONFIRM = range(3)
 DRAFT = "setup_draft"
@@ -36,16 +33,10 @@ def _zone_label(language: str, zone: str) -> str:
 async def start_setup(update: Update, context: Context) -> int:
     """Entry point: check rights, then take the one-line form or start the dialogue."""
     message = update.effective_message
-    group = await current_group(update)
-    if message is None or update.effective_user is None:
-        return ConversationHandler.END
+    group = await require_facilitator(update, context)
     if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
         return ConversationHandler.END
     language = group.language
-    if not await is_facilitator(context, group, update.effective_user.id):
-        await message.reply_text(t(language, "facilitator.only"))
-        return ConversationHandler.END
     default_zone = services(context).settings.bot.default_timezone
     if context.args:
         name, _, zone = " ".join(context.args).partition("|")
@@ -136,9 +127,6 @@ async def timed_out(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    # per_message=False on purpose: the dialogue belongs to one person in one chat, and its
-    # buttons are checked by state; PTB warns about that choice on every start.
-    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("configurer", start_setup)],

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.services import Services, services
+from bot.outbox import pending_due_times
+from bot.services import Services, db, services
 from handlers.common import fetch_admin_ids
 from jobs.dispatch import DispatchReport, pending_events_due, run_dispatch
 
@@ -42,6 +43,12 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     if services(context).dispatch_lock.locked():
         return  # a wave is going out; this run has nothing to add
     await dispatch_now(context.application)
+
+
+async def plan_jobs(context: ContextTypes.DEFAULT_TYPE, meeting_id: int | None = None, group_id: int | None = None) -> None:
+    """After a meeting (or a group's meetings) changed: one run at each of its pending due times."""
+    moments = await pending_due_times(db(), meeting_id=meeting_id, group_id=group_id)
+    schedule_at(context.job_queue, services(context), moments)
 
 
 def schedule_at(job_queue: JobQueue | None, svc: Services, moments: list[datetime]) -> None:

@@ -99,7 +99,3 @@ class Harness:
         """What the scheduler would do now (by the injectable clock): tests and the demo call it."""
         await self.settle()
         return await dispatch_now(self.app)
-
-    async def do(self, update_id: int) -> None:
-        """Await the effect of a scenario action: `await h.do(h.tg.say(...))`."""
-        await self.settle()

@@ -49,7 +49,6 @@ class FakeTelegram(FakeTelegramServer):
                     async with session.post(self.webhook_url or "", json=update, headers=headers) as response:
                         self.webhook_statuses.append(response.status)
                         if response.status < 300:
-                            self.webhook_deliveries.append(update["update_id"])
                             return
             except aiohttp.ClientError:
                 self.webhook_statuses.append(0)

@@ -162,7 +162,6 @@ class FakeTelegramServer:
         self._group_sent: dict[int, deque[float]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
-        self.webhook_deliveries: list[int] = []
         self.polls: dict[str, dict[str, Any]] = {}  # poll id -> chat, message, votes by user
 
     # ---------------------------------------------------------------- lifecycle
