@@ -327,6 +327,12 @@ async def test_series_monthly(relais):
     await relais.settle()
     meetings = await meetings_of(relais, chat.id)
     assert meetings[2].starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=timezone.utc) and meetings[2].place == "Mairie"
+    for bad, expected in ((f"/serie modifier {series_id} n'importe quand | Mairie | X", "Je ne comprends pas la répétition"),
+                          ("/serie arreter 999", "Arrêter : /serie arreter 2"), ("/serie effacer 1", "Arrêter : /serie arreter 2")):
+        tg.say(chat, awa, bad)
+        await relais.settle()
+        assert expected in last_text(relais, chat.id), bad
+    assert (await meetings_of(relais, chat.id))[2].starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=timezone.utc)
     tg.say(chat, awa, f"/serie arreter {series_id}")
     await relais.settle()
     async with relais.services.sessionmaker() as session:

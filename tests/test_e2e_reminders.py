@@ -301,3 +301,13 @@ async def test_scheduler_is_rebuilt_from_the_database(database_url):
             h.services.auto_dispatch = False
             for job in h.app.job_queue.jobs():
                 job.schedule_removal()
+
+
+async def test_wave_to_a_group_that_removed_the_bot_unseen(relais):
+    chat, awa, karim, julie, sami, lina = await setup_meeting(relais)
+    chat.statuses[relais.tg.bot.id] = "left"  # removed while the bot was down: no update came
+    relais.clock.set(J7)
+    report = await relais.run_jobs()
+    assert report.failed == 0 and report.skipped >= 1
+    assert not (await load_group(relais, chat.id)).active
+    assert (await relais.run_jobs()).sent == 0  # nothing more is tried for that group
