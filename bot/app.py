@@ -11,13 +11,17 @@ from telegram.warnings import PTBUserWarning
 
 from bot.application import RelaisApplication
 from bot.services import SERVICES, Services
-from handlers import errors, facilitators, groups, help, meeting_changes, meetings, members, privacy, rsvp, setup, start
+from handlers import (
+    actions, errors, facilitators, follow_up, groups, help, meeting_changes, meetings, members, polls, priorities, privacy,
+    proposals, rsvp, setup, start,
+)
 
 # What Relais asks Telegram to deliver. chat_member needs the bot to be an administrator too.
 ALLOWED_UPDATES = [
     Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER, Update.POLL, Update.POLL_ANSWER,
 ]  # fmt: skip
-FEATURES = (members, groups, setup, facilitators, start, help, privacy, meetings, meeting_changes, rsvp)
+FEATURES = (members, groups, setup, facilitators, start, help, privacy, meetings, meeting_changes, rsvp, proposals, follow_up,
+            polls, priorities, actions)
 
 
 def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:

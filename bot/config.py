@@ -101,6 +101,21 @@ class MeetingsSection(_Section):
         return value
 
 
+class ProposalsSection(_Section):
+    # How long a poll (/sondage, /vote) or a priority round (/priorites) stays open unless the
+    # command gives a deadline ("jusqu'à vendredi 18h").
+    poll_hours: int = Field(default=48, ge=1, le=720)
+    # Members who have not voted get one private reminder this long before the deadline (at the
+    # poll's half-way point when the poll is shorter than twice this).
+    poll_reminder_hours: int = Field(default=24, ge=1, le=168)
+    # How many proposals each member may pick in a priority round.
+    priority_picks: int = Field(default=3, ge=1, le=10)
+    # Day of the month the digest "Où en sont nos propositions ?" is posted (at meetings.reminder_time).
+    digest_day: int = Field(default=1, ge=1, le=28)
+    # Longest proposal text, in characters.
+    text_max: int = Field(default=600, ge=50, le=2000)
+
+
 class WebSection(_Section):
     enabled: bool = True
     listen: str = "127.0.0.1"
@@ -144,6 +159,7 @@ class Settings(_Section):
     database: DatabaseSection = DatabaseSection()
     bot: BotSection = BotSection()
     meetings: MeetingsSection = MeetingsSection()
+    proposals: ProposalsSection = ProposalsSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
     logging: LoggingSection = LoggingSection()

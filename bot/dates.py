@@ -205,3 +205,19 @@ def parse_series(text: str) -> Recurrence:
 def is_series(text: str) -> bool:
     cleaned = normalise(text)
     return bool(_MONTHLY_RE.search(cleaned) or _WEEKLY_RE.search(cleaned))
+
+
+def parse_day(text: str, now: datetime, zone: ZoneInfo) -> date:
+    """A day without a time ("20/12", "vendredi", "le 3 janvier"), today or later. Raises DateError."""
+    cleaned = normalise(text)
+    if not cleaned:
+        raise DateError("date.error.empty")
+    today = now.astimezone(zone).date()
+    day = _parse_day(_strip_time(cleaned), today)
+    if day is None:
+        raise DateError("date.error.no_date")
+    if day < today:
+        raise DateError("date.error.past")
+    if day - today > MAX_AHEAD:
+        raise DateError("date.error.too_far")
+    return day

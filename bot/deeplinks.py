@@ -1,6 +1,7 @@
 """Deep-link payloads for t.me/<bot>?start=<payload>: signed, so a forged one links nothing.
 
-A payload is at most 64 characters of A-Za-z0-9_- (Telegram's rule): "g<group id>-<signature>".
+A payload is at most 64 characters of A-Za-z0-9_- (Telegram's rule): "<purpose><group id>-<signature>",
+where the purpose is "g" (link me to the group) or "p" (write a proposal for the group).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import hashlib
 import hmac
 import re
 
-_GROUP_RE = re.compile(r"^g(\d{1,18})-([A-Za-z0-9_-]{12})$")
+_PAYLOAD_RE = re.compile(r"^([gp])(\d{1,18})-([A-Za-z0-9_-]{12})$")
+LINK_GROUP, PROPOSE = "g", "p"
 
 
 def derive_secret(token: str) -> bytes:
@@ -22,19 +24,25 @@ def _sign(secret: bytes, body: str) -> str:
     return base64.urlsafe_b64encode(digest)[:12].decode()
 
 
-def group_payload(secret: bytes, group_id: int) -> str:
-    body = f"g{group_id}"
+def group_payload(secret: bytes, group_id: int, purpose: str = LINK_GROUP) -> str:
+    body = f"{purpose}{group_id}"
     return f"{body}-{_sign(secret, body)}"
 
 
-def parse_group_payload(secret: bytes, payload: str) -> int | None:
-    match = _GROUP_RE.match(payload or "")
+def parse_payload(secret: bytes, payload: str) -> tuple[str, int] | None:
+    """(purpose, group id) of a payload this bot signed; None for anything else."""
+    match = _PAYLOAD_RE.match(payload or "")
     if not match:
         return None
-    body = f"g{match.group(1)}"
-    if not hmac.compare_digest(_sign(secret, body), match.group(2)):
+    body = f"{match.group(1)}{match.group(2)}"
+    if not hmac.compare_digest(_sign(secret, body), match.group(3)):
         return None
-    return int(match.group(1))
+    return match.group(1), int(match.group(2))
+
+
+def parse_group_payload(secret: bytes, payload: str) -> int | None:
+    parsed = parse_payload(secret, payload)
+    return parsed[1] if parsed and parsed[0] == LINK_GROUP else None
 
 
 def start_url(bot_username: str, payload: str | None = None) -> str:

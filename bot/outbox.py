@@ -15,7 +15,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import meetings as m
-from storage.models import Delivery, Group, Meeting, MeetingSeries, ScheduledEvent
+from bot import polls, proposals
+from bot.actions import ACTION_REMINDER
+from bot.config import ProposalsSection
+from bot.priorities import PRIORITY_CLOSE, close_round
+from storage.models import ActionItem, Delivery, Group, Meeting, MeetingSeries, Person, Poll, PriorityRound, ProposalChange, ScheduledEvent
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,70 @@ async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group
     return found
 
 
-async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminLookup, settings, limit: int = 200) -> int:
+async def add_news(session: AsyncSession, group: Group, change: ProposalChange, now: datetime) -> None:
+    """A proposal's change, sent now in private to its author and followers."""
+    event = proposals.news_event(group, change, now)
+    event.status, event.done_at = "done", now
+    session.add(event)
+    await session.flush()
+    for person in await proposals.news_recipients(session, change):
+        await _add_delivery(session, event, "proposal_news", now, person.id)
+
+
+async def _expand_group_event(session: AsyncSession, event: ScheduledEvent, now: datetime,
+                              settings, proposal_settings: ProposalsSection) -> None:
+    """Events about a group's polls, priority rounds, action items, proposals and digest."""
+    group = await session.get(Group, event.group_id) if event.group_id else None
+    if group is None or not group.active:
+        event.status = "skipped"
+        return
+    if event.kind == proposals.PROPOSAL_NEWS:
+        change = await session.get(ProposalChange, event.subject_id)
+        for person in await proposals.news_recipients(session, change) if change else []:
+            await _add_delivery(session, event, "proposal_news", now, person.id)
+    elif event.kind in (polls.POLL_REMINDER, polls.POLL_CLOSE):
+        poll = await session.get(Poll, event.subject_id)
+        if poll is None or poll.status != "open":
+            event.status = "skipped"
+        elif event.kind == polls.POLL_CLOSE:
+            result = await polls.close_poll(session, poll, group, now)
+            await _add_delivery(session, event, "poll_close", now, priority=0)
+            if result.change is not None:
+                await add_news(session, group, result.change, now)
+        elif poll.anonymous:  # nobody knows who voted: one reminder in the group instead
+            await _add_delivery(session, event, "poll_group_reminder", now, priority=0)
+        else:
+            for person in await polls.non_voters(session, poll):
+                await _add_delivery(session, event, "poll_nudge", now, person.id)
+    elif event.kind == PRIORITY_CLOSE:
+        round_ = await session.get(PriorityRound, event.subject_id)
+        if round_ is None or round_.status != "open":
+            event.status = "skipped"
+        else:
+            await close_round(session, round_, now)
+            await _add_delivery(session, event, "priority_close", now, priority=0)
+    elif event.kind == ACTION_REMINDER:
+        action = await session.get(ActionItem, event.subject_id)
+        owner = await session.get(Person, action.owner_id) if action and action.owner_id else None
+        if action is None or action.status != "open":
+            event.status = "skipped"
+        elif owner is not None and owner.private_status == "started":
+            await _add_delivery(session, event, "action_reminder", now, owner.id)
+        else:  # the owner cannot be written to in private: remind them in the group
+            await _add_delivery(session, event, "action_reminder", now, priority=0)
+    elif event.kind == proposals.PROPOSALS_DIGEST:
+        await proposals.ensure_digest(session, group, now, proposal_settings, settings)
+        if await proposals.board(session, group):
+            await _add_delivery(session, event, "proposals_digest", now, priority=0)
+        else:
+            event.status = "skipped"
+    else:
+        log.warning("event %s of unknown kind %s", event.id, event.kind)
+        event.status = "skipped"
+
+
+async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminLookup, settings, limit: int = 200,
+                            proposal_settings: ProposalsSection | None = None) -> int:
     """Turn due events into deliveries; returns how many events were handled."""
     query = (select(ScheduledEvent).where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
              .order_by(ScheduledEvent.due_at, ScheduledEvent.id).limit(limit))
@@ -54,6 +121,9 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
     events = list(await session.scalars(query))
     for event in events:
         event.status, event.done_at = "done", now
+        if event.meeting_id is None:
+            await _expand_group_event(session, event, now, settings, proposal_settings or ProposalsSection())
+            continue
         meeting = await session.get(Meeting, event.meeting_id)
         group = await session.get(Group, meeting.group_id) if meeting else None
         if meeting is None or group is None or not group.active:
@@ -134,5 +204,6 @@ async def pending_due_times(session: AsyncSession, meeting_id: int | None = None
     if meeting_id is not None:
         query = query.where(ScheduledEvent.meeting_id == meeting_id)
     if group_id is not None:
-        query = query.join(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(Meeting.group_id == group_id)
+        query = query.outerjoin(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(
+            or_(Meeting.group_id == group_id, ScheduledEvent.group_id == group_id))
     return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))

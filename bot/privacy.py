@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.people import find_person
-from storage.models import Group, Membership
+from storage.models import ActionItem, Group, Membership, Poll, PollVote, Proposal, ProposalFollower
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,41 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         }
         for membership, group in rows
     ]
+    proposals = await session.execute(
+        select(Proposal, Group).join(Group, Group.id == Proposal.group_id).where(Proposal.author_id == person.id).order_by(Proposal.id)
+    )
+    data["proposals"] = [
+        {"group": group.display_name, "number": proposal.number, "text": proposal.text, "state": proposal.state,
+         "created_at": _iso(proposal.created_at)}
+        for proposal, group in proposals
+    ]
+    following = await session.execute(
+        select(Proposal, Group).join(ProposalFollower, ProposalFollower.proposal_id == Proposal.id).join(Group, Group.id == Proposal.group_id)
+        .where(ProposalFollower.person_id == person.id).order_by(Proposal.id)
+    )
+    data["following"] = [{"group": group.display_name, "number": proposal.number} for proposal, group in following]
+    votes = await session.execute(
+        select(PollVote, Poll).join(Poll, Poll.id == PollVote.poll_id).where(PollVote.person_id == person.id).order_by(PollVote.id)
+    )
+    data["poll_votes"] = [
+        {"question": poll.question, "choices": [json.loads(poll.options)[int(i)] for i in vote.option_ids.split(",") if i.isdigit()
+                                                and int(i) < len(json.loads(poll.options))], "voted_at": _iso(vote.voted_at)}
+        for vote, poll in votes
+    ]
+    actions = await session.execute(
+        select(ActionItem, Group).join(Group, Group.id == ActionItem.group_id).where(ActionItem.owner_id == person.id).order_by(ActionItem.id)
+    )
+    data["actions"] = [
+        {"group": group.display_name, "text": action.text, "due_on": action.due_on.isoformat(), "status": action.status}
+        for action, group in actions
+    ]
     return data
 
 
 async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
-    """Delete the person and their memberships. Content they wrote for a group (added by later
-    features) keeps its text with the author column set to NULL, shown as "un membre"."""
+    """Delete the person and their memberships, follows, votes and priority picks (the database
+    cascades). Proposals they wrote and actions they owned stay with the group, without the
+    name (author and owner set to NULL, shown as "un membre")."""
     person = await find_person(session, telegram_id)
     if person is None:
         return False

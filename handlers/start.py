@@ -5,12 +5,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.deeplinks import parse_group_payload
+from bot.deeplinks import PROPOSE, parse_payload
 from bot.groups import find_group_by_id
 from bot.i18n import t
 from bot.people import mark_started, record_presence, upsert_person
 from bot.services import db, services
 from handlers.common import Context, language_for, user_info
+from handlers.proposals import open_dialogue
 
 
 async def start(update: Update, context: Context) -> None:
@@ -27,13 +28,16 @@ async def start(update: Update, context: Context) -> None:
     if not payload:
         await message.reply_text(t(language, "start.welcome", name=user.first_name))
         return
-    group_id = parse_group_payload(svc.link_secret, payload)
-    group = await find_group_by_id(db(), group_id)
+    parsed = parse_payload(svc.link_secret, payload)
+    group = await find_group_by_id(db(), parsed[1] if parsed else None)
     if group is None:
         await message.reply_text(t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))
         return
     membership = await record_presence(db(), group, person, now)
     membership.private_reminders = True
+    if parsed[0] == PROPOSE:  # the "💡 Faire une proposition" button
+        await open_dialogue(update, context, group)
+        return
     await message.reply_text(t(language, "start.linked", group=group.display_name))
 
 

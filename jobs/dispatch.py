@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import meetings as m
@@ -32,26 +32,12 @@ from bot.render import (
     rsvp_keyboard,
 )
 from bot.services import Services
+from jobs.outgoing import Outgoing
+from jobs.render_group import proposals_moved_block, render_group_delivery
 from storage.models import Delivery, Group, Meeting, Person
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
-
-
-@dataclass
-class Outgoing:
-    """A delivery rendered and ready to send, detached from the database session."""
-
-    delivery_id: int
-    kind: str
-    chat_id: int
-    group_id: int
-    meeting_id: int
-    person_telegram_id: int | None
-    attempts: int
-    text: str = ""
-    markup: InlineKeyboardMarkup | None = None
-    poll: dict[str, Any] | None = None
 
 
 @dataclass
@@ -64,7 +50,9 @@ class DispatchReport:
     kinds: dict[str, int] = field(default_factory=dict)
 
 
-async def _render(session, delivery: Delivery, settings) -> Outgoing | None:
+async def _render(session, delivery: Delivery, svc: Services) -> Outgoing | None:
+    if delivery.meeting_id is None:
+        return await render_group_delivery(session, delivery, svc)
     meeting = await session.get(Meeting, delivery.meeting_id)
     group = await session.get(Group, meeting.group_id) if meeting else None
     if meeting is None or group is None or not group.active:
@@ -75,6 +63,7 @@ async def _render(session, delivery: Delivery, settings) -> Outgoing | None:
     language = pick_language(person.language_code, group.language) if person else group.language
     if delivery.kind == "group_reminder":
         out.text = reminder_text(group, meeting, await m.counts(session, meeting))
+        out.text += await proposals_moved_block(session, delivery, group, meeting, svc.settings.meetings)
         out.markup = rsvp_keyboard(language, meeting)
     elif delivery.kind == "announcement":
         out.text = announcement_text(group, meeting, await m.counts(session, meeting))
@@ -100,10 +89,16 @@ async def _render(session, delivery: Delivery, settings) -> Outgoing | None:
 
 
 async def _send(bot: Bot, out: Outgoing) -> Message:
+    if out.stop_poll_message_id is not None:
+        try:
+            await bot.stop_poll(out.chat_id, out.stop_poll_message_id)
+        except BadRequest:
+            pass  # already closed (a retry after a crash) or deleted: the summary still goes out
     if out.poll is not None:
         return await bot.send_poll(out.chat_id, out.poll["question"], out.poll["options"], is_anonymous=True,
                                    open_period=2 * 24 * 3600)
-    return await bot.send_message(out.chat_id, out.text, reply_markup=out.markup)
+    reply = ReplyParameters(out.reply_to, allow_sending_without_reply=True) if out.reply_to else None
+    return await bot.send_message(out.chat_id, out.text, reply_markup=out.markup, reply_parameters=reply)
 
 
 async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
@@ -179,7 +174,8 @@ async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None 
     async with svc.dispatch_lock:
         settings = svc.settings.meetings
         async with svc.sessionmaker.begin() as session:
-            report.events = await expand_due_events(session, svc.clock.now(), admins, settings)
+            report.events = await expand_due_events(session, svc.clock.now(), admins, settings,
+                                                    proposal_settings=svc.settings.proposals)
         batches = 0
         in_flight: asyncio.Task | None = None
         while max_batches is None or batches < max_batches:
@@ -190,7 +186,7 @@ async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None 
                 claimed = await claim_deliveries(session, svc.clock.now(), settings.send_concurrency, LEASE, WORKER_ID)
                 rendered: list[Outgoing] = []
                 for delivery in claimed:
-                    out = await _render(session, delivery, settings)
+                    out = await _render(session, delivery, svc)
                     if out is None:
                         delivery.status, delivery.error = "skipped", "not needed"
                         report.skipped += 1

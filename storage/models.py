@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +59,9 @@ class Group(Base):
     # Reminder offsets before a meeting, in minutes, comma-separated ("10080,1440"); None: defaults.
     reminder_offsets: Mapped[str | None] = mapped_column(String(64))
     next_meeting_number: Mapped[int] = mapped_column(Integer, default=1)
+    next_proposal_number: Mapped[int] = mapped_column(Integer, default=1)
+    # A proposal vote counts only when at least this share of members voted (0: no quorum).
+    quorum_percent: Mapped[int] = mapped_column(Integer, default=0)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 
@@ -169,17 +172,22 @@ class Attendance(Base):
 
 
 class ScheduledEvent(Base):
-    """Something due at a time for a meeting: a reminder wave, the facilitators' list, the
-    attendance checklist, the feedback poll. The scheduler is rebuilt from these rows."""
+    """Something due at a time: for a meeting (a reminder wave, the facilitators' list, the
+    attendance checklist, the feedback poll), or for a group's other subject (a poll's reminder
+    and closing, an action item's reminder, the monthly digest, news of a proposal), named by
+    kind and subject_id. The scheduler is rebuilt from these rows."""
 
     __tablename__ = "scheduled_events"
     __table_args__ = (
         UniqueConstraint("meeting_id", "kind", "offset_minutes"),
+        UniqueConstraint("kind", "subject_id", "offset_minutes", name="uq_scheduled_events_subject"),
         Index("ix_scheduled_events_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(Integer)  # poll, action, proposal event... by kind
     kind: Mapped[str] = mapped_column(String(24))
     offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -199,7 +207,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("scheduled_events.id", ondelete="CASCADE"), index=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     recipient: Mapped[str] = mapped_column(String(24))  # "group" or "person:<id>"
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24))
@@ -211,3 +219,128 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(64))
+
+
+class Proposal(Base):
+    """A member's proposal to the decision-makers, numbered per group, and where it stands."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("group_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    # new | adopted | not_adopted | sent | studying | accepted | refused | in_progress | done | withdrawn | merged
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    state_note: Mapped[str | None] = mapped_column(String(300))  # to whom it was sent, why refused...
+    progress: Mapped[int | None] = mapped_column(Integer)  # percent, while in progress
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProposalChange(Base):
+    """The history of a proposal: every state it went through, for the digest and indicators."""
+
+    __tablename__ = "proposal_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(300))
+    progress: Mapped[int | None] = mapped_column(Integer)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ProposalFollower(Base):
+    """Someone who pressed "Suivre": they get every change in private."""
+
+    __tablename__ = "proposal_followers"
+    __table_args__ = (UniqueConstraint("proposal_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+
+
+class Poll(Base):
+    """A native Telegram poll sent by Relais. poll_answer updates carry no chat: the Telegram
+    poll id finds the group here."""
+
+    __tablename__ = "polls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    telegram_poll_id: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    question: Mapped[str] = mapped_column(String(300))
+    options: Mapped[str] = mapped_column(Text)  # JSON list of the option texts
+    counts: Mapped[str] = mapped_column(Text)  # JSON list of votes per option, from poll updates
+    voters: Mapped[int] = mapped_column(Integer, default=0)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PollVote(Base):
+    """Who voted what in a non-anonymous poll (anonymous polls only have counts)."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    option_ids: Mapped[str] = mapped_column(String(64))  # "0" or "0,2"
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PriorityRound(Base):
+    """A dot-vote: each member picks up to max_picks open proposals; the ranking at the end."""
+
+    __tablename__ = "priority_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    max_picks: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PriorityPick(Base):
+    __tablename__ = "priority_picks"
+    __table_args__ = (UniqueConstraint("round_id", "person_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("priority_rounds.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+
+
+class ActionItem(Base):
+    """Who does what by when, decided together; the owner is reminded and reports back."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | blocked
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

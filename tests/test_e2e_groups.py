@@ -247,10 +247,12 @@ async def test_command_menus_per_scope_and_language(relais):
         for language in ("", "fr", "en"):
             assert (scope, language) in commands
     admin_fr = [c["command"] for c in commands[("all_chat_administrators", "fr")]]
-    assert admin_fr == ["aide", "reunion", "reunions", "prochaine", "annuler", "deplacer", "rappels", "serie", "configurer", "animateur"]
-    assert [c["command"] for c in commands[("all_group_chats", "fr")]] == ["aide", "prochaine", "reunions"]
-    assert commands[("all_private_chats", "en")][1]["description"] == "Get my data"
-    assert commands[("all_private_chats", "")][1]["description"] == "Recevoir mes données"
+    assert admin_fr == ["aide", "reunion", "reunions", "prochaine", "annuler", "deplacer", "rappels", "serie", "configurer", "animateur",
+                        "proposition", "propositions", "suivi", "sondage", "vote", "priorites", "action", "actions", "indicateurs",
+                        "quorum", "modifier", "fusionner", "retirer"]
+    assert [c["command"] for c in commands[("all_group_chats", "fr")]] == ["aide", "prochaine", "reunions", "proposition", "propositions"]
+    assert commands[("all_private_chats", "en")][2]["description"] == "Get my data"
+    assert commands[("all_private_chats", "")][2]["description"] == "Recevoir mes données"
 
 
 async def test_english_speaker_gets_english_in_private(relais):

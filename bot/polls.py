@@ -1,0 +1,244 @@
+"""Domain rules for quick polls (/sondage) and proposal votes (/vote): reading the commands,
+recording votes from poll updates, the reminder to non-voters, and the outcome at the deadline."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import ProposalsSection
+from bot.dates import normalise, parse_when
+from bot.proposals import ProposalError, change_state, parse_number
+from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange, ScheduledEvent
+
+log = logging.getLogger(__name__)
+
+QUESTION_MAX = 300  # Telegram's limits for sendPoll
+OPTION_MAX = 100
+OPTIONS_MIN, OPTIONS_MAX = 2, 12
+SHORTEST = timedelta(minutes=15)
+LONGEST = timedelta(days=30)
+VOTE_OPTIONS = ("vote.option_for", "vote.option_against", "vote.option_unsure")
+# Phones turn "--" into a dash; all spellings mean the same.
+ANONYMOUS_FLAGS = {"--anonyme", "—anonyme", "–anonyme", "-anonyme", "--anonymous"}
+_DEADLINE_RE = re.compile(r"^jusqu'?\s*(?:a|au|aux)\b\s*(.*)$")
+
+POLL_REMINDER = "poll_reminder"
+POLL_CLOSE = "poll_close"
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    question: str
+    options: tuple[str, ...]
+    anonymous: bool
+    deadline: str | None  # as written after "jusqu'à", read against the clock when used
+
+
+@dataclass(frozen=True)
+class VoteSpec:
+    number: int
+    anonymous: bool
+    deadline: str | None
+
+
+def _take_flag(text: str) -> tuple[str, bool]:
+    tokens = text.split(" ")
+    kept = [token for token in tokens if token.lower() not in ANONYMOUS_FLAGS]
+    return " ".join(kept), len(kept) != len(tokens)
+
+
+def deadline_text(segment: str) -> str | None:
+    """'jusqu'à vendredi 18h' -> 'vendredi 18h'; None when the segment is not a deadline."""
+    match = _DEADLINE_RE.match(normalise(segment))
+    return match.group(1) if match else None
+
+
+def parse_poll(text: str) -> PollSpec:
+    """'Question ? | A | B [| jusqu'à demain 12h]' with an optional --anonyme. Raises ProposalError."""
+    text, anonymous = _take_flag(" ".join(text.replace("\n", " ").split(" ")))
+    segments = [segment.strip() for segment in text.split("|")]
+    deadline = None
+    if len(segments) > 1 and (found := deadline_text(segments[-1])) is not None:
+        deadline = found
+        segments = segments[:-1]
+    question, options = " ".join(segments[0].split()), [" ".join(option.split()) for option in segments[1:]]
+    if not question or not options:
+        raise ProposalError("poll.error.form")
+    if len(question) > QUESTION_MAX:
+        raise ProposalError("poll.error.question_long", limit=QUESTION_MAX, length=len(question))
+    if not OPTIONS_MIN <= len(options) <= OPTIONS_MAX:
+        raise ProposalError("poll.error.options_count", count=len(options), low=OPTIONS_MIN, high=OPTIONS_MAX)
+    for index, option in enumerate(options, start=1):
+        if not option:
+            raise ProposalError("poll.error.option_empty", index=index)
+        if len(option) > OPTION_MAX:
+            raise ProposalError("poll.error.option_long", index=index, limit=OPTION_MAX, length=len(option))
+    if len({option.casefold() for option in options}) != len(options):
+        raise ProposalError("poll.error.duplicate")
+    return PollSpec(question=question, options=tuple(options), anonymous=anonymous, deadline=deadline)
+
+
+def parse_vote(text: str) -> VoteSpec:
+    """'12 [--anonyme] [jusqu'à vendredi 18h]'. Raises ProposalError."""
+    text, anonymous = _take_flag(" ".join(text.split()))
+    head, _, rest = text.strip().partition(" ")
+    number = parse_number(head) if head else None
+    if number is None:
+        raise ProposalError("vote.error.form")
+    rest = rest.strip()
+    deadline = deadline_text(rest) if rest else None
+    if rest and deadline is None:
+        raise ProposalError("vote.error.form")
+    return VoteSpec(number=number, anonymous=anonymous, deadline=deadline)
+
+
+def closing_time(deadline: str | None, now: datetime, zone: ZoneInfo, settings: ProposalsSection) -> datetime:
+    """When a poll closes: the deadline written, or the default duration. Raises DateError or ProposalError."""
+    if not deadline:
+        return now + timedelta(hours=settings.poll_hours)
+    closes = parse_when(deadline, now, zone)
+    if closes - now < SHORTEST:
+        raise ProposalError("poll.error.deadline_soon", minutes=int(SHORTEST.total_seconds() // 60))
+    if closes - now > LONGEST:
+        raise ProposalError("poll.error.deadline_far", days=LONGEST.days)
+    return closes
+
+
+def reminder_time(created: datetime, closes: datetime, settings: ProposalsSection) -> datetime:
+    """poll_reminder_hours before the deadline, or half-way for a short poll."""
+    return max(closes - timedelta(hours=settings.poll_reminder_hours), created + (closes - created) / 2)
+
+
+async def votable_proposal(session: AsyncSession, group: Group, number: int) -> Proposal:
+    """A proposal the group can vote on: new, or not retained and put back to the vote; no
+    other poll on it open."""
+    proposal = await session.scalar(select(Proposal).where(Proposal.group_id == group.id, Proposal.number == number))
+    if proposal is None:
+        raise ProposalError("proposal.error.unknown", number=number)
+    if proposal.state not in ("new", "not_adopted"):
+        raise ProposalError("vote.error.state", number=number)
+    running = await session.scalar(select(Poll.id).where(Poll.proposal_id == proposal.id, Poll.status == "open"))
+    if running is not None:
+        raise ProposalError("vote.error.running", number=number)
+    return proposal
+
+
+async def record_poll(session: AsyncSession, group: Group, telegram_poll_id: str, message_id: int, question: str,
+                      options: list[str], anonymous: bool, proposal: Proposal | None, creator: Person | None,
+                      now: datetime, closes: datetime, settings: ProposalsSection) -> tuple[Poll, list[datetime]]:
+    """Store a poll Telegram accepted, with its reminder and closing; returns the due times."""
+    poll = Poll(group_id=group.id, telegram_poll_id=telegram_poll_id, message_id=message_id, question=question,
+                options=json.dumps(options, ensure_ascii=False), counts=json.dumps([0] * len(options)), voters=0,
+                anonymous=anonymous, proposal_id=proposal.id if proposal else None,
+                created_by_id=creator.id if creator else None, created_at=now, closes_at=closes, status="open")
+    session.add(poll)
+    await session.flush()
+    moments = [closes]
+    session.add(ScheduledEvent(group_id=group.id, kind=POLL_CLOSE, subject_id=poll.id, offset_minutes=0, due_at=closes, status="pending"))
+    remind = reminder_time(now, closes, settings)
+    if remind > now:
+        session.add(ScheduledEvent(group_id=group.id, kind=POLL_REMINDER, subject_id=poll.id, offset_minutes=0, due_at=remind, status="pending"))
+        moments.append(remind)
+    await session.flush()
+    log.info("poll %s opened in group %s", poll.id, group.id)
+    return poll, moments
+
+
+async def find_poll(session: AsyncSession, telegram_poll_id: str) -> Poll | None:
+    return await session.scalar(select(Poll).where(Poll.telegram_poll_id == telegram_poll_id))
+
+
+async def record_counts(session: AsyncSession, telegram_poll_id: str, counts: list[int], voters: int) -> Poll | None:
+    """A `poll` update: the counts per option (the only record an anonymous poll has)."""
+    poll = await find_poll(session, telegram_poll_id)
+    if poll is None or poll.status != "open" or len(counts) != len(json.loads(poll.options)):
+        return None
+    poll.counts, poll.voters = json.dumps(counts), voters
+    return poll
+
+
+async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_ids: list[int], now: datetime) -> None:
+    """A `poll_answer` update: who voted (non-anonymous polls); no options means the vote was taken back."""
+    if poll.status != "open":
+        return
+    found = await session.scalar(select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id))
+    if not option_ids:
+        if found is not None:
+            await session.delete(found)
+        return
+    choice = ",".join(str(index) for index in option_ids)[:64]
+    if found is None:
+        session.add(PollVote(poll_id=poll.id, person_id=person.id, option_ids=choice, voted_at=now))
+    else:
+        found.option_ids, found.voted_at = choice, now
+
+
+async def member_count(session: AsyncSession, group_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.group_id == group_id, Membership.status == "member")) or 0
+
+
+async def non_voters(session: AsyncSession, poll: Poll) -> list[Person]:
+    """Members who can be written to in private and have not voted (non-anonymous polls only)."""
+    voted = select(PollVote.person_id).where(PollVote.poll_id == poll.id)
+    return list(await session.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.group_id == poll.group_id, Membership.status == "member", Person.private_status == "started",
+               Person.id.not_in(voted)).order_by(Person.id)
+    ))  # fmt: skip
+
+
+@dataclass
+class PollResult:
+    poll: Poll
+    options: list[str]
+    counts: list[int]
+    voters: int
+    members: int
+    outcome: str  # adopted | not_adopted | no_quorum | option:<i> | tie | none
+    winners: list[int]
+    proposal: Proposal | None = None
+    change: ProposalChange | None = None
+
+    @property
+    def participation(self) -> int:
+        return round(100 * self.voters / self.members) if self.members else 0
+
+
+async def close_poll(session: AsyncSession, poll: Poll, group: Group, now: datetime) -> PollResult:
+    """Close at the deadline with the counts Telegram reported; a proposal vote decides its
+    state by the group's rule: a simple majority of votes cast (Pour against Contre; "Je ne sais
+    pas" is counted for participation only), once the quorum of members is reached."""
+    options, counts = json.loads(poll.options), json.loads(poll.counts)
+    members = max(await member_count(session, group.id), poll.voters)
+    poll.status, poll.closed_at = "closed", now
+    result = PollResult(poll=poll, options=options, counts=counts, voters=poll.voters, members=members, outcome="none", winners=[])
+    if poll.proposal_id is not None:
+        proposal = await session.get(Proposal, poll.proposal_id)
+        result.proposal = proposal
+        quorum_met = group.quorum_percent == 0 or (members and 100 * poll.voters >= group.quorum_percent * members)
+        if not quorum_met:
+            result.outcome = "no_quorum"
+        else:
+            result.outcome = "adopted" if counts[0] > counts[1] else "not_adopted"
+            if proposal is not None and proposal.state in ("new", "not_adopted") and proposal.state != result.outcome:
+                result.change = await change_state(session, proposal, result.outcome, None, None, None, now)
+    elif poll.voters:
+        best = max(counts)
+        result.winners = [index for index, count in enumerate(counts) if count == best]
+        result.outcome = f"option:{result.winners[0]}" if len(result.winners) == 1 else "tie"
+    poll.outcome = result.outcome
+    log.info("poll %s closed: %s", poll.id, result.outcome)
+    return result
+
+
+async def forget_votes(session: AsyncSession, person_id: int) -> None:
+    await session.execute(delete(PollVote).where(PollVote.person_id == person_id))

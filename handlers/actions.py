@@ -1,0 +1,112 @@
+"""Action items: /action @pseudo Appeler la CAF pour les horaires | 20/12 records who does what
+by when; /actions lists what is open. The owner taps ✅ C'est fait or ⛔ Je suis bloqué·e, under
+the group message or the private reminder, and the group sees the result."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import actions as a
+from bot.dates import DateError
+from bot.groups import find_group_by_id
+from bot.i18n import pick_language, plain, t
+from bot.meetings import MeetingError
+from bot.people import find_member_by_username, find_person, person_in_group, upsert_person
+from bot.render import callback_meeting_id
+from bot.render_proposals import action_keyboard, action_result_text, action_text, day_text
+from bot.services import db, services
+from handlers.common import Context, is_facilitator, is_group_chat, require_facilitator, user_info
+from handlers.proposals import refuse
+from jobs.scheduler import schedule_at
+from storage.models import ActionItem, Person
+
+
+async def action_command(update: Update, context: Context) -> None:
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    message = update.effective_message
+    svc = services(context)
+    now = svc.clock.now()
+    try:
+        spec = a.parse_action((message.text or "").partition(" ")[2])
+        if spec.username is not None:
+            found = await find_member_by_username(db(), group, spec.username)
+            owner = found[0] if found and found[1].status == "member" else None
+            if owner is None:
+                raise a.ProposalError("action.error.unknown_member", username=spec.username)
+        elif message.reply_to_message is not None and message.reply_to_message.from_user and not message.reply_to_message.from_user.is_bot:
+            owner = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
+        else:
+            raise a.ProposalError("action.error.who")
+        due = a.due_day(spec, now, ZoneInfo(group.timezone))
+        creator = await find_person(db(), update.effective_user.id)
+        action, remind = await a.create_action(db(), group, owner, spec.text, due, creator, now, svc.settings.meetings)
+    except (MeetingError, DateError) as exc:
+        await refuse(update, group.language, exc, "action.example")
+        return
+    sent = await message.reply_text(action_text(group.language, action, owner.first_name), reply_markup=action_keyboard(group.language, action))
+    action.message_id = sent.message_id
+    if remind is not None:
+        schedule_at(context.job_queue, svc, [remind])
+
+
+async def list_command(update: Update, context: Context) -> None:
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    rows = await a.open_actions(db(), group)
+    if not rows:
+        await update.effective_message.reply_text(t(group.language, "action.none"))
+        return
+    lines = [t(group.language, "action.list_title")]
+    for action, owner in rows[:40]:
+        lines.append(t(group.language, f"action.list_line_{action.status}", name=owner.first_name if owner else plain(group.language, "someone"),
+                       text=action.text, day=day_text(action.due_on, group.language)))
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def status_button(update: Update, context: Context) -> None:
+    """act:<id>:d|b, pressed by the owner (or a facilitator), in the group or in private."""
+    query, user = update.callback_query, update.effective_user
+    action_id = callback_meeting_id(query.data)
+    action = await db().get(ActionItem, action_id) if action_id is not None else None
+    group = await find_group_by_id(db(), action.group_id) if action else None
+    language = pick_language(user.language_code, group.language if group else services(context).settings.bot.default_language)
+    in_group = is_group_chat(update)
+    if action is None or group is None or (in_group and update.effective_chat.id != group.chat_id):
+        await query.answer(plain(language, "button.invalid"))
+        return
+    language = group.language if in_group else language
+    owner = await db().get(Person, action.owner_id) if action.owner_id else None
+    is_owner = owner is not None and owner.telegram_id == user.id
+    if not is_owner and not (await person_in_group(db(), group, user.id) and await is_facilitator(context, group, user.id)):
+        await query.answer(plain(language, "action.not_yours"), show_alert=True)
+        return
+    status = {"d": "done", "b": "blocked"}[(query.data or "").rsplit(":", 1)[1]]
+    changed = await a.set_status(db(), action, status, services(context).clock.now())
+    await query.answer(plain(language, f"action.noted_{status}"))
+    if not changed:
+        return
+    name = owner.first_name if owner else plain(group.language, "someone")
+    result = action_result_text(group.language, action, name)
+    markup = action_keyboard(language, action) if status == "blocked" else None  # blocked can still become done
+    try:
+        await query.edit_message_text(result if in_group else action_result_text(language, action, name), reply_markup=markup)
+    except BadRequest:
+        pass
+    if not in_group:
+        try:
+            await context.bot.send_message(group.chat_id, result)
+        except TelegramError:
+            pass  # the result is stored; /actions shows it
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("action", action_command))
+    application.add_handler(CommandHandler("actions", list_command))
+    application.add_handler(CallbackQueryHandler(status_button, pattern=r"^act:\d+:[db]$"))

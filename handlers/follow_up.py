@@ -1,0 +1,170 @@
+"""Le suivi: facilitators move proposals through the follow-up with /suivi (one line or
+buttons), set the group's vote rule with /quorum, and get the indicators with /indicateurs."""
+
+from __future__ import annotations
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import proposals as p
+from bot.deeplinks import group_payload, start_url
+from bot.i18n import plain, t
+from bot.meetings import MeetingError
+from bot.people import find_person
+from bot.render_proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
+from bot.services import db, services
+from handlers.common import Context, current_group, is_facilitator, require_facilitator
+from handlers.proposals import publish_change, refuse
+from storage.models import Group, Proposal
+
+ASKING = "suivi_asking"  # user_data: the state change waiting for its note (to whom, why)
+QUORUM_MAX = 100
+
+
+async def _apply(update: Update, context: Context, group: Group, proposal: Proposal, state: str, note: str | None,
+                 progress: int | None) -> str:
+    """Change the state; returns the sentence posted in the group. Raises MeetingError."""
+    person = await find_person(db(), update.effective_user.id)
+    change = await p.change_state(db(), proposal, state, note, progress, person, services(context).clock.now())
+    return await publish_change(update, context, group, proposal, change)
+
+
+async def follow_up_command(update: Update, context: Context) -> None:
+    """/suivi 12 transmise Commission insertion du 15/01; /suivi 12 (buttons); /suivi (pick one)."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    message = update.effective_message
+    args = (message.text or "").partition(" ")[2].strip()
+    try:
+        if not args:
+            items = [item for state in ("new", "adopted", "sent", "studying", "accepted", "in_progress")
+                     for item in (await p.board(db(), group)).get(state, [])]
+            if not items:
+                await message.reply_text(t(group.language, "board.empty", group=group.display_name))
+                return
+            await message.reply_text(t(group.language, "suivi.pick"), reply_markup=pick_proposal_keyboard(items[:30]))
+            return
+        if len(args.split()) == 1:
+            number = p.parse_number(args)
+            if number is None:
+                raise p.ProposalError("proposal.error.number", token=args[:20])
+            proposal = await p.require_proposal(db(), group, number)
+            await message.reply_text(_state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal))
+            return
+        wanted = p.parse_follow_up(args)
+        proposal = await p.require_proposal(db(), group, wanted.number)
+        sentence = await _apply(update, context, group, proposal, wanted.state, wanted.note, wanted.progress)
+    except MeetingError as exc:
+        await refuse(update, group.language, exc, "suivi.example")
+        return
+    await message.reply_text(sentence)
+
+
+def _state_question(group: Group, proposal: Proposal) -> str:
+    return t(group.language, "suivi.question", number=proposal.number, text=excerpt(proposal.text),
+             state=plain(group.language, f"state.{proposal.state}"))
+
+
+async def state_button(update: Update, context: Context) -> None:
+    """sv:<proposal id> shows the states; sv:<proposal id>:<code> applies one (or asks its note)."""
+    query, user = update.callback_query, update.effective_user
+    parts = (query.data or "").split(":")
+    group = await current_group(update)
+    proposal = await db().get(Proposal, int(parts[1])) if len(parts[1]) < 10 else None
+    language = group.language if group else "fr"
+    if group is None or proposal is None or proposal.group_id != group.id:
+        await query.answer(plain(language, "button.invalid"))
+        return
+    if not await is_facilitator(context, group, user.id):
+        await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
+        return
+    if len(parts) == 2:
+        await query.answer()
+        await query.edit_message_text(_state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal))
+        return
+    state = CODE_STATES.get(parts[2])
+    if state is None:
+        await query.answer(plain(language, "button.invalid"))
+        return
+    if state in p.NOTE_REQUIRED:
+        await query.answer()
+        context.user_data[ASKING] = {"chat_id": group.chat_id, "proposal_id": proposal.id, "state": state}
+        await query.edit_message_text(t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text)))
+        await context.bot.send_message(group.chat_id, t(language, "suivi.ask_reply", name=user.first_name),
+                                       reply_markup=ForceReply(selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")))
+        return
+    try:
+        sentence = await _apply(update, context, group, proposal, state, None, None)
+    except MeetingError as exc:
+        await query.answer(plain(language, exc.key, **exc.values), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(sentence)
+
+
+async def note_reply(update: Update, context: Context) -> None:
+    """The recipient of a transmission, or the reason of a refusal, typed in reply to the bot."""
+    asking = context.user_data.get(ASKING)
+    group = await current_group(update)
+    message = update.effective_message
+    if asking is None or group is None or asking["chat_id"] != group.chat_id:
+        return
+    if not await is_facilitator(context, group, update.effective_user.id):
+        return
+    proposal = await db().get(Proposal, asking["proposal_id"])
+    if proposal is None:
+        context.user_data.pop(ASKING, None)
+        return
+    try:
+        sentence = await _apply(update, context, group, proposal, asking["state"], message.text, None)
+    except MeetingError as exc:
+        await refuse(update, group.language, exc)
+        return
+    context.user_data.pop(ASKING, None)
+    await message.reply_text(sentence)
+
+
+async def quorum_command(update: Update, context: Context) -> None:
+    """/quorum 50: a proposal vote counts only when half the members voted; /quorum 0: no quorum."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    message = update.effective_message
+    arg = (message.text or "").partition(" ")[2].strip().rstrip("%").strip()
+    if not arg:
+        await message.reply_text(t(group.language, "quorum.current", quorum=group.quorum_percent))
+        return
+    if not arg.isdigit() or int(arg) > QUORUM_MAX:
+        await message.reply_text(t(group.language, "quorum.error"))
+        return
+    group.quorum_percent = int(arg)
+    await message.reply_text(t(group.language, "quorum.set" if group.quorum_percent else "quorum.none", quorum=group.quorum_percent))
+
+
+async def indicators_command(update: Update, context: Context) -> None:
+    """/indicateurs: sent in private, since it names members; the group only hears where to look."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    message, user = update.effective_message, update.effective_user
+    text = indicators_text(group.language, group, await p.indicators(db(), group))
+    try:
+        await context.bot.send_message(user.id, text)
+    except Forbidden:
+        svc = services(context)
+        url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
+        await message.reply_text(t(group.language, "indicators.start_first"),
+                                 reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(plain(group.language, "button.open_private"), url=url)]]))
+        return
+    await message.reply_text(t(group.language, "indicators.sent"))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("suivi", follow_up_command))
+    application.add_handler(CommandHandler("quorum", quorum_command))
+    application.add_handler(CommandHandler("indicateurs", indicators_command))
+    application.add_handler(CallbackQueryHandler(state_button, pattern=r"^sv:\d+(:[a-z])?$"))
+    # Its own handler group: a reply that is not the awaited note goes on to the dialogues.
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND, note_reply), group=1)

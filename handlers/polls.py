@@ -1,0 +1,94 @@
+"""Quick polls and proposal votes: /sondage, /vote, and the poll / poll_answer updates that
+carry the counts and (for non-anonymous polls) who voted. poll_answer has no chat: the poll id
+finds the group in the database."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHandler
+
+from bot import polls
+from bot.dates import DateError
+from bot.i18n import plain, t
+from bot.meetings import MeetingError
+from bot.people import find_person, person_in_group, record_presence, upsert_person
+from bot.render_proposals import poll_intro, vote_question
+from bot.services import db, services
+from handlers.common import Context, require_facilitator, user_info
+from handlers.proposals import refuse
+from jobs.scheduler import schedule_at
+from storage.models import Group, Proposal
+
+
+async def _open(update: Update, context: Context, group: Group, question: str, options: list[str], anonymous: bool,
+                deadline: str | None, proposal: Proposal | None) -> None:
+    """Send the native poll, then record it with its reminder and closing."""
+    svc = services(context)
+    now = svc.clock.now()
+    closes = polls.closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
+    await update.effective_message.reply_text(poll_intro(group.language, group, closes, anonymous))
+    sent = await context.bot.send_poll(group.chat_id, question, options, is_anonymous=anonymous)
+    creator = await find_person(db(), update.effective_user.id)
+    _, moments = await polls.record_poll(db(), group, sent.poll.id, sent.message_id, question, options, anonymous, proposal,
+                                         creator, now, closes, svc.settings.proposals)
+    schedule_at(context.job_queue, svc, moments)
+
+
+async def poll_command(update: Update, context: Context) -> None:
+    """/sondage Question ? | Option A | Option B [| jusqu'à demain 12h] [--anonyme]."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    args = (update.effective_message.text or "").partition(" ")[2]
+    try:
+        spec = polls.parse_poll(args)
+        await _open(update, context, group, spec.question, list(spec.options), spec.anonymous, spec.deadline, None)
+    except (MeetingError, DateError) as exc:
+        await refuse(update, group.language, exc, "poll.example")
+
+
+async def vote_command(update: Update, context: Context) -> None:
+    """/vote 12 [jusqu'à vendredi 18h] [--anonyme]: Pour / Contre / Je ne sais pas."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    args = (update.effective_message.text or "").partition(" ")[2]
+    try:
+        spec = polls.parse_vote(args)
+        proposal = await polls.votable_proposal(db(), group, spec.number)
+        options = [plain(group.language, key) for key in polls.VOTE_OPTIONS]
+        await _open(update, context, group, vote_question(group.language, proposal), options, spec.anonymous, spec.deadline, proposal)
+    except (MeetingError, DateError) as exc:
+        await refuse(update, group.language, exc, "vote.example")
+
+
+async def on_poll(update: Update, context: Context) -> None:
+    """New counts for one of our polls (anonymous polls have nothing else)."""
+    poll = update.poll
+    await polls.record_counts(db(), poll.id, [option.voter_count for option in poll.options], poll.total_voter_count)
+
+
+async def on_poll_answer(update: Update, context: Context) -> None:
+    """Who voted in a non-anonymous poll; the voter is a member of the poll's group."""
+    answer = update.poll_answer
+    if answer.user is None or answer.user.is_bot:
+        return
+    poll = await polls.find_poll(db(), answer.poll_id)
+    group = await db().get(Group, poll.group_id) if poll else None
+    if poll is None or group is None or not group.active:
+        return
+    now = services(context).clock.now()
+    person = await upsert_person(db(), user_info(answer.user), now)
+    found = await person_in_group(db(), group, answer.user.id)
+    if found is None or found[1].status != "member":
+        await record_presence(db(), group, person, now)
+    await polls.record_vote(db(), poll, person, list(answer.option_ids), now)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("sondage", poll_command))
+    application.add_handler(CommandHandler("vote", vote_command))
+    application.add_handler(PollHandler(on_poll))
+    application.add_handler(PollAnswerHandler(on_poll_answer))

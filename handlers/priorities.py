@@ -1,0 +1,90 @@
+"""/priorites: the group's dot-vote. Each member picks up to N open proposals with one tap each
+(a second tap takes the pick back); the ranking is posted at the deadline, or at once with
+/priorites fin."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import priorities as pr
+from bot.dates import DateError
+from bot.i18n import plain
+from bot.meetings import MeetingError
+from bot.people import find_person, person_in_group
+from bot.polls import closing_time, deadline_text
+from bot.proposals import ProposalError
+from bot.render_proposals import priority_keyboard, priority_text, ranking_text
+from bot.services import db, services
+from handlers.common import Context, current_group, require_facilitator
+from handlers.proposals import refuse
+from jobs.scheduler import schedule_at
+from storage.models import PriorityRound
+
+END_WORDS = ("fin", "terminer", "stop", "cloturer", "clôturer")
+
+
+async def priorities_command(update: Update, context: Context) -> None:
+    """/priorites [jusqu'à vendredi 18h] opens a round; /priorites fin closes it now."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    message = update.effective_message
+    args = (message.text or "").partition(" ")[2].strip()
+    svc = services(context)
+    now = svc.clock.now()
+    try:
+        if args.lower() in END_WORDS:
+            round_ = await pr.open_round(db(), group)
+            if round_ is None:
+                raise ProposalError("priorities.error.none_open")
+            await pr.close_round(db(), round_, now)
+            await message.reply_text(ranking_text(group.language, await pr.ranking(db(), round_), await pr.participants(db(), round_)))
+            return
+        deadline = deadline_text(args) if args else None
+        if args and deadline is None:
+            raise ProposalError("priorities.error.form")
+        closes = closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
+        creator = await find_person(db(), update.effective_user.id)
+        round_, proposals = await pr.start_round(db(), group, creator, now, closes, svc.settings.proposals.priority_picks)
+    except (MeetingError, DateError) as exc:
+        await refuse(update, group.language, exc)
+        return
+    sent = await message.reply_text(priority_text(group.language, group, round_, 0), reply_markup=priority_keyboard(round_, proposals))
+    round_.message_id = sent.message_id
+    schedule_at(context.job_queue, svc, [closes])
+
+
+async def pick_button(update: Update, context: Context) -> None:
+    """prio:<round>:<proposal>: one tap picks, a second tap takes it back."""
+    query, user = update.callback_query, update.effective_user
+    _, round_id, proposal_id = (query.data or "").split(":")
+    group = await current_group(update)
+    round_ = await db().get(PriorityRound, int(round_id)) if len(round_id) < 10 else None
+    language = group.language if group else "fr"
+    if group is None or round_ is None or round_.group_id != group.id or len(proposal_id) >= 10:
+        await query.answer(plain(language, "button.invalid"))
+        return
+    found = await person_in_group(db(), group, user.id)
+    if found is None or found[1].status != "member":
+        await query.answer(plain(language, "button.not_member"))
+        return
+    try:
+        picked, count = await pr.toggle_pick(db(), round_, found[0], int(proposal_id))
+    except MeetingError as exc:
+        await query.answer(plain(language, exc.key, **exc.values), show_alert=exc.key == "priorities.error.full")
+        return
+    await query.answer(plain(language, "priorities.picked" if picked else "priorities.unpicked", count=count, limit=round_.max_picks))
+    try:
+        await query.edit_message_text(priority_text(language, group, round_, await pr.participants(db(), round_)),
+                                      reply_markup=query.message.reply_markup)
+    except BadRequest:
+        pass  # unchanged count: Telegram refuses an identical edit
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("priorites", priorities_command))
+    application.add_handler(CallbackQueryHandler(pick_button, pattern=r"^prio:\d+:\d+$"))

@@ -1,0 +1,266 @@
+"""Proposals: /proposition (in the group, or in private through the "💡 Faire une proposition"
+button), /propositions (the board), the 🔔 Suivre button, and the facilitators' /modifier,
+/fusionner and /retirer."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from telegram import ForceReply, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import proposals as p
+from bot.dates import DateError
+from bot.deeplinks import PROPOSE, group_payload, start_url
+from bot.groups import find_group_by_id
+from bot.i18n import pick_language, plain, t
+from bot.meetings import MeetingError
+from bot.people import find_person, person_in_group, upsert_person
+from bot.render import callback_meeting_id
+from bot.render_proposals import board_text, change_sentence, follow_keyboard, proposal_ack, propose_keyboard
+from bot.services import db, services
+from handlers.common import Context, current_group, is_group_chat, language_for, require_facilitator, user_info
+from jobs.scheduler import schedule_at
+from storage.models import Group, Membership, Person, Proposal, ProposalChange
+
+log = logging.getLogger(__name__)
+PENDING = "proposal_pending"  # user_data: the group a private proposal is being written for
+PENDING_MINUTES = 30
+
+
+def propose_url(context: Context, group: Group) -> str:
+    svc = services(context)
+    return start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
+
+
+async def refuse(update: Update, language: str, error: MeetingError | DateError, example: str | None = None) -> None:
+    """Answer a refused command in plain French, with an example when one helps."""
+    text = t(language, error.key, **error.values)
+    if example:
+        text += "\n" + t(language, example)
+    await update.effective_message.reply_text(text)
+
+
+async def publish_change(update: Update, context: Context, group: Group, proposal: Proposal, change: ProposalChange,
+                         target: Proposal | None = None) -> str:
+    """The change in one sentence for the group (returned, for the caller to post or edit in),
+    and in private for the author and followers, through the outbox."""
+    now = services(context).clock.now()
+    db().add(p.news_event(group, change, now))
+    await db().flush()
+    schedule_at(context.job_queue, services(context), [now])
+    return change_sentence(group.language, proposal, change.state, change.note, change.progress, target)
+
+
+async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
+    await context.bot.send_message(group.chat_id, proposal_ack(group.language, proposal),
+                                   reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)))
+
+
+async def _create(context: Context, group: Group, author: Person, text: str) -> Proposal:
+    svc = services(context)
+    proposal = await p.create_proposal(db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
+    digest = await p.ensure_digest(db(), group, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
+    schedule_at(context.job_queue, svc, [digest.due_at])
+    return proposal
+
+
+async def _only_group(person: Person) -> Group | None:
+    """The one active group a person is in, when there is exactly one."""
+    groups = list(await db().scalars(select(Group).join(Membership, Membership.group_id == Group.id).where(
+        Membership.person_id == person.id, Membership.status == "member", Group.active.is_(True))))
+    return groups[0] if len(groups) == 1 else None
+
+
+async def propose_command(update: Update, context: Context) -> None:
+    """/proposition <texte>: anyone records a proposal; without text, say how."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    text = (message.text or "").partition(" ")[2]
+    now = services(context).clock.now()
+    if is_group_chat(update):
+        group = await current_group(update)
+        if group is None:
+            return
+        person = await upsert_person(db(), user_info(user), now)
+    else:
+        person = await upsert_person(db(), user_info(user), now)
+        group = await _only_group(person)
+        if group is None:
+            await message.reply_text(t(language_for(update, context), "proposal.private_which_group"))
+            return
+    if not text.strip():
+        await message.reply_text(t(group.language, "proposal.how"), reply_markup=propose_keyboard(group.language, propose_url(context, group)))
+        return
+    try:
+        proposal = await _create(context, group, person, text)
+    except MeetingError as exc:
+        await refuse(update, group.language, exc)
+        return
+    if is_group_chat(update):
+        await message.reply_text(proposal_ack(group.language, proposal),
+                                 reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)))
+    else:
+        await _post_new(context, group, proposal)
+        await message.reply_text(t(language_for(update, context), "proposal.thanks", number=proposal.number, group=group.display_name))
+
+
+async def open_dialogue(update: Update, context: Context, group: Group) -> None:
+    """Called by /start with a "p" deep link: ask for the proposal in one message."""
+    now = services(context).clock.now()
+    context.user_data[PENDING] = {"group_id": group.id, "at": now.timestamp()}
+    language = language_for(update, context)
+    await update.effective_message.reply_text(
+        t(language, "proposal.ask", group=group.display_name, limit=services(context).settings.proposals.text_max),
+        reply_markup=ForceReply(input_field_placeholder=plain(language, "proposal.placeholder")),
+    )
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """The proposal written in private after the button; other texts get a short pointer."""
+    message, user = update.effective_message, update.effective_user
+    pending = context.user_data.get(PENDING)
+    language = language_for(update, context)
+    now = services(context).clock.now()
+    if pending is None or now.timestamp() - pending["at"] > PENDING_MINUTES * 60:
+        context.user_data.pop(PENDING, None)
+        await message.reply_text(t(language, "private.not_understood"))
+        return
+    group = await find_group_by_id(db(), pending["group_id"])
+    person = await upsert_person(db(), user_info(user), now)
+    found = await person_in_group(db(), group, user.id) if group else None
+    if group is None or found is None or found[1].status != "member":
+        context.user_data.pop(PENDING, None)
+        await message.reply_text(t(language, "proposal.not_member"))
+        return
+    try:
+        proposal = await _create(context, group, person, message.text or "")
+    except MeetingError as exc:
+        await refuse(update, language, exc)  # the dialogue stays open: they can send it shorter
+        return
+    context.user_data.pop(PENDING, None)
+    try:
+        await _post_new(context, group, proposal)
+    except TelegramError as exc:
+        log.warning("could not post proposal %s in group %s: %s", proposal.id, group.id, exc.__class__.__name__)
+    await message.reply_text(t(language, "proposal.thanks", number=proposal.number, group=group.display_name))
+
+
+async def board_command(update: Update, context: Context) -> None:
+    """/propositions: the follow-up board, like the paper "tableau de suivi"."""
+    message = update.effective_message
+    group = await current_group(update)
+    if group is None:
+        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        return
+    text = board_text(group.language, group, await p.board(db(), group))
+    await message.reply_text(text, reply_markup=propose_keyboard(group.language, propose_url(context, group)))
+
+
+async def _facilitator_args(update: Update, context: Context) -> tuple[Group, str] | None:
+    group = await require_facilitator(update, context)
+    if group is None:
+        return None
+    return group, (update.effective_message.text or "").partition(" ")[2].strip()
+
+
+async def edit_command(update: Update, context: Context) -> None:
+    """/modifier 12 nouveau texte."""
+    found = await _facilitator_args(update, context)
+    if found is None:
+        return
+    group, args = found
+    head, _, text = args.partition(" ")
+    number = p.parse_number(head) if head else None
+    try:
+        if number is None or not text.strip():
+            raise p.ProposalError("proposal.error.edit_form")
+        proposal = await p.require_proposal(db(), group, number)
+        await p.edit_proposal(db(), proposal, text, services(context).settings.proposals)
+    except MeetingError as exc:
+        await refuse(update, group.language, exc)
+        return
+    await update.effective_message.reply_text(t(group.language, "proposal.edited", number=proposal.number, text=proposal.text))
+
+
+async def merge_command(update: Update, context: Context) -> None:
+    """/fusionner 13 12: n°13 (the duplicate) joins n°12."""
+    found = await _facilitator_args(update, context)
+    if found is None:
+        return
+    group, args = found
+    words = [word for word in args.replace(",", " ").split() if word.lower() not in ("dans", "avec", "et", "->", "→", "in", "into")]
+    numbers = [p.parse_number(word) for word in words]
+    try:
+        if len(numbers) != 2 or None in numbers:
+            raise p.ProposalError("proposal.error.merge_form")
+        source = await p.require_proposal(db(), group, numbers[0])
+        target = await p.require_proposal(db(), group, numbers[1])
+        person = await find_person(db(), update.effective_user.id)
+        change = await p.merge(db(), source, target, person, services(context).clock.now())
+    except MeetingError as exc:
+        await refuse(update, group.language, exc)
+        return
+    await update.effective_message.reply_text(await publish_change(update, context, group, source, change, target))
+
+
+async def withdraw_command(update: Update, context: Context) -> None:
+    """/retirer 12 raison: the reason is required and told to the group."""
+    found = await _facilitator_args(update, context)
+    if found is None:
+        return
+    group, args = found
+    head, _, reason = args.partition(" ")
+    number = p.parse_number(head) if head else None
+    try:
+        if number is None:
+            raise p.ProposalError("proposal.error.withdraw_form")
+        proposal = await p.require_proposal(db(), group, number)
+        person = await find_person(db(), update.effective_user.id)
+        change = await p.withdraw(db(), proposal, reason, person, services(context).clock.now())
+    except MeetingError as exc:
+        await refuse(update, group.language, exc, "proposal.withdraw_example" if exc.key == "proposal.error.reason" else None)
+        return
+    await update.effective_message.reply_text(await publish_change(update, context, group, proposal, change))
+
+
+async def follow_button(update: Update, context: Context) -> None:
+    """🔔 Suivre: the person gets every change of this proposal in private."""
+    query, user = update.callback_query, update.effective_user
+    proposal_id = callback_meeting_id(query.data)
+    proposal = await db().get(Proposal, proposal_id) if proposal_id is not None else None
+    group = await find_group_by_id(db(), proposal.group_id) if proposal else None
+    chat_group = await current_group(update)
+    language = group.language if group else pick_language(user.language_code, services(context).settings.bot.default_language)
+    if proposal is None or group is None or (is_group_chat(update) and (chat_group is None or chat_group.id != group.id)):
+        await query.answer(plain(language, "button.invalid"))
+        return
+    found = await person_in_group(db(), group, user.id)
+    if found is None or found[1].status != "member":
+        await query.answer(plain(language, "button.not_member"))
+        return
+    if proposal.state in p.GONE:
+        await query.answer(plain(language, "proposal.error.gone", number=proposal.number), show_alert=True)
+        return
+    person = found[0]
+    following = await p.toggle_follow(db(), proposal, person)
+    if following and person.private_status != "started":
+        # Relais cannot write to them yet: open the private chat so that they press Start.
+        svc = services(context)
+        await query.answer(url=start_url(svc.bot_username, group_payload(svc.link_secret, group.id)))
+        return
+    await query.answer(plain(language, "follow.on" if following else "follow.off", number=proposal.number), show_alert=following)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("proposition", propose_command))
+    application.add_handler(CommandHandler("propositions", board_command))
+    application.add_handler(CommandHandler("modifier", edit_command))
+    application.add_handler(CommandHandler("fusionner", merge_command))
+    application.add_handler(CommandHandler("retirer", withdraw_command))
+    application.add_handler(CallbackQueryHandler(follow_button, pattern=r"^fol:\d+$"))
+    # Its own handler group, after every dialogue of the default group had its chance.
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text), group=1)

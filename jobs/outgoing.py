@@ -1,0 +1,26 @@
+"""A delivery rendered for sending, detached from the database session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
+
+
+@dataclass
+class Outgoing:
+    """A delivery rendered and ready to send, detached from the database session."""
+
+    delivery_id: int
+    kind: str
+    chat_id: int
+    group_id: int
+    meeting_id: int | None
+    person_telegram_id: int | None
+    attempts: int
+    text: str = ""
+    markup: InlineKeyboardMarkup | None = None
+    poll: dict[str, Any] | None = None
+    stop_poll_message_id: int | None = None  # closed (stopPoll) before the text is sent
+    reply_to: int | None = None
