@@ -1,0 +1,152 @@
+"""Property-based tests for the proposal, poll, follow-up and action command parsers: any input
+is either understood or refused with a message key, and what a facilitator writes comes back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import assume, given, strategies as st
+
+from bot.actions import parse_action
+from bot.dates import DateError, parse_day
+from bot.deeplinks import PROPOSE, derive_secret, group_payload, parse_group_payload, parse_payload
+from bot.i18n import catalogue
+from bot.polls import OPTIONS_MAX, parse_poll, parse_vote
+from bot.proposals import STATE_WORDS, ProposalError, parse_follow_up, parse_number
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+PARIS = ZoneInfo("Europe/Paris")
+SECRET = derive_secret("123:abc")
+# What people type in a segment: words, accents, punctuation, but not the separator.
+WORDS = st.text(alphabet=st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=60) \
+    .map(lambda text: " ".join(text.split())).filter(lambda text: text and not text.lower().startswith(("jusqu", "--", "—", "–", "-anonyme")))
+
+
+def _refused_with_a_known_message(exc: Exception) -> None:
+    assert isinstance(exc, (ProposalError, DateError))
+    assert exc.key in catalogue("fr"), exc.key
+
+
+@given(st.text(max_size=2000))
+def test_poll_parser_understands_or_refuses(text):
+    try:
+        spec = parse_poll(text)
+    except Exception as exc:  # noqa: BLE001 - the property is about which exceptions
+        _refused_with_a_known_message(exc)
+        return
+    assert 2 <= len(spec.options) <= OPTIONS_MAX and 1 <= len(spec.question) <= 300
+    assert all(1 <= len(option) <= 100 and "|" not in option for option in spec.options)
+
+
+@given(WORDS, st.lists(WORDS, min_size=2, max_size=12, unique_by=str.casefold), st.booleans(), st.sampled_from(["", "demain 12h", "vendredi 18h"]))
+def test_poll_round_trip(question, options, anonymous, deadline):
+    assume(all(not word.lower() in ("--anonyme", "—anonyme", "–anonyme", "-anonyme", "--anonymous") for text in [question, *options] for word in text.split()))
+    command = " | ".join([question, *options] + ([f"jusqu'à {deadline}"] if deadline else [])) + (" --anonyme" if anonymous else "")
+    spec = parse_poll(command)
+    assert spec.question == question and list(spec.options) == options
+    assert spec.anonymous is anonymous and spec.deadline == (deadline or None)
+
+
+def test_poll_limits_are_telegrams():
+    for count, ok in ((1, False), (2, True), (12, True), (13, False)):
+        command = "Q ? | " + " | ".join(f"option {i}" for i in range(count))
+        try:
+            assert len(parse_poll(command).options) == count and ok
+        except ProposalError as exc:
+            assert not ok and exc.key == "poll.error.options_count"
+
+
+@given(st.text(max_size=300))
+def test_vote_parser_understands_or_refuses(text):
+    try:
+        spec = parse_vote(text)
+    except Exception as exc:  # noqa: BLE001
+        _refused_with_a_known_message(exc)
+        return
+    assert spec.number >= 0
+
+
+@given(st.integers(min_value=0, max_value=999_999), st.booleans(), st.sampled_from(["", "jusqu'à vendredi 18h", "jusqu’au 3/12 14h"]))
+def test_vote_round_trip(number, anonymous, deadline):
+    spec = parse_vote(" ".join(part for part in (f"n°{number}", "--anonyme" if anonymous else "", deadline) if part))
+    assert spec.number == number and spec.anonymous is anonymous
+    assert (spec.deadline is None) == (deadline == "")
+
+
+@given(st.text(max_size=500))
+def test_follow_up_parser_understands_or_refuses(text):
+    try:
+        change = parse_follow_up(text)
+    except Exception as exc:  # noqa: BLE001
+        _refused_with_a_known_message(exc)
+        return
+    assert change.progress is None or 0 <= change.progress <= 100
+    assert change.note is None or len(change.note) <= 300
+
+
+@given(st.integers(min_value=1, max_value=999_999), st.sampled_from(sorted(STATE_WORDS)), st.one_of(st.none(), WORDS),
+       st.one_of(st.none(), st.integers(min_value=0, max_value=100)), st.booleans())
+def test_follow_up_round_trip(number, word, note, progress, capitalise):
+    state = STATE_WORDS[word]
+    typed = word.replace("e", "é", 1) if word in ("acceptee", "realisee", "refusee") else word
+    if capitalise:
+        typed = typed.upper()
+    assume(note is None or "%" not in note)  # "40%" in a note would read as the progress
+    parts = [str(number), typed]
+    if state == "in_progress" and progress is not None:
+        parts.append(f"{progress}%")
+    if note:
+        parts.append(note)
+    try:
+        change = parse_follow_up(" ".join(parts))
+    except ProposalError as exc:
+        assert exc.key == "suivi.error.note_long"
+        return
+    assert change.number == number and change.state == state
+    if state == "in_progress":
+        assert change.progress == progress
+    if note and state != "in_progress":
+        assert change.note == note.lstrip(" :-–—").strip() or None
+
+
+@given(st.text(max_size=600))
+def test_action_parser_understands_or_refuses(text):
+    try:
+        spec = parse_action(text)
+    except Exception as exc:  # noqa: BLE001
+        _refused_with_a_known_message(exc)
+        return
+    assert spec.text and spec.due and len(spec.text) <= 300
+
+
+@given(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{3,31}", fullmatch=True), WORDS, st.dates(min_value=date(2026, 11, 2), max_value=date(2027, 10, 1)))
+def test_action_round_trip(username, task, due):
+    assume(not task.startswith("@"))
+    spec = parse_action(f"@{username} {task} | {due.day}/{due.month}/{due.year}")
+    assert spec.username == username and spec.text == task
+    assert parse_day(spec.due, NOW, PARIS) == due
+
+
+@given(st.text(max_size=100))
+def test_day_parser_understands_or_refuses(text):
+    try:
+        day = parse_day(text, NOW, PARIS)
+    except DateError as exc:
+        _refused_with_a_known_message(exc)
+        return
+    assert day >= date(2026, 11, 2)
+
+
+@given(st.text(max_size=30))
+def test_number_parser(text):
+    number = parse_number(text)
+    assert number is None or (number >= 0 and str(number) in text)
+
+
+@given(st.integers(min_value=1, max_value=10**17))
+def test_propose_links_are_signed_and_distinct(group_id):
+    payload = group_payload(SECRET, group_id, PROPOSE)
+    assert len(payload) <= 64 and parse_payload(SECRET, payload) == (PROPOSE, group_id)
+    assert parse_group_payload(SECRET, payload) is None  # a proposal link does not link a group
+    assert parse_payload(derive_secret("other:token"), payload) is None
