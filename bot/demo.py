@@ -46,6 +46,10 @@ class Transcript:
         if message.service:
             return [f"[{self._where(message)}] · {self._service(who, message.service)}"]
         body = message.text or ""
+        if message.poll is not None:
+            state = " (terminé)" if message.poll["is_closed"] else ""
+            body = f"📊 {message.poll['question']}{state}\n" + "\n".join(
+                f"  ◯ {option['text']} — {option['voter_count']}" for option in message.poll["options"])
         if message.document is not None:
             body = f"📎 {message.document.filename} — {body}"
         lines = [f"[{self._where(message)}] {who} : {body.splitlines()[0] if body else ''}"]
@@ -115,6 +119,40 @@ async def play(h: Harness, show: Transcript) -> None:
     h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=timezone.utc))
     await h.run_jobs()
     await step("La veille à 10h, le rappel part dans le groupe, et en privé pour Karim")
+
+    tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")
+    await step("Karim touche « 💡 Faire une proposition » sous le message d'accueil : Relais lui répond en privé")
+    tg.say(tg.private_chat(karim), karim, "Des horaires de bus adaptés pour venir aux réunions")
+    await step("Karim écrit son idée en un message ; elle est annoncée dans le groupe, sans son nom")
+    tg.start_private(julie)
+    await h.settle()
+    tg.press(julie, tg.bot_messages(group.id)[-1], "Suivre")
+    await step("Julie ouvre la conversation privée et touche « 🔔 Suivre »")
+    tg.say(group, awa, "/vote 1 jusqu'à demain 18h")
+    await step("Awa met la proposition n°1 au vote jusqu'au lendemain 18h")
+    poll = tg.bot_messages(group.id)[-1]
+    tg.vote(karim, poll, [0])
+    tg.vote(julie, poll, [0])
+    tg.vote(awa, poll, [2])
+    await step("Karim et Julie votent Pour, Awa « Je ne sais pas »")
+    h.clock.set(datetime(2026, 11, 12, 17, 0, tzinfo=timezone.utc))
+    await h.run_jobs()
+    await step("À l'heure dite, le vote est clos : résumé dans le groupe, nouvelle en privé pour Julie (qui suit)")
+    tg.say(group, awa, "/suivi 1 transmise Commission insertion du 15/01")
+    await h.run_jobs()
+    await step("Awa note que la proposition est transmise : une phrase dans le groupe, un message privé à Karim et Julie")
+    h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=timezone.utc))
+    await h.run_jobs()
+    await step("Le lendemain de la réunion, un sondage anonyme d'un seul toucher")
+    h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc))
+    tg.say(group, awa, "/suivi 1 réalisée")
+    await h.run_jobs()
+    await step("Quelques semaines plus tard, la proposition est réalisée : le groupe la fête")
+    h.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    await h.run_jobs()
+    await step("Le 1er du mois à 10h : « Où en sont nos propositions ? »")
+    tg.say(group, karim, "/propositions")
+    await step("Le tableau de suivi, comme sur papier")
 
 
 async def run_demo(verbose: bool = False) -> int:

@@ -24,6 +24,7 @@ from storage.models import ActionItem, Delivery, Group, Meeting, MeetingSeries, 
 log = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+FEEDBACK_LATEST = timedelta(days=2)
 AdminLookup = Callable[[int], Awaitable[frozenset[int]]]
 
 
@@ -164,6 +165,9 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
             for person_id in await _facilitator_ids(session, meeting, group, admins):
                 await _add_delivery(session, event, "checklist", now, person_id)
         elif event.kind == m.FEEDBACK:
+            if now - event.due_at > FEEDBACK_LATEST:  # weeks after the meeting, the question makes no sense
+                event.status = "skipped"
+                continue
             await _add_delivery(session, event, "feedback", now, priority=0)
     await session.flush()
     return len(events)

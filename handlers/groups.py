@@ -7,7 +7,7 @@ import logging
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
-from bot.deeplinks import group_payload, start_url
+from bot.deeplinks import PROPOSE, group_payload, start_url
 from bot.groups import deactivate_group, migrate_group, register_group
 from bot.i18n import plain, t
 from bot.people import mark_unreachable, record_presence, upsert_person
@@ -20,11 +20,14 @@ log = logging.getLogger(__name__)
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
 
 
-def private_link_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:
-    """The one-tap button that opens a private chat already linked to this group."""
+def greeting_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:
+    """One tap opens a private chat already linked to this group; the other, the private
+    dialogue for a proposal."""
     svc = services(context)
-    url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-    return InlineKeyboardMarkup([[InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=url)]])
+    link = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
+    propose = start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=link)],
+                                 [InlineKeyboardButton(plain(group.language, "button.propose"), url=propose)]])
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:
@@ -47,7 +50,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         adder = await upsert_person(db(), user_info(change.from_user), now)
         await record_presence(db(), group, adder, now)
         forget_admins(context, chat.id)
-        await context.bot.send_message(chat.id, t(group.language, "group.greeting"), reply_markup=private_link_keyboard(context, group))
+        await context.bot.send_message(chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group))
     elif was_in and not is_in:
         await deactivate_group(db(), chat.id, now)
         forget_admins(context, chat.id)

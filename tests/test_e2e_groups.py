@@ -19,7 +19,8 @@ async def test_added_to_group_greets_and_offers_private_reminders(relais):
     assert greeting.text.count(".") + greeting.text.count("!") <= 7  # a few plain sentences, not a manual
     for word in ("RSA", "allocataire", "bénéficiaire", "usager"):
         assert word.lower() not in greeting.text.lower()
-    [button] = greeting.buttons()
+    button, propose = greeting.buttons()
+    assert propose["text"] == "💡 Faire une proposition" and "start=p" in propose["url"]
     url = urlparse(button["url"])
     assert url.netloc == "t.me" and url.path == "/relais_test_bot"
     payload = parse_qs(url.query)["start"][0]

@@ -229,6 +229,16 @@ async def test_attendance_checklist_and_feedback_poll(relais):
     assert (await relais.run_jobs()).sent == 0
 
 
+async def test_feedback_poll_weeks_late_is_not_sent(relais):
+    chat, awa, karim, julie, sami, lina = await setup_meeting(relais)
+    relais.clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # the bot was down for a week
+    await relais.run_jobs()
+    assert all(m.poll is None for m in relais.tg.bot_messages(chat.id))
+    async with relais.services.sessionmaker() as session:
+        statuses = dict((await session.execute(select(ScheduledEvent.kind, ScheduledEvent.status))).all())
+    assert statuses["feedback_poll"] == "skipped"
+
+
 async def test_two_processes_on_postgresql_send_each_reminder_once(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite is for one process; several processes share PostgreSQL")
