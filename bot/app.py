@@ -12,7 +12,7 @@ from telegram.warnings import PTBUserWarning
 from bot.application import RelaisApplication
 from bot.services import SERVICES, Services
 from handlers import (
-    actions, errors, facilitators, follow_up, groups, help, meeting_changes, meetings, members, polls, priorities, privacy,
+    actions, carpool, errors, facilitators, follow_up, groups, help, meeting_changes, meetings, members, polls, priorities, privacy,
     proposals, rsvp, setup, start,
 )
 
@@ -21,7 +21,7 @@ ALLOWED_UPDATES = [
     Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER, Update.POLL, Update.POLL_ANSWER,
 ]  # fmt: skip
 FEATURES = (members, groups, setup, facilitators, start, help, privacy, meetings, meeting_changes, rsvp, proposals, follow_up,
-            polls, priorities, actions)
+            polls, priorities, actions, carpool)
 
 
 def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:

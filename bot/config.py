@@ -85,6 +85,9 @@ class MeetingsSection(_Section):
     dispatch_interval_seconds: int = Field(default=20, ge=1, le=3600)
     send_concurrency: int = Field(default=60, ge=1, le=200)
     max_attempts: int = Field(default=5, ge=1, le=20)
+    # Facilitators get the carpool requests still without a seat this many days before a meeting,
+    # at reminder_time (drivers and passengers are reminded the day before).
+    carpool_alert_days: int = Field(default=2, ge=2, le=14)
 
     @field_validator("default_reminders")
     @classmethod
@@ -114,6 +117,12 @@ class ProposalsSection(_Section):
     digest_day: int = Field(default=1, ge=1, le=28)
     # Longest proposal text, in characters.
     text_max: int = Field(default=600, ge=50, le=2000)
+
+
+class CarpoolSection(_Section):
+    # A request is offered to drivers whose departure point is within this distance (km, as the
+    # crow flies), nearest first.
+    radius_km: float = Field(default=15.0, gt=0, le=200)
 
 
 class WebSection(_Section):
@@ -160,6 +169,7 @@ class Settings(_Section):
     bot: BotSection = BotSection()
     meetings: MeetingsSection = MeetingsSection()
     proposals: ProposalsSection = ProposalsSection()
+    carpool: CarpoolSection = CarpoolSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
     logging: LoggingSection = LoggingSection()

@@ -1,7 +1,8 @@
 """Deep-link payloads for t.me/<bot>?start=<payload>: signed, so a forged one links nothing.
 
 A payload is at most 64 characters of A-Za-z0-9_- (Telegram's rule): "<purpose><group id>-<signature>",
-where the purpose is "g" (link me to the group) or "p" (write a proposal for the group).
+where the purpose is "g" (link me to the group) or "p" (write a proposal for the group); for
+"o" and "r" (offer seats, ask for a seat) the id is a meeting's.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import hashlib
 import hmac
 import re
 
-_PAYLOAD_RE = re.compile(r"^([gp])(\d{1,18})-([A-Za-z0-9_-]{12})$")
+_PAYLOAD_RE = re.compile(r"^([gpor])(\d{1,18})-([A-Za-z0-9_-]{12})$")
 LINK_GROUP, PROPOSE = "g", "p"
+CAR_OFFER, CAR_REQUEST = "o", "r"  # the id is a meeting's: start a carpool offer / request
 
 
 def derive_secret(token: str) -> bytes:
@@ -25,6 +27,7 @@ def _sign(secret: bytes, body: str) -> str:
 
 
 def group_payload(secret: bytes, group_id: int, purpose: str = LINK_GROUP) -> str:
+    """A signed payload; group_id is a meeting id for the carpool purposes."""
     body = f"{purpose}{group_id}"
     return f"{body}-{_sign(secret, body)}"
 

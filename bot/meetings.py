@@ -31,6 +31,9 @@ DIGEST = "facilitator_digest"  # the day before the J-1 reminder: who has not an
 CHECKLIST = "attendance_checklist"  # after the meeting, to the facilitators
 FEEDBACK = "feedback_poll"  # the next day, in the group
 SERIES_NEXT = "series_next"  # when an occurrence starts, announce the next one
+RIDES_REMINDER = "rides_reminder"  # the day before, drivers and passengers: who, where, when
+RIDES_ALERT = "rides_unmatched"  # carpool_alert_days before, facilitators: requests without a seat
+AHEAD_ONLY = (REMINDER, DIGEST, RIDES_REMINDER, RIDES_ALERT)  # pointless once past: not sent late on creation
 
 
 class MeetingError(ValueError):
@@ -103,6 +106,8 @@ def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) ->
               for token in group_offsets(group, settings)]
     day_before = reminder_due(meeting.starts_at, "1j", zone, settings)
     events.append((DIGEST, 0, day_before - timedelta(days=1)))
+    events.append((RIDES_REMINDER, 0, day_before))
+    events.append((RIDES_ALERT, 0, reminder_due(meeting.starts_at, f"{settings.carpool_alert_days}j", zone, settings)))
     events.append((CHECKLIST, 0, meeting.starts_at + timedelta(minutes=settings.duration_minutes)))
     next_day = meeting.starts_at.astimezone(zone).date() + timedelta(days=1)
     events.append((FEEDBACK, 0, datetime.combine(next_day, _local_clock(settings), zone).astimezone(timezone.utc)))
@@ -126,7 +131,7 @@ async def schedule_events(session: AsyncSession, meeting: Meeting, group: Group,
     for kind, offset, due in planned_events(meeting, group, settings):
         if (kind, offset) in done:
             continue
-        past = due <= now and kind in (REMINDER, DIGEST)
+        past = due <= now and kind in AHEAD_ONLY
         session.add(ScheduledEvent(meeting_id=meeting.id, kind=kind, offset_minutes=offset, due_at=due,
                                    status="skipped" if past else "pending"))
     await session.flush()

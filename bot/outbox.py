@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import meetings as m
-from bot import polls, proposals
+from bot import carpool, polls, proposals
 from bot.actions import ACTION_REMINDER
 from bot.config import ProposalsSection
 from bot.priorities import PRIORITY_CLOSE, close_round
@@ -139,6 +139,18 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
                     session.add(announce)
                     await session.flush()
                     await _add_delivery(session, announce, "announcement", now, priority=0)
+            continue
+        if event.kind in (m.RIDES_REMINDER, m.RIDES_ALERT):
+            if not m.is_open(meeting, now):
+                event.status = "skipped"
+            elif event.kind == m.RIDES_REMINDER:
+                for offer, driver, _, riders in await carpool.matched_rides(session, meeting):
+                    await _add_delivery(session, event, "ride_reminder", now, driver.id)
+                    for rider, _ in riders:
+                        await _add_delivery(session, event, "ride_reminder", now, rider.id)
+            elif await carpool.unmatched(session, meeting):
+                for person_id in await _facilitator_ids(session, meeting, group, admins):
+                    await _add_delivery(session, event, "rides_unmatched", now, person_id)
             continue
         if event.kind in (m.REMINDER, m.DIGEST):
             if not m.is_open(meeting, now):

@@ -3,6 +3,7 @@
 Callback data stays far below Telegram's 64 bytes: it carries ids, never state.
   rsvp:<meeting id>:<y|n|m>   answer          why:<meeting id>:<reason>   reason for "no"
   ics:<meeting id>            calendar file   att:<meeting id>:<person id|ok>   checklist
+  car:<meeting id>:<o|r>      carpool offer / request (handlers/carpool.py)
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -
     ]]  # fmt: skip
     if with_calendar:
         rows.append([InlineKeyboardButton(plain(language, "button.calendar"), callback_data=f"ics:{meeting.id}")])
+    # Carpooling: mobility is the first reason people cannot come.
+    rows.append([InlineKeyboardButton(plain(language, "button.car_offer"), callback_data=f"car:{meeting.id}:o"),
+                 InlineKeyboardButton(plain(language, "button.car_request"), callback_data=f"car:{meeting.id}:r")])
     return InlineKeyboardMarkup(rows)
 
 

@@ -17,10 +17,10 @@ from handlers.common import Context, current_group, is_facilitator, is_group_cha
 
 # Commands per menu scope. Participants never need a command; /aide is there for the curious.
 MENUS = {
-    "group": ("aide", "prochaine", "reunions", "proposition", "propositions"),
+    "group": ("aide", "prochaine", "reunions", "proposition", "propositions", "covoiturage"),
     "admins": ("aide", "reunion", "reunions", "prochaine", "annuler", "deplacer", "rappels", "serie", "configurer", "animateur",
                "proposition", "propositions", "suivi", "sondage", "vote", "priorites", "action", "actions", "indicateurs", "quorum",
-               "modifier", "fusionner", "retirer"),
+               "modifier", "fusionner", "retirer", "covoiturage", "lieux"),
     "private": ("aide", "proposition", "mesdonnees", "oublier"),
 }
 SCOPES = {

@@ -18,6 +18,7 @@ from bot.dates import DateError, is_series, parse_series, parse_when
 from bot.i18n import pick_language, plain, t
 from bot.render import announcement_text, callback_meeting_id, rsvp_keyboard, short_when, when_text
 from bot.sending import send_private
+from handlers.carpool import rides_after_change
 from bot.services import db, services
 from handlers.common import Context, current_group, is_facilitator, language_for, require_facilitator
 from handlers.meetings import publish
@@ -86,6 +87,7 @@ async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | Non
     when = when_text(meeting.starts_at, group.timezone, group.language)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.cancelled", when=when)
+    await rides_after_change(context, group, meeting, None)
     if meeting.series_id is not None:
         series = await db().get(MeetingSeries, meeting.series_id)
         if series is not None:
@@ -102,11 +104,13 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
         if is_series(when):
             raise DateError("date.error.series_here")
         starts = parse_when(when, now, ZoneInfo(group.timezone))
+        before = meeting.starts_at
         await m.move_meeting(db(), meeting, group, starts, now, svc.settings.meetings)
     except (DateError, m.MeetingError) as exc:
         return t(group.language, exc.key, **exc.values)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.moved", when=when_text(starts, group.timezone, group.language), place=meeting.place)
+    await rides_after_change(context, group, meeting, starts - before)
     await plan_jobs(context, meeting_id=meeting.id)
     return None
 
@@ -258,9 +262,11 @@ async def series_command(update: Update, context: Context) -> None:
     if upcoming is not None:
         starts = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
         upcoming.place, upcoming.topic = place, topic
+        before = upcoming.starts_at
         await m.move_meeting(db(), upcoming, group, starts, now, svc.settings.meetings)
         await _refresh_announcement(context, group, upcoming)
         await _tell_everyone(context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place)
+        await rides_after_change(context, group, upcoming, starts - before)
     await message.reply_text(t(language, "series.changed", id=target.id))
 
 

@@ -19,6 +19,7 @@ from bot.deeplinks import group_payload, start_url
 from bot.i18n import pick_language, plain, t
 from bot.people import person_in_group
 from bot.render import ANSWER_CODES, callback_meeting_id, announcement_text, attendance_keyboard, reason_keyboard, reminder_text, rsvp_keyboard
+from bot.render_carpool import request_only_keyboard
 from bot.sending import send_private
 from bot.services import db, services
 from handlers.common import Context, current_group, fetch_admin_ids, is_group_chat
@@ -105,7 +106,9 @@ async def reason_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     key = "rsvp.reason_transport" if reason == "transport" else "rsvp.reason_saved"
-    await query.edit_message_text(t(language, key, reason=plain(language, f"reason.{reason}")))
+    # Transport: straight to a carpool request.
+    markup = request_only_keyboard(language, meeting) if reason == "transport" else None
+    await query.edit_message_text(t(language, key, reason=plain(language, f"reason.{reason}")), reply_markup=markup)
 
 
 async def calendar_button(update: Update, context: Context) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.deeplinks import PROPOSE, parse_payload
+from bot.deeplinks import CAR_OFFER, CAR_REQUEST, PROPOSE, parse_payload
 from bot.groups import find_group_by_id
 from bot.i18n import t
 from bot.people import mark_started, record_presence, upsert_person
 from bot.services import db, services
 from handlers.common import Context, language_for, user_info
+from handlers import carpool
 from handlers.proposals import open_dialogue
 
 
@@ -29,6 +30,9 @@ async def start(update: Update, context: Context) -> None:
         await message.reply_text(t(language, "start.welcome", name=user.first_name))
         return
     parsed = parse_payload(svc.link_secret, payload)
+    if parsed is not None and parsed[0] in (CAR_OFFER, CAR_REQUEST):  # 🚗 / 🙋 by someone who had not started the bot
+        await carpool.start_from_link(update, context, parsed[1], parsed[0])
+        return
     group = await find_group_by_id(db(), parsed[1] if parsed else None)
     if group is None:
         await message.reply_text(t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))

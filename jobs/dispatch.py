@@ -33,7 +33,7 @@ from bot.render import (
 )
 from bot.services import Services
 from jobs.outgoing import Outgoing
-from jobs.render_group import proposals_moved_block, render_group_delivery
+from jobs.render_group import proposals_moved_block, render_group_delivery, ride_text
 from storage.models import Delivery, Group, Meeting, Person
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,10 @@ async def _render(session, delivery: Delivery, svc: Services) -> Outgoing | None
         await prefill_attendance(session, meeting)
         out.text = t(language, "attendance.intro", group=group.display_name) + "\n" + meeting_body(group, meeting, language=language)
         out.markup = attendance_keyboard(language, meeting, await attendance_rows(session, meeting))
+    elif delivery.kind in ("ride_reminder", "rides_unmatched"):
+        out.text = await ride_text(session, delivery.kind, language, group, meeting, person)
+        if not out.text:
+            return None  # the ride ended since the wave was planned
     elif delivery.kind == "feedback":
         out.poll = {"question": plain(group.language, "feedback.question", number=meeting.number),
                     "options": [plain(group.language, f"feedback.option{i}") for i in (1, 2, 3)]}

@@ -8,6 +8,7 @@ import logging
 from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import carpool
 from bot import meetings as m
 from bot import proposals as p
 from bot.deeplinks import PROPOSE, group_payload, start_url
@@ -28,6 +29,7 @@ from bot.render_proposals import (
     propose_keyboard,
     ranking_text,
 )
+from bot.render_carpool import driver_reminder, rider_reminder, unmatched_text
 from bot.services import Services
 from jobs.outgoing import Outgoing
 from storage.models import ActionItem, Delivery, Group, Meeting, Person, Poll, PollVote, PriorityRound, Proposal, ProposalChange, ScheduledEvent
@@ -48,6 +50,21 @@ async def proposals_moved_block(session, delivery: Delivery, group: Group, meeti
     since = previous.starts_at if previous is not None and previous.id != meeting.id else p.since_default(meeting.starts_at)
     moved = await p.changes_since(session, group, since)
     return "\n\n" + changes_block(group.language, moved) if moved else ""
+
+
+async def ride_text(session, kind: str, language: str, group: Group, meeting: Meeting, person: Person) -> str:
+    """The day-before carpool reminder (driver or passenger), or the facilitators' list of
+    requests without a seat; empty when there is nothing to say any more."""
+    if kind == "rides_unmatched":
+        waiting = await carpool.unmatched(session, meeting)
+        return unmatched_text(language, group, meeting, waiting) if waiting else ""
+    for offer, driver, start, riders in await carpool.matched_rides(session, meeting):
+        if driver.id == person.id:
+            return driver_reminder(language, group, meeting, offer, start, riders)
+        for rider, pickup in riders:
+            if rider.id == person.id:
+                return rider_reminder(language, group, meeting, offer, driver, pickup)
+    return ""
 
 
 async def render_group_delivery(session, delivery: Delivery, svc: Services) -> Outgoing | None:

@@ -60,7 +60,7 @@ def schedule_at(job_queue: JobQueue | None, svc: Services, moments: list[datetim
 
 
 async def start_dispatcher(application: Application) -> int:
-    """Periodic run plus one job per pending due time; returns how many were rebuilt."""
+    """Periodic run plus one job per distinct pending due time; returns how many were planned."""
     svc = services(application)
     if not svc.auto_dispatch or application.job_queue is None:
         return 0
@@ -68,4 +68,4 @@ async def start_dispatcher(application: Application) -> int:
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
     moments = await pending_events_due(svc)
     schedule_at(application.job_queue, svc, moments)
-    return len(moments)
+    return len(set(moments))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -344,3 +344,62 @@ class ActionItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Place(Base):
+    """A departure point a group's facilitators listed (a town, a car park): a public place, not
+    anyone's address. People's own shared locations are never stored."""
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("group_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    name_key: Mapped[str] = mapped_column(String(60))  # lower case, no accents: what typed towns match
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RideOffer(Base):
+    """A driver's seats to a meeting, from a departure point at a time."""
+
+    __tablename__ = "ride_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"))
+    seats: Mapped[int] = mapped_column(Integer)
+    departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RideRequest(Base):
+    """Someone looking for a seat. waiting: no offer yet; proposed: asked to a driver (the seat is
+    held); matched: accepted; cancelled."""
+
+    __tablename__ = "ride_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("ride_offers.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RideRefusal(Base):
+    """A driver said no to a request (or could not be reached): it goes to the next offer."""
+
+    __tablename__ = "ride_refusals"
+    __table_args__ = (UniqueConstraint("request_id", "offer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("ride_requests.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("ride_offers.id", ondelete="CASCADE"), index=True)

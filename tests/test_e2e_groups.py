@@ -250,8 +250,9 @@ async def test_command_menus_per_scope_and_language(relais):
     admin_fr = [c["command"] for c in commands[("all_chat_administrators", "fr")]]
     assert admin_fr == ["aide", "reunion", "reunions", "prochaine", "annuler", "deplacer", "rappels", "serie", "configurer", "animateur",
                         "proposition", "propositions", "suivi", "sondage", "vote", "priorites", "action", "actions", "indicateurs",
-                        "quorum", "modifier", "fusionner", "retirer"]
-    assert [c["command"] for c in commands[("all_group_chats", "fr")]] == ["aide", "prochaine", "reunions", "proposition", "propositions"]
+                        "quorum", "modifier", "fusionner", "retirer", "covoiturage", "lieux"]
+    assert [c["command"] for c in commands[("all_group_chats", "fr")]] == ["aide", "prochaine", "reunions", "proposition", "propositions",
+                                                                          "covoiturage"]
     assert commands[("all_private_chats", "en")][2]["description"] == "Get my data"
     assert commands[("all_private_chats", "")][2]["description"] == "Recevoir mes données"
 

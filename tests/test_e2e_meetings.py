@@ -35,7 +35,8 @@ async def test_one_line_meeting_is_announced_with_buttons(relais):
     assert "Réunion n°1 : Bilan des propositions" in text
     assert "jeudi 12 novembre à 14h" in text and "Centre social Les Vennes, 3 rue X, Bourg" in text
     assert "1. Tour de table" in text and "✅ 0 oui · ❌ 0 non · 🤔 0 peut-être" in text
-    assert announcement.labels() == ["✅ Je viens", "❌ Je ne peux pas", "🤔 Peut-être", "📅 Ajouter à mon agenda"]
+    assert announcement.labels() == ["✅ Je viens", "❌ Je ne peux pas", "🤔 Peut-être", "📅 Ajouter à mon agenda",
+                                     "🚗 Je propose des places", "🙋 Je cherche une place"]
     [meeting] = await meetings_of(relais, chat.id)
     assert meeting.starts_at == datetime(2026, 11, 12, 13, 0, tzinfo=timezone.utc)
     assert meeting.announcement_message_id == announcement.message_id

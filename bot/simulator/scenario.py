@@ -131,14 +131,26 @@ class FakeTelegram(FakeTelegramServer):
         if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
             raise AssertionError(f"{user.first_name} is not in {chat.title}")
         message = self.record_message(chat.id, user.id, text=text, reply_to=reply_to.message_id if reply_to else None)
-        payload = self.message_api(message) | self._text_payload(text)
+        return self._post(chat, user, self.message_api(message) | self._text_payload(text), reply_to, text.startswith("/"))
+
+    def share_location(self, chat: SimChat, user: SimUser, latitude: float, longitude: float, reply_to: SimMessage | None = None) -> int:
+        """`user` shares a location (the 📎 menu, or a reply keyboard's request_location button)."""
+        if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
+            raise AssertionError(f"{user.first_name} is not in {chat.title}")
+        message = self.record_message(chat.id, user.id, location={"latitude": latitude, "longitude": longitude},
+                                      reply_to=reply_to.message_id if reply_to else None)
+        return self._post(chat, user, self.message_api(message), reply_to, False)
+
+    def _post(self, chat: SimChat, user: SimUser, payload: dict[str, Any], reply_to: SimMessage | None, command: bool) -> int:
+        """Deliver a person's message as privacy mode allows: everything in private, commands
+        and replies to the bot in groups (everything when the bot is an administrator)."""
         if chat.type == "private":
             if user.blocked:
                 return 0
             return self.deliver("message", payload)
         sees_all = chat.statuses.get(self.bot.id) == "administrator"
         to_bot = reply_to is not None and reply_to.sender_id == self.bot.id
-        if chat.statuses.get(self.bot.id) in ("member", "administrator") and (sees_all or to_bot or text.startswith("/")):
+        if chat.statuses.get(self.bot.id) in ("member", "administrator") and (sees_all or to_bot or command):
             return self.deliver("message", payload)
         return 0
 
@@ -198,6 +210,11 @@ class FakeTelegram(FakeTelegramServer):
             }  # fmt: skip
             last = self.deliver("poll_answer", answer) or last
         return last
+
+    def last_callback_url(self) -> str | None:
+        """The URL the last answered button opened, if it opened one."""
+        last = list(self.callback_answers)[-1] if self.callback_answers else None
+        return self.callback_urls.get(last) if last else None
 
     def last_callback_answer(self) -> str | None:
         return list(self.callback_answers.values())[-1] if self.callback_answers else None

@@ -97,6 +97,7 @@ class SimMessage:
     reply_markup: dict[str, Any] | None = None
     document: UploadedFile | None = None
     poll: dict[str, Any] | None = None
+    location: dict[str, float] | None = None
     reply_to: int | None = None
     deleted: bool = False
     edits: int = 0
@@ -144,6 +145,7 @@ class FakeTelegramServer:
         self.reported: list[tuple[str, str]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: dict[str, str | None] = {}
+        self.callback_urls: dict[str, str] = {}  # answers that open a URL (a deep link to the bot)
         self.pending_callbacks: set[str] = set()
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.faults: list[Fault] = []
@@ -233,6 +235,8 @@ class FakeTelegramServer:
                 data["caption"] = message.text
         elif message.poll is not None:
             data["poll"] = message.poll
+        elif message.location is not None:
+            data["location"] = dict(message.location)
         elif message.text:
             data["text"] = message.text
         if message.reply_markup and "inline_keyboard" in message.reply_markup:
@@ -528,6 +532,8 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.pending_callbacks.discard(query_id)
         self.callback_answers[query_id] = text
+        if params.get("url"):
+            self.callback_urls[query_id] = params["url"]
         return True
 
     async def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:

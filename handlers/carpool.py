@@ -1,0 +1,503 @@
+"""Carpooling: 🚗 / 🙋 under meeting messages and /covoiturage start a private dialogue (departure
+point, then seats and time for an offer); requests are offered to the nearest driver with free
+seats, who accepts or refuses; contacts are exchanged only on acceptance. /lieux keeps the
+group's departure points. The group only ever sees counts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import (
+    ForceReply,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import carpool as c
+from bot import meetings as m
+from bot.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_url
+from bot.groups import find_group_by_id
+from bot.i18n import pick_language, plain, t
+from bot.meetings import MeetingError
+from bot.people import find_person, mark_unreachable, person_in_group
+from bot.render import callback_meeting_id
+from bot.render_carpool import (
+    board_text,
+    cancel_offer_keyboard,
+    cancel_request_keyboard,
+    car_keyboard,
+    clock_text,
+    match_text,
+    meeting_label,
+    place_keyboard,
+    request_keyboard,
+    request_to_driver,
+    seats_keyboard,
+    time_keyboard,
+)
+from bot.sending import send_private, send_to_group
+from bot.services import db, services
+from handlers.common import Context, current_group, is_group_chat, language_for, require_facilitator
+from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
+
+log = logging.getLogger(__name__)
+DIALOGUE = "carpool_dialogue"  # user_data: {"kind": "o"|"r", "meeting_id", "step", "place_id", "seats"}
+PLACE_PENDING = "place_pending"  # user_data: a departure point waiting for its shared location
+KINDS = {"o": CAR_OFFER, "r": CAR_REQUEST}
+
+
+def _language(person: Person, group: Group) -> str:
+    return pick_language(person.language_code, group.language)
+
+
+async def _member(group: Group, telegram_id: int) -> Person | None:
+    found = await person_in_group(db(), group, telegram_id)
+    return found[0] if found and found[1].status == "member" else None
+
+
+# ----------------------------------------------------------------------------- starting a dialogue
+async def open_dialogue(context: Context, person: Person, group: Group, meeting: Meeting, kind: str) -> None:
+    """The first question in private: where do you leave from? Raises Forbidden."""
+    language = _language(person, group)
+    now = services(context).clock.now()
+    places = await c.group_places(db(), group)
+    if not m.is_open(meeting, now):
+        await context.bot.send_message(person.telegram_id, t(language, "carpool.error.meeting_closed", number=meeting.number))
+        return
+    if not places:
+        await context.bot.send_message(person.telegram_id, t(language, "carpool.no_places"))
+        return
+    offer, request = await c.live_offer(db(), meeting, person), await c.live_request(db(), meeting, person)
+    if offer is not None:
+        await context.bot.send_message(person.telegram_id, t(language, "carpool.error.already_offering", number=meeting.number),
+                                       reply_markup=cancel_offer_keyboard(language, offer))
+        return
+    if request is not None:
+        await context.bot.send_message(person.telegram_id, t(language, "carpool.error.already_asking", number=meeting.number),
+                                       reply_markup=cancel_request_keyboard(language, request))
+        return
+    context.user_data[DIALOGUE] = {"kind": kind, "meeting_id": meeting.id, "step": "place"}
+    key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
+    await context.bot.send_message(person.telegram_id, t(language, key, meeting=meeting_label(language, group, meeting)),
+                                   reply_markup=place_keyboard(meeting, places))
+    await context.bot.send_message(person.telegram_id, t(language, "carpool.ask_location"), reply_markup=ReplyKeyboardMarkup(
+        [[KeyboardButton(plain(language, "button.share_location"), request_location=True)]], resize_keyboard=True, one_time_keyboard=True))
+
+
+async def car_button(update: Update, context: Context) -> None:
+    """🚗 Je propose des places / 🙋 Je cherche une place, in the group or in private."""
+    query, user = update.callback_query, update.effective_user
+    meeting_id = callback_meeting_id(query.data)
+    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    chat_group = await current_group(update)
+    fallback = chat_group.language if chat_group else pick_language(user.language_code, services(context).settings.bot.default_language)
+    if meeting is None or group is None or (is_group_chat(update) and (chat_group is None or chat_group.id != group.id)):
+        await query.answer(plain(fallback, "button.invalid"))
+        return
+    person = await _member(group, user.id)
+    if person is None:
+        await query.answer(plain(fallback, "button.not_member"))
+        return
+    kind = KINDS[(query.data or "").rsplit(":", 1)[1]]
+    svc = services(context)
+    deep_link = start_url(svc.bot_username, group_payload(svc.link_secret, meeting.id, kind))
+    if person.private_status != "started":
+        await query.answer(url=deep_link)  # one tap opens the private chat, which starts the dialogue
+        return
+    try:
+        await open_dialogue(context, person, group, meeting, kind)
+    except Forbidden:
+        await mark_unreachable(db(), user.id, svc.clock.now())
+        await query.answer(url=deep_link)
+        return
+    await query.answer(plain(fallback if is_group_chat(update) else _language(person, group), "carpool.see_private"))
+
+
+async def start_from_link(update: Update, context: Context, meeting_id: int, kind: str) -> None:
+    """/start with a carpool deep link (called by handlers/start.py)."""
+    meeting = await db().get(Meeting, meeting_id)
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    person = await _member(group, update.effective_user.id) if group else None
+    if meeting is None or group is None or person is None:
+        await update.effective_message.reply_text(t(language_for(update, context), "start.bad_link"))
+        return
+    await open_dialogue(context, person, group, meeting, kind)
+
+
+# ----------------------------------------------------------------------------- the dialogue steps
+async def _dialogue(update: Update, context: Context, meeting_id: int | None = None) -> tuple[dict, Meeting, Group, Person, str] | None:
+    state = context.user_data.get(DIALOGUE)
+    if state is None or (meeting_id is not None and state["meeting_id"] != meeting_id):
+        return None
+    meeting = await db().get(Meeting, state["meeting_id"])
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    person = await _member(group, update.effective_user.id) if group else None
+    if meeting is None or group is None or person is None:
+        context.user_data.pop(DIALOGUE, None)
+        return None
+    return state, meeting, group, person, _language(person, group)
+
+
+async def _reply(update: Update, text: str, **kwargs) -> None:
+    """Answer in the private chat, whether the person typed or tapped."""
+    if update.callback_query is None:
+        await update.effective_message.reply_text(text, **kwargs)
+    else:
+        await update.get_bot().send_message(update.effective_user.id, text, **kwargs)
+
+
+async def _place_chosen(update: Update, context: Context, place: Place, note: str | None = None) -> None:
+    found = await _dialogue(update, context)
+    if found is None:
+        return
+    state, meeting, group, person, language = found
+    await _reply(update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove())
+    if state["kind"] == CAR_OFFER:
+        state.update(step="seats", place_id=place.id)
+        await _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
+        return
+    now = services(context).clock.now()
+    try:
+        request = await c.create_request(db(), meeting, person, place, now)
+    except MeetingError as exc:
+        context.user_data.pop(DIALOGUE, None)
+        await _reply(update, t(language, exc.key, **exc.values))
+        return
+    context.user_data.pop(DIALOGUE, None)
+    await _reply(update, t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
+                 reply_markup=cancel_request_keyboard(language, request))
+    await send_to_group(context.bot, db(), group, t(group.language, "carpool.group_request", place=place.name, number=meeting.number), now)
+    await offer_to_drivers(context, group, meeting, request)
+
+
+async def _seats_chosen(update: Update, context: Context, seats: int) -> None:
+    found = await _dialogue(update, context)
+    if found is None:
+        return
+    state, meeting, group, person, language = found
+    state.update(step="time", seats=seats)
+    await _reply(update, t(language, "carpool.ask_time", start=clock_text(meeting.starts_at, group, language)),
+                 reply_markup=time_keyboard(language, group, meeting, services(context).clock.now()))
+
+
+async def _time_chosen(update: Update, context: Context, departs) -> None:
+    found = await _dialogue(update, context)
+    if found is None:
+        return
+    state, meeting, group, person, language = found
+    now = services(context).clock.now()
+    place = await db().get(Place, state["place_id"])
+    try:
+        offer = await c.create_offer(db(), meeting, person, place, state["seats"], departs, now)
+    except MeetingError as exc:
+        if exc.key in ("carpool.error.time", "carpool.error.after_start"):
+            await _reply(update, t(language, exc.key, start=clock_text(meeting.starts_at, group, language)))
+            return  # the dialogue waits for a better time
+        context.user_data.pop(DIALOGUE, None)
+        await _reply(update, t(language, exc.key, **exc.values))
+        return
+    context.user_data.pop(DIALOGUE, None)
+    await _reply(update, t(language, "carpool.offer_saved", seats=offer.seats, place=place.name, time=clock_text(departs, group, language),
+                           meeting=meeting_label(language, group, meeting)), reply_markup=cancel_offer_keyboard(language, offer))
+    await send_to_group(context.bot, db(), group, t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name,
+                                                    number=meeting.number), now)
+    for request in await c.waiting_requests(db(), meeting):
+        await offer_to_drivers(context, group, meeting, request)
+
+
+async def step_button(update: Update, context: Context) -> None:
+    """cpp (place), cps (seats), cpt (departure) buttons of the dialogue."""
+    query = update.callback_query
+    prefix, meeting_id, value = (query.data or "").split(":")
+    found = await _dialogue(update, context, int(meeting_id) if len(meeting_id) < 10 else -1)
+    language = pick_language(update.effective_user.language_code, "fr")
+    if found is None or len(value) > 9:
+        await query.answer(plain(language, "button.expired"))
+        return
+    state, meeting, group, person, language = found
+    expected = {"cpp": "place", "cps": "seats", "cpt": "time"}[prefix]
+    if state["step"] != expected:
+        await query.answer(plain(language, "button.expired"))
+        return
+    if prefix == "cpp":
+        place = await db().get(Place, int(value))
+        if place is None or place.group_id != group.id or not place.active:
+            await query.answer(plain(language, "button.invalid"))
+            return
+        await query.answer()
+        await _place_chosen(update, context, place)
+    elif prefix == "cps":
+        if not c.SEATS_MIN <= int(value) <= c.SEATS_MAX:
+            await query.answer(plain(language, "button.invalid"))
+            return
+        await query.answer()
+        await _seats_chosen(update, context, int(value))
+    else:
+        await query.answer()
+        await _time_chosen(update, context, meeting.starts_at - timedelta(minutes=int(value)))
+
+
+async def dialogue_text(update: Update, context: Context) -> None:
+    """What people type during the dialogue: a town, a number of seats, a departure time."""
+    found = await _dialogue(update, context)
+    if found is None:
+        return  # not in a carpool dialogue: other private handlers answer
+    state, meeting, group, person, language = found
+    text = update.effective_message.text or ""
+    try:
+        if state["step"] == "place":
+            place, close = await c.match_town(db(), group, text)
+            if place is not None:
+                await _place_chosen(update, context, place)
+            elif close:
+                await _reply(update, t(language, "carpool.did_you_mean", town=text[:60]), reply_markup=place_keyboard(meeting, close))
+            else:
+                await _reply(update, t(language, "carpool.unknown_town", town=text[:60]),
+                             reply_markup=place_keyboard(meeting, await c.group_places(db(), group)))
+        elif state["step"] == "seats":
+            await _seats_chosen(update, context, c.parse_seats(text))
+        else:
+            departs = c.parse_departure(text, meeting, ZoneInfo(group.timezone), services(context).clock.now())
+            await _time_chosen(update, context, departs)
+    except MeetingError as exc:
+        await _reply(update, t(language, exc.key, **exc.values, start=clock_text(meeting.starts_at, group, language)))
+    raise ApplicationHandlerStop
+
+
+async def dialogue_location(update: Update, context: Context) -> None:
+    """A shared location, used once to find the nearest departure point and then forgotten:
+    it is neither stored nor logged."""
+    found = await _dialogue(update, context)
+    if found is None or found[0]["step"] != "place":
+        await update.effective_message.reply_text(t(language_for(update, context), "carpool.location_unused"),
+                                                  reply_markup=ReplyKeyboardRemove())
+        return
+    state, meeting, group, person, language = found
+    location = update.effective_message.location
+    nearest = c.nearest_place(await c.group_places(db(), group), location.latitude, location.longitude)
+    if nearest is None:
+        return
+    place, km = nearest
+    await _place_chosen(update, context, place, t(language, "carpool.nearest", place=place.name, km=f"{km:.0f}"))
+
+
+# ----------------------------------------------------------------------------- matching
+async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, request: RideRequest) -> RideOffer | None:
+    """Ask the nearest driver with a free seat; one who cannot be reached passes it on."""
+    svc = services(context)
+    now = svc.clock.now()
+    rider = await db().get(Person, request.person_id)
+    pickup = await db().get(Place, request.place_id)
+    for _ in range(50):
+        offer = await c.propose(db(), request, svc.settings.carpool.radius_km)
+        if offer is None:
+            return None
+        driver = await db().get(Person, offer.driver_id)
+        language = _language(driver, group)
+        km = c.place_distance(pickup, await db().get(Place, offer.place_id))
+        sent = await send_private(context.bot, db(), driver, request_to_driver(language, group, meeting, rider, pickup, km), now,
+                                  reply_markup=request_keyboard(language, request))
+        if sent is not None:
+            return offer
+        await c.pass_on(db(), request, offer)
+    return None
+
+
+async def ride_button(update: Update, context: Context) -> None:
+    """ride:<request>:a|r, pressed by the driver the request was offered to, and nobody else."""
+    query, user = update.callback_query, update.effective_user
+    request_id = callback_meeting_id(query.data)
+    request = await db().get(RideRequest, request_id) if request_id is not None else None
+    meeting = await db().get(Meeting, request.meeting_id) if request else None
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    language = pick_language(user.language_code, group.language if group else "fr")
+    driver = await find_person(db(), user.id)
+    if request is None or group is None or driver is None:
+        await query.answer(plain(language, "button.invalid"))
+        return
+    now = services(context).clock.now()
+    accepting = (query.data or "").endswith(":a")
+    try:
+        offer = await (c.accept(db(), request, driver, now) if accepting else c.refuse(db(), request, driver))
+    except MeetingError as exc:
+        await query.answer(plain(language, exc.key), show_alert=exc.key == "carpool.error.not_yours")
+        return
+    await query.answer()
+    rider = await db().get(Person, request.person_id)
+    pickup = await db().get(Place, request.place_id)
+    if not accepting:
+        await query.edit_message_text(t(language, "carpool.refused_noted"))
+        await offer_to_drivers(context, group, meeting, request)
+        return
+    await query.edit_message_text(match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
+    await send_private(context.bot, db(), rider, match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
+                       now, reply_markup=cancel_request_keyboard(_language(rider, group), request))
+
+
+async def cancel_offer_button(update: Update, context: Context) -> None:
+    """The driver cannot go any more: passengers are told and put back in the queue."""
+    query, user = update.callback_query, update.effective_user
+    offer_id = callback_meeting_id(query.data)
+    offer = await db().get(RideOffer, offer_id) if offer_id is not None else None
+    driver = await find_person(db(), user.id)
+    meeting = await db().get(Meeting, offer.meeting_id) if offer else None
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    language = pick_language(user.language_code, group.language if group else "fr")
+    if offer is None or group is None or driver is None or offer.driver_id != driver.id:
+        await query.answer(plain(language, "carpool.error.not_yours" if offer else "button.invalid"), show_alert=offer is not None)
+        return
+    try:
+        freed = await c.cancel_offer(db(), offer)
+    except MeetingError as exc:
+        await query.answer(plain(language, exc.key))
+        return
+    await query.answer()
+    await query.edit_message_text(t(language, "carpool.offer_cancelled", meeting=meeting_label(language, group, meeting)))
+    now = services(context).clock.now()
+    for request in freed:
+        rider = await db().get(Person, request.person_id)
+        if request.status == "waiting" and request.matched_at is not None:
+            request.matched_at = None
+            await send_private(context.bot, db(), rider, t(_language(rider, group), "carpool.driver_cancelled",
+                                                           name=driver.first_name, meeting=meeting_label(_language(rider, group), group, meeting)), now)
+        await offer_to_drivers(context, group, meeting, request)
+
+
+async def cancel_request_button(update: Update, context: Context) -> None:
+    """The passenger no longer needs the seat: it is freed and the driver told."""
+    query, user = update.callback_query, update.effective_user
+    request_id = callback_meeting_id(query.data)
+    request = await db().get(RideRequest, request_id) if request_id is not None else None
+    rider = await find_person(db(), user.id)
+    meeting = await db().get(Meeting, request.meeting_id) if request else None
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    language = pick_language(user.language_code, group.language if group else "fr")
+    if request is None or group is None or rider is None or request.person_id != rider.id:
+        await query.answer(plain(language, "carpool.error.not_yours" if request else "button.invalid"), show_alert=request is not None)
+        return
+    try:
+        offer, previous = await c.cancel_request(db(), request)
+    except MeetingError as exc:
+        await query.answer(plain(language, exc.key))
+        return
+    await query.answer()
+    await query.edit_message_text(t(language, "carpool.request_cancelled", meeting=meeting_label(language, group, meeting)))
+    if offer is not None and previous == "matched":
+        driver = await db().get(Person, offer.driver_id)
+        await send_private(context.bot, db(), driver, t(_language(driver, group), "carpool.rider_cancelled", name=rider.first_name,
+                                                        meeting=meeting_label(_language(driver, group), group, meeting)), services(context).clock.now())
+        # The freed seat may serve someone waiting.
+        for waiting in await c.waiting_requests(db(), meeting):
+            await offer_to_drivers(context, group, meeting, waiting)
+
+
+# ----------------------------------------------------------------------------- the meeting changes
+async def rides_after_change(context: Context, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:
+    """A moved meeting moves its departures; a cancelled one ends every ride. People in a ride
+    are told in private."""
+    now = services(context).clock.now()
+    affected = await (c.meeting_moved(db(), meeting, moved_by) if moved_by is not None else c.meeting_cancelled(db(), meeting))
+    for driver, offer in affected.drivers:
+        language = _language(driver, group)
+        label = meeting_label(language, group, meeting)
+        text = t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language)) \
+            if moved_by is not None else t(language, "carpool.cancelled_ride", meeting=label)
+        await send_private(context.bot, db(), driver, text, now)
+    for rider, request in affected.riders:
+        language = _language(rider, group)
+        label = meeting_label(language, group, meeting)
+        if moved_by is None:
+            text = t(language, "carpool.cancelled_ride", meeting=label)
+        elif request.status == "matched":
+            offer = await db().get(RideOffer, request.offer_id)
+            text = t(language, "carpool.moved_rider", meeting=label, time=clock_text(offer.departs_at, group, language))
+        else:
+            text = t(language, "carpool.moved_waiting", meeting=label)
+        await send_private(context.bot, db(), rider, text, now)
+
+
+# ----------------------------------------------------------------------------- the group side
+async def carpool_command(update: Update, context: Context) -> None:
+    """/covoiturage: offers and requests for the next meeting, as counts per departure point."""
+    message = update.effective_message
+    group = await current_group(update)
+    if group is None:
+        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        return
+    upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
+    if not upcoming:
+        await message.reply_text(t(group.language, "meeting.none"))
+        return
+    meeting = upcoming[0]
+    await message.reply_text(board_text(group.language, group, meeting, await c.board(db(), meeting)),
+                             reply_markup=car_keyboard(group.language, meeting))
+
+
+async def places_command(update: Update, context: Context) -> None:
+    """/lieux; /lieux Oyonnax | 46.2567, 5.6556; /lieux ajouter Oyonnax (then share a location);
+    /lieux retirer Oyonnax."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    message = update.effective_message
+    args = (message.text or "").partition(" ")[2].strip()
+    word, _, rest = args.partition(" ")
+    now = services(context).clock.now()
+    try:
+        if not args:
+            places = await c.group_places(db(), group)
+            lines = [t(group.language, "places.title")] + [t(group.language, "places.line", name=p.name) for p in places]
+            await message.reply_text("\n".join(lines if places else [t(group.language, "places.none")]) + "\n" + t(group.language, "places.usage"))
+            return
+        if word.lower() == "retirer":
+            place = await c.remove_place(db(), group, rest)
+            await message.reply_text(t(group.language, "places.removed", name=place.name))
+            return
+        if word.lower() == "ajouter" and "|" not in rest:
+            name = c.validate_place_name(rest)
+            context.user_data[PLACE_PENDING] = {"chat_id": group.chat_id, "name": name}
+            await message.reply_text(t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True))
+            return
+        spec = c.parse_place(rest if word.lower() == "ajouter" else args)
+        place = await c.add_place(db(), group, spec, now)
+    except MeetingError as exc:
+        await message.reply_text(t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "places.usage"))
+        return
+    await message.reply_text(t(group.language, "places.added", name=place.name))
+
+
+async def place_location(update: Update, context: Context) -> None:
+    """A facilitator answers "/lieux ajouter Oyonnax" by sharing the point's location."""
+    pending = context.user_data.get(PLACE_PENDING)
+    group = await current_group(update)
+    if pending is None or group is None or pending["chat_id"] != group.chat_id:
+        return
+    location = update.effective_message.location
+    try:
+        latitude, longitude = c.validate_coordinates(location.latitude, location.longitude)
+        place = await c.add_place(db(), group, c.PlaceSpec(pending["name"], latitude, longitude), services(context).clock.now())
+    except MeetingError as exc:
+        await update.effective_message.reply_text(t(group.language, exc.key, **exc.values))
+        return
+    context.user_data.pop(PLACE_PENDING, None)
+    await update.effective_message.reply_text(t(group.language, "places.added", name=place.name))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("covoiturage", carpool_command))
+    application.add_handler(CommandHandler("lieux", places_command))
+    application.add_handler(CallbackQueryHandler(car_button, pattern=r"^car:\d+:[or]$"))
+    application.add_handler(CallbackQueryHandler(step_button, pattern=r"^cp[pst]:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(ride_button, pattern=r"^ride:\d+:[ar]$"))
+    application.add_handler(CallbackQueryHandler(cancel_offer_button, pattern=r"^cxo:\d+$"))
+    application.add_handler(CallbackQueryHandler(cancel_request_button, pattern=r"^cxr:\d+$"))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, dialogue_text))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.LOCATION, dialogue_location))
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.LOCATION, place_location))
