@@ -46,6 +46,8 @@ class Transcript:
         if message.service:
             return [f"[{self._where(message)}] · {self._service(who, message.service)}"]
         body = message.text or ""
+        if message.location is not None:
+            body = "📍 (position partagée)"  # the demo does not print coordinates either
         if message.poll is not None:
             state = " (terminé)" if message.poll["is_closed"] else ""
             body = f"📊 {message.poll['question']}{state}\n" + "\n".join(
@@ -116,9 +118,29 @@ async def play(h: Harness, show: Transcript) -> None:
     await h.settle()
     tg.press(julie, announcement, "Je ne peux pas")
     await step("Karim répond « Je viens », Julie « Je ne peux pas » : les chiffres changent sur l'annonce")
+
+    tg.say(group, awa, "/lieux Oyonnax | 46.2567, 5.6556")
+    tg.say(group, awa, "/lieux Bellignat | 46.2442, 5.6286")
+    await step("Awa note deux lieux de départ pour le covoiturage")
+    tg.press(karim, announcement, "Je propose des places")
+    await h.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-2], "Oyonnax")
+    await h.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "2")
+    await h.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "13h15")
+    await step("Karim touche 🚗 : en privé, il choisit son départ, ses places et l'heure ; le groupe ne voit que le nombre")
+    tg.press(julie, announcement, "Je cherche une place")
+    await h.settle()
+    tg.open_link(julie, tg.last_callback_url())
+    await step("Julie, qui n'a pas de voiture, touche 🙋 : le bouton ouvre la conversation privée")
+    tg.share_location(tg.private_chat(julie), julie, 46.2451, 5.6301)
+    await step("Julie partage sa position : Relais prend le lieu le plus proche et ne garde pas la position ; Karim est sollicité")
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
+    await step("Karim accepte : chacun reçoit le prénom de l'autre, un lien pour lui écrire, le lieu et l'heure")
     h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=timezone.utc))
     await h.run_jobs()
-    await step("La veille à 10h, le rappel part dans le groupe, et en privé pour Karim")
+    await step("La veille à 10h, le rappel part dans le groupe, en privé pour Karim, et le rappel du covoiturage")
 
     tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")
     await step("Karim touche « 💡 Faire une proposition » sous le message d'accueil : Relais lui répond en privé")

@@ -7,11 +7,23 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.people import find_person
-from storage.models import ActionItem, Group, Membership, Poll, PollVote, Proposal, ProposalFollower
+from storage.models import (
+    ActionItem,
+    Group,
+    Meeting,
+    Membership,
+    Place,
+    Poll,
+    PollVote,
+    Proposal,
+    ProposalFollower,
+    RideOffer,
+    RideRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +87,19 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
     actions = await session.execute(
         select(ActionItem, Group).join(Group, Group.id == ActionItem.group_id).where(ActionItem.owner_id == person.id).order_by(ActionItem.id)
     )
+    offers = await session.execute(
+        select(RideOffer, Meeting, Place).join(Meeting, Meeting.id == RideOffer.meeting_id).join(Place, Place.id == RideOffer.place_id)
+        .where(RideOffer.driver_id == person.id).order_by(RideOffer.id)
+    )
+    data["ride_offers"] = [
+        {"meeting": meeting.number, "from": place.name, "seats": offer.seats, "departs_at": _iso(offer.departs_at), "status": offer.status}
+        for offer, meeting, place in offers
+    ]
+    asked = await session.execute(
+        select(RideRequest, Meeting, Place).join(Meeting, Meeting.id == RideRequest.meeting_id).join(Place, Place.id == RideRequest.place_id)
+        .where(RideRequest.person_id == person.id).order_by(RideRequest.id)
+    )
+    data["ride_requests"] = [{"meeting": meeting.number, "from": place.name, "status": request.status} for request, meeting, place in asked]
     data["actions"] = [
         {"group": group.display_name, "text": action.text, "due_on": action.due_on.isoformat(), "status": action.status}
         for action, group in actions
@@ -83,12 +108,16 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
 
 
 async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
-    """Delete the person and their memberships, follows, votes and priority picks (the database
-    cascades). Proposals they wrote and actions they owned stay with the group, without the
+    """Delete the person and their memberships, follows, votes, priority picks and rides (the
+    database cascades). Proposals they wrote and actions they owned stay with the group, without the
     name (author and owner set to NULL, shown as "un membre")."""
     person = await find_person(session, telegram_id)
     if person is None:
         return False
+    # Their passengers are not left in a car that no longer exists: back in the queue.
+    offers = select(RideOffer.id).where(RideOffer.driver_id == person.id)
+    await session.execute(update(RideRequest).where(RideRequest.offer_id.in_(offers), RideRequest.status.in_(("proposed", "matched")))
+                          .values(status="waiting", offer_id=None, matched_at=None))
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
     await session.delete(person)
     await session.flush()

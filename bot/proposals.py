@@ -103,7 +103,8 @@ def parse_state(text: str) -> tuple[str, str]:
         if len(words) < size:
             continue
         head = normalise(" ".join(words[:size]))
-        if head in STATE_WORDS:
+        # A word that normalises to nothing (a lone accent) is part of the note, not the state.
+        if head in STATE_WORDS and len(head.split()) == size:
             rest = " ".join(words[size:])
             return STATE_WORDS[head], rest
     raise ProposalError("suivi.error.state", word=(words[0] if words else "")[:30])

@@ -32,7 +32,7 @@ def contact(person: Person) -> Markup:
     """A link that opens a private chat with the person, shown only once a ride is accepted."""
     link = f'<a href="tg://user?id={person.telegram_id}">{html.escape(person.first_name, quote=False)}</a>'
     if person.username:
-        link += f" (@{html.escape(person.username, quote=False)})"
+        link += f" @{html.escape(person.username, quote=False)}"
     return Markup(link)
 
 

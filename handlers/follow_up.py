@@ -7,11 +7,13 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.error import Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import carpool
 from bot import proposals as p
 from bot.deeplinks import group_payload, start_url
 from bot.i18n import plain, t
 from bot.meetings import MeetingError
 from bot.people import find_person
+from bot.render_carpool import figures_text
 from bot.render_proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
 from bot.services import db, services
 from handlers.common import Context, current_group, is_facilitator, require_facilitator
@@ -149,7 +151,8 @@ async def indicators_command(update: Update, context: Context) -> None:
     if group is None:
         return
     message, user = update.effective_message, update.effective_user
-    text = indicators_text(group.language, group, await p.indicators(db(), group))
+    text = indicators_text(group.language, group, await p.indicators(db(), group)) + "\n\n" + \
+        figures_text(group.language, group, await carpool.figures(db(), group))
     try:
         await context.bot.send_message(user.id, text)
     except Forbidden:

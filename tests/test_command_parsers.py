@@ -12,6 +12,7 @@ from bot.actions import parse_action
 from bot.dates import DateError, parse_day
 from bot.deeplinks import PROPOSE, derive_secret, group_payload, parse_group_payload, parse_payload
 from bot.i18n import catalogue
+from bot.meetings import MeetingError
 from bot.polls import OPTIONS_MAX, parse_poll, parse_vote
 from bot.proposals import STATE_WORDS, ProposalError, parse_follow_up, parse_number
 
@@ -24,7 +25,7 @@ WORDS = st.text(alphabet=st.characters(blacklist_characters="|\n\r", blacklist_c
 
 
 def _refused_with_a_known_message(exc: Exception) -> None:
-    assert isinstance(exc, (ProposalError, DateError))
+    assert isinstance(exc, (MeetingError, DateError))
     assert exc.key in catalogue("fr"), exc.key
 
 
@@ -150,3 +151,81 @@ def test_propose_links_are_signed_and_distinct(group_id):
     assert len(payload) <= 64 and parse_payload(SECRET, payload) == (PROPOSE, group_id)
     assert parse_group_payload(SECRET, payload) is None  # a proposal link does not link a group
     assert parse_payload(derive_secret("other:token"), payload) is None
+
+
+# ----------------------------------------------------------------------------- carpool
+from datetime import timedelta  # noqa: E402
+
+from bot.carpool import EARTH_KM, CarpoolError, haversine_km, nearest_place, parse_departure, parse_place, parse_seats  # noqa: E402
+from storage.models import Meeting, Place  # noqa: E402
+
+LATITUDES = st.floats(min_value=-90, max_value=90, allow_nan=False)
+LONGITUDES = st.floats(min_value=-180, max_value=180, allow_nan=False)
+
+
+@given(st.text(max_size=200))
+def test_place_parser_understands_or_refuses(text):
+    try:
+        spec = parse_place(text)
+    except CarpoolError as exc:
+        _refused_with_a_known_message(exc)
+        return
+    assert -90 <= spec.latitude <= 90 and -180 <= spec.longitude <= 180 and 1 <= len(spec.name) <= 60
+
+
+@given(WORDS.filter(lambda name: len(name) <= 60), st.floats(min_value=-89.9, max_value=89.9), st.floats(min_value=-179.9, max_value=179.9),
+       st.booleans())
+def test_place_round_trip(name, latitude, longitude, decimal_comma):
+    lat, lon = f"{latitude:.5f}", f"{longitude:.5f}"
+    if decimal_comma:
+        lat, lon = lat.replace(".", ","), lon.replace(".", ",")
+    spec = parse_place(f"{name} | {lat}, {lon}")
+    assert spec.name == name and abs(spec.latitude - latitude) < 1e-4 and abs(spec.longitude - longitude) < 1e-4
+
+
+@given(st.text(max_size=30))
+def test_seats_parser(text):
+    try:
+        seats = parse_seats(text)
+    except CarpoolError as exc:
+        assert exc.key == "carpool.error.seats"
+        return
+    assert 1 <= seats <= 8
+
+
+@given(st.integers(min_value=-5, max_value=120))
+def test_seats_limits(seats):
+    try:
+        assert parse_seats(f"{seats} places") == seats and 1 <= seats <= 8
+    except CarpoolError:
+        assert not 1 <= seats <= 8
+
+
+@given(st.text(max_size=30))
+def test_departure_parser_before_the_meeting(text):
+    meeting = Meeting(starts_at=datetime(2026, 11, 12, 13, 0, tzinfo=timezone.utc))
+    try:
+        departs = parse_departure(text, meeting, PARIS, NOW)
+    except CarpoolError as exc:
+        _refused_with_a_known_message(exc)
+        return
+    assert NOW < departs < meeting.starts_at and meeting.starts_at - departs <= timedelta(hours=4)
+
+
+@given(LATITUDES, LONGITUDES, LATITUDES, LONGITUDES, LATITUDES, LONGITUDES)
+def test_haversine_is_a_distance(lat1, lon1, lat2, lon2, lat3, lon3):
+    ab, ba = haversine_km(lat1, lon1, lat2, lon2), haversine_km(lat2, lon2, lat1, lon1)
+    assert abs(ab - ba) < 1e-6 and 0 <= ab <= EARTH_KM * 3.1416
+    assert haversine_km(lat1, lon1, lat1, lon1) < 1e-6
+    assert ab <= haversine_km(lat1, lon1, lat3, lon3) + haversine_km(lat3, lon3, lat2, lon2) + 1e-6
+
+
+def test_haversine_known_distance():
+    assert 390 < haversine_km(48.8566, 2.3522, 45.7640, 4.8357) < 394  # Paris - Lyon, about 392 km
+
+
+@given(st.lists(st.tuples(LATITUDES, LONGITUDES), min_size=1, max_size=10), LATITUDES, LONGITUDES)
+def test_nearest_place_is_the_nearest(points, latitude, longitude):
+    places = [Place(id=i, name=f"P{i}", latitude=lat, longitude=lon) for i, (lat, lon) in enumerate(points)]
+    place, km = nearest_place(places, latitude, longitude)
+    assert all(km <= haversine_km(latitude, longitude, p.latitude, p.longitude) + 1e-9 for p in places)

@@ -104,7 +104,7 @@ async def test_offers_requests_matching_and_changes(relais):
     await relais.settle()
     julie_person, sami_person = await load_person(relais, julie.id), await load_person(relais, sami.id)
     assert f'tg://user?id={julie.id}' in (to_sami.html or "") and "Bellignat, départ à 13h15" in to_sami.text
-    assert f'tg://user?id={sami.id}' in sources(relais, julie)[-1] and "Sami (@sami_m) vous emmène" in texts(relais, julie)[-1]
+    assert f'tg://user?id={sami.id}' in sources(relais, julie)[-1] and "Sami @sami_m vous emmène" in texts(relais, julie)[-1]
     assert julie_person and sami_person
     # Lina never started the bot: the group button opens the private chat, which starts her request.
     tg.press(lina, announcement, "Je cherche une place")
@@ -152,8 +152,8 @@ async def test_offers_requests_matching_and_changes(relais):
     karim_before = len(texts(relais, karim))
     relais.clock.set(J1)
     await relais.run_jobs()
-    assert "vous partez de Nantua à 13h15 avec Julie (@julie_m) (à Bellignat), Théo (@theo_m) (à Oyonnax)" in texts(relais, sami)[-1]
-    assert "Sami (@sami_m) vous emmène. Rendez-vous : Bellignat, départ à 13h15." in texts(relais, julie)[-1]
+    assert "vous partez depuis Nantua à 13h15 avec Julie @julie_m (à Bellignat), Théo @theo_m (à Oyonnax)" in texts(relais, sami)[-1]
+    assert "Sami @sami_m vous emmène. Rendez-vous : Bellignat, départ à 13h15." in texts(relais, julie)[-1]
     # Karim only gets the meeting reminder: no ride any more, no carpool reminder.
     assert len(texts(relais, karim)) == karim_before + 1 and not any(t.startswith("🚗 Rappel") for t in texts(relais, karim))
 
@@ -265,3 +265,37 @@ async def test_places_by_shared_location_and_no_raw_location_kept(relais, caplog
     assert not any(value in record.getMessage() for record in caplog.records for value in raw)
     assert not any(value in (m.text or "") for chat_messages in tg.messages.values() for m in chat_messages
                    if m.sender_id == tg.bot.id for value in raw)
+
+
+async def test_transport_reason_leads_to_a_request_and_figures_and_erasure(relais):
+    chat, announcement, awa, karim, julie, sami, lina, theo, zoe = await setup(relais)
+    tg = relais.tg
+    await offer(relais, announcement, karim, "Oyonnax", "3", "13h30")
+    tg.press(julie, announcement, "Je ne peux pas")
+    await relais.settle()
+    tg.press(julie, tg.bot_messages(julie.id)[-1], "Transport")
+    await relais.settle()
+    why = tg.bot_messages(julie.id)[-1]
+    assert "Et si quelqu'un du groupe vous emmenait" in why.text and why.labels() == ["🙋 Je cherche une place"]
+    tg.press(julie, why, "Je cherche une place")
+    await relais.settle()
+    tg.press(julie, tg.bot_messages(julie.id)[-2], "Bellignat")
+    await relais.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
+    await request(relais, announcement, zoe, "Bourg-en-Bresse")
+    tg.say(chat, awa, "/indicateurs")
+    await relais.settle()
+    assert "• la réunion n°1 (jeu. 12 nov. 14h) : 1 · 3 · 2 · 1 · 1" in texts(relais, awa)[-1]
+    import json
+
+    tg.say(tg.private_chat(karim), karim, "/mesdonnees")
+    await relais.settle()
+    data = json.loads(tg.bot_messages(karim.id)[-1].document.content)
+    assert data["ride_offers"][0]["from"] == "Oyonnax" and data["ride_offers"][0]["seats"] == 3
+    # Karim erases his data: Julie's seat is not left in a car that no longer exists.
+    tg.say(tg.private_chat(karim), karim, "/oublier")
+    await relais.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Oui")
+    await relais.settle()
+    ride = await requests(relais)
+    assert [(r.status, r.offer_id) for r in ride.values()] == [("waiting", None), ("waiting", None)]
