@@ -59,6 +59,12 @@ class PlaceSpec:
     longitude: float
 
 
+def town_key(text: str) -> str:
+    """What a typed town is compared on: no case, no accents, hyphens and apostrophes as spaces
+    ("saint martin du frene" finds "Saint-Martin-du-Frêne")."""
+    return " ".join(normalise(text).replace("-", " ").replace("'", " ").split())
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
@@ -95,7 +101,7 @@ async def group_places(session: AsyncSession, group: Group) -> list[Place]:
 
 
 async def add_place(session: AsyncSession, group: Group, spec: PlaceSpec, now: datetime) -> Place:
-    key = normalise(spec.name)
+    key = town_key(spec.name)
     existing = await session.scalar(select(Place).where(Place.group_id == group.id, Place.name_key == key))
     if existing is not None and existing.active:
         raise CarpoolError("places.error.exists", name=existing.name)
@@ -113,7 +119,7 @@ async def add_place(session: AsyncSession, group: Group, spec: PlaceSpec, now: d
 
 async def remove_place(session: AsyncSession, group: Group, name: str) -> Place:
     """Removed from the list; rides already given from it keep it."""
-    place = await session.scalar(select(Place).where(Place.group_id == group.id, Place.name_key == normalise(name), Place.active.is_(True)))
+    place = await session.scalar(select(Place).where(Place.group_id == group.id, Place.name_key == town_key(name), Place.active.is_(True)))
     if place is None:
         raise CarpoolError("places.error.unknown", name=name[:PLACE_NAME_MAX])
     place.active = False
@@ -123,7 +129,7 @@ async def remove_place(session: AsyncSession, group: Group, name: str) -> Place:
 async def match_town(session: AsyncSession, group: Group, text: str) -> tuple[Place | None, list[Place]]:
     """A typed town: the listed point it names (accents and case ignored), or close spellings."""
     places = await group_places(session, group)
-    key = normalise(text)
+    key = town_key(text)
     for place in places:
         if place.name_key == key:
             return place, []

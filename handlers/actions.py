@@ -19,7 +19,7 @@ from bot.people import find_member_by_username, find_person, person_in_group, up
 from bot.render import callback_meeting_id
 from bot.render_proposals import action_keyboard, action_result_text, action_text, day_text
 from bot.services import db, services
-from handlers.common import Context, is_facilitator, is_group_chat, require_facilitator, user_info
+from handlers.common import Context, command_args, is_facilitator, is_group_chat, require_facilitator, user_info
 from handlers.proposals import refuse
 from jobs.scheduler import schedule_at
 from storage.models import ActionItem, Person
@@ -33,7 +33,7 @@ async def action_command(update: Update, context: Context) -> None:
     svc = services(context)
     now = svc.clock.now()
     try:
-        spec = a.parse_action((message.text or "").partition(" ")[2])
+        spec = a.parse_action(command_args(update))
         if spec.username is not None:
             found = await find_member_by_username(db(), group, spec.username)
             owner = found[0] if found and found[1].status == "member" else None

@@ -16,7 +16,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import carpool as c
@@ -43,7 +43,8 @@ from bot.render_carpool import (
 )
 from bot.sending import send_private, send_to_group
 from bot.services import db, services
-from handlers.common import Context, current_group, is_group_chat, language_for, require_facilitator
+from handlers.common import Context, command_args, button_group, current_group, language_for, require_facilitator
+from handlers.meetings import next_meeting_here
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
@@ -95,15 +96,13 @@ async def car_button(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     meeting_id = callback_meeting_id(query.data)
     meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
-    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    chat_group = await current_group(update)
-    fallback = chat_group.language if chat_group else pick_language(user.language_code, services(context).settings.bot.default_language)
-    if meeting is None or group is None or (is_group_chat(update) and (chat_group is None or chat_group.id != group.id)):
-        await query.answer(plain(fallback, "button.invalid"))
+    resolved = await button_group(update, context, meeting.group_id if meeting else None)
+    if resolved is None:
         return
+    group, language = resolved
     person = await _member(group, user.id)
     if person is None:
-        await query.answer(plain(fallback, "button.not_member"))
+        await query.answer(plain(language, "button.not_member"))
         return
     kind = KINDS[(query.data or "").rsplit(":", 1)[1]]
     svc = services(context)
@@ -117,7 +116,7 @@ async def car_button(update: Update, context: Context) -> None:
         await mark_unreachable(db(), user.id, svc.clock.now())
         await query.answer(url=deep_link)
         return
-    await query.answer(plain(fallback if is_group_chat(update) else _language(person, group), "carpool.see_private"))
+    await query.answer(plain(language, "carpool.see_private"))
 
 
 async def start_from_link(update: Update, context: Context, meeting_id: int, kind: str) -> None:
@@ -341,18 +340,29 @@ async def ride_button(update: Update, context: Context) -> None:
                        now, reply_markup=cancel_request_keyboard(_language(rider, group), request))
 
 
+async def _owned(update: Update, context: Context, model: type, owner: str) -> tuple | None:
+    """The offer or request a cancel button names, when the presser owns it: (ride, meeting,
+    group, person, language); otherwise the press is answered and None returned."""
+    query, user = update.callback_query, update.effective_user
+    ride_id = callback_meeting_id(query.data)
+    ride = await db().get(model, ride_id) if ride_id is not None else None
+    person = await find_person(db(), user.id)
+    meeting = await db().get(Meeting, ride.meeting_id) if ride else None
+    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
+    language = pick_language(user.language_code, group.language if group else services(context).settings.bot.default_language)
+    if ride is None or group is None or person is None or getattr(ride, owner) != person.id:
+        await query.answer(plain(language, "carpool.error.not_yours" if ride else "button.invalid"), show_alert=ride is not None)
+        return None
+    return ride, meeting, group, person, language
+
+
 async def cancel_offer_button(update: Update, context: Context) -> None:
     """The driver cannot go any more: passengers are told and put back in the queue."""
-    query, user = update.callback_query, update.effective_user
-    offer_id = callback_meeting_id(query.data)
-    offer = await db().get(RideOffer, offer_id) if offer_id is not None else None
-    driver = await find_person(db(), user.id)
-    meeting = await db().get(Meeting, offer.meeting_id) if offer else None
-    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    language = pick_language(user.language_code, group.language if group else "fr")
-    if offer is None or group is None or driver is None or offer.driver_id != driver.id:
-        await query.answer(plain(language, "carpool.error.not_yours" if offer else "button.invalid"), show_alert=offer is not None)
+    query = update.callback_query
+    owned = await _owned(update, context, RideOffer, "driver_id")
+    if owned is None:
         return
+    offer, meeting, group, driver, language = owned
     try:
         freed = await c.cancel_offer(db(), offer)
     except MeetingError as exc:
@@ -372,16 +382,11 @@ async def cancel_offer_button(update: Update, context: Context) -> None:
 
 async def cancel_request_button(update: Update, context: Context) -> None:
     """The passenger no longer needs the seat: it is freed and the driver told."""
-    query, user = update.callback_query, update.effective_user
-    request_id = callback_meeting_id(query.data)
-    request = await db().get(RideRequest, request_id) if request_id is not None else None
-    rider = await find_person(db(), user.id)
-    meeting = await db().get(Meeting, request.meeting_id) if request else None
-    group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    language = pick_language(user.language_code, group.language if group else "fr")
-    if request is None or group is None or rider is None or request.person_id != rider.id:
-        await query.answer(plain(language, "carpool.error.not_yours" if request else "button.invalid"), show_alert=request is not None)
+    query = update.callback_query
+    owned = await _owned(update, context, RideRequest, "person_id")
+    if owned is None:
         return
+    request, meeting, group, rider, language = owned
     try:
         offer, previous = await c.cancel_request(db(), request)
     except MeetingError as exc:
@@ -426,17 +431,11 @@ async def rides_after_change(context: Context, group: Group, meeting: Meeting, m
 # ----------------------------------------------------------------------------- the group side
 async def carpool_command(update: Update, context: Context) -> None:
     """/covoiturage: offers and requests for the next meeting, as counts per departure point."""
-    message = update.effective_message
-    group = await current_group(update)
-    if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+    found = await next_meeting_here(update, context)
+    if found is None:
         return
-    upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
-    if not upcoming:
-        await message.reply_text(t(group.language, "meeting.none"))
-        return
-    meeting = upcoming[0]
-    await message.reply_text(board_text(group.language, group, meeting, await c.board(db(), meeting)),
+    group, meeting = found
+    await update.effective_message.reply_text(board_text(group.language, group, meeting, await c.board(db(), meeting)),
                              reply_markup=car_keyboard(group.language, meeting))
 
 
@@ -447,7 +446,7 @@ async def places_command(update: Update, context: Context) -> None:
     if group is None:
         return
     message = update.effective_message
-    args = (message.text or "").partition(" ")[2].strip()
+    args = command_args(update)
     word, _, rest = args.partition(" ")
     now = services(context).clock.now()
     try:

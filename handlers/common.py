@@ -9,8 +9,8 @@ from telegram import Bot, Chat, Update, User
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.groups import find_group
-from bot.i18n import pick_language, t
+from bot.groups import find_group, find_group_by_id
+from bot.i18n import pick_language, plain, t
 from bot.people import UserInfo, person_in_group
 from bot.services import Services, db, services
 from storage.models import Group
@@ -23,6 +23,14 @@ GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 
 def user_info(user: User) -> UserInfo:
     return UserInfo(telegram_id=user.id, first_name=user.first_name, username=user.username, language_code=user.language_code)
+
+
+def command_args(update: Update) -> str:
+    """What follows the command name: '/suivi 12 transmise X' -> '12 transmise X' (a line break
+    after the command counts as a space)."""
+    message = update.effective_message
+    parts = (message.text or "").split(None, 1) if message else []
+    return parts[1].strip() if len(parts) == 2 else ""
 
 
 def is_group_chat(update: Update) -> bool:
@@ -90,3 +98,19 @@ async def require_facilitator(update: Update, context: Context) -> Group | None:
         await message.reply_text(t(group.language, "facilitator.only"))
         return None
     return group
+
+
+async def button_group(update: Update, context: Context, group_id: int | None) -> tuple[Group, str] | None:
+    """The active group a pressed button's object belongs to, and the language to answer in, when
+    the button was pressed in that group or in private; otherwise the press is answered as
+    invalid (a forged button, another group's id) and None is returned."""
+    query, user = update.callback_query, update.effective_user
+    group = await find_group_by_id(db(), group_id)
+    chat_group = await current_group(update)
+    in_group = is_group_chat(update)
+    if group is None or (in_group and (chat_group is None or chat_group.id != group.id)):
+        fallback = chat_group or group
+        default = services(context).settings.bot.default_language
+        await query.answer(plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid"))
+        return None
+    return group, group.language if in_group else pick_language(user.language_code, group.language)

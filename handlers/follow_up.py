@@ -16,7 +16,7 @@ from bot.people import find_person
 from bot.render_carpool import figures_text
 from bot.render_proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
 from bot.services import db, services
-from handlers.common import Context, current_group, is_facilitator, require_facilitator
+from handlers.common import Context, command_args, current_group, is_facilitator, require_facilitator
 from handlers.proposals import publish_change, refuse
 from storage.models import Group, Proposal
 
@@ -38,7 +38,7 @@ async def follow_up_command(update: Update, context: Context) -> None:
     if group is None:
         return
     message = update.effective_message
-    args = (message.text or "").partition(" ")[2].strip()
+    args = command_args(update)
     try:
         if not args:
             items = [item for state in ("new", "adopted", "sent", "studying", "accepted", "in_progress")
@@ -134,7 +134,7 @@ async def quorum_command(update: Update, context: Context) -> None:
     if group is None:
         return
     message = update.effective_message
-    arg = (message.text or "").partition(" ")[2].strip().rstrip("%").strip()
+    arg = command_args(update).rstrip("%").strip()
     if not arg:
         await message.reply_text(t(group.language, "quorum.current", quorum=group.quorum_percent))
         return

@@ -180,20 +180,29 @@ async def list_meetings(update: Update, context: Context) -> None:
     await message.reply_text("\n".join(lines))
 
 
-async def next_meeting(update: Update, context: Context) -> None:
-    """/prochaine: the next meeting and the asker's own answer, with the buttons to change it."""
+async def next_meeting_here(update: Update, context: Context) -> tuple[Group, Meeting] | None:
+    """The group this command was typed in and its next meeting; otherwise say why there is none."""
     group = await current_group(update)
     message = update.effective_message
     if message is None:
-        return
+        return None
     if group is None:
         await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
-        return
+        return None
     upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
     if not upcoming:
         await message.reply_text(t(group.language, "meeting.none"))
+        return None
+    return group, upcoming[0]
+
+
+async def next_meeting(update: Update, context: Context) -> None:
+    """/prochaine: the next meeting and the asker's own answer, with the buttons to change it."""
+    found = await next_meeting_here(update, context)
+    if found is None:
         return
-    meeting = upcoming[0]
+    group, meeting = found
+    message = update.effective_message
     rsvp = await m.answer_of(db(), meeting, await find_person(db(), update.effective_user.id))
     own = t(group.language, f"rsvp.yours_{rsvp.answer}" if rsvp else "rsvp.yours_none", name=update.effective_user.first_name)
     text = meeting_body(group, meeting, await m.counts(db(), meeting)) + "\n" + own

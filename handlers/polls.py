@@ -11,12 +11,12 @@ from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHan
 
 from bot import polls
 from bot.dates import DateError
-from bot.i18n import plain, t
+from bot.i18n import plain
 from bot.meetings import MeetingError
 from bot.people import find_person, person_in_group, record_presence, upsert_person
 from bot.render_proposals import poll_intro, vote_question
 from bot.services import db, services
-from handlers.common import Context, require_facilitator, user_info
+from handlers.common import Context, command_args, require_facilitator, user_info
 from handlers.proposals import refuse
 from jobs.scheduler import schedule_at
 from storage.models import Group, Proposal
@@ -41,7 +41,7 @@ async def poll_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    args = (update.effective_message.text or "").partition(" ")[2]
+    args = command_args(update)
     try:
         spec = polls.parse_poll(args)
         await _open(update, context, group, spec.question, list(spec.options), spec.anonymous, spec.deadline, None)
@@ -54,7 +54,7 @@ async def vote_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    args = (update.effective_message.text or "").partition(" ")[2]
+    args = command_args(update)
     try:
         spec = polls.parse_vote(args)
         proposal = await polls.votable_proposal(db(), group, spec.number)

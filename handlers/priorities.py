@@ -19,7 +19,7 @@ from bot.polls import closing_time, deadline_text
 from bot.proposals import ProposalError
 from bot.render_proposals import priority_keyboard, priority_text, ranking_text
 from bot.services import db, services
-from handlers.common import Context, current_group, require_facilitator
+from handlers.common import Context, command_args, current_group, require_facilitator
 from handlers.proposals import refuse
 from jobs.scheduler import schedule_at
 from storage.models import PriorityRound
@@ -33,7 +33,7 @@ async def priorities_command(update: Update, context: Context) -> None:
     if group is None:
         return
     message = update.effective_message
-    args = (message.text or "").partition(" ")[2].strip()
+    args = command_args(update)
     svc = services(context)
     now = svc.clock.now()
     try:

@@ -15,13 +15,13 @@ from bot import proposals as p
 from bot.dates import DateError
 from bot.deeplinks import PROPOSE, group_payload, start_url
 from bot.groups import find_group_by_id
-from bot.i18n import pick_language, plain, t
+from bot.i18n import plain, t
 from bot.meetings import MeetingError
 from bot.people import find_person, person_in_group, upsert_person
 from bot.render import callback_meeting_id
 from bot.render_proposals import board_text, change_sentence, follow_keyboard, proposal_ack, propose_keyboard
 from bot.services import db, services
-from handlers.common import Context, current_group, is_group_chat, language_for, require_facilitator, user_info
+from handlers.common import Context, command_args, button_group, current_group, is_group_chat, language_for, require_facilitator, user_info
 from jobs.scheduler import schedule_at
 from storage.models import Group, Membership, Person, Proposal, ProposalChange
 
@@ -79,7 +79,7 @@ async def propose_command(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    text = (message.text or "").partition(" ")[2]
+    text = command_args(update)
     now = services(context).clock.now()
     if is_group_chat(update):
         group = await current_group(update)
@@ -164,7 +164,7 @@ async def _facilitator_args(update: Update, context: Context) -> tuple[Group, st
     group = await require_facilitator(update, context)
     if group is None:
         return None
-    return group, (update.effective_message.text or "").partition(" ")[2].strip()
+    return group, command_args(update)
 
 
 async def edit_command(update: Update, context: Context) -> None:
@@ -232,12 +232,10 @@ async def follow_button(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     proposal_id = callback_meeting_id(query.data)
     proposal = await db().get(Proposal, proposal_id) if proposal_id is not None else None
-    group = await find_group_by_id(db(), proposal.group_id) if proposal else None
-    chat_group = await current_group(update)
-    language = group.language if group else pick_language(user.language_code, services(context).settings.bot.default_language)
-    if proposal is None or group is None or (is_group_chat(update) and (chat_group is None or chat_group.id != group.id)):
-        await query.answer(plain(language, "button.invalid"))
+    resolved = await button_group(update, context, proposal.group_id if proposal else None)
+    if resolved is None:
         return
+    group, language = resolved
     found = await person_in_group(db(), group, user.id)
     if found is None or found[1].status != "member":
         await query.answer(plain(language, "button.not_member"))

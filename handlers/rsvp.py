@@ -22,30 +22,23 @@ from bot.render import ANSWER_CODES, callback_meeting_id, announcement_text, att
 from bot.render_carpool import request_only_keyboard
 from bot.sending import send_private
 from bot.services import db, services
-from handlers.common import Context, current_group, fetch_admin_ids, is_group_chat
+from handlers.common import Context, button_group, fetch_admin_ids, is_group_chat
 from storage.models import Group, Meeting, Person
 
 
 async def _resolve(update: Update, context: Context) -> tuple[Meeting, Group, Person, str] | None:
     """Meeting, its group, the presser and their language, or None after answering the refusal."""
     query = update.callback_query
-    user = update.effective_user
     meeting_id = callback_meeting_id(query.data)
     meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
-    group = await db().get(Group, meeting.group_id) if meeting else None
-    chat_group = await current_group(update)
-    fallback = chat_group.language if chat_group else pick_language(user.language_code, services(context).settings.bot.default_language)
-    if meeting is None or group is None or not group.active:
-        await query.answer(plain(fallback, "button.invalid"))
+    resolved = await button_group(update, context, meeting.group_id if meeting else None)
+    if resolved is None:
         return None
-    if is_group_chat(update) and (chat_group is None or chat_group.id != group.id):
-        await query.answer(plain(fallback, "button.invalid"))
-        return None
-    found = await person_in_group(db(), group, user.id)
+    group, language = resolved
+    found = await person_in_group(db(), group, update.effective_user.id)
     if found is None or found[1].status != "member":
-        await query.answer(plain(fallback, "button.not_member"))
+        await query.answer(plain(language, "button.not_member"))
         return None
-    language = group.language if is_group_chat(update) else pick_language(user.language_code, group.language)
     return meeting, group, found[0], language
 
 

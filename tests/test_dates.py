@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from bot.dates import MONTHS, WEEKDAYS, DateError, is_series, parse_series, parse_when
 from bot.meetings import MeetingError, parse_offsets

@@ -18,6 +18,7 @@ PLACES = {
     "Bellignat": (46.2442, 5.6286),  # 2.5 km from Oyonnax
     "Nantua": (46.1533, 5.6086),  # 12 km from Oyonnax, 10 km from Bellignat
     "Bourg-en-Bresse": (46.2052, 5.2255),  # 30 km and more from all the others
+    "Saint-Martin-du-Frêne": (46.1359, 5.5533),
 }
 MEETING = "/reunion 12/11 14h | Centre social | Bilan"
 J2 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -194,6 +195,12 @@ async def test_bad_carpool_input_changes_nothing(relais):
     await relais.settle()
     suggestion = tg.bot_messages(karim.id)[-1]
     assert suggestion.text.startswith("Je ne trouve pas « Oyonax ». Vouliez-vous dire") and suggestion.labels() == ["Oyonnax"]
+    tg.say(tg.private_chat(karim), karim, "  SAINT martin du frene ")  # no accent, no hyphen, capitals: found
+    await relais.settle()
+    assert texts(relais, karim)[-2] == "📍 Départ : Saint-Martin-du-Frêne."
+    tg.press(karim, announcement, "Je propose des places")  # start again from another point
+    await relais.settle()
+    assert "Vous proposez déjà" not in texts(relais, karim)[-1]
     tg.say(tg.private_chat(karim), karim, "Paris")
     await relais.settle()
     assert texts(relais, karim)[-1].startswith("Je ne connais pas « Paris » comme lieu de départ")
