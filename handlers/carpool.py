@@ -43,12 +43,15 @@ from bot.render_carpool import (
 )
 from bot.sending import send_private, send_to_group
 from bot.services import db, services
-from handlers.common import Context, command_args, button_group, current_group, language_for, require_facilitator
+from handlers.common import (
+    CARPOOL_DIALOGUE, Context, begin_dialogue, button_group, command_args, current_group, language_for, require_facilitator,
+)
 from handlers.meetings import next_meeting_here
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
-DIALOGUE = "carpool_dialogue"  # user_data: {"kind": "o"|"r", "meeting_id", "step", "place_id", "seats"}
+DIALOGUE = CARPOOL_DIALOGUE  # user_data: {"kind": "o"|"r", "meeting_id", "step", "place_id", "seats", "at"}
+DIALOGUE_MINUTES = 30
 PLACE_PENDING = "place_pending"  # user_data: a departure point waiting for its shared location
 KINDS = {"o": CAR_OFFER, "r": CAR_REQUEST}
 
@@ -83,7 +86,7 @@ async def open_dialogue(context: Context, person: Person, group: Group, meeting:
         await context.bot.send_message(person.telegram_id, t(language, "carpool.error.already_asking", number=meeting.number),
                                        reply_markup=cancel_request_keyboard(language, request))
         return
-    context.user_data[DIALOGUE] = {"kind": kind, "meeting_id": meeting.id, "step": "place"}
+    begin_dialogue(context, DIALOGUE, {"kind": kind, "meeting_id": meeting.id, "step": "place", "at": now.timestamp()})
     key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
     await context.bot.send_message(person.telegram_id, t(language, key, meeting=meeting_label(language, group, meeting)),
                                    reply_markup=place_keyboard(meeting, places))
@@ -133,6 +136,9 @@ async def start_from_link(update: Update, context: Context, meeting_id: int, kin
 # ----------------------------------------------------------------------------- the dialogue steps
 async def _dialogue(update: Update, context: Context, meeting_id: int | None = None) -> tuple[dict, Meeting, Group, Person, str] | None:
     state = context.user_data.get(DIALOGUE)
+    if state is not None and services(context).clock.now().timestamp() - state["at"] > DIALOGUE_MINUTES * 60:
+        context.user_data.pop(DIALOGUE, None)  # abandoned: what they type now is something else
+        return None
     if state is None or (meeting_id is not None and state["meeting_id"] != meeting_id):
         return None
     meeting = await db().get(Meeting, state["meeting_id"])

@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
+# Private dialogues that read free text (user_data keys). One at a time: the latest one opened wins,
+# so a town typed for a carpool never becomes a proposal, nor the reverse.
+PROPOSAL_DIALOGUE, CARPOOL_DIALOGUE = "proposal_pending", "carpool_dialogue"
+
+
+def begin_dialogue(context: Context, key: str, state: dict) -> None:
+    for other in (PROPOSAL_DIALOGUE, CARPOOL_DIALOGUE):
+        context.user_data.pop(other, None)
+    context.user_data[key] = state
 
 
 def user_info(user: User) -> UserInfo:

@@ -21,12 +21,15 @@ from bot.people import find_person, person_in_group, upsert_person
 from bot.render import callback_meeting_id
 from bot.render_proposals import board_text, change_sentence, follow_keyboard, proposal_ack, propose_keyboard
 from bot.services import db, services
-from handlers.common import Context, command_args, button_group, current_group, is_group_chat, language_for, require_facilitator, user_info
+from handlers.common import (
+    PROPOSAL_DIALOGUE, Context, begin_dialogue, button_group, command_args, current_group, is_group_chat, language_for,
+    require_facilitator, user_info,
+)
 from jobs.scheduler import schedule_at
 from storage.models import Group, Membership, Person, Proposal, ProposalChange
 
 log = logging.getLogger(__name__)
-PENDING = "proposal_pending"  # user_data: the group a private proposal is being written for
+PENDING = PROPOSAL_DIALOGUE  # user_data: the group a private proposal is being written for
 PENDING_MINUTES = 30
 
 
@@ -111,7 +114,7 @@ async def propose_command(update: Update, context: Context) -> None:
 async def open_dialogue(update: Update, context: Context, group: Group) -> None:
     """Called by /start with a "p" deep link: ask for the proposal in one message."""
     now = services(context).clock.now()
-    context.user_data[PENDING] = {"group_id": group.id, "at": now.timestamp()}
+    begin_dialogue(context, PENDING, {"group_id": group.id, "at": now.timestamp()})
     language = language_for(update, context)
     await update.effective_message.reply_text(
         t(language, "proposal.ask", group=group.display_name, limit=services(context).settings.proposals.text_max),

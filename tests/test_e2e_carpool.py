@@ -5,7 +5,7 @@ unmatched alert, a person who never started the bot, bad input, and no raw locat
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, text
 
@@ -306,3 +306,24 @@ async def test_transport_reason_leads_to_a_request_and_figures_and_erasure(relai
     await relais.settle()
     ride = await requests(relais)
     assert [(r.status, r.offer_id) for r in ride.values()] == [("waiting", None), ("waiting", None)]
+
+
+async def test_one_private_dialogue_at_a_time(relais):
+    chat, announcement, awa, karim, julie, sami, lina, theo, zoe = await setup(relais)
+    tg = relais.tg
+    tg.press(julie, announcement, "Je cherche une place")
+    await relais.settle()
+    # Julie leaves the carpool question unanswered and opens the proposal dialogue instead.
+    tg.press(julie, tg.bot_messages(chat.id)[0], "Faire une proposition")
+    await relais.settle()
+    tg.say(tg.private_chat(julie), julie, "Un arrêt de bus devant le centre social")
+    await relais.settle()
+    assert "Merci ! Votre proposition n°1 est enregistrée" in texts(relais, julie)[-1]
+    # A carpool question left for more than half an hour: what she types later is not a town.
+    tg.press(julie, announcement, "Je cherche une place")
+    await relais.settle()
+    relais.clock.advance(timedelta(minutes=31))
+    tg.say(tg.private_chat(julie), julie, "Oyonnax")
+    await relais.settle()
+    assert "Je ne lis pas les messages libres" in texts(relais, julie)[-1]
+    assert await requests(relais) == {}
