@@ -235,8 +235,15 @@ async def best_offer(session: AsyncSession, request: RideRequest, radius_km: flo
     )
     candidates = sorted(((place_distance(start, place), offer.id, offer) for offer, place in rows if place_distance(start, place) <= radius_km),
                         key=lambda item: (item[0], item[1]))
+    if not candidates:
+        return None
+    # Seats taken in every candidate at once, rather than one query per offer.
+    taken = dict((await session.execute(
+        select(RideRequest.offer_id, func.count()).where(RideRequest.offer_id.in_([offer.id for _, _, offer in candidates]),
+                                                        RideRequest.status.in_(HELD)).group_by(RideRequest.offer_id)
+    )).all())  # fmt: skip
     for distance, _, offer in candidates:
-        if await free_seats(session, offer) > 0:
+        if offer.seats - taken.get(offer.id, 0) > 0:
             return offer, distance
     return None
 
