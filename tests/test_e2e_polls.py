@@ -41,7 +41,7 @@ async def test_poll_reminds_only_non_voters_and_closes_across_a_restart(database
         tg.say(chat, awa, "/sondage Quel jour pour la prochaine réunion ? | Mardi | Jeudi | jusqu'à demain 18h")
         await h.settle()
         intro = tg.bot_messages(chat.id)[-2]
-        assert "Sondage ouvert jusqu'à mardi 3 novembre à 18h" in intro.text and "visibles" in intro.text
+        assert "Sondage ouvert jusqu'à mardi 3 novembre à 18h" in intro.text and "le groupe voit qui a répondu quoi" in intro.text
         [message] = polls_in(h, chat.id)
         assert message.poll["is_anonymous"] is False and [o["text"] for o in message.poll["options"]] == ["Mardi", "Jeudi"]
         [poll] = await all_polls(h)
