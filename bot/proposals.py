@@ -134,7 +134,9 @@ def parse_follow_up(text: str) -> StateChange:
 
 # ----------------------------------------------------------------------------- proposals
 async def create_proposal(session: AsyncSession, group: Group, author: Person | None, text: str, now: datetime,
-                          settings: ProposalsSection, meetings: MeetingsSection) -> Proposal:
+                          settings: ProposalsSection, meetings: MeetingsSection) -> tuple[Proposal, ScheduledEvent]:
+    """Record a proposal (numbered per group) and make sure the group's monthly digest is
+    planned; returns both, the digest for the scheduler."""
     text = validate_text(text, settings.text_max)
     locked = await session.scalar(select(Group).where(Group.id == group.id).with_for_update())
     assert locked is not None
@@ -145,9 +147,9 @@ async def create_proposal(session: AsyncSession, group: Group, author: Person | 
     session.add(proposal)
     await session.flush()
     session.add(ProposalChange(proposal_id=proposal.id, state="new", by_id=author.id if author else None, at=now))
-    await ensure_digest(session, group, now, settings, meetings)
+    digest = await ensure_digest(session, group, now, settings, meetings)
     log.info("proposal %s (n°%s) created in group %s", proposal.id, number, group.id)
-    return proposal
+    return proposal, digest
 
 
 async def find_proposal(session: AsyncSession, group: Group, number: int) -> Proposal | None:

@@ -64,8 +64,7 @@ async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
 
 async def _create(context: Context, group: Group, author: Person, text: str) -> Proposal:
     svc = services(context)
-    proposal = await p.create_proposal(db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
-    digest = await p.ensure_digest(db(), group, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
+    proposal, digest = await p.create_proposal(db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
     schedule_at(context.job_queue, svc, [digest.due_at])
     return proposal
 
@@ -84,13 +83,12 @@ async def propose_command(update: Update, context: Context) -> None:
         return
     text = command_args(update)
     now = services(context).clock.now()
+    person = await upsert_person(db(), user_info(user), now)
     if is_group_chat(update):
         group = await current_group(update)
         if group is None:
             return
-        person = await upsert_person(db(), user_info(user), now)
     else:
-        person = await upsert_person(db(), user_info(user), now)
         group = await _only_group(person)
         if group is None:
             await message.reply_text(t(language_for(update, context), "proposal.private_which_group"))

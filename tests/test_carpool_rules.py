@@ -1,0 +1,98 @@
+"""The carpool rules on every backend, without Telegram: nearest first within the radius, seats
+held while a driver decides, refusals passed on, cancellations and moved meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot import carpool as c
+from bot.config import MeetingsSection
+from bot.meetings import create_meeting
+from storage.db import create_engine, create_sessionmaker, migrate
+from storage.models import Group, Person
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def session(database_url):
+    engine = create_engine(database_url)
+    await migrate(engine)
+    async with create_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()
+
+
+async def world(session):
+    group = Group(chat_id=-1, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=NOW)
+    session.add(group)
+    await session.flush()
+    meeting = await create_meeting(session, group, NOW + timedelta(days=10), "Salle", "Sujet", None, None, NOW, MeetingsSection())
+    places = {name: await c.add_place(session, group, c.PlaceSpec(name, lat, lon), NOW) for name, lat, lon in (
+        ("Oyonnax", 46.2567, 5.6556), ("Bellignat", 46.2442, 5.6286), ("Nantua", 46.1533, 5.6086), ("Bourg", 46.2052, 5.2255))}
+    people = {}
+    for i, name in enumerate(("Karim", "Sami", "Julie", "Lina", "Zoé")):
+        people[name] = Person(telegram_id=100 + i, first_name=name, created_at=NOW, private_status="started")
+        session.add(people[name])
+    await session.flush()
+    return group, meeting, places, people
+
+
+async def test_nearest_free_offer_within_the_radius(session):
+    group, meeting, places, people = await world(session)
+    leave = meeting.starts_at - timedelta(minutes=45)
+    karim = await c.create_offer(session, meeting, people["Karim"], places["Oyonnax"], 1, leave, NOW)
+    sami = await c.create_offer(session, meeting, people["Sami"], places["Nantua"], 2, leave, NOW)
+    julie = await c.create_request(session, meeting, people["Julie"], places["Bellignat"], NOW)
+    assert await c.propose(session, julie, 15) == karim  # 2.5 km before 10 km
+    lina = await c.create_request(session, meeting, people["Lina"], places["Oyonnax"], NOW)
+    assert await c.propose(session, lina, 15) == sami  # Karim's only seat is held for Julie
+    await c.refuse(session, julie, people["Karim"])
+    assert await c.propose(session, julie, 15) == sami  # the next one; Karim is not asked again
+    await c.accept(session, julie, people["Sami"], NOW)
+    assert await c.free_seats(session, sami) == 0 and await c.free_seats(session, karim) == 1
+    zoe = await c.create_request(session, meeting, people["Zoé"], places["Bourg"], NOW)
+    assert await c.propose(session, zoe, 15) is None and zoe.status == "waiting"  # 30 km from everyone
+    assert await c.propose(session, zoe, 40) == karim  # a wider radius finds one
+    with pytest.raises(c.CarpoolError) as refused:
+        await c.accept(session, zoe, people["Sami"], NOW)  # not Sami's to accept
+    assert refused.value.key == "carpool.error.not_yours"
+
+
+async def test_one_offer_or_request_per_person_and_seats_bounds(session):
+    group, meeting, places, people = await world(session)
+    leave = meeting.starts_at - timedelta(minutes=30)
+    for seats in (0, 9):
+        with pytest.raises(c.CarpoolError):
+            await c.create_offer(session, meeting, people["Karim"], places["Oyonnax"], seats, leave, NOW)
+    await c.create_offer(session, meeting, people["Karim"], places["Oyonnax"], 8, leave, NOW)
+    for attempt in (c.create_request(session, meeting, people["Karim"], places["Oyonnax"], NOW),
+                    c.create_offer(session, meeting, people["Karim"], places["Nantua"], 2, leave, NOW)):
+        with pytest.raises(c.CarpoolError):
+            await attempt
+    with pytest.raises(c.CarpoolError) as late:
+        await c.create_offer(session, meeting, people["Sami"], places["Nantua"], 2, meeting.starts_at, NOW)
+    assert late.value.key == "carpool.error.after_start"
+
+
+async def test_cancellations_and_moved_meetings(session):
+    group, meeting, places, people = await world(session)
+    leave = meeting.starts_at - timedelta(minutes=45)
+    karim = await c.create_offer(session, meeting, people["Karim"], places["Oyonnax"], 2, leave, NOW)
+    julie = await c.create_request(session, meeting, people["Julie"], places["Bellignat"], NOW)
+    await c.propose(session, julie, 15)
+    await c.accept(session, julie, people["Karim"], NOW)
+    moved = await c.meeting_moved(session, meeting, timedelta(days=1, hours=1))
+    assert [p.first_name for p, _ in moved.drivers] == ["Karim"] and [p.first_name for p, _ in moved.riders] == ["Julie"]
+    assert karim.departs_at == leave + timedelta(days=1, hours=1)
+    freed = await c.cancel_offer(session, karim)
+    assert freed == [julie] and julie.status == "waiting" and julie.offer_id is None
+    sami = await c.create_offer(session, meeting, people["Sami"], places["Nantua"], 1, leave, NOW)
+    assert await c.propose(session, julie, 15) == sami
+    offer, previous = await c.cancel_request(session, julie)
+    assert offer == sami and previous == "proposed" and await c.free_seats(session, sami) == 1
+    ended = await c.meeting_cancelled(session, meeting)
+    assert [p.first_name for p, _ in ended.drivers] == ["Sami"]
+    assert (await c.board(session, meeting)) == []
