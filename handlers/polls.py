@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InputPollOption, Update
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHandler
 
 from bot import polls
@@ -29,7 +29,9 @@ async def _open(update: Update, context: Context, group: Group, question: str, o
     now = svc.clock.now()
     closes = polls.closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
     await update.effective_message.reply_text(poll_intro(group.language, group, closes, anonymous))
-    sent = await context.bot.send_poll(group.chat_id, question, options, is_anonymous=anonymous)
+    # Texts people typed: never parsed as HTML (the bot's default parse mode would refuse "a < b").
+    sent = await context.bot.send_poll(group.chat_id, question, [InputPollOption(option, text_parse_mode=None) for option in options],
+                                       is_anonymous=anonymous, question_parse_mode=None)
     creator = await find_person(db(), update.effective_user.id)
     _, moments = await polls.record_poll(db(), group, sent.poll.id, sent.message_id, question, options, anonymous, proposal,
                                          creator, now, closes, svc.settings.proposals)

@@ -237,3 +237,17 @@ async def test_priorities_dot_vote(relais):
     tg.say(chat, awa, "/priorites fin")
     await relais.settle()
     assert "Aucun choix des priorités n'est en cours" in last_text(relais, chat.id)
+
+
+async def test_typed_texts_are_never_parsed_as_html(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/sondage Lundi < mardi & co ? | <b>A</b> | B & C")
+    tg.say(chat, karim, "/proposition Un <b>gras</b> & des chevrons < >")
+    await relais.settle()
+    assert "« Un <b>gras</b> & des chevrons < > »" in last_text(relais, chat.id)
+    tg.say(chat, awa, "/vote 1")
+    await relais.settle()
+    first, second = polls_in(relais, chat.id)
+    assert first.poll["question"] == "Lundi < mardi & co ?" and [o["text"] for o in first.poll["options"]] == ["<b>A</b>", "B & C"]
+    assert second.poll["question"] == "Proposition n°1 : Un <b>gras</b> & des chevrons < >"
