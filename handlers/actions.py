@@ -12,14 +12,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import actions as a
 from bot.dates import DateError
-from bot.groups import find_group_by_id
-from bot.i18n import pick_language, plain, t
+from bot.i18n import plain, t
 from bot.meetings import MeetingError
 from bot.people import find_member_by_username, find_person, person_in_group, upsert_person
 from bot.render import callback_meeting_id
 from bot.render_proposals import action_keyboard, action_result_text, action_text, day_text
 from bot.services import db, services
-from handlers.common import Context, command_args, is_facilitator, is_group_chat, require_facilitator, user_info
+from handlers.common import Context, button_group, command_args, is_facilitator, is_group_chat, require_facilitator, user_info
 from handlers.proposals import refuse
 from jobs.scheduler import schedule_at
 from storage.models import ActionItem, Person
@@ -75,13 +74,11 @@ async def status_button(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     action_id = callback_meeting_id(query.data)
     action = await db().get(ActionItem, action_id) if action_id is not None else None
-    group = await find_group_by_id(db(), action.group_id) if action else None
-    language = pick_language(user.language_code, group.language if group else services(context).settings.bot.default_language)
-    in_group = is_group_chat(update)
-    if action is None or group is None or (in_group and update.effective_chat.id != group.chat_id):
-        await query.answer(plain(language, "button.invalid"))
+    resolved = await button_group(update, context, action.group_id if action else None)
+    if resolved is None:
         return
-    language = group.language if in_group else language
+    group, language = resolved
+    in_group = is_group_chat(update)
     owner = await db().get(Person, action.owner_id) if action.owner_id else None
     is_owner = owner is not None and owner.telegram_id == user.id
     if not is_owner and not (await person_in_group(db(), group, user.id) and await is_facilitator(context, group, user.id)):
