@@ -92,10 +92,10 @@ async def state_button(update: Update, context: Context) -> None:
         return
     if state in p.NOTE_REQUIRED:
         await query.answer()
-        context.user_data[ASKING] = {"chat_id": group.chat_id, "proposal_id": proposal.id, "state": state}
         await query.edit_message_text(t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text)))
-        await context.bot.send_message(group.chat_id, t(language, "suivi.ask_reply", name=user.first_name),
-                                       reply_markup=ForceReply(selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")))
+        prompt = await context.bot.send_message(group.chat_id, t(language, "suivi.ask_reply", name=user.first_name), reply_markup=ForceReply(
+            selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")))
+        context.user_data[ASKING] = {"chat_id": group.chat_id, "prompt_id": prompt.message_id, "proposal_id": proposal.id, "state": state}
         return
     try:
         sentence = await _apply(update, context, group, proposal, state, None, None)
@@ -111,8 +111,9 @@ async def note_reply(update: Update, context: Context) -> None:
     asking = context.user_data.get(ASKING)
     group = await current_group(update)
     message = update.effective_message
-    if asking is None or group is None or asking["chat_id"] != group.chat_id:
-        return
+    replied = message.reply_to_message
+    if asking is None or group is None or asking["chat_id"] != group.chat_id or replied is None or replied.message_id != asking["prompt_id"]:
+        return  # a reply to something else: not the note
     if not await is_facilitator(context, group, update.effective_user.id):
         return
     proposal = await db().get(Proposal, asking["proposal_id"])
