@@ -467,8 +467,8 @@ async def places_command(update: Update, context: Context) -> None:
             return
         if word.lower() == "ajouter" and "|" not in rest:
             name = c.validate_place_name(rest)
-            context.user_data[PLACE_PENDING] = {"chat_id": group.chat_id, "name": name}
-            await message.reply_text(t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True))
+            prompt = await message.reply_text(t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True))
+            context.user_data[PLACE_PENDING] = {"chat_id": group.chat_id, "prompt_id": prompt.message_id, "name": name}
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
         place = await c.add_place(db(), group, spec, now)
@@ -482,7 +482,8 @@ async def place_location(update: Update, context: Context) -> None:
     """A facilitator answers "/lieux ajouter Oyonnax" by sharing the point's location."""
     pending = context.user_data.get(PLACE_PENDING)
     group = await current_group(update)
-    if pending is None or group is None or pending["chat_id"] != group.chat_id:
+    replied = update.effective_message.reply_to_message
+    if pending is None or group is None or pending["chat_id"] != group.chat_id or replied is None or replied.message_id != pending["prompt_id"]:
         return
     location = update.effective_message.location
     try:
