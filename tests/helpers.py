@@ -21,6 +21,14 @@ async def group_with_bot(h: Harness, title: str = "Groupe ressources Oyonnax", m
     return chat, awa, people
 
 
+def other_group(h: Harness) -> tuple[SimChat, SimUser]:
+    """A second group with its own admin ("Zoé"), where forged buttons and numbers come from."""
+    admin = h.tg.user("Zoé", "zoe_anim")
+    chat = h.tg.group("Autre groupe", creator=admin)
+    h.tg.add_bot(chat, admin)
+    return chat, admin
+
+
 async def load_group(h: Harness, chat_id: int) -> Group | None:
     async with h.services.sessionmaker() as session:
         return await session.scalar(select(Group).where(Group.chat_id == chat_id))

@@ -4,6 +4,7 @@ unmatched alert, a person who never started the bot, bad input, and no raw locat
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -293,8 +294,6 @@ async def test_transport_reason_leads_to_a_request_and_figures_and_erasure(relai
     tg.say(chat, awa, "/indicateurs")
     await relais.settle()
     assert "• la réunion n°1 (jeu. 12 nov. 14h) : 1 · 3 · 2 · 1 · 1" in texts(relais, awa)[-1]
-    import json
-
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await relais.settle()
     data = json.loads(tg.bot_messages(karim.id)[-1].document.content)

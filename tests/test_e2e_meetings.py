@@ -8,7 +8,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from storage.models import Meeting, MeetingSeries, Rsvp, ScheduledEvent
-from tests.helpers import group_with_bot, last_text, load_group, load_person
+from tests.helpers import group_with_bot, last_text, load_group, load_person, other_group
 
 # The fake clock starts on Monday 2 November 2026, 09:00 UTC (10:00 in Paris).
 ONE_LINE = "/reunion 12/11 14h | Centre social Les Vennes, 3 rue X, Bourg | Bilan des propositions"
@@ -150,9 +150,7 @@ async def test_answers_update_counts_in_place_and_reasons_stay_private(relais):
 async def test_forged_and_stale_answer_buttons(relais):
     chat, awa, (karim, _) = await group_with_bot(relais)
     tg = relais.tg
-    other_admin = tg.user("Zoé", "zoe_anim")
-    other = tg.group("Autre groupe", creator=other_admin)
-    tg.add_bot(other, other_admin)
+    other, other_admin = other_group(relais)
     tg.say(other, other_admin, "/reunion 13/11 14h | Ailleurs | Secret")
     tg.say(chat, awa, ONE_LINE)
     await relais.settle()

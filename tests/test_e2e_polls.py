@@ -11,7 +11,7 @@ from bot.clock import FakeClock
 from bot.simulator.harness import Harness
 from storage.models import Poll, PollVote, PriorityPick, Proposal
 from tests.conftest import assert_telegram_happy
-from tests.helpers import group_with_bot, last_text
+from tests.helpers import group_with_bot, last_text, other_group
 
 UTC = timezone.utc
 # The fake clock starts on Monday 2 November 2026, 10:00 in Paris.
@@ -163,9 +163,7 @@ async def test_quorum_and_a_tie(relais):
 async def test_bad_poll_commands_change_nothing(relais):
     chat, awa, (karim, julie) = await group_with_bot(relais)
     tg = relais.tg
-    other_admin = tg.user("Zoé", "zoe_anim")
-    other = tg.group("Autre groupe", creator=other_admin)
-    tg.add_bot(other, other_admin)
+    other, other_admin = other_group(relais)
     tg.say(other, other_admin, "/proposition Une idée d'ailleurs")
     await relais.settle()
     thirteen = " | ".join(f"Choix {i}" for i in range(13))

@@ -3,18 +3,24 @@ follow-up with its messages, editing, merging, withdrawing, and bad input."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from bot.deeplinks import PROPOSE, group_payload, start_url
 from storage.models import Person, Proposal, ProposalChange, ProposalFollower
-from tests.helpers import group_with_bot, last_text, load_person
+from tests.helpers import (
+    group_with_bot,
+    last_text,
+    load_group,
+    load_person,
+    other_group,
+)
 
 BUS = "Des horaires de bus adaptés pour venir aux réunions"
 
 
 async def proposals_of(h, chat_id: int) -> list[Proposal]:
-    from tests.helpers import load_group
-
     group = await load_group(h, chat_id)
     async with h.services.sessionmaker() as session:
         return list(await session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.number)))
@@ -130,9 +136,7 @@ async def test_follow_up_reaches_author_and_followers_once(relais):
 async def test_follow_up_refusals_change_nothing(relais):
     chat, awa, (karim, julie) = await group_with_bot(relais)
     tg = relais.tg
-    other_admin = tg.user("Zoé", "zoe_anim")
-    other = tg.group("Autre groupe", creator=other_admin)
-    tg.add_bot(other, other_admin)
+    other, other_admin = other_group(relais)
     tg.say(chat, karim, f"/proposition {BUS}")
     tg.say(other, other_admin, "/proposition Une idée d'ailleurs")
     tg.say(other, other_admin, "/proposition Une autre idée d'ailleurs")
@@ -172,9 +176,7 @@ async def test_follow_up_refusals_change_nothing(relais):
 async def test_follow_up_with_buttons_and_forged_buttons(relais):
     chat, awa, (karim, julie) = await group_with_bot(relais)
     tg = relais.tg
-    other_admin = tg.user("Zoé", "zoe_anim")
-    other = tg.group("Autre groupe", creator=other_admin)
-    tg.add_bot(other, other_admin)
+    other, other_admin = other_group(relais)
     tg.say(other, other_admin, "/proposition Une idée d'ailleurs")
     tg.say(chat, karim, f"/proposition {BUS}")
     await relais.settle()
@@ -283,8 +285,6 @@ async def test_export_and_erase_cover_proposals(relais):
     tg.press(karim, tg.bot_messages(chat.id)[-1], "Suivre")
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await relais.settle()
-    import json
-
     data = json.loads(tg.bot_messages(karim.id)[-1].document.content)
     assert data["proposals"][0]["text"] == BUS and data["proposals"][0]["number"] == 1
     assert data["following"] == [{"group": "Groupe ressources Oyonnax", "number": 1}]
