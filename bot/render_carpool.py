@@ -88,6 +88,11 @@ def request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarku
     ]])  # fmt: skip
 
 
+def with_coming(language: str, meeting: Meeting, markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    """A ride is a reason to come: "✅ Je viens" above the ride's own buttons, one tap away."""
+    return InlineKeyboardMarkup([[rsvp_keyboard(language, meeting).inline_keyboard[0][0]], *markup.inline_keyboard])
+
+
 def cancel_offer_keyboard(language: str, offer: RideOffer) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(plain(language, "button.cancel_offer"), callback_data=f"cxo:{offer.id}")]])
 

@@ -40,6 +40,7 @@ from bot.render_carpool import (
     request_to_driver,
     seats_keyboard,
     time_keyboard,
+    with_coming,
 )
 from bot.sending import send_private, send_to_group
 from bot.services import db, services
@@ -210,7 +211,8 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         return
     context.user_data.pop(DIALOGUE, None)
     await _reply(update, t(language, "carpool.offer_saved", seats=offer.seats, place=place.name, time=clock_text(departs, group, language),
-                           meeting=meeting_label(language, group, meeting)), reply_markup=cancel_offer_keyboard(language, offer))
+                           meeting=meeting_label(language, group, meeting)),
+                 reply_markup=with_coming(language, meeting, cancel_offer_keyboard(language, offer)))
     await send_to_group(context.bot, db(), group, t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name,
                                                     number=meeting.number), now)
     for request in await c.waiting_requests(db(), meeting):
@@ -343,7 +345,7 @@ async def ride_button(update: Update, context: Context) -> None:
         return
     await query.edit_message_text(match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
     await send_private(context.bot, db(), rider, match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
-                       now, reply_markup=cancel_request_keyboard(_language(rider, group), request))
+                       now, reply_markup=with_coming(_language(rider, group), meeting, cancel_request_keyboard(_language(rider, group), request)))
 
 
 async def _owned(update: Update, context: Context, model: type, owner: str) -> tuple | None:

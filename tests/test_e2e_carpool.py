@@ -290,6 +290,13 @@ async def test_transport_reason_leads_to_a_request_and_figures_and_erasure(relai
     tg.press(julie, tg.bot_messages(julie.id)[-2], "Bellignat")
     await relais.settle()
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
+    await relais.settle()
+    # With a ride, Julie can come after all: one tap under the good news.
+    good_news = tg.bot_messages(julie.id)[-1]
+    assert good_news.labels() == ["✅ Je viens", "❌ Je n'ai plus besoin de place"]
+    tg.press(julie, good_news, "Je viens")
+    await relais.settle()
+    assert "✅ 1 oui · ❌ 0 non" in announcement.text
     await request(relais, announcement, zoe, "Bourg-en-Bresse")
     tg.say(chat, awa, "/indicateurs")
     await relais.settle()
