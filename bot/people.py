@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_if_absent
 from storage.models import Group, Membership, Person
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,10 @@ async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
 async def upsert_person(session: AsyncSession, info: UserInfo, now: datetime) -> Person:
     person = await find_person(session, info.telegram_id)
     if person is None:
-        person = Person(telegram_id=info.telegram_id, first_name=info.first_name[:128], created_at=now, private_status="unknown")
-        session.add(person)
+        await insert_if_absent(session, Person, {"telegram_id": info.telegram_id, "first_name": info.first_name[:128], "created_at": now,
+                                                 "private_status": "unknown"}, ["telegram_id"])
+        person = await find_person(session, info.telegram_id)
+        assert person is not None
     person.first_name = info.first_name[:128]
     person.username = info.username[:64] if info.username else None
     person.language_code = info.language_code
@@ -50,10 +53,11 @@ async def record_presence(session: AsyncSession, group: Group, person: Person, n
     """The person is in the group (they joined, spoke or tapped a button)."""
     membership = await find_membership(session, group, person)
     if membership is None:
-        membership = Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now, last_seen_at=now,
-                                named_facilitator=False, private_reminders=False)
-        session.add(membership)
-        await session.flush()
+        await insert_if_absent(session, Membership, {"group_id": group.id, "person_id": person.id, "status": "member", "joined_at": now,
+                                                     "last_seen_at": now, "named_facilitator": False, "private_reminders": False},
+                               ["group_id", "person_id"])
+        membership = await find_membership(session, group, person)
+        assert membership is not None
         log.info("person %s joined group %s", person.id, group.id)
     elif membership.status != "member":
         membership.status, membership.joined_at, membership.left_at = "member", now, None

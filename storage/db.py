@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.migrations.runner import upgrade_to_head
@@ -48,3 +52,10 @@ async def ping(engine: AsyncEngine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - health check reports, never raises
         return False
+
+
+async def insert_if_absent(session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: two updates about the same person handled at once (a
+    webhook delivers them concurrently) must not fail on the unique key the other just used."""
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))

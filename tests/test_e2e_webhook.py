@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiohttp
 import pytest
 
@@ -87,3 +89,26 @@ async def test_healthz(relais, tmp_path):
         finally:
             await relais.services.engine.dispose()
             relais.services.engine = working
+
+
+async def test_poll_answers_without_a_chat_reach_their_group_by_webhook(hooked):
+    tg = hooked.tg
+    awa, karim, julie = tg.user("Awa", "awa_anim"), tg.user("Karim", "karim_m"), tg.user("Julie", "julie_m")
+    chat = tg.group("Groupe par webhook", creator=awa)
+    tg.add_bot(chat, awa)
+    await hooked.settle()  # webhook updates are handled concurrently: the group exists before people join
+    for person in (karim, julie):
+        tg.join(chat, person)
+    tg.start_private(julie)
+    await hooked.settle()
+    tg.say(chat, awa, "/sondage Quel jour ? | Mardi | Jeudi")
+    await hooked.settle()
+    poll = [m for m in tg.bot_messages(chat.id) if m.poll][0]
+    tg.vote(karim, poll, [1])
+    await hooked.settle()
+    hooked.clock.advance(timedelta(hours=24))
+    await hooked.run_jobs()
+    assert "attend votre avis" in tg.bot_messages(julie.id)[-1].text  # Karim voted: only Julie is reminded
+    hooked.clock.advance(timedelta(hours=24))
+    await hooked.run_jobs()
+    assert "• Jeudi : 1 (100 %)" in tg.bot_messages(chat.id)[-1].text

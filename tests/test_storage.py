@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -62,3 +63,31 @@ async def test_constraints_hold(engine):
         await session.execute(text("DELETE FROM people WHERE telegram_id = 42"))
     async with sessions() as session:
         assert (await session.execute(text("SELECT count(*) FROM memberships"))).scalar() == 0
+
+
+async def test_the_same_person_seen_by_two_updates_at_once(engine):
+    """A webhook handles updates concurrently: a join and a /start from one person must both
+    succeed, with one person and one membership."""
+    from bot.people import UserInfo, record_presence, upsert_person
+
+    sessions = create_sessionmaker(engine)
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    async with sessions.begin() as session:
+        session.add(Group(chat_id=-20, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=now))
+    first_inserted = asyncio.Event()
+
+    async def seen(delay: bool) -> None:
+        async with sessions.begin() as session:
+            group = await session.scalar(select(Group).where(Group.chat_id == -20))
+            person = await upsert_person(session, UserInfo(telegram_id=77, first_name="Julie"), now)
+            await record_presence(session, group, person, now)
+            if delay:  # hold the transaction open while the other one inserts the same keys
+                first_inserted.set()
+                await asyncio.sleep(0.2)
+            else:
+                await first_inserted.wait()
+
+    await asyncio.gather(seen(True), seen(False))
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM people WHERE telegram_id = 77"))).scalar() == 1
+        assert (await session.execute(text("SELECT count(*) FROM memberships"))).scalar() == 1
