@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import ProposalsSection
 from bot.dates import normalise, parse_when
 from bot.proposals import ProposalError, change_state, parse_number
+from storage.db import insert_if_absent
 from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange, ScheduledEvent
 
 log = logging.getLogger(__name__)
@@ -175,10 +176,11 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
             await session.delete(found)
         return
     choice = ",".join(str(index) for index in option_ids)[:64]
-    if found is None:
-        session.add(PollVote(poll_id=poll.id, person_id=person.id, option_ids=choice, voted_at=now))
-    else:
-        found.option_ids, found.voted_at = choice, now
+    if found is None:  # a changed vote can arrive while the first one is being recorded
+        await insert_if_absent(session, PollVote, {"poll_id": poll.id, "person_id": person.id, "option_ids": choice, "voted_at": now},
+                               ["poll_id", "person_id"])
+        found = await session.scalar(select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id))
+    found.option_ids, found.voted_at = choice, now
 
 
 async def member_count(session: AsyncSession, group_id: int) -> int:
