@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import MeetingsSection
 from bot.dates import parse_day
+from bot.meetings import at_reminder_time
 from bot.proposals import ProposalError
 from storage.models import ActionItem, Group, Person, ScheduledEvent
 
@@ -59,9 +60,8 @@ def due_day(spec: ActionSpec, now: datetime, zone: ZoneInfo) -> date:
 
 def reminder_due(due_on: date, zone: ZoneInfo, settings: MeetingsSection, now: datetime) -> datetime | None:
     """The day before at the reminder time; the day itself when that is past; none when both are."""
-    hour, minute = (int(part) for part in settings.reminder_time.split(":"))
     for day in (due_on - timedelta(days=1), due_on):
-        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(timezone.utc)
+        moment = at_reminder_time(day, zone, settings)
         if moment > now:
             return moment
     return None

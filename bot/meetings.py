@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -85,16 +85,17 @@ def group_offsets(group: Group, settings: MeetingsSection) -> list[str]:
     return parse_offsets(group.reminder_offsets or settings.default_reminders)
 
 
-def _local_clock(settings: MeetingsSection) -> time:
+def at_reminder_time(day: date, zone: ZoneInfo, settings: MeetingsSection) -> datetime:
+    """That local day at the configured reminder time, in UTC: when day-based messages go out."""
     hour, minute = settings.reminder_time.split(":")
-    return time(int(hour), int(minute))
+    return datetime.combine(day, time(int(hour), int(minute)), zone).astimezone(timezone.utc)
 
 
 def reminder_due(starts_at: datetime, token: str, zone: ZoneInfo, settings: MeetingsSection) -> datetime:
     """Day offsets fire at the reminder time on that local day; hours and minutes, exactly before."""
     if token.endswith("j"):
         local_day = starts_at.astimezone(zone).date() - offset_delta(token)
-        return datetime.combine(local_day, _local_clock(settings), zone).astimezone(timezone.utc)
+        return at_reminder_time(local_day, zone, settings)
     return starts_at - offset_delta(token)
 
 
@@ -110,7 +111,7 @@ def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) ->
     events.append((RIDES_ALERT, 0, reminder_due(meeting.starts_at, f"{settings.carpool_alert_days}j", zone, settings)))
     events.append((CHECKLIST, 0, meeting.starts_at + timedelta(minutes=settings.duration_minutes)))
     next_day = meeting.starts_at.astimezone(zone).date() + timedelta(days=1)
-    events.append((FEEDBACK, 0, datetime.combine(next_day, _local_clock(settings), zone).astimezone(timezone.utc)))
+    events.append((FEEDBACK, 0, at_reminder_time(next_day, zone, settings)))
     if meeting.series_id is not None:
         events.append((SERIES_NEXT, 0, meeting.starts_at))
     return events

@@ -50,14 +50,18 @@ async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group
     return found
 
 
+async def _news_deliveries(session: AsyncSession, event: ScheduledEvent, change: ProposalChange, now: datetime) -> None:
+    for person in await proposals.news_recipients(session, change):
+        await _add_delivery(session, event, "proposal_news", now, person.id)
+
+
 async def add_news(session: AsyncSession, group: Group, change: ProposalChange, now: datetime) -> None:
     """A proposal's change, sent now in private to its author and followers."""
     event = proposals.news_event(group, change, now)
     event.status, event.done_at = "done", now
     session.add(event)
     await session.flush()
-    for person in await proposals.news_recipients(session, change):
-        await _add_delivery(session, event, "proposal_news", now, person.id)
+    await _news_deliveries(session, event, change, now)
 
 
 async def _expand_group_event(session: AsyncSession, event: ScheduledEvent, now: datetime,
@@ -69,8 +73,8 @@ async def _expand_group_event(session: AsyncSession, event: ScheduledEvent, now:
         return
     if event.kind == proposals.PROPOSAL_NEWS:
         change = await session.get(ProposalChange, event.subject_id)
-        for person in await proposals.news_recipients(session, change) if change else []:
-            await _add_delivery(session, event, "proposal_news", now, person.id)
+        if change is not None:
+            await _news_deliveries(session, event, change, now)
     elif event.kind in (polls.POLL_REMINDER, polls.POLL_CLOSE):
         poll = await session.get(Poll, event.subject_id)
         if poll is None or poll.status != "open":

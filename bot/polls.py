@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ProposalsSection
 from bot.dates import normalise, parse_when
-from bot.proposals import ProposalError, change_state, parse_number
+from bot.proposals import ProposalError, change_state, find_proposal, parse_number
 from storage.db import insert_if_absent
 from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange, ScheduledEvent
 
@@ -121,7 +121,7 @@ def reminder_time(created: datetime, closes: datetime, settings: ProposalsSectio
 async def votable_proposal(session: AsyncSession, group: Group, number: int) -> Proposal:
     """A proposal the group can vote on: new, or not retained and put back to the vote; no
     other poll on it open."""
-    proposal = await session.scalar(select(Proposal).where(Proposal.group_id == group.id, Proposal.number == number))
+    proposal = await find_proposal(session, group, number)
     if proposal is None:
         raise ProposalError("proposal.error.unknown", number=number)
     if proposal.state not in ("new", "not_adopted"):
@@ -183,9 +183,12 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
     found.option_ids, found.voted_at = choice, now
 
 
-async def member_count(session: AsyncSession, group_id: int) -> int:
-    return await session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.group_id == group_id, Membership.status == "member")) or 0
+async def electorate(session: AsyncSession, poll: Poll) -> int:
+    """Who could vote, for the participation rate: the group's members (never fewer than the
+    voters, who may include people Relais has not seen join)."""
+    members = await session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.group_id == poll.group_id, Membership.status == "member")) or 0
+    return max(members, poll.voters)
 
 
 async def non_voters(session: AsyncSession, poll: Poll) -> list[Person]:
@@ -220,7 +223,7 @@ async def close_poll(session: AsyncSession, poll: Poll, group: Group, now: datet
     state by the group's rule: a simple majority of votes cast (Pour against Contre; "Je ne sais
     pas" is counted for participation only), once the quorum of members is reached."""
     options, counts = json.loads(poll.options), json.loads(poll.counts)
-    members = max(await member_count(session, group.id), poll.voters)
+    members = await electorate(session, poll)
     poll.status, poll.closed_at = "closed", now
     result = PollResult(poll=poll, options=options, counts=counts, voters=poll.voters, members=members, outcome="none", winners=[])
     if poll.proposal_id is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import MeetingsSection, ProposalsSection
 from bot.dates import normalise
-from bot.meetings import MeetingError
+from bot.meetings import MeetingError, at_reminder_time
 from storage.models import (
     ActionItem,
     Group,
@@ -299,10 +299,9 @@ def next_digest_due(group: Group, now: datetime, settings: ProposalsSection, mee
     """The next digest_day of a month at the reminder time, in the group's zone."""
     zone = ZoneInfo(group.timezone)
     local = now.astimezone(zone)
-    hour, minute = (int(part) for part in meetings.reminder_time.split(":"))
     year, month = local.year, local.month
     while True:
-        candidate = datetime(year, month, settings.digest_day, hour, minute, tzinfo=zone).astimezone(timezone.utc)
+        candidate = at_reminder_time(date(year, month, settings.digest_day), zone, meetings)
         if candidate > now:
             return candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

@@ -30,7 +30,7 @@ def callback_meeting_id(data: str | None) -> int | None:
 CODE_OF = {value: key for key, value in ANSWER_CODES.items()}
 
 
-def _clock(local: datetime, language: str) -> str:
+def clock(local: datetime, language: str) -> str:
     """'14h', '14h30' in French; '14:30' in English."""
     if language == "fr":
         return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
@@ -41,12 +41,12 @@ def when_text(moment: datetime, zone_name: str, language: str) -> str:
     """'mardi 3 décembre à 14h30', in the group's time zone."""
     local = moment.astimezone(ZoneInfo(zone_name))
     day = format_date(local.date(), "EEEE d MMMM", locale=language)
-    return f"{day} {'à' if language == 'fr' else 'at'} {_clock(local, language)}"
+    return f"{day} {'à' if language == 'fr' else 'at'} {clock(local, language)}"
 
 
 def short_when(moment: datetime, zone_name: str, language: str) -> str:
     local = moment.astimezone(ZoneInfo(zone_name))
-    return f"{format_date(local.date(), 'EEE d MMM', locale=language)} {_clock(local, language)}"
+    return f"{format_date(local.date(), 'EEE d MMM', locale=language)} {clock(local, language)}"
 
 
 def counts_line(language: str, counts: Counts) -> str:

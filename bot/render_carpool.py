@@ -18,14 +18,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
 from bot.i18n import Markup, plain, t
-from bot.render import _clock, rsvp_keyboard, short_when, when_text
+from bot.render import clock, rsvp_keyboard, short_when, when_text
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 DEPARTURE_CHOICES = (60, 45, 30)  # minutes before the start, offered as buttons
 
 
 def clock_text(moment: datetime, group: Group, language: str) -> str:
-    return _clock(moment.astimezone(ZoneInfo(group.timezone)), language)
+    return clock(moment.astimezone(ZoneInfo(group.timezone)), language)
 
 
 def contact(person: Person) -> Markup:

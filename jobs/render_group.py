@@ -13,7 +13,7 @@ from bot import meetings as m
 from bot import proposals as p
 from bot.deeplinks import PROPOSE, group_payload, start_url
 from bot.i18n import pick_language, plain
-from bot.polls import member_count
+from bot.polls import electorate
 from bot.priorities import participants, ranking
 from bot.render_proposals import (
     action_keyboard,
@@ -90,7 +90,7 @@ async def render_group_delivery(session, delivery: Delivery, svc: Services) -> O
             return None
         if kind == "poll_close":
             proposal = await session.get(Proposal, poll.proposal_id) if poll.proposal_id else None
-            out.text = poll_summary(language, group, poll, max(await member_count(session, group.id), poll.voters), proposal)
+            out.text = poll_summary(language, group, poll, await electorate(session, poll), proposal)
             out.stop_poll_message_id = poll.message_id
         elif poll.status != "open":
             return None
