@@ -249,3 +249,38 @@ async def test_typed_texts_are_never_parsed_as_html(relais):
     first, second = polls_in(relais, chat.id)
     assert first.poll["question"] == "Lundi < mardi & co ?" and [o["text"] for o in first.poll["options"]] == ["<b>A</b>", "B & C"]
     assert second.poll["question"] == "Proposition n°1 : Un <b>gras</b> & des chevrons < >"
+
+
+async def test_small_commands_answer_and_refuse_plainly(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/quorum")
+    await relais.settle()
+    assert "Quorum : 0 % des membres" in last_text(relais, chat.id)
+    for bad in ("/quorum beaucoup", "/quorum 150"):
+        tg.say(chat, awa, bad)
+        await relais.settle()
+        assert last_text(relais, chat.id) == "Écrivez un pourcentage de 0 à 100. Exemple : /quorum 50", bad
+    tg.say(chat, awa, "/quorum 50 %")
+    await relais.settle()
+    assert "au moins 50 % des membres" in last_text(relais, chat.id)
+    tg.say(chat, awa, "/actions")
+    tg.say(chat, awa, "/lieux")
+    await relais.settle()
+    assert [m.text for m in tg.bot_messages(chat.id)[-2:]][0] == "Aucune action en cours."
+    assert last_text(relais, chat.id).startswith("📍 Aucun lieu de départ pour l'instant.")
+    # In private, someone in exactly one group proposes there.
+    tg.start_private(karim)
+    tg.say(tg.private_chat(karim), karim, "/proposition Des bancs devant la mairie")
+    await relais.settle()
+    assert "Votre proposition n°1 est enregistrée" in last_text(relais, karim.id)
+    assert "Des bancs devant la mairie" in last_text(relais, chat.id)
+    tg.say(chat, karim, "/proposition Une garderie")
+    tg.say(chat, awa, "/priorites")
+    await relais.settle()
+    tg.press(julie, tg.bot_messages(chat.id)[-1], "n°2")
+    tg.say(chat, awa, "/priorites fin")
+    await relais.settle()
+    assert "1. n°2 Une garderie — 1 choix" in last_text(relais, chat.id)
+    relais.clock.advance(timedelta(hours=49))
+    assert (await relais.run_jobs()).sent == 0  # the round's deadline finds it closed: no second ranking
