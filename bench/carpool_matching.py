@@ -21,9 +21,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot import carpool as c
 from bot.config import MeetingsSection
-from bot.meetings import create_meeting
+from bot.domain import carpool as c
+from bot.domain.meetings import create_meeting
 from storage.db import create_engine, create_sessionmaker, migrate
 from storage.models import Group, Meeting, Person, Place
 

@@ -1,1 +1,5 @@
-from bot.cli import main; import sys; sys.exit(main())
+import sys
+
+from bot.cli import main
+
+sys.exit(main())

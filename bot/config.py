@@ -14,7 +14,9 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+
+from bot.domain.settings import CarpoolSection, MeetingsSection, ProposalsSection, Section
 
 ENV_PREFIX = "RELAIS_"
 CONFIG_ENV = "RELAIS_CONFIG"
@@ -25,11 +27,7 @@ class ConfigError(Exception):
     """A configuration that cannot be used; the message names the key and what was expected."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
-
-class TelegramSection(_Section):
+class TelegramSection(Section):
     token: SecretStr = Field(default=SecretStr(""), description="bot token from BotFather")
     api_base_url: str = "https://api.telegram.org/bot"
     api_file_url: str = "https://api.telegram.org/file/bot"
@@ -45,7 +43,7 @@ class TelegramSection(_Section):
         return value
 
 
-class DatabaseSection(_Section):
+class DatabaseSection(Section):
     url: str = "sqlite+aiosqlite:///relais.db"
     echo: bool = False
 
@@ -57,7 +55,7 @@ class DatabaseSection(_Section):
         return value
 
 
-class BotSection(_Section):
+class BotSection(Section):
     default_timezone: str = "Europe/Paris"
     default_language: Literal["fr", "en"] = "fr"
     admin_cache_seconds: int = Field(default=300, ge=0, le=86400)
@@ -72,60 +70,7 @@ class BotSection(_Section):
         return value
 
 
-_OFFSET_RE = re.compile(r"^(\d{1,3})(j|h|min)$")
-_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-class MeetingsSection(_Section):
-    # Reminders before each meeting: "7j" is 7 days before at reminder_time (local time of the
-    # group), "2h" and "30min" are exactly that long before the start.
-    default_reminders: str = "7j 1j"
-    reminder_time: str = "10:00"
-    duration_minutes: int = Field(default=120, ge=15, le=720)
-    dispatch_interval_seconds: int = Field(default=20, ge=1, le=3600)
-    send_concurrency: int = Field(default=60, ge=1, le=200)
-    max_attempts: int = Field(default=5, ge=1, le=20)
-    # Facilitators get the carpool requests still without a seat this many days before a meeting,
-    # at reminder_time (drivers and passengers are reminded the day before).
-    carpool_alert_days: int = Field(default=2, ge=2, le=14)
-
-    @field_validator("default_reminders")
-    @classmethod
-    def _offsets(cls, value: str) -> str:
-        if not all(_OFFSET_RE.match(token) for token in value.split()) or not value.split():
-            raise ValueError('offsets such as "7j 1j 2h 30min"')
-        return value
-
-    @field_validator("reminder_time")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not _CLOCK_RE.match(value):
-            raise ValueError('a local time such as "10:00"')
-        return value
-
-
-class ProposalsSection(_Section):
-    # How long a poll (/sondage, /vote) or a priority round (/priorites) stays open unless the
-    # command gives a deadline ("jusqu'à vendredi 18h").
-    poll_hours: int = Field(default=48, ge=1, le=720)
-    # Members who have not voted get one private reminder this long before the deadline (at the
-    # poll's half-way point when the poll is shorter than twice this).
-    poll_reminder_hours: int = Field(default=24, ge=1, le=168)
-    # How many proposals each member may pick in a priority round.
-    priority_picks: int = Field(default=3, ge=1, le=10)
-    # Day of the month the digest "Où en sont nos propositions ?" is posted (at meetings.reminder_time).
-    digest_day: int = Field(default=1, ge=1, le=28)
-    # Longest proposal text, in characters.
-    text_max: int = Field(default=600, ge=50, le=2000)
-
-
-class CarpoolSection(_Section):
-    # A request is offered to drivers whose departure point is within this distance (km, as the
-    # crow flies), nearest first.
-    radius_km: float = Field(default=15.0, gt=0, le=200)
-
-
-class WebSection(_Section):
+class WebSection(Section):
     enabled: bool = True
     listen: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
@@ -134,7 +79,7 @@ class WebSection(_Section):
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class WebhookSection(_Section):
+class WebhookSection(Section):
     url: str = ""
     secret_token: SecretStr = SecretStr("")
 
@@ -159,11 +104,11 @@ class WebhookSection(_Section):
         return urlparse(self.url).path or "/"
 
 
-class LoggingSection(_Section):
+class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class Settings(_Section):
+class Settings(Section):
     telegram: TelegramSection = TelegramSection()
     database: DatabaseSection = DatabaseSection()
     bot: BotSection = BotSection()

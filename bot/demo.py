@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.simulator.harness import Harness

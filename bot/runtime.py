@@ -9,10 +9,10 @@ import signal
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.application import ALLOWED_UPDATES, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.deeplinks import derive_secret
+from bot.domain.deeplinks import derive_secret
 from bot.logs import quiet_libraries
 from bot.services import Services
 from handlers.help import set_command_menus

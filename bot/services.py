@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.config import Settings
 
+log = logging.getLogger(__name__)
 SERVICES = "relais.services"
 
 # The session of the update or job being processed: one transaction per update or job run.
@@ -30,6 +37,8 @@ class Services:
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # False in tests and the demo, which run the dispatcher themselves at chosen (fake) times.
     auto_dispatch: bool = True
+    # Asks the dispatcher to run at these moments; the scheduler installs it when it starts.
+    wake_at: Callable[[Iterable[datetime]], None] = lambda moments: None
 
 
 def services(context: Any) -> Services:
@@ -41,3 +50,18 @@ def services(context: Any) -> Services:
 def db() -> AsyncSession:
     """The session of the current update or job."""
     return current_session.get()
+
+
+async def fetch_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
+    """Telegram administrators of the chat, checked live and cached briefly."""
+    cached = svc.admin_cache.get(chat_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    try:
+        admins = await bot.get_chat_administrators(chat_id)
+    except TelegramError as exc:
+        log.warning("could not read administrators of chat %s: %s", chat_id, exc.__class__.__name__)
+        return cached[1] if cached else frozenset()
+    ids = frozenset(member.user.id for member in admins)
+    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids)
+    return ids

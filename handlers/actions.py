@@ -10,17 +10,25 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import actions as a
-from bot.dates import DateError
-from bot.i18n import plain, t
-from bot.meetings import MeetingError
-from bot.people import find_member_by_username, find_person, person_in_group, upsert_person
-from bot.render import callback_meeting_id
-from bot.render_proposals import action_keyboard, action_result_text, action_text, day_text
+from bot.domain import actions as a
+from bot.domain.dates import DateError
+from bot.domain.meetings import MeetingError
+from bot.domain.people import find_member_by_username, find_person, person_in_group, upsert_person
 from bot.services import db, services
-from handlers.common import Context, button_group, command_args, is_facilitator, is_group_chat, require_facilitator, user_info
-from handlers.proposals import refuse
-from jobs.scheduler import schedule_at
+from bot.ui.i18n import plain, t
+from bot.ui.meetings import callback_meeting_id
+from bot.ui.proposals import action_keyboard, action_result_text, action_text, day_text
+from handlers.common import (
+    Context,
+    button_group,
+    command_args,
+    is_facilitator,
+    is_group_chat,
+    refuse,
+    require_facilitator,
+    user_info,
+    wake_at,
+)
 from storage.models import ActionItem, Person
 
 
@@ -51,7 +59,7 @@ async def action_command(update: Update, context: Context) -> None:
     sent = await message.reply_text(action_text(group.language, action, owner.first_name), reply_markup=action_keyboard(group.language, action))
     action.message_id = sent.message_id
     if remind is not None:
-        schedule_at(context.job_queue, svc, [remind])
+        wake_at(context, [remind])
 
 
 async def list_command(update: Update, context: Context) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -17,17 +18,24 @@ from telegram import (
     Update,
 )
 from telegram.error import Forbidden
-from telegram.ext import ApplicationHandlerStop, Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
-from bot import carpool as c
-from bot import meetings as m
-from bot.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_url
-from bot.groups import find_group_by_id
-from bot.i18n import pick_language, plain, t
-from bot.meetings import MeetingError
-from bot.people import find_person, mark_unreachable, person_in_group
-from bot.render import callback_meeting_id
-from bot.render_carpool import (
+from bot.domain import carpool as c
+from bot.domain import meetings as m
+from bot.domain.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_url
+from bot.domain.groups import find_group_by_id
+from bot.domain.meetings import MeetingError
+from bot.domain.people import find_person, mark_unreachable, person_in_group
+from bot.outbox.sending import send_private, send_to_group
+from bot.services import db, services
+from bot.ui.carpool import (
     board_text,
     cancel_offer_keyboard,
     cancel_request_keyboard,
@@ -42,12 +50,21 @@ from bot.render_carpool import (
     time_keyboard,
     with_coming,
 )
-from bot.sending import send_private, send_to_group
-from bot.services import db, services
+from bot.ui.i18n import pick_language, plain, t
+from bot.ui.meetings import callback_meeting_id
 from handlers.common import (
-    CARPOOL_DIALOGUE, Context, begin_dialogue, button_group, command_args, current_group, language_for, require_facilitator,
+    CARPOOL_DIALOGUE,
+    LINK_OPENERS,
+    Context,
+    LinkOpener,
+    begin_dialogue,
+    button_group,
+    command_args,
+    current_group,
+    language_for,
+    next_meeting_here,
+    require_facilitator,
 )
-from handlers.meetings import next_meeting_here
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
@@ -412,30 +429,6 @@ async def cancel_request_button(update: Update, context: Context) -> None:
 
 
 # ----------------------------------------------------------------------------- the meeting changes
-async def rides_after_change(context: Context, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:
-    """A moved meeting moves its departures; a cancelled one ends every ride. People in a ride
-    are told in private."""
-    now = services(context).clock.now()
-    affected = await (c.meeting_moved(db(), meeting, moved_by) if moved_by is not None else c.meeting_cancelled(db(), meeting))
-    for driver, offer in affected.drivers:
-        language = _language(driver, group)
-        label = meeting_label(language, group, meeting)
-        text = t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language)) \
-            if moved_by is not None else t(language, "carpool.cancelled_ride", meeting=label)
-        await send_private(context.bot, db(), driver, text, now)
-    for rider, request in affected.riders:
-        language = _language(rider, group)
-        label = meeting_label(language, group, meeting)
-        if moved_by is None:
-            text = t(language, "carpool.cancelled_ride", meeting=label)
-        elif request.status == "matched":
-            offer = await db().get(RideOffer, request.offer_id)
-            text = t(language, "carpool.moved_rider", meeting=label, time=clock_text(offer.departs_at, group, language))
-        else:
-            text = t(language, "carpool.moved_waiting", meeting=label)
-        await send_private(context.bot, db(), rider, text, now)
-
-
 # ----------------------------------------------------------------------------- the group side
 async def carpool_command(update: Update, context: Context) -> None:
     """/covoiturage: offers and requests for the next meeting, as counts per departure point."""
@@ -499,6 +492,8 @@ async def place_location(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
+    LINK_OPENERS[CAR_OFFER] = LinkOpener("meeting", partial(start_from_link, kind=CAR_OFFER))
+    LINK_OPENERS[CAR_REQUEST] = LinkOpener("meeting", partial(start_from_link, kind=CAR_REQUEST))
     application.add_handler(CommandHandler("covoiturage", carpool_command))
     application.add_handler(CommandHandler("lieux", places_command))
     application.add_handler(CallbackQueryHandler(car_button, pattern=r"^car:\d+:[or]$"))

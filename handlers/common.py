@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from telegram import Bot, Chat, Update, User
-from telegram.error import TelegramError
+from telegram import Chat, ChatMember, Update, User
 from telegram.ext import ContextTypes
 
-from bot.groups import find_group, find_group_by_id
-from bot.i18n import pick_language, plain, t
-from bot.people import UserInfo, person_in_group
-from bot.services import Services, db, services
-from storage.models import Group
+from bot.domain import meetings as m
+from bot.domain import proposals as p
+from bot.domain.dates import DateError
+from bot.domain.groups import find_group, find_group_by_id
+from bot.domain.meetings import MeetingError
+from bot.domain.people import UserInfo, person_in_group
+from bot.outbox.expand import pending_due_times
+from bot.services import db, fetch_admin_ids, services
+from bot.ui.i18n import pick_language, plain, t
+from bot.ui.meetings import announcement_text, rsvp_keyboard
+from bot.ui.proposals import change_sentence
+from storage.models import Group, Meeting, Proposal, ProposalChange
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkOpener:
+    """What /start does with a signed deep link of one purpose: `subject` says whether the link
+    names a meeting (its id is passed) or a group (the linked Group is passed)."""
+
+    subject: str
+    open: Callable[[Update, Any, Any], Awaitable[None]]
+
+
+# Filled by the features at registration: deep-link purpose -> opener. /start reads it, so the
+# start handler needs no other feature's handler.
+LINK_OPENERS: dict[str, LinkOpener] = {}
 Context = ContextTypes.DEFAULT_TYPE
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
+# Member statuses that mean someone is in the group.
+PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
 # Private dialogues that read free text (user_data keys). One at a time: the latest one opened wins,
 # so a town typed for a carpool never becomes a proposal, nor the reverse.
 PROPOSAL_DIALOGUE, CARPOOL_DIALOGUE = "proposal_pending", "carpool_dialogue"
@@ -61,21 +86,6 @@ def language_for(update: Update, context: Context, group: Group | None = None) -
     if update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE and update.effective_user:
         return pick_language(update.effective_user.language_code, default)
     return default
-
-
-async def fetch_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
-    """Telegram administrators of the chat, checked live and cached briefly."""
-    cached = svc.admin_cache.get(chat_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    try:
-        admins = await bot.get_chat_administrators(chat_id)
-    except TelegramError as exc:
-        log.warning("could not read administrators of chat %s: %s", chat_id, exc.__class__.__name__)
-        return cached[1] if cached else frozenset()
-    ids = frozenset(member.user.id for member in admins)
-    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids)
-    return ids
 
 
 async def admin_ids(context: Context, chat_id: int) -> frozenset[int]:
@@ -123,3 +133,57 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
         await query.answer(plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid"))
         return None
     return group, group.language if in_group else pick_language(user.language_code, group.language)
+
+
+async def refuse(update: Update, language: str, error: MeetingError | DateError, example: str | None = None) -> None:
+    """Answer a refused command in plain French, with an example when one helps."""
+    text = t(language, error.key, **error.values)
+    if example:
+        text += "\n" + t(language, example)
+    await update.effective_message.reply_text(text)
+
+
+def wake_at(context: Context, moments: list[datetime]) -> None:
+    """Ask the dispatcher to run at these moments (the database already holds what is due)."""
+    services(context).wake_at(moments)
+
+
+async def plan_jobs(context: Context, meeting_id: int | None = None, group_id: int | None = None) -> None:
+    """After a meeting (or a group's meetings) changed: one dispatcher run at each pending due time."""
+    wake_at(context, await pending_due_times(db(), meeting_id=meeting_id, group_id=group_id))
+
+
+async def publish_change(update: Update, context: Context, group: Group, proposal: Proposal, change: ProposalChange,
+                         target: Proposal | None = None) -> str:
+    """The change in one sentence for the group (returned, for the caller to post or edit in),
+    and in private for the author and followers, through the outbox."""
+    now = services(context).clock.now()
+    db().add(p.news_event(group, change, now))
+    await db().flush()
+    wake_at(context, [now])
+    return change_sentence(group.language, proposal, change.state, change.note, change.progress, target)
+
+
+async def publish(context: Context, group: Group, meeting: Meeting) -> None:
+    """Post the announcement with its buttons and plan the jobs for its events."""
+    message = await context.bot.send_message(
+        group.chat_id, announcement_text(group, meeting, m.Counts()), reply_markup=rsvp_keyboard(group.language, meeting)
+    )
+    meeting.announcement_message_id = message.message_id
+    await plan_jobs(context, meeting_id=meeting.id)
+
+
+async def next_meeting_here(update: Update, context: Context) -> tuple[Group, Meeting] | None:
+    """The group this command was typed in and its next meeting; otherwise say why there is none."""
+    group = await current_group(update)
+    message = update.effective_message
+    if message is None:
+        return None
+    if group is None:
+        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        return None
+    upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
+    if not upcoming:
+        await message.reply_text(t(group.language, "meeting.none"))
+        return None
+    return group, upcoming[0]

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.i18n import plain, t
+from bot.ui.i18n import plain, t
 from handlers.common import Context, language_for
 
 log = logging.getLogger("relais.errors")

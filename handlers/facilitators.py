@@ -11,9 +11,15 @@ import re
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.i18n import t
-from bot.people import find_member_by_username, named_facilitators, person_in_group, record_presence, upsert_person
+from bot.domain.people import (
+    find_member_by_username,
+    named_facilitators,
+    person_in_group,
+    record_presence,
+    upsert_person,
+)
 from bot.services import db, services
+from bot.ui.i18n import t
 from handlers.common import Context, admin_ids, current_group, is_facilitator, language_for, user_info
 
 _USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")

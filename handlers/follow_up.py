@@ -7,17 +7,24 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.error import Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import carpool
-from bot import proposals as p
-from bot.deeplinks import group_payload, start_url
-from bot.i18n import plain, t
-from bot.meetings import MeetingError
-from bot.people import find_person
-from bot.render_carpool import figures_text
-from bot.render_proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
+from bot.domain import carpool
+from bot.domain import proposals as p
+from bot.domain.deeplinks import group_payload, start_url
+from bot.domain.meetings import MeetingError
+from bot.domain.people import find_person
 from bot.services import db, services
-from handlers.common import Context, command_args, current_group, is_facilitator, require_facilitator
-from handlers.proposals import publish_change, refuse
+from bot.ui.carpool import figures_text
+from bot.ui.i18n import plain, t
+from bot.ui.proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
+from handlers.common import (
+    Context,
+    command_args,
+    current_group,
+    is_facilitator,
+    publish_change,
+    refuse,
+    require_facilitator,
+)
 from storage.models import Group, Proposal
 
 ASKING = "suivi_asking"  # user_data: the state change waiting for its note (to whom, why)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
-from bot.deeplinks import PROPOSE, group_payload, start_url
-from bot.groups import deactivate_group, migrate_group, register_group
-from bot.i18n import plain, t
-from bot.people import mark_unreachable, record_presence, upsert_person
+from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.groups import deactivate_group, migrate_group, register_group
+from bot.domain.people import mark_unreachable, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import GROUP_TYPES, Context, forget_admins, user_info
+from bot.ui.i18n import plain, t
+from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, user_info
 from storage.models import Group
 
 log = logging.getLogger(__name__)
 
-PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
 
 
 def greeting_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:

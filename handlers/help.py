@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    Bot,
     Update,
 )
 from telegram.ext import Application, CommandHandler
 
-from bot.i18n import LANGUAGES, plain, t
+from bot.ui.i18n import LANGUAGES, plain, t
 from handlers.common import Context, current_group, is_facilitator, is_group_chat, language_for
 
 # Commands per menu scope. Participants never need a command; /aide is there for the curious.

@@ -13,16 +13,22 @@ from sqlalchemy import select
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import meetings as m
-from bot.dates import DateError, is_series, parse_series, parse_when
-from bot.i18n import pick_language, plain, t
-from bot.render import announcement_text, callback_meeting_id, rsvp_keyboard, short_when, when_text
-from bot.sending import send_private
-from handlers.carpool import rides_after_change
+from bot.domain import meetings as m
+from bot.domain.dates import DateError, is_series, parse_series, parse_when
+from bot.outbox.notices import tell_rides_changed
+from bot.outbox.sending import send_private
 from bot.services import db, services
-from handlers.common import Context, current_group, is_facilitator, language_for, require_facilitator
-from handlers.meetings import publish
-from jobs.scheduler import plan_jobs
+from bot.ui.i18n import pick_language, plain, t
+from bot.ui.meetings import announcement_text, callback_meeting_id, rsvp_keyboard, short_when, when_text
+from handlers.common import (
+    Context,
+    current_group,
+    is_facilitator,
+    language_for,
+    plan_jobs,
+    publish,
+    require_facilitator,
+)
 from storage.models import Group, Meeting, MeetingSeries
 
 ASK_NEW_DATE = 0
@@ -87,7 +93,7 @@ async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | Non
     when = when_text(meeting.starts_at, group.timezone, group.language)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.cancelled", when=when)
-    await rides_after_change(context, group, meeting, None)
+    await tell_rides_changed(context.bot, db(), group, meeting, None, services(context).clock.now())
     if meeting.series_id is not None:
         series = await db().get(MeetingSeries, meeting.series_id)
         if series is not None:
@@ -110,7 +116,7 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
         return t(group.language, exc.key, **exc.values)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.moved", when=when_text(starts, group.timezone, group.language), place=meeting.place)
-    await rides_after_change(context, group, meeting, starts - before)
+    await tell_rides_changed(context.bot, db(), group, meeting, starts - before, services(context).clock.now())
     await plan_jobs(context, meeting_id=meeting.id)
     return None
 
@@ -266,7 +272,7 @@ async def series_command(update: Update, context: Context) -> None:
         await m.move_meeting(db(), upcoming, group, starts, now, svc.settings.meetings)
         await _refresh_announcement(context, group, upcoming)
         await _tell_everyone(context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place)
-        await rides_after_change(context, group, upcoming, starts - before)
+        await tell_rides_changed(context.bot, db(), group, upcoming, starts - before, services(context).clock.now())
     await message.reply_text(t(language, "series.changed", id=target.id))
 
 

@@ -13,14 +13,20 @@ from zoneinfo import ZoneInfo
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot import meetings as m
-from bot.dates import DateError, is_series, parse_series, parse_when
-from bot.i18n import plain, t
-from bot.people import find_person
-from bot.render import announcement_text, meeting_body, rsvp_keyboard, short_when
+from bot.domain import meetings as m
+from bot.domain.dates import DateError, is_series, parse_series, parse_when
+from bot.domain.people import find_person
 from bot.services import db, services
-from handlers.common import Context, current_group, language_for, require_facilitator
-from jobs.scheduler import plan_jobs
+from bot.ui.i18n import plain, t
+from bot.ui.meetings import meeting_body, rsvp_keyboard, short_when
+from handlers.common import (
+    Context,
+    current_group,
+    language_for,
+    next_meeting_here,
+    publish,
+    require_facilitator,
+)
 from storage.models import Group, Meeting
 
 ASK_DATE, ASK_PLACE, ASK_TOPIC, CONFIRM = range(4)
@@ -29,15 +35,6 @@ DRAFT = "meeting_draft"
 
 def _error_text(language: str, error: DateError | m.MeetingError) -> str:
     return t(language, error.key, **error.values)
-
-
-async def publish(context: Context, group: Group, meeting: Meeting) -> None:
-    """Post the announcement with its buttons and plan the jobs for its events."""
-    message = await context.bot.send_message(
-        group.chat_id, announcement_text(group, meeting, m.Counts()), reply_markup=rsvp_keyboard(group.language, meeting)
-    )
-    meeting.announcement_message_id = message.message_id
-    await plan_jobs(context, meeting_id=meeting.id)
 
 
 async def _create(update: Update, context: Context, group: Group, when_text: str, place: str, topic: str, agenda: str | None) -> Meeting | None:
@@ -178,22 +175,6 @@ async def list_meetings(update: Update, context: Context) -> None:
         lines.append(t(group.language, "meeting.list_line", number=meeting.number, when=short_when(meeting.starts_at, group.timezone, group.language),
                        place=meeting.place, yes=counts.yes, no=counts.no, maybe=counts.maybe))
     await message.reply_text("\n".join(lines))
-
-
-async def next_meeting_here(update: Update, context: Context) -> tuple[Group, Meeting] | None:
-    """The group this command was typed in and its next meeting; otherwise say why there is none."""
-    group = await current_group(update)
-    message = update.effective_message
-    if message is None:
-        return None
-    if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
-        return None
-    upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
-    if not upcoming:
-        await message.reply_text(t(group.language, "meeting.none"))
-        return None
-    return group, upcoming[0]
 
 
 async def next_meeting(update: Update, context: Context) -> None:

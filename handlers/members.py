@@ -5,10 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, TypeHandler, filters
 
-from bot.people import record_departure, record_presence, upsert_person
+from bot.domain.people import record_departure, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import Context, current_group, forget_admins, user_info
-from handlers.groups import PRESENT
+from handlers.common import PRESENT, Context, current_group, forget_admins, user_info
 
 # Runs before the feature handlers so that they find the person already recorded.
 TRACKING_GROUP = -10

@@ -9,16 +9,14 @@ from zoneinfo import ZoneInfo
 from telegram import InputPollOption, Update
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHandler
 
-from bot import polls
-from bot.dates import DateError
-from bot.i18n import plain
-from bot.meetings import MeetingError
-from bot.people import find_person, person_in_group, record_presence, upsert_person
-from bot.render_proposals import poll_intro, vote_question
+from bot.domain import polls
+from bot.domain.dates import DateError
+from bot.domain.meetings import MeetingError
+from bot.domain.people import find_person, person_in_group, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import Context, command_args, require_facilitator, user_info
-from handlers.proposals import refuse
-from jobs.scheduler import schedule_at
+from bot.ui.i18n import plain
+from bot.ui.proposals import poll_intro, vote_question
+from handlers.common import Context, command_args, refuse, require_facilitator, user_info, wake_at
 from storage.models import Group, Proposal
 
 
@@ -35,7 +33,7 @@ async def _open(update: Update, context: Context, group: Group, question: str, o
     creator = await find_person(db(), update.effective_user.id)
     _, moments = await polls.record_poll(db(), group, sent.poll.id, sent.message_id, question, options, anonymous, proposal,
                                          creator, now, closes, svc.settings.proposals)
-    schedule_at(context.job_queue, svc, moments)
+    wake_at(context, moments)
 
 
 async def poll_command(update: Update, context: Context) -> None:

@@ -10,18 +10,16 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import priorities as pr
-from bot.dates import DateError
-from bot.i18n import plain
-from bot.meetings import MeetingError
-from bot.people import find_person, person_in_group
-from bot.polls import closing_time, deadline_text
-from bot.proposals import ProposalError
-from bot.render_proposals import priority_keyboard, priority_text, ranking_text
+from bot.domain import priorities as pr
+from bot.domain.dates import DateError
+from bot.domain.meetings import MeetingError
+from bot.domain.people import find_person, person_in_group
+from bot.domain.polls import closing_time, deadline_text
+from bot.domain.proposals import ProposalError
 from bot.services import db, services
-from handlers.common import Context, command_args, current_group, require_facilitator
-from handlers.proposals import refuse
-from jobs.scheduler import schedule_at
+from bot.ui.i18n import plain
+from bot.ui.proposals import priority_keyboard, priority_text, ranking_text
+from handlers.common import Context, command_args, current_group, refuse, require_facilitator, wake_at
 from storage.models import PriorityRound
 
 END_WORDS = ("fin", "terminer", "stop", "cloturer", "clôturer")
@@ -55,7 +53,7 @@ async def priorities_command(update: Update, context: Context) -> None:
         return
     sent = await message.reply_text(priority_text(group.language, group, round_, 0), reply_markup=priority_keyboard(round_, proposals))
     round_.message_id = sent.message_id
-    schedule_at(context.job_queue, svc, [closes])
+    wake_at(context, [closes])
 
 
 async def pick_button(update: Update, context: Context) -> None:

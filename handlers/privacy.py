@@ -8,10 +8,10 @@ import json
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.deeplinks import start_url
-from bot.i18n import plain, t
-from bot.privacy import erase_person, export_person
+from bot.domain.deeplinks import start_url
+from bot.domain.privacy import erase_person, export_person
 from bot.services import db, services
+from bot.ui.i18n import plain, t
 from handlers.common import Context, current_group, is_group_chat, language_for
 
 

@@ -11,22 +11,33 @@ from telegram import ForceReply, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import proposals as p
-from bot.dates import DateError
-from bot.deeplinks import PROPOSE, group_payload, start_url
-from bot.groups import find_group_by_id
-from bot.i18n import plain, t
-from bot.meetings import MeetingError
-from bot.people import find_person, person_in_group, upsert_person
-from bot.render import callback_meeting_id
-from bot.render_proposals import board_text, change_sentence, follow_keyboard, proposal_ack, propose_keyboard
+from bot.domain import proposals as p
+from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.groups import find_group_by_id
+from bot.domain.meetings import MeetingError
+from bot.domain.people import find_person, person_in_group, upsert_person
 from bot.services import db, services
+from bot.ui.i18n import plain, t
+from bot.ui.meetings import callback_meeting_id
+from bot.ui.proposals import board_text, follow_keyboard, proposal_ack, propose_keyboard
 from handlers.common import (
-    PROPOSAL_DIALOGUE, Context, begin_dialogue, button_group, command_args, current_group, is_group_chat, language_for,
-    require_facilitator, user_info,
+    LINK_OPENERS,
+    PROPOSAL_DIALOGUE,
+    Context,
+    LinkOpener,
+    begin_dialogue,
+    button_group,
+    command_args,
+    current_group,
+    is_group_chat,
+    language_for,
+    publish_change,
+    refuse,
+    require_facilitator,
+    user_info,
+    wake_at,
 )
-from jobs.scheduler import schedule_at
-from storage.models import Group, Membership, Person, Proposal, ProposalChange
+from storage.models import Group, Membership, Person, Proposal
 
 log = logging.getLogger(__name__)
 PENDING = PROPOSAL_DIALOGUE  # user_data: the group a private proposal is being written for
@@ -38,25 +49,6 @@ def propose_url(context: Context, group: Group) -> str:
     return start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
 
 
-async def refuse(update: Update, language: str, error: MeetingError | DateError, example: str | None = None) -> None:
-    """Answer a refused command in plain French, with an example when one helps."""
-    text = t(language, error.key, **error.values)
-    if example:
-        text += "\n" + t(language, example)
-    await update.effective_message.reply_text(text)
-
-
-async def publish_change(update: Update, context: Context, group: Group, proposal: Proposal, change: ProposalChange,
-                         target: Proposal | None = None) -> str:
-    """The change in one sentence for the group (returned, for the caller to post or edit in),
-    and in private for the author and followers, through the outbox."""
-    now = services(context).clock.now()
-    db().add(p.news_event(group, change, now))
-    await db().flush()
-    schedule_at(context.job_queue, services(context), [now])
-    return change_sentence(group.language, proposal, change.state, change.note, change.progress, target)
-
-
 async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
     await context.bot.send_message(group.chat_id, proposal_ack(group.language, proposal),
                                    reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)))
@@ -65,7 +57,7 @@ async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
 async def _create(context: Context, group: Group, author: Person, text: str) -> Proposal:
     svc = services(context)
     proposal, digest = await p.create_proposal(db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
-    schedule_at(context.job_queue, svc, [digest.due_at])
+    wake_at(context, [digest.due_at])
     return proposal
 
 
@@ -255,6 +247,7 @@ async def follow_button(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
+    LINK_OPENERS[PROPOSE] = LinkOpener("group", open_dialogue)
     application.add_handler(CommandHandler("proposition", propose_command))
     application.add_handler(CommandHandler("propositions", board_command))
     application.add_handler(CommandHandler("modifier", edit_command))

@@ -12,17 +12,25 @@ from telegram import InputFile, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import meetings as m
-from bot.attendance import attendance_rows, save_attendance, toggle_presence
-from bot.calendar import meeting_ics
-from bot.deeplinks import group_payload, start_url
-from bot.i18n import pick_language, plain, t
-from bot.people import person_in_group
-from bot.render import ANSWER_CODES, callback_meeting_id, announcement_text, attendance_keyboard, reason_keyboard, reminder_text, rsvp_keyboard
-from bot.render_carpool import request_only_keyboard
-from bot.sending import send_private
-from bot.services import db, services
-from handlers.common import Context, button_group, fetch_admin_ids, is_group_chat
+from bot.domain import meetings as m
+from bot.domain.attendance import attendance_rows, save_attendance, toggle_presence
+from bot.domain.deeplinks import group_payload, start_url
+from bot.domain.people import person_in_group
+from bot.outbox.sending import send_private
+from bot.services import db, fetch_admin_ids, services
+from bot.ui.calendar import meeting_ics
+from bot.ui.carpool import request_only_keyboard
+from bot.ui.i18n import pick_language, plain, t
+from bot.ui.meetings import (
+    ANSWER_CODES,
+    announcement_text,
+    attendance_keyboard,
+    callback_meeting_id,
+    reason_keyboard,
+    reminder_text,
+    rsvp_keyboard,
+)
+from handlers.common import Context, button_group, is_group_chat
 from storage.models import Group, Meeting, Person
 
 

@@ -17,9 +17,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.groups import TIMEZONE_CHOICES, GroupSettingError, apply_setup, validate_setup
-from bot.i18n import plain, t
+from bot.domain.groups import TIMEZONE_CHOICES, GroupSettingError, apply_setup, validate_setup
 from bot.services import services
+from bot.ui.i18n import plain, t
 from handlers.common import Context, current_group, language_for, require_facilitator
 
 ASK_NAME, ASK_TIMEZONE, CONFIRM = range(3)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.deeplinks import CAR_OFFER, CAR_REQUEST, PROPOSE, parse_payload
-from bot.groups import find_group_by_id
-from bot.i18n import t
-from bot.people import mark_started, record_presence, upsert_person
+from bot.domain.deeplinks import parse_payload
+from bot.domain.groups import find_group_by_id
+from bot.domain.people import mark_started, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import Context, language_for, user_info
-from handlers import carpool
-from handlers.proposals import open_dialogue
+from bot.ui.i18n import t
+from handlers.common import LINK_OPENERS, Context, language_for, user_info
 
 
 async def start(update: Update, context: Context) -> None:
@@ -30,8 +28,9 @@ async def start(update: Update, context: Context) -> None:
         await message.reply_text(t(language, "start.welcome", name=user.first_name))
         return
     parsed = parse_payload(svc.link_secret, payload)
-    if parsed is not None and parsed[0] in (CAR_OFFER, CAR_REQUEST):  # 🚗 / 🙋 by someone who had not started the bot
-        await carpool.start_from_link(update, context, parsed[1], parsed[0])
+    opener = LINK_OPENERS.get(parsed[0]) if parsed is not None else None
+    if opener is not None and opener.subject == "meeting":  # 🚗 / 🙋 by someone who had not started the bot
+        await opener.open(update, context, parsed[1])
         return
     group = await find_group_by_id(db(), parsed[1] if parsed else None)
     if group is None:
@@ -39,8 +38,8 @@ async def start(update: Update, context: Context) -> None:
         return
     membership = await record_presence(db(), group, person, now)
     membership.private_reminders = True
-    if parsed[0] == PROPOSE:  # the "💡 Faire une proposition" button
-        await open_dialogue(update, context, group)
+    if opener is not None:  # a button that opens a dialogue about the group ("💡 Faire une proposition")
+        await opener.open(update, context, group)
         return
     await message.reply_text(t(language, "start.linked", group=group.display_name))
 

@@ -8,14 +8,13 @@ restart loses nothing and a reminder missed while the bot was down goes out at t
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.outbox import pending_due_times
-from bot.services import Services, db, services
-from handlers.common import fetch_admin_ids
-from jobs.dispatch import DispatchReport, pending_events_due, run_dispatch
+from bot.outbox.dispatch import DispatchReport, pending_events_due, run_dispatch
+from bot.services import Services, fetch_admin_ids, services
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"
@@ -45,13 +44,7 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await dispatch_now(context.application)
 
 
-async def plan_jobs(context: ContextTypes.DEFAULT_TYPE, meeting_id: int | None = None, group_id: int | None = None) -> None:
-    """After a meeting (or a group's meetings) changed: one run at each of its pending due times."""
-    moments = await pending_due_times(db(), meeting_id=meeting_id, group_id=group_id)
-    schedule_at(context.job_queue, services(context), moments)
-
-
-def schedule_at(job_queue: JobQueue | None, svc: Services, moments: list[datetime]) -> None:
+def schedule_at(job_queue: JobQueue | None, svc: Services, moments: Iterable[datetime]) -> None:
     """One run at each moment (a run for a moment already past happens at once)."""
     if job_queue is None or not svc.auto_dispatch:
         return
@@ -65,6 +58,8 @@ async def start_dispatcher(application: Application) -> int:
     if not svc.auto_dispatch or application.job_queue is None:
         return 0
     interval = svc.settings.meetings.dispatch_interval_seconds
+    job_queue = application.job_queue
+    svc.wake_at = lambda moments: schedule_at(job_queue, svc, moments)
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
     moments = await pending_events_due(svc)
     schedule_at(application.job_queue, svc, moments)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot import carpool as c
 from bot.config import MeetingsSection
-from bot.meetings import create_meeting
+from bot.domain import carpool as c
+from bot.domain.meetings import create_meeting
 from storage.db import create_engine, create_sessionmaker, migrate
 from storage.models import Group, Person
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from bot.actions import parse_action
-from bot.dates import DateError, parse_day
-from bot.deeplinks import PROPOSE, derive_secret, group_payload, parse_group_payload, parse_payload
-from bot.i18n import catalogue
-from bot.meetings import MeetingError
-from bot.polls import OPTIONS_MAX, parse_poll, parse_vote
-from bot.proposals import STATE_WORDS, ProposalError, parse_follow_up, parse_number
+from bot.domain.actions import parse_action
+from bot.domain.dates import DateError, parse_day
+from bot.domain.deeplinks import PROPOSE, derive_secret, group_payload, parse_group_payload, parse_payload
+from bot.domain.meetings import MeetingError
+from bot.domain.polls import OPTIONS_MAX, parse_poll, parse_vote
+from bot.domain.proposals import STATE_WORDS, ProposalError, parse_follow_up, parse_number
+from bot.ui.i18n import catalogue
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 PARIS = ZoneInfo("Europe/Paris")
@@ -156,7 +157,15 @@ def test_propose_links_are_signed_and_distinct(group_id):
 # ----------------------------------------------------------------------------- carpool
 from datetime import timedelta  # noqa: E402
 
-from bot.carpool import EARTH_KM, CarpoolError, haversine_km, nearest_place, parse_departure, parse_place, parse_seats  # noqa: E402
+from bot.domain.carpool import (  # noqa: E402
+    EARTH_KM,
+    CarpoolError,
+    haversine_km,
+    nearest_place,
+    parse_departure,
+    parse_place,
+    parse_seats,
+)
 from storage.models import Meeting, Place  # noqa: E402
 
 LATITUDES = st.floats(min_value=-90, max_value=90, allow_nan=False)

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.dates import MONTHS, WEEKDAYS, DateError, is_series, parse_series, parse_when
-from bot.meetings import MeetingError, parse_offsets
+from bot.domain.dates import MONTHS, WEEKDAYS, DateError, is_series, parse_series, parse_when
+from bot.domain.meetings import MeetingError, parse_offsets
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)  # Sunday 22 November, 10:00 in Paris

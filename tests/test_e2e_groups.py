@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from bot.deeplinks import parse_group_payload
-from bot.sending import send_to_group
+from bot.domain.deeplinks import parse_group_payload
+from bot.outbox.sending import send_to_group
 from storage.models import Group
 from tests.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 

@@ -7,8 +7,8 @@ import logging
 
 from sqlalchemy import func, select
 
-from bot.deeplinks import group_payload
-from bot.sending import send_private, send_to_group
+from bot.domain.deeplinks import group_payload
+from bot.outbox.sending import send_private, send_to_group
 from storage.models import Group, Membership, Person
 from tests.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
-from bot.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from storage.models import Person, Proposal, ProposalChange, ProposalFollower
 from tests.helpers import (
     group_with_bot,

@@ -102,7 +102,7 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_after_the_lease(relais):
     chat, awa, karim, julie, sami, lina = await setup_meeting(relais)
     relais.clock.set(J7)
     async with relais.services.sessionmaker.begin() as session:
-        from bot.outbox import claim_deliveries, expand_due_events
+        from bot.outbox.expand import claim_deliveries, expand_due_events
 
         await expand_due_events(session, relais.clock.now(), lambda chat_id: _none(), relais.services.settings.meetings)
         claimed = await claim_deliveries(session, relais.clock.now(), 100, timedelta(seconds=60), "dead-process")
@@ -242,7 +242,7 @@ async def test_feedback_poll_weeks_late_is_not_sent(relais):
 async def test_two_processes_on_postgresql_send_each_reminder_once(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite is for one process; several processes share PostgreSQL")
-    from bot.app import build_application
+    from bot.application import build_application
     from bot.services import Services
     from storage.db import create_engine, create_sessionmaker
 

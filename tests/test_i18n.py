@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.i18n import LANGUAGES, Markup, catalogue, pick_language, placeholders, t
 from bot.simulator import telegram_html
+from bot.ui.i18n import LANGUAGES, Markup, catalogue, pick_language, placeholders, t
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN_IN_GROUPS = ("rsa", "allocataire", "bénéficiaire", "beneficiaire", "usager")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.deeplinks import derive_secret, group_payload, parse_group_payload
-from bot.groups import GroupSettingError, validate_setup
+from bot.domain.deeplinks import derive_secret, group_payload, parse_group_payload
+from bot.domain.groups import GroupSettingError, validate_setup
 from bot.simulator import telegram_html
 
 SECRET = derive_secret("123:abc")

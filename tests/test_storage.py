@@ -68,7 +68,7 @@ async def test_constraints_hold(engine):
 async def test_the_same_person_seen_by_two_updates_at_once(engine):
     """A webhook handles updates concurrently: a join and a /start from one person must both
     succeed, with one person and one membership."""
-    from bot.people import UserInfo, record_presence, upsert_person
+    from bot.domain.people import UserInfo, record_presence, upsert_person
 
     sessions = create_sessionmaker(engine)
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -8,10 +8,10 @@ from typing import Any
 from bot.application import RelaisApplication
 from bot.clock import Clock, FakeClock
 from bot.config import Settings
+from bot.outbox.dispatch import DispatchReport
 from bot.runtime import Relais
 from bot.services import Services
 from bot.simulator.scenario import FakeTelegram
-from jobs.dispatch import DispatchReport
 from jobs.scheduler import dispatch_now
 
 

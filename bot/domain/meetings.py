@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import MeetingsSection
-from bot.dates import Recurrence
+from bot.domain.dates import Recurrence
+from bot.domain.settings import MeetingsSection
 from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ProposalsSection
-from bot.dates import normalise, parse_when
-from bot.proposals import ProposalError, change_state, find_proposal, parse_number
+from bot.domain.dates import normalise, parse_when
+from bot.domain.proposals import ProposalError, change_state, find_proposal, parse_number
+from bot.domain.settings import ProposalsSection
 from storage.db import insert_if_absent
 from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange, ScheduledEvent
 

@@ -14,12 +14,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import meetings as m
-from bot import carpool, polls, proposals
-from bot.actions import ACTION_REMINDER
-from bot.config import ProposalsSection
-from bot.priorities import PRIORITY_CLOSE, close_round
-from storage.models import ActionItem, Delivery, Group, Meeting, MeetingSeries, Person, Poll, PriorityRound, ProposalChange, ScheduledEvent
+from bot.domain import carpool, polls, proposals
+from bot.domain import meetings as m
+from bot.domain.actions import ACTION_REMINDER
+from bot.domain.priorities import PRIORITY_CLOSE, close_round
+from bot.domain.settings import ProposalsSection
+from storage.models import (
+    ActionItem,
+    Delivery,
+    Group,
+    Meeting,
+    MeetingSeries,
+    Person,
+    Poll,
+    PriorityRound,
+    ProposalChange,
+    ScheduledEvent,
+)
 
 log = logging.getLogger(__name__)
 

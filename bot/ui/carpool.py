@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
-from bot.i18n import Markup, plain, t
-from bot.render import clock, rsvp_keyboard, short_when, when_text
+from bot.domain.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
+from bot.ui.i18n import Markup, plain, t
+from bot.ui.meetings import clock, rsvp_keyboard, short_when, when_text
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 DEPARTURE_CHOICES = (60, 45, 30)  # minutes before the start, offered as buttons

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.meetings import MeetingError, members_with_answers
+from bot.domain.meetings import MeetingError, members_with_answers
 from storage.models import Attendance, Meeting, Person
 
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import MeetingsSection, ProposalsSection
-from bot.dates import normalise
-from bot.meetings import MeetingError, at_reminder_time
+from bot.domain.dates import normalise
+from bot.domain.meetings import MeetingError, at_reminder_time
+from bot.domain.settings import MeetingsSection, ProposalsSection
 from storage.models import (
     ActionItem,
     Group,

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import MeetingsSection
-from bot.dates import parse_day
-from bot.meetings import at_reminder_time
-from bot.proposals import ProposalError
+from bot.domain.dates import parse_day
+from bot.domain.meetings import at_reminder_time
+from bot.domain.proposals import ProposalError
+from bot.domain.settings import MeetingsSection
 from storage.models import ActionItem, Group, Person, ScheduledEvent
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.people import find_person
+from bot.domain.people import find_person
 from storage.models import (
     ActionItem,
     Group,

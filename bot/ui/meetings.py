@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import plain, t
-from bot.meetings import REASONS, Counts
+from bot.domain.meetings import REASONS, Counts
+from bot.ui.i18n import plain, t
 from storage.models import Group, Meeting
 
 ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}

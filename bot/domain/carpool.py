@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dates import normalise
-from bot.meetings import MeetingError, is_open
+from bot.domain.dates import normalise
+from bot.domain.meetings import MeetingError, is_open
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRefusal, RideRequest
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Markup, plain, t
-from bot.proposals import FOLLOW_UP, Indicators
-from bot.render import when_text
+from bot.domain.proposals import FOLLOW_UP, Indicators
+from bot.ui.i18n import Markup, plain, t
+from bot.ui.meetings import when_text
 from storage.models import ActionItem, Group, Poll, PriorityRound, Proposal
 
 EXCERPT = 60

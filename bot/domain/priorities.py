@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.proposals import OPEN, ProposalError, open_proposals
+from bot.domain.proposals import OPEN, ProposalError, open_proposals
 from storage.models import Group, Person, PriorityPick, PriorityRound, Proposal, ScheduledEvent
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message
 from telegram.error import ChatMigrated, Forbidden
 
-from bot.groups import deactivate_group, migrate_group
-from bot.people import mark_unreachable
+from bot.domain.groups import deactivate_group, migrate_group
+from bot.domain.people import mark_unreachable
 from storage.models import Group, Person
 
 log = logging.getLogger(__name__)

@@ -8,14 +8,17 @@ import logging
 from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import carpool
-from bot import meetings as m
-from bot import proposals as p
-from bot.deeplinks import PROPOSE, group_payload, start_url
-from bot.i18n import pick_language, plain
-from bot.polls import electorate
-from bot.priorities import participants, ranking
-from bot.render_proposals import (
+from bot.domain import carpool
+from bot.domain import meetings as m
+from bot.domain import proposals as p
+from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.polls import electorate
+from bot.domain.priorities import participants, ranking
+from bot.outbox.outgoing import Outgoing
+from bot.services import Services
+from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
+from bot.ui.i18n import pick_language, plain
+from bot.ui.proposals import (
     action_keyboard,
     action_reminder_text,
     change_sentence,
@@ -29,10 +32,19 @@ from bot.render_proposals import (
     propose_keyboard,
     ranking_text,
 )
-from bot.render_carpool import driver_reminder, rider_reminder, unmatched_text
-from bot.services import Services
-from jobs.outgoing import Outgoing
-from storage.models import ActionItem, Delivery, Group, Meeting, Person, Poll, PollVote, PriorityRound, Proposal, ProposalChange, ScheduledEvent
+from storage.models import (
+    ActionItem,
+    Delivery,
+    Group,
+    Meeting,
+    Person,
+    Poll,
+    PollVote,
+    PriorityRound,
+    Proposal,
+    ProposalChange,
+    ScheduledEvent,
+)
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,16 @@ from typing import Any
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import meetings as m
-from bot.groups import deactivate_group, migrate_group
-from bot.i18n import pick_language, plain, t
-from bot.attendance import attendance_rows, prefill_attendance
-from bot.outbox import WORKER_ID, claim_deliveries, expand_due_events, finish, pending_due_times
-from bot.people import mark_unreachable
-from bot.render import (
+from bot.domain import meetings as m
+from bot.domain.attendance import attendance_rows, prefill_attendance
+from bot.domain.groups import deactivate_group, migrate_group
+from bot.domain.people import mark_unreachable
+from bot.outbox.expand import WORKER_ID, claim_deliveries, expand_due_events, finish, pending_due_times
+from bot.outbox.outgoing import Outgoing
+from bot.outbox.render import proposals_moved_block, render_group_delivery, ride_text
+from bot.services import Services
+from bot.ui.i18n import pick_language, plain, t
+from bot.ui.meetings import (
     announcement_text,
     attendance_keyboard,
     digest_text,
@@ -31,9 +34,6 @@ from bot.render import (
     reminder_text,
     rsvp_keyboard,
 )
-from bot.services import Services
-from jobs.outgoing import Outgoing
-from jobs.render_group import proposals_moved_block, render_group_delivery, ride_text
 from storage.models import Delivery, Group, Meeting, Person
 
 log = logging.getLogger(__name__)

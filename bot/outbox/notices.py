@@ -1,0 +1,43 @@
+"""Notices sent at once rather than planned: people in a ride are told when its meeting moves or is
+cancelled. They go out during the update, after the rows changed (not yet through the outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+
+from bot.domain import carpool as c
+from bot.outbox.sending import send_private
+from bot.ui.carpool import clock_text, meeting_label
+from bot.ui.i18n import pick_language, t
+from storage.models import Group, Meeting, Person, RideOffer
+
+
+def pick_language_of(person: Person, group: Group) -> str:
+    return pick_language(person.language_code, group.language)
+
+
+async def tell_rides_changed(bot: Bot, session: AsyncSession, group: Group, meeting: Meeting, moved_by: timedelta | None,
+                             now: datetime) -> None:
+    """A moved meeting moves its departures; a cancelled one ends every ride. People in a ride
+    are told in private."""
+    affected = await (c.meeting_moved(session, meeting, moved_by) if moved_by is not None else c.meeting_cancelled(session, meeting))
+    for driver, offer in affected.drivers:
+        language = pick_language_of(driver, group)
+        label = meeting_label(language, group, meeting)
+        text = t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language)) \
+            if moved_by is not None else t(language, "carpool.cancelled_ride", meeting=label)
+        await send_private(bot, session, driver, text, now)
+    for rider, request in affected.riders:
+        language = pick_language_of(rider, group)
+        label = meeting_label(language, group, meeting)
+        if moved_by is None:
+            text = t(language, "carpool.cancelled_ride", meeting=label)
+        elif request.status == "matched":
+            offer = await session.get(RideOffer, request.offer_id)
+            text = t(language, "carpool.moved_rider", meeting=label, time=clock_text(offer.departs_at, group, language))
+        else:
+            text = t(language, "carpool.moved_waiting", meeting=label)
+        await send_private(bot, session, rider, text, now)
