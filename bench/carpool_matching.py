@@ -18,7 +18,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import MeetingsSection
@@ -27,7 +27,7 @@ from bot.domain.meetings import create_meeting
 from storage.db import create_engine, create_sessionmaker, migrate
 from storage.models import Group, Meeting, Person, Place
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 async def run(url: str, offers: int, requests: int, places: int, seed: int) -> dict:
@@ -39,10 +39,19 @@ async def run(url: str, offers: int, requests: int, places: int, seed: int) -> d
         group = Group(chat_id=-1, title="Bench", timezone="Europe/Paris", language="fr", active=True, created_at=NOW)
         session.add(group)
         await session.flush()
-        meeting = await create_meeting(session, group, NOW + timedelta(days=10), "Salle", "Bench", None, None, NOW, MeetingsSection())
+        meeting = await create_meeting(
+            session, group, NOW + timedelta(days=10), "Salle", "Bench", None, None, NOW, MeetingsSection()
+        )
         # Departure points over about 60 x 60 km around Bourg-en-Bresse.
-        points = [await c.add_place(session, group, c.PlaceSpec(f"Lieu {i}", 46.2 + rng.uniform(-0.27, 0.27), 5.2 + rng.uniform(-0.4, 0.4)), NOW)
-                  for i in range(places)]
+        points = [
+            await c.add_place(
+                session,
+                group,
+                c.PlaceSpec(f"Lieu {i}", 46.2 + rng.uniform(-0.27, 0.27), 5.2 + rng.uniform(-0.4, 0.4)),
+                NOW,
+            )
+            for i in range(places)
+        ]
         people = []
         for i in range(offers + requests):
             person = Person(telegram_id=10_000 + i, first_name=f"P{i}", created_at=NOW, private_status="started")
@@ -50,7 +59,15 @@ async def run(url: str, offers: int, requests: int, places: int, seed: int) -> d
             people.append(person)
         await session.flush()
         for driver in people[:offers]:
-            await c.create_offer(session, meeting, driver, rng.choice(points), rng.randint(1, 4), meeting.starts_at - timedelta(minutes=45), NOW)
+            await c.create_offer(
+                session,
+                meeting,
+                driver,
+                rng.choice(points),
+                rng.randint(1, 4),
+                meeting.starts_at - timedelta(minutes=45),
+                NOW,
+            )
         meeting_id, rider_ids = meeting.id, [p.id for p in people[offers:]]
         point_ids = [p.id for p in points]
     timings, matched = [], 0
@@ -58,8 +75,13 @@ async def run(url: str, offers: int, requests: int, places: int, seed: int) -> d
         started = time.perf_counter()
         async with sessions.begin() as session:  # one transaction per request, as in the bot
             meeting = await session.get(Meeting, meeting_id)
-            request = await c.create_request(session, meeting, await session.get(Person, rider_id),
-                                             await session.get(Place, rng.choice(point_ids)), NOW)
+            request = await c.create_request(
+                session,
+                meeting,
+                await session.get(Person, rider_id),
+                await session.get(Place, rng.choice(point_ids)),
+                NOW,
+            )
             offer = await c.propose(session, request, 15.0)
             if offer is not None:
                 driver = await session.get(Person, offer.driver_id)
@@ -69,11 +91,18 @@ async def run(url: str, offers: int, requests: int, places: int, seed: int) -> d
     await engine.dispose()
     timings.sort()
     return {
-        "bench": "carpool_matching", "database": url.split(":")[0], "offers": offers, "requests": requests, "places": places,
-        "matched": matched, "ms_p50": round(1000 * statistics.median(timings), 2),
-        "ms_p95": round(1000 * timings[int(0.95 * (len(timings) - 1))], 2), "ms_max": round(1000 * timings[-1], 2),
-        "total_s": round(sum(timings), 2), "machine": f"{platform.machine()} {platform.python_version()}",
-        "date": datetime.now(timezone.utc).date().isoformat(),
+        "bench": "carpool_matching",
+        "database": url.split(":")[0],
+        "offers": offers,
+        "requests": requests,
+        "places": places,
+        "matched": matched,
+        "ms_p50": round(1000 * statistics.median(timings), 2),
+        "ms_p95": round(1000 * timings[int(0.95 * (len(timings) - 1))], 2),
+        "ms_max": round(1000 * timings[-1], 2),
+        "total_s": round(sum(timings), 2),
+        "machine": f"{platform.machine()} {platform.python_version()}",
+        "date": datetime.now(UTC).date().isoformat(),
     }
 
 

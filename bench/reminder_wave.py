@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -80,22 +80,42 @@ async def populate(database_url: str, world: list[dict], due_in: float) -> datet
     engine = create_engine(database_url)
     await migrate(engine)
     sessions = create_sessionmaker(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due = now + timedelta(seconds=due_in)
     settings = MeetingsSection(default_reminders="60min")
     async with sessions.begin() as session:
         for entry in world:
-            group = Group(chat_id=entry["chat_id"], title=entry["title"], timezone="Europe/Paris", language="fr", active=True,
-                          created_at=now, reminder_offsets="60min", next_meeting_number=1)
+            group = Group(
+                chat_id=entry["chat_id"],
+                title=entry["title"],
+                timezone="Europe/Paris",
+                language="fr",
+                active=True,
+                created_at=now,
+                reminder_offsets="60min",
+                next_meeting_number=1,
+            )
             session.add(group)
             await session.flush()
             for telegram_id, name in entry["people"]:
-                person = Person(telegram_id=telegram_id, first_name=name, private_status="started", created_at=now, started_at=now)
+                person = Person(
+                    telegram_id=telegram_id, first_name=name, private_status="started", created_at=now, started_at=now
+                )
                 session.add(person)
                 await session.flush()
-                session.add(Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now,
-                                       named_facilitator=False, private_reminders=True))
-            await create_meeting(session, group, due + timedelta(minutes=60), "Centre social", "Bilan", None, None, now, settings)
+                session.add(
+                    Membership(
+                        group_id=group.id,
+                        person_id=person.id,
+                        status="member",
+                        joined_at=now,
+                        named_facilitator=False,
+                        private_reminders=True,
+                    )
+                )
+            await create_meeting(
+                session, group, due + timedelta(minutes=60), "Centre social", "Bilan", None, None, now, settings
+            )
     await engine.dispose()
     return due
 
@@ -111,21 +131,23 @@ def in_flight(database_path: str) -> int:
 
 
 async def fetch_stats(url: str) -> dict:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url) as response:
-            return await response.json()
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return await response.json()
 
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def run(args: argparse.Namespace) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="relais-bench-"))
     world_file = folder / "world.json"
     port = int(os.environ.get("BENCH_PORT", "18555"))
-    fake = subprocess.Popen([sys.executable, __file__, "--serve-fake", str(port), str(args.groups), str(args.members), str(world_file)], cwd=ROOT)
+    fake = subprocess.Popen(
+        [sys.executable, __file__, "--serve-fake", str(port), str(args.groups), str(args.members), str(world_file)],
+        cwd=ROOT,
+    )
     try:
         for _ in range(600):
             if world_file.exists():
@@ -137,9 +159,17 @@ async def run(args: argparse.Namespace) -> dict:
         due = await populate(database_url, info["world"], due_in=8)
         expected_groups = len(info["world"])
         expected = expected_groups * (1 + args.members)
-        env = {**os.environ, "RELAIS_TELEGRAM__TOKEN": info["token"], "RELAIS_TELEGRAM__API_BASE_URL": info["base_url"],
-               "RELAIS_DATABASE__URL": database_url, "RELAIS_WEB__ENABLED": "false", "RELAIS_MEETINGS__DISPATCH_INTERVAL_SECONDS": "1",
-               "RELAIS_LOGGING__LEVEL": "WARNING", "RELAIS_TELEGRAM__POLLING_TIMEOUT": "10", "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "RELAIS_TELEGRAM__TOKEN": info["token"],
+            "RELAIS_TELEGRAM__API_BASE_URL": info["base_url"],
+            "RELAIS_DATABASE__URL": database_url,
+            "RELAIS_WEB__ENABLED": "false",
+            "RELAIS_MEETINGS__DISPATCH_INTERVAL_SECONDS": "1",
+            "RELAIS_LOGGING__LEVEL": "WARNING",
+            "RELAIS_TELEGRAM__POLLING_TIMEOUT": "10",
+            "PYTHONPATH": str(ROOT),
+        }
         log_path = folder / "bot.log"
         bot = start_bot(env, log_path)
         stats_url = f"http://127.0.0.1:{port}/_bench/stats"
@@ -174,29 +204,43 @@ async def run(args: argparse.Namespace) -> dict:
     per_recipient: dict[int, int] = {}
     for chat, _ in sends:
         per_recipient[chat] = per_recipient.get(chat, 0) + 1
-    all_recipients = {entry["chat_id"] for entry in info["world"]} | {p[0] for entry in info["world"] for p in entry["people"]}
+    all_recipients = {entry["chat_id"] for entry in info["world"]} | {
+        p[0] for entry in info["world"] for p in entry["people"]
+    }
     duration = times[-1] - times[0] if len(times) > 1 else 0.0
     first_seen: dict[int, float] = {}
     for chat, at in sends:
         first_seen[chat] = min(at, first_seen.get(chat, at))
     lateness = [at - due.timestamp() for at in first_seen.values()]
     result = {
-        "groups": expected_groups, "members": args.members, "expected_messages": expected, "messages_sent": len(sends),
-        "duration_s": round(duration, 1), "rate_per_s": round(len(sends) / duration, 2) if duration else None,
+        "groups": expected_groups,
+        "members": args.members,
+        "expected_messages": expected,
+        "messages_sent": len(sends),
+        "duration_s": round(duration, 1),
+        "rate_per_s": round(len(sends) / duration, 2) if duration else None,
         "fraction_of_30": round(len(sends) / duration / 30, 3) if duration else None,
-        "http_429": stats["rate_limited"], "lateness_p50_s": round(statistics.median(lateness), 1) if lateness else None,
+        "http_429": stats["rate_limited"],
+        "lateness_p50_s": round(statistics.median(lateness), 1) if lateness else None,
         "lateness_p95_s": round(percentile(lateness, 0.95), 1) if lateness else None,
         "duplicates": sum(count - 1 for count in per_recipient.values() if count > 1),
-        "misses": len(all_recipients - set(per_recipient)), "flagged": stats.get("flagged", []),
-        "killed": args.kill_at is not None, "in_flight_at_kill": killed_in_flight,
+        "misses": len(all_recipients - set(per_recipient)),
+        "flagged": stats.get("flagged", []),
+        "killed": args.kill_at is not None,
+        "in_flight_at_kill": killed_in_flight,
         "sent_before_kill": sent_at_kill if args.kill_at is not None else None,
     }
     return result
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor(),
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def main() -> None:
@@ -213,7 +257,7 @@ def main() -> None:
     args = parser.parse_args()
     result = asyncio.run(run(args))
     result["machine"] = machine()
-    result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    result["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(json.dumps(result, indent=2))
     if args.json:
         with open(args.json, "a") as handle:

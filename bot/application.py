@@ -84,7 +84,9 @@ class RelaisApplication(Application):
             log.processed = max(log.processed, update.update_id)
             log.changed.set()
 
-    async def process_error(self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None) -> bool:
+    async def process_error(
+        self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
+    ) -> bool:
         if isinstance(update, Update):
             self.update_log().failed.add(update.update_id)
         return await super().process_error(update, error, job, coroutine)
@@ -100,18 +102,44 @@ class RelaisApplication(Application):
 
 # What Relais asks Telegram to deliver. chat_member needs the bot to be an administrator too.
 ALLOWED_UPDATES = [
-    Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER, Update.POLL, Update.POLL_ANSWER,
-]  # fmt: skip
-FEATURES = (members, groups, setup, facilitators, start, help, privacy, meetings, meeting_changes, rsvp, proposals, follow_up,
-            polls, priorities, actions, carpool)
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
+    Update.POLL,
+    Update.POLL_ANSWER,
+]
+FEATURES = (
+    members,
+    groups,
+    setup,
+    facilitators,
+    start,
+    help,
+    privacy,
+    meetings,
+    meeting_changes,
+    rsvp,
+    proposals,
+    follow_up,
+    polls,
+    priorities,
+    actions,
+    carpool,
+)
 
 
 def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:
     """Evenly paced overall (one message every 1/per_second s): PTB's default bucket lets 30 go
     at once, then 30 more within the same second, and Telegram answers that with 429s, each of
     which pauses every send. Groups keep PTB's 20 per minute."""
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / per_second, group_max_rate=20,
-                          group_time_period=60, max_retries=max_retries)
+    return AIORateLimiter(
+        overall_max_rate=1,
+        overall_time_period=1 / per_second,
+        group_max_rate=20,
+        group_time_period=60,
+        max_retries=max_retries,
+    )
 
 
 def build_application(services: Services, with_updater: bool = True) -> Application:

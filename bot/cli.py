@@ -32,8 +32,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     settings.require_token()
     mode = f"webhook at {settings.webhook.url}" if settings.webhook.url else "long polling"
     database = settings.database.url.split("://")[0]
-    print(f"Configuration OK ({path or 'defaults and environment'}): {mode}, database {database}, "
-          f"time zone {settings.bot.default_timezone}, language {settings.bot.default_language}.")
+    print(
+        f"Configuration OK ({path or 'defaults and environment'}): {mode}, database {database}, "
+        f"time zone {settings.bot.default_timezone}, language {settings.bot.default_language}."
+    )
     return 0
 
 
@@ -62,10 +64,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="relais", description="Relais: keeps participation groups alive between meetings.")
+    parser = argparse.ArgumentParser(
+        prog="relais", description="Relais: keeps participation groups alive between meetings."
+    )
     parser.add_argument("--config", help="path to the TOML configuration (default: $RELAIS_CONFIG, then ./config.toml)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling, or webhook when webhook.url is set)").set_defaults(func=cmd_run)
+    commands.add_parser("run", help="run the bot (long polling, or webhook when webhook.url is set)").set_defaults(
+        func=cmd_run
+    )
     demo = commands.add_parser("demo", help="play a scripted group session on the simulated Telegram")
     demo.add_argument("--verbose", action="store_true", help="also print the bot's logs")
     demo.set_defaults(func=cmd_demo)

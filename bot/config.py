@@ -91,7 +91,7 @@ class WebhookSection(Section):
         return value
 
     @model_validator(mode="after")
-    def _secret_when_webhook(self) -> "WebhookSection":
+    def _secret_when_webhook(self) -> WebhookSection:
         secret = self.secret_token.get_secret_value()
         if self.url and not secret:
             raise ValueError("webhook.secret_token must be set when webhook.url is set")
@@ -135,7 +135,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         overrides.setdefault(section, {})[key] = value
     return overrides
 
@@ -146,7 +146,7 @@ def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{key}: unknown key; check the spelling against config.example.toml"
-    if loc and loc[-1] in SECRET_KEYS or kind == "value_error" and "secret" in str(error.get("msg", "")):
+    if (loc and loc[-1] in SECRET_KEYS) or (kind == "value_error" and "secret" in str(error.get("msg", ""))):
         found = "(hidden)"
     else:
         found = repr(error.get("input"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.simulator.harness import Harness
@@ -51,7 +51,8 @@ class Transcript:
         if message.poll is not None:
             state = " (terminé)" if message.poll["is_closed"] else ""
             body = f"📊 {message.poll['question']}{state}\n" + "\n".join(
-                f"  ◯ {option['text']} — {option['voter_count']}" for option in message.poll["options"])
+                f"  ◯ {option['text']} — {option['voter_count']}" for option in message.poll["options"]
+            )
         if message.document is not None:
             body = f"📎 {message.document.filename} — {body}"
         lines = [f"[{self._where(message)}] {who} : {body.splitlines()[0] if body else ''}"]
@@ -129,16 +130,21 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.press(karim, tg.bot_messages(karim.id)[-1], "2")
     await h.settle()
     tg.press(karim, tg.bot_messages(karim.id)[-1], "13h15")
-    await step("Karim touche 🚗 : en privé, il choisit son départ, ses places et l'heure ; le groupe ne voit que le nombre")
+    await step(
+        "Karim touche 🚗 : en privé, il choisit son départ, ses places et l'heure ; le groupe ne voit que le nombre"
+    )
     tg.press(julie, announcement, "Je cherche une place")
     await h.settle()
     tg.open_link(julie, tg.last_callback_url())
     await step("Julie, qui n'a pas de voiture, touche 🙋 : le bouton ouvre la conversation privée")
     tg.share_location(tg.private_chat(julie), julie, 46.2451, 5.6301)
-    await step("Julie partage sa position : Relais prend le lieu le plus proche et ne garde pas la position ; Karim est sollicité")
+    await step(
+        "Julie partage sa position : Relais prend le lieu le plus proche et ne garde pas la position ; "
+        "Karim est sollicité"
+    )
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
     await step("Karim accepte : chacun reçoit le prénom de l'autre, un lien pour lui écrire, le lieu et l'heure")
-    h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=timezone.utc))
+    h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))
     await h.run_jobs()
     await step("La veille à 10h, le rappel part dans le groupe, en privé pour Karim, et le rappel du covoiturage")
 
@@ -157,20 +163,22 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.vote(julie, poll, [0])
     tg.vote(awa, poll, [2])
     await step("Karim et Julie votent Pour, Awa « Je ne sais pas »")
-    h.clock.set(datetime(2026, 11, 12, 17, 0, tzinfo=timezone.utc))
+    h.clock.set(datetime(2026, 11, 12, 17, 0, tzinfo=UTC))
     await h.run_jobs()
     await step("À l'heure dite, le vote est clos : résumé dans le groupe, nouvelle en privé pour Julie (qui suit)")
     tg.say(group, awa, "/suivi 1 transmise Commission insertion du 15/01")
     await h.run_jobs()
-    await step("Awa note que la proposition est transmise : une phrase dans le groupe, un message privé à Karim et Julie")
-    h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=timezone.utc))
+    await step(
+        "Awa note que la proposition est transmise : une phrase dans le groupe, un message privé à Karim et Julie"
+    )
+    h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))
     await h.run_jobs()
     await step("Le lendemain de la réunion, un sondage anonyme d'un seul toucher")
-    h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc))
+    h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
     tg.say(group, awa, "/suivi 1 réalisée")
     await h.run_jobs()
     await step("Quelques semaines plus tard, la proposition est réalisée : le groupe la fête")
-    h.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
+    h.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     await h.run_jobs()
     await step("Le 1er du mois à 10h : « Où en sont nos propositions ? »")
     tg.say(group, karim, "/propositions")

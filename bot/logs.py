@@ -33,5 +33,14 @@ def setup_logging(level: str, token: str = "") -> None:
 def quiet_libraries() -> None:
     """httpx logs every request URL, which holds the token; PTB's debug logs hold message texts;
     the database drivers' debug logs hold query parameters, names included."""
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access", "aiosqlite", "asyncpg", "sqlalchemy"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "telegram",
+        "apscheduler",
+        "aiohttp.access",
+        "aiosqlite",
+        "asyncpg",
+        "sqlalchemy",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -42,9 +42,13 @@ class Relais:
         engine = create_engine(settings.database.url, settings.database.echo)
         await migrate(engine)
         self.services = Services(
-            settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=self.clock,
-            link_secret=derive_secret(token), auto_dispatch=self.auto_dispatch,
-        )  # fmt: skip
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            clock=self.clock,
+            link_secret=derive_secret(token),
+            auto_dispatch=self.auto_dispatch,
+        )
         webhook = bool(settings.webhook.url)
         self.application = build_application(self.services, with_updater=not webhook)
         await self.application.initialize()
@@ -59,9 +63,10 @@ class Relais:
             log.info("web server on %s:%s", settings.web.listen, self.web_port)
         if webhook:
             await self.application.bot.set_webhook(
-                settings.webhook.url, secret_token=settings.webhook.secret_token.get_secret_value(),
+                settings.webhook.url,
+                secret_token=settings.webhook.secret_token.get_secret_value(),
                 allowed_updates=ALLOWED_UPDATES,
-            )  # fmt: skip
+            )
             log.info("webhook mode")
         else:
             await self.application.bot.delete_webhook()

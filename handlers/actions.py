@@ -4,6 +4,7 @@ the group message or the private reminder, and the group sees the result."""
 
 from __future__ import annotations
 
+import contextlib
 from zoneinfo import ZoneInfo
 
 from telegram import Update
@@ -46,7 +47,11 @@ async def action_command(update: Update, context: Context) -> None:
             owner = found[0] if found and found[1].status == "member" else None
             if owner is None:
                 raise a.ProposalError("action.error.unknown_member", username=spec.username)
-        elif message.reply_to_message is not None and message.reply_to_message.from_user and not message.reply_to_message.from_user.is_bot:
+        elif (
+            message.reply_to_message is not None
+            and message.reply_to_message.from_user
+            and not message.reply_to_message.from_user.is_bot
+        ):
             owner = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
         else:
             raise a.ProposalError("action.error.who")
@@ -56,7 +61,9 @@ async def action_command(update: Update, context: Context) -> None:
     except (MeetingError, DateError) as exc:
         await refuse(update, group.language, exc, "action.example")
         return
-    sent = await message.reply_text(action_text(group.language, action, owner.first_name), reply_markup=action_keyboard(group.language, action))
+    sent = await message.reply_text(
+        action_text(group.language, action, owner.first_name), reply_markup=action_keyboard(group.language, action)
+    )
     action.message_id = sent.message_id
     if remind is not None:
         wake_at(context, [remind])
@@ -72,8 +79,15 @@ async def list_command(update: Update, context: Context) -> None:
         return
     lines = [t(group.language, "action.list_title")]
     for action, owner in rows[:40]:
-        lines.append(t(group.language, f"action.list_line_{action.status}", name=owner.first_name if owner else plain(group.language, "someone"),
-                       text=action.text, day=day_text(action.due_on, group.language)))
+        lines.append(
+            t(
+                group.language,
+                f"action.list_line_{action.status}",
+                name=owner.first_name if owner else plain(group.language, "someone"),
+                text=action.text,
+                day=day_text(action.due_on, group.language),
+            )
+        )
     await update.effective_message.reply_text("\n".join(lines))
 
 
@@ -89,7 +103,9 @@ async def status_button(update: Update, context: Context) -> None:
     in_group = is_group_chat(update)
     owner = await db().get(Person, action.owner_id) if action.owner_id else None
     is_owner = owner is not None and owner.telegram_id == user.id
-    if not is_owner and not (await person_in_group(db(), group, user.id) and await is_facilitator(context, group, user.id)):
+    if not is_owner and not (
+        await person_in_group(db(), group, user.id) and await is_facilitator(context, group, user.id)
+    ):
         await query.answer(plain(language, "action.not_yours"), show_alert=True)
         return
     status = {"d": "done", "b": "blocked"}[(query.data or "").rsplit(":", 1)[1]]
@@ -100,10 +116,10 @@ async def status_button(update: Update, context: Context) -> None:
     name = owner.first_name if owner else plain(group.language, "someone")
     result = action_result_text(group.language, action, name)
     markup = action_keyboard(language, action) if status == "blocked" else None  # blocked can still become done
-    try:
-        await query.edit_message_text(result if in_group else action_result_text(language, action, name), reply_markup=markup)
-    except BadRequest:
-        pass
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_text(
+            result if in_group else action_result_text(language, action, name), reply_markup=markup
+        )
     if not in_group:
         try:
             await context.bot.send_message(group.chat_id, result)

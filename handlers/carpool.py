@@ -90,26 +90,44 @@ async def open_dialogue(context: Context, person: Person, group: Group, meeting:
     now = services(context).clock.now()
     places = await c.group_places(db(), group)
     if not m.is_open(meeting, now):
-        await context.bot.send_message(person.telegram_id, t(language, "carpool.error.meeting_closed", number=meeting.number))
+        await context.bot.send_message(
+            person.telegram_id, t(language, "carpool.error.meeting_closed", number=meeting.number)
+        )
         return
     if not places:
         await context.bot.send_message(person.telegram_id, t(language, "carpool.no_places"))
         return
     offer, request = await c.live_offer(db(), meeting, person), await c.live_request(db(), meeting, person)
     if offer is not None:
-        await context.bot.send_message(person.telegram_id, t(language, "carpool.error.already_offering", number=meeting.number),
-                                       reply_markup=cancel_offer_keyboard(language, offer))
+        await context.bot.send_message(
+            person.telegram_id,
+            t(language, "carpool.error.already_offering", number=meeting.number),
+            reply_markup=cancel_offer_keyboard(language, offer),
+        )
         return
     if request is not None:
-        await context.bot.send_message(person.telegram_id, t(language, "carpool.error.already_asking", number=meeting.number),
-                                       reply_markup=cancel_request_keyboard(language, request))
+        await context.bot.send_message(
+            person.telegram_id,
+            t(language, "carpool.error.already_asking", number=meeting.number),
+            reply_markup=cancel_request_keyboard(language, request),
+        )
         return
     begin_dialogue(context, DIALOGUE, {"kind": kind, "meeting_id": meeting.id, "step": "place", "at": now.timestamp()})
     key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
-    await context.bot.send_message(person.telegram_id, t(language, key, meeting=meeting_label(language, group, meeting)),
-                                   reply_markup=place_keyboard(meeting, places))
-    await context.bot.send_message(person.telegram_id, t(language, "carpool.ask_location"), reply_markup=ReplyKeyboardMarkup(
-        [[KeyboardButton(plain(language, "button.share_location"), request_location=True)]], resize_keyboard=True, one_time_keyboard=True))
+    await context.bot.send_message(
+        person.telegram_id,
+        t(language, key, meeting=meeting_label(language, group, meeting)),
+        reply_markup=place_keyboard(meeting, places),
+    )
+    await context.bot.send_message(
+        person.telegram_id,
+        t(language, "carpool.ask_location"),
+        reply_markup=ReplyKeyboardMarkup(
+            [[KeyboardButton(plain(language, "button.share_location"), request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        ),
+    )
 
 
 async def car_button(update: Update, context: Context) -> None:
@@ -152,7 +170,9 @@ async def start_from_link(update: Update, context: Context, meeting_id: int, kin
 
 
 # ----------------------------------------------------------------------------- the dialogue steps
-async def _dialogue(update: Update, context: Context, meeting_id: int | None = None) -> tuple[dict, Meeting, Group, Person, str] | None:
+async def _dialogue(
+    update: Update, context: Context, meeting_id: int | None = None
+) -> tuple[dict, Meeting, Group, Person, str] | None:
     state = context.user_data.get(DIALOGUE)
     if state is not None and services(context).clock.now().timestamp() - state["at"] > DIALOGUE_MINUTES * 60:
         context.user_data.pop(DIALOGUE, None)  # abandoned: what they type now is something else
@@ -181,7 +201,9 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
     if found is None:
         return
     state, meeting, group, person, language = found
-    await _reply(update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove())
+    await _reply(
+        update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove()
+    )
     if state["kind"] == CAR_OFFER:
         state.update(step="seats", place_id=place.id)
         await _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
@@ -194,9 +216,18 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
         await _reply(update, t(language, exc.key, **exc.values))
         return
     context.user_data.pop(DIALOGUE, None)
-    await _reply(update, t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
-                 reply_markup=cancel_request_keyboard(language, request))
-    await send_to_group(context.bot, db(), group, t(group.language, "carpool.group_request", place=place.name, number=meeting.number), now)
+    await _reply(
+        update,
+        t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
+        reply_markup=cancel_request_keyboard(language, request),
+    )
+    await send_to_group(
+        context.bot,
+        db(),
+        group,
+        t(group.language, "carpool.group_request", place=place.name, number=meeting.number),
+        now,
+    )
     await offer_to_drivers(context, group, meeting, request)
 
 
@@ -204,10 +235,13 @@ async def _seats_chosen(update: Update, context: Context, seats: int) -> None:
     found = await _dialogue(update, context)
     if found is None:
         return
-    state, meeting, group, person, language = found
+    state, meeting, group, _person, language = found
     state.update(step="time", seats=seats)
-    await _reply(update, t(language, "carpool.ask_time", start=clock_text(meeting.starts_at, group, language)),
-                 reply_markup=time_keyboard(language, group, meeting, services(context).clock.now()))
+    await _reply(
+        update,
+        t(language, "carpool.ask_time", start=clock_text(meeting.starts_at, group, language)),
+        reply_markup=time_keyboard(language, group, meeting, services(context).clock.now()),
+    )
 
 
 async def _time_chosen(update: Update, context: Context, departs) -> None:
@@ -227,11 +261,25 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         await _reply(update, t(language, exc.key, **exc.values))
         return
     context.user_data.pop(DIALOGUE, None)
-    await _reply(update, t(language, "carpool.offer_saved", seats=offer.seats, place=place.name, time=clock_text(departs, group, language),
-                           meeting=meeting_label(language, group, meeting)),
-                 reply_markup=with_coming(language, meeting, cancel_offer_keyboard(language, offer)))
-    await send_to_group(context.bot, db(), group, t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name,
-                                                    number=meeting.number), now)
+    await _reply(
+        update,
+        t(
+            language,
+            "carpool.offer_saved",
+            seats=offer.seats,
+            place=place.name,
+            time=clock_text(departs, group, language),
+            meeting=meeting_label(language, group, meeting),
+        ),
+        reply_markup=with_coming(language, meeting, cancel_offer_keyboard(language, offer)),
+    )
+    await send_to_group(
+        context.bot,
+        db(),
+        group,
+        t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name, number=meeting.number),
+        now,
+    )
     for request in await c.waiting_requests(db(), meeting):
         await offer_to_drivers(context, group, meeting, request)
 
@@ -245,7 +293,7 @@ async def step_button(update: Update, context: Context) -> None:
     if found is None or len(value) > 9:
         await query.answer(plain(language, "button.expired"))
         return
-    state, meeting, group, person, language = found
+    state, meeting, group, _person, language = found
     expected = {"cpp": "place", "cps": "seats", "cpt": "time"}[prefix]
     if state["step"] != expected:
         await query.answer(plain(language, "button.expired"))
@@ -273,7 +321,7 @@ async def dialogue_text(update: Update, context: Context) -> None:
     found = await _dialogue(update, context)
     if found is None:
         return  # not in a carpool dialogue: other private handlers answer
-    state, meeting, group, person, language = found
+    state, meeting, group, _person, language = found
     text = update.effective_message.text or ""
     try:
         if state["step"] == "place":
@@ -281,10 +329,17 @@ async def dialogue_text(update: Update, context: Context) -> None:
             if place is not None:
                 await _place_chosen(update, context, place)
             elif close:
-                await _reply(update, t(language, "carpool.did_you_mean", town=text[:60]), reply_markup=place_keyboard(meeting, close))
+                await _reply(
+                    update,
+                    t(language, "carpool.did_you_mean", town=text[:60]),
+                    reply_markup=place_keyboard(meeting, close),
+                )
             else:
-                await _reply(update, t(language, "carpool.unknown_town", town=text[:60]),
-                             reply_markup=place_keyboard(meeting, await c.group_places(db(), group)))
+                await _reply(
+                    update,
+                    t(language, "carpool.unknown_town", town=text[:60]),
+                    reply_markup=place_keyboard(meeting, await c.group_places(db(), group)),
+                )
         elif state["step"] == "seats":
             await _seats_chosen(update, context, c.parse_seats(text))
         else:
@@ -300,10 +355,11 @@ async def dialogue_location(update: Update, context: Context) -> None:
     it is neither stored nor logged."""
     found = await _dialogue(update, context)
     if found is None or found[0]["step"] != "place":
-        await update.effective_message.reply_text(t(language_for(update, context), "carpool.location_unused"),
-                                                  reply_markup=ReplyKeyboardRemove())
+        await update.effective_message.reply_text(
+            t(language_for(update, context), "carpool.location_unused"), reply_markup=ReplyKeyboardRemove()
+        )
         return
-    state, meeting, group, person, language = found
+    _state, _meeting, group, _person, language = found
     location = update.effective_message.location
     nearest = c.nearest_place(await c.group_places(db(), group), location.latitude, location.longitude)
     if nearest is None:
@@ -326,8 +382,14 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
         driver = await db().get(Person, offer.driver_id)
         language = _language(driver, group)
         km = c.place_distance(pickup, await db().get(Place, offer.place_id))
-        sent = await send_private(context.bot, db(), driver, request_to_driver(language, group, meeting, rider, pickup, km), now,
-                                  reply_markup=request_keyboard(language, request))
+        sent = await send_private(
+            context.bot,
+            db(),
+            driver,
+            request_to_driver(language, group, meeting, rider, pickup, km),
+            now,
+            reply_markup=request_keyboard(language, request),
+        )
         if sent is not None:
             return offer
         await c.pass_on(db(), request, offer)
@@ -361,8 +423,16 @@ async def ride_button(update: Update, context: Context) -> None:
         await offer_to_drivers(context, group, meeting, request)
         return
     await query.edit_message_text(match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
-    await send_private(context.bot, db(), rider, match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
-                       now, reply_markup=with_coming(_language(rider, group), meeting, cancel_request_keyboard(_language(rider, group), request)))
+    await send_private(
+        context.bot,
+        db(),
+        rider,
+        match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
+        now,
+        reply_markup=with_coming(
+            _language(rider, group), meeting, cancel_request_keyboard(_language(rider, group), request)
+        ),
+    )
 
 
 async def _owned(update: Update, context: Context, model: type, owner: str) -> tuple | None:
@@ -374,9 +444,13 @@ async def _owned(update: Update, context: Context, model: type, owner: str) -> t
     person = await find_person(db(), user.id)
     meeting = await db().get(Meeting, ride.meeting_id) if ride else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    language = pick_language(user.language_code, group.language if group else services(context).settings.bot.default_language)
+    language = pick_language(
+        user.language_code, group.language if group else services(context).settings.bot.default_language
+    )
     if ride is None or group is None or person is None or getattr(ride, owner) != person.id:
-        await query.answer(plain(language, "carpool.error.not_yours" if ride else "button.invalid"), show_alert=ride is not None)
+        await query.answer(
+            plain(language, "carpool.error.not_yours" if ride else "button.invalid"), show_alert=ride is not None
+        )
         return None
     return ride, meeting, group, person, language
 
@@ -394,14 +468,26 @@ async def cancel_offer_button(update: Update, context: Context) -> None:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()
-    await query.edit_message_text(t(language, "carpool.offer_cancelled", meeting=meeting_label(language, group, meeting)))
+    await query.edit_message_text(
+        t(language, "carpool.offer_cancelled", meeting=meeting_label(language, group, meeting))
+    )
     now = services(context).clock.now()
     for request in freed:
         rider = await db().get(Person, request.person_id)
         if request.status == "waiting" and request.matched_at is not None:
             request.matched_at = None
-            await send_private(context.bot, db(), rider, t(_language(rider, group), "carpool.driver_cancelled",
-                                                           name=driver.first_name, meeting=meeting_label(_language(rider, group), group, meeting)), now)
+            await send_private(
+                context.bot,
+                db(),
+                rider,
+                t(
+                    _language(rider, group),
+                    "carpool.driver_cancelled",
+                    name=driver.first_name,
+                    meeting=meeting_label(_language(rider, group), group, meeting),
+                ),
+                now,
+            )
         await offer_to_drivers(context, group, meeting, request)
 
 
@@ -418,11 +504,23 @@ async def cancel_request_button(update: Update, context: Context) -> None:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()
-    await query.edit_message_text(t(language, "carpool.request_cancelled", meeting=meeting_label(language, group, meeting)))
+    await query.edit_message_text(
+        t(language, "carpool.request_cancelled", meeting=meeting_label(language, group, meeting))
+    )
     if offer is not None and previous == "matched":
         driver = await db().get(Person, offer.driver_id)
-        await send_private(context.bot, db(), driver, t(_language(driver, group), "carpool.rider_cancelled", name=rider.first_name,
-                                                        meeting=meeting_label(_language(driver, group), group, meeting)), services(context).clock.now())
+        await send_private(
+            context.bot,
+            db(),
+            driver,
+            t(
+                _language(driver, group),
+                "carpool.rider_cancelled",
+                name=rider.first_name,
+                meeting=meeting_label(_language(driver, group), group, meeting),
+            ),
+            services(context).clock.now(),
+        )
         # The freed seat may serve someone waiting.
         for waiting in await c.waiting_requests(db(), meeting):
             await offer_to_drivers(context, group, meeting, waiting)
@@ -436,8 +534,10 @@ async def carpool_command(update: Update, context: Context) -> None:
     if found is None:
         return
     group, meeting = found
-    await update.effective_message.reply_text(board_text(group.language, group, meeting, await c.board(db(), meeting)),
-                             reply_markup=car_keyboard(group.language, meeting))
+    await update.effective_message.reply_text(
+        board_text(group.language, group, meeting, await c.board(db(), meeting)),
+        reply_markup=car_keyboard(group.language, meeting),
+    )
 
 
 async def places_command(update: Update, context: Context) -> None:
@@ -453,8 +553,14 @@ async def places_command(update: Update, context: Context) -> None:
     try:
         if not args:
             places = await c.group_places(db(), group)
-            lines = [t(group.language, "places.title")] + [t(group.language, "places.line", name=p.name) for p in places]
-            await message.reply_text("\n".join(lines if places else [t(group.language, "places.none")]) + "\n" + t(group.language, "places.usage"))
+            lines = [t(group.language, "places.title")] + [
+                t(group.language, "places.line", name=p.name) for p in places
+            ]
+            await message.reply_text(
+                "\n".join(lines if places else [t(group.language, "places.none")])
+                + "\n"
+                + t(group.language, "places.usage")
+            )
             return
         if word.lower() == "retirer":
             place = await c.remove_place(db(), group, rest)
@@ -462,7 +568,9 @@ async def places_command(update: Update, context: Context) -> None:
             return
         if word.lower() == "ajouter" and "|" not in rest:
             name = c.validate_place_name(rest)
-            prompt = await message.reply_text(t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True))
+            prompt = await message.reply_text(
+                t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True)
+            )
             context.user_data[PLACE_PENDING] = {"chat_id": group.chat_id, "prompt_id": prompt.message_id, "name": name}
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
@@ -478,12 +586,20 @@ async def place_location(update: Update, context: Context) -> None:
     pending = context.user_data.get(PLACE_PENDING)
     group = await current_group(update)
     replied = update.effective_message.reply_to_message
-    if pending is None or group is None or pending["chat_id"] != group.chat_id or replied is None or replied.message_id != pending["prompt_id"]:
+    if (
+        pending is None
+        or group is None
+        or pending["chat_id"] != group.chat_id
+        or replied is None
+        or replied.message_id != pending["prompt_id"]
+    ):
         return
     location = update.effective_message.location
     try:
         latitude, longitude = c.validate_coordinates(location.latitude, location.longitude)
-        place = await c.add_place(db(), group, c.PlaceSpec(pending["name"], latitude, longitude), services(context).clock.now())
+        place = await c.add_place(
+            db(), group, c.PlaceSpec(pending["name"], latitude, longitude), services(context).clock.now()
+        )
     except MeetingError as exc:
         await update.effective_message.reply_text(t(group.language, exc.key, **exc.values))
         return

@@ -56,7 +56,9 @@ def begin_dialogue(context: Context, key: str, state: dict) -> None:
 
 
 def user_info(user: User) -> UserInfo:
-    return UserInfo(telegram_id=user.id, first_name=user.first_name, username=user.username, language_code=user.language_code)
+    return UserInfo(
+        telegram_id=user.id, first_name=user.first_name, username=user.username, language_code=user.language_code
+    )
 
 
 def command_args(update: Update) -> str:
@@ -130,7 +132,9 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
     if group is None or (in_group and (chat_group is None or chat_group.id != group.id)):
         fallback = chat_group or group
         default = services(context).settings.bot.default_language
-        await query.answer(plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid"))
+        await query.answer(
+            plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid")
+        )
         return None
     return group, group.language if in_group else pick_language(user.language_code, group.language)
 
@@ -153,8 +157,14 @@ async def plan_jobs(context: Context, meeting_id: int | None = None, group_id: i
     wake_at(context, await pending_due_times(db(), meeting_id=meeting_id, group_id=group_id))
 
 
-async def publish_change(update: Update, context: Context, group: Group, proposal: Proposal, change: ProposalChange,
-                         target: Proposal | None = None) -> str:
+async def publish_change(
+    update: Update,
+    context: Context,
+    group: Group,
+    proposal: Proposal,
+    change: ProposalChange,
+    target: Proposal | None = None,
+) -> str:
     """The change in one sentence for the group (returned, for the caller to post or edit in),
     and in private for the author and followers, through the outbox."""
     now = services(context).clock.now()
@@ -167,7 +177,9 @@ async def publish_change(update: Update, context: Context, group: Group, proposa
 async def publish(context: Context, group: Group, meeting: Meeting) -> None:
     """Post the announcement with its buttons and plan the jobs for its events."""
     message = await context.bot.send_message(
-        group.chat_id, announcement_text(group, meeting, m.Counts()), reply_markup=rsvp_keyboard(group.language, meeting)
+        group.chat_id,
+        announcement_text(group, meeting, m.Counts()),
+        reply_markup=rsvp_keyboard(group.language, meeting),
     )
     meeting.announcement_message_id = message.message_id
     await plan_jobs(context, meeting_id=meeting.id)

@@ -14,17 +14,24 @@ from handlers.common import Context, language_for
 log = logging.getLogger("relais.errors")
 
 
-
 async def on_error(update: object, context: Context) -> None:
     """Log ids and the error type only (never names or texts), then apologise once."""
     error = context.error
     if isinstance(update, Update):
         chat_id = update.effective_chat.id if update.effective_chat else None
-        log.error("update %s in chat %s failed: %s", update.update_id, chat_id, error.__class__.__name__,
-                  exc_info=(type(error), error, error.__traceback__) if error else None)
+        log.error(
+            "update %s in chat %s failed: %s",
+            update.update_id,
+            chat_id,
+            error.__class__.__name__,
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
     else:
-        log.error("job or background task failed: %s", error.__class__.__name__,
-                  exc_info=(type(error), error, error.__traceback__) if error else None)
+        log.error(
+            "job or background task failed: %s",
+            error.__class__.__name__,
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
         return
     if isinstance(error, Forbidden):
         return  # nowhere to apologise

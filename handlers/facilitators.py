@@ -57,7 +57,11 @@ async def facilitator_command(update: Update, context: Context) -> None:
         if target is None:
             await message.reply_text(t(language, "facilitator.unknown", username=match.group(1)))
             return
-    elif message.reply_to_message and message.reply_to_message.from_user and not message.reply_to_message.from_user.is_bot:
+    elif (
+        message.reply_to_message
+        and message.reply_to_message.from_user
+        and not message.reply_to_message.from_user.is_bot
+    ):
         person = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
         target = (person, await record_presence(db(), group, person, now))
     if target is None:
@@ -69,7 +73,11 @@ async def facilitator_command(update: Update, context: Context) -> None:
         return
     if removing:
         if not membership.named_facilitator:
-            note = "facilitator.is_admin" if person.telegram_id in await admin_ids(context, group.chat_id) else "facilitator.was_not"
+            note = (
+                "facilitator.is_admin"
+                if person.telegram_id in await admin_ids(context, group.chat_id)
+                else "facilitator.was_not"
+            )
             await message.reply_text(t(language, note, name=person.first_name))
             return
         membership.named_facilitator = False

@@ -31,8 +31,15 @@ ASKING = "suivi_asking"  # user_data: the state change waiting for its note (to 
 QUORUM_MAX = 100
 
 
-async def _apply(update: Update, context: Context, group: Group, proposal: Proposal, state: str, note: str | None,
-                 progress: int | None) -> str:
+async def _apply(
+    update: Update,
+    context: Context,
+    group: Group,
+    proposal: Proposal,
+    state: str,
+    note: str | None,
+    progress: int | None,
+) -> str:
     """Change the state; returns the sentence posted in the group. Raises MeetingError."""
     person = await find_person(db(), update.effective_user.id)
     change = await p.change_state(db(), proposal, state, note, progress, person, services(context).clock.now())
@@ -48,8 +55,11 @@ async def follow_up_command(update: Update, context: Context) -> None:
     args = command_args(update)
     try:
         if not args:
-            items = [item for state in ("new", "adopted", "sent", "studying", "accepted", "in_progress")
-                     for item in (await p.board(db(), group)).get(state, [])]
+            items = [
+                item
+                for state in ("new", "adopted", "sent", "studying", "accepted", "in_progress")
+                for item in (await p.board(db(), group)).get(state, [])
+            ]
             if not items:
                 await message.reply_text(t(group.language, "board.empty", group=group.display_name))
                 return
@@ -60,7 +70,9 @@ async def follow_up_command(update: Update, context: Context) -> None:
             if number is None:
                 raise p.ProposalError("proposal.error.number", token=args[:20])
             proposal = await p.require_proposal(db(), group, number)
-            await message.reply_text(_state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal))
+            await message.reply_text(
+                _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal)
+            )
             return
         wanted = p.parse_follow_up(args)
         proposal = await p.require_proposal(db(), group, wanted.number)
@@ -72,8 +84,13 @@ async def follow_up_command(update: Update, context: Context) -> None:
 
 
 def _state_question(group: Group, proposal: Proposal) -> str:
-    return t(group.language, "suivi.question", number=proposal.number, text=excerpt(proposal.text),
-             state=plain(group.language, f"state.{proposal.state}"))
+    return t(
+        group.language,
+        "suivi.question",
+        number=proposal.number,
+        text=excerpt(proposal.text),
+        state=plain(group.language, f"state.{proposal.state}"),
+    )
 
 
 async def state_button(update: Update, context: Context) -> None:
@@ -91,7 +108,9 @@ async def state_button(update: Update, context: Context) -> None:
         return
     if len(parts) == 2:
         await query.answer()
-        await query.edit_message_text(_state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal))
+        await query.edit_message_text(
+            _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal)
+        )
         return
     state = CODE_STATES.get(parts[2])
     if state is None:
@@ -99,10 +118,22 @@ async def state_button(update: Update, context: Context) -> None:
         return
     if state in p.NOTE_REQUIRED:
         await query.answer()
-        await query.edit_message_text(t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text)))
-        prompt = await context.bot.send_message(group.chat_id, t(language, "suivi.ask_reply", name=user.first_name), reply_markup=ForceReply(
-            selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")))
-        context.user_data[ASKING] = {"chat_id": group.chat_id, "prompt_id": prompt.message_id, "proposal_id": proposal.id, "state": state}
+        await query.edit_message_text(
+            t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text))
+        )
+        prompt = await context.bot.send_message(
+            group.chat_id,
+            t(language, "suivi.ask_reply", name=user.first_name),
+            reply_markup=ForceReply(
+                selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")
+            ),
+        )
+        context.user_data[ASKING] = {
+            "chat_id": group.chat_id,
+            "prompt_id": prompt.message_id,
+            "proposal_id": proposal.id,
+            "state": state,
+        }
         return
     try:
         sentence = await _apply(update, context, group, proposal, state, None, None)
@@ -119,7 +150,13 @@ async def note_reply(update: Update, context: Context) -> None:
     group = await current_group(update)
     message = update.effective_message
     replied = message.reply_to_message
-    if asking is None or group is None or asking["chat_id"] != group.chat_id or replied is None or replied.message_id != asking["prompt_id"]:
+    if (
+        asking is None
+        or group is None
+        or asking["chat_id"] != group.chat_id
+        or replied is None
+        or replied.message_id != asking["prompt_id"]
+    ):
         return  # a reply to something else: not the note
     if not await is_facilitator(context, group, update.effective_user.id):
         return
@@ -150,7 +187,9 @@ async def quorum_command(update: Update, context: Context) -> None:
         await message.reply_text(t(group.language, "quorum.error"))
         return
     group.quorum_percent = int(arg)
-    await message.reply_text(t(group.language, "quorum.set" if group.quorum_percent else "quorum.none", quorum=group.quorum_percent))
+    await message.reply_text(
+        t(group.language, "quorum.set" if group.quorum_percent else "quorum.none", quorum=group.quorum_percent)
+    )
 
 
 async def indicators_command(update: Update, context: Context) -> None:
@@ -159,15 +198,22 @@ async def indicators_command(update: Update, context: Context) -> None:
     if group is None:
         return
     message, user = update.effective_message, update.effective_user
-    text = indicators_text(group.language, group, await p.indicators(db(), group)) + "\n\n" + \
-        figures_text(group.language, group, await carpool.figures(db(), group))
+    text = (
+        indicators_text(group.language, group, await p.indicators(db(), group))
+        + "\n\n"
+        + figures_text(group.language, group, await carpool.figures(db(), group))
+    )
     try:
         await context.bot.send_message(user.id, text)
     except Forbidden:
         svc = services(context)
         url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-        await message.reply_text(t(group.language, "indicators.start_first"),
-                                 reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(plain(group.language, "button.open_private"), url=url)]]))
+        await message.reply_text(
+            t(group.language, "indicators.start_first"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(plain(group.language, "button.open_private"), url=url)]]
+            ),
+        )
         return
     await message.reply_text(t(group.language, "indicators.sent"))
 
@@ -178,4 +224,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("indicateurs", indicators_command))
     application.add_handler(CallbackQueryHandler(state_button, pattern=r"^sv:\d+(:[a-z])?$"))
     # Its own handler group: a reply that is not the awaited note goes on to the dialogues.
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND, note_reply), group=1)
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND, note_reply), group=1
+    )

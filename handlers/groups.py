@@ -18,15 +18,18 @@ from storage.models import Group
 log = logging.getLogger(__name__)
 
 
-
 def greeting_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:
     """One tap opens a private chat already linked to this group; the other, the private
     dialogue for a proposal."""
     svc = services(context)
     link = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
     propose = start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
-    return InlineKeyboardMarkup([[InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=link)],
-                                 [InlineKeyboardButton(plain(group.language, "button.propose"), url=propose)]])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=link)],
+            [InlineKeyboardButton(plain(group.language, "button.propose"), url=propose)],
+        ]
+    )
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:
@@ -45,11 +48,15 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         return
     if is_in and not was_in:
         settings = svc.settings.bot
-        group, _ = await register_group(db(), chat.id, chat.title or "", now, settings.default_timezone, settings.default_language)
+        group, _ = await register_group(
+            db(), chat.id, chat.title or "", now, settings.default_timezone, settings.default_language
+        )
         adder = await upsert_person(db(), user_info(change.from_user), now)
         await record_presence(db(), group, adder, now)
         forget_admins(context, chat.id)
-        await context.bot.send_message(chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group))
+        await context.bot.send_message(
+            chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group)
+        )
     elif was_in and not is_in:
         await deactivate_group(db(), chat.id, now)
         forget_admins(context, chat.id)

@@ -7,6 +7,7 @@ the group and in private, and every reminder is rescheduled.
 
 from __future__ import annotations
 
+import contextlib
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -47,9 +48,22 @@ async def _pick_keyboard(group: Group, prefix: str, now) -> InlineKeyboardMarkup
     upcoming = await m.upcoming_meetings(db(), group, now)
     if not upcoming:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(
-        plain(group.language, "meeting.pick", number=meeting.number, when=short_when(meeting.starts_at, group.timezone, group.language)),
-        callback_data=f"{prefix}:{meeting.id}")] for meeting in upcoming])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    plain(
+                        group.language,
+                        "meeting.pick",
+                        number=meeting.number,
+                        when=short_when(meeting.starts_at, group.timezone, group.language),
+                    ),
+                    callback_data=f"{prefix}:{meeting.id}",
+                )
+            ]
+            for meeting in upcoming
+        ]
+    )
 
 
 async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: str, **values) -> None:
@@ -63,9 +77,14 @@ async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: 
         if rsvp is None:
             continue
         language = pick_language(person.language_code, group.language)
-        text = t(language, key, number=meeting.number, topic=meeting.topic, **values) + "\n" + \
-            t(language, "meeting.private_group", group=group.display_name)
-        await send_private(context.bot, db(), person, text, now, reply_markup=rsvp_keyboard(language, meeting) if markup else None)
+        text = (
+            t(language, key, number=meeting.number, topic=meeting.topic, **values)
+            + "\n"
+            + t(language, "meeting.private_group", group=group.display_name)
+        )
+        await send_private(
+            context.bot, db(), person, text, now, reply_markup=rsvp_keyboard(language, meeting) if markup else None
+        )
 
 
 async def _refresh_announcement(context: Context, group: Group, meeting: Meeting) -> None:
@@ -73,15 +92,19 @@ async def _refresh_announcement(context: Context, group: Group, meeting: Meeting
     if meeting.announcement_message_id is None:
         return
     if meeting.status == "cancelled":
-        text = t(group.language, "meeting.cancelled_banner") + "\n" + announcement_text(group, meeting, await m.counts(db(), meeting))
+        text = (
+            t(group.language, "meeting.cancelled_banner")
+            + "\n"
+            + announcement_text(group, meeting, await m.counts(db(), meeting))
+        )
         markup = None
     else:
         text = announcement_text(group, meeting, await m.counts(db(), meeting))
         markup = rsvp_keyboard(group.language, meeting)
-    try:
-        await context.bot.edit_message_text(text, chat_id=group.chat_id, message_id=meeting.announcement_message_id, reply_markup=markup)
-    except Exception:  # noqa: BLE001 - an old announcement (deleted, pre-migration) is not worth failing for
-        pass
+    with contextlib.suppress(Exception):
+        await context.bot.edit_message_text(
+            text, chat_id=group.chat_id, message_id=meeting.announcement_message_id, reply_markup=markup
+        )
 
 
 async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | None:
@@ -97,7 +120,9 @@ async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | Non
     if meeting.series_id is not None:
         series = await db().get(MeetingSeries, meeting.series_id)
         if series is not None:
-            following = await m.next_in_series(db(), series, meeting.starts_at, now, services(context).settings.meetings)
+            following = await m.next_in_series(
+                db(), series, meeting.starts_at, now, services(context).settings.meetings
+            )
             if following is not None:
                 await publish(context, group, following)
     return None
@@ -115,7 +140,14 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
     except (DateError, m.MeetingError) as exc:
         return t(group.language, exc.key, **exc.values)
     await _refresh_announcement(context, group, meeting)
-    await _tell_everyone(context, group, meeting, "meeting.moved", when=when_text(starts, group.timezone, group.language), place=meeting.place)
+    await _tell_everyone(
+        context,
+        group,
+        meeting,
+        "meeting.moved",
+        when=when_text(starts, group.timezone, group.language),
+        place=meeting.place,
+    )
     await tell_rides_changed(context.bot, db(), group, meeting, starts - before, services(context).clock.now())
     await plan_jobs(context, meeting_id=meeting.id)
     return None
@@ -131,7 +163,9 @@ async def cancel_command(update: Update, context: Context) -> None:
             await update.effective_message.reply_text(problem)
         return
     keyboard = await _pick_keyboard(group, "mcan", services(context).clock.now())
-    await update.effective_message.reply_text(t(group.language, "meeting.pick_cancel" if keyboard else "meeting.none"), reply_markup=keyboard)
+    await update.effective_message.reply_text(
+        t(group.language, "meeting.pick_cancel" if keyboard else "meeting.none"), reply_markup=keyboard
+    )
 
 
 async def cancel_button(update: Update, context: Context) -> None:
@@ -176,7 +210,9 @@ async def move_command(update: Update, context: Context) -> int:
             await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.move_usage"))
         return ConversationHandler.END
     keyboard = await _pick_keyboard(group, "mmov", services(context).clock.now())
-    await update.effective_message.reply_text(t(group.language, "meeting.pick_move" if keyboard else "meeting.none"), reply_markup=keyboard)
+    await update.effective_message.reply_text(
+        t(group.language, "meeting.pick_move" if keyboard else "meeting.none"), reply_markup=keyboard
+    )
     return ConversationHandler.END
 
 
@@ -188,8 +224,11 @@ async def move_button(update: Update, context: Context) -> int:
     await update.callback_query.answer()
     context.user_data[MOVING] = meeting.id
     await update.callback_query.edit_message_text(t(group.language, "meeting.picked", number=meeting.number))
-    await context.bot.send_message(group.chat_id, t(group.language, "meeting.ask_new_date", name=update.effective_user.first_name),
-                                   reply_markup=ForceReply(selective=False))
+    await context.bot.send_message(
+        group.chat_id,
+        t(group.language, "meeting.ask_new_date", name=update.effective_user.first_name),
+        reply_markup=ForceReply(selective=False),
+    )
     return ASK_NEW_DATE
 
 
@@ -201,7 +240,9 @@ async def receive_new_date(update: Update, context: Context) -> int:
         return ConversationHandler.END
     problem = await _move(context, group, meeting, update.effective_message.text or "")
     if problem:
-        await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.ask_date_again"), reply_markup=ForceReply(selective=True))
+        await update.effective_message.reply_text(
+            problem + "\n" + t(group.language, "meeting.ask_date_again"), reply_markup=ForceReply(selective=True)
+        )
         return ASK_NEW_DATE
     context.user_data.pop(MOVING, None)
     return ConversationHandler.END
@@ -220,11 +261,15 @@ async def reminders_command(update: Update, context: Context) -> None:
     try:
         tokens = m.parse_offsets(" ".join(context.args))
     except m.MeetingError as exc:
-        await update.effective_message.reply_text(t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example"))
+        await update.effective_message.reply_text(
+            t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example")
+        )
         return
     count = await m.set_group_offsets(db(), group, tokens, svc.clock.now(), svc.settings.meetings)
     await plan_jobs(context, group_id=group.id)
-    await update.effective_message.reply_text(t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count))
+    await update.effective_message.reply_text(
+        t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count)
+    )
 
 
 async def series_command(update: Update, context: Context) -> None:
@@ -236,13 +281,21 @@ async def series_command(update: Update, context: Context) -> None:
     language = group.language
     message = update.effective_message
     args = list(context.args or [])
-    all_series = list(await db().scalars(select(MeetingSeries).where(MeetingSeries.group_id == group.id, MeetingSeries.active.is_(True)).order_by(MeetingSeries.id)))
+    all_series = list(
+        await db().scalars(
+            select(MeetingSeries)
+            .where(MeetingSeries.group_id == group.id, MeetingSeries.active.is_(True))
+            .order_by(MeetingSeries.id)
+        )
+    )
     if not args:
         if not all_series:
             await message.reply_text(t(language, "series.none"))
             return
-        lines = [t(language, "series.title")] + [t(language, "series.line", id=s.id, place=s.place, topic=s.topic) for s in all_series]
-        await message.reply_text("\n".join(lines + [t(language, "series.usage")]))
+        lines = [t(language, "series.title")] + [
+            t(language, "series.line", id=s.id, place=s.place, topic=s.topic) for s in all_series
+        ]
+        await message.reply_text("\n".join([*lines, t(language, "series.usage")]))
         return
     action = args[0].lower()
     target = next((s for s in all_series if len(args) > 1 and args[1] == str(s.id)), None)
@@ -250,7 +303,9 @@ async def series_command(update: Update, context: Context) -> None:
         await message.reply_text(t(language, "series.usage"))
         return
     now = svc.clock.now()
-    upcoming = await db().scalar(select(Meeting).where(Meeting.series_id == target.id, Meeting.status == "scheduled", Meeting.starts_at > now))
+    upcoming = await db().scalar(
+        select(Meeting).where(Meeting.series_id == target.id, Meeting.status == "scheduled", Meeting.starts_at > now)
+    )
     if action != "modifier":
         target.active, target.stopped_at = False, now
         key = "series.stopped_with_next" if upcoming else "series.stopped"
@@ -260,18 +315,29 @@ async def series_command(update: Update, context: Context) -> None:
     parts = [p.strip() for p in rest[0].split("|")]
     try:
         rule = parse_series(parts[0])
-        place, topic, _ = m.validate_details(parts[1] if len(parts) > 1 else target.place, parts[2] if len(parts) > 2 else target.topic)
+        place, topic, _ = m.validate_details(
+            parts[1] if len(parts) > 1 else target.place, parts[2] if len(parts) > 2 else target.topic
+        )
     except (DateError, m.MeetingError) as exc:
         await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "series.usage"))
         return
-    target.weekday, target.nth, target.hour, target.minute, target.place, target.topic = rule.weekday, rule.nth, rule.hour, rule.minute, place, topic
+    target.weekday, target.nth, target.hour, target.minute, target.place, target.topic = (
+        rule.weekday,
+        rule.nth,
+        rule.hour,
+        rule.minute,
+        place,
+        topic,
+    )
     if upcoming is not None:
         starts = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
         upcoming.place, upcoming.topic = place, topic
         before = upcoming.starts_at
         await m.move_meeting(db(), upcoming, group, starts, now, svc.settings.meetings)
         await _refresh_announcement(context, group, upcoming)
-        await _tell_everyone(context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place)
+        await _tell_everyone(
+            context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place
+        )
         await tell_rides_changed(context.bot, db(), group, upcoming, starts - before, services(context).clock.now())
     await message.reply_text(t(language, "series.changed", id=target.id))
 
@@ -279,12 +345,17 @@ async def series_command(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("annuler", cancel_command))
     application.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^mcan:\d+$"))
-    application.add_handler(ConversationHandler(
-        entry_points=[CommandHandler("deplacer", move_command), CallbackQueryHandler(move_button, pattern=r"^mmov:\d+$")],
-        states={ASK_NEW_DATE: [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, receive_new_date)]},
-        fallbacks=[CommandHandler("deplacer", move_command)],
-        conversation_timeout=20 * 60,
-        name="deplacer",
-    ))  # fmt: skip
+    application.add_handler(
+        ConversationHandler(
+            entry_points=[
+                CommandHandler("deplacer", move_command),
+                CallbackQueryHandler(move_button, pattern=r"^mmov:\d+$"),
+            ],
+            states={ASK_NEW_DATE: [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, receive_new_date)]},
+            fallbacks=[CommandHandler("deplacer", move_command)],
+            conversation_timeout=20 * 60,
+            name="deplacer",
+        )
+    )
     application.add_handler(CommandHandler("rappels", reminders_command))
     application.add_handler(CommandHandler("serie", series_command))

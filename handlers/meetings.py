@@ -37,7 +37,9 @@ def _error_text(language: str, error: DateError | m.MeetingError) -> str:
     return t(language, error.key, **error.values)
 
 
-async def _create(update: Update, context: Context, group: Group, when_text: str, place: str, topic: str, agenda: str | None) -> Meeting | None:
+async def _create(
+    update: Update, context: Context, group: Group, when_text: str, place: str, topic: str, agenda: str | None
+) -> Meeting | None:
     """Validate everything, create the meeting (or series) and publish it; answer errors in French."""
     svc = services(context)
     now = svc.clock.now()
@@ -46,10 +48,14 @@ async def _create(update: Update, context: Context, group: Group, when_text: str
     creator = await find_person(db(), update.effective_user.id) if update.effective_user else None
     try:
         if is_series(when_text):
-            _, meeting = await m.create_series(db(), group, parse_series(when_text), place, topic, creator, now, svc.settings.meetings)
+            _, meeting = await m.create_series(
+                db(), group, parse_series(when_text), place, topic, creator, now, svc.settings.meetings
+            )
         else:
             starts = parse_when(when_text, now, ZoneInfo(group.timezone))
-            meeting = await m.create_meeting(db(), group, starts, place, topic, agenda, creator, now, svc.settings.meetings)
+            meeting = await m.create_meeting(
+                db(), group, starts, place, topic, agenda, creator, now, svc.settings.meetings
+            )
     except (DateError, m.MeetingError) as exc:
         await message.reply_text(_error_text(language, exc) + "\n" + t(language, "meeting.example"))
         return None
@@ -67,12 +73,17 @@ async def meeting_command(update: Update, context: Context) -> int:
     if rest:
         parts = [part.strip() for part in rest.split("|")]
         if len(parts) < 3 or len(parts) > 4:
-            await message.reply_text(t(group.language, "meeting.error.form") + "\n" + t(group.language, "meeting.example"))
+            await message.reply_text(
+                t(group.language, "meeting.error.form") + "\n" + t(group.language, "meeting.example")
+            )
             return ConversationHandler.END
         await _create(update, context, group, parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None)
         return ConversationHandler.END
     context.user_data[DRAFT] = {"chat_id": group.chat_id}
-    await message.reply_text(t(group.language, "meeting.ask_date"), reply_markup=ForceReply(selective=True, input_field_placeholder="mardi 14h"))
+    await message.reply_text(
+        t(group.language, "meeting.ask_date"),
+        reply_markup=ForceReply(selective=True, input_field_placeholder="mardi 14h"),
+    )
     return ASK_DATE
 
 
@@ -95,11 +106,15 @@ async def receive_date(update: Update, context: Context) -> int:
         else:
             parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
     except DateError as exc:
-        await update.effective_message.reply_text(_error_text(group.language, exc) + "\n" + t(group.language, "meeting.ask_date_again"),
-                                                  reply_markup=ForceReply(selective=True))
+        await update.effective_message.reply_text(
+            _error_text(group.language, exc) + "\n" + t(group.language, "meeting.ask_date_again"),
+            reply_markup=ForceReply(selective=True),
+        )
         return ASK_DATE
     draft["when"] = text
-    await update.effective_message.reply_text(t(group.language, "meeting.ask_place"), reply_markup=ForceReply(selective=True))
+    await update.effective_message.reply_text(
+        t(group.language, "meeting.ask_place"), reply_markup=ForceReply(selective=True)
+    )
     return ASK_PLACE
 
 
@@ -111,9 +126,13 @@ async def receive_place(update: Update, context: Context) -> int:
     try:
         draft["place"] = m.validate_place(update.effective_message.text or "")
     except m.MeetingError as exc:
-        await update.effective_message.reply_text(_error_text(group.language, exc), reply_markup=ForceReply(selective=True))
+        await update.effective_message.reply_text(
+            _error_text(group.language, exc), reply_markup=ForceReply(selective=True)
+        )
         return ASK_PLACE
-    await update.effective_message.reply_text(t(group.language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
+    await update.effective_message.reply_text(
+        t(group.language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True)
+    )
     return ASK_TOPIC
 
 
@@ -126,15 +145,26 @@ async def receive_topic(update: Update, context: Context) -> int:
     try:
         m.validate_details(draft["place"], topic, agenda)
     except m.MeetingError as exc:
-        await update.effective_message.reply_text(_error_text(group.language, exc), reply_markup=ForceReply(selective=True))
+        await update.effective_message.reply_text(
+            _error_text(group.language, exc), reply_markup=ForceReply(selective=True)
+        )
         return ASK_TOPIC
     draft["topic"], draft["agenda"] = topic, agenda.strip() or None
-    preview = t(group.language, "meeting.preview", when=draft["when"]) + "\n" + t(group.language, "meeting.place", place=draft["place"]) + \
-        "\n" + t(group.language, "meeting.topic", topic=topic)
-    keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(plain(group.language, "button.publish"), callback_data="mtg:ok"),
-        InlineKeyboardButton(plain(group.language, "button.cancel"), callback_data="mtg:no"),
-    ]])  # fmt: skip
+    preview = (
+        t(group.language, "meeting.preview", when=draft["when"])
+        + "\n"
+        + t(group.language, "meeting.place", place=draft["place"])
+        + "\n"
+        + t(group.language, "meeting.topic", topic=topic)
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(group.language, "button.publish"), callback_data="mtg:ok"),
+                InlineKeyboardButton(plain(group.language, "button.cancel"), callback_data="mtg:no"),
+            ]
+        ]
+    )
     await update.effective_message.reply_text(preview, reply_markup=keyboard)
     return CONFIRM
 
@@ -172,8 +202,18 @@ async def list_meetings(update: Update, context: Context) -> None:
     lines = [t(group.language, "meeting.list_title")]
     for meeting in upcoming:
         counts = await m.counts(db(), meeting)
-        lines.append(t(group.language, "meeting.list_line", number=meeting.number, when=short_when(meeting.starts_at, group.timezone, group.language),
-                       place=meeting.place, yes=counts.yes, no=counts.no, maybe=counts.maybe))
+        lines.append(
+            t(
+                group.language,
+                "meeting.list_line",
+                number=meeting.number,
+                when=short_when(meeting.starts_at, group.timezone, group.language),
+                place=meeting.place,
+                yes=counts.yes,
+                no=counts.no,
+                maybe=counts.maybe,
+            )
+        )
     await message.reply_text("\n".join(lines))
 
 
@@ -185,7 +225,11 @@ async def next_meeting(update: Update, context: Context) -> None:
     group, meeting = found
     message = update.effective_message
     rsvp = await m.answer_of(db(), meeting, await find_person(db(), update.effective_user.id))
-    own = t(group.language, f"rsvp.yours_{rsvp.answer}" if rsvp else "rsvp.yours_none", name=update.effective_user.first_name)
+    own = t(
+        group.language,
+        f"rsvp.yours_{rsvp.answer}" if rsvp else "rsvp.yours_none",
+        name=update.effective_user.first_name,
+    )
     text = meeting_body(group, meeting, await m.counts(db(), meeting)) + "\n" + own
     await message.reply_text(text, reply_markup=rsvp_keyboard(group.language, meeting))
 
@@ -196,18 +240,20 @@ async def _timeout(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     reply = filters.REPLY & filters.TEXT & ~filters.COMMAND
-    application.add_handler(ConversationHandler(
-        entry_points=[CommandHandler("reunion", meeting_command)],
-        states={
-            ASK_DATE: [MessageHandler(reply, receive_date)],
-            ASK_PLACE: [MessageHandler(reply, receive_place)],
-            ASK_TOPIC: [MessageHandler(reply, receive_topic)],
-            CONFIRM: [CallbackQueryHandler(confirm, pattern=r"^mtg:(ok|no)$")],
-            ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, _timeout)],
-        },
-        fallbacks=[CommandHandler("reunion", meeting_command)],
-        conversation_timeout=20 * 60,
-        name="reunion",
-    ))  # fmt: skip
+    application.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("reunion", meeting_command)],
+            states={
+                ASK_DATE: [MessageHandler(reply, receive_date)],
+                ASK_PLACE: [MessageHandler(reply, receive_place)],
+                ASK_TOPIC: [MessageHandler(reply, receive_topic)],
+                CONFIRM: [CallbackQueryHandler(confirm, pattern=r"^mtg:(ok|no)$")],
+                ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, _timeout)],
+            },
+            fallbacks=[CommandHandler("reunion", meeting_command)],
+            conversation_timeout=20 * 60,
+            name="reunion",
+        )
+    )
     application.add_handler(CommandHandler("reunions", list_meetings))
     application.add_handler(CommandHandler("prochaine", next_meeting))

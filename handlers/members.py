@@ -19,7 +19,12 @@ async def track_presence(update: Update, context: Context) -> None:
     if user is None or user.is_bot or update.my_chat_member or update.chat_member:
         return
     message = update.message
-    if message is not None and (message.left_chat_member or message.new_chat_members or message.migrate_from_chat_id or message.migrate_to_chat_id):
+    if message is not None and (
+        message.left_chat_member
+        or message.new_chat_members
+        or message.migrate_from_chat_id
+        or message.migrate_to_chat_id
+    ):
         return  # service messages are handled below, for the people they name
     group = await current_group(update)
     if group is None:

@@ -20,19 +20,44 @@ from handlers.common import Context, command_args, refuse, require_facilitator, 
 from storage.models import Group, Proposal
 
 
-async def _open(update: Update, context: Context, group: Group, question: str, options: list[str], anonymous: bool,
-                deadline: str | None, proposal: Proposal | None) -> None:
+async def _open(
+    update: Update,
+    context: Context,
+    group: Group,
+    question: str,
+    options: list[str],
+    anonymous: bool,
+    deadline: str | None,
+    proposal: Proposal | None,
+) -> None:
     """Send the native poll, then record it with its reminder and closing."""
     svc = services(context)
     now = svc.clock.now()
     closes = polls.closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
     await update.effective_message.reply_text(poll_intro(group.language, group, closes, anonymous))
     # Texts people typed: never parsed as HTML (the bot's default parse mode would refuse "a < b").
-    sent = await context.bot.send_poll(group.chat_id, question, [InputPollOption(option, text_parse_mode=None) for option in options],
-                                       is_anonymous=anonymous, question_parse_mode=None)
+    sent = await context.bot.send_poll(
+        group.chat_id,
+        question,
+        [InputPollOption(option, text_parse_mode=None) for option in options],
+        is_anonymous=anonymous,
+        question_parse_mode=None,
+    )
     creator = await find_person(db(), update.effective_user.id)
-    _, moments = await polls.record_poll(db(), group, sent.poll.id, sent.message_id, question, options, anonymous, proposal,
-                                         creator, now, closes, svc.settings.proposals)
+    _, moments = await polls.record_poll(
+        db(),
+        group,
+        sent.poll.id,
+        sent.message_id,
+        question,
+        options,
+        anonymous,
+        proposal,
+        creator,
+        now,
+        closes,
+        svc.settings.proposals,
+    )
     wake_at(context, moments)
 
 
@@ -59,7 +84,16 @@ async def vote_command(update: Update, context: Context) -> None:
         spec = polls.parse_vote(args)
         proposal = await polls.votable_proposal(db(), group, spec.number)
         options = [plain(group.language, key) for key in polls.VOTE_OPTIONS]
-        await _open(update, context, group, vote_question(group.language, proposal), options, spec.anonymous, spec.deadline, proposal)
+        await _open(
+            update,
+            context,
+            group,
+            vote_question(group.language, proposal),
+            options,
+            spec.anonymous,
+            spec.deadline,
+            proposal,
+        )
     except (MeetingError, DateError) as exc:
         await refuse(update, group.language, exc, "vote.example")
 

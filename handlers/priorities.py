@@ -40,18 +40,24 @@ async def priorities_command(update: Update, context: Context) -> None:
             if round_ is None:
                 raise ProposalError("priorities.error.none_open")
             await pr.close_round(db(), round_, now)
-            await message.reply_text(ranking_text(group.language, await pr.ranking(db(), round_), await pr.participants(db(), round_)))
+            await message.reply_text(
+                ranking_text(group.language, await pr.ranking(db(), round_), await pr.participants(db(), round_))
+            )
             return
         deadline = deadline_text(args) if args else None
         if args and deadline is None:
             raise ProposalError("priorities.error.form")
         closes = closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
         creator = await find_person(db(), update.effective_user.id)
-        round_, proposals = await pr.start_round(db(), group, creator, now, closes, svc.settings.proposals.priority_picks)
+        round_, proposals = await pr.start_round(
+            db(), group, creator, now, closes, svc.settings.proposals.priority_picks
+        )
     except (MeetingError, DateError) as exc:
         await refuse(update, group.language, exc)
         return
-    sent = await message.reply_text(priority_text(group.language, group, round_, 0), reply_markup=priority_keyboard(round_, proposals))
+    sent = await message.reply_text(
+        priority_text(group.language, group, round_, 0), reply_markup=priority_keyboard(round_, proposals)
+    )
     round_.message_id = sent.message_id
     wake_at(context, [closes])
 
@@ -75,10 +81,14 @@ async def pick_button(update: Update, context: Context) -> None:
     except MeetingError as exc:
         await query.answer(plain(language, exc.key, **exc.values), show_alert=exc.key == "priorities.error.full")
         return
-    await query.answer(plain(language, "priorities.picked" if picked else "priorities.unpicked", count=count, limit=round_.max_picks))
+    await query.answer(
+        plain(language, "priorities.picked" if picked else "priorities.unpicked", count=count, limit=round_.max_picks)
+    )
     try:
-        await query.edit_message_text(priority_text(language, group, round_, await pr.participants(db(), round_)),
-                                      reply_markup=query.message.reply_markup)
+        await query.edit_message_text(
+            priority_text(language, group, round_, await pr.participants(db(), round_)),
+            reply_markup=query.message.reply_markup,
+        )
     except BadRequest:
         pass  # unchanged count: Telegram refuses an identical edit
 

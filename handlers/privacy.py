@@ -21,7 +21,9 @@ async def _private_only(update: Update, context: Context) -> bool:
         return True
     group = await current_group(update)
     language = language_for(update, context, group)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(plain(language, "button.open_private"), url=start_url(services(context).bot_username))]])
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(language, "button.open_private"), url=start_url(services(context).bot_username))]]
+    )
     if update.effective_message:
         await update.effective_message.reply_text(t(language, "privacy.private_only"), reply_markup=keyboard)
     return False
@@ -35,7 +37,8 @@ async def my_data(update: Update, context: Context) -> None:
     data = await export_person(db(), update.effective_user.id, services(context).clock.now())
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await update.effective_message.reply_document(
-        InputFile(io.BytesIO(payload), filename="relais-mes-donnees.json"), caption=t(language, "privacy.export_caption")
+        InputFile(io.BytesIO(payload), filename="relais-mes-donnees.json"),
+        caption=t(language, "privacy.export_caption"),
     )
 
 
@@ -44,10 +47,14 @@ async def forget(update: Update, context: Context) -> None:
     if not await _private_only(update, context) or update.effective_message is None:
         return
     language = language_for(update, context)
-    keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(plain(language, "button.forget_yes"), callback_data="forget:yes"),
-        InlineKeyboardButton(plain(language, "button.forget_no"), callback_data="forget:no"),
-    ]])  # fmt: skip
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(language, "button.forget_yes"), callback_data="forget:yes"),
+                InlineKeyboardButton(plain(language, "button.forget_no"), callback_data="forget:no"),
+            ]
+        ]
+    )
     await update.effective_message.reply_text(t(language, "privacy.forget_confirm"), reply_markup=keyboard)
 
 

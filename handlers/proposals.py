@@ -50,21 +50,31 @@ def propose_url(context: Context, group: Group) -> str:
 
 
 async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
-    await context.bot.send_message(group.chat_id, proposal_ack(group.language, proposal),
-                                   reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)))
+    await context.bot.send_message(
+        group.chat_id,
+        proposal_ack(group.language, proposal),
+        reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)),
+    )
 
 
 async def _create(context: Context, group: Group, author: Person, text: str) -> Proposal:
     svc = services(context)
-    proposal, digest = await p.create_proposal(db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings)
+    proposal, digest = await p.create_proposal(
+        db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings
+    )
     wake_at(context, [digest.due_at])
     return proposal
 
 
 async def _only_group(person: Person) -> Group | None:
     """The one active group a person is in, when there is exactly one."""
-    groups = list(await db().scalars(select(Group).join(Membership, Membership.group_id == Group.id).where(
-        Membership.person_id == person.id, Membership.status == "member", Group.active.is_(True))))
+    groups = list(
+        await db().scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.person_id == person.id, Membership.status == "member", Group.active.is_(True))
+        )
+    )
     return groups[0] if len(groups) == 1 else None
 
 
@@ -86,7 +96,10 @@ async def propose_command(update: Update, context: Context) -> None:
             await message.reply_text(t(language_for(update, context), "proposal.private_which_group"))
             return
     if not text.strip():
-        await message.reply_text(t(group.language, "proposal.how"), reply_markup=propose_keyboard(group.language, propose_url(context, group)))
+        await message.reply_text(
+            t(group.language, "proposal.how"),
+            reply_markup=propose_keyboard(group.language, propose_url(context, group)),
+        )
         return
     try:
         proposal = await _create(context, group, person, text)
@@ -94,11 +107,15 @@ async def propose_command(update: Update, context: Context) -> None:
         await refuse(update, group.language, exc)
         return
     if is_group_chat(update):
-        await message.reply_text(proposal_ack(group.language, proposal),
-                                 reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)))
+        await message.reply_text(
+            proposal_ack(group.language, proposal),
+            reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)),
+        )
     else:
         await _post_new(context, group, proposal)
-        await message.reply_text(t(language_for(update, context), "proposal.thanks", number=proposal.number, group=group.display_name))
+        await message.reply_text(
+            t(language_for(update, context), "proposal.thanks", number=proposal.number, group=group.display_name)
+        )
 
 
 async def open_dialogue(update: Update, context: Context, group: Group) -> None:
@@ -176,7 +193,9 @@ async def edit_command(update: Update, context: Context) -> None:
     except MeetingError as exc:
         await refuse(update, group.language, exc)
         return
-    await update.effective_message.reply_text(t(group.language, "proposal.edited", number=proposal.number, text=proposal.text))
+    await update.effective_message.reply_text(
+        t(group.language, "proposal.edited", number=proposal.number, text=proposal.text)
+    )
 
 
 async def merge_command(update: Update, context: Context) -> None:
@@ -185,7 +204,11 @@ async def merge_command(update: Update, context: Context) -> None:
     if found is None:
         return
     group, args = found
-    words = [word for word in args.replace(",", " ").split() if word.lower() not in ("dans", "avec", "et", "->", "→", "in", "into")]
+    words = [
+        word
+        for word in args.replace(",", " ").split()
+        if word.lower() not in ("dans", "avec", "et", "->", "→", "in", "into")
+    ]
     numbers = [p.parse_number(word) for word in words]
     try:
         if len(numbers) != 2 or None in numbers:
@@ -215,7 +238,9 @@ async def withdraw_command(update: Update, context: Context) -> None:
         person = await find_person(db(), update.effective_user.id)
         change = await p.withdraw(db(), proposal, reason, person, services(context).clock.now())
     except MeetingError as exc:
-        await refuse(update, group.language, exc, "proposal.withdraw_example" if exc.key == "proposal.error.reason" else None)
+        await refuse(
+            update, group.language, exc, "proposal.withdraw_example" if exc.key == "proposal.error.reason" else None
+        )
         return
     await update.effective_message.reply_text(await publish_change(update, context, group, proposal, change))
 
@@ -243,7 +268,9 @@ async def follow_button(update: Update, context: Context) -> None:
         svc = services(context)
         await query.answer(url=start_url(svc.bot_username, group_payload(svc.link_secret, group.id)))
         return
-    await query.answer(plain(language, "follow.on" if following else "follow.off", number=proposal.number), show_alert=following)
+    await query.answer(
+        plain(language, "follow.on" if following else "follow.off", number=proposal.number), show_alert=following
+    )
 
 
 def register(application: Application) -> None:
@@ -255,4 +282,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("retirer", withdraw_command))
     application.add_handler(CallbackQueryHandler(follow_button, pattern=r"^fol:\d+$"))
     # Its own handler group, after every dialogue of the default group had its chance.
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text), group=1)
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text), group=1
+    )

@@ -87,7 +87,9 @@ async def _refresh_counts(update: Update, context: Context, group: Group, meetin
         targets[pressed.message_id] = reminder_text(group, meeting, counts)
     for message_id, text in targets.items():
         try:
-            await context.bot.edit_message_text(text, chat_id=group.chat_id, message_id=message_id, reply_markup=rsvp_keyboard(group.language, meeting))
+            await context.bot.edit_message_text(
+                text, chat_id=group.chat_id, message_id=message_id, reply_markup=rsvp_keyboard(group.language, meeting)
+            )
         except BadRequest:
             pass  # the message is gone or unchanged: counts are also in /reunions
 
@@ -97,7 +99,7 @@ async def reason_button(update: Update, context: Context) -> None:
     resolved = await _resolve(update, context)
     if resolved is None:
         return
-    meeting, group, person, language = resolved
+    meeting, _group, person, language = resolved
     query = update.callback_query
     reason = (query.data or "").split(":")[-1]
     try:
@@ -126,8 +128,11 @@ async def calendar_button(update: Update, context: Context) -> None:
         return
     data = meeting_ics(group, meeting, svc.settings.meetings.duration_minutes, svc.clock.now())
     try:
-        await context.bot.send_document(person.telegram_id, InputFile(io.BytesIO(data), filename=f"reunion-{meeting.number}.ics"),
-                                        caption=t(pick_language(person.language_code, group.language), "calendar.caption"))
+        await context.bot.send_document(
+            person.telegram_id,
+            InputFile(io.BytesIO(data), filename=f"reunion-{meeting.number}.ics"),
+            caption=t(pick_language(person.language_code, group.language), "calendar.caption"),
+        )
     except Forbidden:  # they blocked the bot since starting it
         await query.answer(plain(language, "calendar.start_first"), show_alert=True)
         return
@@ -155,7 +160,9 @@ async def attendance_button(update: Update, context: Context) -> None:
         if parts[2] == "ok":
             present, listed, rate = await save_attendance(db(), meeting)
             await query.answer()
-            await query.edit_message_text(t(language, "attendance.saved", number=meeting.number, present=present, listed=listed, rate=rate))
+            await query.edit_message_text(
+                t(language, "attendance.saved", number=meeting.number, present=present, listed=listed, rate=rate)
+            )
             return
         if not parts[2].isdigit():
             raise m.MeetingError("button.invalid")

@@ -46,7 +46,9 @@ async def start_setup(update: Update, context: Context) -> int:
             await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "setup.example"))
             return ConversationHandler.END
         apply_setup(group, setup)
-        await message.reply_text(t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone)))
+        await message.reply_text(
+            t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone))
+        )
         return ConversationHandler.END
     context.user_data[DRAFT] = {"chat_id": group.chat_id}
     await message.reply_text(
@@ -95,12 +97,17 @@ async def receive_timezone(update: Update, context: Context) -> int:
         return ASK_TIMEZONE
     draft["timezone"] = zone
     await query.answer()
-    keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(plain(group.language, "button.save"), callback_data="cfg:ok"),
-        InlineKeyboardButton(plain(group.language, "button.cancel"), callback_data="cfg:no"),
-    ]])  # fmt: skip
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(group.language, "button.save"), callback_data="cfg:ok"),
+                InlineKeyboardButton(plain(group.language, "button.cancel"), callback_data="cfg:no"),
+            ]
+        ]
+    )
     await query.edit_message_text(
-        t(group.language, "setup.confirm", name=draft["name"], zone=_zone_label(group.language, zone)), reply_markup=keyboard
+        t(group.language, "setup.confirm", name=draft["name"], zone=_zone_label(group.language, zone)),
+        reply_markup=keyboard,
     )
     return CONFIRM
 
@@ -116,7 +123,9 @@ async def confirm(update: Update, context: Context) -> int:
     await query.answer()
     if query.data == "cfg:ok":
         apply_setup(group, validate_setup(draft["name"], draft["timezone"], draft["timezone"]))
-        await query.edit_message_text(t(group.language, "setup.saved", name=group.display_name, zone=_zone_label(group.language, group.timezone)))
+        await query.edit_message_text(
+            t(group.language, "setup.saved", name=group.display_name, zone=_zone_label(group.language, group.timezone))
+        )
     else:
         await query.edit_message_text(t(group.language, "setup.cancelled"))
     return ConversationHandler.END

@@ -34,7 +34,9 @@ async def start(update: Update, context: Context) -> None:
         return
     group = await find_group_by_id(db(), parsed[1] if parsed else None)
     if group is None:
-        await message.reply_text(t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))
+        await message.reply_text(
+            t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name)
+        )
         return
     membership = await record_presence(db(), group, person, now)
     membership.private_reminders = True

@@ -33,8 +33,14 @@ async def dispatch_now(application: Application) -> DispatchReport:
 
     report = await run_dispatch(svc, bot, admins)
     if report.sent or report.failed:
-        log.info("dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",
-                 report.events, report.sent, report.skipped, report.retried, report.failed)
+        log.info(
+            "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",
+            report.events,
+            report.sent,
+            report.skipped,
+            report.retried,
+            report.failed,
+        )
     return report
 
 

@@ -14,14 +14,14 @@ TARGET = ROOT / "bot" / "simulator" / "botapi.json"
 
 def trim(spec: dict) -> dict:
     def fields(entry: dict) -> list[dict]:
-        return [
-            {"name": f["name"], "types": f["types"], "required": f["required"]} for f in entry.get("fields", [])
-        ]
+        return [{"name": f["name"], "types": f["types"], "required": f["required"]} for f in entry.get("fields", [])]
 
     return {
         "version": spec["version"],
         "source": "https://github.com/PaulSonOfLars/telegram-bot-api-spec (MIT, Copyright (c) 2020 Paul Larsen)",
-        "methods": {name: {"fields": fields(m), "returns": m["returns"]} for name, m in sorted(spec["methods"].items())},
+        "methods": {
+            name: {"fields": fields(m), "returns": m["returns"]} for name, m in sorted(spec["methods"].items())
+        },
         "types": {
             name: {"fields": fields(t), "subtypes": t.get("subtypes", [])} for name, t in sorted(spec["types"].items())
         },

@@ -50,7 +50,7 @@ async def ping(engine: AsyncEngine) -> bool:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - health check reports, never raises
+    except Exception:
         return False
 
 

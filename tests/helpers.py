@@ -9,7 +9,9 @@ from bot.simulator.server import SimChat, SimUser
 from storage.models import Group, Membership, Person
 
 
-async def group_with_bot(h: Harness, title: str = "Groupe ressources Oyonnax", members: int = 2) -> tuple[SimChat, SimUser, list[SimUser]]:
+async def group_with_bot(
+    h: Harness, title: str = "Groupe ressources Oyonnax", members: int = 2
+) -> tuple[SimChat, SimUser, list[SimUser]]:
     """A group created by an admin ("Awa"), the bot added, `members` members who joined."""
     awa = h.tg.user("Awa", "awa_anim")
     people = [h.tg.user(name, f"{name.lower()}_m") for name in ("Karim", "Julie", "Sami", "Lina")[:members]]
@@ -42,7 +44,9 @@ async def load_person(h: Harness, telegram_id: int) -> Person | None:
 async def load_membership(h: Harness, chat_id: int, telegram_id: int) -> Membership | None:
     async with h.services.sessionmaker() as session:
         return await session.scalar(
-            select(Membership).join(Group, Group.id == Membership.group_id).join(Person, Person.id == Membership.person_id)
+            select(Membership)
+            .join(Group, Group.id == Membership.group_id)
+            .join(Person, Person.id == Membership.person_id)
             .where(Group.chat_id == chat_id, Person.telegram_id == telegram_id)
         )
 

@@ -3,7 +3,7 @@ held while a driver decides, refusals passed on, cancellations and moved meeting
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from bot.domain.meetings import create_meeting
 from storage.db import create_engine, create_sessionmaker, migrate
 from storage.models import Group, Person
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -29,9 +29,18 @@ async def world(session):
     group = Group(chat_id=-1, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=NOW)
     session.add(group)
     await session.flush()
-    meeting = await create_meeting(session, group, NOW + timedelta(days=10), "Salle", "Sujet", None, None, NOW, MeetingsSection())
-    places = {name: await c.add_place(session, group, c.PlaceSpec(name, lat, lon), NOW) for name, lat, lon in (
-        ("Oyonnax", 46.2567, 5.6556), ("Bellignat", 46.2442, 5.6286), ("Nantua", 46.1533, 5.6086), ("Bourg", 46.2052, 5.2255))}
+    meeting = await create_meeting(
+        session, group, NOW + timedelta(days=10), "Salle", "Sujet", None, None, NOW, MeetingsSection()
+    )
+    places = {
+        name: await c.add_place(session, group, c.PlaceSpec(name, lat, lon), NOW)
+        for name, lat, lon in (
+            ("Oyonnax", 46.2567, 5.6556),
+            ("Bellignat", 46.2442, 5.6286),
+            ("Nantua", 46.1533, 5.6086),
+            ("Bourg", 46.2052, 5.2255),
+        )
+    }
     people = {}
     for i, name in enumerate(("Karim", "Sami", "Julie", "Lina", "Zoé")):
         people[name] = Person(telegram_id=100 + i, first_name=name, created_at=NOW, private_status="started")
@@ -68,8 +77,10 @@ async def test_one_offer_or_request_per_person_and_seats_bounds(session):
         with pytest.raises(c.CarpoolError):
             await c.create_offer(session, meeting, people["Karim"], places["Oyonnax"], seats, leave, NOW)
     await c.create_offer(session, meeting, people["Karim"], places["Oyonnax"], 8, leave, NOW)
-    for attempt in (c.create_request(session, meeting, people["Karim"], places["Oyonnax"], NOW),
-                    c.create_offer(session, meeting, people["Karim"], places["Nantua"], 2, leave, NOW)):
+    for attempt in (
+        c.create_request(session, meeting, people["Karim"], places["Oyonnax"], NOW),
+        c.create_offer(session, meeting, people["Karim"], places["Nantua"], 2, leave, NOW),
+    ):
         with pytest.raises(c.CarpoolError):
             await attempt
     with pytest.raises(c.CarpoolError) as late:
@@ -85,7 +96,9 @@ async def test_cancellations_and_moved_meetings(session):
     await c.propose(session, julie, 15)
     await c.accept(session, julie, people["Karim"], NOW)
     moved = await c.meeting_moved(session, meeting, timedelta(days=1, hours=1))
-    assert [p.first_name for p, _ in moved.drivers] == ["Karim"] and [p.first_name for p, _ in moved.riders] == ["Julie"]
+    assert [p.first_name for p, _ in moved.drivers] == ["Karim"] and [p.first_name for p, _ in moved.riders] == [
+        "Julie"
+    ]
     assert karim.departs_at == leave + timedelta(days=1, hours=1)
     freed = await c.cancel_offer(session, karim)
     assert freed == [julie] and julie.status == "waiting" and julie.offer_id is None

@@ -18,9 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def relais(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd or ROOT, env={**os.environ, **(env or {})},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode, out.decode(), err.decode()
 
@@ -57,14 +63,23 @@ async def test_run_serves_then_stops_cleanly_on_sigterm(tmp_path):
     await tg.start()
     port = free_port()
     env = {
-        "RELAIS_TELEGRAM__TOKEN": tg.token, "RELAIS_TELEGRAM__API_BASE_URL": tg.base_url,
-        "RELAIS_TELEGRAM__POLLING_TIMEOUT": "1", "RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
-        "RELAIS_WEB__PORT": str(port), "RELAIS_LOGGING__LEVEL": "DEBUG",
-    }  # fmt: skip
+        "RELAIS_TELEGRAM__TOKEN": tg.token,
+        "RELAIS_TELEGRAM__API_BASE_URL": tg.base_url,
+        "RELAIS_TELEGRAM__POLLING_TIMEOUT": "1",
+        "RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
+        "RELAIS_WEB__PORT": str(port),
+        "RELAIS_LOGGING__LEVEL": "DEBUG",
+    }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(100):

@@ -3,7 +3,7 @@ is either understood or refused with a message key, and what a facilitator write
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from hypothesis import assume, given
@@ -17,12 +17,19 @@ from bot.domain.polls import OPTIONS_MAX, parse_poll, parse_vote
 from bot.domain.proposals import STATE_WORDS, ProposalError, parse_follow_up, parse_number
 from bot.ui.i18n import catalogue
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = derive_secret("123:abc")
 # What people type in a segment: words, accents, punctuation, but not the separator.
-WORDS = st.text(alphabet=st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=60) \
-    .map(lambda text: " ".join(text.split())).filter(lambda text: text and not text.lower().startswith(("jusqu", "--", "—", "–", "-anonyme")))
+WORDS = (
+    st.text(
+        alphabet=st.characters(blacklist_characters="|\n\r", blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+        min_size=1,
+        max_size=60,
+    )
+    .map(lambda text: " ".join(text.split()))
+    .filter(lambda text: text and not text.lower().startswith(("jusqu", "--", "—", "–", "-anonyme")))
+)
 
 
 def _refused_with_a_known_message(exc: Exception) -> None:
@@ -34,17 +41,30 @@ def _refused_with_a_known_message(exc: Exception) -> None:
 def test_poll_parser_understands_or_refuses(text):
     try:
         spec = parse_poll(text)
-    except Exception as exc:  # noqa: BLE001 - the property is about which exceptions
+    except Exception as exc:
         _refused_with_a_known_message(exc)
         return
     assert 2 <= len(spec.options) <= OPTIONS_MAX and 1 <= len(spec.question) <= 300
     assert all(1 <= len(option) <= 100 and "|" not in option for option in spec.options)
 
 
-@given(WORDS, st.lists(WORDS, min_size=2, max_size=12, unique_by=str.casefold), st.booleans(), st.sampled_from(["", "demain 12h", "vendredi 18h"]))
+@given(
+    WORDS,
+    st.lists(WORDS, min_size=2, max_size=12, unique_by=str.casefold),
+    st.booleans(),
+    st.sampled_from(["", "demain 12h", "vendredi 18h"]),
+)
 def test_poll_round_trip(question, options, anonymous, deadline):
-    assume(all(not word.lower() in ("--anonyme", "—anonyme", "–anonyme", "-anonyme", "--anonymous") for text in [question, *options] for word in text.split()))
-    command = " | ".join([question, *options] + ([f"jusqu'à {deadline}"] if deadline else [])) + (" --anonyme" if anonymous else "")
+    assume(
+        all(
+            word.lower() not in ("--anonyme", "—anonyme", "–anonyme", "-anonyme", "--anonymous")
+            for text in [question, *options]
+            for word in text.split()
+        )
+    )
+    command = " | ".join([question, *options] + ([f"jusqu'à {deadline}"] if deadline else [])) + (
+        " --anonyme" if anonymous else ""
+    )
     spec = parse_poll(command)
     assert spec.question == question and list(spec.options) == options
     assert spec.anonymous is anonymous and spec.deadline == (deadline or None)
@@ -63,13 +83,17 @@ def test_poll_limits_are_telegrams():
 def test_vote_parser_understands_or_refuses(text):
     try:
         spec = parse_vote(text)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _refused_with_a_known_message(exc)
         return
     assert spec.number >= 0
 
 
-@given(st.integers(min_value=0, max_value=999_999), st.booleans(), st.sampled_from(["", "jusqu'à vendredi 18h", "jusqu’au 3/12 14h"]))
+@given(
+    st.integers(min_value=0, max_value=999_999),
+    st.booleans(),
+    st.sampled_from(["", "jusqu'à vendredi 18h", "jusqu’au 3/12 14h"]),
+)
 def test_vote_round_trip(number, anonymous, deadline):
     spec = parse_vote(" ".join(part for part in (f"n°{number}", "--anonyme" if anonymous else "", deadline) if part))
     assert spec.number == number and spec.anonymous is anonymous
@@ -80,15 +104,20 @@ def test_vote_round_trip(number, anonymous, deadline):
 def test_follow_up_parser_understands_or_refuses(text):
     try:
         change = parse_follow_up(text)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _refused_with_a_known_message(exc)
         return
     assert change.progress is None or 0 <= change.progress <= 100
     assert change.note is None or len(change.note) <= 300
 
 
-@given(st.integers(min_value=1, max_value=999_999), st.sampled_from(sorted(STATE_WORDS)), st.one_of(st.none(), WORDS),
-       st.one_of(st.none(), st.integers(min_value=0, max_value=100)), st.booleans())
+@given(
+    st.integers(min_value=1, max_value=999_999),
+    st.sampled_from(sorted(STATE_WORDS)),
+    st.one_of(st.none(), WORDS),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=100)),
+    st.booleans(),
+)
 def test_follow_up_round_trip(number, word, note, progress, capitalise):
     state = STATE_WORDS[word]
     typed = word.replace("e", "é", 1) if word in ("acceptee", "realisee", "refusee") else word
@@ -116,13 +145,17 @@ def test_follow_up_round_trip(number, word, note, progress, capitalise):
 def test_action_parser_understands_or_refuses(text):
     try:
         spec = parse_action(text)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _refused_with_a_known_message(exc)
         return
     assert spec.text and spec.due and len(spec.text) <= 300
 
 
-@given(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{3,31}", fullmatch=True), WORDS, st.dates(min_value=date(2026, 11, 2), max_value=date(2027, 10, 1)))
+@given(
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_]{3,31}", fullmatch=True),
+    WORDS,
+    st.dates(min_value=date(2026, 11, 2), max_value=date(2027, 10, 1)),
+)
 def test_action_round_trip(username, task, due):
     assume(not task.startswith("@"))
     spec = parse_action(f"@{username} {task} | {due.day}/{due.month}/{due.year}")
@@ -155,7 +188,7 @@ def test_propose_links_are_signed_and_distinct(group_id):
 
 
 # ----------------------------------------------------------------------------- carpool
-from datetime import timedelta  # noqa: E402
+from datetime import UTC, timedelta  # noqa: E402
 
 from bot.domain.carpool import (  # noqa: E402
     EARTH_KM,
@@ -182,8 +215,12 @@ def test_place_parser_understands_or_refuses(text):
     assert -90 <= spec.latitude <= 90 and -180 <= spec.longitude <= 180 and 1 <= len(spec.name) <= 60
 
 
-@given(WORDS.filter(lambda name: len(name) <= 60), st.floats(min_value=-89.9, max_value=89.9), st.floats(min_value=-179.9, max_value=179.9),
-       st.booleans())
+@given(
+    WORDS.filter(lambda name: len(name) <= 60),
+    st.floats(min_value=-89.9, max_value=89.9),
+    st.floats(min_value=-179.9, max_value=179.9),
+    st.booleans(),
+)
 def test_place_round_trip(name, latitude, longitude, decimal_comma):
     lat, lon = f"{latitude:.5f}", f"{longitude:.5f}"
     if decimal_comma:
@@ -212,7 +249,7 @@ def test_seats_limits(seats):
 
 @given(st.text(max_size=30))
 def test_departure_parser_before_the_meeting(text):
-    meeting = Meeting(starts_at=datetime(2026, 11, 12, 13, 0, tzinfo=timezone.utc))
+    meeting = Meeting(starts_at=datetime(2026, 11, 12, 13, 0, tzinfo=UTC))
     try:
         departs = parse_departure(text, meeting, PARIS, NOW)
     except CarpoolError as exc:

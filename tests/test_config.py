@@ -39,10 +39,16 @@ def test_example_file_is_valid_and_complete():
 
 def test_environment_overrides_file(tmp_path):
     path = write(tmp_path, '[database]\nurl = "sqlite+aiosqlite:///from-file.db"\n[web]\nport = 9000\n')
-    settings = load_settings(path, environ={
-        "RELAIS_DATABASE__URL": "postgresql+asyncpg://relais@db/relais", "RELAIS_WEB__PORT": "9100",
-        "RELAIS_TELEGRAM__TOKEN": TOKEN, "RELAIS_BOT__DEFAULT_LANGUAGE": "en", "OTHER": "x",
-    })  # fmt: skip
+    settings = load_settings(
+        path,
+        environ={
+            "RELAIS_DATABASE__URL": "postgresql+asyncpg://relais@db/relais",
+            "RELAIS_WEB__PORT": "9100",
+            "RELAIS_TELEGRAM__TOKEN": TOKEN,
+            "RELAIS_BOT__DEFAULT_LANGUAGE": "en",
+            "OTHER": "x",
+        },
+    )
     assert settings.database.url == "postgresql+asyncpg://relais@db/relais"
     assert settings.web.port == 9100 and settings.bot.default_language == "en"
     assert settings.telegram.token.get_secret_value() == TOKEN
@@ -60,13 +66,22 @@ def test_config_path_precedence(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[web]\nport = \"huit\"\n", "web.port: found 'huit'; Input should be a valid integer"),
+        ('[web]\nport = "huit"\n', "web.port: found 'huit'; Input should be a valid integer"),
         ("[web]\nport = 70000\n", "web.port: found 70000; Input should be less than or equal to 65535"),
-        ("[bot]\ndefault_timezone = \"Paris\"\n", "bot.default_timezone: found 'Paris'; expected an IANA time zone such as Europe/Paris"),
-        ("[bot]\ndefault_language = \"de\"\n", "bot.default_language: found 'de'; Input should be 'fr' or 'en'"),
-        ("[database]\nurl = \"sqlite:///x.db\"\n", "database.url: found 'sqlite:///x.db'; expected a URL starting with sqlite+aiosqlite://"),
-        ("[telegram]\ntokn = \"x\"\n", "telegram.tokn: unknown key"),
-        ("[webhook]\nurl = \"https://relais.example.org/hook\"\n", "webhook.secret_token must be set when webhook.url is set"),
+        (
+            '[bot]\ndefault_timezone = "Paris"\n',
+            "bot.default_timezone: found 'Paris'; expected an IANA time zone such as Europe/Paris",
+        ),
+        ('[bot]\ndefault_language = "de"\n', "bot.default_language: found 'de'; Input should be 'fr' or 'en'"),
+        (
+            '[database]\nurl = "sqlite:///x.db"\n',
+            "database.url: found 'sqlite:///x.db'; expected a URL starting with sqlite+aiosqlite://",
+        ),
+        ('[telegram]\ntokn = "x"\n', "telegram.tokn: unknown key"),
+        (
+            '[webhook]\nurl = "https://relais.example.org/hook"\n',
+            "webhook.secret_token must be set when webhook.url is set",
+        ),
         ("[web\nport = 1\n", "not valid TOML"),
         ("telegram = 5\n", "telegram: found 5"),
     ],
@@ -83,7 +98,9 @@ def test_token_never_echoed(tmp_path):
         load_settings(write(tmp_path, f'[telegram]\ntoken = ["{secret}"]\n'), environ={})
     assert "telegram.token" in str(caught.value) and secret not in str(caught.value)
     with pytest.raises(ConfigError) as caught:
-        load_settings(write(tmp_path, '[webhook]\nurl = "https://x.org/h"\nsecret_token = "with spaces!"\n'), environ={})
+        load_settings(
+            write(tmp_path, '[webhook]\nurl = "https://x.org/h"\nsecret_token = "with spaces!"\n'), environ={}
+        )
     assert "with spaces" not in str(caught.value)
     settings = load_settings(write(tmp_path, f'[telegram]\ntoken = "{secret}"\n'), environ={})
     assert secret not in repr(settings) and secret not in str(settings.model_dump())

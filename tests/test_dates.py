@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,62 +13,91 @@ from bot.domain.dates import MONTHS, WEEKDAYS, DateError, is_series, parse_serie
 from bot.domain.meetings import MeetingError, parse_offsets
 
 PARIS = ZoneInfo("Europe/Paris")
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)  # Sunday 22 November, 10:00 in Paris
-MONTH_NAMES = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # Sunday 22 November, 10:00 in Paris
+MONTH_NAMES = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 def local(text: str) -> str:
     return parse_when(text, NOW, PARIS).astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("demain 14h", "2026-11-23 14:00"),
-    ("après-demain 9h", "2026-11-24 09:00"),
-    ("mardi prochain 9h30", "2026-11-24 09:30"),
-    ("Mardi 14H", "2026-11-24 14:00"),
-    ("3 décembre 14h", "2026-12-03 14:00"),
-    ("le 3 decembre a 14h", "2026-12-03 14:00"),
-    ("03/12 à 14h30", "2026-12-03 14:30"),
-    ("le 3/12/2026 14:00", "2026-12-03 14:00"),
-    ("3.12.26 14 h 15", "2026-12-03 14:15"),
-    ("le 1er décembre à midi", "2026-12-01 12:00"),
-    ("jeudi 3 décembre 14h", "2026-12-03 14:00"),
-    ("5/1 10h", "2027-01-05 10:00"),
-    ("aujourd'hui 18h", "2026-11-22 18:00"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("demain 14h", "2026-11-23 14:00"),
+        ("après-demain 9h", "2026-11-24 09:00"),
+        ("mardi prochain 9h30", "2026-11-24 09:30"),
+        ("Mardi 14H", "2026-11-24 14:00"),
+        ("3 décembre 14h", "2026-12-03 14:00"),
+        ("le 3 decembre a 14h", "2026-12-03 14:00"),
+        ("03/12 à 14h30", "2026-12-03 14:30"),
+        ("le 3/12/2026 14:00", "2026-12-03 14:00"),
+        ("3.12.26 14 h 15", "2026-12-03 14:15"),
+        ("le 1er décembre à midi", "2026-12-01 12:00"),
+        ("jeudi 3 décembre 14h", "2026-12-03 14:00"),
+        ("5/1 10h", "2027-01-05 10:00"),
+        ("aujourd'hui 18h", "2026-11-22 18:00"),
+    ],
+)
 def test_examples(text, expected):
     assert local(text) == expected
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("", "date.error.empty"), ("demain", "date.error.no_time"), ("14h", "date.error.no_date"),
-    ("3/11 14h", "date.error.past"), ("22/11 8h", "date.error.past"), ("30/02 14h", "date.error.bad_date"),
-    ("demain 2h", "date.error.night"), ("demain 25h", "date.error.bad_time"), ("demain 14h ou 15h", "date.error.two_times"),
-    ("mercredi 3 décembre 14h", "date.error.weekday_mismatch"), ("3/12/2028 14h", "date.error.too_far"),
-    ("tous les mardis 14h", "date.error.series_here"), ("3/12/2025 14h", "date.error.past"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("", "date.error.empty"),
+        ("demain", "date.error.no_time"),
+        ("14h", "date.error.no_date"),
+        ("3/11 14h", "date.error.past"),
+        ("22/11 8h", "date.error.past"),
+        ("30/02 14h", "date.error.bad_date"),
+        ("demain 2h", "date.error.night"),
+        ("demain 25h", "date.error.bad_time"),
+        ("demain 14h ou 15h", "date.error.two_times"),
+        ("mercredi 3 décembre 14h", "date.error.weekday_mismatch"),
+        ("3/12/2028 14h", "date.error.too_far"),
+        ("tous les mardis 14h", "date.error.series_here"),
+        ("3/12/2025 14h", "date.error.past"),
+    ],
+)
 def test_refusals_name_the_problem(text, key):
     with pytest.raises(DateError) as caught:
         parse_when(text, NOW, PARIS)
     assert caught.value.key == key
 
 
-future = st.datetimes(min_value=datetime(2026, 11, 23), max_value=datetime(2027, 11, 1)).map(
-    lambda d: d.replace(second=0, microsecond=0)
-).filter(lambda d: d.hour >= 7)
+future = (
+    st.datetimes(min_value=datetime(2026, 11, 23), max_value=datetime(2027, 11, 1))
+    .map(lambda d: d.replace(second=0, microsecond=0))
+    .filter(lambda d: d.hour >= 7)
+)
 
 
 @given(future)
 def test_numeric_form_round_trips(moment):
     text = f"le {moment.day}/{moment.month}/{moment.year} à {moment.hour}h{moment.minute:02d}"
-    assert parse_when(text, NOW, PARIS) == moment.replace(tzinfo=PARIS).astimezone(timezone.utc)
+    assert parse_when(text, NOW, PARIS) == moment.replace(tzinfo=PARIS).astimezone(UTC)
 
 
 @given(future, st.booleans())
 def test_written_month_round_trips(moment, with_weekday):
     weekday = list(WEEKDAYS)[moment.weekday()] + " " if with_weekday else ""
     text = f"{weekday}{moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year} {moment.hour}:{moment.minute:02d}"
-    assert parse_when(text, NOW, PARIS) == moment.replace(tzinfo=PARIS).astimezone(timezone.utc)
+    assert parse_when(text, NOW, PARIS) == moment.replace(tzinfo=PARIS).astimezone(UTC)
 
 
 @settings(max_examples=300)
@@ -83,10 +112,16 @@ def test_any_text_gives_a_future_date_or_a_named_problem(text):
         assert start.astimezone(PARIS).hour >= 7
 
 
-@given(st.sampled_from(list(WEEKDAYS)), st.integers(7, 22), st.sampled_from([0, 15, 30, 45]),
-       st.sampled_from([None, "premier", "deuxième", "troisième", "quatrième", "dernier"]))
+@given(
+    st.sampled_from(list(WEEKDAYS)),
+    st.integers(7, 22),
+    st.sampled_from([0, 15, 30, 45]),
+    st.sampled_from([None, "premier", "deuxième", "troisième", "quatrième", "dernier"]),
+)
 def test_series_occurrences_keep_weekday_and_local_time(day, hour, minute, nth):
-    text = f"tous les {day}s {hour}h{minute:02d}" if nth is None else f"chaque {nth} {day} du mois à {hour}h{minute:02d}"
+    text = (
+        f"tous les {day}s {hour}h{minute:02d}" if nth is None else f"chaque {nth} {day} du mois à {hour}h{minute:02d}"
+    )
     assert is_series(text)
     rule = parse_series(text)
     starts = rule.occurrences(NOW, PARIS, 8)

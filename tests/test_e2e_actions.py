@@ -3,14 +3,14 @@ J-7 meeting reminder listing what moved."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from storage.models import ActionItem, ScheduledEvent
 from tests.helpers import group_with_bot, last_text
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def private_texts(h, user) -> list[str]:
@@ -117,5 +117,7 @@ async def test_monthly_digest_and_first_reminder_list_what_moved(relais):
     assert "💡 Faire une proposition" in digest.labels()
     assert (await relais.run_jobs()).sent == 0
     async with relais.services.sessionmaker() as session:
-        upcoming = await session.scalar(select(ScheduledEvent).where(ScheduledEvent.kind == "proposals_digest", ScheduledEvent.status == "pending"))
+        upcoming = await session.scalar(
+            select(ScheduledEvent).where(ScheduledEvent.kind == "proposals_digest", ScheduledEvent.status == "pending")
+        )
     assert upcoming.due_at == datetime(2027, 1, 1, 9, 0, tzinfo=UTC)

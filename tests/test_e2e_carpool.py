@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
 from storage.models import Place, RideOffer, RideRequest
 from tests.helpers import group_with_bot, last_text, load_person
 
-UTC = timezone.utc
+UTC = UTC
 PLACES = {
     "Oyonnax": (46.2567, 5.6556),
     "Bellignat": (46.2442, 5.6286),  # 2.5 km from Oyonnax
@@ -105,8 +105,11 @@ async def test_offers_requests_matching_and_changes(relais):
     tg.press(sami, to_sami, "Accepter")
     await relais.settle()
     julie_person, sami_person = await load_person(relais, julie.id), await load_person(relais, sami.id)
-    assert f'tg://user?id={julie.id}' in (to_sami.html or "") and "Bellignat, départ à 13h15" in to_sami.text
-    assert f'tg://user?id={sami.id}' in sources(relais, julie)[-1] and "Sami @sami_m vous emmène" in texts(relais, julie)[-1]
+    assert f"tg://user?id={julie.id}" in (to_sami.html or "") and "Bellignat, départ à 13h15" in to_sami.text
+    assert (
+        f"tg://user?id={sami.id}" in sources(relais, julie)[-1]
+        and "Sami @sami_m vous emmène" in texts(relais, julie)[-1]
+    )
     assert julie_person and sami_person
     # Lina never started the bot: the group button opens the private chat, which starts her request.
     tg.press(lina, announcement, "Je cherche une place")
@@ -154,10 +157,15 @@ async def test_offers_requests_matching_and_changes(relais):
     karim_before = len(texts(relais, karim))
     relais.clock.set(J1)
     await relais.run_jobs()
-    assert "vous partez depuis Nantua à 13h15 avec Julie @julie_m (à Bellignat), Théo @theo_m (à Oyonnax)" in texts(relais, sami)[-1]
+    assert (
+        "vous partez depuis Nantua à 13h15 avec Julie @julie_m (à Bellignat), Théo @theo_m (à Oyonnax)"
+        in texts(relais, sami)[-1]
+    )
     assert "Sami @sami_m vous emmène. Rendez-vous : Bellignat, départ à 13h15." in texts(relais, julie)[-1]
     # Karim only gets the meeting reminder: no ride any more, no carpool reminder.
-    assert len(texts(relais, karim)) == karim_before + 1 and not any(t.startswith("🚗 Rappel") for t in texts(relais, karim))
+    assert len(texts(relais, karim)) == karim_before + 1 and not any(
+        t.startswith("🚗 Rappel") for t in texts(relais, karim)
+    )
 
 
 async def test_meeting_moved_then_cancelled_updates_every_ride(relais):
@@ -195,7 +203,9 @@ async def test_bad_carpool_input_changes_nothing(relais):
     tg.say(tg.private_chat(karim), karim, "Oyonax")  # a close spelling
     await relais.settle()
     suggestion = tg.bot_messages(karim.id)[-1]
-    assert suggestion.text.startswith("Je ne trouve pas « Oyonax ». Vouliez-vous dire") and suggestion.labels() == ["Oyonnax"]
+    assert suggestion.text.startswith("Je ne trouve pas « Oyonax ». Vouliez-vous dire") and suggestion.labels() == [
+        "Oyonnax"
+    ]
     tg.say(tg.private_chat(karim), karim, "  SAINT martin du frene ")  # no accent, no hyphen, capitals: found
     await relais.settle()
     assert texts(relais, karim)[-2] == "📍 Départ : Saint-Martin-du-Frêne."
@@ -215,7 +225,10 @@ async def test_bad_carpool_input_changes_nothing(relais):
     for time in ("15h", "8h", "midi et demi"):
         tg.say(tg.private_chat(karim), karim, time)
         await relais.settle()
-        assert "Le départ doit être avant" in texts(relais, karim)[-1] or "Écrivez l'heure de départ" in texts(relais, karim)[-1], time
+        assert (
+            "Le départ doit être avant" in texts(relais, karim)[-1]
+            or "Écrivez l'heure de départ" in texts(relais, karim)[-1]
+        ), time
     async with relais.services.sessionmaker() as session:
         assert list(await session.scalars(select(RideOffer))) == []
     # Forged or stale buttons: another group's meeting, someone else's offer, a step out of turn.
@@ -224,7 +237,11 @@ async def test_bad_carpool_input_changes_nothing(relais):
     for data in ("cps:1:3", "cpp:1:1", "cxo:1", "cxr:99", "ride:99:a", "car:99:o"):
         tg.send_callback(julie, tg.bot_messages(karim.id)[-1], data)
         await relais.settle()
-        assert tg.last_callback_answer() in ("Ce bouton n'est plus valable.", "Ce bouton n'est pas valable ici.", "Ce bouton n'est pas pour vous."), data
+        assert tg.last_callback_answer() in (
+            "Ce bouton n'est plus valable.",
+            "Ce bouton n'est pas valable ici.",
+            "Ce bouton n'est pas pour vous.",
+        ), data
     async with relais.services.sessionmaker() as session:
         assert [o.status for o in await session.scalars(select(RideOffer))] == ["open"]
     # Departure points: only facilitators, and well formed.
@@ -267,12 +284,25 @@ async def test_places_by_shared_location_and_no_raw_location_kept(relais, caplog
     assert "je ne la garde pas" in texts(relais, zoe)[-1]
     raw = [str(LINA_AT[0]), str(LINA_AT[1]), "46.2611", "5.6647"]
     async with relais.services.sessionmaker() as session:
-        for table in ("places", "ride_offers", "ride_requests", "people", "memberships", "scheduled_events", "deliveries"):
+        for table in (
+            "places",
+            "ride_offers",
+            "ride_requests",
+            "people",
+            "memberships",
+            "scheduled_events",
+            "deliveries",
+        ):
             rows = " ".join(str(row) for row in (await session.execute(text(f"SELECT * FROM {table}"))).all())
             assert not any(value in rows for value in raw), table
     assert not any(value in record.getMessage() for record in caplog.records for value in raw)
-    assert not any(value in (m.text or "") for chat_messages in tg.messages.values() for m in chat_messages
-                   if m.sender_id == tg.bot.id for value in raw)
+    assert not any(
+        value in (m.text or "")
+        for chat_messages in tg.messages.values()
+        for m in chat_messages
+        if m.sender_id == tg.bot.id
+        for value in raw
+    )
 
 
 async def test_transport_reason_leads_to_a_request_and_figures_and_erasure(relais):

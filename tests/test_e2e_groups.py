@@ -248,11 +248,41 @@ async def test_command_menus_per_scope_and_language(relais):
         for language in ("", "fr", "en"):
             assert (scope, language) in commands
     admin_fr = [c["command"] for c in commands[("all_chat_administrators", "fr")]]
-    assert admin_fr == ["aide", "reunion", "reunions", "prochaine", "annuler", "deplacer", "rappels", "serie", "configurer", "animateur",
-                        "proposition", "propositions", "suivi", "sondage", "vote", "priorites", "action", "actions", "indicateurs",
-                        "quorum", "modifier", "fusionner", "retirer", "covoiturage", "lieux"]
-    assert [c["command"] for c in commands[("all_group_chats", "fr")]] == ["aide", "prochaine", "reunions", "proposition", "propositions",
-                                                                          "covoiturage"]
+    assert admin_fr == [
+        "aide",
+        "reunion",
+        "reunions",
+        "prochaine",
+        "annuler",
+        "deplacer",
+        "rappels",
+        "serie",
+        "configurer",
+        "animateur",
+        "proposition",
+        "propositions",
+        "suivi",
+        "sondage",
+        "vote",
+        "priorites",
+        "action",
+        "actions",
+        "indicateurs",
+        "quorum",
+        "modifier",
+        "fusionner",
+        "retirer",
+        "covoiturage",
+        "lieux",
+    ]
+    assert [c["command"] for c in commands[("all_group_chats", "fr")]] == [
+        "aide",
+        "prochaine",
+        "reunions",
+        "proposition",
+        "propositions",
+        "covoiturage",
+    ]
     assert commands[("all_private_chats", "en")][2]["description"] == "Get my data"
     assert commands[("all_private_chats", "")][2]["description"] == "Recevoir mes données"
 

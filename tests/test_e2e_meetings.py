@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from icalendar import Calendar
 from sqlalchemy import func, select
@@ -35,16 +35,22 @@ async def test_one_line_meeting_is_announced_with_buttons(relais):
     assert "Réunion n°1 : Bilan des propositions" in text
     assert "jeudi 12 novembre à 14h" in text and "Centre social Les Vennes, 3 rue X, Bourg" in text
     assert "1. Tour de table" in text and "✅ 0 oui · ❌ 0 non · 🤔 0 peut-être" in text
-    assert announcement.labels() == ["✅ Je viens", "❌ Je ne peux pas", "🤔 Peut-être", "📅 Ajouter à mon agenda",
-                                     "🚗 Je propose des places", "🙋 Je cherche une place"]
+    assert announcement.labels() == [
+        "✅ Je viens",
+        "❌ Je ne peux pas",
+        "🤔 Peut-être",
+        "📅 Ajouter à mon agenda",
+        "🚗 Je propose des places",
+        "🙋 Je cherche une place",
+    ]
     [meeting] = await meetings_of(relais, chat.id)
-    assert meeting.starts_at == datetime(2026, 11, 12, 13, 0, tzinfo=timezone.utc)
+    assert meeting.starts_at == datetime(2026, 11, 12, 13, 0, tzinfo=UTC)
     assert meeting.announcement_message_id == announcement.message_id
     events = await events_of(relais, meeting.id)
     # J-7 and J-1 at 10:00 Paris time (09:00 UTC in November).
-    assert events[("reminder", 7 * 1440)].due_at == datetime(2026, 11, 5, 9, 0, tzinfo=timezone.utc)
-    assert events[("reminder", 1440)].due_at == datetime(2026, 11, 11, 9, 0, tzinfo=timezone.utc)
-    assert events[("facilitator_digest", 0)].due_at == datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)
+    assert events[("reminder", 7 * 1440)].due_at == datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
+    assert events[("reminder", 1440)].due_at == datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+    assert events[("facilitator_digest", 0)].due_at == datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
     assert all(e.status == "pending" for e in events.values())
     for word in ("RSA", "allocataire", "bénéficiaire"):
         assert word.lower() not in text.lower()
@@ -70,7 +76,7 @@ async def test_guided_meeting(relais):
     await relais.settle()
     [meeting] = await meetings_of(relais, chat.id)
     assert meeting.topic == "Transports" and meeting.agenda == "Point sur les lignes de bus"
-    assert meeting.starts_at == datetime(2026, 11, 3, 8, 30, tzinfo=timezone.utc)
+    assert meeting.starts_at == datetime(2026, 11, 3, 8, 30, tzinfo=UTC)
     assert "Réunion n°1 : Transports" in tg.bot_messages(chat.id)[-1].text
 
 
@@ -103,8 +109,20 @@ async def test_non_admin_is_refused_every_facilitator_command(relais):
     tg.say(chat, awa, ONE_LINE)
     await relais.settle()
     before = [(m.number, m.starts_at, m.status) for m in await meetings_of(relais, chat.id)]
-    for command in ("/reunion demain 14h | Mairie | Bilan", "/reunion", "/annuler 1", "/annuler", "/deplacer 1 vendredi 14h",
-                    "/deplacer", "/rappels 2h", "/rappels", "/serie", "/serie arreter 1", "/configurer X", "/animateur @julie_m"):
+    for command in (
+        "/reunion demain 14h | Mairie | Bilan",
+        "/reunion",
+        "/annuler 1",
+        "/annuler",
+        "/deplacer 1 vendredi 14h",
+        "/deplacer",
+        "/rappels 2h",
+        "/rappels",
+        "/serie",
+        "/serie arreter 1",
+        "/configurer X",
+        "/animateur @julie_m",
+    ):
         tg.say(chat, karim, command)
         await relais.settle()
         assert "Seuls les animateurs" in last_text(relais, chat.id), command
@@ -156,7 +174,14 @@ async def test_forged_and_stale_answer_buttons(relais):
     await relais.settle()
     [foreign] = await meetings_of(relais, other.id)
     announcement = tg.bot_messages(chat.id)[-1]
-    for data in (f"rsvp:{foreign.id}:y", "rsvp:999999:y", f"why:{foreign.id}:health", f"att:{foreign.id}:ok", "rsvp:1:z", "ics:abc"):
+    for data in (
+        f"rsvp:{foreign.id}:y",
+        "rsvp:999999:y",
+        f"why:{foreign.id}:health",
+        f"att:{foreign.id}:ok",
+        "rsvp:1:z",
+        "ics:abc",
+    ):
         tg.send_callback(karim, announcement, data)
         await relais.settle()
         assert tg.last_callback_answer() in ("Ce bouton n'est pas valable ici.", "Ce bouton n'est plus valable."), data
@@ -171,7 +196,7 @@ async def test_forged_and_stale_answer_buttons(relais):
     await relais.settle()
     assert tg.last_callback_answer() == "Ce bouton est pour les membres du groupe."
     # After the start, answers are closed.
-    relais.clock.set(datetime(2026, 11, 12, 13, 5, tzinfo=timezone.utc))
+    relais.clock.set(datetime(2026, 11, 12, 13, 5, tzinfo=UTC))
     tg.press(karim, announcement, "Je viens")
     await relais.settle()
     assert tg.last_callback_answer() == "Cette réunion est passée ou annulée."
@@ -191,7 +216,7 @@ async def test_calendar_file(relais):
     document = tg.bot_messages(karim.id)[-1].document
     assert document.filename == "reunion-1.ics"
     event = Calendar.from_ical(document.content.decode()).walk("VEVENT")[0]
-    assert event.get("dtstart").dt == datetime(2026, 11, 12, 13, 0, tzinfo=timezone.utc)
+    assert event.get("dtstart").dt == datetime(2026, 11, 12, 13, 0, tzinfo=UTC)
     assert str(event.get("location")) == "Centre social Les Vennes, 3 rue X, Bourg"
     # Julie never started the bot: the button opens the private chat instead.
     tg.press(julie, announcement, "agenda")
@@ -211,7 +236,9 @@ async def test_next_and_list(relais):
     tg.press(karim, tg.bot_messages(chat.id)[-2], "Je viens")
     tg.say(chat, karim, "/prochaine")
     await relais.settle()
-    assert "Bilan des propositions" in last_text(relais, chat.id) and "Karim, vous avez répondu : je viens." in last_text(relais, chat.id)
+    assert "Bilan des propositions" in last_text(
+        relais, chat.id
+    ) and "Karim, vous avez répondu : je viens." in last_text(relais, chat.id)
     tg.say(chat, karim, "/reunions")
     await relais.settle()
     text = last_text(relais, chat.id)
@@ -239,10 +266,14 @@ async def test_cancel_tells_everyone_and_stops_reminders(relais):
     await relais.settle()
     [meeting] = await meetings_of(relais, chat.id)
     assert meeting.status == "cancelled"
-    assert "est annulée" in tg.bot_messages(chat.id)[-1].text and "ANNULÉE" in announcement.text and announcement.buttons() == []
+    assert (
+        "est annulée" in tg.bot_messages(chat.id)[-1].text
+        and "ANNULÉE" in announcement.text
+        and announcement.buttons() == []
+    )
     assert "est annulée" in tg.bot_messages(karim.id)[-1].text
     assert {e.status for e in (await events_of(relais, meeting.id)).values()} == {"cancelled"}
-    relais.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=timezone.utc))
+    relais.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))
     report = await relais.run_jobs()
     assert report.sent == 0
     tg.say(chat, awa, "/annuler 1")
@@ -260,11 +291,14 @@ async def test_move_reschedules_and_tells(relais):
     tg.say(chat, awa, "/deplacer 1 vendredi 20 novembre 15h30")
     await relais.settle()
     [meeting] = await meetings_of(relais, chat.id)
-    assert meeting.starts_at == datetime(2026, 11, 20, 14, 30, tzinfo=timezone.utc)
-    assert "déplacée" in tg.bot_messages(chat.id)[-1].text and "vendredi 20 novembre à 15h30" in tg.bot_messages(chat.id)[-1].text
+    assert meeting.starts_at == datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+    assert (
+        "déplacée" in tg.bot_messages(chat.id)[-1].text
+        and "vendredi 20 novembre à 15h30" in tg.bot_messages(chat.id)[-1].text
+    )
     assert "déplacée" in tg.bot_messages(karim.id)[-1].text
     events = await events_of(relais, meeting.id)
-    assert events[("reminder", 1440)].due_at == datetime(2026, 11, 19, 9, 0, tzinfo=timezone.utc)
+    assert events[("reminder", 1440)].due_at == datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
     # Guided: pick the meeting, then reply with the date; a bad date is explained.
     tg.say(chat, awa, "/deplacer")
     await relais.settle()
@@ -277,7 +311,7 @@ async def test_move_reschedules_and_tells(relais):
     tg.reply(chat, awa, tg.bot_messages(chat.id)[-1], "samedi 21/11 10h")
     await relais.settle()
     [meeting] = await meetings_of(relais, chat.id)
-    assert meeting.starts_at == datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
+    assert meeting.starts_at == datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 async def test_reminder_settings(relais):
@@ -287,7 +321,12 @@ async def test_reminder_settings(relais):
     tg.say(chat, awa, "/rappels")
     await relais.settle()
     assert "7j 1j" in last_text(relais, chat.id)
-    for bad, expected in (("/rappels 0j", "Je ne comprends pas « 0j »"), ("/rappels 40j", "trop tôt"), ("/rappels 1j 2j 3j 4j 5j 6j", "5 rappels au plus"), ("/rappels demain", "Je ne comprends pas")):
+    for bad, expected in (
+        ("/rappels 0j", "Je ne comprends pas « 0j »"),
+        ("/rappels 40j", "trop tôt"),
+        ("/rappels 1j 2j 3j 4j 5j 6j", "5 rappels au plus"),
+        ("/rappels demain", "Je ne comprends pas"),
+    ):
         tg.say(chat, awa, bad)
         await relais.settle()
         assert expected in last_text(relais, chat.id), bad
@@ -297,7 +336,7 @@ async def test_reminder_settings(relais):
     assert "rappels 7j 1j 2h" in last_text(relais, chat.id) and "1 réunion" in last_text(relais, chat.id)
     [meeting] = await meetings_of(relais, chat.id)
     events = await events_of(relais, meeting.id)
-    assert events[("reminder", 120)].due_at == datetime(2026, 11, 12, 11, 0, tzinfo=timezone.utc)
+    assert events[("reminder", 120)].due_at == datetime(2026, 11, 12, 11, 0, tzinfo=UTC)
 
 
 async def test_series_monthly(relais):
@@ -306,18 +345,18 @@ async def test_series_monthly(relais):
     tg.say(chat, awa, "/reunion chaque premier mardi du mois 14h | Centre social | Groupe ressources")
     await relais.settle()
     [meeting] = await meetings_of(relais, chat.id)
-    assert meeting.starts_at == datetime(2026, 11, 3, 13, 0, tzinfo=timezone.utc) and meeting.series_id is not None
+    assert meeting.starts_at == datetime(2026, 11, 3, 13, 0, tzinfo=UTC) and meeting.series_id is not None
     # When it starts, the next one is created and announced.
-    relais.clock.set(datetime(2026, 11, 3, 13, 0, tzinfo=timezone.utc))
+    relais.clock.set(datetime(2026, 11, 3, 13, 0, tzinfo=UTC))
     await relais.run_jobs()
     meetings = await meetings_of(relais, chat.id)
-    assert [m.starts_at for m in meetings][-1] == datetime(2026, 12, 1, 13, 0, tzinfo=timezone.utc)
+    assert [m.starts_at for m in meetings][-1] == datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
     assert "mardi 1 décembre à 14h" in tg.bot_messages(chat.id)[-1].text
     # Cancelling one occurrence announces the following one; stopping ends the series.
     tg.say(chat, awa, "/annuler 2")
     await relais.settle()
     meetings = await meetings_of(relais, chat.id)
-    assert meetings[1].status == "cancelled" and meetings[2].starts_at == datetime(2027, 1, 5, 13, 0, tzinfo=timezone.utc)
+    assert meetings[1].status == "cancelled" and meetings[2].starts_at == datetime(2027, 1, 5, 13, 0, tzinfo=UTC)
     tg.say(chat, awa, "/serie")
     await relais.settle()
     assert "Série" in last_text(relais, chat.id)
@@ -325,13 +364,16 @@ async def test_series_monthly(relais):
     tg.say(chat, awa, f"/serie modifier {series_id} chaque dernier jeudi du mois 15h | Mairie | Groupe ressources")
     await relais.settle()
     meetings = await meetings_of(relais, chat.id)
-    assert meetings[2].starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=timezone.utc) and meetings[2].place == "Mairie"
-    for bad, expected in ((f"/serie modifier {series_id} n'importe quand | Mairie | X", "Je ne comprends pas la répétition"),
-                          ("/serie arreter 999", "Arrêter : /serie arreter 2"), ("/serie effacer 1", "Arrêter : /serie arreter 2")):
+    assert meetings[2].starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=UTC) and meetings[2].place == "Mairie"
+    for bad, expected in (
+        (f"/serie modifier {series_id} n'importe quand | Mairie | X", "Je ne comprends pas la répétition"),
+        ("/serie arreter 999", "Arrêter : /serie arreter 2"),
+        ("/serie effacer 1", "Arrêter : /serie arreter 2"),
+    ):
         tg.say(chat, awa, bad)
         await relais.settle()
         assert expected in last_text(relais, chat.id), bad
-    assert (await meetings_of(relais, chat.id))[2].starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=timezone.utc)
+    assert (await meetings_of(relais, chat.id))[2].starts_at == datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
     tg.say(chat, awa, f"/serie arreter {series_id}")
     await relais.settle()
     async with relais.services.sessionmaker() as session:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ from storage.models import Poll, PollVote, PriorityPick, Proposal
 from tests.conftest import assert_telegram_happy
 from tests.helpers import group_with_bot, last_text, other_group
 
-UTC = timezone.utc
+UTC = UTC
 # The fake clock starts on Monday 2 November 2026, 10:00 in Paris.
 TUESDAY_6PM = datetime(2026, 11, 3, 17, 0, tzinfo=UTC)
 
@@ -41,9 +41,15 @@ async def test_poll_reminds_only_non_voters_and_closes_across_a_restart(database
         tg.say(chat, awa, "/sondage Quel jour pour la prochaine réunion ? | Mardi | Jeudi | jusqu'à demain 18h")
         await h.settle()
         intro = tg.bot_messages(chat.id)[-2]
-        assert "Sondage ouvert jusqu'à mardi 3 novembre à 18h" in intro.text and "le groupe voit qui a répondu quoi" in intro.text
+        assert (
+            "Sondage ouvert jusqu'à mardi 3 novembre à 18h" in intro.text
+            and "le groupe voit qui a répondu quoi" in intro.text
+        )
         [message] = polls_in(h, chat.id)
-        assert message.poll["is_anonymous"] is False and [o["text"] for o in message.poll["options"]] == ["Mardi", "Jeudi"]
+        assert message.poll["is_anonymous"] is False and [o["text"] for o in message.poll["options"]] == [
+            "Mardi",
+            "Jeudi",
+        ]
         [poll] = await all_polls(h)
         assert poll.closes_at == TUESDAY_6PM
         tg.vote(karim, message, [0])
@@ -126,7 +132,10 @@ async def test_proposal_vote_decides_by_majority_and_tells_the_author(relais):
     await relais.run_jobs()
     summary = last_text(relais, chat.id)
     assert "Vote terminé sur la proposition n°1" in summary and "• Pour : 2 (50 %)" in summary
-    assert "Participation : 4 sur 4 membres (100 %)" in summary and "La proposition n°1 est retenue par le groupe." in summary
+    assert (
+        "Participation : 4 sur 4 membres (100 %)" in summary
+        and "La proposition n°1 est retenue par le groupe." in summary
+    )
     async with relais.services.sessionmaker() as session:
         proposal = await session.scalar(select(Proposal))
     assert proposal.state == "adopted"
@@ -199,7 +208,13 @@ async def test_priorities_dot_vote(relais):
     tg.say(chat, awa, "/priorites")
     await relais.settle()
     assert "Il faut au moins deux propositions" in last_text(relais, chat.id)
-    for text in ("Des bus adaptés", "Une garderie", "Un repas partagé", "Une salle plus grande", "Des comptes rendus simples"):
+    for text in (
+        "Des bus adaptés",
+        "Une garderie",
+        "Un repas partagé",
+        "Une salle plus grande",
+        "Des comptes rendus simples",
+    ):
         tg.say(chat, karim, f"/proposition {text}")
     tg.say(chat, awa, "/priorites jusqu'à jeudi 18h")
     await relais.settle()
@@ -228,7 +243,9 @@ async def test_priorities_dot_vote(relais):
     relais.clock.set(datetime(2026, 11, 5, 17, 0, tzinfo=UTC))
     await relais.run_jobs()
     ranking = last_text(relais, chat.id)
-    assert "Nos priorités" in ranking and ranking.index("1. n°3 Un repas partagé — 2 choix") < ranking.index("2. n°2 Une garderie — 1 choix")
+    assert "Nos priorités" in ranking and ranking.index("1. n°3 Un repas partagé — 2 choix") < ranking.index(
+        "2. n°2 Une garderie — 1 choix"
+    )
     tg.press(julie, board, "n°2")
     await relais.settle()
     assert tg.last_callback_answer() == "Ce choix des priorités est terminé."
@@ -247,7 +264,10 @@ async def test_typed_texts_are_never_parsed_as_html(relais):
     tg.say(chat, awa, "/vote 1")
     await relais.settle()
     first, second = polls_in(relais, chat.id)
-    assert first.poll["question"] == "Lundi < mardi & co ?" and [o["text"] for o in first.poll["options"]] == ["<b>A</b>", "B & C"]
+    assert first.poll["question"] == "Lundi < mardi & co ?" and [o["text"] for o in first.poll["options"]] == [
+        "<b>A</b>",
+        "B & C",
+    ]
     assert second.poll["question"] == "Proposition n°1 : Un <b>gras</b> & des chevrons < >"
 
 
@@ -267,7 +287,7 @@ async def test_small_commands_answer_and_refuse_plainly(relais):
     tg.say(chat, awa, "/actions")
     tg.say(chat, awa, "/lieux")
     await relais.settle()
-    assert [m.text for m in tg.bot_messages(chat.id)[-2:]][0] == "Aucune action en cours."
+    assert next(m.text for m in tg.bot_messages(chat.id)[-2:]) == "Aucune action en cours."
     assert last_text(relais, chat.id).startswith("📍 Aucun lieu de départ pour l'instant.")
     # In private, someone in exactly one group proposes there.
     tg.start_private(karim)

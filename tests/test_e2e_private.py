@@ -29,7 +29,7 @@ async def test_forged_or_stale_deep_link_links_nothing(relais):
     tg = relais.tg
     group = await load_group(relais, chat.id)
     good = group_payload(relais.services.link_secret, group.id)
-    forged = "g" + str(group.id + 1) + good[len(str(group.id)) + 1:]
+    forged = "g" + str(group.id + 1) + good[len(str(group.id)) + 1 :]
     for payload in (forged, good[:-1] + ("A" if good[-1] != "A" else "B"), "g1", "x" * 64):
         tg.start_private(karim, payload)
         await relais.settle()

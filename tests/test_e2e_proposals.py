@@ -23,7 +23,9 @@ BUS = "Des horaires de bus adaptés pour venir aux réunions"
 async def proposals_of(h, chat_id: int) -> list[Proposal]:
     group = await load_group(h, chat_id)
     async with h.services.sessionmaker() as session:
-        return list(await session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.number)))
+        return list(
+            await session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.number))
+        )
 
 
 def private_texts(h, user) -> list[str]:
@@ -167,7 +169,12 @@ async def test_follow_up_refusals_change_nothing(relais):
     [proposal] = await proposals_of(relais, chat.id)
     assert proposal.state == "new" and proposal.text == BUS
     async with relais.services.sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(ProposalChange).where(ProposalChange.proposal_id == proposal.id)) == 1
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(ProposalChange).where(ProposalChange.proposal_id == proposal.id)
+            )
+            == 1
+        )
     tg.say(chat, awa, "/suivi 1 refusée budget non disponible cette année")
     await relais.settle()
     assert "est refusée. La raison donnée : budget non disponible cette année." in last_text(relais, chat.id)
@@ -192,8 +199,15 @@ async def test_follow_up_with_buttons_and_forged_buttons(relais):
     tg.press(karim, picker, "Retenue")
     await relais.settle()
     assert "animat" in tg.last_callback_answer().lower()
-    for data in (f"sv:{foreign.id}:d", f"sv:{foreign.id}", f"sv:{mine.id}:z", f"fol:{foreign.id}", "fol:99999", f"prio:1:{mine.id}",
-                 f"act:{mine.id}:x"):
+    for data in (
+        f"sv:{foreign.id}:d",
+        f"sv:{foreign.id}",
+        f"sv:{mine.id}:z",
+        f"fol:{foreign.id}",
+        "fol:99999",
+        f"prio:1:{mine.id}",
+        f"act:{mine.id}:x",
+    ):
         tg.send_callback(awa, picker, data)
         await relais.settle()
         assert tg.last_callback_answer() in ("Ce bouton n'est pas valable ici.", "Ce bouton n'est plus valable."), data
@@ -235,7 +249,9 @@ async def test_edit_merge_and_withdraw(relais):
     first, second = await proposals_of(relais, chat.id)
     julie_row, sami_row = await load_person(relais, julie.id), await load_person(relais, sami.id)
     async with relais.services.sessionmaker() as session:
-        followers = set(await session.scalars(select(ProposalFollower.person_id).where(ProposalFollower.proposal_id == first.id)))
+        followers = set(
+            await session.scalars(select(ProposalFollower.person_id).where(ProposalFollower.proposal_id == first.id))
+        )
     assert followers == {julie_row.id, sami_row.id}  # the duplicate's follower and author carry over
     assert second.state == "merged" and second.merged_into_id == first.id
     await relais.run_jobs()

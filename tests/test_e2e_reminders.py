@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,14 +14,15 @@ from jobs.scheduler import dispatch_now
 from storage.models import Attendance, Delivery, Meeting, ScheduledEvent
 from tests.helpers import group_with_bot, load_group, load_person
 
-UTC = timezone.utc
+UTC = UTC
 MEETING = "/reunion 12/11 14h | Centre social | Bilan"
 J7 = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
 J1 = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 
 
 async def setup_meeting(h):
-    """Awa's group with Karim (started, will come), Julie (started, silent), Sami (started, declines), Lina (never started)."""
+    """Awa's group with Karim (started, will come), Julie (started, silent), Sami (started, declines),
+    Lina (never started)."""
     chat, awa, people = await group_with_bot(h, members=4)
     karim, julie, sami, lina = people
     tg = h.tg
@@ -124,8 +125,15 @@ async def test_late_reminder_only_the_latest_and_only_if_still_ahead(relais):
     report = await relais.run_jobs()
     assert report.kinds.get("group_reminder") == 1
     async with relais.services.sessionmaker() as session:
-        statuses = dict((await session.execute(select(ScheduledEvent.offset_minutes, ScheduledEvent.status)
-                                               .where(ScheduledEvent.kind == "reminder"))).all())
+        statuses = dict(
+            (
+                await session.execute(
+                    select(ScheduledEvent.offset_minutes, ScheduledEvent.status).where(
+                        ScheduledEvent.kind == "reminder"
+                    )
+                )
+            ).all()
+        )
     assert statuses == {7 * 1440: "skipped", 1440: "done"}
     # A reminder whose meeting has started is not sent at all.
     tg.say(chat, awa, "/reunion 13/11 14h | Mairie | Autre")
@@ -145,7 +153,10 @@ async def test_daylight_saving_keeps_local_time(database_url):
         await h.settle()
         async with h.services.sessionmaker() as session:
             meetings = list(await session.scalars(select(Meeting).order_by(Meeting.number)))
-            events = {(e.meeting_id, e.kind, e.offset_minutes): e.due_at for e in await session.scalars(select(ScheduledEvent))}
+            events = {
+                (e.meeting_id, e.kind, e.offset_minutes): e.due_at
+                for e in await session.scalars(select(ScheduledEvent))
+            }
         assert meetings[0].starts_at == datetime(2026, 11, 3, 13, 0, tzinfo=UTC)  # 14:00 CET
         # J-7 falls before the change (27 Oct is CET already; 25 Oct is the change): 10:00 local.
         assert events[(meetings[0].id, "reminder", 7 * 1440)] == datetime(2026, 10, 27, 9, 0, tzinfo=UTC)
@@ -153,7 +164,9 @@ async def test_daylight_saving_keeps_local_time(database_url):
         clock.set(meetings[1].starts_at)
         await h.run_jobs()
         async with h.services.sessionmaker() as session:
-            weekly = list(await session.scalars(select(Meeting).where(Meeting.series_id.is_not(None)).order_by(Meeting.starts_at)))
+            weekly = list(
+                await session.scalars(select(Meeting).where(Meeting.series_id.is_not(None)).order_by(Meeting.starts_at))
+            )
         assert weekly[1].starts_at == datetime(2026, 10, 27, 13, 0, tzinfo=UTC)  # still 14:00 in Paris
         assert "mardi 27 octobre à 14h" in h.tg.bot_messages(chat.id)[-1].text
 
@@ -221,7 +234,9 @@ async def test_attendance_checklist_and_feedback_poll(relais):
     async with relais.services.sessionmaker() as session:
         meeting = await session.scalar(select(Meeting))
         assert meeting.attendance_rate == 40
-        assert await session.scalar(select(func.count()).select_from(Attendance).where(Attendance.present.is_(True))) == 2
+        assert (
+            await session.scalar(select(func.count()).select_from(Attendance).where(Attendance.present.is_(True))) == 2
+        )
     relais.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))  # the next day, 10:00 in Paris
     await relais.run_jobs()
     poll = tg.bot_messages(chat.id)[-1].poll
@@ -264,8 +279,14 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
         await h.settle()
         # A second process: its own engine, connections and Application, the same database.
         engine = create_engine(database_url)
-        other = Services(settings=h.services.settings, engine=engine, sessionmaker=create_sessionmaker(engine),
-                         clock=clock, link_secret=h.services.link_secret, auto_dispatch=False)
+        other = Services(
+            settings=h.services.settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            clock=clock,
+            link_secret=h.services.link_secret,
+            auto_dispatch=False,
+        )
         second = build_application(other, with_updater=False)
         await second.initialize()
         try:
@@ -283,11 +304,17 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
         assert first_report.sent + second_report.sent == 6 + 60
         for chat in chats:
             assert sum("Rappel" in m.text for m in tg.bot_messages(chat.id)) == 1
-        reminded = [u for u in tg.users.values() if u.id in tg.chats and sum("Vous venez" in m.text for m in tg.bot_messages(u.id)) > 0]
+        reminded = [
+            u
+            for u in tg.users.values()
+            if u.id in tg.chats and sum("Vous venez" in m.text for m in tg.bot_messages(u.id)) > 0
+        ]
         assert len(reminded) == 60
         assert all(sum("Vous venez" in m.text for m in tg.bot_messages(u.id)) == 1 for u in reminded)
         async with h.services.sessionmaker() as session:
-            assert await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status != "sent")) == 0
+            assert (
+                await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status != "sent")) == 0
+            )
 
 
 async def test_scheduler_is_rebuilt_from_the_database(database_url):

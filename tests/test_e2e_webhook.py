@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import aiohttp
@@ -29,9 +30,8 @@ async def post(url: str, body: bytes | str, secret: str | None) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, data=body, headers=headers) as response:
-            return response.status
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
+        return response.status
 
 
 async def test_webhook_is_registered_and_updates_flow(hooked):
@@ -45,9 +45,25 @@ async def test_webhook_is_registered_and_updates_flow(hooked):
     assert set(tg.webhook_statuses) == {200}
 
 
+def private_command(update_id: int, user_id: int, name: str, command: str) -> dict:
+    """A raw update carrying a command typed in private, as Telegram would post it."""
+    person = {"id": user_id, "first_name": name}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": person | {"type": "private"},
+            "from": person | {"is_bot": False},
+            "text": command,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+        },
+    }
+
+
 async def test_webhook_secret_and_body_checks(hooked):
     url = webhook_url(hooked)
-    update = b'{"update_id": 900001, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private", "first_name": "X"}, "from": {"id": 5, "is_bot": false, "first_name": "X"}, "text": "/aide", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}'
+    update = json.dumps(private_command(900001, 5, "X", "/aide")).encode()
     assert await post(url, update, None) == 403
     assert await post(url, update, "wrong-secret") == 403
     assert await post(url, update, "") == 403
@@ -66,9 +82,7 @@ async def test_webhook_redelivery_is_handled_once(hooked):
     tg.start_private(awa)
     await hooked.settle()
     before = len(tg.bot_messages(awa.id))
-    body = ('{"update_id": 777777, "message": {"message_id": 99, "date": 0, "chat": {"id": %d, "type": "private", '
-            '"first_name": "Awa"}, "from": {"id": %d, "is_bot": false, "first_name": "Awa"}, "text": "/aide", '
-            '"entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}') % (awa.id, awa.id)
+    body = json.dumps(private_command(777777, awa.id, "Awa", "/aide"))
     for _ in range(3):  # Telegram retries when it did not see our 2xx
         assert await post(webhook_url(hooked), body, "test-secret_123") == 200
     assert len(tg.bot_messages(awa.id)) == before + 1
@@ -103,7 +117,7 @@ async def test_poll_answers_without_a_chat_reach_their_group_by_webhook(hooked):
     await hooked.settle()
     tg.say(chat, awa, "/sondage Quel jour ? | Mardi | Jeudi")
     await hooked.settle()
-    poll = [m for m in tg.bot_messages(chat.id) if m.poll][0]
+    poll = next(m for m in tg.bot_messages(chat.id) if m.poll)
     tg.vote(karim, poll, [1])
     await hooked.settle()
     hooked.clock.advance(timedelta(hours=24))

@@ -44,9 +44,11 @@ def world(tg: FakeTelegram):
 
 
 async def raw(tg: FakeTelegram, method: str, **params) -> tuple[int, dict]:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{tg.base_url}{tg.token}/{method}", data=params) as response:
-            return response.status, await response.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{tg.base_url}{tg.token}/{method}", data=params) as response,
+    ):
+        return response.status, await response.json()
 
 
 def test_vendored_spec_matches_shared_spec():
@@ -71,8 +73,13 @@ async def test_unknown_method_missing_and_unknown_parameters(tg):
     assert ("sendMessage", "colour") in tg.reported
     status, body = await raw(tg, "sendMessage", chat_id=str(chat.id), text="ok", disable_notification="maybe")
     assert any("expected Boolean" in problem for problem in tg.flagged)
-    status, body = await raw(tg, "sendMessage", chat_id=str(chat.id), text="ok",
-                             reply_markup=json.dumps({"inline_keyboard": [[{"text": "a", "callback_data": "b", "colour": 1}]]}))
+    status, body = await raw(
+        tg,
+        "sendMessage",
+        chat_id=str(chat.id),
+        text="ok",
+        reply_markup=json.dumps({"inline_keyboard": [[{"text": "a", "callback_data": "b", "colour": 1}]]}),
+    )
     assert any("unknown field of InlineKeyboardButton" in problem for problem in tg.flagged)
 
 
@@ -93,9 +100,13 @@ async def test_length_and_callback_data_limits(tg, bot):
         await bot.send_message(chat.id, "é" * 4097)
     with pytest.raises(BadRequest, match="(?i)too long"):
         await bot.send_message(chat.id, "<b>" + "😀" * 2049 + "</b>", parse_mode=ParseMode.HTML)  # 4098 UTF-16 units
-    await bot.send_message(chat.id, "ok", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="é" * 32)]]))
+    await bot.send_message(
+        chat.id, "ok", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="é" * 32)]])
+    )
     with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
-        await bot.send_message(chat.id, "ok", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="x" * 65)]]))
+        await bot.send_message(
+            chat.id, "ok", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="x" * 65)]])
+        )
 
 
 async def test_private_403_for_never_started_and_blocked(tg, bot):
@@ -117,7 +128,9 @@ async def test_group_migration_answer(tg, bot):
     assert caught.value.new_chat_id == supergroup.id
     await bot.send_message(supergroup.id, "x")
     updates = await bot.get_updates()
-    services = [u.message for u in updates if u.message and (u.message.migrate_to_chat_id or u.message.migrate_from_chat_id)]
+    services = [
+        u.message for u in updates if u.message and (u.message.migrate_to_chat_id or u.message.migrate_from_chat_id)
+    ]
     assert [m.migrate_to_chat_id for m in services if m.migrate_to_chat_id] == [supergroup.id]
     assert [m.migrate_from_chat_id for m in services if m.migrate_from_chat_id] == [chat.id]
 
@@ -166,7 +179,9 @@ async def test_privacy_mode_delivery_and_callbacks(tg, bot):
     tg.join(chat, karim)
     assert tg.say(chat, karim, "Salut") == 0
     assert tg.say(chat, karim, "/aide") > 0
-    message = await bot.send_message(chat.id, "Question", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Oui", callback_data="q:1")]]))
+    message = await bot.send_message(
+        chat.id, "Question", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Oui", callback_data="q:1")]])
+    )
     assert tg.reply(chat, karim, tg.find_message(chat.id, message.message_id), "Réponse") > 0
     tg.press(karim, tg.find_message(chat.id, message.message_id), "Oui")
     updates = await bot.get_updates()
@@ -199,7 +214,13 @@ async def test_polls_votes_and_limits(tg, bot):
     tg.vote(karim, tg.find_message(chat.id, anonymous.message_id), [0])
     fresh = await bot.get_updates(offset=updates[-1].update_id + 1)
     assert [u.poll_answer for u in fresh if u.poll_answer] == [] and fresh[-1].poll.total_voter_count == 1
-    for question, options in (("", ["a", "b"]), ("q" * 301, ["a", "b"]), ("q", ["a"]), ("q", ["a"] * 13), ("q", ["a", "b" * 101])):
+    for question, options in (
+        ("", ["a", "b"]),
+        ("q" * 301, ["a", "b"]),
+        ("q", ["a"]),
+        ("q", ["a"] * 13),
+        ("q", ["a", "b" * 101]),
+    ):
         with pytest.raises(BadRequest):
             await bot.send_poll(chat.id, question, options)
     assert len(tg.flagged) == 5

@@ -24,7 +24,11 @@ def test_same_keys_and_placeholders_in_every_language():
 
 def test_every_key_used_in_code_exists():
     used = set()
-    for path in list((ROOT / "bot").rglob("*.py")) + list((ROOT / "handlers").rglob("*.py")) + list((ROOT / "jobs").rglob("*.py")):
+    for path in (
+        list((ROOT / "bot").rglob("*.py"))
+        + list((ROOT / "handlers").rglob("*.py"))
+        + list((ROOT / "jobs").rglob("*.py"))
+    ):
         used.update(KEY_RE.findall(path.read_text(encoding="utf-8")))
     assert used, "the scan found no keys: the pattern is broken"
     static = {key for key in used if "{" not in key}
@@ -38,7 +42,7 @@ def test_every_key_used_in_code_exists():
 def test_every_message_is_valid_telegram_html_and_short():
     for language in LANGUAGES:
         for key, text in catalogue(language).items():
-            rendered = text.format(**{name: "x" for name in placeholders(text)})
+            rendered = text.format(**dict.fromkeys(placeholders(text), "x"))
             parsed = telegram_html.parse(rendered)
             assert telegram_html.utf16_length(parsed.text) < 1500, key
 
@@ -52,7 +56,10 @@ def test_no_stigmatising_words():
 
 
 def test_values_are_escaped_unless_markup():
-    assert t("fr", "facilitator.named", name="<b>Zoé & co</b>") == "&lt;b&gt;Zoé &amp; co&lt;/b&gt; est maintenant animateur ou animatrice du groupe."
+    assert (
+        t("fr", "facilitator.named", name="<b>Zoé & co</b>")
+        == "&lt;b&gt;Zoé &amp; co&lt;/b&gt; est maintenant animateur ou animatrice du groupe."
+    )
     assert t("fr", "facilitator.named", name=Markup("<b>Zoé</b>")).startswith("<b>Zoé</b>")
 
 

@@ -42,7 +42,7 @@ def test_tampered_payload_rejected(group_id, position, replacement):
     payload = group_payload(SECRET, group_id)
     signature_start = payload.index("-") + 1
     index = signature_start + position
-    tampered = payload[:index] + replacement + payload[index + 1:]
+    tampered = payload[:index] + replacement + payload[index + 1 :]
     if tampered != payload:
         assert parse_group_payload(SECRET, tampered) is None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -41,24 +41,60 @@ async def test_datetimes_come_back_aware_utc(engine):
     assert group.created_at.utcoffset() == timedelta(0)
     with pytest.raises(Exception, match="naive datetime"):
         async with sessions.begin() as session:
-            session.add(Group(chat_id=-2, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=datetime(2026, 1, 1)))
+            session.add(
+                Group(
+                    chat_id=-2,
+                    title="G",
+                    timezone="Europe/Paris",
+                    language="fr",
+                    active=True,
+                    created_at=datetime(2026, 1, 1),
+                )
+            )
 
 
 async def test_constraints_hold(engine):
     sessions = create_sessionmaker(engine)
-    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
     async with sessions.begin() as session:
         group = Group(chat_id=-10, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=now)
         person = Person(telegram_id=42, first_name="Karim", private_status="unknown", created_at=now)
         session.add_all([group, person])
         await session.flush()
-        session.add(Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now, named_facilitator=False, private_reminders=False))
+        session.add(
+            Membership(
+                group_id=group.id,
+                person_id=person.id,
+                status="member",
+                joined_at=now,
+                named_facilitator=False,
+                private_reminders=False,
+            )
+        )
     with pytest.raises(IntegrityError):
         async with sessions.begin() as session:
-            session.add(Membership(group_id=group.id, person_id=person.id, status="member", joined_at=now, named_facilitator=False, private_reminders=False))
+            session.add(
+                Membership(
+                    group_id=group.id,
+                    person_id=person.id,
+                    status="member",
+                    joined_at=now,
+                    named_facilitator=False,
+                    private_reminders=False,
+                )
+            )
     with pytest.raises(IntegrityError):
         async with sessions.begin() as session:
-            session.add(Membership(group_id=999, person_id=person.id, status="member", joined_at=now, named_facilitator=False, private_reminders=False))
+            session.add(
+                Membership(
+                    group_id=999,
+                    person_id=person.id,
+                    status="member",
+                    joined_at=now,
+                    named_facilitator=False,
+                    private_reminders=False,
+                )
+            )
     async with sessions.begin() as session:  # deleting a person cascades to memberships
         await session.execute(text("DELETE FROM people WHERE telegram_id = 42"))
     async with sessions() as session:
@@ -71,7 +107,7 @@ async def test_the_same_person_seen_by_two_updates_at_once(engine):
     from bot.domain.people import UserInfo, record_presence, upsert_person
 
     sessions = create_sessionmaker(engine)
-    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
     async with sessions.begin() as session:
         session.add(Group(chat_id=-20, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=now))
     first_inserted = asyncio.Event()

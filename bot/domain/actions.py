@@ -67,15 +67,39 @@ def reminder_due(due_on: date, zone: ZoneInfo, settings: MeetingsSection, now: d
     return None
 
 
-async def create_action(session: AsyncSession, group: Group, owner: Person, text: str, due_on: date, creator: Person | None,
-                        now: datetime, settings: MeetingsSection) -> tuple[ActionItem, datetime | None]:
-    action = ActionItem(group_id=group.id, owner_id=owner.id, text=text, due_on=due_on, status="open",
-                        created_by_id=creator.id if creator else None, created_at=now)
+async def create_action(
+    session: AsyncSession,
+    group: Group,
+    owner: Person,
+    text: str,
+    due_on: date,
+    creator: Person | None,
+    now: datetime,
+    settings: MeetingsSection,
+) -> tuple[ActionItem, datetime | None]:
+    action = ActionItem(
+        group_id=group.id,
+        owner_id=owner.id,
+        text=text,
+        due_on=due_on,
+        status="open",
+        created_by_id=creator.id if creator else None,
+        created_at=now,
+    )
     session.add(action)
     await session.flush()
     remind = reminder_due(due_on, ZoneInfo(group.timezone), settings, now)
     if remind is not None:
-        session.add(ScheduledEvent(group_id=group.id, kind=ACTION_REMINDER, subject_id=action.id, offset_minutes=0, due_at=remind, status="pending"))
+        session.add(
+            ScheduledEvent(
+                group_id=group.id,
+                kind=ACTION_REMINDER,
+                subject_id=action.id,
+                offset_minutes=0,
+                due_at=remind,
+                status="pending",
+            )
+        )
         await session.flush()
     log.info("action %s created in group %s", action.id, group.id)
     return action, remind
@@ -94,7 +118,9 @@ async def set_status(session: AsyncSession, action: ActionItem, status: str, now
 
 async def open_actions(session: AsyncSession, group: Group) -> list[tuple[ActionItem, Person | None]]:
     rows = await session.execute(
-        select(ActionItem, Person).outerjoin(Person, Person.id == ActionItem.owner_id)
-        .where(ActionItem.group_id == group.id, ActionItem.status != "done").order_by(ActionItem.due_on, ActionItem.id)
+        select(ActionItem, Person)
+        .outerjoin(Person, Person.id == ActionItem.owner_id)
+        .where(ActionItem.group_id == group.id, ActionItem.status != "done")
+        .order_by(ActionItem.due_on, ActionItem.id)
     )
     return [(action, person) for action, person in rows]

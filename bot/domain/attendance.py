@@ -14,20 +14,26 @@ async def prefill_attendance(session: AsyncSession, meeting: Meeting) -> None:
     existing = set(await session.scalars(select(Attendance.person_id).where(Attendance.meeting_id == meeting.id)))
     for person, _, rsvp in await members_with_answers(session, meeting):
         if person.id not in existing:
-            session.add(Attendance(meeting_id=meeting.id, person_id=person.id, present=bool(rsvp and rsvp.answer == "yes")))
+            session.add(
+                Attendance(meeting_id=meeting.id, person_id=person.id, present=bool(rsvp and rsvp.answer == "yes"))
+            )
     await session.flush()
 
 
 async def attendance_rows(session: AsyncSession, meeting: Meeting) -> list[tuple[Person, bool]]:
     rows = await session.execute(
-        select(Person, Attendance.present).join(Attendance, Attendance.person_id == Person.id)
-        .where(Attendance.meeting_id == meeting.id).order_by(Person.first_name, Person.id)
+        select(Person, Attendance.present)
+        .join(Attendance, Attendance.person_id == Person.id)
+        .where(Attendance.meeting_id == meeting.id)
+        .order_by(Person.first_name, Person.id)
     )
     return [(person, present) for person, present in rows]
 
 
 async def toggle_presence(session: AsyncSession, meeting: Meeting, person_id: int) -> None:
-    row = await session.scalar(select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == person_id))
+    row = await session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == person_id)
+    )
     if row is None:
         raise MeetingError("button.invalid")
     row.present = not row.present

@@ -97,7 +97,11 @@ def parse_place(text: str) -> PlaceSpec:
 
 
 async def group_places(session: AsyncSession, group: Group) -> list[Place]:
-    return list(await session.scalars(select(Place).where(Place.group_id == group.id, Place.active.is_(True)).order_by(Place.name_key)))
+    return list(
+        await session.scalars(
+            select(Place).where(Place.group_id == group.id, Place.active.is_(True)).order_by(Place.name_key)
+        )
+    )
 
 
 async def add_place(session: AsyncSession, group: Group, spec: PlaceSpec, now: datetime) -> Place:
@@ -108,9 +112,22 @@ async def add_place(session: AsyncSession, group: Group, spec: PlaceSpec, now: d
     if len(await group_places(session, group)) >= PLACES_MAX:
         raise CarpoolError("places.error.too_many", limit=PLACES_MAX)
     if existing is not None:  # listed again after being removed: rides kept pointing at it
-        existing.name, existing.latitude, existing.longitude, existing.active = spec.name, spec.latitude, spec.longitude, True
+        existing.name, existing.latitude, existing.longitude, existing.active = (
+            spec.name,
+            spec.latitude,
+            spec.longitude,
+            True,
+        )
         return existing
-    place = Place(group_id=group.id, name=spec.name, name_key=key, latitude=spec.latitude, longitude=spec.longitude, active=True, created_at=now)
+    place = Place(
+        group_id=group.id,
+        name=spec.name,
+        name_key=key,
+        latitude=spec.latitude,
+        longitude=spec.longitude,
+        active=True,
+        created_at=now,
+    )
     session.add(place)
     await session.flush()
     log.info("place %s added to group %s", place.id, group.id)
@@ -119,7 +136,9 @@ async def add_place(session: AsyncSession, group: Group, spec: PlaceSpec, now: d
 
 async def remove_place(session: AsyncSession, group: Group, name: str) -> Place:
     """Removed from the list; rides already given from it keep it."""
-    place = await session.scalar(select(Place).where(Place.group_id == group.id, Place.name_key == town_key(name), Place.active.is_(True)))
+    place = await session.scalar(
+        select(Place).where(Place.group_id == group.id, Place.name_key == town_key(name), Place.active.is_(True))
+    )
     if place is None:
         raise CarpoolError("places.error.unknown", name=name[:PLACE_NAME_MAX])
     place.active = False
@@ -142,7 +161,9 @@ def nearest_place(places: list[Place], latitude: float, longitude: float) -> tup
     """The listed point nearest to a shared location (which is then forgotten)."""
     if not places:
         return None
-    found = min(places, key=lambda place: (haversine_km(latitude, longitude, place.latitude, place.longitude), place.id))
+    found = min(
+        places, key=lambda place: (haversine_km(latitude, longitude, place.latitude, place.longitude), place.id)
+    )
     return found, haversine_km(latitude, longitude, found.latitude, found.longitude)
 
 
@@ -160,7 +181,9 @@ def parse_departure(text: str, meeting: Meeting, zone: ZoneInfo, now: datetime) 
     if match is None or int(match.group(1)) > 23 or int(match.group(2) or 0) > 59:
         raise CarpoolError("carpool.error.time")
     day = meeting.starts_at.astimezone(zone).date()
-    departs = datetime.combine(day, time(int(match.group(1)), int(match.group(2) or 0)), zone).astimezone(meeting.starts_at.tzinfo)
+    departs = datetime.combine(day, time(int(match.group(1)), int(match.group(2) or 0)), zone).astimezone(
+        meeting.starts_at.tzinfo
+    )
     return validate_departure(departs, meeting, now)
 
 
@@ -173,13 +196,21 @@ def validate_departure(departs: datetime, meeting: Meeting, now: datetime) -> da
 
 
 async def live_offer(session: AsyncSession, meeting: Meeting, person: Person) -> RideOffer | None:
-    return await session.scalar(select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.driver_id == person.id,
-                                                        RideOffer.status == "open"))
+    return await session.scalar(
+        select(RideOffer).where(
+            RideOffer.meeting_id == meeting.id, RideOffer.driver_id == person.id, RideOffer.status == "open"
+        )
+    )
 
 
 async def live_request(session: AsyncSession, meeting: Meeting, person: Person) -> RideRequest | None:
-    return await session.scalar(select(RideRequest).where(RideRequest.meeting_id == meeting.id, RideRequest.person_id == person.id,
-                                                          RideRequest.status.in_(LIVE_REQUEST)))
+    return await session.scalar(
+        select(RideRequest).where(
+            RideRequest.meeting_id == meeting.id,
+            RideRequest.person_id == person.id,
+            RideRequest.status.in_(LIVE_REQUEST),
+        )
+    )
 
 
 async def _check_free(session: AsyncSession, meeting: Meeting, person: Person, now: datetime) -> None:
@@ -191,23 +222,41 @@ async def _check_free(session: AsyncSession, meeting: Meeting, person: Person, n
         raise CarpoolError("carpool.error.already_asking", number=meeting.number)
 
 
-async def create_offer(session: AsyncSession, meeting: Meeting, driver: Person, place: Place, seats: int, departs_at: datetime,
-                       now: datetime) -> RideOffer:
+async def create_offer(
+    session: AsyncSession,
+    meeting: Meeting,
+    driver: Person,
+    place: Place,
+    seats: int,
+    departs_at: datetime,
+    now: datetime,
+) -> RideOffer:
     await _check_free(session, meeting, driver, now)
     if not SEATS_MIN <= seats <= SEATS_MAX:
         raise CarpoolError("carpool.error.seats", low=SEATS_MIN, high=SEATS_MAX)
     validate_departure(departs_at, meeting, now)
-    offer = RideOffer(meeting_id=meeting.id, driver_id=driver.id, place_id=place.id, seats=seats, departs_at=departs_at,
-                      status="open", created_at=now)
+    offer = RideOffer(
+        meeting_id=meeting.id,
+        driver_id=driver.id,
+        place_id=place.id,
+        seats=seats,
+        departs_at=departs_at,
+        status="open",
+        created_at=now,
+    )
     session.add(offer)
     await session.flush()
     log.info("ride offer %s for meeting %s", offer.id, meeting.id)
     return offer
 
 
-async def create_request(session: AsyncSession, meeting: Meeting, person: Person, place: Place, now: datetime) -> RideRequest:
+async def create_request(
+    session: AsyncSession, meeting: Meeting, person: Person, place: Place, now: datetime
+) -> RideRequest:
     await _check_free(session, meeting, person, now)
-    request = RideRequest(meeting_id=meeting.id, person_id=person.id, place_id=place.id, status="waiting", created_at=now)
+    request = RideRequest(
+        meeting_id=meeting.id, person_id=person.id, place_id=place.id, status="waiting", created_at=now
+    )
     session.add(request)
     await session.flush()
     log.info("ride request %s for meeting %s", request.id, meeting.id)
@@ -215,8 +264,14 @@ async def create_request(session: AsyncSession, meeting: Meeting, person: Person
 
 
 async def taken_seats(session: AsyncSession, offer: RideOffer) -> int:
-    return await session.scalar(select(func.count()).select_from(RideRequest).where(
-        RideRequest.offer_id == offer.id, RideRequest.status.in_(HELD))) or 0
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(RideRequest)
+            .where(RideRequest.offer_id == offer.id, RideRequest.status.in_(HELD))
+        )
+        or 0
+    )
 
 
 async def free_seats(session: AsyncSession, offer: RideOffer) -> int:
@@ -229,19 +284,36 @@ async def best_offer(session: AsyncSession, request: RideRequest, radius_km: flo
     start = await session.get(Place, request.place_id)
     refused = select(RideRefusal.offer_id).where(RideRefusal.request_id == request.id)
     rows = await session.execute(
-        select(RideOffer, Place).join(Place, Place.id == RideOffer.place_id)
-        .where(RideOffer.meeting_id == request.meeting_id, RideOffer.status == "open", RideOffer.driver_id != request.person_id,
-               RideOffer.id.not_in(refused)).order_by(RideOffer.id)
+        select(RideOffer, Place)
+        .join(Place, Place.id == RideOffer.place_id)
+        .where(
+            RideOffer.meeting_id == request.meeting_id,
+            RideOffer.status == "open",
+            RideOffer.driver_id != request.person_id,
+            RideOffer.id.not_in(refused),
+        )
+        .order_by(RideOffer.id)
     )
-    candidates = sorted(((place_distance(start, place), offer.id, offer) for offer, place in rows if place_distance(start, place) <= radius_km),
-                        key=lambda item: (item[0], item[1]))
+    candidates = sorted(
+        (
+            (place_distance(start, place), offer.id, offer)
+            for offer, place in rows
+            if place_distance(start, place) <= radius_km
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
     if not candidates:
         return None
     # Seats taken in every candidate at once, rather than one query per offer.
-    taken = dict((await session.execute(
-        select(RideRequest.offer_id, func.count()).where(RideRequest.offer_id.in_([offer.id for _, _, offer in candidates]),
-                                                        RideRequest.status.in_(HELD)).group_by(RideRequest.offer_id)
-    )).all())  # fmt: skip
+    taken = dict(
+        (
+            await session.execute(
+                select(RideRequest.offer_id, func.count())
+                .where(RideRequest.offer_id.in_([offer.id for _, _, offer in candidates]), RideRequest.status.in_(HELD))
+                .group_by(RideRequest.offer_id)
+            )
+        ).all()
+    )
     for distance, _, offer in candidates:
         if offer.seats - taken.get(offer.id, 0) > 0:
             return offer, distance
@@ -260,8 +332,13 @@ async def propose(session: AsyncSession, request: RideRequest, radius_km: float)
 
 
 async def waiting_requests(session: AsyncSession, meeting: Meeting) -> list[RideRequest]:
-    return list(await session.scalars(select(RideRequest).where(RideRequest.meeting_id == meeting.id, RideRequest.status == "waiting")
-                                      .order_by(RideRequest.created_at, RideRequest.id)))
+    return list(
+        await session.scalars(
+            select(RideRequest)
+            .where(RideRequest.meeting_id == meeting.id, RideRequest.status == "waiting")
+            .order_by(RideRequest.created_at, RideRequest.id)
+        )
+    )
 
 
 async def accept(session: AsyncSession, request: RideRequest, driver: Person, now: datetime) -> RideOffer:
@@ -279,7 +356,9 @@ async def refuse(session: AsyncSession, request: RideRequest, driver: Person) ->
 
 async def pass_on(session: AsyncSession, request: RideRequest, offer: RideOffer) -> None:
     """The offer will not take this request (a no, or a driver who cannot be reached)."""
-    exists = await session.scalar(select(RideRefusal.id).where(RideRefusal.request_id == request.id, RideRefusal.offer_id == offer.id))
+    exists = await session.scalar(
+        select(RideRefusal.id).where(RideRefusal.request_id == request.id, RideRefusal.offer_id == offer.id)
+    )
     if exists is None:
         session.add(RideRefusal(request_id=request.id, offer_id=offer.id))
     request.status, request.offer_id = "waiting", None
@@ -295,9 +374,16 @@ async def _proposed_offer(session: AsyncSession, request: RideRequest, driver: P
     return offer
 
 
-async def passengers(session: AsyncSession, offer: RideOffer, statuses: tuple[str, ...] = ("matched",)) -> list[RideRequest]:
-    return list(await session.scalars(select(RideRequest).where(RideRequest.offer_id == offer.id, RideRequest.status.in_(statuses))
-                                      .order_by(RideRequest.id)))
+async def passengers(
+    session: AsyncSession, offer: RideOffer, statuses: tuple[str, ...] = ("matched",)
+) -> list[RideRequest]:
+    return list(
+        await session.scalars(
+            select(RideRequest)
+            .where(RideRequest.offer_id == offer.id, RideRequest.status.in_(statuses))
+            .order_by(RideRequest.id)
+        )
+    )
 
 
 async def cancel_offer(session: AsyncSession, offer: RideOffer) -> list[RideRequest]:
@@ -334,11 +420,15 @@ class Affected:
 
 async def _affected(session: AsyncSession, meeting: Meeting) -> Affected:
     found = Affected()
-    for offer in await session.scalars(select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
-                                       .order_by(RideOffer.id)):
+    for offer in await session.scalars(
+        select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open").order_by(RideOffer.id)
+    ):
         found.drivers.append((await session.get(Person, offer.driver_id), offer))
-    for request in await session.scalars(select(RideRequest).where(RideRequest.meeting_id == meeting.id,
-                                                                   RideRequest.status.in_(LIVE_REQUEST)).order_by(RideRequest.id)):
+    for request in await session.scalars(
+        select(RideRequest)
+        .where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(LIVE_REQUEST))
+        .order_by(RideRequest.id)
+    ):
         found.riders.append((await session.get(Person, request.person_id), request))
     return found
 
@@ -354,9 +444,16 @@ async def meeting_moved(session: AsyncSession, meeting: Meeting, delta: timedelt
 async def meeting_cancelled(session: AsyncSession, meeting: Meeting) -> Affected:
     """Every ride ends with the meeting."""
     found = await _affected(session, meeting)
-    await session.execute(update(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open").values(status="cancelled"))
-    await session.execute(update(RideRequest).where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(LIVE_REQUEST))
-                          .values(status="cancelled"))
+    await session.execute(
+        update(RideOffer)
+        .where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
+        .values(status="cancelled")
+    )
+    await session.execute(
+        update(RideRequest)
+        .where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(LIVE_REQUEST))
+        .values(status="cancelled")
+    )
     return found
 
 
@@ -380,32 +477,46 @@ async def board(session: AsyncSession, meeting: Meeting) -> list[PlaceCounts]:
             counts[place_id] = PlaceCounts(place=places[place_id].name)
         return counts[place_id]
 
-    for offer in await session.scalars(select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")):
+    for offer in await session.scalars(
+        select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
+    ):
         found = await entry(offer.place_id)
         found.seats += offer.seats
         found.free += await free_seats(session, offer)
-    for request in await session.scalars(select(RideRequest).where(RideRequest.meeting_id == meeting.id,
-                                                                   RideRequest.status.in_(("waiting", "proposed")))):
+    for request in await session.scalars(
+        select(RideRequest).where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(("waiting", "proposed")))
+    ):
         (await entry(request.place_id)).requests += 1
     return sorted(counts.values(), key=lambda item: normalise(item.place))
 
 
 async def unmatched(session: AsyncSession, meeting: Meeting) -> list[tuple[Person, Place]]:
     rows = await session.execute(
-        select(Person, Place).join(RideRequest, RideRequest.person_id == Person.id).join(Place, Place.id == RideRequest.place_id)
-        .where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(("waiting", "proposed"))).order_by(RideRequest.id)
+        select(Person, Place)
+        .join(RideRequest, RideRequest.person_id == Person.id)
+        .join(Place, Place.id == RideRequest.place_id)
+        .where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(("waiting", "proposed")))
+        .order_by(RideRequest.id)
     )
     return [(person, place) for person, place in rows]
 
 
-async def matched_rides(session: AsyncSession, meeting: Meeting) -> list[tuple[RideOffer, Person, Place, list[tuple[Person, Place]]]]:
+async def matched_rides(
+    session: AsyncSession, meeting: Meeting
+) -> list[tuple[RideOffer, Person, Place, list[tuple[Person, Place]]]]:
     """Each open offer with accepted passengers: (offer, driver, its point, [(passenger, their point)])."""
     rides = []
-    for offer in await session.scalars(select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
-                                       .order_by(RideOffer.id)):
-        riders = [(await session.get(Person, r.person_id), await session.get(Place, r.place_id)) for r in await passengers(session, offer)]
+    for offer in await session.scalars(
+        select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open").order_by(RideOffer.id)
+    ):
+        riders = [
+            (await session.get(Person, r.person_id), await session.get(Place, r.place_id))
+            for r in await passengers(session, offer)
+        ]
         if riders:
-            rides.append((offer, await session.get(Person, offer.driver_id), await session.get(Place, offer.place_id), riders))
+            rides.append(
+                (offer, await session.get(Person, offer.driver_id), await session.get(Place, offer.place_id), riders)
+            )
     return rides
 
 
@@ -421,16 +532,31 @@ class RideFigures:
 
 async def figures(session: AsyncSession, group: Group, limit: int = 6) -> list[RideFigures]:
     """Per meeting with any carpool activity, the latest first: for the reports."""
-    meetings = list(await session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at.desc())))
+    meetings = list(
+        await session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at.desc()))
+    )
     found = []
     for meeting in meetings:
-        offers = list(await session.scalars(select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")))
-        requests = list(await session.scalars(select(RideRequest.status).where(RideRequest.meeting_id == meeting.id,
-                                                                                RideRequest.status != "cancelled")))
+        offers = list(
+            await session.scalars(
+                select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
+            )
+        )
+        requests = list(
+            await session.scalars(
+                select(RideRequest.status).where(
+                    RideRequest.meeting_id == meeting.id, RideRequest.status != "cancelled"
+                )
+            )
+        )
         if not offers and not requests:
             continue
         matched = sum(1 for status in requests if status == "matched")
-        found.append(RideFigures(meeting, len(offers), sum(o.seats for o in offers), len(requests), matched, len(requests) - matched))
+        found.append(
+            RideFigures(
+                meeting, len(offers), sum(o.seats for o in offers), len(requests), matched, len(requests) - matched
+            )
+        )
         if len(found) == limit:
             break
     return found

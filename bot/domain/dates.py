@@ -10,24 +10,59 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
 MONTHS = {
-    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4,
-    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9,
-    "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
-}  # fmt: skip
-ORDINALS = {"premier": 1, "1er": 1, "deuxieme": 2, "2e": 2, "2eme": 2, "second": 2, "troisieme": 3, "3e": 3,
-            "3eme": 3, "quatrieme": 4, "4e": 4, "4eme": 4, "dernier": -1}
+    "janvier": 1,
+    "janv": 1,
+    "jan": 1,
+    "fevrier": 2,
+    "fevr": 2,
+    "fev": 2,
+    "mars": 3,
+    "avril": 4,
+    "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "juil": 7,
+    "aout": 8,
+    "septembre": 9,
+    "sept": 9,
+    "sep": 9,
+    "octobre": 10,
+    "oct": 10,
+    "novembre": 11,
+    "nov": 11,
+    "decembre": 12,
+    "dec": 12,
+}
+ORDINALS = {
+    "premier": 1,
+    "1er": 1,
+    "deuxieme": 2,
+    "2e": 2,
+    "2eme": 2,
+    "second": 2,
+    "troisieme": 3,
+    "3e": 3,
+    "3eme": 3,
+    "quatrieme": 4,
+    "4e": 4,
+    "4eme": 4,
+    "dernier": -1,
+}
 EARLIEST_HOUR = 7  # "2h" is far more often a slip for 14h than a meeting at night
 MAX_AHEAD = timedelta(days=366)
 
 _TIME_RE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:h|heures?|:)\s*(\d{2})?(?!\d)|\b(midi)\b")
 _NUMERIC_DATE_RE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?(?!\d)")
 _TEXT_DATE_RE = re.compile(r"(?<!\d)(\d{1,2}|1er)\s+([a-z]+)\.?(?:\s+(\d{4}))?")
-_MONTHLY_RE = re.compile(r"\b(?:chaque|tous les)\s+(\w+)\s+(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)s?\s+du\s+mois\b")
+_MONTHLY_RE = re.compile(
+    r"\b(?:chaque|tous les)\s+(\w+)\s+(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)s?\s+du\s+mois\b"
+)
 _WEEKLY_RE = re.compile(r"\b(?:chaque|tous les)\s+(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)s?\b")
 
 
@@ -58,7 +93,7 @@ class Recurrence:
             if self.matches(day):
                 start = datetime.combine(day, time(self.hour, self.minute), zone)
                 if start > local_after:
-                    found.append(start.astimezone(timezone.utc))
+                    found.append(start.astimezone(UTC))
             day += timedelta(days=1)
         return found
 
@@ -151,7 +186,9 @@ def _parse_day(text: str, today: date) -> date | None:
     if found is not None:
         if weekday is not None and found.weekday() != weekday:
             names = {v: k for k, v in WEEKDAYS.items()}
-            raise DateError("date.error.weekday_mismatch", date=found.strftime("%d/%m/%Y"), weekday=names[found.weekday()])
+            raise DateError(
+                "date.error.weekday_mismatch", date=found.strftime("%d/%m/%Y"), weekday=names[found.weekday()]
+            )
         return found
     if weekday is not None:
         # "mardi" and "mardi prochain": the first Tuesday after today.
@@ -176,7 +213,7 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
         raise DateError("date.error.no_time")
     local = datetime.combine(day, time(*clock), zone)
     # A wall time that does not exist or exists twice (DST) comes out of zoneinfo normalised.
-    start = local.astimezone(timezone.utc)
+    start = local.astimezone(UTC)
     if start <= now:
         raise DateError("date.error.past")
     if start - now > MAX_AHEAD:

@@ -17,8 +17,13 @@ log = logging.getLogger(__name__)
 NAME_MAX = 80
 # Zones offered by the set-up buttons: metropolitan France and the overseas departments.
 TIMEZONE_CHOICES = (
-    "Europe/Paris", "America/Guadeloupe", "America/Martinique", "America/Cayenne", "Indian/Reunion", "Indian/Mayotte",
-)  # fmt: skip
+    "Europe/Paris",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "America/Cayenne",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+)
 
 
 class GroupSettingError(ValueError):
@@ -50,11 +55,15 @@ async def find_group_by_id(session: AsyncSession, group_id: int | None, active_o
     return group
 
 
-async def register_group(session: AsyncSession, chat_id: int, title: str, now: datetime, timezone: str, language: str) -> tuple[Group, bool]:
+async def register_group(
+    session: AsyncSession, chat_id: int, title: str, now: datetime, timezone: str, language: str
+) -> tuple[Group, bool]:
     """Record the group the bot was added to; returns (group, is_new). Re-adding reactivates it."""
     group = await find_group(session, chat_id, active_only=False)
     if group is None:
-        group = Group(chat_id=chat_id, title=title[:255], timezone=timezone, language=language, active=True, created_at=now)
+        group = Group(
+            chat_id=chat_id, title=title[:255], timezone=timezone, language=language, active=True, created_at=now
+        )
         session.add(group)
         await session.flush()
         log.info("group %s registered (chat %s)", group.id, chat_id)

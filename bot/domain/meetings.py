@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -88,7 +88,7 @@ def group_offsets(group: Group, settings: MeetingsSection) -> list[str]:
 def at_reminder_time(day: date, zone: ZoneInfo, settings: MeetingsSection) -> datetime:
     """That local day at the configured reminder time, in UTC: when day-based messages go out."""
     hour, minute = settings.reminder_time.split(":")
-    return datetime.combine(day, time(int(hour), int(minute)), zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(int(hour), int(minute)), zone).astimezone(UTC)
 
 
 def reminder_due(starts_at: datetime, token: str, zone: ZoneInfo, settings: MeetingsSection) -> datetime:
@@ -103,8 +103,10 @@ def reminder_due(starts_at: datetime, token: str, zone: ZoneInfo, settings: Meet
 def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) -> list[tuple[str, int, datetime]]:
     """(kind, offset in minutes, due) for everything a meeting needs."""
     zone = ZoneInfo(group.timezone)
-    events = [(REMINDER, offset_minutes(token), reminder_due(meeting.starts_at, token, zone, settings))
-              for token in group_offsets(group, settings)]
+    events = [
+        (REMINDER, offset_minutes(token), reminder_due(meeting.starts_at, token, zone, settings))
+        for token in group_offsets(group, settings)
+    ]
     day_before = reminder_due(meeting.starts_at, "1j", zone, settings)
     events.append((DIGEST, 0, day_before - timedelta(days=1)))
     events.append((RIDES_REMINDER, 0, day_before))
@@ -117,33 +119,57 @@ def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) ->
     return events
 
 
-async def schedule_events(session: AsyncSession, meeting: Meeting, group: Group, settings: MeetingsSection, now: datetime) -> None:
+async def schedule_events(
+    session: AsyncSession, meeting: Meeting, group: Group, settings: MeetingsSection, now: datetime
+) -> None:
     """(Re)build the meeting's pending events. What is already past is not sent on creation:
     the announcement itself tells people. Delivered events are left as they are."""
     await session.execute(
-        delete(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status.in_(("pending", "skipped", "cancelled")))
+        delete(ScheduledEvent).where(
+            ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status.in_(("pending", "skipped", "cancelled"))
+        )
     )
     await session.execute(
-        update(Delivery).where(Delivery.meeting_id == meeting.id, Delivery.status == "pending").values(status="skipped", error="rescheduled")
+        update(Delivery)
+        .where(Delivery.meeting_id == meeting.id, Delivery.status == "pending")
+        .values(status="skipped", error="rescheduled")
     )
-    done = {(kind, offset) for kind, offset in (await session.execute(
-        select(ScheduledEvent.kind, ScheduledEvent.offset_minutes).where(ScheduledEvent.meeting_id == meeting.id)
-    )).all()}  # fmt: skip
+    done = {
+        (kind, offset)
+        for kind, offset in (
+            await session.execute(
+                select(ScheduledEvent.kind, ScheduledEvent.offset_minutes).where(
+                    ScheduledEvent.meeting_id == meeting.id
+                )
+            )
+        ).all()
+    }
     for kind, offset, due in planned_events(meeting, group, settings):
         if (kind, offset) in done:
             continue
         past = due <= now and kind in AHEAD_ONLY
-        session.add(ScheduledEvent(meeting_id=meeting.id, kind=kind, offset_minutes=offset, due_at=due,
-                                   status="skipped" if past else "pending"))
+        session.add(
+            ScheduledEvent(
+                meeting_id=meeting.id,
+                kind=kind,
+                offset_minutes=offset,
+                due_at=due,
+                status="skipped" if past else "pending",
+            )
+        )
     await session.flush()
 
 
 async def cancel_events(session: AsyncSession, meeting: Meeting) -> None:
     await session.execute(
-        update(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending").values(status="cancelled")
+        update(ScheduledEvent)
+        .where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending")
+        .values(status="cancelled")
     )
     await session.execute(
-        update(Delivery).where(Delivery.meeting_id == meeting.id, Delivery.status == "pending").values(status="skipped", error="cancelled")
+        update(Delivery)
+        .where(Delivery.meeting_id == meeting.id, Delivery.status == "pending")
+        .values(status="skipped", error="cancelled")
     )
 
 
@@ -169,9 +195,18 @@ def validate_details(place: str, topic: str, agenda: str | None = None) -> tuple
     return place, topic, agenda or None
 
 
-async def create_meeting(session: AsyncSession, group: Group, starts_at: datetime, place: str, topic: str,
-                         agenda: str | None, creator: Person | None, now: datetime, settings: MeetingsSection,
-                         series: MeetingSeries | None = None) -> Meeting:
+async def create_meeting(
+    session: AsyncSession,
+    group: Group,
+    starts_at: datetime,
+    place: str,
+    topic: str,
+    agenda: str | None,
+    creator: Person | None,
+    now: datetime,
+    settings: MeetingsSection,
+    series: MeetingSeries | None = None,
+) -> Meeting:
     place, topic, agenda = validate_details(place, topic, agenda)
     if starts_at <= now:
         raise MeetingError("date.error.past")
@@ -180,9 +215,18 @@ async def create_meeting(session: AsyncSession, group: Group, starts_at: datetim
     assert locked is not None
     number = locked.next_meeting_number
     locked.next_meeting_number = number + 1
-    meeting = Meeting(group_id=group.id, number=number, starts_at=starts_at, place=place, topic=topic, agenda=agenda,
-                      status="scheduled", created_by_id=creator.id if creator else None, created_at=now,
-                      series_id=series.id if series else None)
+    meeting = Meeting(
+        group_id=group.id,
+        number=number,
+        starts_at=starts_at,
+        place=place,
+        topic=topic,
+        agenda=agenda,
+        status="scheduled",
+        created_by_id=creator.id if creator else None,
+        created_at=now,
+        series_id=series.id if series else None,
+    )
     session.add(meeting)
     await session.flush()
     await schedule_events(session, meeting, group, settings, now)
@@ -190,11 +234,28 @@ async def create_meeting(session: AsyncSession, group: Group, starts_at: datetim
     return meeting
 
 
-async def create_series(session: AsyncSession, group: Group, rule: Recurrence, place: str, topic: str,
-                        creator: Person | None, now: datetime, settings: MeetingsSection) -> tuple[MeetingSeries, Meeting]:
+async def create_series(
+    session: AsyncSession,
+    group: Group,
+    rule: Recurrence,
+    place: str,
+    topic: str,
+    creator: Person | None,
+    now: datetime,
+    settings: MeetingsSection,
+) -> tuple[MeetingSeries, Meeting]:
     place, topic, _ = validate_details(place, topic)
-    series = MeetingSeries(group_id=group.id, weekday=rule.weekday, nth=rule.nth, hour=rule.hour, minute=rule.minute,
-                           place=place, topic=topic, active=True, created_at=now)
+    series = MeetingSeries(
+        group_id=group.id,
+        weekday=rule.weekday,
+        nth=rule.nth,
+        hour=rule.hour,
+        minute=rule.minute,
+        place=place,
+        topic=topic,
+        active=True,
+        created_at=now,
+    )
     session.add(series)
     await session.flush()
     first = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
@@ -206,8 +267,9 @@ def series_rule(series: MeetingSeries) -> Recurrence:
     return Recurrence(weekday=series.weekday, hour=series.hour, minute=series.minute, nth=series.nth)
 
 
-async def next_in_series(session: AsyncSession, series: MeetingSeries, after: datetime, now: datetime,
-                         settings: MeetingsSection) -> Meeting | None:
+async def next_in_series(
+    session: AsyncSession, series: MeetingSeries, after: datetime, now: datetime, settings: MeetingsSection
+) -> Meeting | None:
     """Create the series' next occurrence after `after`, unless the series stopped or one exists."""
     if not series.active:
         return None
@@ -215,7 +277,9 @@ async def next_in_series(session: AsyncSession, series: MeetingSeries, after: da
     if group is None or not group.active:
         return None
     upcoming = await session.scalar(
-        select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "scheduled", Meeting.starts_at > max(after, now))
+        select(Meeting).where(
+            Meeting.series_id == series.id, Meeting.status == "scheduled", Meeting.starts_at > max(after, now)
+        )
     )
     if upcoming is not None:
         return None
@@ -228,10 +292,14 @@ async def find_meeting(session: AsyncSession, group: Group, number: int) -> Meet
 
 
 async def upcoming_meetings(session: AsyncSession, group: Group, now: datetime, limit: int = 10) -> list[Meeting]:
-    return list(await session.scalars(
-        select(Meeting).where(Meeting.group_id == group.id, Meeting.status == "scheduled", Meeting.starts_at > now)
-        .order_by(Meeting.starts_at).limit(limit)
-    ))  # fmt: skip
+    return list(
+        await session.scalars(
+            select(Meeting)
+            .where(Meeting.group_id == group.id, Meeting.status == "scheduled", Meeting.starts_at > now)
+            .order_by(Meeting.starts_at)
+            .limit(limit)
+        )
+    )
 
 
 def is_open(meeting: Meeting, now: datetime) -> bool:
@@ -246,15 +314,18 @@ async def cancel_meeting(session: AsyncSession, meeting: Meeting, now: datetime)
     log.info("meeting %s cancelled", meeting.id)
 
 
-async def move_meeting(session: AsyncSession, meeting: Meeting, group: Group, starts_at: datetime, now: datetime,
-                       settings: MeetingsSection) -> None:
+async def move_meeting(
+    session: AsyncSession, meeting: Meeting, group: Group, starts_at: datetime, now: datetime, settings: MeetingsSection
+) -> None:
     if not is_open(meeting, now):
         raise MeetingError("meeting.error.not_open", number=meeting.number)
     if starts_at <= now:
         raise MeetingError("date.error.past")
     meeting.starts_at = starts_at
     # Reminders already sent for the old date are sent again for the new one.
-    await session.execute(delete(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status != "pending"))
+    await session.execute(
+        delete(ScheduledEvent).where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status != "pending")
+    )
     await schedule_events(session, meeting, group, settings, now)
     log.info("meeting %s moved", meeting.id)
 
@@ -288,10 +359,16 @@ async def record_reason(session: AsyncSession, meeting: Meeting, person: Person,
 
 
 async def counts(session: AsyncSession, meeting: Meeting) -> Counts:
-    rows = dict((await session.execute(
-        select(Rsvp.answer, func.count()).join(Membership, (Membership.person_id == Rsvp.person_id) & (Membership.group_id == meeting.group_id))
-        .where(Rsvp.meeting_id == meeting.id, Membership.status == "member").group_by(Rsvp.answer)
-    )).all())  # fmt: skip
+    rows = dict(
+        (
+            await session.execute(
+                select(Rsvp.answer, func.count())
+                .join(Membership, (Membership.person_id == Rsvp.person_id) & (Membership.group_id == meeting.group_id))
+                .where(Rsvp.meeting_id == meeting.id, Membership.status == "member")
+                .group_by(Rsvp.answer)
+            )
+        ).all()
+    )
     return Counts(yes=rows.get("yes", 0), no=rows.get("no", 0), maybe=rows.get("maybe", 0))
 
 
@@ -313,7 +390,9 @@ async def members_with_answers(session: AsyncSession, meeting: Meeting) -> list[
     return [(person, membership, rsvp) for person, membership, rsvp in rows]
 
 
-async def set_group_offsets(session: AsyncSession, group: Group, tokens: list[str], now: datetime, settings: MeetingsSection) -> int:
+async def set_group_offsets(
+    session: AsyncSession, group: Group, tokens: list[str], now: datetime, settings: MeetingsSection
+) -> int:
     """Store the group's reminders and reschedule every upcoming meeting; returns how many."""
     group.reminder_offsets = " ".join(tokens)
     meetings = await upcoming_meetings(session, group, now, limit=100)

@@ -32,8 +32,17 @@ async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
 async def upsert_person(session: AsyncSession, info: UserInfo, now: datetime) -> Person:
     person = await find_person(session, info.telegram_id)
     if person is None:
-        await insert_if_absent(session, Person, {"telegram_id": info.telegram_id, "first_name": info.first_name[:128], "created_at": now,
-                                                 "private_status": "unknown"}, ["telegram_id"])
+        await insert_if_absent(
+            session,
+            Person,
+            {
+                "telegram_id": info.telegram_id,
+                "first_name": info.first_name[:128],
+                "created_at": now,
+                "private_status": "unknown",
+            },
+            ["telegram_id"],
+        )
         person = await find_person(session, info.telegram_id)
         assert person is not None
     person.first_name = info.first_name[:128]
@@ -53,9 +62,20 @@ async def record_presence(session: AsyncSession, group: Group, person: Person, n
     """The person is in the group (they joined, spoke or tapped a button)."""
     membership = await find_membership(session, group, person)
     if membership is None:
-        await insert_if_absent(session, Membership, {"group_id": group.id, "person_id": person.id, "status": "member", "joined_at": now,
-                                                     "last_seen_at": now, "named_facilitator": False, "private_reminders": False},
-                               ["group_id", "person_id"])
+        await insert_if_absent(
+            session,
+            Membership,
+            {
+                "group_id": group.id,
+                "person_id": person.id,
+                "status": "member",
+                "joined_at": now,
+                "last_seen_at": now,
+                "named_facilitator": False,
+                "private_reminders": False,
+            },
+            ["group_id", "person_id"],
+        )
         membership = await find_membership(session, group, person)
         assert membership is not None
         log.info("person %s joined group %s", person.id, group.id)
@@ -79,7 +99,9 @@ async def record_departure(session: AsyncSession, group: Group, telegram_id: int
     return membership
 
 
-async def find_member_by_username(session: AsyncSession, group: Group, username: str) -> tuple[Person, Membership] | None:
+async def find_member_by_username(
+    session: AsyncSession, group: Group, username: str
+) -> tuple[Person, Membership] | None:
     row = (
         await session.execute(
             select(Person, Membership)
@@ -107,8 +129,11 @@ async def mark_unreachable(session: AsyncSession, telegram_id: int, now: datetim
 async def named_facilitators(session: AsyncSession, group: Group) -> list[Person]:
     return list(
         await session.scalars(
-            select(Person).join(Membership, Membership.person_id == Person.id)
-            .where(Membership.group_id == group.id, Membership.named_facilitator.is_(True), Membership.status == "member")
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.group_id == group.id, Membership.named_facilitator.is_(True), Membership.status == "member"
+            )
             .order_by(Person.first_name)
         )
     )
@@ -117,7 +142,8 @@ async def named_facilitators(session: AsyncSession, group: Group) -> list[Person
 async def person_in_group(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
     row = (
         await session.execute(
-            select(Person, Membership).join(Membership, Membership.person_id == Person.id)
+            select(Person, Membership)
+            .join(Membership, Membership.person_id == Person.id)
             .where(Membership.group_id == group.id, Person.telegram_id == telegram_id)
         )
     ).first()

@@ -132,21 +132,56 @@ async def votable_proposal(session: AsyncSession, group: Group, number: int) -> 
     return proposal
 
 
-async def record_poll(session: AsyncSession, group: Group, telegram_poll_id: str, message_id: int, question: str,
-                      options: list[str], anonymous: bool, proposal: Proposal | None, creator: Person | None,
-                      now: datetime, closes: datetime, settings: ProposalsSection) -> tuple[Poll, list[datetime]]:
+async def record_poll(
+    session: AsyncSession,
+    group: Group,
+    telegram_poll_id: str,
+    message_id: int,
+    question: str,
+    options: list[str],
+    anonymous: bool,
+    proposal: Proposal | None,
+    creator: Person | None,
+    now: datetime,
+    closes: datetime,
+    settings: ProposalsSection,
+) -> tuple[Poll, list[datetime]]:
     """Store a poll Telegram accepted, with its reminder and closing; returns the due times."""
-    poll = Poll(group_id=group.id, telegram_poll_id=telegram_poll_id, message_id=message_id, question=question,
-                options=json.dumps(options, ensure_ascii=False), counts=json.dumps([0] * len(options)), voters=0,
-                anonymous=anonymous, proposal_id=proposal.id if proposal else None,
-                created_by_id=creator.id if creator else None, created_at=now, closes_at=closes, status="open")
+    poll = Poll(
+        group_id=group.id,
+        telegram_poll_id=telegram_poll_id,
+        message_id=message_id,
+        question=question,
+        options=json.dumps(options, ensure_ascii=False),
+        counts=json.dumps([0] * len(options)),
+        voters=0,
+        anonymous=anonymous,
+        proposal_id=proposal.id if proposal else None,
+        created_by_id=creator.id if creator else None,
+        created_at=now,
+        closes_at=closes,
+        status="open",
+    )
     session.add(poll)
     await session.flush()
     moments = [closes]
-    session.add(ScheduledEvent(group_id=group.id, kind=POLL_CLOSE, subject_id=poll.id, offset_minutes=0, due_at=closes, status="pending"))
+    session.add(
+        ScheduledEvent(
+            group_id=group.id, kind=POLL_CLOSE, subject_id=poll.id, offset_minutes=0, due_at=closes, status="pending"
+        )
+    )
     remind = reminder_time(now, closes, settings)
     if remind > now:
-        session.add(ScheduledEvent(group_id=group.id, kind=POLL_REMINDER, subject_id=poll.id, offset_minutes=0, due_at=remind, status="pending"))
+        session.add(
+            ScheduledEvent(
+                group_id=group.id,
+                kind=POLL_REMINDER,
+                subject_id=poll.id,
+                offset_minutes=0,
+                due_at=remind,
+                status="pending",
+            )
+        )
         moments.append(remind)
     await session.flush()
     log.info("poll %s opened in group %s", poll.id, group.id)
@@ -177,28 +212,48 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
         return
     choice = ",".join(str(index) for index in option_ids)[:64]
     if found is None:  # a changed vote can arrive while the first one is being recorded
-        await insert_if_absent(session, PollVote, {"poll_id": poll.id, "person_id": person.id, "option_ids": choice, "voted_at": now},
-                               ["poll_id", "person_id"])
-        found = await session.scalar(select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id))
+        await insert_if_absent(
+            session,
+            PollVote,
+            {"poll_id": poll.id, "person_id": person.id, "option_ids": choice, "voted_at": now},
+            ["poll_id", "person_id"],
+        )
+        found = await session.scalar(
+            select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
+        )
     found.option_ids, found.voted_at = choice, now
 
 
 async def electorate(session: AsyncSession, poll: Poll) -> int:
     """Who could vote, for the participation rate: the group's members (never fewer than the
     voters, who may include people Relais has not seen join)."""
-    members = await session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.group_id == poll.group_id, Membership.status == "member")) or 0
+    members = (
+        await session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.group_id == poll.group_id, Membership.status == "member")
+        )
+        or 0
+    )
     return max(members, poll.voters)
 
 
 async def non_voters(session: AsyncSession, poll: Poll) -> list[Person]:
     """Members who can be written to in private and have not voted (non-anonymous polls only)."""
     voted = select(PollVote.person_id).where(PollVote.poll_id == poll.id)
-    return list(await session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.group_id == poll.group_id, Membership.status == "member", Person.private_status == "started",
-               Person.id.not_in(voted)).order_by(Person.id)
-    ))  # fmt: skip
+    return list(
+        await session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.group_id == poll.group_id,
+                Membership.status == "member",
+                Person.private_status == "started",
+                Person.id.not_in(voted),
+            )
+            .order_by(Person.id)
+        )
+    )
 
 
 @dataclass
@@ -225,7 +280,9 @@ async def close_poll(session: AsyncSession, poll: Poll, group: Group, now: datet
     options, counts = json.loads(poll.options), json.loads(poll.counts)
     members = await electorate(session, poll)
     poll.status, poll.closed_at = "closed", now
-    result = PollResult(poll=poll, options=options, counts=counts, voters=poll.voters, members=members, outcome="none", winners=[])
+    result = PollResult(
+        poll=poll, options=options, counts=counts, voters=poll.voters, members=members, outcome="none", winners=[]
+    )
     if poll.proposal_id is not None:
         proposal = await session.get(Proposal, poll.proposal_id)
         result.proposal = proposal

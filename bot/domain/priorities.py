@@ -18,28 +18,48 @@ PRIORITY_CLOSE = "priority_close"
 
 
 async def open_round(session: AsyncSession, group: Group) -> PriorityRound | None:
-    return await session.scalar(select(PriorityRound).where(PriorityRound.group_id == group.id, PriorityRound.status == "open"))
+    return await session.scalar(
+        select(PriorityRound).where(PriorityRound.group_id == group.id, PriorityRound.status == "open")
+    )
 
 
-async def start_round(session: AsyncSession, group: Group, creator: Person | None, now: datetime, closes: datetime,
-                      max_picks: int) -> tuple[PriorityRound, list[Proposal]]:
+async def start_round(
+    session: AsyncSession, group: Group, creator: Person | None, now: datetime, closes: datetime, max_picks: int
+) -> tuple[PriorityRound, list[Proposal]]:
     """A new round over the open proposals; one round at a time per group."""
     if await open_round(session, group) is not None:
         raise ProposalError("priorities.error.running")
     proposals = await open_proposals(session, group)
     if len(proposals) < 2:
         raise ProposalError("priorities.error.too_few")
-    round_ = PriorityRound(group_id=group.id, max_picks=min(max_picks, len(proposals) - 1), created_by_id=creator.id if creator else None,
-                           created_at=now, closes_at=closes, status="open")
+    round_ = PriorityRound(
+        group_id=group.id,
+        max_picks=min(max_picks, len(proposals) - 1),
+        created_by_id=creator.id if creator else None,
+        created_at=now,
+        closes_at=closes,
+        status="open",
+    )
     session.add(round_)
     await session.flush()
-    session.add(ScheduledEvent(group_id=group.id, kind=PRIORITY_CLOSE, subject_id=round_.id, offset_minutes=0, due_at=closes, status="pending"))
+    session.add(
+        ScheduledEvent(
+            group_id=group.id,
+            kind=PRIORITY_CLOSE,
+            subject_id=round_.id,
+            offset_minutes=0,
+            due_at=closes,
+            status="pending",
+        )
+    )
     await session.flush()
     log.info("priority round %s opened in group %s", round_.id, group.id)
     return round_, proposals
 
 
-async def toggle_pick(session: AsyncSession, round_: PriorityRound, person: Person, proposal_id: int) -> tuple[bool, int]:
+async def toggle_pick(
+    session: AsyncSession, round_: PriorityRound, person: Person, proposal_id: int
+) -> tuple[bool, int]:
     """Pick or unpick one proposal; returns (now picked, how many this person has picked)."""
     if round_.status != "open":
         raise ProposalError("priorities.error.closed")
@@ -62,14 +82,22 @@ async def toggle_pick(session: AsyncSession, round_: PriorityRound, person: Pers
 
 
 async def participants(session: AsyncSession, round_: PriorityRound) -> int:
-    return await session.scalar(select(func.count(func.distinct(PriorityPick.person_id))).where(PriorityPick.round_id == round_.id)) or 0
+    return (
+        await session.scalar(
+            select(func.count(func.distinct(PriorityPick.person_id))).where(PriorityPick.round_id == round_.id)
+        )
+        or 0
+    )
 
 
 async def ranking(session: AsyncSession, round_: PriorityRound) -> list[tuple[Proposal, int]]:
     """Proposals by picks, most first; ties by number (the older first)."""
     rows = await session.execute(
-        select(Proposal, func.count(PriorityPick.id)).join(PriorityPick, PriorityPick.proposal_id == Proposal.id)
-        .where(PriorityPick.round_id == round_.id).group_by(Proposal.id).order_by(func.count(PriorityPick.id).desc(), Proposal.number)
+        select(Proposal, func.count(PriorityPick.id))
+        .join(PriorityPick, PriorityPick.proposal_id == Proposal.id)
+        .where(PriorityPick.round_id == round_.id)
+        .group_by(Proposal.id)
+        .order_by(func.count(PriorityPick.id).desc(), Proposal.number)
     )
     return [(proposal, count) for proposal, count in rows]
 

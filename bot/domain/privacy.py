@@ -48,8 +48,10 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         "first_seen_at": _iso(person.created_at),
     }
     rows = await session.execute(
-        select(Membership, Group).join(Group, Group.id == Membership.group_id)
-        .where(Membership.person_id == person.id).order_by(Membership.joined_at)
+        select(Membership, Group)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.person_id == person.id)
+        .order_by(Membership.joined_at)
     )
     data["groups"] = [
         {
@@ -64,42 +66,80 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         for membership, group in rows
     ]
     proposals = await session.execute(
-        select(Proposal, Group).join(Group, Group.id == Proposal.group_id).where(Proposal.author_id == person.id).order_by(Proposal.id)
+        select(Proposal, Group)
+        .join(Group, Group.id == Proposal.group_id)
+        .where(Proposal.author_id == person.id)
+        .order_by(Proposal.id)
     )
     data["proposals"] = [
-        {"group": group.display_name, "number": proposal.number, "text": proposal.text, "state": proposal.state,
-         "created_at": _iso(proposal.created_at)}
+        {
+            "group": group.display_name,
+            "number": proposal.number,
+            "text": proposal.text,
+            "state": proposal.state,
+            "created_at": _iso(proposal.created_at),
+        }
         for proposal, group in proposals
     ]
     following = await session.execute(
-        select(Proposal, Group).join(ProposalFollower, ProposalFollower.proposal_id == Proposal.id).join(Group, Group.id == Proposal.group_id)
-        .where(ProposalFollower.person_id == person.id).order_by(Proposal.id)
+        select(Proposal, Group)
+        .join(ProposalFollower, ProposalFollower.proposal_id == Proposal.id)
+        .join(Group, Group.id == Proposal.group_id)
+        .where(ProposalFollower.person_id == person.id)
+        .order_by(Proposal.id)
     )
     data["following"] = [{"group": group.display_name, "number": proposal.number} for proposal, group in following]
     votes = await session.execute(
-        select(PollVote, Poll).join(Poll, Poll.id == PollVote.poll_id).where(PollVote.person_id == person.id).order_by(PollVote.id)
+        select(PollVote, Poll)
+        .join(Poll, Poll.id == PollVote.poll_id)
+        .where(PollVote.person_id == person.id)
+        .order_by(PollVote.id)
     )
     data["poll_votes"] = [
-        {"question": poll.question, "choices": [json.loads(poll.options)[int(i)] for i in vote.option_ids.split(",") if i.isdigit()
-                                                and int(i) < len(json.loads(poll.options))], "voted_at": _iso(vote.voted_at)}
+        {
+            "question": poll.question,
+            "choices": [
+                json.loads(poll.options)[int(i)]
+                for i in vote.option_ids.split(",")
+                if i.isdigit() and int(i) < len(json.loads(poll.options))
+            ],
+            "voted_at": _iso(vote.voted_at),
+        }
         for vote, poll in votes
     ]
     actions = await session.execute(
-        select(ActionItem, Group).join(Group, Group.id == ActionItem.group_id).where(ActionItem.owner_id == person.id).order_by(ActionItem.id)
+        select(ActionItem, Group)
+        .join(Group, Group.id == ActionItem.group_id)
+        .where(ActionItem.owner_id == person.id)
+        .order_by(ActionItem.id)
     )
     offers = await session.execute(
-        select(RideOffer, Meeting, Place).join(Meeting, Meeting.id == RideOffer.meeting_id).join(Place, Place.id == RideOffer.place_id)
-        .where(RideOffer.driver_id == person.id).order_by(RideOffer.id)
+        select(RideOffer, Meeting, Place)
+        .join(Meeting, Meeting.id == RideOffer.meeting_id)
+        .join(Place, Place.id == RideOffer.place_id)
+        .where(RideOffer.driver_id == person.id)
+        .order_by(RideOffer.id)
     )
     data["ride_offers"] = [
-        {"meeting": meeting.number, "from": place.name, "seats": offer.seats, "departs_at": _iso(offer.departs_at), "status": offer.status}
+        {
+            "meeting": meeting.number,
+            "from": place.name,
+            "seats": offer.seats,
+            "departs_at": _iso(offer.departs_at),
+            "status": offer.status,
+        }
         for offer, meeting, place in offers
     ]
     asked = await session.execute(
-        select(RideRequest, Meeting, Place).join(Meeting, Meeting.id == RideRequest.meeting_id).join(Place, Place.id == RideRequest.place_id)
-        .where(RideRequest.person_id == person.id).order_by(RideRequest.id)
+        select(RideRequest, Meeting, Place)
+        .join(Meeting, Meeting.id == RideRequest.meeting_id)
+        .join(Place, Place.id == RideRequest.place_id)
+        .where(RideRequest.person_id == person.id)
+        .order_by(RideRequest.id)
     )
-    data["ride_requests"] = [{"meeting": meeting.number, "from": place.name, "status": request.status} for request, meeting, place in asked]
+    data["ride_requests"] = [
+        {"meeting": meeting.number, "from": place.name, "status": request.status} for request, meeting, place in asked
+    ]
     data["actions"] = [
         {"group": group.display_name, "text": action.text, "due_on": action.due_on.isoformat(), "status": action.status}
         for action, group in actions
@@ -116,8 +156,11 @@ async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
         return False
     # Their passengers are not left in a car that no longer exists: back in the queue.
     offers = select(RideOffer.id).where(RideOffer.driver_id == person.id)
-    await session.execute(update(RideRequest).where(RideRequest.offer_id.in_(offers), RideRequest.status.in_(("proposed", "matched")))
-                          .values(status="waiting", offer_id=None, matched_at=None))
+    await session.execute(
+        update(RideRequest)
+        .where(RideRequest.offer_id.in_(offers), RideRequest.status.in_(("proposed", "matched")))
+        .values(status="waiting", offer_id=None, matched_at=None)
+    )
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
     await session.delete(person)
     await session.flush()

@@ -34,7 +34,19 @@ log = logging.getLogger(__name__)
 
 # The follow-up, in the field's order. not_adopted is a vote's outcome; withdrawn and merged are
 # facilitators' decisions outside the follow-up.
-STATES = ("new", "adopted", "not_adopted", "sent", "studying", "accepted", "refused", "in_progress", "done", "withdrawn", "merged")
+STATES = (
+    "new",
+    "adopted",
+    "not_adopted",
+    "sent",
+    "studying",
+    "accepted",
+    "refused",
+    "in_progress",
+    "done",
+    "withdrawn",
+    "merged",
+)
 FOLLOW_UP = ("new", "adopted", "not_adopted", "sent", "studying", "accepted", "refused", "in_progress", "done")
 # How far along the follow-up a state is: a merge keeps the further one (a "non retenue" duplicate
 # does not pull its twin back).
@@ -51,11 +63,25 @@ PROGRESS_RE = re.compile(r"(?<!\d)(\d{1,3})\s*%")
 
 # What facilitators type after the number in /suivi, accents and case ignored; longest first.
 STATE_WORDS = {
-    "non retenue": "not_adopted", "non retenu": "not_adopted", "a l'etude": "studying", "a letude": "studying",
-    "en cours": "in_progress", "nouvelle": "new", "nouveau": "new", "retenue": "adopted", "retenu": "adopted",
-    "transmise": "sent", "transmis": "sent", "etude": "studying", "acceptee": "accepted", "accepte": "accepted",
-    "refusee": "refused", "refuse": "refused", "realisee": "done", "realise": "done",
-}  # fmt: skip
+    "non retenue": "not_adopted",
+    "non retenu": "not_adopted",
+    "a l'etude": "studying",
+    "a letude": "studying",
+    "en cours": "in_progress",
+    "nouvelle": "new",
+    "nouveau": "new",
+    "retenue": "adopted",
+    "retenu": "adopted",
+    "transmise": "sent",
+    "transmis": "sent",
+    "etude": "studying",
+    "acceptee": "accepted",
+    "accepte": "accepted",
+    "refusee": "refused",
+    "refuse": "refused",
+    "realisee": "done",
+    "realise": "done",
+}
 
 PROPOSAL_NEWS = "proposal_news"  # private notices of a change, to the author and followers
 PROPOSALS_DIGEST = "proposals_digest"  # monthly, in the group
@@ -126,15 +152,22 @@ def parse_follow_up(text: str) -> StateChange:
         progress = int(match.group(1))
         if progress > 100:
             raise ProposalError("suivi.error.progress")
-        rest = (rest[: match.start()] + rest[match.end():]).strip()
+        rest = (rest[: match.start()] + rest[match.end() :]).strip()
     rest = rest.lstrip(" :-–—").strip()
     # "transmise à la commission": the note is who it went to; keep it as written.
     return StateChange(number=number, state=state, note=validate_note(rest), progress=progress)
 
 
 # ----------------------------------------------------------------------------- proposals
-async def create_proposal(session: AsyncSession, group: Group, author: Person | None, text: str, now: datetime,
-                          settings: ProposalsSection, meetings: MeetingsSection) -> tuple[Proposal, ScheduledEvent]:
+async def create_proposal(
+    session: AsyncSession,
+    group: Group,
+    author: Person | None,
+    text: str,
+    now: datetime,
+    settings: ProposalsSection,
+    meetings: MeetingsSection,
+) -> tuple[Proposal, ScheduledEvent]:
     """Record a proposal (numbered per group) and make sure the group's monthly digest is
     planned; returns both, the digest for the scheduler."""
     text = validate_text(text, settings.text_max)
@@ -142,8 +175,15 @@ async def create_proposal(session: AsyncSession, group: Group, author: Person | 
     assert locked is not None
     number = locked.next_proposal_number
     locked.next_proposal_number = number + 1
-    proposal = Proposal(group_id=group.id, number=number, text=text, author_id=author.id if author else None, state="new",
-                        created_at=now, state_changed_at=now)
+    proposal = Proposal(
+        group_id=group.id,
+        number=number,
+        text=text,
+        author_id=author.id if author else None,
+        state="new",
+        created_at=now,
+        state_changed_at=now,
+    )
     session.add(proposal)
     await session.flush()
     session.add(ProposalChange(proposal_id=proposal.id, state="new", by_id=author.id if author else None, at=now))
@@ -171,8 +211,15 @@ async def edit_proposal(session: AsyncSession, proposal: Proposal, text: str, se
     log.info("proposal %s edited", proposal.id)
 
 
-async def change_state(session: AsyncSession, proposal: Proposal, state: str, note: str | None, progress: int | None,
-                       by: Person | None, now: datetime) -> ProposalChange:
+async def change_state(
+    session: AsyncSession,
+    proposal: Proposal,
+    state: str,
+    note: str | None,
+    progress: int | None,
+    by: Person | None,
+    now: datetime,
+) -> ProposalChange:
     """Move a proposal in the follow-up. Refusal needs a reason, transmission a recipient."""
     if state not in STATES:
         raise ProposalError("suivi.error.state", word=state)
@@ -187,36 +234,52 @@ async def change_state(session: AsyncSession, proposal: Proposal, state: str, no
         raise ProposalError("suivi.error.same", number=proposal.number)
     proposal.state, proposal.state_note, proposal.state_changed_at = state, note, now
     proposal.progress = progress if state == "in_progress" else (100 if state == "done" else None)
-    change = ProposalChange(proposal_id=proposal.id, state=state, note=note, progress=proposal.progress,
-                            by_id=by.id if by else None, at=now)
+    change = ProposalChange(
+        proposal_id=proposal.id, state=state, note=note, progress=proposal.progress, by_id=by.id if by else None, at=now
+    )
     session.add(change)
     await session.flush()
     log.info("proposal %s moved to %s", proposal.id, state)
     return change
 
 
-async def withdraw(session: AsyncSession, proposal: Proposal, reason: str | None, by: Person | None, now: datetime) -> ProposalChange:
+async def withdraw(
+    session: AsyncSession, proposal: Proposal, reason: str | None, by: Person | None, now: datetime
+) -> ProposalChange:
     return await change_state(session, proposal, "withdrawn", reason, None, by, now)
 
 
-async def merge(session: AsyncSession, source: Proposal, target: Proposal, by: Person | None, now: datetime) -> ProposalChange:
+async def merge(
+    session: AsyncSession, source: Proposal, target: Proposal, by: Person | None, now: datetime
+) -> ProposalChange:
     """Fold a duplicate into another proposal: its followers, author, priority picks and polls
     carry over; the target keeps the further of the two states in the follow-up."""
     if source.id == target.id:
         raise ProposalError("proposal.error.merge_self")
     if target.state in GONE:
         raise ProposalError("proposal.error.gone", number=target.number)
-    follower_ids = set(await session.scalars(select(ProposalFollower.person_id).where(ProposalFollower.proposal_id.in_((source.id, target.id)))))
+    follower_ids = set(
+        await session.scalars(
+            select(ProposalFollower.person_id).where(ProposalFollower.proposal_id.in_((source.id, target.id)))
+        )
+    )
     follower_ids |= {person_id for person_id in (source.author_id,) if person_id and person_id != target.author_id}
     await session.execute(delete(ProposalFollower).where(ProposalFollower.proposal_id == source.id))
-    existing = set(await session.scalars(select(ProposalFollower.person_id).where(ProposalFollower.proposal_id == target.id)))
+    existing = set(
+        await session.scalars(select(ProposalFollower.person_id).where(ProposalFollower.proposal_id == target.id))
+    )
     for person_id in follower_ids - existing:
         session.add(ProposalFollower(proposal_id=target.id, person_id=person_id))
     # A member who picked both keeps one pick; the others move to the target.
     picks = list(await session.scalars(select(PriorityPick).where(PriorityPick.proposal_id == source.id)))
     for pick in picks:
-        clash = await session.scalar(select(PriorityPick.id).where(
-            PriorityPick.round_id == pick.round_id, PriorityPick.person_id == pick.person_id, PriorityPick.proposal_id == target.id))
+        clash = await session.scalar(
+            select(PriorityPick.id).where(
+                PriorityPick.round_id == pick.round_id,
+                PriorityPick.person_id == pick.person_id,
+                PriorityPick.proposal_id == target.id,
+            )
+        )
         if clash is None:
             pick.proposal_id = target.id
         else:
@@ -224,7 +287,12 @@ async def merge(session: AsyncSession, source: Proposal, target: Proposal, by: P
     # Polls about the duplicate now count for the target.
     await session.execute(update(Poll).where(Poll.proposal_id == source.id).values(proposal_id=target.id))
     if RANK.get(source.state, 0) > RANK.get(target.state, 0):
-        target.state, target.state_note, target.progress, target.state_changed_at = source.state, source.state_note, source.progress, now
+        target.state, target.state_note, target.progress, target.state_changed_at = (
+            source.state,
+            source.state_note,
+            source.progress,
+            now,
+        )
     source.merged_into_id = target.id
     change = await change_state(session, source, "merged", f"n°{target.number}", None, by, now)
     log.info("proposal %s merged into %s", source.id, target.id)
@@ -234,8 +302,11 @@ async def merge(session: AsyncSession, source: Proposal, target: Proposal, by: P
 # ----------------------------------------------------------------------------- followers
 async def toggle_follow(session: AsyncSession, proposal: Proposal, person: Person) -> bool:
     """Follow, or stop following; returns whether the person now follows."""
-    found = await session.scalar(select(ProposalFollower).where(ProposalFollower.proposal_id == proposal.id,
-                                                                ProposalFollower.person_id == person.id))
+    found = await session.scalar(
+        select(ProposalFollower).where(
+            ProposalFollower.proposal_id == proposal.id, ProposalFollower.person_id == person.id
+        )
+    )
     if found is not None:
         await session.delete(found)
         return False
@@ -258,19 +329,26 @@ async def news_recipients(session: AsyncSession, change: ProposalChange) -> list
     ids.discard(change.by_id)
     if not ids:
         return []
-    return list(await session.scalars(select(Person).where(Person.id.in_(ids), Person.private_status != "unreachable").order_by(Person.id)))
+    return list(
+        await session.scalars(
+            select(Person).where(Person.id.in_(ids), Person.private_status != "unreachable").order_by(Person.id)
+        )
+    )
 
 
 def news_event(group: Group, change: ProposalChange, now: datetime) -> ScheduledEvent:
     """The outbox row that sends a change privately to the author and followers."""
-    return ScheduledEvent(group_id=group.id, kind=PROPOSAL_NEWS, subject_id=change.id, offset_minutes=0, due_at=now, status="pending")
+    return ScheduledEvent(
+        group_id=group.id, kind=PROPOSAL_NEWS, subject_id=change.id, offset_minutes=0, due_at=now, status="pending"
+    )
 
 
 # ----------------------------------------------------------------------------- board and digest
 async def board(session: AsyncSession, group: Group) -> dict[str, list[Proposal]]:
     """Live proposals by state, in the follow-up's order."""
-    rows = await session.scalars(select(Proposal).where(Proposal.group_id == group.id, Proposal.state.not_in(GONE))
-                                 .order_by(Proposal.number))
+    rows = await session.scalars(
+        select(Proposal).where(Proposal.group_id == group.id, Proposal.state.not_in(GONE)).order_by(Proposal.number)
+    )
     found: dict[str, list[Proposal]] = {state: [] for state in FOLLOW_UP}
     for proposal in rows:
         found[proposal.state].append(proposal)
@@ -278,21 +356,36 @@ async def board(session: AsyncSession, group: Group) -> dict[str, list[Proposal]
 
 
 async def open_proposals(session: AsyncSession, group: Group, limit: int = 30) -> list[Proposal]:
-    return list(await session.scalars(select(Proposal).where(Proposal.group_id == group.id, Proposal.state.in_(OPEN))
-                                      .order_by(Proposal.number).limit(limit)))
+    return list(
+        await session.scalars(
+            select(Proposal)
+            .where(Proposal.group_id == group.id, Proposal.state.in_(OPEN))
+            .order_by(Proposal.number)
+            .limit(limit)
+        )
+    )
 
 
 async def changes_since(session: AsyncSession, group: Group, since: datetime) -> list[Proposal]:
     """Proposals whose follow-up moved since `since` (creation does not count), by number."""
-    return list(await session.scalars(
-        select(Proposal).where(Proposal.group_id == group.id, Proposal.state.not_in(("new", *GONE)),
-                               Proposal.state_changed_at > since).order_by(Proposal.number)
-    ))  # fmt: skip
+    return list(
+        await session.scalars(
+            select(Proposal)
+            .where(
+                Proposal.group_id == group.id, Proposal.state.not_in(("new", *GONE)), Proposal.state_changed_at > since
+            )
+            .order_by(Proposal.number)
+        )
+    )
 
 
 async def last_meeting_before(session: AsyncSession, group_id: int, moment: datetime) -> Meeting | None:
-    return await session.scalar(select(Meeting).where(Meeting.group_id == group_id, Meeting.status == "scheduled",
-                                                      Meeting.starts_at < moment).order_by(Meeting.starts_at.desc()).limit(1))
+    return await session.scalar(
+        select(Meeting)
+        .where(Meeting.group_id == group_id, Meeting.status == "scheduled", Meeting.starts_at < moment)
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
 
 
 def next_digest_due(group: Group, now: datetime, settings: ProposalsSection, meetings: MeetingsSection) -> datetime:
@@ -307,17 +400,30 @@ def next_digest_due(group: Group, now: datetime, settings: ProposalsSection, mee
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-async def ensure_digest(session: AsyncSession, group: Group, now: datetime, settings: ProposalsSection,
-                        meetings: MeetingsSection) -> ScheduledEvent:
+async def ensure_digest(
+    session: AsyncSession, group: Group, now: datetime, settings: ProposalsSection, meetings: MeetingsSection
+) -> ScheduledEvent:
     """The group's next monthly digest, once (the unique key is the month)."""
     due = next_digest_due(group, now, settings, meetings)
     local = due.astimezone(ZoneInfo(group.timezone))
     month_key = local.year * 100 + local.month
-    existing = await session.scalar(select(ScheduledEvent).where(
-        ScheduledEvent.kind == PROPOSALS_DIGEST, ScheduledEvent.subject_id == group.id, ScheduledEvent.offset_minutes == month_key))
+    existing = await session.scalar(
+        select(ScheduledEvent).where(
+            ScheduledEvent.kind == PROPOSALS_DIGEST,
+            ScheduledEvent.subject_id == group.id,
+            ScheduledEvent.offset_minutes == month_key,
+        )
+    )
     if existing is not None:
         return existing
-    event = ScheduledEvent(group_id=group.id, kind=PROPOSALS_DIGEST, subject_id=group.id, offset_minutes=month_key, due_at=due, status="pending")
+    event = ScheduledEvent(
+        group_id=group.id,
+        kind=PROPOSALS_DIGEST,
+        subject_id=group.id,
+        offset_minutes=month_key,
+        due_at=due,
+        status="pending",
+    )
     session.add(event)
     await session.flush()
     return event
@@ -343,24 +449,43 @@ class Indicators:
 
 async def indicators(session: AsyncSession, group: Group) -> Indicators:
     result = Indicators()
-    rows = await session.execute(select(Proposal.state, func.count()).where(Proposal.group_id == group.id, Proposal.state.not_in(GONE))
-                                 .group_by(Proposal.state))
-    result.by_state = {state: count for state, count in rows}
+    rows = await session.execute(
+        select(Proposal.state, func.count())
+        .where(Proposal.group_id == group.id, Proposal.state.not_in(GONE))
+        .group_by(Proposal.state)
+    )
+    result.by_state = dict(rows)
     result.transmitted = sum(count for state, count in result.by_state.items() if state in TRANSMITTED)
     result.taken_into_account = sum(count for state, count in result.by_state.items() if state in TAKEN_INTO_ACCOUNT)
     members = await session.execute(
-        select(Person.id, Person.first_name).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.group_id == group.id, Membership.status == "member").order_by(Person.first_name, Person.id)
+        select(Person.id, Person.first_name)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.group_id == group.id, Membership.status == "member")
+        .order_by(Person.first_name, Person.id)
     )
     for person_id, name in members:
-        proposals = await session.scalar(select(func.count()).select_from(Proposal).where(
-            Proposal.group_id == group.id, Proposal.author_id == person_id))
-        votes = await session.scalar(select(func.count()).select_from(PollVote).join(Poll, Poll.id == PollVote.poll_id).where(
-            Poll.group_id == group.id, PollVote.person_id == person_id))
-        actions = await session.scalar(select(func.count()).select_from(ActionItem).where(
-            ActionItem.group_id == group.id, ActionItem.owner_id == person_id, ActionItem.status == "done"))
+        proposals = await session.scalar(
+            select(func.count())
+            .select_from(Proposal)
+            .where(Proposal.group_id == group.id, Proposal.author_id == person_id)
+        )
+        votes = await session.scalar(
+            select(func.count())
+            .select_from(PollVote)
+            .join(Poll, Poll.id == PollVote.poll_id)
+            .where(Poll.group_id == group.id, PollVote.person_id == person_id)
+        )
+        actions = await session.scalar(
+            select(func.count())
+            .select_from(ActionItem)
+            .where(ActionItem.group_id == group.id, ActionItem.owner_id == person_id, ActionItem.status == "done")
+        )
         result.contributions.append((name, proposals or 0, votes or 0, actions or 0))
-    rates = list(await session.scalars(select(Meeting.attendance_rate).where(Meeting.group_id == group.id, Meeting.attendance_rate.is_not(None))))
+    rates = list(
+        await session.scalars(
+            select(Meeting.attendance_rate).where(Meeting.group_id == group.id, Meeting.attendance_rate.is_not(None))
+        )
+    )
     result.meetings_recorded = len(rates)
     result.attendance_rate = round(sum(rates) / len(rates)) if rates else None
     return result

@@ -58,8 +58,15 @@ async def _render(session, delivery: Delivery, svc: Services) -> Outgoing | None
     if meeting is None or group is None or not group.active:
         return None
     person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-    out = Outgoing(delivery.id, delivery.kind, person.telegram_id if person else group.chat_id, group.id, meeting.id,
-                   person.telegram_id if person else None, delivery.attempts)
+    out = Outgoing(
+        delivery.id,
+        delivery.kind,
+        person.telegram_id if person else group.chat_id,
+        group.id,
+        meeting.id,
+        person.telegram_id if person else None,
+        delivery.attempts,
+    )
     language = pick_language(person.language_code, group.language) if person else group.language
     if delivery.kind == "group_reminder":
         out.text = reminder_text(group, meeting, await m.counts(session, meeting))
@@ -78,15 +85,21 @@ async def _render(session, delivery: Delivery, svc: Services) -> Outgoing | None
         out.text = digest_text(language, group, meeting, await m.members_with_answers(session, meeting))
     elif delivery.kind == "checklist":
         await prefill_attendance(session, meeting)
-        out.text = t(language, "attendance.intro", group=group.display_name) + "\n" + meeting_body(group, meeting, language=language)
+        out.text = (
+            t(language, "attendance.intro", group=group.display_name)
+            + "\n"
+            + meeting_body(group, meeting, language=language)
+        )
         out.markup = attendance_keyboard(language, meeting, await attendance_rows(session, meeting))
     elif delivery.kind in ("ride_reminder", "rides_unmatched"):
         out.text = await ride_text(session, delivery.kind, language, group, meeting, person)
         if not out.text:
             return None  # the ride ended since the wave was planned
     elif delivery.kind == "feedback":
-        out.poll = {"question": plain(group.language, "feedback.question", number=meeting.number),
-                    "options": [plain(group.language, f"feedback.option{i}") for i in (1, 2, 3)]}
+        out.poll = {
+            "question": plain(group.language, "feedback.question", number=meeting.number),
+            "options": [plain(group.language, f"feedback.option{i}") for i in (1, 2, 3)],
+        }
     else:
         return None
     return out
@@ -99,8 +112,9 @@ async def _send(bot: Bot, out: Outgoing) -> Message:
         except BadRequest:
             pass  # already closed (a retry after a crash) or deleted: the summary still goes out
     if out.poll is not None:
-        return await bot.send_poll(out.chat_id, out.poll["question"], out.poll["options"], is_anonymous=True,
-                                   open_period=2 * 24 * 3600)
+        return await bot.send_poll(
+            out.chat_id, out.poll["question"], out.poll["options"], is_anonymous=True, open_period=2 * 24 * 3600
+        )
     reply = ReplyParameters(out.reply_to, allow_sending_without_reply=True) if out.reply_to else None
     return await bot.send_message(out.chat_id, out.text, reply_markup=out.markup, reply_parameters=reply)
 
@@ -121,14 +135,14 @@ async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
         return "bad_request", exc.__class__.__name__
     except (NetworkError, TelegramError) as exc:
         return "network", exc.__class__.__name__
-    except Exception as exc:  # noqa: BLE001 - one broken message must not stop the wave
+    except Exception as exc:
         log.exception("delivery %s failed unexpectedly", out.delivery_id)
         return "bad_request", exc.__class__.__name__
 
 
 async def _send_batch(bot: Bot, batch: list[Outgoing]) -> list[tuple[Outgoing, str, Any]]:
     outcomes = await asyncio.gather(*(_deliver(bot, out) for out in batch))
-    return [(out, outcome, value) for out, (outcome, value) in zip(batch, outcomes)]
+    return [(out, outcome, value) for out, (outcome, value) in zip(batch, outcomes, strict=False)]
 
 
 def _seconds(value: Any) -> float:
@@ -160,7 +174,9 @@ async def _record(svc: Services, results: list[tuple[Outgoing, str, Any]], repor
                 await finish(session, out.delivery_id, "skipped", now, "forbidden")
                 report.skipped += 1
             elif outcome == "retry_after":
-                await finish(session, out.delivery_id, "pending", now, "flood", now + timedelta(seconds=_seconds(value)))
+                await finish(
+                    session, out.delivery_id, "pending", now, "flood", now + timedelta(seconds=_seconds(value))
+                )
                 report.retried += 1
             elif outcome == "network" and out.attempts < settings.max_attempts:
                 backoff = timedelta(seconds=min(600, 5 * 2 ** (out.attempts - 1)))
@@ -178,8 +194,9 @@ async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None 
     async with svc.dispatch_lock:
         settings = svc.settings.meetings
         async with svc.sessionmaker.begin() as session:
-            report.events = await expand_due_events(session, svc.clock.now(), admins, settings,
-                                                    proposal_settings=svc.settings.proposals)
+            report.events = await expand_due_events(
+                session, svc.clock.now(), admins, settings, proposal_settings=svc.settings.proposals
+            )
         batches = 0
         in_flight: asyncio.Task | None = None
         while max_batches is None or batches < max_batches:

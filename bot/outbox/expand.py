@@ -43,11 +43,28 @@ def _locking(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
 
 
-async def _add_delivery(session: AsyncSession, event: ScheduledEvent, kind: str, now: datetime,
-                        person_id: int | None = None, priority: int = 1) -> None:
+async def _add_delivery(
+    session: AsyncSession,
+    event: ScheduledEvent,
+    kind: str,
+    now: datetime,
+    person_id: int | None = None,
+    priority: int = 1,
+) -> None:
     recipient = f"person:{person_id}" if person_id is not None else "group"
-    session.add(Delivery(event_id=event.id, meeting_id=event.meeting_id, recipient=recipient, person_id=person_id,
-                         kind=kind, priority=priority, status="pending", attempts=0, not_before=now))
+    session.add(
+        Delivery(
+            event_id=event.id,
+            meeting_id=event.meeting_id,
+            recipient=recipient,
+            person_id=person_id,
+            kind=kind,
+            priority=priority,
+            status="pending",
+            attempts=0,
+            not_before=now,
+        )
+    )
 
 
 async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[int]:
@@ -55,7 +72,9 @@ async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group
     admin_ids = await admins(group.chat_id)
     found = []
     for person, membership, _ in await m.members_with_answers(session, meeting):
-        is_facilitator = membership.named_facilitator or person.telegram_id in admin_ids or person.id == meeting.created_by_id
+        is_facilitator = (
+            membership.named_facilitator or person.telegram_id in admin_ids or person.id == meeting.created_by_id
+        )
         if is_facilitator and person.private_status == "started":
             found.append(person.id)
     return found
@@ -75,8 +94,9 @@ async def add_news(session: AsyncSession, group: Group, change: ProposalChange, 
     await _news_deliveries(session, event, change, now)
 
 
-async def _expand_group_event(session: AsyncSession, event: ScheduledEvent, now: datetime,
-                              settings, proposal_settings: ProposalsSection) -> None:
+async def _expand_group_event(
+    session: AsyncSession, event: ScheduledEvent, now: datetime, settings, proposal_settings: ProposalsSection
+) -> None:
     """Events about a group's polls, priority rounds, action items, proposals and digest."""
     group = await session.get(Group, event.group_id) if event.group_id else None
     if group is None or not group.active:
@@ -127,11 +147,21 @@ async def _expand_group_event(session: AsyncSession, event: ScheduledEvent, now:
         event.status = "skipped"
 
 
-async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminLookup, settings, limit: int = 200,
-                            proposal_settings: ProposalsSection | None = None) -> int:
+async def expand_due_events(
+    session: AsyncSession,
+    now: datetime,
+    admins: AdminLookup,
+    settings,
+    limit: int = 200,
+    proposal_settings: ProposalsSection | None = None,
+) -> int:
     """Turn due events into deliveries; returns how many events were handled."""
-    query = (select(ScheduledEvent).where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
-             .order_by(ScheduledEvent.due_at, ScheduledEvent.id).limit(limit))
+    query = (
+        select(ScheduledEvent)
+        .where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
+        .order_by(ScheduledEvent.due_at, ScheduledEvent.id)
+        .limit(limit)
+    )
     if _locking(session):
         query = query.with_for_update(skip_locked=True)
     events = list(await session.scalars(query))
@@ -150,7 +180,14 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
             if series is not None:
                 upcoming = await m.next_in_series(session, series, meeting.starts_at, now, settings)
                 if upcoming is not None:
-                    announce = ScheduledEvent(meeting_id=upcoming.id, kind="announcement", offset_minutes=0, due_at=now, status="done", done_at=now)
+                    announce = ScheduledEvent(
+                        meeting_id=upcoming.id,
+                        kind="announcement",
+                        offset_minutes=0,
+                        due_at=now,
+                        status="done",
+                        done_at=now,
+                    )
                     session.add(announce)
                     await session.flush()
                     await _add_delivery(session, announce, "announcement", now, priority=0)
@@ -159,7 +196,7 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
             if not m.is_open(meeting, now):
                 event.status = "skipped"
             elif event.kind == m.RIDES_REMINDER:
-                for offer, driver, _, riders in await carpool.matched_rides(session, meeting):
+                for _offer, driver, _, riders in await carpool.matched_rides(session, meeting):
                     await _add_delivery(session, event, "ride_reminder", now, driver.id)
                     for rider, _ in riders:
                         await _add_delivery(session, event, "ride_reminder", now, rider.id)
@@ -172,17 +209,26 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
                 event.status = "skipped"
                 continue
             if event.kind == m.REMINDER:
-                later = await session.scalar(select(ScheduledEvent.id).where(
-                    ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.kind == m.REMINDER,
-                    ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now, ScheduledEvent.due_at > event.due_at,
-                ).limit(1))  # fmt: skip
+                later = await session.scalar(
+                    select(ScheduledEvent.id)
+                    .where(
+                        ScheduledEvent.meeting_id == meeting.id,
+                        ScheduledEvent.kind == m.REMINDER,
+                        ScheduledEvent.status == "pending",
+                        ScheduledEvent.due_at <= now,
+                        ScheduledEvent.due_at > event.due_at,
+                    )
+                    .limit(1)
+                )
                 if later is not None:  # missed while down: only the latest one that was due goes out
                     event.status = "skipped"
                     continue
                 await _add_delivery(session, event, "group_reminder", now, priority=0)
-                for person, membership, rsvp in await m.members_with_answers(session, meeting):
+                for person, _membership, rsvp in await m.members_with_answers(session, meeting):
                     if person.private_status == "started" and (rsvp is None or rsvp.answer != "no"):
-                        await _add_delivery(session, event, "nudge" if rsvp is None else "private_reminder", now, person.id)
+                        await _add_delivery(
+                            session, event, "nudge" if rsvp is None else "private_reminder", now, person.id
+                        )
             else:
                 for person_id in await _facilitator_ids(session, meeting, group, admins):
                     await _add_delivery(session, event, "digest", now, person_id)
@@ -200,7 +246,9 @@ async def expand_due_events(session: AsyncSession, now: datetime, admins: AdminL
     return len(events)
 
 
-async def claim_deliveries(session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID) -> list[Delivery]:
+async def claim_deliveries(
+    session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID
+) -> list[Delivery]:
     """Take up to `limit` deliveries ready to go (group messages first). A delivery left in
     'sending' longer than the lease belonged to a process that died: it is taken again."""
     ready = or_(
@@ -218,8 +266,14 @@ async def claim_deliveries(session: AsyncSession, now: datetime, limit: int, lea
     return deliveries
 
 
-async def finish(session: AsyncSession, delivery_id: int, status: str, now: datetime, error: str | None = None,
-                 retry_at: datetime | None = None) -> None:
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
     values: dict = {"status": status, "error": error}
     if status == "sent":
         values["sent_at"] = now
@@ -228,7 +282,9 @@ async def finish(session: AsyncSession, delivery_id: int, status: str, now: date
     await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
 
-async def pending_due_times(session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None) -> list[datetime]:
+async def pending_due_times(
+    session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None
+) -> list[datetime]:
     """When pending events fall due (all, one meeting's or one group's): what the in-memory
     scheduler is built from."""
     query = select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending")
@@ -236,5 +292,6 @@ async def pending_due_times(session: AsyncSession, meeting_id: int | None = None
         query = query.where(ScheduledEvent.meeting_id == meeting_id)
     if group_id is not None:
         query = query.outerjoin(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(
-            or_(Meeting.group_id == group_id, ScheduledEvent.group_id == group_id))
+            or_(Meeting.group_id == group_id, ScheduledEvent.group_id == group_id)
+        )
     return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))

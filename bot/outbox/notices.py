@@ -19,16 +19,22 @@ def pick_language_of(person: Person, group: Group) -> str:
     return pick_language(person.language_code, group.language)
 
 
-async def tell_rides_changed(bot: Bot, session: AsyncSession, group: Group, meeting: Meeting, moved_by: timedelta | None,
-                             now: datetime) -> None:
+async def tell_rides_changed(
+    bot: Bot, session: AsyncSession, group: Group, meeting: Meeting, moved_by: timedelta | None, now: datetime
+) -> None:
     """A moved meeting moves its departures; a cancelled one ends every ride. People in a ride
     are told in private."""
-    affected = await (c.meeting_moved(session, meeting, moved_by) if moved_by is not None else c.meeting_cancelled(session, meeting))
+    affected = await (
+        c.meeting_moved(session, meeting, moved_by) if moved_by is not None else c.meeting_cancelled(session, meeting)
+    )
     for driver, offer in affected.drivers:
         language = pick_language_of(driver, group)
         label = meeting_label(language, group, meeting)
-        text = t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language)) \
-            if moved_by is not None else t(language, "carpool.cancelled_ride", meeting=label)
+        text = (
+            t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language))
+            if moved_by is not None
+            else t(language, "carpool.cancelled_ride", meeting=label)
+        )
         await send_private(bot, session, driver, text, now)
     for rider, request in affected.riders:
         language = pick_language_of(rider, group)

@@ -59,7 +59,9 @@ async def proposals_moved_block(session, delivery: Delivery, group: Group, meeti
     if event.offset_minutes != first:
         return ""
     previous = await p.last_meeting_before(session, group.id, meeting.starts_at)
-    since = previous.starts_at if previous is not None and previous.id != meeting.id else p.since_default(meeting.starts_at)
+    since = (
+        previous.starts_at if previous is not None and previous.id != meeting.id else p.since_default(meeting.starts_at)
+    )
     moved = await p.changes_since(session, group, since)
     return "\n\n" + changes_block(group.language, moved) if moved else ""
 
@@ -85,8 +87,15 @@ async def render_group_delivery(session, delivery: Delivery, svc: Services) -> O
     if event is None or group is None or not group.active:
         return None
     person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-    out = Outgoing(delivery.id, delivery.kind, person.telegram_id if person else group.chat_id, group.id, None,
-                   person.telegram_id if person else None, delivery.attempts)
+    out = Outgoing(
+        delivery.id,
+        delivery.kind,
+        person.telegram_id if person else group.chat_id,
+        group.id,
+        None,
+        person.telegram_id if person else None,
+        delivery.attempts,
+    )
     language = pick_language(person.language_code, group.language) if person else group.language
     kind = delivery.kind
     if kind == "proposal_news":
@@ -94,8 +103,14 @@ async def render_group_delivery(session, delivery: Delivery, svc: Services) -> O
         proposal = await session.get(Proposal, change.proposal_id) if change else None
         if proposal is None:
             return None
-        target = await session.get(Proposal, proposal.merged_into_id) if change.state == "merged" and proposal.merged_into_id else None
-        out.text = news_text(language, group, change_sentence(language, proposal, change.state, change.note, change.progress, target))
+        target = (
+            await session.get(Proposal, proposal.merged_into_id)
+            if change.state == "merged" and proposal.merged_into_id
+            else None
+        )
+        out.text = news_text(
+            language, group, change_sentence(language, proposal, change.state, change.note, change.progress, target)
+        )
     elif kind in ("poll_nudge", "poll_group_reminder", "poll_close"):
         poll = await session.get(Poll, event.subject_id)
         if poll is None:
@@ -109,12 +124,16 @@ async def render_group_delivery(session, delivery: Delivery, svc: Services) -> O
         elif kind == "poll_group_reminder":
             out.text, out.reply_to = poll_group_reminder_text(language, group, poll), poll.message_id
         else:
-            voted = await session.scalar(select(PollVote.id).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id))
+            voted = await session.scalar(
+                select(PollVote.id).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
+            )
             if voted is not None:
                 return None  # voted since the reminder was planned
             out.text = poll_nudge_text(language, group, poll)
             if link := poll_link(group, poll):
-                out.markup = InlineKeyboardMarkup([[InlineKeyboardButton(plain(language, "button.open_poll"), url=link)]])
+                out.markup = InlineKeyboardMarkup(
+                    [[InlineKeyboardButton(plain(language, "button.open_poll"), url=link)]]
+                )
     elif kind == "priority_close":
         round_ = await session.get(PriorityRound, event.subject_id)
         if round_ is None:

@@ -17,7 +17,9 @@ from storage.models import Group, Person
 log = logging.getLogger(__name__)
 
 
-async def send_to_group(bot: Bot, session: AsyncSession, group: Group, text: str, now: Any, **kwargs: Any) -> Message | None:
+async def send_to_group(
+    bot: Bot, session: AsyncSession, group: Group, text: str, now: Any, **kwargs: Any
+) -> Message | None:
     """Send to the group's chat; None when the bot can no longer write there."""
     if not group.active:
         return None
@@ -32,7 +34,9 @@ async def send_to_group(bot: Bot, session: AsyncSession, group: Group, text: str
         return None
 
 
-async def send_private(bot: Bot, session: AsyncSession, person: Person, text: str, now: Any, **kwargs: Any) -> Message | None:
+async def send_private(
+    bot: Bot, session: AsyncSession, person: Person, text: str, now: Any, **kwargs: Any
+) -> Message | None:
     """Send in private to someone who started the bot; a 403 marks them unreachable."""
     if person.private_status != "started":
         return None

@@ -24,8 +24,15 @@ def free_port() -> int:
 class Harness:
     """`async with Harness(url) as h:` gives a running bot (`h.relais`) and its Telegram (`h.tg`)."""
 
-    def __init__(self, database_url: str, *, clock: Clock | None = None, webhook: bool = False,
-                 flood_control: bool = True, overrides: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock: Clock | None = None,
+        webhook: bool = False,
+        flood_control: bool = True,
+        overrides: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.tg = FakeTelegram(flood_control=flood_control)
         self.clock = clock or FakeClock()
         self.database_url = database_url
@@ -36,11 +43,15 @@ class Harness:
 
     def settings(self) -> Settings:
         data: dict[str, dict[str, Any]] = {
-            "telegram": {"token": self.tg.token, "api_base_url": self.tg.base_url,
-                         "api_file_url": self.tg.base_url.replace("/bot", "/file/bot"), "polling_timeout": 5},
+            "telegram": {
+                "token": self.tg.token,
+                "api_base_url": self.tg.base_url,
+                "api_file_url": self.tg.base_url.replace("/bot", "/file/bot"),
+                "polling_timeout": 5,
+            },
             "database": {"url": self.database_url},
             "web": {"enabled": True, "listen": "127.0.0.1", "port": 0},
-        }  # fmt: skip
+        }
         if self.webhook:
             port = free_port()
             data["web"]["port"] = port
@@ -49,7 +60,7 @@ class Harness:
             data.setdefault(section, {}).update(values)
         return Settings.model_validate(data)
 
-    async def start(self) -> "Harness":
+    async def start(self) -> Harness:
         await self.tg.start()
         self.relais = Relais(self.settings(), clock=self.clock, auto_dispatch=False)
         await self.relais.start()
@@ -69,7 +80,7 @@ class Harness:
         self.relais = Relais(self.settings(), clock=self.clock, auto_dispatch=False)
         await self.relais.start()
 
-    async def __aenter__(self) -> "Harness":
+    async def __aenter__(self) -> Harness:
         try:
             return await self.start()
         except BaseException:
@@ -95,7 +106,7 @@ class Harness:
         if self.tg.last_update_id > self._baseline:
             await self.app.wait_processed(self.tg.last_update_id, timeout)
 
-    async def run_jobs(self) -> "DispatchReport":
+    async def run_jobs(self) -> DispatchReport:
         """What the scheduler would do now (by the injectable clock): tests and the demo call it."""
         await self.settle()
         return await dispatch_now(self.app)

@@ -45,22 +45,32 @@ class FakeTelegram(FakeTelegramServer):
         # Telegram retries until it gets a 2xx; three tries are enough for tests.
         for _ in range(3):
             try:
-                async with aiohttp.ClientSession() as session:
-                    async with session.post(self.webhook_url or "", json=update, headers=headers) as response:
-                        self.webhook_statuses.append(response.status)
-                        if response.status < 300:
-                            return
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.post(self.webhook_url or "", json=update, headers=headers) as response,
+                ):
+                    self.webhook_statuses.append(response.status)
+                    if response.status < 300:
+                        return
             except aiohttp.ClientError:
                 self.webhook_statuses.append(0)
             await asyncio.sleep(0.05)
 
     # ---------------------------------------------------------------- people and chats
     def user(self, first_name: str, username: str | None = None, language_code: str | None = "fr") -> SimUser:
-        person = SimUser(id=self.new_id() * 1000 + 7, first_name=first_name, username=username, language_code=language_code)
+        person = SimUser(
+            id=self.new_id() * 1000 + 7, first_name=first_name, username=username, language_code=language_code
+        )
         self.users[person.id] = person
         return person
 
-    def group(self, title: str, creator: SimUser, members: tuple[SimUser, ...] | list[SimUser] = (), admins: tuple[SimUser, ...] | list[SimUser] = ()) -> SimChat:
+    def group(
+        self,
+        title: str,
+        creator: SimUser,
+        members: tuple[SimUser, ...] | list[SimUser] = (),
+        admins: tuple[SimUser, ...] | list[SimUser] = (),
+    ) -> SimChat:
         """A basic group the bot is not yet in."""
         self._chat_counter += 1
         chat = SimChat(id=-(4000000000 + self._chat_counter), type="group", title=title)
@@ -82,9 +92,12 @@ class FakeTelegram(FakeTelegramServer):
         old_api = self.member_api(chat, subject.id)
         chat.statuses[subject.id] = new
         return {
-            "chat": chat.as_api(), "from": actor.as_api(), "date": self.now(),
-            "old_chat_member": old_api, "new_chat_member": self.member_api(chat, subject.id),
-        }  # fmt: skip
+            "chat": chat.as_api(),
+            "from": actor.as_api(),
+            "date": self.now(),
+            "old_chat_member": old_api,
+            "new_chat_member": self.member_api(chat, subject.id),
+        }
 
     def _service(self, chat: SimChat, actor: SimUser, service: dict[str, Any]) -> int:
         message = self.record_message(chat.id, actor.id, service=service)
@@ -131,17 +144,27 @@ class FakeTelegram(FakeTelegramServer):
         if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
             raise AssertionError(f"{user.first_name} is not in {chat.title}")
         message = self.record_message(chat.id, user.id, text=text, reply_to=reply_to.message_id if reply_to else None)
-        return self._post(chat, user, self.message_api(message) | self._text_payload(text), reply_to, text.startswith("/"))
+        return self._post(
+            chat, user, self.message_api(message) | self._text_payload(text), reply_to, text.startswith("/")
+        )
 
-    def share_location(self, chat: SimChat, user: SimUser, latitude: float, longitude: float, reply_to: SimMessage | None = None) -> int:
+    def share_location(
+        self, chat: SimChat, user: SimUser, latitude: float, longitude: float, reply_to: SimMessage | None = None
+    ) -> int:
         """`user` shares a location (the 📎 menu, or a reply keyboard's request_location button)."""
         if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
             raise AssertionError(f"{user.first_name} is not in {chat.title}")
-        message = self.record_message(chat.id, user.id, location={"latitude": latitude, "longitude": longitude},
-                                      reply_to=reply_to.message_id if reply_to else None)
+        message = self.record_message(
+            chat.id,
+            user.id,
+            location={"latitude": latitude, "longitude": longitude},
+            reply_to=reply_to.message_id if reply_to else None,
+        )
         return self._post(chat, user, self.message_api(message), reply_to, False)
 
-    def _post(self, chat: SimChat, user: SimUser, payload: dict[str, Any], reply_to: SimMessage | None, command: bool) -> int:
+    def _post(
+        self, chat: SimChat, user: SimUser, payload: dict[str, Any], reply_to: SimMessage | None, command: bool
+    ) -> int:
         """Deliver a person's message as privacy mode allows: everything in private, commands
         and replies to the bot in groups (everything when the bot is an administrator)."""
         if chat.type == "private":
@@ -174,9 +197,12 @@ class FakeTelegram(FakeTelegramServer):
         query_id = str(self.new_id())
         self.pending_callbacks.add(query_id)
         payload = {
-            "id": query_id, "from": user.as_api(), "message": self.message_api(message),
-            "chat_instance": str(abs(message.chat_id)), "data": data,
-        }  # fmt: skip
+            "id": query_id,
+            "from": user.as_api(),
+            "message": self.message_api(message),
+            "chat_instance": str(abs(message.chat_id)),
+            "data": data,
+        }
         return self.deliver("callback_query", payload)
 
     def vote(self, user: SimUser, message: SimMessage, options: list[int] | tuple[int, ...]) -> int:
@@ -192,7 +218,9 @@ class FakeTelegram(FakeTelegramServer):
         chat = self.chats[message.chat_id]
         if chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
             raise AssertionError(f"{user.first_name} is not in {chat.title}")
-        if any(not 0 <= i < len(poll["options"]) for i in options) or (len(options) > 1 and not poll["allows_multiple_answers"]):
+        if any(not 0 <= i < len(poll["options"]) for i in options) or (
+            len(options) > 1 and not poll["allows_multiple_answers"]
+        ):
             raise AssertionError(f"invalid choice {options}")
         votes: dict[int, list[int]] = self.polls[poll["id"]]["votes"]
         if options:
@@ -205,9 +233,11 @@ class FakeTelegram(FakeTelegramServer):
         last = self.deliver("poll", dict(poll, options=[dict(o) for o in poll["options"]]))
         if not poll["is_anonymous"]:
             answer = {
-                "poll_id": poll["id"], "user": user.as_api(), "option_ids": list(options),
+                "poll_id": poll["id"],
+                "user": user.as_api(),
+                "option_ids": list(options),
                 "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in options],
-            }  # fmt: skip
+            }
             last = self.deliver("poll_answer", answer) or last
         return last
 
@@ -237,16 +267,20 @@ class FakeTelegram(FakeTelegramServer):
         chat = self.private_chat(user)
         user.blocked = True
         update = {
-            "chat": chat.as_api(), "from": user.as_api(), "date": self.now(),
+            "chat": chat.as_api(),
+            "from": user.as_api(),
+            "date": self.now(),
             "old_chat_member": {"status": "member", "user": self.bot.as_api()},
             "new_chat_member": {"status": "kicked", "user": self.bot.as_api(), "until_date": 0},
-        }  # fmt: skip
+        }
         return self.deliver("my_chat_member", update)
 
     def upgrade_to_supergroup(self, chat: SimChat, by: SimUser) -> SimChat:
         """The group becomes a supergroup with a new id; old-id sends then get migrate_to_chat_id."""
         self._chat_counter += 1
-        new = SimChat(id=-(1000000000000 + self._chat_counter), type="supergroup", title=chat.title, statuses=dict(chat.statuses))
+        new = SimChat(
+            id=-(1000000000000 + self._chat_counter), type="supergroup", title=chat.title, statuses=dict(chat.statuses)
+        )
         self.chats[new.id] = new
         self._service(chat, by, {"migrate_to_chat_id": new.id})
         chat.migrated_to = new.id

@@ -10,13 +10,15 @@ The scenario side (people speaking, pressing buttons, joining...) lives in `scen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -26,14 +28,38 @@ from bot.simulator.spec import CallCheck, UploadedFile, check_call, spec, type_f
 log = logging.getLogger(__name__)
 
 SEND_METHODS = {
-    "sendMessage", "sendDocument", "sendPoll", "sendPhoto", "sendLocation", "sendVenue",
-    "sendAudio", "sendVideo", "sendVoice", "sendSticker", "sendContact", "sendDice",
-    "sendMediaGroup", "copyMessage", "forwardMessage",
-}  # fmt: skip
+    "sendMessage",
+    "sendDocument",
+    "sendPoll",
+    "sendPhoto",
+    "sendLocation",
+    "sendVenue",
+    "sendAudio",
+    "sendVideo",
+    "sendVoice",
+    "sendSticker",
+    "sendContact",
+    "sendDice",
+    "sendMediaGroup",
+    "copyMessage",
+    "forwardMessage",
+}
 # 400 answers that only a buggy client gets: tests fail when the bot earns one.
-CLIENT_BUG_MARKERS = ("can't parse entities", "too long", "BUTTON_DATA_INVALID", "text is empty", "MESSAGE_TOO_LONG",
-                      "unsupported parse_mode", "inline keyboard", "BOT_COMMAND", "poll question", "poll must have",
-                      "poll options", "wrong open period", "wrong close date")
+CLIENT_BUG_MARKERS = (
+    "can't parse entities",
+    "too long",
+    "BUTTON_DATA_INVALID",
+    "text is empty",
+    "MESSAGE_TOO_LONG",
+    "unsupported parse_mode",
+    "inline keyboard",
+    "BOT_COMMAND",
+    "poll question",
+    "poll must have",
+    "poll options",
+    "wrong open period",
+    "wrong close date",
+)
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 GLOBAL_PER_SECOND = 30
@@ -167,7 +193,9 @@ class FakeTelegramServer:
         self.polls: dict[str, dict[str, Any]] = {}  # poll id -> chat, message, votes by user
 
     # ---------------------------------------------------------------- lifecycle
-    async def start(self, host: str = "127.0.0.1", port: int = 0, extra_routes: Callable[[web.Application], None] | None = None) -> str:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, extra_routes: Callable[[web.Application], None] | None = None
+    ) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         if extra_routes is not None:
@@ -207,7 +235,9 @@ class FakeTelegramServer:
 
     def record_message(self, chat_id: int, sender_id: int, **fields: Any) -> SimMessage:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
-        message = SimMessage(chat_id=chat_id, message_id=next(counter), sender_id=sender_id, date=self.now(), at=time.time(), **fields)
+        message = SimMessage(
+            chat_id=chat_id, message_id=next(counter), sender_id=sender_id, date=self.now(), at=time.time(), **fields
+        )
         self.messages.setdefault(chat_id, []).append(message)
         return message
 
@@ -267,7 +297,11 @@ class FakeTelegramServer:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         # Like Telegram, a new getUpdates ends the one still waiting, whose caller gets 409.
         self._poll_generation += 1
         generation = self._poll_generation
@@ -283,15 +317,17 @@ class FakeTelegramServer:
         async with self._new_update:
             while True:
                 if generation != self._poll_generation:
-                    raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
+                    raise ApiError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; "
+                        "make sure that only one bot instance is running",
+                    )
                 ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
                 remaining = deadline - asyncio.get_running_loop().time()
                 if ready or remaining <= 0:
                     return ready
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), remaining)
-                except TimeoutError:
-                    pass
 
     # ---------------------------------------------------------------- HTTP
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
@@ -326,7 +362,7 @@ class FakeTelegramServer:
         if problem:
             self.flag(problem)
             if checked.missing:
-                return _error(ApiError(400, f"Bad Request: parameter \"{checked.missing[0]}\" is required"))
+                return _error(ApiError(400, f'Bad Request: parameter "{checked.missing[0]}" is required'))
         fault = self._take_fault(method, checked.params.get("chat_id"))
         if fault is not None:
             if fault.kind == "slow":
@@ -336,7 +372,11 @@ class FakeTelegramServer:
                 raise asyncio.CancelledError
             elif fault.kind == "429":
                 self.rate_limited += 1
-                return _error(ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", {"retry_after": fault.retry_after}))
+                return _error(
+                    ApiError(
+                        429, f"Too Many Requests: retry after {fault.retry_after}", {"retry_after": fault.retry_after}
+                    )
+                )
             else:
                 return _error(ApiError(500, "Internal Server Error"))
         try:
@@ -360,7 +400,16 @@ class FakeTelegramServer:
                 return fault
         return None
 
-    def script_fault(self, method: str, kind: str, times: int = 1, *, retry_after: int = 1, delay: float = 0.0, chat_id: int | None = None) -> Fault:
+    def script_fault(
+        self,
+        method: str,
+        kind: str,
+        times: int = 1,
+        *,
+        retry_after: int = 1,
+        delay: float = 0.0,
+        chat_id: int | None = None,
+    ) -> Fault:
         """Make the next `times` calls of `method` ("*" for any) fail: 429, 500, slow or drop."""
         fault = Fault(method, kind, times, retry_after=retry_after, delay=delay, chat_id=chat_id)
         self.faults.append(fault)
@@ -400,7 +449,11 @@ class FakeTelegramServer:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             raise ApiError(400, "Bad Request: chat not found")
         if chat.migrated_to is not None:
-            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": chat.migrated_to})
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         if chat.type == "private":
             user = self.users[chat.id]
             if user.blocked:
@@ -445,7 +498,11 @@ class FakeTelegramServer:
 
     # ---------------------------------------------------------------- methods
     async def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self.bot.as_api() | {"can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return self.bot.as_api() | {
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return await self._get_updates(params)
@@ -465,14 +522,20 @@ class FakeTelegramServer:
         return True
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": self.webhook_url or "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        return {
+            "url": self.webhook_url or "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._target_chat(params["chat_id"])
         text, source = self._render(params["text"], params.get("parse_mode"), MAX_TEXT)
         markup = self._check_markup(params.get("reply_markup"))
         reply_to = (params.get("reply_parameters") or {}).get("message_id")
-        message = self.record_message(chat.id, self.bot.id, text=text, html=source, reply_markup=markup, reply_to=reply_to)
+        message = self.record_message(
+            chat.id, self.bot.id, text=text, html=source, reply_markup=markup, reply_to=reply_to
+        )
         return self.message_api(message)
 
     async def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -484,7 +547,9 @@ class FakeTelegramServer:
         if params.get("caption"):
             caption, source = self._render(params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption")
         markup = self._check_markup(params.get("reply_markup"))
-        message = self.record_message(chat.id, self.bot.id, text=caption, html=source, document=document, reply_markup=markup)
+        message = self.record_message(
+            chat.id, self.bot.id, text=caption, html=source, document=document, reply_markup=markup
+        )
         return self.message_api(message)
 
     def _editable(self, params: dict[str, Any]) -> SimMessage:
@@ -501,7 +566,11 @@ class FakeTelegramServer:
         text, source = self._render(params["text"], params.get("parse_mode"), MAX_TEXT)
         markup = self._check_markup(params.get("reply_markup"))
         if text == message.text and markup == message.reply_markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message",
+            )
         message.text, message.html, message.reply_markup = text, source, markup
         message.edits += 1
         return self.message_api(message)
@@ -538,8 +607,17 @@ class FakeTelegramServer:
 
     async def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._target_chat(params["chat_id"])
-        return chat.as_api() | {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
-            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False, "premium_subscription": False, "gifts_from_channels": False}}
+        return chat.as_api() | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
 
     def member_api(self, chat: SimChat, user_id: int) -> dict[str, Any]:
         status = chat.statuses.get(user_id, "left")
@@ -564,7 +642,11 @@ class FakeTelegramServer:
 
     async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         chat = self._target_chat(params["chat_id"])
-        return [self.member_api(chat, uid) for uid, status in chat.statuses.items() if status in ("creator", "administrator")]
+        return [
+            self.member_api(chat, uid)
+            for uid, status in chat.statuses.items()
+            if status in ("creator", "administrator")
+        ]
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
         commands = params["commands"]
@@ -572,7 +654,9 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: too many commands")
         for command in commands:
             name = command.get("command", "")
-            if not (1 <= len(name) <= 32 and all(c.islower() or c.isdigit() or c == "_" for c in name) and name.isascii()):
+            if not (
+                1 <= len(name) <= 32 and all(c.islower() or c.isdigit() or c == "_" for c in name) and name.isascii()
+            ):
                 self.flag(f"setMyCommands: invalid command name {name!r}")
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(command.get("description", "")) <= 256:
@@ -613,12 +697,19 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: wrong close date specified")
         poll_id = str(self.new_id() * 7919)
         poll: dict[str, Any] = {
-            "id": poll_id, "question": question, "total_voter_count": 0, "is_closed": bool(params.get("is_closed")),
-            "is_anonymous": params.get("is_anonymous", True), "type": params.get("type", "regular"),
-            "allows_multiple_answers": bool(params.get("allows_multiple_answers")), "allows_revoting": True,
+            "id": poll_id,
+            "question": question,
+            "total_voter_count": 0,
+            "is_closed": bool(params.get("is_closed")),
+            "is_anonymous": params.get("is_anonymous", True),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers")),
+            "allows_revoting": True,
             "members_only": False,
-            "options": [{"persistent_id": f"{poll_id}-{i}", "text": text, "voter_count": 0} for i, text in enumerate(texts)],
-        }  # fmt: skip
+            "options": [
+                {"persistent_id": f"{poll_id}-{i}", "text": text, "voter_count": 0} for i, text in enumerate(texts)
+            ],
+        }
         if open_period is not None:
             poll["open_period"] = open_period
             poll["close_date"] = self.now() + open_period

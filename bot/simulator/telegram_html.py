@@ -11,9 +11,23 @@ import re
 from dataclasses import dataclass
 
 ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-    "blockquote", "span", "tg-spoiler", "tg-emoji",
-}  # fmt: skip
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "span",
+    "tg-spoiler",
+    "tg-emoji",
+}
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
 _ATTR_RE = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
@@ -46,14 +60,17 @@ def _check_attributes(tag: str, raw: str, offset: int, links: list[str]) -> None
     attrs = {m.group(1).lower(): next((g for g in m.groups()[1:] if g is not None), "") for m in _ATTR_RE.finditer(raw)}
     if tag == "a":
         if "href" not in attrs:
-            raise HTMLParseError(f"can't parse entities: tag \"a\" must have attribute \"href\" at byte offset {offset}")
+            raise HTMLParseError(f'can\'t parse entities: tag "a" must have attribute "href" at byte offset {offset}')
         links.append(attrs["href"])
     elif tag == "span":
         if attrs.get("class") != "tg-spoiler":
-            raise HTMLParseError(f"can't parse entities: tag \"span\" must have class \"tg-spoiler\" at byte offset {offset}")
-    elif tag == "tg-emoji":
-        if "emoji-id" not in attrs:
-            raise HTMLParseError(f"can't parse entities: tag \"tg-emoji\" must have attribute \"emoji-id\" at byte offset {offset}")
+            raise HTMLParseError(
+                f'can\'t parse entities: tag "span" must have class "tg-spoiler" at byte offset {offset}'
+            )
+    elif tag == "tg-emoji" and "emoji-id" not in attrs:
+        raise HTMLParseError(
+            f'can\'t parse entities: tag "tg-emoji" must have attribute "emoji-id" at byte offset {offset}'
+        )
 
 
 def parse(source: str) -> Parsed:
@@ -71,7 +88,7 @@ def parse(source: str) -> Parsed:
                 raise HTMLParseError(f"can't parse entities: unexpected character '<' at byte offset {offset}")
             closing, tag, attributes = match.group(1), match.group(2).lower(), match.group(3)
             if tag not in ALLOWED_TAGS:
-                raise HTMLParseError(f"can't parse entities: unsupported start tag \"{tag}\" at byte offset {offset}")
+                raise HTMLParseError(f'can\'t parse entities: unsupported start tag "{tag}" at byte offset {offset}')
             if closing:
                 if not stack or stack[-1] != tag:
                     raise HTMLParseError(f"can't parse entities: unexpected end tag at byte offset {offset}")

@@ -46,46 +46,86 @@ def request_only_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMark
 
 
 def board_text(language: str, group: Group, meeting: Meeting, counts: list[PlaceCounts]) -> str:
-    lines = [t(language, "carpool.board_title", number=meeting.number, when=when_text(meeting.starts_at, group.timezone, language))]
+    lines = [
+        t(
+            language,
+            "carpool.board_title",
+            number=meeting.number,
+            when=when_text(meeting.starts_at, group.timezone, language),
+        )
+    ]
     if not counts:
         lines.append(t(language, "carpool.board_empty"))
     for item in counts:
-        lines.append(t(language, "carpool.board_line", place=item.place, seats=item.seats, free=item.free, requests=item.requests))
+        lines.append(
+            t(
+                language,
+                "carpool.board_line",
+                place=item.place,
+                seats=item.seats,
+                free=item.free,
+                requests=item.requests,
+            )
+        )
     lines.append(t(language, "carpool.board_hint"))
     return "\n".join(lines)
 
 
 def place_keyboard(meeting: Meeting, places: list[Place]) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(place.name[:40], callback_data=f"cpp:{meeting.id}:{place.id}") for place in places[:30]]
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    buttons = [
+        InlineKeyboardButton(place.name[:40], callback_data=f"cpp:{meeting.id}:{place.id}") for place in places[:30]
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def seats_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(str(n), callback_data=f"cps:{meeting.id}:{n}") for n in range(SEATS_MIN, SEATS_MAX + 1)]
+    buttons = [
+        InlineKeyboardButton(str(n), callback_data=f"cps:{meeting.id}:{n}") for n in range(SEATS_MIN, SEATS_MAX + 1)
+    ]
     return InlineKeyboardMarkup([buttons[:4], buttons[4:]])
 
 
 def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(clock_text(meeting.starts_at - timedelta(minutes=minutes), group, language),
-                                    callback_data=f"cpt:{meeting.id}:{minutes}")
-               for minutes in DEPARTURE_CHOICES if meeting.starts_at - timedelta(minutes=minutes) > now]
+    buttons = [
+        InlineKeyboardButton(
+            clock_text(meeting.starts_at - timedelta(minutes=minutes), group, language),
+            callback_data=f"cpt:{meeting.id}:{minutes}",
+        )
+        for minutes in DEPARTURE_CHOICES
+        if meeting.starts_at - timedelta(minutes=minutes) > now
+    ]
     return InlineKeyboardMarkup([buttons]) if buttons else InlineKeyboardMarkup([])
 
 
 def meeting_label(language: str, group: Group, meeting: Meeting) -> str:
-    return plain(language, "carpool.meeting_label", number=meeting.number, when=short_when(meeting.starts_at, group.timezone, language))
+    return plain(
+        language,
+        "carpool.meeting_label",
+        number=meeting.number,
+        when=short_when(meeting.starts_at, group.timezone, language),
+    )
 
 
 def request_to_driver(language: str, group: Group, meeting: Meeting, rider: Person, pickup: Place, km: float) -> str:
-    return t(language, "carpool.to_driver", name=rider.first_name, place=pickup.name, km=f"{km:.0f}",
-             meeting=meeting_label(language, group, meeting))
+    return t(
+        language,
+        "carpool.to_driver",
+        name=rider.first_name,
+        place=pickup.name,
+        km=f"{km:.0f}",
+        meeting=meeting_label(language, group, meeting),
+    )
 
 
 def request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(plain(language, "button.ride_accept"), callback_data=f"ride:{request.id}:a"),
-        InlineKeyboardButton(plain(language, "button.ride_refuse"), callback_data=f"ride:{request.id}:r"),
-    ]])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(language, "button.ride_accept"), callback_data=f"ride:{request.id}:a"),
+                InlineKeyboardButton(plain(language, "button.ride_refuse"), callback_data=f"ride:{request.id}:r"),
+            ]
+        ]
+    )
 
 
 def with_coming(language: str, meeting: Meeting, markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
@@ -94,33 +134,73 @@ def with_coming(language: str, meeting: Meeting, markup: InlineKeyboardMarkup) -
 
 
 def cancel_offer_keyboard(language: str, offer: RideOffer) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(plain(language, "button.cancel_offer"), callback_data=f"cxo:{offer.id}")]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(language, "button.cancel_offer"), callback_data=f"cxo:{offer.id}")]]
+    )
 
 
 def cancel_request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(plain(language, "button.cancel_request"), callback_data=f"cxr:{request.id}")]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(language, "button.cancel_request"), callback_data=f"cxr:{request.id}")]]
+    )
 
 
-def match_text(language: str, group: Group, meeting: Meeting, offer: RideOffer, other: Person, pickup: Place, for_driver: bool) -> str:
+def match_text(
+    language: str, group: Group, meeting: Meeting, offer: RideOffer, other: Person, pickup: Place, for_driver: bool
+) -> str:
     key = "carpool.matched_driver" if for_driver else "carpool.matched_rider"
-    return t(language, key, contact=contact(other), place=pickup.name, time=clock_text(offer.departs_at, group, language),
-             meeting=meeting_label(language, group, meeting))
+    return t(
+        language,
+        key,
+        contact=contact(other),
+        place=pickup.name,
+        time=clock_text(offer.departs_at, group, language),
+        meeting=meeting_label(language, group, meeting),
+    )
 
 
-def driver_reminder(language: str, group: Group, meeting: Meeting, offer: RideOffer, start: Place, riders: list[tuple[Person, Place]]) -> str:
-    names = Markup(", ".join(t(language, "carpool.rider_at", contact=contact(person), place=place.name) for person, place in riders))
-    return t(language, "carpool.reminder_driver", meeting=meeting_label(language, group, meeting), place=start.name,
-             time=clock_text(offer.departs_at, group, language), riders=names)
+def driver_reminder(
+    language: str, group: Group, meeting: Meeting, offer: RideOffer, start: Place, riders: list[tuple[Person, Place]]
+) -> str:
+    names = Markup(
+        ", ".join(
+            t(language, "carpool.rider_at", contact=contact(person), place=place.name) for person, place in riders
+        )
+    )
+    return t(
+        language,
+        "carpool.reminder_driver",
+        meeting=meeting_label(language, group, meeting),
+        place=start.name,
+        time=clock_text(offer.departs_at, group, language),
+        riders=names,
+    )
 
 
-def rider_reminder(language: str, group: Group, meeting: Meeting, offer: RideOffer, driver: Person, pickup: Place) -> str:
-    return t(language, "carpool.reminder_rider", meeting=meeting_label(language, group, meeting), contact=contact(driver),
-             place=pickup.name, time=clock_text(offer.departs_at, group, language))
+def rider_reminder(
+    language: str, group: Group, meeting: Meeting, offer: RideOffer, driver: Person, pickup: Place
+) -> str:
+    return t(
+        language,
+        "carpool.reminder_rider",
+        meeting=meeting_label(language, group, meeting),
+        contact=contact(driver),
+        place=pickup.name,
+        time=clock_text(offer.departs_at, group, language),
+    )
 
 
 def unmatched_text(language: str, group: Group, meeting: Meeting, waiting: list[tuple[Person, Place]]) -> str:
-    names = ", ".join(plain(language, "carpool.unmatched_line", name=person.first_name, place=place.name) for person, place in waiting)
-    return t(language, "carpool.unmatched", group=group.display_name, meeting=meeting_label(language, group, meeting), names=names)
+    names = ", ".join(
+        plain(language, "carpool.unmatched_line", name=person.first_name, place=place.name) for person, place in waiting
+    )
+    return t(
+        language,
+        "carpool.unmatched",
+        group=group.display_name,
+        meeting=meeting_label(language, group, meeting),
+        names=names,
+    )
 
 
 def figures_text(language: str, group: Group, rows: list[RideFigures]) -> str:
@@ -128,6 +208,16 @@ def figures_text(language: str, group: Group, rows: list[RideFigures]) -> str:
     if not rows:
         lines.append(t(language, "carpool.figures_none"))
     for row in rows:
-        lines.append(t(language, "carpool.figures_line", meeting=meeting_label(language, group, row.meeting), offers=row.offers,
-                       seats=row.seats, requests=row.requests, matched=row.matched, unmet=row.unmet))
+        lines.append(
+            t(
+                language,
+                "carpool.figures_line",
+                meeting=meeting_label(language, group, row.meeting),
+                offers=row.offers,
+                seats=row.seats,
+                requests=row.requests,
+                matched=row.matched,
+                unmet=row.unmet,
+            )
+        )
     return "\n".join(lines)

@@ -27,6 +27,8 @@ def callback_meeting_id(data: str | None) -> int | None:
     if len(parts) < 2 or not parts[1].isdigit() or len(parts[1]) >= 10:
         return None
     return int(parts[1])
+
+
 CODE_OF = {value: key for key, value in ANSWER_CODES.items()}
 
 
@@ -73,21 +75,30 @@ def announcement_text(group: Group, meeting: Meeting, counts: Counts) -> str:
 
 
 def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -> InlineKeyboardMarkup:
-    rows = [[
-        InlineKeyboardButton(plain(language, "button.rsvp_yes"), callback_data=f"rsvp:{meeting.id}:y"),
-        InlineKeyboardButton(plain(language, "button.rsvp_no"), callback_data=f"rsvp:{meeting.id}:n"),
-        InlineKeyboardButton(plain(language, "button.rsvp_maybe"), callback_data=f"rsvp:{meeting.id}:m"),
-    ]]  # fmt: skip
+    rows = [
+        [
+            InlineKeyboardButton(plain(language, "button.rsvp_yes"), callback_data=f"rsvp:{meeting.id}:y"),
+            InlineKeyboardButton(plain(language, "button.rsvp_no"), callback_data=f"rsvp:{meeting.id}:n"),
+            InlineKeyboardButton(plain(language, "button.rsvp_maybe"), callback_data=f"rsvp:{meeting.id}:m"),
+        ]
+    ]
     if with_calendar:
         rows.append([InlineKeyboardButton(plain(language, "button.calendar"), callback_data=f"ics:{meeting.id}")])
     # Carpooling: mobility is the first reason people cannot come.
-    rows.append([InlineKeyboardButton(plain(language, "button.car_offer"), callback_data=f"car:{meeting.id}:o"),
-                 InlineKeyboardButton(plain(language, "button.car_request"), callback_data=f"car:{meeting.id}:r")])
+    rows.append(
+        [
+            InlineKeyboardButton(plain(language, "button.car_offer"), callback_data=f"car:{meeting.id}:o"),
+            InlineKeyboardButton(plain(language, "button.car_request"), callback_data=f"car:{meeting.id}:r"),
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 
 def reason_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(plain(language, f"reason.{reason}"), callback_data=f"why:{meeting.id}:{reason}") for reason in REASONS]
+    buttons = [
+        InlineKeyboardButton(plain(language, f"reason.{reason}"), callback_data=f"why:{meeting.id}:{reason}")
+        for reason in REASONS
+    ]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
 
 
@@ -103,10 +114,16 @@ def private_reminder_text(language: str, group: Group, meeting: Meeting, answere
 def digest_text(language: str, group: Group, meeting: Meeting, members: list) -> str:
     """For facilitators only: who has not answered, who declined and why (facilitators who run
     the meeting are not listed as silent)."""
-    silent = [person.first_name for person, membership, rsvp in members
-              if rsvp is None and not membership.named_facilitator and person.id != meeting.created_by_id]
-    declined = [f"{person.first_name} ({plain(language, f'reason.{rsvp.reason}') if rsvp.reason else plain(language, 'reason.none')})"
-                for person, _, rsvp in members if rsvp is not None and rsvp.answer == "no"]
+    silent = [
+        person.first_name
+        for person, membership, rsvp in members
+        if rsvp is None and not membership.named_facilitator and person.id != meeting.created_by_id
+    ]
+    declined = [
+        f"{person.first_name} ({plain(language, 'reason.' + (rsvp.reason or 'none'))})"
+        for person, _, rsvp in members
+        if rsvp is not None and rsvp.answer == "no"
+    ]
     counts = Counts(
         yes=sum(1 for _, _, r in members if r and r.answer == "yes"),
         no=len(declined),
@@ -114,12 +131,22 @@ def digest_text(language: str, group: Group, meeting: Meeting, members: list) ->
     )
     lines = [t(language, "digest.intro", group=group.display_name), meeting_body(group, meeting, counts, language), ""]
     lines.append(t(language, "digest.silent", names=", ".join(silent) if silent else plain(language, "digest.nobody")))
-    lines.append(t(language, "digest.declined", names=", ".join(declined) if declined else plain(language, "digest.nobody")))
+    lines.append(
+        t(language, "digest.declined", names=", ".join(declined) if declined else plain(language, "digest.nobody"))
+    )
     return "\n".join(lines)
 
 
 def attendance_keyboard(language: str, meeting: Meeting, rows: list) -> InlineKeyboardMarkup:
-    buttons = [[InlineKeyboardButton(("✅ " if present else "⬜ ") + person.first_name[:40], callback_data=f"att:{meeting.id}:{person.id}")]
-               for person, present in rows]
-    buttons.append([InlineKeyboardButton(plain(language, "button.attendance_save"), callback_data=f"att:{meeting.id}:ok")])
+    buttons = [
+        [
+            InlineKeyboardButton(
+                ("✅ " if present else "⬜ ") + person.first_name[:40], callback_data=f"att:{meeting.id}:{person.id}"
+            )
+        ]
+        for person, present in rows
+    ]
+    buttons.append(
+        [InlineKeyboardButton(plain(language, "button.attendance_save"), callback_data=f"att:{meeting.id}:ok")]
+    )
     return InlineKeyboardMarkup(buttons)

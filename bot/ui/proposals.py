@@ -22,8 +22,17 @@ from storage.models import ActionItem, Group, Poll, PriorityRound, Proposal
 
 EXCERPT = 60
 SECTION_LINES = 12  # per state on the board, so that a long board stays one message
-STATE_CODES = {"new": "n", "adopted": "a", "not_adopted": "x", "sent": "s", "studying": "e", "accepted": "c",
-               "refused": "r", "in_progress": "p", "done": "d"}  # fmt: skip
+STATE_CODES = {
+    "new": "n",
+    "adopted": "a",
+    "not_adopted": "x",
+    "sent": "s",
+    "studying": "e",
+    "accepted": "c",
+    "refused": "r",
+    "in_progress": "p",
+    "done": "d",
+}
 CODE_STATES = {code: state for state, code in STATE_CODES.items()}
 OPTIONAL_NOTE = ("new", "adopted", "not_adopted", "studying", "accepted", "in_progress", "done")
 
@@ -41,12 +50,24 @@ def proposal_ack(language: str, proposal: Proposal) -> str:
     return t(language, "proposal.created", number=proposal.number, text=proposal.text)
 
 
-def change_sentence(language: str, proposal: Proposal, state: str, note: str | None, progress: int | None,
-                    target: Proposal | None = None) -> str:
+def change_sentence(
+    language: str,
+    proposal: Proposal,
+    state: str,
+    note: str | None,
+    progress: int | None,
+    target: Proposal | None = None,
+) -> str:
     """One short sentence for the group, the author and the followers."""
     text = excerpt(proposal.text)
-    sentence = t(language, f"suivi.sentence.{state}", number=proposal.number, text=text, note=note or "",
-                 target=target.number if target else "")
+    sentence = t(
+        language,
+        f"suivi.sentence.{state}",
+        number=proposal.number,
+        text=text,
+        note=note or "",
+        target=target.number if target else "",
+    )
     if state == "in_progress" and progress is not None:
         sentence += " " + t(language, "suivi.progress", progress=progress)
     if note and state in OPTIONAL_NOTE:
@@ -90,8 +111,16 @@ def digest_text(language: str, group: Group, board: dict[str, list[Proposal]], m
             lines.append(t(language, f"board.head.{state}", count=len(board[state])))
     if moved:
         lines += ["", t(language, "digest_p.moved")]
-        lines += [t(language, "digest_p.moved_line", number=p.number, text=excerpt(p.text, 50), state=plain(language, f"state.{p.state}"))
-                  for p in moved[:SECTION_LINES]]
+        lines += [
+            t(
+                language,
+                "digest_p.moved_line",
+                number=p.number,
+                text=excerpt(p.text, 50),
+                state=plain(language, f"state.{p.state}"),
+            )
+            for p in moved[:SECTION_LINES]
+        ]
     lines += ["", t(language, "digest_p.more")]
     return "\n".join(lines)
 
@@ -99,8 +128,16 @@ def digest_text(language: str, group: Group, board: dict[str, list[Proposal]], m
 def changes_block(language: str, moved: list[Proposal]) -> str:
     """For the first meeting reminder: proposals whose follow-up moved since the last meeting."""
     lines = [t(language, "reminder.proposals_moved")]
-    lines += [t(language, "digest_p.moved_line", number=p.number, text=excerpt(p.text, 50), state=plain(language, f"state.{p.state}"))
-              for p in moved[:SECTION_LINES]]
+    lines += [
+        t(
+            language,
+            "digest_p.moved_line",
+            number=p.number,
+            text=excerpt(p.text, 50),
+            state=plain(language, f"state.{p.state}"),
+        )
+        for p in moved[:SECTION_LINES]
+    ]
     return "\n".join(lines)
 
 
@@ -120,14 +157,20 @@ def follow_keyboard(language: str, proposal: Proposal, propose_url: str | None =
 
 
 def state_keyboard(language: str, proposal: Proposal) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(plain(language, f"state.button.{state}"), callback_data=f"sv:{proposal.id}:{STATE_CODES[state]}")
-               for state in FOLLOW_UP if state != proposal.state or state == "in_progress"]
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    buttons = [
+        InlineKeyboardButton(
+            plain(language, f"state.button.{state}"), callback_data=f"sv:{proposal.id}:{STATE_CODES[state]}"
+        )
+        for state in FOLLOW_UP
+        if state != proposal.state or state == "in_progress"
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def pick_proposal_keyboard(proposals: list[Proposal]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"n°{p.number} · {excerpt(p.text, 40)}", callback_data=f"sv:{p.id}")]
-                                 for p in proposals])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"n°{p.number} · {excerpt(p.text, 40)}", callback_data=f"sv:{p.id}")] for p in proposals]
+    )
 
 
 def indicators_text(language: str, group: Group, found: Indicators) -> str:
@@ -136,13 +179,28 @@ def indicators_text(language: str, group: Group, found: Indicators) -> str:
     lines.append(t(language, "indicators.total", count=total))
     for state in FOLLOW_UP:
         if found.by_state.get(state):
-            lines.append(t(language, "indicators.state", state=plain(language, f"state.{state}"), count=found.by_state[state]))
+            lines.append(
+                t(language, "indicators.state", state=plain(language, f"state.{state}"), count=found.by_state[state])
+            )
     rate = found.taken_rate
     lines.append("")
-    lines.append(t(language, "indicators.taken", taken=found.taken_into_account, transmitted=found.transmitted,
-                   rate=f"{rate} %" if rate is not None else "—"))
-    lines.append(t(language, "indicators.attendance", rate=f"{found.attendance_rate} %" if found.attendance_rate is not None else "—",
-                   meetings=found.meetings_recorded))
+    lines.append(
+        t(
+            language,
+            "indicators.taken",
+            taken=found.taken_into_account,
+            transmitted=found.transmitted,
+            rate=f"{rate} %" if rate is not None else "—",
+        )
+    )
+    lines.append(
+        t(
+            language,
+            "indicators.attendance",
+            rate=f"{found.attendance_rate} %" if found.attendance_rate is not None else "—",
+            meetings=found.meetings_recorded,
+        )
+    )
     lines += ["", t(language, "indicators.contributions")]
     for name, proposals, votes, actions in found.contributions[:40]:
         lines.append(t(language, "indicators.member", name=name, proposals=proposals, votes=votes, actions=actions))
@@ -166,12 +224,22 @@ def poll_link(group: Group, poll: Poll) -> str | None:
 
 
 def poll_nudge_text(language: str, group: Group, poll: Poll) -> str:
-    return t(language, "poll.nudge", group=group.display_name, question=poll.question,
-             when=when_text(poll.closes_at, group.timezone, language))
+    return t(
+        language,
+        "poll.nudge",
+        group=group.display_name,
+        question=poll.question,
+        when=when_text(poll.closes_at, group.timezone, language),
+    )
 
 
 def poll_group_reminder_text(language: str, group: Group, poll: Poll) -> str:
-    return t(language, "poll.group_reminder", question=excerpt(poll.question, 120), when=when_text(poll.closes_at, group.timezone, language))
+    return t(
+        language,
+        "poll.group_reminder",
+        question=excerpt(poll.question, 120),
+        when=when_text(poll.closes_at, group.timezone, language),
+    )
 
 
 def poll_summary(language: str, group: Group, poll: Poll, members: int, proposal: Proposal | None) -> str:
@@ -181,7 +249,7 @@ def poll_summary(language: str, group: Group, poll: Poll, members: int, proposal
         lines = [t(language, "vote.closed", number=proposal.number, text=excerpt(proposal.text))]
     else:
         lines = [t(language, "poll.closed", question=poll.question)]
-    for option, count in zip(options, counts):
+    for option, count in zip(options, counts, strict=False):
         share = round(100 * count / voters) if voters else 0
         lines.append(t(language, "poll.result_line", option=option, count=count, share=share))
     rate = round(100 * voters / members) if members else 0
@@ -191,7 +259,13 @@ def poll_summary(language: str, group: Group, poll: Poll, members: int, proposal
         lines.append(t(language, "poll.outcome_option", option=options[int(outcome.split(":")[1])]))
     elif outcome == "tie":
         best = max(counts)
-        lines.append(t(language, "poll.outcome_tie", options=", ".join(o for o, c in zip(options, counts) if c == best)))
+        lines.append(
+            t(
+                language,
+                "poll.outcome_tie",
+                options=", ".join(o for o, c in zip(options, counts, strict=False) if c == best),
+            )
+        )
     elif outcome in ("adopted", "not_adopted"):
         lines.append(t(language, f"vote.outcome_{outcome}", number=proposal.number if proposal else ""))
     elif outcome == "no_quorum":
@@ -203,13 +277,25 @@ def poll_summary(language: str, group: Group, poll: Poll, members: int, proposal
 
 # ----------------------------------------------------------------------------- priorities
 def priority_text(language: str, group: Group, round_: PriorityRound, participants: int) -> str:
-    return t(language, "priorities.intro", picks=round_.max_picks, when=when_text(round_.closes_at, group.timezone, language)) + \
-        "\n" + t(language, "priorities.participants", count=participants)
+    return (
+        t(
+            language,
+            "priorities.intro",
+            picks=round_.max_picks,
+            when=when_text(round_.closes_at, group.timezone, language),
+        )
+        + "\n"
+        + t(language, "priorities.participants", count=participants)
+    )
 
 
 def priority_keyboard(round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"n°{p.number} · {excerpt(p.text, 45)}", callback_data=f"prio:{round_.id}:{p.id}")]
-                                 for p in proposals])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(f"n°{p.number} · {excerpt(p.text, 45)}", callback_data=f"prio:{round_.id}:{p.id}")]
+            for p in proposals
+        ]
+    )
 
 
 def ranking_text(language: str, ranking: list[tuple[Proposal, int]], participants: int) -> str:
@@ -217,16 +303,29 @@ def ranking_text(language: str, ranking: list[tuple[Proposal, int]], participant
         return t(language, "priorities.nobody")
     lines = [t(language, "priorities.ranking", count=participants)]
     for place, (proposal, picks) in enumerate(ranking[:15], start=1):
-        lines.append(t(language, "priorities.line", place=place, number=proposal.number, text=excerpt(proposal.text, 70), picks=picks))
+        lines.append(
+            t(
+                language,
+                "priorities.line",
+                place=place,
+                number=proposal.number,
+                text=excerpt(proposal.text, 70),
+                picks=picks,
+            )
+        )
     return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- action items
 def action_keyboard(language: str, action: ActionItem) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(plain(language, "button.action_done"), callback_data=f"act:{action.id}:d"),
-        InlineKeyboardButton(plain(language, "button.action_blocked"), callback_data=f"act:{action.id}:b"),
-    ]])  # fmt: skip
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(language, "button.action_done"), callback_data=f"act:{action.id}:d"),
+                InlineKeyboardButton(plain(language, "button.action_blocked"), callback_data=f"act:{action.id}:b"),
+            ]
+        ]
+    )
 
 
 def action_text(language: str, action: ActionItem, owner_name: str) -> str:
@@ -235,7 +334,14 @@ def action_text(language: str, action: ActionItem, owner_name: str) -> str:
 
 def action_reminder_text(language: str, group: Group, action: ActionItem, owner_name: str, private: bool) -> str:
     key = "action.reminder" if private else "action.reminder_group"
-    return t(language, key, name=owner_name, text=action.text, day=day_text(action.due_on, language), group=group.display_name)
+    return t(
+        language,
+        key,
+        name=owner_name,
+        text=action.text,
+        day=day_text(action.due_on, language),
+        group=group.display_name,
+    )
 
 
 def action_result_text(language: str, action: ActionItem, owner_name: str) -> str:
