@@ -12,8 +12,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import actions as a
-from bot.domain.dates import DateError
-from bot.domain.meetings import MeetingError
+from bot.domain.errors import RefusalError
 from bot.domain.people import find_member_by_username, find_person, person_in_group, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
@@ -58,7 +57,7 @@ async def action_command(update: Update, context: Context) -> None:
         due = a.due_day(spec, now, ZoneInfo(group.timezone))
         creator = await find_person(db(), update.effective_user.id)
         action, remind = await a.create_action(db(), group, owner, spec.text, due, creator, now, svc.settings.meetings)
-    except (MeetingError, DateError) as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc, "action.example")
         return
     sent = await message.reply_text(

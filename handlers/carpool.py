@@ -30,8 +30,8 @@ from telegram.ext import (
 from bot.domain import carpool as c
 from bot.domain import meetings as m
 from bot.domain.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_url
+from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
-from bot.domain.meetings import MeetingError
 from bot.domain.people import find_person, mark_unreachable, person_in_group
 from bot.outbox.sending import send_private, send_to_group
 from bot.services import db, services
@@ -211,7 +211,7 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
     now = services(context).clock.now()
     try:
         request = await c.create_request(db(), meeting, person, place, now)
-    except MeetingError as exc:
+    except RefusalError as exc:
         context.user_data.pop(DIALOGUE, None)
         await _reply(update, t(language, exc.key, **exc.values))
         return
@@ -253,7 +253,7 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
     place = await db().get(Place, state["place_id"])
     try:
         offer = await c.create_offer(db(), meeting, person, place, state["seats"], departs, now)
-    except MeetingError as exc:
+    except RefusalError as exc:
         if exc.key in ("carpool.error.time", "carpool.error.after_start"):
             await _reply(update, t(language, exc.key, start=clock_text(meeting.starts_at, group, language)))
             return  # the dialogue waits for a better time
@@ -345,7 +345,7 @@ async def dialogue_text(update: Update, context: Context) -> None:
         else:
             departs = c.parse_departure(text, meeting, ZoneInfo(group.timezone), services(context).clock.now())
             await _time_chosen(update, context, departs)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await _reply(update, t(language, exc.key, **exc.values, start=clock_text(meeting.starts_at, group, language)))
     raise ApplicationHandlerStop
 
@@ -412,7 +412,7 @@ async def ride_button(update: Update, context: Context) -> None:
     accepting = (query.data or "").endswith(":a")
     try:
         offer = await (c.accept(db(), request, driver, now) if accepting else c.refuse(db(), request, driver))
-    except MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key), show_alert=exc.key == "carpool.error.not_yours")
         return
     await query.answer()
@@ -464,7 +464,7 @@ async def cancel_offer_button(update: Update, context: Context) -> None:
     offer, meeting, group, driver, language = owned
     try:
         freed = await c.cancel_offer(db(), offer)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()
@@ -500,7 +500,7 @@ async def cancel_request_button(update: Update, context: Context) -> None:
     request, meeting, group, rider, language = owned
     try:
         offer, previous = await c.cancel_request(db(), request)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()
@@ -575,7 +575,7 @@ async def places_command(update: Update, context: Context) -> None:
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
         place = await c.add_place(db(), group, spec, now)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await message.reply_text(t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "places.usage"))
         return
     await message.reply_text(t(group.language, "places.added", name=place.name))
@@ -600,7 +600,7 @@ async def place_location(update: Update, context: Context) -> None:
         place = await c.add_place(
             db(), group, c.PlaceSpec(pending["name"], latitude, longitude), services(context).clock.now()
         )
-    except MeetingError as exc:
+    except RefusalError as exc:
         await update.effective_message.reply_text(t(group.language, exc.key, **exc.values))
         return
     context.user_data.pop(PLACE_PENDING, None)

@@ -11,12 +11,13 @@ from typing import Any
 from telegram import Chat, ChatMember, Update, User
 from telegram.ext import ContextTypes
 
+from bot.domain import facilitators
 from bot.domain import meetings as m
 from bot.domain import proposals as p
-from bot.domain.dates import DateError
+from bot.domain.errors import RefusalError
+from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
-from bot.domain.meetings import MeetingError
-from bot.domain.people import UserInfo, person_in_group
+from bot.domain.people import UserInfo
 from bot.outbox.expand import pending_due_times
 from bot.services import db, fetch_admin_ids, services
 from bot.ui.i18n import pick_language, plain, t
@@ -98,12 +99,18 @@ def forget_admins(context: Context, chat_id: int) -> None:
     services(context).admin_cache.pop(chat_id, None)
 
 
+def admin_lookup(context: Context) -> AdminLookup:
+    """Telegram's administrators of a chat, asked through this update's bot (cached)."""
+
+    async def lookup(chat_id: int) -> frozenset[int]:
+        return await admin_ids(context, chat_id)
+
+    return lookup
+
+
 async def is_facilitator(context: Context, group: Group, user_id: int) -> bool:
-    """Facilitators are the group's Telegram admins plus people the group named with /animateur."""
-    found = await person_in_group(db(), group, user_id)
-    if found is not None and found[1].named_facilitator and found[1].status == "member":
-        return True
-    return user_id in await admin_ids(context, group.chat_id)
+    """The rule of bot/domain/facilitators.py, with Telegram asked for the administrators."""
+    return await facilitators.is_facilitator(db(), group, user_id, admin_lookup(context))
 
 
 async def require_facilitator(update: Update, context: Context) -> Group | None:
@@ -139,7 +146,7 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
     return group, group.language if in_group else pick_language(user.language_code, group.language)
 
 
-async def refuse(update: Update, language: str, error: MeetingError | DateError, example: str | None = None) -> None:
+async def refuse(update: Update, language: str, error: RefusalError, example: str | None = None) -> None:
     """Answer a refused command in plain French, with an example when one helps."""
     text = t(language, error.key, **error.values)
     if example:

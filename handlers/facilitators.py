@@ -11,9 +11,10 @@ import re
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
+from bot.domain.errors import RefusalError
+from bot.domain.facilitators import name_facilitator, named_facilitators, unname_facilitator
 from bot.domain.people import (
     find_member_by_username,
-    named_facilitators,
     person_in_group,
     record_presence,
     upsert_person,
@@ -68,26 +69,16 @@ async def facilitator_command(update: Update, context: Context) -> None:
         await message.reply_text(t(language, "facilitator.usage"))
         return
     person, membership = target
-    if membership.status != "member":
-        await message.reply_text(t(language, "facilitator.not_member", name=person.first_name))
+    try:
+        if removing:
+            unname_facilitator(membership, person.telegram_id, await admin_ids(context, group.chat_id))
+        else:
+            name_facilitator(membership)
+    except RefusalError as exc:
+        await message.reply_text(t(language, exc.key, name=person.first_name))
         return
-    if removing:
-        if not membership.named_facilitator:
-            note = (
-                "facilitator.is_admin"
-                if person.telegram_id in await admin_ids(context, group.chat_id)
-                else "facilitator.was_not"
-            )
-            await message.reply_text(t(language, note, name=person.first_name))
-            return
-        membership.named_facilitator = False
-        await message.reply_text(t(language, "facilitator.removed", name=person.first_name))
-        return
-    if membership.named_facilitator:
-        await message.reply_text(t(language, "facilitator.already", name=person.first_name))
-        return
-    membership.named_facilitator = True
-    await message.reply_text(t(language, "facilitator.named", name=person.first_name))
+    done = "facilitator.removed" if removing else "facilitator.named"
+    await message.reply_text(t(language, done, name=person.first_name))
 
 
 async def _list(update: Update, context: Context) -> None:

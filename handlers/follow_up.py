@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.domain import carpool
 from bot.domain import proposals as p
 from bot.domain.deeplinks import group_payload, start_url
-from bot.domain.meetings import MeetingError
+from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.services import db, services
 from bot.ui.carpool import figures_text
@@ -40,7 +40,7 @@ async def _apply(
     note: str | None,
     progress: int | None,
 ) -> str:
-    """Change the state; returns the sentence posted in the group. Raises MeetingError."""
+    """Change the state; returns the sentence posted in the group. Raises RefusalError."""
     person = await find_person(db(), update.effective_user.id)
     change = await p.change_state(db(), proposal, state, note, progress, person, services(context).clock.now())
     return await publish_change(update, context, group, proposal, change)
@@ -77,7 +77,7 @@ async def follow_up_command(update: Update, context: Context) -> None:
         wanted = p.parse_follow_up(args)
         proposal = await p.require_proposal(db(), group, wanted.number)
         sentence = await _apply(update, context, group, proposal, wanted.state, wanted.note, wanted.progress)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc, "suivi.example")
         return
     await message.reply_text(sentence)
@@ -137,7 +137,7 @@ async def state_button(update: Update, context: Context) -> None:
         return
     try:
         sentence = await _apply(update, context, group, proposal, state, None, None)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key, **exc.values), show_alert=True)
         return
     await query.answer()
@@ -166,7 +166,7 @@ async def note_reply(update: Update, context: Context) -> None:
         return
     try:
         sentence = await _apply(update, context, group, proposal, asking["state"], message.text, None)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
     context.user_data.pop(ASKING, None)

@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.domain import meetings as m
 from bot.domain.dates import DateError, is_series, parse_series, parse_when
+from bot.domain.errors import RefusalError
 from bot.outbox.notices import tell_rides_changed
 from bot.outbox.sending import send_private
 from bot.services import db, services
@@ -111,7 +112,7 @@ async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | Non
     now = services(context).clock.now()
     try:
         await m.cancel_meeting(db(), meeting, now)
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         return t(group.language, exc.key, **exc.values)
     when = when_text(meeting.starts_at, group.timezone, group.language)
     await _refresh_announcement(context, group, meeting)
@@ -137,7 +138,7 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
         starts = parse_when(when, now, ZoneInfo(group.timezone))
         before = meeting.starts_at
         await m.move_meeting(db(), meeting, group, starts, now, svc.settings.meetings)
-    except (DateError, m.MeetingError) as exc:
+    except RefusalError as exc:
         return t(group.language, exc.key, **exc.values)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(
@@ -260,7 +261,7 @@ async def reminders_command(update: Update, context: Context) -> None:
         return
     try:
         tokens = m.parse_offsets(" ".join(context.args))
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         await update.effective_message.reply_text(
             t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example")
         )
@@ -318,7 +319,7 @@ async def series_command(update: Update, context: Context) -> None:
         place, topic, _ = m.validate_details(
             parts[1] if len(parts) > 1 else target.place, parts[2] if len(parts) > 2 else target.topic
         )
-    except (DateError, m.MeetingError) as exc:
+    except RefusalError as exc:
         await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "series.usage"))
         return
     target.weekday, target.nth, target.hour, target.minute, target.place, target.topic = (

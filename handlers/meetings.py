@@ -14,7 +14,8 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.domain import meetings as m
-from bot.domain.dates import DateError, is_series, parse_series, parse_when
+from bot.domain.dates import is_series, parse_series, parse_when
+from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
@@ -33,7 +34,7 @@ ASK_DATE, ASK_PLACE, ASK_TOPIC, CONFIRM = range(4)
 DRAFT = "meeting_draft"
 
 
-def _error_text(language: str, error: DateError | m.MeetingError) -> str:
+def _error_text(language: str, error: RefusalError) -> str:
     return t(language, error.key, **error.values)
 
 
@@ -56,7 +57,7 @@ async def _create(
             meeting = await m.create_meeting(
                 db(), group, starts, place, topic, agenda, creator, now, svc.settings.meetings
             )
-    except (DateError, m.MeetingError) as exc:
+    except RefusalError as exc:
         await message.reply_text(_error_text(language, exc) + "\n" + t(language, "meeting.example"))
         return None
     await publish(context, group, meeting)
@@ -105,7 +106,7 @@ async def receive_date(update: Update, context: Context) -> int:
             parse_series(text)
         else:
             parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
-    except DateError as exc:
+    except RefusalError as exc:
         await update.effective_message.reply_text(
             _error_text(group.language, exc) + "\n" + t(group.language, "meeting.ask_date_again"),
             reply_markup=ForceReply(selective=True),
@@ -125,7 +126,7 @@ async def receive_place(update: Update, context: Context) -> int:
         return ConversationHandler.END
     try:
         draft["place"] = m.validate_place(update.effective_message.text or "")
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         await update.effective_message.reply_text(
             _error_text(group.language, exc), reply_markup=ForceReply(selective=True)
         )
@@ -144,7 +145,7 @@ async def receive_topic(update: Update, context: Context) -> int:
     topic, _, agenda = (update.effective_message.text or "").strip().partition("\n")
     try:
         m.validate_details(draft["place"], topic, agenda)
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         await update.effective_message.reply_text(
             _error_text(group.language, exc), reply_markup=ForceReply(selective=True)
         )

@@ -10,8 +10,7 @@ from telegram import InputPollOption, Update
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHandler
 
 from bot.domain import polls
-from bot.domain.dates import DateError
-from bot.domain.meetings import MeetingError
+from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, person_in_group, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain
@@ -70,7 +69,7 @@ async def poll_command(update: Update, context: Context) -> None:
     try:
         spec = polls.parse_poll(args)
         await _open(update, context, group, spec.question, list(spec.options), spec.anonymous, spec.deadline, None)
-    except (MeetingError, DateError) as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc, "poll.example")
 
 
@@ -94,7 +93,7 @@ async def vote_command(update: Update, context: Context) -> None:
             spec.deadline,
             proposal,
         )
-    except (MeetingError, DateError) as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc, "vote.example")
 
 

@@ -11,8 +11,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import priorities as pr
-from bot.domain.dates import DateError
-from bot.domain.meetings import MeetingError
+from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, person_in_group
 from bot.domain.polls import closing_time, deadline_text
 from bot.domain.proposals import ProposalError
@@ -52,7 +51,7 @@ async def priorities_command(update: Update, context: Context) -> None:
         round_, proposals = await pr.start_round(
             db(), group, creator, now, closes, svc.settings.proposals.priority_picks
         )
-    except (MeetingError, DateError) as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
     sent = await message.reply_text(
@@ -78,7 +77,7 @@ async def pick_button(update: Update, context: Context) -> None:
         return
     try:
         picked, count = await pr.toggle_pick(db(), round_, found[0], int(proposal_id))
-    except MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key, **exc.values), show_alert=exc.key == "priorities.error.full")
         return
     await query.answer(

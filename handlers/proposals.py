@@ -13,8 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.domain import proposals as p
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
-from bot.domain.meetings import MeetingError
 from bot.domain.people import find_person, person_in_group, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
@@ -103,7 +103,7 @@ async def propose_command(update: Update, context: Context) -> None:
         return
     try:
         proposal = await _create(context, group, person, text)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
     if is_group_chat(update):
@@ -148,7 +148,7 @@ async def private_text(update: Update, context: Context) -> None:
         return
     try:
         proposal = await _create(context, group, person, message.text or "")
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(update, language, exc)  # the dialogue stays open: they can send it shorter
         return
     context.user_data.pop(PENDING, None)
@@ -190,7 +190,7 @@ async def edit_command(update: Update, context: Context) -> None:
             raise p.ProposalError("proposal.error.edit_form")
         proposal = await p.require_proposal(db(), group, number)
         await p.edit_proposal(db(), proposal, text, services(context).settings.proposals)
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
     await update.effective_message.reply_text(
@@ -217,7 +217,7 @@ async def merge_command(update: Update, context: Context) -> None:
         target = await p.require_proposal(db(), group, numbers[1])
         person = await find_person(db(), update.effective_user.id)
         change = await p.merge(db(), source, target, person, services(context).clock.now())
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
     await update.effective_message.reply_text(await publish_change(update, context, group, source, change, target))
@@ -237,7 +237,7 @@ async def withdraw_command(update: Update, context: Context) -> None:
         proposal = await p.require_proposal(db(), group, number)
         person = await find_person(db(), update.effective_user.id)
         change = await p.withdraw(db(), proposal, reason, person, services(context).clock.now())
-    except MeetingError as exc:
+    except RefusalError as exc:
         await refuse(
             update, group.language, exc, "proposal.withdraw_example" if exc.key == "proposal.error.reason" else None
         )

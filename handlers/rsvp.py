@@ -15,9 +15,11 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.domain import meetings as m
 from bot.domain.attendance import attendance_rows, save_attendance, toggle_presence
 from bot.domain.deeplinks import group_payload, start_url
+from bot.domain.errors import RefusalError
+from bot.domain.facilitators import may_run
 from bot.domain.people import person_in_group
 from bot.outbox.sending import send_private
-from bot.services import db, fetch_admin_ids, services
+from bot.services import db, services
 from bot.ui.calendar import meeting_ics
 from bot.ui.carpool import request_only_keyboard
 from bot.ui.i18n import pick_language, plain, t
@@ -30,7 +32,7 @@ from bot.ui.meetings import (
     reminder_text,
     rsvp_keyboard,
 )
-from handlers.common import Context, button_group, is_group_chat
+from handlers.common import Context, admin_lookup, button_group, is_group_chat
 from storage.models import Group, Meeting, Person
 
 
@@ -64,7 +66,7 @@ async def answer_button(update: Update, context: Context) -> None:
     previous_answer = previous.answer if previous else None
     try:
         rsvp = await m.record_answer(db(), meeting, person, ANSWER_CODES.get(code, ""), now)
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
         return
     await query.answer(plain(language, f"rsvp.noted_{rsvp.answer}"))
@@ -104,7 +106,7 @@ async def reason_button(update: Update, context: Context) -> None:
     reason = (query.data or "").split(":")[-1]
     try:
         await m.record_reason(db(), meeting, person, reason, services(context).clock.now())
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()
@@ -151,9 +153,7 @@ async def attendance_button(update: Update, context: Context) -> None:
     if meeting is None or group is None or is_group_chat(update):
         await query.answer(plain(language, "button.invalid"))
         return
-    found = await person_in_group(db(), group, user.id)
-    allowed = found is not None and (found[1].named_facilitator or found[0].id == meeting.created_by_id)
-    if not allowed and user.id not in await fetch_admin_ids(context.bot, services(context), group.chat_id):
+    if not await may_run(db(), meeting, group, user.id, admin_lookup(context)):
         await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
         return
     try:
@@ -165,9 +165,9 @@ async def attendance_button(update: Update, context: Context) -> None:
             )
             return
         if not parts[2].isdigit():
-            raise m.MeetingError("button.invalid")
+            raise RefusalError("button.invalid")
         await toggle_presence(db(), meeting, int(parts[2]))
-    except m.MeetingError as exc:
+    except RefusalError as exc:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()

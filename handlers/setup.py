@@ -17,7 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.domain.groups import TIMEZONE_CHOICES, GroupSettingError, apply_setup, validate_setup
+from bot.domain.errors import RefusalError
+from bot.domain.groups import TIMEZONE_CHOICES, apply_setup, validate_setup
 from bot.services import services
 from bot.ui.i18n import plain, t
 from handlers.common import Context, current_group, language_for, require_facilitator
@@ -42,7 +43,7 @@ async def start_setup(update: Update, context: Context) -> int:
         name, _, zone = " ".join(context.args).partition("|")
         try:
             setup = validate_setup(name, zone.strip() or group.timezone, default_zone)
-        except GroupSettingError as exc:
+        except RefusalError as exc:
             await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "setup.example"))
             return ConversationHandler.END
         apply_setup(group, setup)
@@ -66,7 +67,7 @@ async def receive_name(update: Update, context: Context) -> int:
         return ConversationHandler.END
     try:
         setup = validate_setup(message.text or "", group.timezone, services(context).settings.bot.default_timezone)
-    except GroupSettingError as exc:
+    except RefusalError as exc:
         await message.reply_text(
             t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "setup.ask_name_again"),
             reply_markup=ForceReply(selective=True),

@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
-from bot.domain.meetings import MeetingError, is_open
+from bot.domain.errors import RefusalError
+from bot.domain.meetings import is_open
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRefusal, RideRequest
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ _SEATS_RE = re.compile(r"^\s*(\d{1,3})\s*(?:places?|sieges?)?\s*$")
 _CLOCK_RE = re.compile(r"^\s*(\d{1,2})\s*(?:h|:)\s*(\d{2})?\s*$")
 
 
-class CarpoolError(MeetingError):
+class CarpoolError(RefusalError):
     """A refusal with the message key that explains it."""
 
 

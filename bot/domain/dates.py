@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.domain.errors import RefusalError
+
 WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
 MONTHS = {
     "janvier": 1,
@@ -66,13 +68,8 @@ _MONTHLY_RE = re.compile(
 _WEEKLY_RE = re.compile(r"\b(?:chaque|tous les)\s+(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)s?\b")
 
 
-class DateError(ValueError):
-    """`key` is the i18n message explaining the problem; `values` fill it."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+class DateError(RefusalError):
+    """A date or time that cannot be understood or used."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.errors import RefusalError
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -26,13 +27,8 @@ TIMEZONE_CHOICES = (
 )
 
 
-class GroupSettingError(ValueError):
-    """A set-up value that cannot be used; `key` names the message to show."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+class GroupSettingError(RefusalError):
+    """A group name or time zone that cannot be used."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import Recurrence
+from bot.domain.errors import RefusalError
 from bot.domain.settings import MeetingsSection
 from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
 
@@ -36,11 +37,8 @@ RIDES_ALERT = "rides_unmatched"  # carpool_alert_days before, facilitators: requ
 AHEAD_ONLY = (REMINDER, DIGEST, RIDES_REMINDER, RIDES_ALERT)  # pointless once past: not sent late on creation
 
 
-class MeetingError(ValueError):
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+class MeetingError(RefusalError):
+    """A meeting that cannot be created, changed or answered as asked."""
 
 
 @dataclass(frozen=True)

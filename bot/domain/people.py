@@ -126,19 +126,6 @@ async def mark_unreachable(session: AsyncSession, telegram_id: int, now: datetim
         log.info("person %s unreachable in private", person.id)
 
 
-async def named_facilitators(session: AsyncSession, group: Group) -> list[Person]:
-    return list(
-        await session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.group_id == group.id, Membership.named_facilitator.is_(True), Membership.status == "member"
-            )
-            .order_by(Person.first_name)
-        )
-    )
-
-
 async def person_in_group(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
     row = (
         await session.execute(

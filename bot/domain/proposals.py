@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
-from bot.domain.meetings import MeetingError, at_reminder_time
+from bot.domain.errors import RefusalError
+from bot.domain.meetings import at_reminder_time
 from bot.domain.settings import MeetingsSection, ProposalsSection
 from storage.models import (
     ActionItem,
@@ -87,7 +88,7 @@ PROPOSAL_NEWS = "proposal_news"  # private notices of a change, to the author an
 PROPOSALS_DIGEST = "proposals_digest"  # monthly, in the group
 
 
-class ProposalError(MeetingError):
+class ProposalError(RefusalError):
     """A refusal with the message key that explains it."""
 
 
@@ -220,7 +221,7 @@ async def change_state(
     by: Person | None,
     now: datetime,
 ) -> ProposalChange:
-    """Move a proposal in the follow-up. Refusal needs a reason, transmission a recipient."""
+    """Move a proposal in the follow-up. RefusalError needs a reason, transmission a recipient."""
     if state not in STATES:
         raise ProposalError("suivi.error.state", word=state)
     if proposal.state in GONE:
@@ -454,7 +455,7 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
         .where(Proposal.group_id == group.id, Proposal.state.not_in(GONE))
         .group_by(Proposal.state)
     )
-    result.by_state = dict(rows)
+    result.by_state = dict(rows.tuples().all())
     result.transmitted = sum(count for state, count in result.by_state.items() if state in TRANSMITTED)
     result.taken_into_account = sum(count for state, count in result.by_state.items() if state in TAKEN_INTO_ACCOUNT)
     members = await session.execute(

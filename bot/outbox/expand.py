@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import carpool, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.actions import ACTION_REMINDER
+from bot.domain.facilitators import AdminLookup, meeting_runners
 from bot.domain.priorities import PRIORITY_CLOSE, close_round
 from bot.domain.settings import ProposalsSection
 from storage.models import (
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 WORKER_ID = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 FEEDBACK_LATEST = timedelta(days=2)
-AdminLookup = Callable[[int], Awaitable[frozenset[int]]]
 
 
 def _locking(session: AsyncSession) -> bool:
@@ -68,16 +67,9 @@ async def _add_delivery(
 
 
 async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[int]:
-    """Person ids of the facilitators who can be written to in private."""
-    admin_ids = await admins(group.chat_id)
-    found = []
-    for person, membership, _ in await m.members_with_answers(session, meeting):
-        is_facilitator = (
-            membership.named_facilitator or person.telegram_id in admin_ids or person.id == meeting.created_by_id
-        )
-        if is_facilitator and person.private_status == "started":
-            found.append(person.id)
-    return found
+    """Person ids of those who run the meeting and can be written to in private."""
+    runners = await meeting_runners(session, meeting, group, admins)
+    return [person.id for person in runners if person.private_status == "started"]
 
 
 async def _news_deliveries(session: AsyncSession, event: ScheduledEvent, change: ProposalChange, now: datetime) -> None:

@@ -1,0 +1,112 @@
+"""The one rule of who facilitates a group, and who may see what.
+
+A group's facilitators are its Telegram administrators and the current members it named with
+/animateur. Whoever created a meeting also runs it: for that meeting they count as a facilitator
+(the day-before list, the attendance checklist, the carpool alert). What members confide about
+their absence (health, childcare) is seen only by the people who run the meeting.
+
+Telegram administrators are not stored: callers pass the ids Telegram gave (`admin_ids`), or a
+lookup that asks Telegram (`AdminLookup`, cached in bot/services.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.errors import RefusalError
+from storage.models import Group, Meeting, Membership, Person
+
+AdminLookup = Callable[[int], Awaitable[frozenset[int]]]
+
+
+def facilitates(telegram_id: int, membership: Membership | None, admin_ids: frozenset[int]) -> bool:
+    """The rule: a Telegram administrator of the group, or a current member named facilitator."""
+    if telegram_id in admin_ids:
+        return True
+    return membership is not None and membership.status == "member" and membership.named_facilitator
+
+
+def runs_meeting(person: Person, membership: Membership | None, meeting: Meeting, admin_ids: frozenset[int]) -> bool:
+    """Facilitators of the group, and whoever created this meeting."""
+    return facilitates(person.telegram_id, membership, admin_ids) or person.id == meeting.created_by_id
+
+
+def may_see_absence_reasons(
+    person: Person, membership: Membership | None, meeting: Meeting, admin_ids: frozenset[int]
+) -> bool:
+    """Why someone cannot come (health among the reasons) is for those who run the meeting only."""
+    return runs_meeting(person, membership, meeting, admin_ids)
+
+
+async def _membership(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
+    row = (
+        await session.execute(
+            select(Person, Membership)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Person.telegram_id == telegram_id, Membership.group_id == group.id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def is_facilitator(session: AsyncSession, group: Group, telegram_id: int, admins: AdminLookup) -> bool:
+    """Whether this Telegram user facilitates the group (asks Telegram only when needed)."""
+    found = await _membership(session, group, telegram_id)
+    if facilitates(telegram_id, found[1] if found else None, frozenset()):
+        return True
+    return telegram_id in await admins(group.chat_id)
+
+
+async def may_run(session: AsyncSession, meeting: Meeting, group: Group, telegram_id: int, admins: AdminLookup) -> bool:
+    """Whether this Telegram user runs the meeting (ticks attendance, gets the lists)."""
+    found = await _membership(session, group, telegram_id)
+    if found is not None and runs_meeting(found[0], found[1], meeting, frozenset()):
+        return True
+    return telegram_id in await admins(group.chat_id)
+
+
+async def meeting_runners(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[Person]:
+    """The current members who run the meeting (those who get its lists, in private)."""
+    admin_ids = await admins(group.chat_id)
+    rows = await session.execute(
+        select(Person, Membership)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.group_id == group.id, Membership.status == "member")
+        .order_by(Person.id)
+    )
+    return [person for person, membership in rows if runs_meeting(person, membership, meeting, admin_ids)]
+
+
+async def named_facilitators(session: AsyncSession, group: Group) -> list[Person]:
+    """The members the group named with /animateur (administrators are facilitators too)."""
+    return list(
+        await session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.group_id == group.id, Membership.named_facilitator.is_(True), Membership.status == "member"
+            )
+            .order_by(Person.first_name)
+        )
+    )
+
+
+def name_facilitator(membership: Membership) -> None:
+    """/animateur @pseudo: the member facilitates the group from now on."""
+    if membership.status != "member":
+        raise RefusalError("facilitator.not_member")
+    if membership.named_facilitator:
+        raise RefusalError("facilitator.already")
+    membership.named_facilitator = True
+
+
+def unname_facilitator(membership: Membership, telegram_id: int, admin_ids: frozenset[int]) -> None:
+    """/animateur retirer @pseudo. An administrator stays a facilitator: that is Telegram's to change."""
+    if membership.status != "member":
+        raise RefusalError("facilitator.not_member")
+    if not membership.named_facilitator:
+        raise RefusalError("facilitator.is_admin" if telegram_id in admin_ids else "facilitator.was_not")
+    membership.named_facilitator = False
