@@ -5,15 +5,13 @@ registers every feature."""
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
-from telegram.warnings import PTBUserWarning
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, MessageHandler
 
 from bot.services import SERVICES, Services, current_session
 from handlers import (
@@ -35,6 +33,7 @@ from handlers import (
     setup,
     start,
 )
+from handlers.common import DIALOGUE_ANSWERS, DIALOGUE_GROUP, route_answer
 
 _REMEMBERED_UPDATES = 10_000
 _STATE = "relais.updates"
@@ -157,10 +156,15 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[SERVICES] = services
-    # Dialogues use per_message=False on purpose: each belongs to one person in one chat and its
-    # buttons are checked by state; PTB warns about that choice for every ConversationHandler.
-    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+    # Handler groups, in the order python-telegram-bot runs them for each update (within a group,
+    # the first matching handler wins; every group gets its turn):
+    #  -10  presence tracking (handlers/members.py): who is in which group, for every update;
+    #    0  the features: commands, buttons, membership changes (one module each, FEATURES);
+    #    1  the dialogue router (handlers/common.py): a private message, or a reply in a group,
+    #       goes to the dialogue open for that person in that chat, whatever feature owns it;
+    #    0  last, the stale-button answer (handlers/errors.py): buttons no feature claimed.
     for feature in FEATURES:
         feature.register(application)
+    application.add_handler(MessageHandler(DIALOGUE_ANSWERS, route_answer), group=DIALOGUE_GROUP)
     errors.register(application)  # last: its button fallback only sees what no feature claimed
     return application

@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.deeplinks import derive_secret
 from bot.logs import quiet_libraries
+from bot.outbox.kinds import check_registry
 from bot.services import Services
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
@@ -39,6 +40,7 @@ class Relais:
         settings = self.settings
         token = settings.require_token()
         quiet_libraries()  # whoever set up logging, no request URL (and so no token) is logged
+        check_registry()  # a kind without its expansion or rendering stops here, before any send
         engine = create_engine(settings.database.url, settings.database.echo)
         await migrate(engine)
         self.services = Services(

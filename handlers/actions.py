@@ -15,8 +15,8 @@ from bot.domain import actions as a
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_member_by_username, find_person, person_in_group, upsert_person
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
-from bot.ui.meetings import callback_meeting_id
 from bot.ui.proposals import action_keyboard, action_result_text, action_text, day_text
 from handlers.common import (
     Context,
@@ -26,6 +26,7 @@ from handlers.common import (
     is_group_chat,
     refuse,
     require_facilitator,
+    tapped,
     user_info,
     wake_at,
 )
@@ -91,10 +92,10 @@ async def list_command(update: Update, context: Context) -> None:
 
 
 async def status_button(update: Update, context: Context) -> None:
-    """act:<id>:d|b, pressed by the owner (or a facilitator), in the group or in private."""
+    """✅ C'est fait / ⛔ Je suis bloqué·e, pressed by the owner (or a facilitator), in the group or in private."""
     query, user = update.callback_query, update.effective_user
-    action_id = callback_meeting_id(query.data)
-    action = await db().get(ActionItem, action_id) if action_id is not None else None
+    data = tapped(update, cb.ActionStatus)
+    action = await db().get(ActionItem, data.action_id)
     resolved = await button_group(update, context, action.group_id if action else None)
     if resolved is None:
         return
@@ -107,7 +108,7 @@ async def status_button(update: Update, context: Context) -> None:
     ):
         await query.answer(plain(language, "action.not_yours"), show_alert=True)
         return
-    status = {"d": "done", "b": "blocked"}[(query.data or "").rsplit(":", 1)[1]]
+    status = {"d": "done", "b": "blocked"}[data.code]
     changed = await a.set_status(db(), action, status, services(context).clock.now())
     await query.answer(plain(language, f"action.noted_{status}"))
     if not changed:
@@ -129,4 +130,4 @@ async def status_button(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("action", action_command))
     application.add_handler(CommandHandler("actions", list_command))
-    application.add_handler(CallbackQueryHandler(status_button, pattern=r"^act:\d+:[db]$"))
+    application.add_handler(CallbackQueryHandler(status_button, pattern=cb.ActionStatus.matches))

@@ -20,21 +20,20 @@ from telegram import (
 from telegram.error import Forbidden
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.domain import carpool as c
 from bot.domain import meetings as m
 from bot.domain.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_url
+from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, mark_unreachable, person_in_group
 from bot.outbox.sending import send_private, send_to_group
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.carpool import (
     board_text,
     cancel_offer_keyboard,
@@ -51,26 +50,29 @@ from bot.ui.carpool import (
     with_coming,
 )
 from bot.ui.i18n import pick_language, plain, t
-from bot.ui.meetings import callback_meeting_id
 from handlers.common import (
-    CARPOOL_DIALOGUE,
     LINK_OPENERS,
     Context,
+    DialogueRoute,
     LinkOpener,
-    begin_dialogue,
     button_group,
     command_args,
     current_group,
+    end_dialogue,
     language_for,
     next_meeting_here,
+    next_step,
+    on_dialogue,
+    open_dialogue,
+    open_dialogue_of,
     require_facilitator,
+    tapped,
 )
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
-DIALOGUE = CARPOOL_DIALOGUE  # user_data: {"kind": "o"|"r", "meeting_id", "step", "place_id", "seats", "at"}
-DIALOGUE_MINUTES = 30
-PLACE_PENDING = "place_pending"  # user_data: a departure point waiting for its shared location
+DIALOGUE = "carpool"  # in private: {"ride": "o"|"r", "meeting_id", "place_id", "seats"}; place, seats, time
+PLACE_DIALOGUE = "place_location"  # in the group: a departure point waiting for its shared location
 KINDS = {"o": CAR_OFFER, "r": CAR_REQUEST}
 
 
@@ -84,7 +86,7 @@ async def _member(group: Group, telegram_id: int) -> Person | None:
 
 
 # ----------------------------------------------------------------------------- starting a dialogue
-async def open_dialogue(context: Context, person: Person, group: Group, meeting: Meeting, kind: str) -> None:
+async def ask_departure(context: Context, person: Person, group: Group, meeting: Meeting, kind: str) -> None:
     """The first question in private: where do you leave from? Raises Forbidden."""
     language = _language(person, group)
     now = services(context).clock.now()
@@ -112,7 +114,9 @@ async def open_dialogue(context: Context, person: Person, group: Group, meeting:
             reply_markup=cancel_request_keyboard(language, request),
         )
         return
-    begin_dialogue(context, DIALOGUE, {"kind": kind, "meeting_id": meeting.id, "step": "place", "at": now.timestamp()})
+    await open_dialogue(
+        context, person.telegram_id, person.telegram_id, DIALOGUE, "place", ride=kind, meeting_id=meeting.id
+    )
     key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
     await context.bot.send_message(
         person.telegram_id,
@@ -133,8 +137,8 @@ async def open_dialogue(context: Context, person: Person, group: Group, meeting:
 async def car_button(update: Update, context: Context) -> None:
     """🚗 Je propose des places / 🙋 Je cherche une place, in the group or in private."""
     query, user = update.callback_query, update.effective_user
-    meeting_id = callback_meeting_id(query.data)
-    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
+    data = tapped(update, cb.Carpool)
+    meeting = await db().get(Meeting, data.meeting_id)
     resolved = await button_group(update, context, meeting.group_id if meeting else None)
     if resolved is None:
         return
@@ -143,14 +147,14 @@ async def car_button(update: Update, context: Context) -> None:
     if person is None:
         await query.answer(plain(language, "button.not_member"))
         return
-    kind = KINDS[(query.data or "").rsplit(":", 1)[1]]
+    kind = KINDS[data.kind]
     svc = services(context)
     deep_link = start_url(svc.bot_username, group_payload(svc.link_secret, meeting.id, kind))
     if person.private_status != "started":
         await query.answer(url=deep_link)  # one tap opens the private chat, which starts the dialogue
         return
     try:
-        await open_dialogue(context, person, group, meeting, kind)
+        await ask_departure(context, person, group, meeting, kind)
     except Forbidden:
         await mark_unreachable(db(), user.id, svc.clock.now())
         await query.answer(url=deep_link)
@@ -166,24 +170,23 @@ async def start_from_link(update: Update, context: Context, meeting_id: int, kin
     if meeting is None or group is None or person is None:
         await update.effective_message.reply_text(t(language_for(update, context), "start.bad_link"))
         return
-    await open_dialogue(context, person, group, meeting, kind)
+    await ask_departure(context, person, group, meeting, kind)
 
 
 # ----------------------------------------------------------------------------- the dialogue steps
 async def _dialogue(
     update: Update, context: Context, meeting_id: int | None = None
-) -> tuple[dict, Meeting, Group, Person, str] | None:
-    state = context.user_data.get(DIALOGUE)
-    if state is not None and services(context).clock.now().timestamp() - state["at"] > DIALOGUE_MINUTES * 60:
-        context.user_data.pop(DIALOGUE, None)  # abandoned: what they type now is something else
+) -> tuple[Dialogue, Meeting, Group, Person, str] | None:
+    """The carpool dialogue open in private (expired ones are gone: what they type now is
+    something else), with its meeting, group, person and language."""
+    state = await open_dialogue_of(update, context, DIALOGUE)
+    if state is None or (meeting_id is not None and state.get("meeting_id") != meeting_id):
         return None
-    if state is None or (meeting_id is not None and state["meeting_id"] != meeting_id):
-        return None
-    meeting = await db().get(Meeting, state["meeting_id"])
+    meeting = await db().get(Meeting, state.get("meeting_id"))
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
     person = await _member(group, update.effective_user.id) if group else None
     if meeting is None or group is None or person is None:
-        context.user_data.pop(DIALOGUE, None)
+        await end_dialogue(state)
         return None
     return state, meeting, group, person, _language(person, group)
 
@@ -204,18 +207,18 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
     await _reply(
         update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove()
     )
-    if state["kind"] == CAR_OFFER:
-        state.update(step="seats", place_id=place.id)
+    if state.get("ride") == CAR_OFFER:
+        await next_step(context, state, "seats", place_id=place.id)
         await _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
         return
     now = services(context).clock.now()
     try:
         request = await c.create_request(db(), meeting, person, place, now)
     except RefusalError as exc:
-        context.user_data.pop(DIALOGUE, None)
+        await end_dialogue(state)
         await _reply(update, t(language, exc.key, **exc.values))
         return
-    context.user_data.pop(DIALOGUE, None)
+    await end_dialogue(state)
     await _reply(
         update,
         t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
@@ -236,7 +239,7 @@ async def _seats_chosen(update: Update, context: Context, seats: int) -> None:
     if found is None:
         return
     state, meeting, group, _person, language = found
-    state.update(step="time", seats=seats)
+    await next_step(context, state, "time", seats=seats)
     await _reply(
         update,
         t(language, "carpool.ask_time", start=clock_text(meeting.starts_at, group, language)),
@@ -250,17 +253,17 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         return
     state, meeting, group, person, language = found
     now = services(context).clock.now()
-    place = await db().get(Place, state["place_id"])
+    place = await db().get(Place, state.get("place_id"))
     try:
-        offer = await c.create_offer(db(), meeting, person, place, state["seats"], departs, now)
+        offer = await c.create_offer(db(), meeting, person, place, state.get("seats"), departs, now)
     except RefusalError as exc:
         if exc.key in ("carpool.error.time", "carpool.error.after_start"):
             await _reply(update, t(language, exc.key, start=clock_text(meeting.starts_at, group, language)))
             return  # the dialogue waits for a better time
-        context.user_data.pop(DIALOGUE, None)
+        await end_dialogue(state)
         await _reply(update, t(language, exc.key, **exc.values))
         return
-    context.user_data.pop(DIALOGUE, None)
+    await end_dialogue(state)
     await _reply(
         update,
         t(
@@ -284,39 +287,41 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         await offer_to_drivers(context, group, meeting, request)
 
 
+STEP_TAPS = (cb.CarpoolPlace, cb.CarpoolSeats, cb.CarpoolDeparture)
+
+
 async def step_button(update: Update, context: Context) -> None:
-    """cpp (place), cps (seats), cpt (departure) buttons of the dialogue."""
+    """The buttons of the dialogue: a departure point, a number of seats, a departure time."""
     query = update.callback_query
-    prefix, meeting_id, value = (query.data or "").split(":")
-    found = await _dialogue(update, context, int(meeting_id) if len(meeting_id) < 10 else -1)
+    data = cb.decode(query.data)
+    if not isinstance(data, STEP_TAPS):
+        raise TypeError("step_button got other button data")
+    found = await _dialogue(update, context, data.meeting_id)
     language = pick_language(update.effective_user.language_code, "fr")
-    if found is None or len(value) > 9:
+    if found is None:
         await query.answer(plain(language, "button.expired"))
         return
     state, meeting, group, _person, language = found
-    expected = {"cpp": "place", "cps": "seats", "cpt": "time"}[prefix]
-    if state["step"] != expected:
+    expected = {cb.CarpoolPlace: "place", cb.CarpoolSeats: "seats", cb.CarpoolDeparture: "time"}[type(data)]
+    if state.step != expected:
         await query.answer(plain(language, "button.expired"))
         return
-    if prefix == "cpp":
-        place = await db().get(Place, int(value))
+    if isinstance(data, cb.CarpoolPlace):
+        place = await db().get(Place, data.place_id)
         if place is None or place.group_id != group.id or not place.active:
             await query.answer(plain(language, "button.invalid"))
             return
         await query.answer()
         await _place_chosen(update, context, place)
-    elif prefix == "cps":
-        if not c.SEATS_MIN <= int(value) <= c.SEATS_MAX:
-            await query.answer(plain(language, "button.invalid"))
-            return
+    elif isinstance(data, cb.CarpoolSeats):
         await query.answer()
-        await _seats_chosen(update, context, int(value))
+        await _seats_chosen(update, context, data.seats)
     else:
         await query.answer()
-        await _time_chosen(update, context, meeting.starts_at - timedelta(minutes=int(value)))
+        await _time_chosen(update, context, meeting.starts_at - timedelta(minutes=data.minutes))
 
 
-async def dialogue_text(update: Update, context: Context) -> None:
+async def dialogue_text(update: Update, context: Context, _open: Dialogue) -> None:
     """What people type during the dialogue: a town, a number of seats, a departure time."""
     found = await _dialogue(update, context)
     if found is None:
@@ -324,7 +329,7 @@ async def dialogue_text(update: Update, context: Context) -> None:
     state, meeting, group, _person, language = found
     text = update.effective_message.text or ""
     try:
-        if state["step"] == "place":
+        if state.step == "place":
             place, close = await c.match_town(db(), group, text)
             if place is not None:
                 await _place_chosen(update, context, place)
@@ -340,21 +345,20 @@ async def dialogue_text(update: Update, context: Context) -> None:
                     t(language, "carpool.unknown_town", town=text[:60]),
                     reply_markup=place_keyboard(meeting, await c.group_places(db(), group)),
                 )
-        elif state["step"] == "seats":
+        elif state.step == "seats":
             await _seats_chosen(update, context, c.parse_seats(text))
         else:
             departs = c.parse_departure(text, meeting, ZoneInfo(group.timezone), services(context).clock.now())
             await _time_chosen(update, context, departs)
     except RefusalError as exc:
         await _reply(update, t(language, exc.key, **exc.values, start=clock_text(meeting.starts_at, group, language)))
-    raise ApplicationHandlerStop
 
 
-async def dialogue_location(update: Update, context: Context) -> None:
+async def dialogue_location(update: Update, context: Context, _open: Dialogue) -> None:
     """A shared location, used once to find the nearest departure point and then forgotten:
     it is neither stored nor logged."""
     found = await _dialogue(update, context)
-    if found is None or found[0]["step"] != "place":
+    if found is None or found[0].step != "place":
         await update.effective_message.reply_text(
             t(language_for(update, context), "carpool.location_unused"), reply_markup=ReplyKeyboardRemove()
         )
@@ -397,10 +401,10 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
 
 
 async def ride_button(update: Update, context: Context) -> None:
-    """ride:<request>:a|r, pressed by the driver the request was offered to, and nobody else."""
+    """Accepter / Refuser a request, pressed by the driver the request was offered to, and nobody else."""
     query, user = update.callback_query, update.effective_user
-    request_id = callback_meeting_id(query.data)
-    request = await db().get(RideRequest, request_id) if request_id is not None else None
+    data = tapped(update, cb.RideDecision)
+    request = await db().get(RideRequest, data.request_id)
     meeting = await db().get(Meeting, request.meeting_id) if request else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
     language = pick_language(user.language_code, group.language if group else "fr")
@@ -409,7 +413,7 @@ async def ride_button(update: Update, context: Context) -> None:
         await query.answer(plain(language, "button.invalid"))
         return
     now = services(context).clock.now()
-    accepting = (query.data or "").endswith(":a")
+    accepting = data.code == "a"
     try:
         offer = await (c.accept(db(), request, driver, now) if accepting else c.refuse(db(), request, driver))
     except RefusalError as exc:
@@ -435,12 +439,11 @@ async def ride_button(update: Update, context: Context) -> None:
     )
 
 
-async def _owned(update: Update, context: Context, model: type, owner: str) -> tuple | None:
+async def _owned(update: Update, context: Context, model: type, ride_id: int, owner: str) -> tuple | None:
     """The offer or request a cancel button names, when the presser owns it: (ride, meeting,
     group, person, language); otherwise the press is answered and None returned."""
     query, user = update.callback_query, update.effective_user
-    ride_id = callback_meeting_id(query.data)
-    ride = await db().get(model, ride_id) if ride_id is not None else None
+    ride = await db().get(model, ride_id)
     person = await find_person(db(), user.id)
     meeting = await db().get(Meeting, ride.meeting_id) if ride else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
@@ -458,7 +461,7 @@ async def _owned(update: Update, context: Context, model: type, owner: str) -> t
 async def cancel_offer_button(update: Update, context: Context) -> None:
     """The driver cannot go any more: passengers are told and put back in the queue."""
     query = update.callback_query
-    owned = await _owned(update, context, RideOffer, "driver_id")
+    owned = await _owned(update, context, RideOffer, tapped(update, cb.CancelOffer).offer_id, "driver_id")
     if owned is None:
         return
     offer, meeting, group, driver, language = owned
@@ -494,7 +497,7 @@ async def cancel_offer_button(update: Update, context: Context) -> None:
 async def cancel_request_button(update: Update, context: Context) -> None:
     """The passenger no longer needs the seat: it is freed and the driver told."""
     query = update.callback_query
-    owned = await _owned(update, context, RideRequest, "person_id")
+    owned = await _owned(update, context, RideRequest, tapped(update, cb.CancelRequest).request_id, "person_id")
     if owned is None:
         return
     request, meeting, group, rider, language = owned
@@ -571,7 +574,8 @@ async def places_command(update: Update, context: Context) -> None:
             prompt = await message.reply_text(
                 t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True)
             )
-            context.user_data[PLACE_PENDING] = {"chat_id": group.chat_id, "prompt_id": prompt.message_id, "name": name}
+            dialogue = await open_dialogue(context, update.effective_user.id, group.chat_id, PLACE_DIALOGUE, "location")
+            await next_step(context, dialogue, "location", prompt, name=name)
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
         place = await c.add_place(db(), group, spec, now)
@@ -581,30 +585,23 @@ async def places_command(update: Update, context: Context) -> None:
     await message.reply_text(t(group.language, "places.added", name=place.name))
 
 
-async def place_location(update: Update, context: Context) -> None:
+async def place_location(update: Update, context: Context, dialogue: Dialogue) -> None:
     """A facilitator answers "/lieux ajouter Oyonnax" by sharing the point's location."""
-    pending = context.user_data.get(PLACE_PENDING)
     group = await current_group(update)
-    replied = update.effective_message.reply_to_message
-    if (
-        pending is None
-        or group is None
-        or pending["chat_id"] != group.chat_id
-        or replied is None
-        or replied.message_id != pending["prompt_id"]
-    ):
+    message = update.effective_message
+    if group is None or message is None or message.location is None:
         return
-    location = update.effective_message.location
+    location = message.location
     try:
         latitude, longitude = c.validate_coordinates(location.latitude, location.longitude)
         place = await c.add_place(
-            db(), group, c.PlaceSpec(pending["name"], latitude, longitude), services(context).clock.now()
+            db(), group, c.PlaceSpec(dialogue.get("name"), latitude, longitude), services(context).clock.now()
         )
     except RefusalError as exc:
-        await update.effective_message.reply_text(t(group.language, exc.key, **exc.values))
+        await message.reply_text(t(group.language, exc.key, **exc.values))
         return
-    context.user_data.pop(PLACE_PENDING, None)
-    await update.effective_message.reply_text(t(group.language, "places.added", name=place.name))
+    await end_dialogue(dialogue)
+    await message.reply_text(t(group.language, "places.added", name=place.name))
 
 
 def register(application: Application) -> None:
@@ -612,11 +609,10 @@ def register(application: Application) -> None:
     LINK_OPENERS[CAR_REQUEST] = LinkOpener("meeting", partial(start_from_link, kind=CAR_REQUEST))
     application.add_handler(CommandHandler("covoiturage", carpool_command))
     application.add_handler(CommandHandler("lieux", places_command))
-    application.add_handler(CallbackQueryHandler(car_button, pattern=r"^car:\d+:[or]$"))
-    application.add_handler(CallbackQueryHandler(step_button, pattern=r"^cp[pst]:\d+:\d+$"))
-    application.add_handler(CallbackQueryHandler(ride_button, pattern=r"^ride:\d+:[ar]$"))
-    application.add_handler(CallbackQueryHandler(cancel_offer_button, pattern=r"^cxo:\d+$"))
-    application.add_handler(CallbackQueryHandler(cancel_request_button, pattern=r"^cxr:\d+$"))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, dialogue_text))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.LOCATION, dialogue_location))
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.LOCATION, place_location))
+    application.add_handler(CallbackQueryHandler(car_button, pattern=cb.Carpool.matches))
+    application.add_handler(CallbackQueryHandler(step_button, pattern=cb.any_of(*STEP_TAPS)))
+    application.add_handler(CallbackQueryHandler(ride_button, pattern=cb.RideDecision.matches))
+    application.add_handler(CallbackQueryHandler(cancel_offer_button, pattern=cb.CancelOffer.matches))
+    application.add_handler(CallbackQueryHandler(cancel_request_button, pattern=cb.CancelRequest.matches))
+    on_dialogue(DIALOGUE, DialogueRoute(text=dialogue_text, location=dialogue_location))
+    on_dialogue(PLACE_DIALOGUE, DialogueRoute(location=place_location, reply_to_prompt=True))

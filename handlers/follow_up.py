@@ -5,29 +5,36 @@ from __future__ import annotations
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import carpool
 from bot.domain import proposals as p
 from bot.domain.deeplinks import group_payload, start_url
+from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.carpool import figures_text
 from bot.ui.i18n import plain, t
 from bot.ui.proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
 from handlers.common import (
     Context,
+    DialogueRoute,
     command_args,
     current_group,
+    end_dialogue,
     is_facilitator,
+    next_step,
+    on_dialogue,
+    open_dialogue,
     publish_change,
     refuse,
     require_facilitator,
 )
 from storage.models import Group, Proposal
 
-ASKING = "suivi_asking"  # user_data: the state change waiting for its note (to whom, why)
+DIALOGUE = "follow_up_note"  # a state change waiting for its note (to whom, why), as a reply to the bot
 QUORUM_MAX = 100
 
 
@@ -93,12 +100,15 @@ def _state_question(group: Group, proposal: Proposal) -> str:
     )
 
 
+FOLLOW_UP_TAPS = (cb.PickForFollowUp, cb.FollowUpState)
+
+
 async def state_button(update: Update, context: Context) -> None:
-    """sv:<proposal id> shows the states; sv:<proposal id>:<code> applies one (or asks its note)."""
+    """A proposal picked shows its states; a state picked is applied (or its note is asked for)."""
     query, user = update.callback_query, update.effective_user
-    parts = (query.data or "").split(":")
+    data = cb.decode(query.data)
     group = await current_group(update)
-    proposal = await db().get(Proposal, int(parts[1])) if len(parts[1]) < 10 else None
+    proposal = await db().get(Proposal, data.proposal_id) if isinstance(data, FOLLOW_UP_TAPS) else None
     language = group.language if group else "fr"
     if group is None or proposal is None or proposal.group_id != group.id:
         await query.answer(plain(language, "button.invalid"))
@@ -106,13 +116,13 @@ async def state_button(update: Update, context: Context) -> None:
     if not await is_facilitator(context, group, user.id):
         await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
         return
-    if len(parts) == 2:
+    if not isinstance(data, cb.FollowUpState):
         await query.answer()
         await query.edit_message_text(
             _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal)
         )
         return
-    state = CODE_STATES.get(parts[2])
+    state = CODE_STATES.get(data.code)
     if state is None:
         await query.answer(plain(language, "button.invalid"))
         return
@@ -128,12 +138,8 @@ async def state_button(update: Update, context: Context) -> None:
                 selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")
             ),
         )
-        context.user_data[ASKING] = {
-            "chat_id": group.chat_id,
-            "prompt_id": prompt.message_id,
-            "proposal_id": proposal.id,
-            "state": state,
-        }
+        dialogue = await open_dialogue(context, user.id, group.chat_id, DIALOGUE, "note")
+        await next_step(context, dialogue, "note", prompt, proposal_id=proposal.id, state=state)
         return
     try:
         sentence = await _apply(update, context, group, proposal, state, None, None)
@@ -144,32 +150,22 @@ async def state_button(update: Update, context: Context) -> None:
     await query.edit_message_text(sentence)
 
 
-async def note_reply(update: Update, context: Context) -> None:
+async def note_reply(update: Update, context: Context, dialogue: Dialogue) -> None:
     """The recipient of a transmission, or the reason of a refusal, typed in reply to the bot."""
-    asking = context.user_data.get(ASKING)
     group = await current_group(update)
     message = update.effective_message
-    replied = message.reply_to_message
-    if (
-        asking is None
-        or group is None
-        or asking["chat_id"] != group.chat_id
-        or replied is None
-        or replied.message_id != asking["prompt_id"]
-    ):
-        return  # a reply to something else: not the note
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if group is None or message is None or not await is_facilitator(context, group, update.effective_user.id):
         return
-    proposal = await db().get(Proposal, asking["proposal_id"])
+    proposal = await db().get(Proposal, dialogue.get("proposal_id"))
     if proposal is None:
-        context.user_data.pop(ASKING, None)
+        await end_dialogue(dialogue)
         return
     try:
-        sentence = await _apply(update, context, group, proposal, asking["state"], message.text, None)
+        sentence = await _apply(update, context, group, proposal, dialogue.get("state"), message.text, None)
     except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
-    context.user_data.pop(ASKING, None)
+    await end_dialogue(dialogue)
     await message.reply_text(sentence)
 
 
@@ -222,8 +218,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("suivi", follow_up_command))
     application.add_handler(CommandHandler("quorum", quorum_command))
     application.add_handler(CommandHandler("indicateurs", indicators_command))
-    application.add_handler(CallbackQueryHandler(state_button, pattern=r"^sv:\d+(:[a-z])?$"))
-    # Its own handler group: a reply that is not the awaited note goes on to the dialogues.
-    application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND, note_reply), group=1
-    )
+    application.add_handler(CallbackQueryHandler(state_button, pattern=cb.any_of(*FOLLOW_UP_TAPS)))
+    on_dialogue(DIALOGUE, DialogueRoute(text=note_reply, reply_to_prompt=True))

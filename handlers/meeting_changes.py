@@ -8,33 +8,40 @@ the group and in private, and every reminder is rescheduled.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
 from bot.domain.dates import DateError, is_series, parse_series, parse_when
+from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.outbox.notices import tell_rides_changed
 from bot.outbox.sending import send_private
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import pick_language, plain, t
-from bot.ui.meetings import announcement_text, callback_meeting_id, rsvp_keyboard, short_when, when_text
+from bot.ui.meetings import announcement_text, rsvp_keyboard, short_when, when_text
 from handlers.common import (
     Context,
+    DialogueRoute,
     current_group,
+    end_dialogue,
     is_facilitator,
     language_for,
+    on_dialogue,
+    open_dialogue,
     plan_jobs,
     publish,
     require_facilitator,
+    tapped,
 )
 from storage.models import Group, Meeting, MeetingSeries
 
-ASK_NEW_DATE = 0
-MOVING = "moving_meeting"
+DIALOGUE = "move_meeting"  # /deplacer without a number: the meeting picked, waiting for its new date
 
 
 async def _meeting_from_arg(update: Update, group: Group, arg: str) -> Meeting | None:
@@ -45,7 +52,9 @@ async def _meeting_from_arg(update: Update, group: Group, arg: str) -> Meeting |
     return meeting
 
 
-async def _pick_keyboard(group: Group, prefix: str, now) -> InlineKeyboardMarkup | None:
+async def _pick_keyboard(
+    group: Group, button: type[cb.CancelMeeting | cb.MoveMeeting], now
+) -> InlineKeyboardMarkup | None:
     upcoming = await m.upcoming_meetings(db(), group, now)
     if not upcoming:
         return None
@@ -59,7 +68,7 @@ async def _pick_keyboard(group: Group, prefix: str, now) -> InlineKeyboardMarkup
                         number=meeting.number,
                         when=short_when(meeting.starts_at, group.timezone, group.language),
                     ),
-                    callback_data=f"{prefix}:{meeting.id}",
+                    callback_data=button(meeting.id).encode(),
                 )
             ]
             for meeting in upcoming
@@ -163,7 +172,7 @@ async def cancel_command(update: Update, context: Context) -> None:
         if meeting is not None and (problem := await _cancel(context, group, meeting)):
             await update.effective_message.reply_text(problem)
         return
-    keyboard = await _pick_keyboard(group, "mcan", services(context).clock.now())
+    keyboard = await _pick_keyboard(group, cb.CancelMeeting, services(context).clock.now())
     await update.effective_message.reply_text(
         t(group.language, "meeting.pick_cancel" if keyboard else "meeting.none"), reply_markup=keyboard
     )
@@ -172,7 +181,7 @@ async def cancel_command(update: Update, context: Context) -> None:
 async def cancel_button(update: Update, context: Context) -> None:
     query = update.callback_query
     group = await current_group(update)
-    meeting = await _button_meeting(update, context, group)
+    meeting = await _button_meeting(update, context, group, tapped(update, cb.CancelMeeting).meeting_id)
     if meeting is None:
         return
     await query.answer()
@@ -180,12 +189,13 @@ async def cancel_button(update: Update, context: Context) -> None:
     await query.edit_message_text(problem or t(group.language, "meeting.done_cancel", number=meeting.number))
 
 
-async def _button_meeting(update: Update, context: Context, group: Group | None) -> Meeting | None:
+async def _button_meeting(update: Update, context: Context, group: Group | None, meeting_id: int) -> Meeting | None:
     """The meeting a facilitator's pick button names, checked: same group, right person."""
     query = update.callback_query
     language = language_for(update, context, group)
-    meeting_id = callback_meeting_id(query.data)
-    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
+    meeting = (
+        await db().get(Meeting, cb.decode(query.data).meeting_id) if cb.decode(query.data) != cb.Unknown() else None
+    )
     if group is None or meeting is None or meeting.group_id != group.id:
         await query.answer(plain(language, "button.invalid"))
         return None
@@ -195,58 +205,55 @@ async def _button_meeting(update: Update, context: Context, group: Group | None)
     return meeting
 
 
-async def move_command(update: Update, context: Context) -> int:
+async def move_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
-        return ConversationHandler.END
+        return
     if context.args:
         meeting = await _meeting_from_arg(update, group, context.args[0])
         if meeting is None:
-            return ConversationHandler.END
+            return
         if len(context.args) < 2:
             await update.effective_message.reply_text(t(group.language, "meeting.move_usage"))
-            return ConversationHandler.END
+            return
         problem = await _move(context, group, meeting, " ".join(context.args[1:]))
         if problem:
             await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.move_usage"))
-        return ConversationHandler.END
-    keyboard = await _pick_keyboard(group, "mmov", services(context).clock.now())
+        return
+    keyboard = await _pick_keyboard(group, cb.MoveMeeting, services(context).clock.now())
     await update.effective_message.reply_text(
         t(group.language, "meeting.pick_move" if keyboard else "meeting.none"), reply_markup=keyboard
     )
-    return ConversationHandler.END
 
 
-async def move_button(update: Update, context: Context) -> int:
+async def move_button(update: Update, context: Context) -> None:
     group = await current_group(update)
-    meeting = await _button_meeting(update, context, group)
+    meeting = await _button_meeting(update, context, group, tapped(update, cb.MoveMeeting).meeting_id)
     if meeting is None:
-        return ConversationHandler.END
+        return
     await update.callback_query.answer()
-    context.user_data[MOVING] = meeting.id
+    await open_dialogue(context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
     await update.callback_query.edit_message_text(t(group.language, "meeting.picked", number=meeting.number))
     await context.bot.send_message(
         group.chat_id,
         t(group.language, "meeting.ask_new_date", name=update.effective_user.first_name),
         reply_markup=ForceReply(selective=False),
     )
-    return ASK_NEW_DATE
 
 
-async def receive_new_date(update: Update, context: Context) -> int:
+async def receive_new_date(update: Update, context: Context, dialogue: Dialogue) -> None:
     group = await current_group(update)
-    meeting_id = context.user_data.get(MOVING)
-    meeting = await db().get(Meeting, meeting_id) if meeting_id else None
+    meeting = await db().get(Meeting, dialogue.get("meeting_id"))
     if group is None or meeting is None or meeting.group_id != group.id:
-        return ConversationHandler.END
+        await end_dialogue(dialogue)
+        return
     problem = await _move(context, group, meeting, update.effective_message.text or "")
     if problem:
         await update.effective_message.reply_text(
             problem + "\n" + t(group.language, "meeting.ask_date_again"), reply_markup=ForceReply(selective=True)
         )
-        return ASK_NEW_DATE
-    context.user_data.pop(MOVING, None)
-    return ConversationHandler.END
+        return
+    await end_dialogue(dialogue)
 
 
 async def reminders_command(update: Update, context: Context) -> None:
@@ -345,18 +352,9 @@ async def series_command(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("annuler", cancel_command))
-    application.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^mcan:\d+$"))
-    application.add_handler(
-        ConversationHandler(
-            entry_points=[
-                CommandHandler("deplacer", move_command),
-                CallbackQueryHandler(move_button, pattern=r"^mmov:\d+$"),
-            ],
-            states={ASK_NEW_DATE: [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, receive_new_date)]},
-            fallbacks=[CommandHandler("deplacer", move_command)],
-            conversation_timeout=20 * 60,
-            name="deplacer",
-        )
-    )
+    application.add_handler(CallbackQueryHandler(cancel_button, pattern=cb.CancelMeeting.matches))
+    application.add_handler(CommandHandler("deplacer", move_command))
+    application.add_handler(CallbackQueryHandler(move_button, pattern=cb.MoveMeeting.matches))
+    on_dialogue(DIALOGUE, DialogueRoute(text=receive_new_date, ttl=timedelta(minutes=20)))
     application.add_handler(CommandHandler("rappels", reminders_command))
     application.add_handler(CommandHandler("serie", series_command))

@@ -8,30 +8,39 @@ shows the announcement to publish.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram import ForceReply, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
 from bot.domain.dates import is_series, parse_series, parse_when
+from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
-from bot.ui.meetings import meeting_body, rsvp_keyboard, short_when
+from bot.ui.meetings import draft_preview, meeting_body, publish_keyboard, rsvp_keyboard, short_when
 from handlers.common import (
     Context,
+    DialogueRoute,
     current_group,
+    end_dialogue,
     language_for,
     next_meeting_here,
+    next_step,
+    on_dialogue,
+    open_dialogue,
+    open_dialogue_of,
     publish,
     require_facilitator,
+    tapped,
 )
 from storage.models import Group, Meeting
 
-ASK_DATE, ASK_PLACE, ASK_TOPIC, CONFIRM = range(4)
-DRAFT = "meeting_draft"
+DIALOGUE = "meeting"  # the guided /reunion: date, place, topic and agenda, then publish
 
 
 def _error_text(language: str, error: RefusalError) -> str:
@@ -64,12 +73,12 @@ async def _create(
     return meeting
 
 
-async def meeting_command(update: Update, context: Context) -> int:
+async def meeting_command(update: Update, context: Context) -> None:
     """Entry point: the one-line form, or the first question of the dialogue."""
     group = await require_facilitator(update, context)
-    message = update.effective_message
-    if group is None or message is None:
-        return ConversationHandler.END
+    message, user = update.effective_message, update.effective_user
+    if group is None or message is None or user is None:
+        return
     rest = (message.text or "").partition(" ")[2].strip()
     if rest:
         parts = [part.strip() for part in rest.split("|")]
@@ -77,114 +86,73 @@ async def meeting_command(update: Update, context: Context) -> int:
             await message.reply_text(
                 t(group.language, "meeting.error.form") + "\n" + t(group.language, "meeting.example")
             )
-            return ConversationHandler.END
+            return
         await _create(update, context, group, parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None)
-        return ConversationHandler.END
-    context.user_data[DRAFT] = {"chat_id": group.chat_id}
+        return
+    await open_dialogue(context, user.id, group.chat_id, DIALOGUE, "date")
     await message.reply_text(
         t(group.language, "meeting.ask_date"),
         reply_markup=ForceReply(selective=True, input_field_placeholder="mardi 14h"),
     )
-    return ASK_DATE
 
 
-def _draft(update: Update, context: Context, group: Group | None) -> dict | None:
-    draft = context.user_data.get(DRAFT)
-    if group is None or draft is None or draft.get("chat_id") != group.chat_id:
-        return None
-    return draft
-
-
-async def receive_date(update: Update, context: Context) -> int:
+async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
+    """The facilitator's reply to the current question of the guided /reunion."""
     group = await current_group(update)
-    draft = _draft(update, context, group)
-    if draft is None:
-        return ConversationHandler.END
-    text = update.effective_message.text or ""
+    message = update.effective_message
+    if group is None or message is None:
+        return
+    text = message.text or ""
+    language = group.language
     try:
-        if is_series(text):
-            parse_series(text)
-        else:
-            parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
+        if dialogue.step == "date":
+            if is_series(text):
+                parse_series(text)
+            else:
+                parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
+            await next_step(context, dialogue, "place", when=text)
+            await message.reply_text(t(language, "meeting.ask_place"), reply_markup=ForceReply(selective=True))
+        elif dialogue.step == "place":
+            await next_step(context, dialogue, "topic", place=m.validate_place(text))
+            await message.reply_text(t(language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
+        elif dialogue.step == "topic":
+            topic, _, agenda = text.strip().partition("\n")
+            m.validate_details(dialogue.get("place"), topic, agenda)
+            await next_step(context, dialogue, "confirm", topic=topic, agenda=agenda.strip() or None)
+            await message.reply_text(
+                draft_preview(group.language, dialogue.get("when"), dialogue.get("place"), topic),
+                reply_markup=publish_keyboard(group.language),
+            )
     except RefusalError as exc:
-        await update.effective_message.reply_text(
-            _error_text(group.language, exc) + "\n" + t(group.language, "meeting.ask_date_again"),
-            reply_markup=ForceReply(selective=True),
-        )
-        return ASK_DATE
-    draft["when"] = text
-    await update.effective_message.reply_text(
-        t(group.language, "meeting.ask_place"), reply_markup=ForceReply(selective=True)
-    )
-    return ASK_PLACE
+        again = "\n" + t(language, "meeting.ask_date_again") if dialogue.step == "date" else ""
+        await message.reply_text(_error_text(language, exc) + again, reply_markup=ForceReply(selective=True))
 
 
-async def receive_place(update: Update, context: Context) -> int:
-    group = await current_group(update)
-    draft = _draft(update, context, group)
-    if draft is None:
-        return ConversationHandler.END
-    try:
-        draft["place"] = m.validate_place(update.effective_message.text or "")
-    except RefusalError as exc:
-        await update.effective_message.reply_text(
-            _error_text(group.language, exc), reply_markup=ForceReply(selective=True)
-        )
-        return ASK_PLACE
-    await update.effective_message.reply_text(
-        t(group.language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True)
-    )
-    return ASK_TOPIC
-
-
-async def receive_topic(update: Update, context: Context) -> int:
-    group = await current_group(update)
-    draft = _draft(update, context, group)
-    if draft is None:
-        return ConversationHandler.END
-    topic, _, agenda = (update.effective_message.text or "").strip().partition("\n")
-    try:
-        m.validate_details(draft["place"], topic, agenda)
-    except RefusalError as exc:
-        await update.effective_message.reply_text(
-            _error_text(group.language, exc), reply_markup=ForceReply(selective=True)
-        )
-        return ASK_TOPIC
-    draft["topic"], draft["agenda"] = topic, agenda.strip() or None
-    preview = (
-        t(group.language, "meeting.preview", when=draft["when"])
-        + "\n"
-        + t(group.language, "meeting.place", place=draft["place"])
-        + "\n"
-        + t(group.language, "meeting.topic", topic=topic)
-    )
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(plain(group.language, "button.publish"), callback_data="mtg:ok"),
-                InlineKeyboardButton(plain(group.language, "button.cancel"), callback_data="mtg:no"),
-            ]
-        ]
-    )
-    await update.effective_message.reply_text(preview, reply_markup=keyboard)
-    return CONFIRM
-
-
-async def confirm(update: Update, context: Context) -> int:
+async def confirm(update: Update, context: Context) -> None:
+    """Publier / Annuler under the preview, by the facilitator whose dialogue it is."""
     query = update.callback_query
     group = await current_group(update)
-    draft = _draft(update, context, group)
-    context.user_data.pop(DRAFT, None)
-    if draft is None or "topic" not in draft:
+    dialogue = await open_dialogue_of(update, context, DIALOGUE)
+    if query is None:
+        return
+    if group is None or dialogue is None or dialogue.step != "confirm":
         await query.answer(plain(language_for(update, context, group), "button.expired"))
-        return ConversationHandler.END
+        return
+    await end_dialogue(dialogue)
     await query.answer()
-    if query.data != "mtg:ok":
+    if tapped(update, cb.PublishMeeting).choice != "ok":
         await query.edit_message_text(t(group.language, "meeting.not_published"))
-        return ConversationHandler.END
-    meeting = await _create(update, context, group, draft["when"], draft["place"], draft["topic"], draft.get("agenda"))
+        return
+    meeting = await _create(
+        update,
+        context,
+        group,
+        dialogue.get("when"),
+        dialogue.get("place"),
+        dialogue.get("topic"),
+        dialogue.get("agenda"),
+    )
     await query.edit_message_text(t(group.language, "meeting.published" if meeting else "meeting.not_published"))
-    return ConversationHandler.END
 
 
 async def list_meetings(update: Update, context: Context) -> None:
@@ -235,26 +203,9 @@ async def next_meeting(update: Update, context: Context) -> None:
     await message.reply_text(text, reply_markup=rsvp_keyboard(group.language, meeting))
 
 
-async def _timeout(update: Update, context: Context) -> None:
-    context.user_data.pop(DRAFT, None)
-
-
 def register(application: Application) -> None:
-    reply = filters.REPLY & filters.TEXT & ~filters.COMMAND
-    application.add_handler(
-        ConversationHandler(
-            entry_points=[CommandHandler("reunion", meeting_command)],
-            states={
-                ASK_DATE: [MessageHandler(reply, receive_date)],
-                ASK_PLACE: [MessageHandler(reply, receive_place)],
-                ASK_TOPIC: [MessageHandler(reply, receive_topic)],
-                CONFIRM: [CallbackQueryHandler(confirm, pattern=r"^mtg:(ok|no)$")],
-                ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, _timeout)],
-            },
-            fallbacks=[CommandHandler("reunion", meeting_command)],
-            conversation_timeout=20 * 60,
-            name="reunion",
-        )
-    )
+    application.add_handler(CommandHandler("reunion", meeting_command))
+    on_dialogue(DIALOGUE, DialogueRoute(text=_answer, ttl=timedelta(minutes=20)))
+    application.add_handler(CallbackQueryHandler(confirm, pattern=cb.PublishMeeting.matches))
     application.add_handler(CommandHandler("reunions", list_meetings))
     application.add_handler(CommandHandler("prochaine", next_meeting))

@@ -16,9 +16,10 @@ from bot.domain.people import find_person, person_in_group
 from bot.domain.polls import closing_time, deadline_text
 from bot.domain.proposals import ProposalError
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain
 from bot.ui.proposals import priority_keyboard, priority_text, ranking_text
-from handlers.common import Context, command_args, current_group, refuse, require_facilitator, wake_at
+from handlers.common import Context, command_args, current_group, refuse, require_facilitator, tapped, wake_at
 from storage.models import PriorityRound
 
 END_WORDS = ("fin", "terminer", "stop", "cloturer", "clôturer")
@@ -62,13 +63,13 @@ async def priorities_command(update: Update, context: Context) -> None:
 
 
 async def pick_button(update: Update, context: Context) -> None:
-    """prio:<round>:<proposal>: one tap picks, a second tap takes it back."""
+    """A proposal in a priority round: one tap picks, a second tap takes it back."""
     query, user = update.callback_query, update.effective_user
-    _, round_id, proposal_id = (query.data or "").split(":")
+    data = tapped(update, cb.PriorityPick)
     group = await current_group(update)
-    round_ = await db().get(PriorityRound, int(round_id)) if len(round_id) < 10 else None
+    round_ = await db().get(PriorityRound, data.round_id)
     language = group.language if group else "fr"
-    if group is None or round_ is None or round_.group_id != group.id or len(proposal_id) >= 10:
+    if group is None or round_ is None or round_.group_id != group.id:
         await query.answer(plain(language, "button.invalid"))
         return
     found = await person_in_group(db(), group, user.id)
@@ -76,7 +77,7 @@ async def pick_button(update: Update, context: Context) -> None:
         await query.answer(plain(language, "button.not_member"))
         return
     try:
-        picked, count = await pr.toggle_pick(db(), round_, found[0], int(proposal_id))
+        picked, count = await pr.toggle_pick(db(), round_, found[0], data.proposal_id)
     except RefusalError as exc:
         await query.answer(plain(language, exc.key, **exc.values), show_alert=exc.key == "priorities.error.full")
         return
@@ -94,4 +95,4 @@ async def pick_button(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("priorites", priorities_command))
-    application.add_handler(CallbackQueryHandler(pick_button, pattern=r"^prio:\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(pick_button, pattern=cb.PriorityPick.matches))

@@ -11,8 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.domain.deeplinks import start_url
 from bot.domain.privacy import erase_person, export_person
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
-from handlers.common import Context, current_group, is_group_chat, language_for
+from handlers.common import Context, current_group, is_group_chat, language_for, tapped
 
 
 async def _private_only(update: Update, context: Context) -> bool:
@@ -50,8 +51,8 @@ async def forget(update: Update, context: Context) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(plain(language, "button.forget_yes"), callback_data="forget:yes"),
-                InlineKeyboardButton(plain(language, "button.forget_no"), callback_data="forget:no"),
+                InlineKeyboardButton(plain(language, "button.forget_yes"), callback_data=cb.Forget("yes").encode()),
+                InlineKeyboardButton(plain(language, "button.forget_no"), callback_data=cb.Forget("no").encode()),
             ]
         ]
     )
@@ -67,7 +68,7 @@ async def forget_answer(update: Update, context: Context) -> None:
         await query.answer(plain(language, "button.invalid"))
         return
     await query.answer()
-    if query.data == "forget:yes":
+    if tapped(update, cb.Forget).choice == "yes":
         erased = await erase_person(db(), update.effective_user.id)
         await query.edit_message_text(t(language, "privacy.forgotten" if erased else "privacy.nothing_stored"))
     else:
@@ -77,4 +78,4 @@ async def forget_answer(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("mesdonnees", my_data))
     application.add_handler(CommandHandler("oublier", forget))
-    application.add_handler(CallbackQueryHandler(forget_answer, pattern=r"^forget:(yes|no)$"))
+    application.add_handler(CallbackQueryHandler(forget_answer, pattern=cb.Forget.matches))

@@ -9,39 +9,42 @@ import logging
 from sqlalchemy import select
 from telegram import ForceReply, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import proposals as p
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group, upsert_person
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
-from bot.ui.meetings import callback_meeting_id
 from bot.ui.proposals import board_text, follow_keyboard, proposal_ack, propose_keyboard
 from handlers.common import (
     LINK_OPENERS,
-    PROPOSAL_DIALOGUE,
     Context,
+    DialogueRoute,
     LinkOpener,
-    begin_dialogue,
     button_group,
     command_args,
     current_group,
+    end_dialogue,
     is_group_chat,
     language_for,
+    on_dialogue,
+    open_dialogue,
     publish_change,
     refuse,
     require_facilitator,
+    tapped,
     user_info,
     wake_at,
 )
 from storage.models import Group, Membership, Person, Proposal
 
 log = logging.getLogger(__name__)
-PENDING = PROPOSAL_DIALOGUE  # user_data: the group a private proposal is being written for
-PENDING_MINUTES = 30
+DIALOGUE = "proposal"  # a proposal written in private after the button: the group it is for
 
 
 def propose_url(context: Context, group: Group) -> str:
@@ -118,10 +121,12 @@ async def propose_command(update: Update, context: Context) -> None:
         )
 
 
-async def open_dialogue(update: Update, context: Context, group: Group) -> None:
+async def ask_proposal(update: Update, context: Context, group: Group) -> None:
     """Called by /start with a "p" deep link: ask for the proposal in one message."""
-    now = services(context).clock.now()
-    begin_dialogue(context, PENDING, {"group_id": group.id, "at": now.timestamp()})
+    user = update.effective_user
+    if user is None:
+        return
+    await open_dialogue(context, user.id, user.id, DIALOGUE, "text", group_id=group.id)
     language = language_for(update, context)
     await update.effective_message.reply_text(
         t(language, "proposal.ask", group=group.display_name, limit=services(context).settings.proposals.text_max),
@@ -129,21 +134,16 @@ async def open_dialogue(update: Update, context: Context, group: Group) -> None:
     )
 
 
-async def private_text(update: Update, context: Context) -> None:
-    """The proposal written in private after the button; other texts get a short pointer."""
+async def private_text(update: Update, context: Context, dialogue: Dialogue) -> None:
+    """The proposal written in private after the button."""
     message, user = update.effective_message, update.effective_user
-    pending = context.user_data.get(PENDING)
     language = language_for(update, context)
     now = services(context).clock.now()
-    if pending is None or now.timestamp() - pending["at"] > PENDING_MINUTES * 60:
-        context.user_data.pop(PENDING, None)
-        await message.reply_text(t(language, "private.not_understood"))
-        return
-    group = await find_group_by_id(db(), pending["group_id"])
+    group = await find_group_by_id(db(), dialogue.get("group_id"))
     person = await upsert_person(db(), user_info(user), now)
     found = await person_in_group(db(), group, user.id) if group else None
     if group is None or found is None or found[1].status != "member":
-        context.user_data.pop(PENDING, None)
+        await end_dialogue(dialogue)
         await message.reply_text(t(language, "proposal.not_member"))
         return
     try:
@@ -151,7 +151,7 @@ async def private_text(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await refuse(update, language, exc)  # the dialogue stays open: they can send it shorter
         return
-    context.user_data.pop(PENDING, None)
+    await end_dialogue(dialogue)
     try:
         await _post_new(context, group, proposal)
     except TelegramError as exc:
@@ -248,8 +248,7 @@ async def withdraw_command(update: Update, context: Context) -> None:
 async def follow_button(update: Update, context: Context) -> None:
     """🔔 Suivre: the person gets every change of this proposal in private."""
     query, user = update.callback_query, update.effective_user
-    proposal_id = callback_meeting_id(query.data)
-    proposal = await db().get(Proposal, proposal_id) if proposal_id is not None else None
+    proposal = await db().get(Proposal, tapped(update, cb.Follow).proposal_id)
     resolved = await button_group(update, context, proposal.group_id if proposal else None)
     if resolved is None:
         return
@@ -274,14 +273,11 @@ async def follow_button(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    LINK_OPENERS[PROPOSE] = LinkOpener("group", open_dialogue)
+    LINK_OPENERS[PROPOSE] = LinkOpener("group", ask_proposal)
     application.add_handler(CommandHandler("proposition", propose_command))
     application.add_handler(CommandHandler("propositions", board_command))
     application.add_handler(CommandHandler("modifier", edit_command))
     application.add_handler(CommandHandler("fusionner", merge_command))
     application.add_handler(CommandHandler("retirer", withdraw_command))
-    application.add_handler(CallbackQueryHandler(follow_button, pattern=r"^fol:\d+$"))
-    # Its own handler group, after every dialogue of the default group had its chance.
-    application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text), group=1
-    )
+    application.add_handler(CallbackQueryHandler(follow_button, pattern=cb.Follow.matches))
+    on_dialogue(DIALOGUE, DialogueRoute(text=private_text))

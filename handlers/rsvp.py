@@ -20,6 +20,7 @@ from bot.domain.facilitators import may_run
 from bot.domain.people import person_in_group
 from bot.outbox.sending import send_private
 from bot.services import db, services
+from bot.ui import callbacks as cb
 from bot.ui.calendar import meeting_ics
 from bot.ui.carpool import request_only_keyboard
 from bot.ui.i18n import pick_language, plain, t
@@ -27,20 +28,18 @@ from bot.ui.meetings import (
     ANSWER_CODES,
     announcement_text,
     attendance_keyboard,
-    callback_meeting_id,
     reason_keyboard,
     reminder_text,
     rsvp_keyboard,
 )
-from handlers.common import Context, admin_lookup, button_group, is_group_chat
+from handlers.common import Context, admin_lookup, button_group, is_group_chat, tapped
 from storage.models import Group, Meeting, Person
 
 
-async def _resolve(update: Update, context: Context) -> tuple[Meeting, Group, Person, str] | None:
+async def _resolve(update: Update, context: Context, meeting_id: int) -> tuple[Meeting, Group, Person, str] | None:
     """Meeting, its group, the presser and their language, or None after answering the refusal."""
     query = update.callback_query
-    meeting_id = callback_meeting_id(query.data)
-    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
+    meeting = await db().get(Meeting, meeting_id)
     resolved = await button_group(update, context, meeting.group_id if meeting else None)
     if resolved is None:
         return None
@@ -54,12 +53,13 @@ async def _resolve(update: Update, context: Context) -> tuple[Meeting, Group, Pe
 
 async def answer_button(update: Update, context: Context) -> None:
     """✅ Je viens / ❌ Je ne peux pas / 🤔 Peut-être: record, update counts in place."""
-    resolved = await _resolve(update, context)
+    data = tapped(update, cb.Answer)
+    resolved = await _resolve(update, context, data.meeting_id)
     if resolved is None:
         return
     meeting, group, person, language = resolved
     query = update.callback_query
-    code = (query.data or "").split(":")[-1]
+    code = data.code
     svc = services(context)
     now = svc.clock.now()
     previous = await m.answer_of(db(), meeting, person)
@@ -98,12 +98,13 @@ async def _refresh_counts(update: Update, context: Context, group: Group, meetin
 
 async def reason_button(update: Update, context: Context) -> None:
     """The optional reason for "Je ne peux pas", seen by facilitators only."""
-    resolved = await _resolve(update, context)
+    data = tapped(update, cb.AbsenceReason)
+    resolved = await _resolve(update, context, data.meeting_id)
     if resolved is None:
         return
     meeting, _group, person, language = resolved
     query = update.callback_query
-    reason = (query.data or "").split(":")[-1]
+    reason = data.reason
     try:
         await m.record_reason(db(), meeting, person, reason, services(context).clock.now())
     except RefusalError as exc:
@@ -118,7 +119,7 @@ async def reason_button(update: Update, context: Context) -> None:
 
 async def calendar_button(update: Update, context: Context) -> None:
     """Send the .ics in private; someone who never started the bot is sent to start it first."""
-    resolved = await _resolve(update, context)
+    resolved = await _resolve(update, context, tapped(update, cb.CalendarFile).meeting_id)
     if resolved is None:
         return
     meeting, group, person, language = resolved
@@ -144,9 +145,8 @@ async def calendar_button(update: Update, context: Context) -> None:
 async def attendance_button(update: Update, context: Context) -> None:
     """Facilitators tick who came; "save" stores the attendance rate."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
-    meeting_id = callback_meeting_id(query.data) if len(parts) == 3 else None
-    meeting = await db().get(Meeting, meeting_id) if meeting_id is not None else None
+    data = tapped(update, cb.Attendance)
+    meeting = await db().get(Meeting, data.meeting_id)
     group = await db().get(Group, meeting.group_id) if meeting else None
     user = update.effective_user
     language = pick_language(user.language_code, group.language if group else "fr")
@@ -157,16 +157,14 @@ async def attendance_button(update: Update, context: Context) -> None:
         await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
         return
     try:
-        if parts[2] == "ok":
+        if data.who == "ok":
             present, listed, rate = await save_attendance(db(), meeting)
             await query.answer()
             await query.edit_message_text(
                 t(language, "attendance.saved", number=meeting.number, present=present, listed=listed, rate=rate)
             )
             return
-        if not parts[2].isdigit():
-            raise RefusalError("button.invalid")
-        await toggle_presence(db(), meeting, int(parts[2]))
+        await toggle_presence(db(), meeting, int(data.who))
     except RefusalError as exc:
         await query.answer(plain(language, exc.key))
         return
@@ -175,7 +173,7 @@ async def attendance_button(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    application.add_handler(CallbackQueryHandler(answer_button, pattern=r"^rsvp:\d+:[ynm]$"))
-    application.add_handler(CallbackQueryHandler(reason_button, pattern=r"^why:\d+:[a-z]+$"))
-    application.add_handler(CallbackQueryHandler(calendar_button, pattern=r"^ics:\d+$"))
-    application.add_handler(CallbackQueryHandler(attendance_button, pattern=r"^att:\d+:(\d+|ok)$"))
+    application.add_handler(CallbackQueryHandler(answer_button, pattern=cb.Answer.matches))
+    application.add_handler(CallbackQueryHandler(reason_button, pattern=cb.AbsenceReason.matches))
+    application.add_handler(CallbackQueryHandler(calendar_button, pattern=cb.CalendarFile.matches))
+    application.add_handler(CallbackQueryHandler(attendance_button, pattern=cb.Attendance.matches))

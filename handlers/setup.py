@@ -7,36 +7,45 @@ lets through), offers time-zone buttons, then shows a summary to confirm. One li
 
 from __future__ import annotations
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from datetime import timedelta
 
+from telegram import ForceReply, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import TIMEZONE_CHOICES, apply_setup, validate_setup
 from bot.services import services
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
-from handlers.common import Context, current_group, language_for, require_facilitator
+from bot.ui.meetings import save_keyboard, timezone_keyboard
+from handlers.common import (
+    Context,
+    DialogueRoute,
+    current_group,
+    end_dialogue,
+    language_for,
+    next_step,
+    on_dialogue,
+    open_dialogue,
+    open_dialogue_of,
+    require_facilitator,
+    tapped,
+)
 
-ASK_NAME, ASK_TIMEZONE, CONFIRM = range(3)
-DRAFT = "setup_draft"
+DIALOGUE = "setup"  # name, then time zone (buttons), then save
 
 
 def _zone_label(language: str, zone: str) -> str:
     return plain(language, f"timezone.{zone}")
 
 
-async def start_setup(update: Update, context: Context) -> int:
+async def start_setup(update: Update, context: Context) -> None:
     """Entry point: check rights, then take the one-line form or start the dialogue."""
-    message = update.effective_message
+    message, user = update.effective_message, update.effective_user
     group = await require_facilitator(update, context)
-    if group is None:
-        return ConversationHandler.END
+    if group is None or message is None or user is None:
+        return
     language = group.language
     default_zone = services(context).settings.bot.default_timezone
     if context.args:
@@ -45,26 +54,24 @@ async def start_setup(update: Update, context: Context) -> int:
             setup = validate_setup(name, zone.strip() or group.timezone, default_zone)
         except RefusalError as exc:
             await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "setup.example"))
-            return ConversationHandler.END
+            return
         apply_setup(group, setup)
         await message.reply_text(
             t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone))
         )
-        return ConversationHandler.END
-    context.user_data[DRAFT] = {"chat_id": group.chat_id}
+        return
+    await open_dialogue(context, user.id, group.chat_id, DIALOGUE, "name")
     await message.reply_text(
         t(language, "setup.ask_name", current=group.display_name),
         reply_markup=ForceReply(selective=True, input_field_placeholder=plain(language, "setup.name_placeholder")),
     )
-    return ASK_NAME
 
 
-async def receive_name(update: Update, context: Context) -> int:
+async def receive_name(update: Update, context: Context, dialogue: Dialogue) -> None:
     message = update.effective_message
     group = await current_group(update)
-    draft = context.user_data.get(DRAFT)
-    if message is None or group is None or draft is None or draft["chat_id"] != group.chat_id:
-        return ConversationHandler.END
+    if message is None or group is None or dialogue.step != "name":
+        return
     try:
         setup = validate_setup(message.text or "", group.timezone, services(context).settings.bot.default_timezone)
     except RefusalError as exc:
@@ -72,82 +79,56 @@ async def receive_name(update: Update, context: Context) -> int:
             t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "setup.ask_name_again"),
             reply_markup=ForceReply(selective=True),
         )
-        return ASK_NAME
-    draft["name"] = setup.name
-    buttons = [
-        [InlineKeyboardButton(_zone_label(group.language, zone), callback_data=f"cfg:tz:{index}")]
-        for index, zone in enumerate(TIMEZONE_CHOICES)
-    ]
-    await message.reply_text(t(group.language, "setup.ask_timezone"), reply_markup=InlineKeyboardMarkup(buttons))
-    return ASK_TIMEZONE
+        return
+    await next_step(context, dialogue, "timezone", name=setup.name)
+    await message.reply_text(t(group.language, "setup.ask_timezone"), reply_markup=timezone_keyboard(group.language))
 
 
-async def receive_timezone(update: Update, context: Context) -> int:
+async def receive_timezone(update: Update, context: Context) -> None:
     query = update.callback_query
     group = await current_group(update)
-    draft = context.user_data.get(DRAFT)
-    if query is None or group is None or draft is None or "name" not in draft:
-        if query:
-            await query.answer(plain(language_for(update, context, group), "button.expired"))
-        return ConversationHandler.END
-    try:
-        index = int((query.data or "").rsplit(":", 1)[1])
-        zone = TIMEZONE_CHOICES[index]
-    except (ValueError, IndexError):
+    dialogue = await open_dialogue_of(update, context, DIALOGUE)
+    if query is None:
+        return
+    if group is None or dialogue is None or dialogue.step != "timezone":
+        await query.answer(plain(language_for(update, context, group), "button.expired"))
+        return
+    index = tapped(update, cb.TimeZoneChoice).index
+    if index >= len(TIMEZONE_CHOICES):
         await query.answer(plain(group.language, "button.invalid"))
-        return ASK_TIMEZONE
-    draft["timezone"] = zone
+        return
+    zone = TIMEZONE_CHOICES[index]
+    await next_step(context, dialogue, "confirm", timezone=zone)
     await query.answer()
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(plain(group.language, "button.save"), callback_data="cfg:ok"),
-                InlineKeyboardButton(plain(group.language, "button.cancel"), callback_data="cfg:no"),
-            ]
-        ]
-    )
     await query.edit_message_text(
-        t(group.language, "setup.confirm", name=draft["name"], zone=_zone_label(group.language, zone)),
-        reply_markup=keyboard,
+        t(group.language, "setup.confirm", name=dialogue.get("name"), zone=_zone_label(group.language, zone)),
+        reply_markup=save_keyboard(group.language),
     )
-    return CONFIRM
 
 
-async def confirm(update: Update, context: Context) -> int:
+async def confirm(update: Update, context: Context) -> None:
     query = update.callback_query
     group = await current_group(update)
-    draft = context.user_data.pop(DRAFT, None)
-    if query is None or group is None or draft is None or "timezone" not in draft:
-        if query:
-            await query.answer(plain(language_for(update, context, group), "button.expired"))
-        return ConversationHandler.END
+    dialogue = await open_dialogue_of(update, context, DIALOGUE)
+    if query is None:
+        return
+    if group is None or dialogue is None or dialogue.step != "confirm":
+        await query.answer(plain(language_for(update, context, group), "button.expired"))
+        return
+    await end_dialogue(dialogue)
     await query.answer()
-    if query.data == "cfg:ok":
-        apply_setup(group, validate_setup(draft["name"], draft["timezone"], draft["timezone"]))
+    if tapped(update, cb.SaveSetup).choice == "ok":
+        zone = dialogue.get("timezone")
+        apply_setup(group, validate_setup(dialogue.get("name"), zone, zone))
         await query.edit_message_text(
             t(group.language, "setup.saved", name=group.display_name, zone=_zone_label(group.language, group.timezone))
         )
     else:
         await query.edit_message_text(t(group.language, "setup.cancelled"))
-    return ConversationHandler.END
-
-
-async def timed_out(update: Update, context: Context) -> None:
-    context.user_data.pop(DRAFT, None)
 
 
 def register(application: Application) -> None:
-    application.add_handler(
-        ConversationHandler(
-            entry_points=[CommandHandler("configurer", start_setup)],
-            states={
-                ASK_NAME: [MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, receive_name)],
-                ASK_TIMEZONE: [CallbackQueryHandler(receive_timezone, pattern=r"^cfg:tz:")],
-                CONFIRM: [CallbackQueryHandler(confirm, pattern=r"^cfg:(ok|no)$")],
-                ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
-            },
-            fallbacks=[CommandHandler("configurer", start_setup)],
-            conversation_timeout=15 * 60,
-            name="configurer",
-        )
-    )
+    application.add_handler(CommandHandler("configurer", start_setup))
+    on_dialogue(DIALOGUE, DialogueRoute(text=receive_name, ttl=timedelta(minutes=15)))
+    application.add_handler(CallbackQueryHandler(receive_timezone, pattern=cb.TimeZoneChoice.matches))
+    application.add_handler(CallbackQueryHandler(confirm, pattern=cb.SaveSetup.matches))

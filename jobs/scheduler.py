@@ -11,9 +11,11 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.outbox.dispatch import DispatchReport, pending_events_due, run_dispatch
+from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
+from bot.outbox.kinds import OutboxSettings
 from bot.services import Services, fetch_admin_ids, services
 
 log = logging.getLogger(__name__)
@@ -23,15 +25,30 @@ JOB_NAME = "relais-dispatch"
 JOB_KWARGS = {"max_instances": 3, "coalesce": True}
 
 
+def dispatcher(svc: Services, bot: Bot) -> Dispatcher:
+    """The outbox's view of this process: its database, clock, settings and Telegram admins."""
+
+    async def admins(chat_id: int) -> frozenset[int]:
+        return await fetch_admin_ids(bot, svc, chat_id)
+
+    settings = svc.settings
+    outbox = OutboxSettings(settings.meetings, settings.proposals, admins, svc.bot_username, svc.link_secret)
+    return Dispatcher(
+        sessionmaker=svc.sessionmaker,
+        now=svc.clock.now,
+        lock=svc.dispatch_lock,
+        outbox=outbox,
+        max_attempts=settings.meetings.max_attempts,
+        batch_size=settings.meetings.send_concurrency,
+    )
+
+
 async def dispatch_now(application: Application) -> DispatchReport:
     """Run the dispatcher once (the job, the demo and the tests call this)."""
     svc = services(application)
     bot = application.bot
 
-    async def admins(chat_id: int) -> frozenset[int]:
-        return await fetch_admin_ids(bot, svc, chat_id)
-
-    report = await run_dispatch(svc, bot, admins)
+    report = await run_dispatch(dispatcher(svc, bot), bot)
     if report.sent or report.failed:
         log.info(
             "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",
@@ -67,6 +84,6 @@ async def start_dispatcher(application: Application) -> int:
     job_queue = application.job_queue
     svc.wake_at = lambda moments: schedule_at(job_queue, svc, moments)
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
-    moments = await pending_events_due(svc)
+    moments = await pending_events_due(svc.sessionmaker)
     schedule_at(application.job_queue, svc, moments)
     return len(set(moments))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -416,3 +417,23 @@ class RideRefusal(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("ride_requests.id", ondelete="CASCADE"), index=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("ride_offers.id", ondelete="CASCADE"), index=True)
+
+
+class DialogueState(Base):
+    """Where someone is in a guided dialogue or a private question (bot/domain/dialogues.py): one
+    open dialogue per person and chat, so a restart resumes at the same question. `data` holds the
+    answers given so far (a draft meeting, a place and seats); it is the person's data (export,
+    erasure) and expires with the dialogue."""
+
+    __tablename__ = "dialogues"
+    __table_args__ = (UniqueConstraint("user_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)  # Telegram id of who answers
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # where the answers are read (a group, or private)
+    kind: Mapped[str] = mapped_column(String(24))
+    step: Mapped[str] = mapped_column(String(24))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)  # the question to reply to, when one must
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.domain.actions import parse_action
 from bot.domain.dates import DateError, parse_day
 from bot.domain.deeplinks import PROPOSE, derive_secret, group_payload, parse_group_payload, parse_payload
-from bot.domain.meetings import MeetingError
+from bot.domain.errors import RefusalError
 from bot.domain.polls import OPTIONS_MAX, parse_poll, parse_vote
 from bot.domain.proposals import STATE_WORDS, ProposalError, parse_follow_up, parse_number
 from bot.ui.i18n import catalogue
@@ -33,7 +33,7 @@ WORDS = (
 
 
 def _refused_with_a_known_message(exc: Exception) -> None:
-    assert isinstance(exc, (MeetingError, DateError))
+    assert isinstance(exc, RefusalError)
     assert exc.key in catalogue("fr"), exc.key
 
 

@@ -103,9 +103,11 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_after_the_lease(relais):
     chat, awa, karim, julie, sami, lina = await setup_meeting(relais)
     relais.clock.set(J7)
     async with relais.services.sessionmaker.begin() as session:
-        from bot.outbox.expand import claim_deliveries, expand_due_events
+        from bot.outbox.claims import claim_deliveries
+        from bot.outbox.kinds import expand_due_events
+        from jobs.scheduler import dispatcher
 
-        await expand_due_events(session, relais.clock.now(), lambda chat_id: _none(), relais.services.settings.meetings)
+        await expand_due_events(session, relais.clock.now(), dispatcher(relais.services, relais.app.bot).outbox)
         claimed = await claim_deliveries(session, relais.clock.now(), 100, timedelta(seconds=60), "dead-process")
         assert len(claimed) == 3  # a process took them, then died before sending
     assert (await relais.run_jobs()).sent == 0  # still leased

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import parse_day
+from bot.domain.events import EventKind
 from bot.domain.meetings import at_reminder_time
 from bot.domain.proposals import ProposalError
 from bot.domain.settings import MeetingsSection
@@ -21,7 +22,7 @@ from storage.models import ActionItem, Group, Person, ScheduledEvent
 log = logging.getLogger(__name__)
 
 TEXT_MAX = 300
-ACTION_REMINDER = "action_reminder"
+ACTION_REMINDER = EventKind.ACTION_REMINDER
 STATUSES = ("open", "done", "blocked")
 _USERNAME_RE = re.compile(r"^@([A-Za-z][A-Za-z0-9_]{3,31})$")
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import Recurrence
 from bot.domain.errors import RefusalError
+from bot.domain.events import EventKind
 from bot.domain.settings import MeetingsSection
 from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
 
@@ -27,13 +28,13 @@ MAX_OFFSETS = 5
 MAX_OFFSET = timedelta(days=30)
 
 # Kinds of scheduled events
-REMINDER = "reminder"
-DIGEST = "facilitator_digest"  # the day before the J-1 reminder: who has not answered, who declined
-CHECKLIST = "attendance_checklist"  # after the meeting, to the facilitators
-FEEDBACK = "feedback_poll"  # the next day, in the group
-SERIES_NEXT = "series_next"  # when an occurrence starts, announce the next one
-RIDES_REMINDER = "rides_reminder"  # the day before, drivers and passengers: who, where, when
-RIDES_ALERT = "rides_unmatched"  # carpool_alert_days before, facilitators: requests without a seat
+REMINDER = EventKind.REMINDER
+DIGEST = EventKind.DIGEST  # the day before the J-1 reminder: who has not answered, who declined
+CHECKLIST = EventKind.CHECKLIST  # after the meeting, to the facilitators
+FEEDBACK = EventKind.FEEDBACK  # the next day, in the group
+SERIES_NEXT = EventKind.SERIES_NEXT  # when an occurrence starts, announce the next one
+RIDES_REMINDER = EventKind.RIDES_REMINDER  # the day before, drivers and passengers: who, where, when
+RIDES_ALERT = EventKind.RIDES_ALERT  # carpool_alert_days before, facilitators: requests without a seat
 AHEAD_ONLY = (REMINDER, DIGEST, RIDES_REMINDER, RIDES_ALERT)  # pointless once past: not sent late on creation
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise, parse_when
+from bot.domain.events import EventKind
 from bot.domain.proposals import ProposalError, change_state, find_proposal, parse_number
 from bot.domain.settings import ProposalsSection
 from storage.db import insert_if_absent
@@ -31,8 +32,8 @@ VOTE_OPTIONS = ("vote.option_for", "vote.option_against", "vote.option_unsure")
 ANONYMOUS_FLAGS = {"--anonyme", "—anonyme", "–anonyme", "-anonyme", "--anonymous"}
 _DEADLINE_RE = re.compile(r"^jusqu'?\s*(?:a|au|aux)\b\s*(.*)$")
 
-POLL_REMINDER = "poll_reminder"
-POLL_CLOSE = "poll_close"
+POLL_REMINDER = EventKind.POLL_REMINDER
+POLL_CLOSE = EventKind.POLL_CLOSE
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.events import EventKind
 from bot.domain.proposals import OPEN, ProposalError, open_proposals
 from storage.models import Group, Person, PriorityPick, PriorityRound, Proposal, ScheduledEvent
 
 log = logging.getLogger(__name__)
 
-PRIORITY_CLOSE = "priority_close"
+PRIORITY_CLOSE = EventKind.PRIORITY_CLOSE
 
 
 async def open_round(session: AsyncSession, group: Group) -> PriorityRound | None:

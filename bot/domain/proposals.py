@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
 from bot.domain.errors import RefusalError
+from bot.domain.events import EventKind
 from bot.domain.meetings import at_reminder_time
 from bot.domain.settings import MeetingsSection, ProposalsSection
 from storage.models import (
@@ -84,8 +85,8 @@ STATE_WORDS = {
     "realise": "done",
 }
 
-PROPOSAL_NEWS = "proposal_news"  # private notices of a change, to the author and followers
-PROPOSALS_DIGEST = "proposals_digest"  # monthly, in the group
+PROPOSAL_NEWS = EventKind.PROPOSAL_NEWS  # private notices of a change, to the author and followers
+PROPOSALS_DIGEST = EventKind.PROPOSALS_DIGEST  # monthly, in the group
 
 
 class ProposalError(RefusalError):
@@ -455,7 +456,7 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
         .where(Proposal.group_id == group.id, Proposal.state.not_in(GONE))
         .group_by(Proposal.state)
     )
-    result.by_state = dict(rows.tuples().all())
+    result.by_state = dict(rows.all())
     result.transmitted = sum(count for state, count in result.by_state.items() if state in TRANSMITTED)
     result.taken_into_account = sum(count for state, count in result.by_state.items() if state in TAKEN_INTO_ACCOUNT)
     members = await session.execute(

@@ -9,35 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.domain import meetings as m
-from bot.domain.attendance import attendance_rows, prefill_attendance
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
-from bot.outbox.expand import WORKER_ID, claim_deliveries, expand_due_events, finish, pending_due_times
+from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
+from bot.outbox.kinds import OutboxSettings, RegistryError, expand_due_events, render_delivery
 from bot.outbox.outgoing import Outgoing
-from bot.outbox.render import proposals_moved_block, render_group_delivery, ride_text
-from bot.services import Services
-from bot.ui.i18n import pick_language, plain, t
-from bot.ui.meetings import (
-    announcement_text,
-    attendance_keyboard,
-    digest_text,
-    meeting_body,
-    private_reminder_text,
-    reminder_text,
-    rsvp_keyboard,
-)
-from storage.models import Delivery, Group, Meeting, Person
+from storage.models import Group, Meeting
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+
+
+@dataclass
+class Dispatcher:
+    """What a dispatcher run needs from the process (jobs/scheduler.py builds it from Services)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    now: Callable[[], datetime]
+    lock: asyncio.Lock
+    outbox: OutboxSettings
+    max_attempts: int
+    batch_size: int
 
 
 @dataclass
@@ -48,61 +49,6 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
-
-
-async def _render(session, delivery: Delivery, svc: Services) -> Outgoing | None:
-    if delivery.meeting_id is None:
-        return await render_group_delivery(session, delivery, svc)
-    meeting = await session.get(Meeting, delivery.meeting_id)
-    group = await session.get(Group, meeting.group_id) if meeting else None
-    if meeting is None or group is None or not group.active:
-        return None
-    person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-    out = Outgoing(
-        delivery.id,
-        delivery.kind,
-        person.telegram_id if person else group.chat_id,
-        group.id,
-        meeting.id,
-        person.telegram_id if person else None,
-        delivery.attempts,
-    )
-    language = pick_language(person.language_code, group.language) if person else group.language
-    if delivery.kind == "group_reminder":
-        out.text = reminder_text(group, meeting, await m.counts(session, meeting))
-        out.text += await proposals_moved_block(session, delivery, group, meeting, svc.settings.meetings)
-        out.markup = rsvp_keyboard(language, meeting)
-    elif delivery.kind == "announcement":
-        out.text = announcement_text(group, meeting, await m.counts(session, meeting))
-        out.markup = rsvp_keyboard(language, meeting)
-    elif delivery.kind in ("private_reminder", "nudge"):
-        rsvp = await m.answer_of(session, meeting, person)
-        if rsvp is not None and rsvp.answer == "no":
-            return None  # declined since the wave was planned: nobody who declined is reminded
-        out.text = private_reminder_text(language, group, meeting, rsvp.answer if rsvp else None)
-        out.markup = rsvp_keyboard(language, meeting, with_calendar=True)
-    elif delivery.kind == "digest":
-        out.text = digest_text(language, group, meeting, await m.members_with_answers(session, meeting))
-    elif delivery.kind == "checklist":
-        await prefill_attendance(session, meeting)
-        out.text = (
-            t(language, "attendance.intro", group=group.display_name)
-            + "\n"
-            + meeting_body(group, meeting, language=language)
-        )
-        out.markup = attendance_keyboard(language, meeting, await attendance_rows(session, meeting))
-    elif delivery.kind in ("ride_reminder", "rides_unmatched"):
-        out.text = await ride_text(session, delivery.kind, language, group, meeting, person)
-        if not out.text:
-            return None  # the ride ended since the wave was planned
-    elif delivery.kind == "feedback":
-        out.poll = {
-            "question": plain(group.language, "feedback.question", number=meeting.number),
-            "options": [plain(group.language, f"feedback.option{i}") for i in (1, 2, 3)],
-        }
-    else:
-        return None
-    return out
 
 
 async def _send(bot: Bot, out: Outgoing) -> Message:
@@ -149,10 +95,9 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
-async def _record(svc: Services, results: list[tuple[Outgoing, str, Any]], report: DispatchReport) -> None:
-    settings = svc.settings.meetings
-    now = svc.clock.now()
-    async with svc.sessionmaker.begin() as session:
+async def _record(run: Dispatcher, results: list[tuple[Outgoing, str, Any]], report: DispatchReport) -> None:
+    now = run.now()
+    async with run.sessionmaker.begin() as session:
         for out, outcome, value in results:
             if outcome in ("sent", "migrated"):
                 if outcome == "migrated":
@@ -178,7 +123,7 @@ async def _record(svc: Services, results: list[tuple[Outgoing, str, Any]], repor
                     session, out.delivery_id, "pending", now, "flood", now + timedelta(seconds=_seconds(value))
                 )
                 report.retried += 1
-            elif outcome == "network" and out.attempts < settings.max_attempts:
+            elif outcome == "network" and out.attempts < run.max_attempts:
                 backoff = timedelta(seconds=min(600, 5 * 2 ** (out.attempts - 1)))
                 await finish(session, out.delivery_id, "pending", now, value, now + backoff)
                 report.retried += 1
@@ -188,42 +133,45 @@ async def _record(svc: Services, results: list[tuple[Outgoing, str, Any]], repor
                 report.failed += 1
 
 
-async def run_dispatch(svc: Services, bot: Bot, admins, max_batches: int | None = None) -> DispatchReport:
-    """Handle everything due now. `admins(chat_id)` gives a group's Telegram administrators."""
+async def run_dispatch(run: Dispatcher, bot: Bot, max_batches: int | None = None) -> DispatchReport:
+    """Handle everything due now."""
     report = DispatchReport()
-    async with svc.dispatch_lock:
-        settings = svc.settings.meetings
-        async with svc.sessionmaker.begin() as session:
-            report.events = await expand_due_events(
-                session, svc.clock.now(), admins, settings, proposal_settings=svc.settings.proposals
-            )
+    async with run.lock:
+        async with run.sessionmaker.begin() as session:
+            report.events = await expand_due_events(session, run.now(), run.outbox)
         batches = 0
         in_flight: asyncio.Task | None = None
         while max_batches is None or batches < max_batches:
             batches += 1
             # Claim and render the next batch while the previous one is being sent: the
             # database work then never leaves the rate limiter idle.
-            async with svc.sessionmaker.begin() as session:
-                claimed = await claim_deliveries(session, svc.clock.now(), settings.send_concurrency, LEASE, WORKER_ID)
+            async with run.sessionmaker.begin() as session:
+                claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID)
                 rendered: list[Outgoing] = []
                 for delivery in claimed:
-                    out = await _render(session, delivery, svc)
+                    try:
+                        out = await render_delivery(session, delivery, run.outbox)
+                    except RegistryError as exc:
+                        log.error("delivery %s: %s", delivery.id, exc)
+                        delivery.status, delivery.error = "failed", "unknown kind"
+                        report.failed += 1
+                        continue
                     if out is None:
                         delivery.status, delivery.error = "skipped", "not needed"
                         report.skipped += 1
                     else:
                         rendered.append(out)
             if in_flight is not None:
-                await _record(svc, await in_flight, report)
+                await _record(run, await in_flight, report)
                 in_flight = None
             if not claimed:
                 break
             in_flight = asyncio.create_task(_send_batch(bot, rendered))
         if in_flight is not None:
-            await _record(svc, await in_flight, report)
+            await _record(run, await in_flight, report)
     return report
 
 
-async def pending_events_due(svc: Services) -> list[datetime]:
-    async with svc.sessionmaker() as session:
+async def pending_events_due(sessionmaker: async_sessionmaker[AsyncSession]) -> list[datetime]:
+    async with sessionmaker() as session:
         return await pending_due_times(session)

@@ -1,27 +1,29 @@
-"""The outbox: due events become one delivery row per recipient, and deliveries are claimed
-before sending. With PostgreSQL, rows are claimed with FOR UPDATE SKIP LOCKED, so several Relais
-processes share the work and each message is sent once; SQLite has one writer at a time anyway."""
+"""How each kind of due event becomes deliveries: one function per kind, registered in
+bot/outbox/kinds.py. An expander may write (close a poll, prefill the attendance sheet, plan the
+next digest): it runs in the transaction that marks its event done.
+
+Each expander gets an `Expansion`: the event, its group (active) and meeting, the time, and
+`deliver()` to add a message for a person or the group.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
-import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import carpool, polls, proposals
 from bot.domain import meetings as m
-from bot.domain.actions import ACTION_REMINDER
+from bot.domain.attendance import prefill_attendance
+from bot.domain.events import EventKind
 from bot.domain.facilitators import AdminLookup, meeting_runners
-from bot.domain.priorities import PRIORITY_CLOSE, close_round
-from bot.domain.settings import ProposalsSection
+from bot.domain.priorities import close_round
+from bot.domain.settings import MeetingsSection, ProposalsSection
+from bot.outbox.claims import add_delivery
 from storage.models import (
     ActionItem,
-    Delivery,
     Group,
     Meeting,
     MeetingSeries,
@@ -32,258 +34,218 @@ from storage.models import (
     ScheduledEvent,
 )
 
-log = logging.getLogger(__name__)
-
-WORKER_ID = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 FEEDBACK_LATEST = timedelta(days=2)
+GROUP, PRIVATE = 0, 1  # delivery priorities: group messages go first
 
 
-def _locking(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+class UndeclaredDeliveryError(RuntimeError):
+    """An expander added a delivery kind its registry entry does not declare."""
 
 
-async def _add_delivery(
-    session: AsyncSession,
-    event: ScheduledEvent,
-    kind: str,
-    now: datetime,
-    person_id: int | None = None,
-    priority: int = 1,
-) -> None:
-    recipient = f"person:{person_id}" if person_id is not None else "group"
-    session.add(
-        Delivery(
-            event_id=event.id,
-            meeting_id=event.meeting_id,
-            recipient=recipient,
-            person_id=person_id,
-            kind=kind,
-            priority=priority,
-            status="pending",
-            attempts=0,
-            not_before=now,
-        )
-    )
+@dataclass
+class Expansion:
+    """One due event being expanded."""
+
+    session: AsyncSession
+    event: ScheduledEvent
+    group: Group
+    meeting: Meeting | None
+    now: datetime
+    admins: AdminLookup
+    meetings_settings: MeetingsSection
+    proposals_settings: ProposalsSection
+    declared: frozenset[str] = field(default_factory=frozenset)
+
+    def deliver(
+        self, kind: str, person_id: int | None = None, event: ScheduledEvent | None = None, priority: int = PRIVATE
+    ) -> None:
+        if kind not in self.declared:
+            raise UndeclaredDeliveryError(f"{self.event.kind} does not declare {kind}")
+        add_delivery(self.session, event or self.event, kind, self.now, person_id, priority)
+
+    def to_group(self, kind: str, event: ScheduledEvent | None = None) -> None:
+        self.deliver(kind, None, event, GROUP)
+
+    def skip(self) -> None:
+        self.event.status = "skipped"
+
+    @property
+    def the_meeting(self) -> Meeting:
+        if self.meeting is None:  # kinds.py only gives meeting events an Expansion with a meeting
+            raise RuntimeError(f"{self.event.kind} needs a meeting")
+        return self.meeting
+
+    async def runners_in_private(self) -> list[int]:
+        """Person ids of those who run the meeting and can be written to in private."""
+        runners = await meeting_runners(self.session, self.the_meeting, self.group, self.admins)
+        return [person.id for person in runners if person.private_status == "started"]
 
 
-async def _facilitator_ids(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[int]:
-    """Person ids of those who run the meeting and can be written to in private."""
-    runners = await meeting_runners(session, meeting, group, admins)
-    return [person.id for person in runners if person.private_status == "started"]
+# ----------------------------------------------------------------------------- meetings
+async def announcement(x: Expansion) -> None:
+    x.to_group("announcement")
 
 
-async def _news_deliveries(session: AsyncSession, event: ScheduledEvent, change: ProposalChange, now: datetime) -> None:
-    for person in await proposals.news_recipients(session, change):
-        await _add_delivery(session, event, "proposal_news", now, person.id)
-
-
-async def add_news(session: AsyncSession, group: Group, change: ProposalChange, now: datetime) -> None:
-    """A proposal's change, sent now in private to its author and followers."""
-    event = proposals.news_event(group, change, now)
-    event.status, event.done_at = "done", now
-    session.add(event)
-    await session.flush()
-    await _news_deliveries(session, event, change, now)
-
-
-async def _expand_group_event(
-    session: AsyncSession, event: ScheduledEvent, now: datetime, settings, proposal_settings: ProposalsSection
-) -> None:
-    """Events about a group's polls, priority rounds, action items, proposals and digest."""
-    group = await session.get(Group, event.group_id) if event.group_id else None
-    if group is None or not group.active:
-        event.status = "skipped"
+async def series_next(x: Expansion) -> None:
+    """When an occurrence starts, the series' next meeting is created and announced."""
+    meeting = x.the_meeting
+    series = await x.session.get(MeetingSeries, meeting.series_id) if meeting.series_id else None
+    if series is None:
         return
-    if event.kind == proposals.PROPOSAL_NEWS:
-        change = await session.get(ProposalChange, event.subject_id)
-        if change is not None:
-            await _news_deliveries(session, event, change, now)
-    elif event.kind in (polls.POLL_REMINDER, polls.POLL_CLOSE):
-        poll = await session.get(Poll, event.subject_id)
-        if poll is None or poll.status != "open":
-            event.status = "skipped"
-        elif event.kind == polls.POLL_CLOSE:
-            result = await polls.close_poll(session, poll, group, now)
-            await _add_delivery(session, event, "poll_close", now, priority=0)
-            if result.change is not None:
-                await add_news(session, group, result.change, now)
-        elif poll.anonymous:  # nobody knows who voted: one reminder in the group instead
-            await _add_delivery(session, event, "poll_group_reminder", now, priority=0)
-        else:
-            for person in await polls.non_voters(session, poll):
-                await _add_delivery(session, event, "poll_nudge", now, person.id)
-    elif event.kind == PRIORITY_CLOSE:
-        round_ = await session.get(PriorityRound, event.subject_id)
-        if round_ is None or round_.status != "open":
-            event.status = "skipped"
-        else:
-            await close_round(session, round_, now)
-            await _add_delivery(session, event, "priority_close", now, priority=0)
-    elif event.kind == ACTION_REMINDER:
-        action = await session.get(ActionItem, event.subject_id)
-        owner = await session.get(Person, action.owner_id) if action and action.owner_id else None
-        if action is None or action.status != "open":
-            event.status = "skipped"
-        elif owner is not None and owner.private_status == "started":
-            await _add_delivery(session, event, "action_reminder", now, owner.id)
-        else:  # the owner cannot be written to in private: remind them in the group
-            await _add_delivery(session, event, "action_reminder", now, priority=0)
-    elif event.kind == proposals.PROPOSALS_DIGEST:
-        await proposals.ensure_digest(session, group, now, proposal_settings, settings)
-        if await proposals.board(session, group):
-            await _add_delivery(session, event, "proposals_digest", now, priority=0)
-        else:
-            event.status = "skipped"
-    else:
-        log.warning("event %s of unknown kind %s", event.id, event.kind)
-        event.status = "skipped"
-
-
-async def expand_due_events(
-    session: AsyncSession,
-    now: datetime,
-    admins: AdminLookup,
-    settings,
-    limit: int = 200,
-    proposal_settings: ProposalsSection | None = None,
-) -> int:
-    """Turn due events into deliveries; returns how many events were handled."""
-    query = (
-        select(ScheduledEvent)
-        .where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
-        .order_by(ScheduledEvent.due_at, ScheduledEvent.id)
-        .limit(limit)
+    upcoming = await m.next_in_series(x.session, series, meeting.starts_at, x.now, x.meetings_settings)
+    if upcoming is None:
+        return
+    announce = ScheduledEvent(
+        meeting_id=upcoming.id,
+        kind=EventKind.ANNOUNCEMENT,
+        offset_minutes=0,
+        due_at=x.now,
+        status="done",
+        done_at=x.now,
     )
-    if _locking(session):
-        query = query.with_for_update(skip_locked=True)
-    events = list(await session.scalars(query))
-    for event in events:
-        event.status, event.done_at = "done", now
-        if event.meeting_id is None:
-            await _expand_group_event(session, event, now, settings, proposal_settings or ProposalsSection())
-            continue
-        meeting = await session.get(Meeting, event.meeting_id)
-        group = await session.get(Group, meeting.group_id) if meeting else None
-        if meeting is None or group is None or not group.active:
-            event.status = "skipped"
-            continue
-        if event.kind == m.SERIES_NEXT:
-            series = await session.get(MeetingSeries, meeting.series_id) if meeting.series_id else None
-            if series is not None:
-                upcoming = await m.next_in_series(session, series, meeting.starts_at, now, settings)
-                if upcoming is not None:
-                    announce = ScheduledEvent(
-                        meeting_id=upcoming.id,
-                        kind="announcement",
-                        offset_minutes=0,
-                        due_at=now,
-                        status="done",
-                        done_at=now,
-                    )
-                    session.add(announce)
-                    await session.flush()
-                    await _add_delivery(session, announce, "announcement", now, priority=0)
-            continue
-        if event.kind in (m.RIDES_REMINDER, m.RIDES_ALERT):
-            if not m.is_open(meeting, now):
-                event.status = "skipped"
-            elif event.kind == m.RIDES_REMINDER:
-                for _offer, driver, _, riders in await carpool.matched_rides(session, meeting):
-                    await _add_delivery(session, event, "ride_reminder", now, driver.id)
-                    for rider, _ in riders:
-                        await _add_delivery(session, event, "ride_reminder", now, rider.id)
-            elif await carpool.unmatched(session, meeting):
-                for person_id in await _facilitator_ids(session, meeting, group, admins):
-                    await _add_delivery(session, event, "rides_unmatched", now, person_id)
-            continue
-        if event.kind in (m.REMINDER, m.DIGEST):
-            if not m.is_open(meeting, now):
-                event.status = "skipped"
-                continue
-            if event.kind == m.REMINDER:
-                later = await session.scalar(
-                    select(ScheduledEvent.id)
-                    .where(
-                        ScheduledEvent.meeting_id == meeting.id,
-                        ScheduledEvent.kind == m.REMINDER,
-                        ScheduledEvent.status == "pending",
-                        ScheduledEvent.due_at <= now,
-                        ScheduledEvent.due_at > event.due_at,
-                    )
-                    .limit(1)
-                )
-                if later is not None:  # missed while down: only the latest one that was due goes out
-                    event.status = "skipped"
-                    continue
-                await _add_delivery(session, event, "group_reminder", now, priority=0)
-                for person, _membership, rsvp in await m.members_with_answers(session, meeting):
-                    if person.private_status == "started" and (rsvp is None or rsvp.answer != "no"):
-                        await _add_delivery(
-                            session, event, "nudge" if rsvp is None else "private_reminder", now, person.id
-                        )
-            else:
-                for person_id in await _facilitator_ids(session, meeting, group, admins):
-                    await _add_delivery(session, event, "digest", now, person_id)
-        elif meeting.status != "scheduled":
-            event.status = "skipped"
-        elif event.kind == m.CHECKLIST:
-            for person_id in await _facilitator_ids(session, meeting, group, admins):
-                await _add_delivery(session, event, "checklist", now, person_id)
-        elif event.kind == m.FEEDBACK:
-            if now - event.due_at > FEEDBACK_LATEST:  # weeks after the meeting, the question makes no sense
-                event.status = "skipped"
-                continue
-            await _add_delivery(session, event, "feedback", now, priority=0)
-    await session.flush()
-    return len(events)
+    x.session.add(announce)
+    await x.session.flush()
+    x.to_group("announcement", announce)
 
 
-async def claim_deliveries(
-    session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID
-) -> list[Delivery]:
-    """Take up to `limit` deliveries ready to go (group messages first). A delivery left in
-    'sending' longer than the lease belonged to a process that died: it is taken again."""
-    ready = or_(
-        and_(Delivery.status == "pending", Delivery.not_before <= now),
-        and_(Delivery.status == "sending", Delivery.claimed_at < now - lease),
-    )
-    query = select(Delivery).where(ready).order_by(Delivery.priority, Delivery.id).limit(limit)
-    if _locking(session):
-        query = query.with_for_update(skip_locked=True)
-    deliveries = list(await session.scalars(query))
-    for delivery in deliveries:
-        delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, now
-        delivery.attempts += 1
-    await session.flush()
-    return deliveries
-
-
-async def finish(
-    session: AsyncSession,
-    delivery_id: int,
-    status: str,
-    now: datetime,
-    error: str | None = None,
-    retry_at: datetime | None = None,
-) -> None:
-    values: dict = {"status": status, "error": error}
-    if status == "sent":
-        values["sent_at"] = now
-    if status == "pending":
-        values["not_before"] = retry_at or now
-    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
-
-
-async def pending_due_times(
-    session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None
-) -> list[datetime]:
-    """When pending events fall due (all, one meeting's or one group's): what the in-memory
-    scheduler is built from."""
-    query = select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending")
-    if meeting_id is not None:
-        query = query.where(ScheduledEvent.meeting_id == meeting_id)
-    if group_id is not None:
-        query = query.outerjoin(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(
-            or_(Meeting.group_id == group_id, ScheduledEvent.group_id == group_id)
+async def reminder(x: Expansion) -> None:
+    """The group, and in private everyone who started the bot and did not decline (a nudge with
+    the buttons for those who have not answered). Missed while down: only the latest one due."""
+    meeting = x.the_meeting
+    if not m.is_open(meeting, x.now):
+        x.skip()
+        return
+    later = await x.session.scalar(
+        select(ScheduledEvent.id)
+        .where(
+            ScheduledEvent.meeting_id == meeting.id,
+            ScheduledEvent.kind == EventKind.REMINDER,
+            ScheduledEvent.status == "pending",
+            ScheduledEvent.due_at <= x.now,
+            ScheduledEvent.due_at > x.event.due_at,
         )
-    return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))
+        .limit(1)
+    )
+    if later is not None:
+        x.skip()
+        return
+    x.to_group("group_reminder")
+    for person, _membership, rsvp in await m.members_with_answers(x.session, meeting):
+        if person.private_status == "started" and (rsvp is None or rsvp.answer != "no"):
+            x.deliver("nudge" if rsvp is None else "private_reminder", person.id)
+
+
+async def facilitator_digest(x: Expansion) -> None:
+    if not m.is_open(x.the_meeting, x.now):
+        x.skip()
+        return
+    for person_id in await x.runners_in_private():
+        x.deliver("digest", person_id)
+
+
+async def checklist(x: Expansion) -> None:
+    """After the meeting: the attendance sheet, prefilled from the answers, to those who ran it."""
+    if x.the_meeting.status != "scheduled":
+        x.skip()
+        return
+    await prefill_attendance(x.session, x.the_meeting)
+    for person_id in await x.runners_in_private():
+        x.deliver("checklist", person_id)
+
+
+async def feedback(x: Expansion) -> None:
+    if x.the_meeting.status != "scheduled" or x.now - x.event.due_at > FEEDBACK_LATEST:
+        x.skip()  # weeks after the meeting, the question makes no sense
+        return
+    x.to_group("feedback")
+
+
+async def rides_reminder(x: Expansion) -> None:
+    if not m.is_open(x.the_meeting, x.now):
+        x.skip()
+        return
+    for _offer, driver, _, riders in await carpool.matched_rides(x.session, x.the_meeting):
+        x.deliver("ride_reminder", driver.id)
+        for rider, _ in riders:
+            x.deliver("ride_reminder", rider.id)
+
+
+async def rides_alert(x: Expansion) -> None:
+    if not m.is_open(x.the_meeting, x.now):
+        x.skip()
+        return
+    if await carpool.unmatched(x.session, x.the_meeting):
+        for person_id in await x.runners_in_private():
+            x.deliver("rides_unmatched", person_id)
+
+
+# ----------------------------------------------------------------------------- a group's subjects
+async def _news_deliveries(x: Expansion, change: ProposalChange, event: ScheduledEvent | None = None) -> None:
+    for person in await proposals.news_recipients(x.session, change):
+        x.deliver("proposal_news", person.id, event)
+
+
+async def proposal_news(x: Expansion) -> None:
+    change = await x.session.get(ProposalChange, x.event.subject_id)
+    if change is not None:
+        await _news_deliveries(x, change)
+
+
+async def add_news(x: Expansion, change: ProposalChange) -> None:
+    """A proposal's change caused by this event (a poll's outcome), sent now in private to its
+    author and followers."""
+    event = proposals.news_event(x.group, change, x.now)
+    event.status, event.done_at = "done", x.now
+    x.session.add(event)
+    await x.session.flush()
+    await _news_deliveries(x, change, event)
+
+
+async def poll_close(x: Expansion) -> None:
+    poll = await x.session.get(Poll, x.event.subject_id)
+    if poll is None or poll.status != "open":
+        x.skip()
+        return
+    result = await polls.close_poll(x.session, poll, x.group, x.now)
+    x.to_group("poll_close")
+    if result.change is not None:
+        await add_news(x, result.change)
+
+
+async def poll_reminder(x: Expansion) -> None:
+    poll = await x.session.get(Poll, x.event.subject_id)
+    if poll is None or poll.status != "open":
+        x.skip()
+    elif poll.anonymous:  # nobody knows who voted: one reminder in the group instead
+        x.to_group("poll_group_reminder")
+    else:
+        for person in await polls.non_voters(x.session, poll):
+            x.deliver("poll_nudge", person.id)
+
+
+async def priority_close(x: Expansion) -> None:
+    round_ = await x.session.get(PriorityRound, x.event.subject_id)
+    if round_ is None or round_.status != "open":
+        x.skip()
+        return
+    await close_round(x.session, round_, x.now)
+    x.to_group("priority_close")
+
+
+async def action_reminder(x: Expansion) -> None:
+    action = await x.session.get(ActionItem, x.event.subject_id)
+    owner = await x.session.get(Person, action.owner_id) if action and action.owner_id else None
+    if action is None or action.status != "open":
+        x.skip()
+    elif owner is not None and owner.private_status == "started":
+        x.deliver("action_reminder", owner.id)
+    else:  # the owner cannot be written to in private: remind them in the group
+        x.to_group("action_reminder")
+
+
+async def proposals_digest(x: Expansion) -> None:
+    await proposals.ensure_digest(x.session, x.group, x.now, x.proposals_settings, x.meetings_settings)
+    if await proposals.board(x.session, x.group):
+        x.to_group("proposals_digest")
+    else:
+        x.skip()

@@ -1,29 +1,39 @@
-"""Rendering the deliveries that belong to a group rather than a meeting: proposal news, poll
-reminders and summaries, priority rankings, action-item reminders and the monthly digest."""
+"""How each kind of delivery is rendered into a message: one function per kind, registered in
+bot/outbox/kinds.py. Rendering reads and never writes (kinds.py checks it): what must change in
+the database changes when the event is expanded (bot/outbox/expand.py).
+
+Each renderer gets a `Rendering` (the delivery, its event, group, meeting, recipient, language and
+the message being built in `out`) and returns False when the message is no longer needed (the
+person declined since the wave was planned, voted since the reminder, the ride ended...).
+"""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import carpool
 from bot.domain import meetings as m
 from bot.domain import proposals as p
+from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.events import EventKind
+from bot.domain.facilitators import AdminLookup, meeting_runners
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
+from bot.domain.settings import MeetingsSection
 from bot.outbox.outgoing import Outgoing
-from bot.services import Services
+from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
-from bot.ui.i18n import pick_language, plain
+from bot.ui.i18n import plain, t
 from bot.ui.proposals import (
     action_keyboard,
     action_reminder_text,
     change_sentence,
     changes_block,
-    digest_text,
     news_text,
     poll_group_reminder_text,
     poll_link,
@@ -32,6 +42,7 @@ from bot.ui.proposals import (
     propose_keyboard,
     ranking_text,
 )
+from bot.ui.proposals import digest_text as proposals_digest_text
 from storage.models import (
     ActionItem,
     Delivery,
@@ -46,114 +57,202 @@ from storage.models import (
     ScheduledEvent,
 )
 
-log = logging.getLogger(__name__)
+
+@dataclass
+class Rendering:
+    """One claimed delivery being rendered."""
+
+    session: AsyncSession
+    delivery: Delivery
+    event: ScheduledEvent
+    group: Group
+    meeting: Meeting | None
+    person: Person | None
+    language: str
+    out: Outgoing
+    settings: MeetingsSection
+    admins: AdminLookup
+    bot_username: str
+    link_secret: bytes
+
+    @property
+    def the_meeting(self) -> Meeting:
+        if self.meeting is None:  # kinds.py only renders meeting kinds with their meeting
+            raise RuntimeError(f"{self.delivery.kind} needs a meeting")
+        return self.meeting
+
+    @property
+    def recipient(self) -> Person:
+        if self.person is None:  # private kinds always have a person (expand.py)
+            raise RuntimeError(f"{self.delivery.kind} needs a person")
+        return self.person
 
 
-async def proposals_moved_block(session, delivery: Delivery, group: Group, meeting: Meeting, settings) -> str:
+# ----------------------------------------------------------------------------- meetings
+async def _proposals_moved_block(r: Rendering) -> str:
     """The first reminder of a meeting (J-7 by default) lists the proposals whose follow-up
     moved since the previous meeting."""
-    event = await session.get(ScheduledEvent, delivery.event_id)
-    if event is None or event.kind != m.REMINDER:
+    meeting, group = r.the_meeting, r.group
+    if r.event.kind != EventKind.REMINDER:
         return ""
-    first = max(m.offset_minutes(token) for token in m.group_offsets(group, settings))
-    if event.offset_minutes != first:
+    first = max(m.offset_minutes(token) for token in m.group_offsets(group, r.settings))
+    if r.event.offset_minutes != first:
         return ""
-    previous = await p.last_meeting_before(session, group.id, meeting.starts_at)
+    previous = await p.last_meeting_before(r.session, group.id, meeting.starts_at)
     since = (
         previous.starts_at if previous is not None and previous.id != meeting.id else p.since_default(meeting.starts_at)
     )
-    moved = await p.changes_since(session, group, since)
+    moved = await p.changes_since(r.session, group, since)
     return "\n\n" + changes_block(group.language, moved) if moved else ""
 
 
-async def ride_text(session, kind: str, language: str, group: Group, meeting: Meeting, person: Person) -> str:
-    """The day-before carpool reminder (driver or passenger), or the facilitators' list of
-    requests without a seat; empty when there is nothing to say any more."""
-    if kind == "rides_unmatched":
-        waiting = await carpool.unmatched(session, meeting)
-        return unmatched_text(language, group, meeting, waiting) if waiting else ""
-    for offer, driver, start, riders in await carpool.matched_rides(session, meeting):
+async def group_reminder(r: Rendering) -> bool:
+    meeting = r.the_meeting
+    r.out.text = ui.reminder_text(r.group, meeting, await m.counts(r.session, meeting))
+    r.out.text += await _proposals_moved_block(r)
+    r.out.markup = ui.rsvp_keyboard(r.language, meeting)
+    return True
+
+
+async def announcement(r: Rendering) -> bool:
+    meeting = r.the_meeting
+    r.out.text = ui.announcement_text(r.group, meeting, await m.counts(r.session, meeting))
+    r.out.markup = ui.rsvp_keyboard(r.language, meeting)
+    return True
+
+
+async def private_reminder(r: Rendering) -> bool:
+    """The reminder in private (or the nudge, to someone who has not answered)."""
+    meeting = r.the_meeting
+    rsvp = await m.answer_of(r.session, meeting, r.recipient)
+    if rsvp is not None and rsvp.answer == "no":
+        return False  # declined since the wave was planned: nobody who declined is reminded
+    r.out.text = ui.private_reminder_text(r.language, r.group, meeting, rsvp.answer if rsvp else None)
+    r.out.markup = ui.rsvp_keyboard(r.language, meeting, with_calendar=True)
+    return True
+
+
+async def digest(r: Rendering) -> bool:
+    """The day-before list for those who run the meeting (absence reasons included)."""
+    meeting = r.the_meeting
+    runners = {person.id for person in await meeting_runners(r.session, meeting, r.group, r.admins)}
+    members = await m.members_with_answers(r.session, meeting)
+    r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners)
+    return True
+
+
+async def checklist(r: Rendering) -> bool:
+    meeting = r.the_meeting
+    r.out.text = (
+        t(r.language, "attendance.intro", group=r.group.display_name)
+        + "\n"
+        + ui.meeting_body(r.group, meeting, language=r.language)
+    )
+    r.out.markup = ui.attendance_keyboard(r.language, meeting, await attendance_rows(r.session, meeting))
+    return True
+
+
+async def feedback(r: Rendering) -> bool:
+    language = r.group.language
+    r.out.poll = {
+        "question": plain(language, "feedback.question", number=r.the_meeting.number),
+        "options": [plain(language, f"feedback.option{i}") for i in (1, 2, 3)],
+    }
+    return True
+
+
+async def ride_reminder(r: Rendering) -> bool:
+    """The day-before carpool reminder, for the driver or a passenger (nothing if the ride ended)."""
+    meeting, person = r.the_meeting, r.recipient
+    for offer, driver, start, riders in await carpool.matched_rides(r.session, meeting):
         if driver.id == person.id:
-            return driver_reminder(language, group, meeting, offer, start, riders)
+            r.out.text = driver_reminder(r.language, r.group, meeting, offer, start, riders)
+            return True
         for rider, pickup in riders:
             if rider.id == person.id:
-                return rider_reminder(language, group, meeting, offer, driver, pickup)
-    return ""
+                r.out.text = rider_reminder(r.language, r.group, meeting, offer, driver, pickup)
+                return True
+    return False
 
 
-async def render_group_delivery(session, delivery: Delivery, svc: Services) -> Outgoing | None:
-    event = await session.get(ScheduledEvent, delivery.event_id)
-    group = await session.get(Group, event.group_id) if event and event.group_id else None
-    if event is None or group is None or not group.active:
-        return None
-    person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-    out = Outgoing(
-        delivery.id,
-        delivery.kind,
-        person.telegram_id if person else group.chat_id,
-        group.id,
-        None,
-        person.telegram_id if person else None,
-        delivery.attempts,
+async def rides_unmatched(r: Rendering) -> bool:
+    """Facilitators: the requests still without a seat (nothing if they all found one)."""
+    waiting = await carpool.unmatched(r.session, r.the_meeting)
+    if not waiting:
+        return False
+    r.out.text = unmatched_text(r.language, r.group, r.the_meeting, waiting)
+    return True
+
+
+# ----------------------------------------------------------------------------- a group's subjects
+async def proposal_news(r: Rendering) -> bool:
+    change = await r.session.get(ProposalChange, r.event.subject_id)
+    proposal = await r.session.get(Proposal, change.proposal_id) if change else None
+    if change is None or proposal is None:
+        return False
+    merged = change.state == "merged" and proposal.merged_into_id
+    target = await r.session.get(Proposal, proposal.merged_into_id) if merged else None
+    sentence = change_sentence(r.language, proposal, change.state, change.note, change.progress, target)
+    r.out.text = news_text(r.language, r.group, sentence)
+    return True
+
+
+async def poll_close(r: Rendering) -> bool:
+    poll = await r.session.get(Poll, r.event.subject_id)
+    if poll is None:
+        return False
+    proposal = await r.session.get(Proposal, poll.proposal_id) if poll.proposal_id else None
+    r.out.text = poll_summary(r.language, r.group, poll, await electorate(r.session, poll), proposal)
+    r.out.stop_poll_message_id = poll.message_id
+    return True
+
+
+async def poll_group_reminder(r: Rendering) -> bool:
+    poll = await r.session.get(Poll, r.event.subject_id)
+    if poll is None or poll.status != "open":
+        return False
+    r.out.text, r.out.reply_to = poll_group_reminder_text(r.language, r.group, poll), poll.message_id
+    return True
+
+
+async def poll_nudge(r: Rendering) -> bool:
+    poll = await r.session.get(Poll, r.event.subject_id)
+    if poll is None or poll.status != "open":
+        return False
+    voted = await r.session.scalar(
+        select(PollVote.id).where(PollVote.poll_id == poll.id, PollVote.person_id == r.recipient.id)
     )
-    language = pick_language(person.language_code, group.language) if person else group.language
-    kind = delivery.kind
-    if kind == "proposal_news":
-        change = await session.get(ProposalChange, event.subject_id)
-        proposal = await session.get(Proposal, change.proposal_id) if change else None
-        if proposal is None:
-            return None
-        target = (
-            await session.get(Proposal, proposal.merged_into_id)
-            if change.state == "merged" and proposal.merged_into_id
-            else None
-        )
-        out.text = news_text(
-            language, group, change_sentence(language, proposal, change.state, change.note, change.progress, target)
-        )
-    elif kind in ("poll_nudge", "poll_group_reminder", "poll_close"):
-        poll = await session.get(Poll, event.subject_id)
-        if poll is None:
-            return None
-        if kind == "poll_close":
-            proposal = await session.get(Proposal, poll.proposal_id) if poll.proposal_id else None
-            out.text = poll_summary(language, group, poll, await electorate(session, poll), proposal)
-            out.stop_poll_message_id = poll.message_id
-        elif poll.status != "open":
-            return None
-        elif kind == "poll_group_reminder":
-            out.text, out.reply_to = poll_group_reminder_text(language, group, poll), poll.message_id
-        else:
-            voted = await session.scalar(
-                select(PollVote.id).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
-            )
-            if voted is not None:
-                return None  # voted since the reminder was planned
-            out.text = poll_nudge_text(language, group, poll)
-            if link := poll_link(group, poll):
-                out.markup = InlineKeyboardMarkup(
-                    [[InlineKeyboardButton(plain(language, "button.open_poll"), url=link)]]
-                )
-    elif kind == "priority_close":
-        round_ = await session.get(PriorityRound, event.subject_id)
-        if round_ is None:
-            return None
-        out.text = ranking_text(language, await ranking(session, round_), await participants(session, round_))
-    elif kind == "action_reminder":
-        action = await session.get(ActionItem, event.subject_id)
-        if action is None or action.status != "open":
-            return None
-        owner = person or (await session.get(Person, action.owner_id) if action.owner_id else None)
-        name = owner.first_name if owner else plain(language, "someone")
-        out.text = action_reminder_text(language, group, action, name, private=person is not None)
-        out.markup = action_keyboard(language, action)
-    elif kind == "proposals_digest":
-        board = await p.board(session, group)
-        moved = await p.changes_since(session, group, p.since_default(event.due_at))
-        out.text = digest_text(language, group, board, moved)
-        url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
-        out.markup = propose_keyboard(language, url)
-    else:
-        log.warning("delivery %s of unknown kind %s", delivery.id, kind)
-        return None
-    return out
+    if voted is not None:
+        return False  # voted since the reminder was planned
+    r.out.text = poll_nudge_text(r.language, r.group, poll)
+    if link := poll_link(r.group, poll):
+        r.out.markup = InlineKeyboardMarkup([[InlineKeyboardButton(plain(r.language, "button.open_poll"), url=link)]])
+    return True
+
+
+async def priority_close(r: Rendering) -> bool:
+    round_ = await r.session.get(PriorityRound, r.event.subject_id)
+    if round_ is None:
+        return False
+    r.out.text = ranking_text(r.language, await ranking(r.session, round_), await participants(r.session, round_))
+    return True
+
+
+async def action_reminder(r: Rendering) -> bool:
+    action = await r.session.get(ActionItem, r.event.subject_id)
+    if action is None or action.status != "open":
+        return False
+    owner = r.person or (await r.session.get(Person, action.owner_id) if action.owner_id else None)
+    name = owner.first_name if owner else plain(r.language, "someone")
+    r.out.text = action_reminder_text(r.language, r.group, action, name, private=r.person is not None)
+    r.out.markup = action_keyboard(r.language, action)
+    return True
+
+
+async def proposals_digest(r: Rendering) -> bool:
+    board = await p.board(r.session, r.group)
+    moved = await p.changes_since(r.session, r.group, p.since_default(r.event.due_at))
+    r.out.text = proposals_digest_text(r.language, r.group, board, moved)
+    url = start_url(r.bot_username, group_payload(r.link_secret, r.group.id, PROPOSE))
+    r.out.markup = propose_keyboard(r.language, url)
+    return True

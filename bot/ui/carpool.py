@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
+from bot.ui import callbacks as cb
 from bot.ui.i18n import Markup, plain, t
 from bot.ui.meetings import clock, rsvp_keyboard, short_when, when_text
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
@@ -73,14 +74,16 @@ def board_text(language: str, group: Group, meeting: Meeting, counts: list[Place
 
 def place_keyboard(meeting: Meeting, places: list[Place]) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(place.name[:40], callback_data=f"cpp:{meeting.id}:{place.id}") for place in places[:30]
+        InlineKeyboardButton(place.name[:40], callback_data=cb.CarpoolPlace(meeting.id, place.id).encode())
+        for place in places[:30]
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def seats_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(str(n), callback_data=f"cps:{meeting.id}:{n}") for n in range(SEATS_MIN, SEATS_MAX + 1)
+        InlineKeyboardButton(str(n), callback_data=cb.CarpoolSeats(meeting.id, n).encode())
+        for n in range(SEATS_MIN, SEATS_MAX + 1)
     ]
     return InlineKeyboardMarkup([buttons[:4], buttons[4:]])
 
@@ -89,7 +92,7 @@ def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) 
     buttons = [
         InlineKeyboardButton(
             clock_text(meeting.starts_at - timedelta(minutes=minutes), group, language),
-            callback_data=f"cpt:{meeting.id}:{minutes}",
+            callback_data=cb.CarpoolDeparture(meeting.id, minutes).encode(),
         )
         for minutes in DEPARTURE_CHOICES
         if meeting.starts_at - timedelta(minutes=minutes) > now
@@ -121,8 +124,12 @@ def request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(plain(language, "button.ride_accept"), callback_data=f"ride:{request.id}:a"),
-                InlineKeyboardButton(plain(language, "button.ride_refuse"), callback_data=f"ride:{request.id}:r"),
+                InlineKeyboardButton(
+                    plain(language, "button.ride_accept"), callback_data=cb.RideDecision(request.id, "a").encode()
+                ),
+                InlineKeyboardButton(
+                    plain(language, "button.ride_refuse"), callback_data=cb.RideDecision(request.id, "r").encode()
+                ),
             ]
         ]
     )
@@ -135,13 +142,25 @@ def with_coming(language: str, meeting: Meeting, markup: InlineKeyboardMarkup) -
 
 def cancel_offer_keyboard(language: str, offer: RideOffer) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(plain(language, "button.cancel_offer"), callback_data=f"cxo:{offer.id}")]]
+        [
+            [
+                InlineKeyboardButton(
+                    plain(language, "button.cancel_offer"), callback_data=cb.CancelOffer(offer.id).encode()
+                )
+            ]
+        ]
     )
 
 
 def cancel_request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(plain(language, "button.cancel_request"), callback_data=f"cxr:{request.id}")]]
+        [
+            [
+                InlineKeyboardButton(
+                    plain(language, "button.cancel_request"), callback_data=cb.CancelRequest(request.id).encode()
+                )
+            ]
+        ]
     )
 
 

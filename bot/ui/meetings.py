@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.groups import TIMEZONE_CHOICES
 from bot.domain.meetings import REASONS, Counts
+from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
 from storage.models import Group, Meeting
 
@@ -27,9 +29,6 @@ def callback_meeting_id(data: str | None) -> int | None:
     if len(parts) < 2 or not parts[1].isdigit() or len(parts[1]) >= 10:
         return None
     return int(parts[1])
-
-
-CODE_OF = {value: key for key, value in ANSWER_CODES.items()}
 
 
 def clock(local: datetime, language: str) -> str:
@@ -77,18 +76,30 @@ def announcement_text(group: Group, meeting: Meeting, counts: Counts) -> str:
 def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton(plain(language, "button.rsvp_yes"), callback_data=f"rsvp:{meeting.id}:y"),
-            InlineKeyboardButton(plain(language, "button.rsvp_no"), callback_data=f"rsvp:{meeting.id}:n"),
-            InlineKeyboardButton(plain(language, "button.rsvp_maybe"), callback_data=f"rsvp:{meeting.id}:m"),
+            InlineKeyboardButton(plain(language, "button.rsvp_yes"), callback_data=cb.Answer(meeting.id, "y").encode()),
+            InlineKeyboardButton(plain(language, "button.rsvp_no"), callback_data=cb.Answer(meeting.id, "n").encode()),
+            InlineKeyboardButton(
+                plain(language, "button.rsvp_maybe"), callback_data=cb.Answer(meeting.id, "m").encode()
+            ),
         ]
     ]
     if with_calendar:
-        rows.append([InlineKeyboardButton(plain(language, "button.calendar"), callback_data=f"ics:{meeting.id}")])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    plain(language, "button.calendar"), callback_data=cb.CalendarFile(meeting.id).encode()
+                )
+            ]
+        )
     # Carpooling: mobility is the first reason people cannot come.
     rows.append(
         [
-            InlineKeyboardButton(plain(language, "button.car_offer"), callback_data=f"car:{meeting.id}:o"),
-            InlineKeyboardButton(plain(language, "button.car_request"), callback_data=f"car:{meeting.id}:r"),
+            InlineKeyboardButton(
+                plain(language, "button.car_offer"), callback_data=cb.Carpool(meeting.id, "o").encode()
+            ),
+            InlineKeyboardButton(
+                plain(language, "button.car_request"), callback_data=cb.Carpool(meeting.id, "r").encode()
+            ),
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -96,7 +107,9 @@ def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -
 
 def reason_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(plain(language, f"reason.{reason}"), callback_data=f"why:{meeting.id}:{reason}")
+        InlineKeyboardButton(
+            plain(language, f"reason.{reason}"), callback_data=cb.AbsenceReason(meeting.id, reason).encode()
+        )
         for reason in REASONS
     ]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
@@ -111,16 +124,16 @@ def private_reminder_text(language: str, group: Group, meeting: Meeting, answere
     return intro + "\n" + meeting_body(group, meeting, language=language)
 
 
-def digest_text(language: str, group: Group, meeting: Meeting, members: list) -> str:
-    """For facilitators only: who has not answered, who declined and why (facilitators who run
-    the meeting are not listed as silent)."""
-    silent = [
-        person.first_name
-        for person, membership, rsvp in members
-        if rsvp is None and not membership.named_facilitator and person.id != meeting.created_by_id
-    ]
+def _reason(language: str, reason: str | None) -> str:
+    return plain(language, f"reason.{reason or 'none'}")
+
+
+def digest_text(language: str, group: Group, meeting: Meeting, members: list, runners: set[int]) -> str:
+    """For those who run the meeting only (bot/domain/facilitators.py): who has not answered, who
+    declined and why. `runners` (person ids) are not listed as silent."""
+    silent = [person.first_name for person, _, rsvp in members if rsvp is None and person.id not in runners]
     declined = [
-        f"{person.first_name} ({plain(language, 'reason.' + (rsvp.reason or 'none'))})"
+        f"{person.first_name} ({_reason(language, rsvp.reason)})"
         for person, _, rsvp in members
         if rsvp is not None and rsvp.answer == "no"
     ]
@@ -141,12 +154,60 @@ def attendance_keyboard(language: str, meeting: Meeting, rows: list) -> InlineKe
     buttons = [
         [
             InlineKeyboardButton(
-                ("✅ " if present else "⬜ ") + person.first_name[:40], callback_data=f"att:{meeting.id}:{person.id}"
+                ("✅ " if present else "⬜ ") + person.first_name[:40],
+                callback_data=cb.Attendance(meeting.id, person.id).encode(),
             )
         ]
         for person, present in rows
     ]
     buttons.append(
-        [InlineKeyboardButton(plain(language, "button.attendance_save"), callback_data=f"att:{meeting.id}:ok")]
+        [
+            InlineKeyboardButton(
+                plain(language, "button.attendance_save"), callback_data=cb.Attendance(meeting.id, "ok").encode()
+            )
+        ]
     )
     return InlineKeyboardMarkup(buttons)
+
+
+def draft_preview(language: str, when: str, place: str, topic: str) -> str:
+    """The guided /reunion's last step: what will be announced, before it is."""
+    return "\n".join(
+        [
+            t(language, "meeting.preview", when=when),
+            t(language, "meeting.place", place=place),
+            t(language, "meeting.topic", topic=topic),
+        ]
+    )
+
+
+def publish_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(language, "button.publish"), callback_data=cb.PublishMeeting("ok").encode()),
+                InlineKeyboardButton(plain(language, "button.cancel"), callback_data=cb.PublishMeeting("no").encode()),
+            ]
+        ]
+    )
+
+
+def timezone_keyboard(language: str) -> InlineKeyboardMarkup:
+    """/configurer: one button per time zone a group may be in."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(plain(language, f"timezone.{zone}"), callback_data=cb.TimeZoneChoice(index).encode())]
+            for index, zone in enumerate(TIMEZONE_CHOICES)
+        ]
+    )
+
+
+def save_keyboard(language: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(plain(language, "button.save"), callback_data=cb.SaveSetup("ok").encode()),
+                InlineKeyboardButton(plain(language, "button.cancel"), callback_data=cb.SaveSetup("no").encode()),
+            ]
+        ]
+    )

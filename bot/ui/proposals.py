@@ -16,6 +16,7 @@ from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.proposals import FOLLOW_UP, Indicators
+from bot.ui import callbacks as cb
 from bot.ui.i18n import Markup, plain, t
 from bot.ui.meetings import when_text
 from storage.models import ActionItem, Group, Poll, PriorityRound, Proposal
@@ -150,7 +151,7 @@ def propose_keyboard(language: str, url: str) -> InlineKeyboardMarkup:
 
 
 def follow_keyboard(language: str, proposal: Proposal, propose_url: str | None = None) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton(plain(language, "button.follow"), callback_data=f"fol:{proposal.id}")]
+    row = [InlineKeyboardButton(plain(language, "button.follow"), callback_data=cb.Follow(proposal.id).encode())]
     if propose_url:
         row.append(propose_button(language, propose_url))
     return InlineKeyboardMarkup([row])
@@ -159,7 +160,8 @@ def follow_keyboard(language: str, proposal: Proposal, propose_url: str | None =
 def state_keyboard(language: str, proposal: Proposal) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            plain(language, f"state.button.{state}"), callback_data=f"sv:{proposal.id}:{STATE_CODES[state]}"
+            plain(language, f"state.button.{state}"),
+            callback_data=cb.FollowUpState(proposal.id, STATE_CODES[state]).encode(),
         )
         for state in FOLLOW_UP
         if state != proposal.state or state == "in_progress"
@@ -169,7 +171,14 @@ def state_keyboard(language: str, proposal: Proposal) -> InlineKeyboardMarkup:
 
 def pick_proposal_keyboard(proposals: list[Proposal]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(f"n°{p.number} · {excerpt(p.text, 40)}", callback_data=f"sv:{p.id}")] for p in proposals]
+        [
+            [
+                InlineKeyboardButton(
+                    f"n°{p.number} · {excerpt(p.text, 40)}", callback_data=cb.PickForFollowUp(p.id).encode()
+                )
+            ]
+            for p in proposals
+        ]
     )
 
 
@@ -292,7 +301,11 @@ def priority_text(language: str, group: Group, round_: PriorityRound, participan
 def priority_keyboard(round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(f"n°{p.number} · {excerpt(p.text, 45)}", callback_data=f"prio:{round_.id}:{p.id}")]
+            [
+                InlineKeyboardButton(
+                    f"n°{p.number} · {excerpt(p.text, 45)}", callback_data=cb.PriorityPick(round_.id, p.id).encode()
+                )
+            ]
             for p in proposals
         ]
     )
@@ -321,8 +334,12 @@ def action_keyboard(language: str, action: ActionItem) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(plain(language, "button.action_done"), callback_data=f"act:{action.id}:d"),
-                InlineKeyboardButton(plain(language, "button.action_blocked"), callback_data=f"act:{action.id}:b"),
+                InlineKeyboardButton(
+                    plain(language, "button.action_done"), callback_data=cb.ActionStatus(action.id, "d").encode()
+                ),
+                InlineKeyboardButton(
+                    plain(language, "button.action_blocked"), callback_data=cb.ActionStatus(action.id, "b").encode()
+                ),
             ]
         ]
     )

@@ -1,0 +1,43 @@
+"""What can be planned: every kind of scheduled event, declared once.
+
+A scheduled event (storage: scheduled_events) belongs to a meeting or to a group subject (a poll,
+a priority round, an action item, a proposal change, the monthly digest). When it falls due, the
+outbox expands it into deliveries (bot/outbox/kinds.py says how, kind by kind).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    # About a meeting
+    ANNOUNCEMENT = "announcement"  # a series' next meeting, announced when the previous one starts
+    REMINDER = "reminder"  # J-7, J-1...: the group, and in private who did not decline
+    DIGEST = "facilitator_digest"  # the day before the J-1 reminder: who has not answered, who declined
+    CHECKLIST = "attendance_checklist"  # after the meeting, to those who ran it
+    FEEDBACK = "feedback_poll"  # the next day, in the group
+    SERIES_NEXT = "series_next"  # when an occurrence starts, announce the next one
+    RIDES_REMINDER = "rides_reminder"  # the day before, drivers and passengers: who, where, when
+    RIDES_ALERT = "rides_unmatched"  # carpool_alert_days before, facilitators: requests without a seat
+    # About a group's subject
+    PROPOSAL_NEWS = "proposal_news"  # private notices of a change, to the author and followers
+    PROPOSALS_DIGEST = "proposals_digest"  # monthly, in the group
+    POLL_REMINDER = "poll_reminder"
+    POLL_CLOSE = "poll_close"
+    PRIORITY_CLOSE = "priority_close"
+    ACTION_REMINDER = "action_reminder"
+
+
+MEETING_EVENTS = frozenset(
+    {
+        EventKind.ANNOUNCEMENT,
+        EventKind.REMINDER,
+        EventKind.DIGEST,
+        EventKind.CHECKLIST,
+        EventKind.FEEDBACK,
+        EventKind.SERIES_NEXT,
+        EventKind.RIDES_REMINDER,
+        EventKind.RIDES_ALERT,
+    }
+)

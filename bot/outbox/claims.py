@@ -1,0 +1,113 @@
+"""The outbox's rows: deliveries are claimed before they are sent and finished after. With
+PostgreSQL, rows are claimed with FOR UPDATE SKIP LOCKED, so several Relais processes share the
+work and each message is sent once; SQLite has one writer at a time anyway. A delivery left in
+'sending' longer than the lease belonged to a process that died: it is taken again."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, Meeting, ScheduledEvent
+
+WORKER_ID = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def locking(session: AsyncSession) -> bool:
+    """Whether rows can be claimed with FOR UPDATE SKIP LOCKED (PostgreSQL)."""
+    return session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+
+
+def add_delivery(
+    session: AsyncSession,
+    event: ScheduledEvent,
+    kind: str,
+    now: datetime,
+    person_id: int | None = None,
+    priority: int = 1,
+) -> None:
+    """One message to send for this event: to a person in private, or to the group."""
+    recipient = f"person:{person_id}" if person_id is not None else "group"
+    session.add(
+        Delivery(
+            event_id=event.id,
+            meeting_id=event.meeting_id,
+            recipient=recipient,
+            person_id=person_id,
+            kind=kind,
+            priority=priority,
+            status="pending",
+            attempts=0,
+            not_before=now,
+        )
+    )
+
+
+async def due_events(session: AsyncSession, now: datetime, limit: int) -> list[ScheduledEvent]:
+    """Pending events whose time has come, oldest first (locked on PostgreSQL)."""
+    query = (
+        select(ScheduledEvent)
+        .where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
+        .order_by(ScheduledEvent.due_at, ScheduledEvent.id)
+        .limit(limit)
+    )
+    if locking(session):
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))
+
+
+async def claim_deliveries(
+    session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID
+) -> list[Delivery]:
+    """Take up to `limit` deliveries ready to go (group messages first). A delivery left in
+    'sending' longer than the lease belonged to a process that died: it is taken again."""
+    ready = or_(
+        and_(Delivery.status == "pending", Delivery.not_before <= now),
+        and_(Delivery.status == "sending", Delivery.claimed_at < now - lease),
+    )
+    query = select(Delivery).where(ready).order_by(Delivery.priority, Delivery.id).limit(limit)
+    if locking(session):
+        query = query.with_for_update(skip_locked=True)
+    deliveries = list(await session.scalars(query))
+    for delivery in deliveries:
+        delivery.status, delivery.claimed_by, delivery.claimed_at = "sending", worker, now
+        delivery.attempts += 1
+    await session.flush()
+    return deliveries
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "error": error}
+    if status == "sent":
+        values["sent_at"] = now
+    if status == "pending":
+        values["not_before"] = retry_at or now
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def pending_due_times(
+    session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None
+) -> list[datetime]:
+    """When pending events fall due (all, one meeting's or one group's): what the in-memory
+    scheduler is built from."""
+    query = select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending")
+    if meeting_id is not None:
+        query = query.where(ScheduledEvent.meeting_id == meeting_id)
+    if group_id is not None:
+        query = query.outerjoin(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(
+            or_(Meeting.group_id == group_id, ScheduledEvent.group_id == group_id)
+        )
+    return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))

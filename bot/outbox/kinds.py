@@ -1,0 +1,227 @@
+"""The registry of kinds: each kind of event declares once how it expands into deliveries, and
+each kind of delivery how it renders. Nothing here is matched by hand elsewhere.
+
+`check_registry()` runs at start-up and in the tests: an event kind without an expansion, or a
+delivery kind without a rendering, stops Relais before it sends anything. A row of a kind this
+release does not know (written by a newer one, or by hand) is marked failed and logged as an
+error, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.events import MEETING_EVENTS, EventKind
+from bot.domain.facilitators import AdminLookup
+from bot.domain.settings import MeetingsSection, ProposalsSection
+from bot.outbox import expand, render
+from bot.outbox.claims import due_events
+from bot.outbox.expand import Expansion
+from bot.outbox.outgoing import Outgoing
+from bot.outbox.render import Rendering
+from bot.ui.i18n import pick_language
+from storage.models import Delivery, Group, Meeting, Person, ScheduledEvent
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryKind(StrEnum):
+    ANNOUNCEMENT = "announcement"
+    GROUP_REMINDER = "group_reminder"
+    PRIVATE_REMINDER = "private_reminder"
+    NUDGE = "nudge"
+    DIGEST = "digest"
+    CHECKLIST = "checklist"
+    FEEDBACK = "feedback"
+    RIDE_REMINDER = "ride_reminder"
+    RIDES_UNMATCHED = "rides_unmatched"
+    PROPOSAL_NEWS = "proposal_news"
+    POLL_CLOSE = "poll_close"
+    POLL_GROUP_REMINDER = "poll_group_reminder"
+    POLL_NUDGE = "poll_nudge"
+    PRIORITY_CLOSE = "priority_close"
+    ACTION_REMINDER = "action_reminder"
+    PROPOSALS_DIGEST = "proposals_digest"
+
+
+class RegistryError(RuntimeError):
+    """A kind without its expansion or rendering: a programming error, found at start-up."""
+
+
+class RenderWroteError(RuntimeError):
+    """A renderer changed the database: rendering must only read (a programming error)."""
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    expand: Callable[[Expansion], Awaitable[None]]
+    delivers: frozenset[DeliveryKind]
+
+
+D = DeliveryKind
+EVENTS: dict[EventKind, EventSpec] = {
+    EventKind.ANNOUNCEMENT: EventSpec(expand.announcement, frozenset({D.ANNOUNCEMENT})),
+    EventKind.SERIES_NEXT: EventSpec(expand.series_next, frozenset({D.ANNOUNCEMENT})),
+    EventKind.REMINDER: EventSpec(expand.reminder, frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE})),
+    EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST})),
+    EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST})),
+    EventKind.FEEDBACK: EventSpec(expand.feedback, frozenset({D.FEEDBACK})),
+    EventKind.RIDES_REMINDER: EventSpec(expand.rides_reminder, frozenset({D.RIDE_REMINDER})),
+    EventKind.RIDES_ALERT: EventSpec(expand.rides_alert, frozenset({D.RIDES_UNMATCHED})),
+    EventKind.PROPOSAL_NEWS: EventSpec(expand.proposal_news, frozenset({D.PROPOSAL_NEWS})),
+    EventKind.POLL_CLOSE: EventSpec(expand.poll_close, frozenset({D.POLL_CLOSE, D.PROPOSAL_NEWS})),
+    EventKind.POLL_REMINDER: EventSpec(expand.poll_reminder, frozenset({D.POLL_GROUP_REMINDER, D.POLL_NUDGE})),
+    EventKind.PRIORITY_CLOSE: EventSpec(expand.priority_close, frozenset({D.PRIORITY_CLOSE})),
+    EventKind.ACTION_REMINDER: EventSpec(expand.action_reminder, frozenset({D.ACTION_REMINDER})),
+    EventKind.PROPOSALS_DIGEST: EventSpec(expand.proposals_digest, frozenset({D.PROPOSALS_DIGEST})),
+}
+
+DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
+    D.ANNOUNCEMENT: render.announcement,
+    D.GROUP_REMINDER: render.group_reminder,
+    D.PRIVATE_REMINDER: render.private_reminder,
+    D.NUDGE: render.private_reminder,
+    D.DIGEST: render.digest,
+    D.CHECKLIST: render.checklist,
+    D.FEEDBACK: render.feedback,
+    D.RIDE_REMINDER: render.ride_reminder,
+    D.RIDES_UNMATCHED: render.rides_unmatched,
+    D.PROPOSAL_NEWS: render.proposal_news,
+    D.POLL_CLOSE: render.poll_close,
+    D.POLL_GROUP_REMINDER: render.poll_group_reminder,
+    D.POLL_NUDGE: render.poll_nudge,
+    D.PRIORITY_CLOSE: render.priority_close,
+    D.ACTION_REMINDER: render.action_reminder,
+    D.PROPOSALS_DIGEST: render.proposals_digest,
+}
+
+
+def check_registry() -> None:
+    """Every event kind expands, every delivery kind renders, every declared delivery renders."""
+    missing = [f"event {kind}" for kind in EventKind if kind not in EVENTS]
+    missing += [f"delivery {kind}" for kind in DeliveryKind if kind not in DELIVERIES]
+    missing += [
+        f"delivery {kind} (from {event})"
+        for event, spec in EVENTS.items()
+        for kind in spec.delivers
+        if kind not in DELIVERIES
+    ]
+    if missing:
+        raise RegistryError("kinds without expansion or rendering: " + ", ".join(missing))
+
+
+def event_spec(kind: str) -> EventSpec:
+    """The registered expansion of a kind; RegistryError for a kind this release does not know."""
+    try:
+        return EVENTS[EventKind(kind)]
+    except (ValueError, KeyError):
+        raise RegistryError(f"unknown event kind {kind!r}") from None
+
+
+def renderer(kind: str) -> Callable[[Rendering], Awaitable[bool]]:
+    try:
+        return DELIVERIES[DeliveryKind(kind)]
+    except (ValueError, KeyError):
+        raise RegistryError(f"unknown delivery kind {kind!r}") from None
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """What expansion and rendering need from the process (bot/services.py builds it)."""
+
+    meetings: MeetingsSection
+    proposals: ProposalsSection
+    admins: AdminLookup
+    bot_username: str = ""
+    link_secret: bytes = b""
+
+
+async def _group_and_meeting(
+    session: AsyncSession, meeting_id: int | None, group_id: int | None
+) -> tuple[Group | None, Meeting | None]:
+    meeting = await session.get(Meeting, meeting_id) if meeting_id is not None else None
+    if meeting_id is not None and meeting is None:
+        return None, None
+    group_id = meeting.group_id if meeting is not None else group_id
+    group = await session.get(Group, group_id) if group_id is not None else None
+    return (group if group is not None and group.active else None), meeting
+
+
+async def expand_due_events(session: AsyncSession, now: datetime, outbox: OutboxSettings, limit: int = 200) -> int:
+    """Turn due events into deliveries; returns how many events were handled."""
+    events = await due_events(session, now, limit)
+    for event in events:
+        event.status, event.done_at = "done", now
+        try:
+            spec = event_spec(event.kind)
+        except RegistryError:
+            log.error("event %s: unknown kind %r, marked failed", event.id, event.kind)
+            event.status = "failed"
+            continue
+        group, meeting = await _group_and_meeting(session, event.meeting_id, event.group_id)
+        if group is None or (event.kind in MEETING_EVENTS and meeting is None):
+            event.status = "skipped"  # the group removed the bot, or the meeting is gone
+            continue
+        await spec.expand(
+            Expansion(
+                session=session,
+                event=event,
+                group=group,
+                meeting=meeting,
+                now=now,
+                admins=outbox.admins,
+                meetings_settings=outbox.meetings,
+                proposals_settings=outbox.proposals,
+                declared=frozenset(spec.delivers),
+            )
+        )
+    await session.flush()
+    return len(events)
+
+
+async def render_delivery(session: AsyncSession, delivery: Delivery, outbox: OutboxSettings) -> Outgoing | None:
+    """The message for a claimed delivery, or None when it is no longer needed. Rendering must not
+    write: a renderer that changes a row raises, so the test suite catches it."""
+    render_kind = renderer(delivery.kind)
+    event = await session.get(ScheduledEvent, delivery.event_id)
+    if event is None:
+        return None
+    group, meeting = await _group_and_meeting(session, delivery.meeting_id, event.group_id)
+    if group is None:
+        return None
+    person = await session.get(Person, delivery.person_id) if delivery.person_id else None
+    out = Outgoing(
+        delivery.id,
+        delivery.kind,
+        person.telegram_id if person else group.chat_id,
+        group.id,
+        meeting.id if meeting else None,
+        person.telegram_id if person else None,
+        delivery.attempts,
+    )
+    language = pick_language(person.language_code, group.language) if person else group.language
+    rendering = Rendering(
+        session=session,
+        delivery=delivery,
+        event=event,
+        group=group,
+        meeting=meeting,
+        person=person,
+        language=language,
+        out=out,
+        settings=outbox.meetings,
+        admins=outbox.admins,
+        bot_username=outbox.bot_username,
+        link_secret=outbox.link_secret,
+    )
+    before = set(session.dirty) | set(session.new)
+    needed = await render_kind(rendering)
+    if (set(session.dirty) | set(session.new)) - before or session.deleted:
+        raise RenderWroteError(f"rendering {delivery.kind} changed the database")
+    return out if needed else None

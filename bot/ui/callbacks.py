@@ -1,0 +1,318 @@
+"""Every button's data, declared once, encoded and decoded here.
+
+Telegram gives a button 1 to 64 bytes of data and sends them back, unchanged, when someone taps
+it — or sends whatever a forged client put there. Relais keeps short strings (they must survive
+restarts and work across processes): a prefix (one word, or two for a dialogue step's buttons),
+then fields, separated by ":". Each button is a
+frozen dataclass registered with its prefix and the kind of each field; `decode` turns any data
+into one of them, or into `Unknown`, and never raises.
+
+Handlers register with `pattern=Answer.matches` and read `decode(query.data)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, fields
+from typing import Any, ClassVar
+
+from bot.domain.carpool import SEATS_MAX, SEATS_MIN
+from bot.domain.meetings import REASONS
+
+MAX_BYTES = 64
+_ID_DIGITS = 9  # ids stay below 10**9: longer digit strings are refused before int() is called
+
+
+class FieldKind:
+    """How one field is written and read back; `parse` returns None for anything invalid."""
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def format(self, value: Any) -> str:
+        return str(value)
+
+
+class Id(FieldKind):
+    """A database id: 1 to 9 plain digits, no sign, no leading zero."""
+
+    def parse(self, text: str) -> int | None:
+        if not (0 < len(text) <= _ID_DIGITS) or not text.isascii() or not text.isdigit() or text[0] == "0":
+            return None
+        return int(text)
+
+
+class Number(FieldKind):
+    """A small whole number in [low, high] (seats, minutes, a list index)."""
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def parse(self, text: str) -> int | None:
+        if not (0 < len(text) <= 4) or not text.isascii() or not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+            return None
+        value = int(text)
+        return value if self.low <= value <= self.high else None
+
+
+class Choice(FieldKind):
+    """One word among a fixed set."""
+
+    def __init__(self, *words: str) -> None:
+        self.words = frozenset(words)
+
+    def parse(self, text: str) -> str | None:
+        return text if text in self.words else None
+
+
+class IdOr(FieldKind):
+    """An id, or one fixed word (a person to tick, or "ok" to save)."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def parse(self, text: str) -> int | str | None:
+        return self.word if text == self.word else Id().parse(text)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A button's data. Subclasses declare `prefix` and `spec` (one FieldKind per field)."""
+
+    prefix: ClassVar[str] = ""
+    spec: ClassVar[tuple[FieldKind, ...]] = ()
+
+    def encode(self) -> str:
+        values = [kind.format(value) for kind, value in zip(self.spec, astuple(self), strict=True)]
+        data = ":".join([self.prefix, *values])
+        if len(data.encode()) > MAX_BYTES:  # a programming error: every field is bounded
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {self.prefix}")
+        return data
+
+    @classmethod
+    def matches(cls, data: object) -> bool:
+        """For CallbackQueryHandler(pattern=...): this button's data, well formed."""
+        return isinstance(decode(data), cls)
+
+
+@dataclass(frozen=True)
+class Unknown(Callback):
+    """Data no button of this version writes: a forged press, or a button from an old release."""
+
+
+REGISTRY: dict[str, type[Callback]] = {}
+
+
+def button(prefix: str, *spec: FieldKind):  # type: ignore[no-untyped-def]
+    """Declare a button: its prefix (unique) and the kind of each of its fields, in order."""
+
+    def register(cls: type[Callback]) -> type[Callback]:
+        if prefix in REGISTRY or not 1 <= len(prefix.split(":")) <= 2 or "" in prefix.split(":"):
+            raise ValueError(f"button prefix {prefix!r} declared twice or malformed")
+        if len(fields(cls)) != len(spec):
+            raise ValueError(f"button {prefix!r}: {len(fields(cls))} fields but {len(spec)} kinds")
+        cls.prefix, cls.spec = prefix, spec
+        REGISTRY[prefix] = cls
+        return cls
+
+    return register
+
+
+def decode(data: object) -> Callback:
+    """The button this data belongs to, or Unknown(). Total: never raises."""
+    if not isinstance(data, str) or not data or len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        return Unknown()
+    parts = data.split(":")
+    # A prefix is one word, or two ("cfg:tz") for the buttons of one dialogue step.
+    cls = REGISTRY.get(":".join(parts[:2])) if len(parts) > 1 else None
+    if cls is not None:
+        parts = parts[2:]
+    else:
+        cls = REGISTRY.get(parts[0])
+        parts = parts[1:]
+    if cls is None or len(parts) != len(cls.spec):
+        return Unknown()
+    values = [kind.parse(part) for kind, part in zip(cls.spec, parts, strict=True)]
+    if any(value is None for value in values):
+        return Unknown()
+    return cls(*values)
+
+
+def any_of(*kinds: type[Callback]) -> Callable[[object], bool]:
+    """For CallbackQueryHandler(pattern=...): data of any of these buttons."""
+    return lambda data: isinstance(decode(data), kinds)
+
+
+# ----------------------------------------------------------------------------- meetings
+@button("rsvp", Id(), Choice("y", "n", "m"))
+@dataclass(frozen=True)
+class Answer(Callback):
+    """✅ / ❌ / 🤔 under an announcement or a reminder."""
+
+    meeting_id: int
+    code: str
+
+
+@button("why", Id(), Choice(*REASONS))
+@dataclass(frozen=True)
+class AbsenceReason(Callback):
+    """The optional reason after "Je ne peux pas" (seen by those who run the meeting only)."""
+
+    meeting_id: int
+    reason: str
+
+
+@button("ics", Id())
+@dataclass(frozen=True)
+class CalendarFile(Callback):
+    meeting_id: int
+
+
+@button("att", Id(), IdOr("ok"))
+@dataclass(frozen=True)
+class Attendance(Callback):
+    """The attendance checklist: tick a person, or "ok" to save."""
+
+    meeting_id: int
+    who: int | str
+
+
+@button("mcan", Id())
+@dataclass(frozen=True)
+class CancelMeeting(Callback):
+    meeting_id: int
+
+
+@button("mmov", Id())
+@dataclass(frozen=True)
+class MoveMeeting(Callback):
+    meeting_id: int
+
+
+@button("mtg", Choice("ok", "no"))
+@dataclass(frozen=True)
+class PublishMeeting(Callback):
+    """The end of /reunion's guided dialogue: publish the draft, or drop it."""
+
+    choice: str
+
+
+@button("cfg", Choice("ok", "no"))
+@dataclass(frozen=True)
+class SaveSetup(Callback):
+    """The end of /configurer's dialogue."""
+
+    choice: str
+
+
+@button("cfg:tz", Number(0, 99))
+@dataclass(frozen=True)
+class TimeZoneChoice(Callback):
+    """/configurer: the index of a time zone in the offered list."""
+
+    index: int
+
+
+# ----------------------------------------------------------------------------- proposals
+@button("fol", Id())
+@dataclass(frozen=True)
+class Follow(Callback):
+    """🔔 Suivre a proposal."""
+
+    proposal_id: int
+
+
+@button("sv", Id())
+@dataclass(frozen=True)
+class PickForFollowUp(Callback):
+    """/suivi: a proposal picked from the list, whose next state is then offered."""
+
+    proposal_id: int
+
+
+@button("svs", Id(), Choice(*"abcdefghijklmnopqrstuvwxyz"))
+@dataclass(frozen=True)
+class FollowUpState(Callback):
+    """/suivi: the proposal's new state, by its one-letter code."""
+
+    proposal_id: int
+    code: str
+
+
+@button("prio", Id(), Id())
+@dataclass(frozen=True)
+class PriorityPick(Callback):
+    round_id: int
+    proposal_id: int
+
+
+@button("act", Id(), Choice("d", "b"))
+@dataclass(frozen=True)
+class ActionStatus(Callback):
+    """✅ C'est fait (d) / ⛔ Je suis bloqué·e (b)."""
+
+    action_id: int
+    code: str
+
+
+# ----------------------------------------------------------------------------- carpool
+@button("car", Id(), Choice("o", "r"))
+@dataclass(frozen=True)
+class Carpool(Callback):
+    """🚗 Je propose des places (o) / 🙋 Je cherche une place (r)."""
+
+    meeting_id: int
+    kind: str
+
+
+@button("cpp", Id(), Id())
+@dataclass(frozen=True)
+class CarpoolPlace(Callback):
+    meeting_id: int
+    place_id: int
+
+
+@button("cps", Id(), Number(SEATS_MIN, SEATS_MAX))
+@dataclass(frozen=True)
+class CarpoolSeats(Callback):
+    meeting_id: int
+    seats: int
+
+
+@button("cpt", Id(), Number(0, 240))
+@dataclass(frozen=True)
+class CarpoolDeparture(Callback):
+    """Minutes before the meeting the driver leaves."""
+
+    meeting_id: int
+    minutes: int
+
+
+@button("ride", Id(), Choice("a", "r"))
+@dataclass(frozen=True)
+class RideDecision(Callback):
+    """The driver accepts (a) or refuses (r) a passenger's request."""
+
+    request_id: int
+    code: str
+
+
+@button("cxo", Id())
+@dataclass(frozen=True)
+class CancelOffer(Callback):
+    offer_id: int
+
+
+@button("cxr", Id())
+@dataclass(frozen=True)
+class CancelRequest(Callback):
+    request_id: int
+
+
+# ----------------------------------------------------------------------------- privacy
+@button("forget", Choice("yes", "no"))
+@dataclass(frozen=True)
+class Forget(Callback):
+    """/oublier's confirmation."""
+
+    choice: str
