@@ -477,8 +477,7 @@ async def cancel_offer_button(update: Update, context: Context) -> None:
     now = services(context).clock.now()
     for request in freed:
         rider = await db().get(Person, request.person_id)
-        if request.status == "waiting" and request.matched_at is not None:
-            request.matched_at = None
+        if c.unmatch(request):
             await send_private(
                 context.bot,
                 db(),

@@ -167,10 +167,7 @@ async def publish_change(
 ) -> str:
     """The change in one sentence for the group (returned, for the caller to post or edit in),
     and in private for the author and followers, through the outbox."""
-    now = services(context).clock.now()
-    db().add(p.news_event(group, change, now))
-    await db().flush()
-    wake_at(context, [now])
+    wake_at(context, [await p.plan_news(db(), group, change, services(context).clock.now())])
     return change_sentence(group.language, proposal, change.state, change.note, change.progress, target)
 
 

@@ -13,6 +13,7 @@ from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
+from bot.domain.polls import set_quorum
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.carpool import figures_text
@@ -35,7 +36,6 @@ from handlers.common import (
 from storage.models import Group, Proposal
 
 DIALOGUE = "follow_up_note"  # a state change waiting for its note (to whom, why), as a reply to the bot
-QUORUM_MAX = 100
 
 
 async def _apply(
@@ -179,10 +179,11 @@ async def quorum_command(update: Update, context: Context) -> None:
     if not arg:
         await message.reply_text(t(group.language, "quorum.current", quorum=group.quorum_percent))
         return
-    if not arg.isdigit() or int(arg) > QUORUM_MAX:
-        await message.reply_text(t(group.language, "quorum.error"))
+    try:
+        set_quorum(group, arg)
+    except RefusalError as exc:
+        await message.reply_text(t(group.language, exc.key))
         return
-    group.quorum_percent = int(arg)
     await message.reply_text(
         t(group.language, "quorum.set" if group.quorum_percent else "quorum.none", quorum=group.quorum_percent)
     )

@@ -11,7 +11,6 @@ import contextlib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -289,13 +288,7 @@ async def series_command(update: Update, context: Context) -> None:
     language = group.language
     message = update.effective_message
     args = list(context.args or [])
-    all_series = list(
-        await db().scalars(
-            select(MeetingSeries)
-            .where(MeetingSeries.group_id == group.id, MeetingSeries.active.is_(True))
-            .order_by(MeetingSeries.id)
-        )
-    )
+    all_series = await m.active_series(db(), group)
     if not args:
         if not all_series:
             await message.reply_text(t(language, "series.none"))
@@ -311,11 +304,9 @@ async def series_command(update: Update, context: Context) -> None:
         await message.reply_text(t(language, "series.usage"))
         return
     now = svc.clock.now()
-    upcoming = await db().scalar(
-        select(Meeting).where(Meeting.series_id == target.id, Meeting.status == "scheduled", Meeting.starts_at > now)
-    )
+    upcoming = await m.next_of_series(db(), target, now)
     if action != "modifier":
-        target.active, target.stopped_at = False, now
+        m.stop_series(target, now)
         key = "series.stopped_with_next" if upcoming else "series.stopped"
         await message.reply_text(t(language, key, id=target.id, number=upcoming.number if upcoming else 0))
         return
@@ -329,19 +320,9 @@ async def series_command(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "series.usage"))
         return
-    target.weekday, target.nth, target.hour, target.minute, target.place, target.topic = (
-        rule.weekday,
-        rule.nth,
-        rule.hour,
-        rule.minute,
-        place,
-        topic,
-    )
-    if upcoming is not None:
-        starts = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
-        upcoming.place, upcoming.topic = place, topic
-        before = upcoming.starts_at
-        await m.move_meeting(db(), upcoming, group, starts, now, svc.settings.meetings)
+    before = upcoming.starts_at if upcoming is not None else None
+    starts = await m.edit_series(db(), target, group, rule, place, topic, upcoming, now, svc.settings.meetings)
+    if upcoming is not None and starts is not None and before is not None:
         await _refresh_announcement(context, group, upcoming)
         await _tell_everyone(
             context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place

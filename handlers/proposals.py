@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from telegram import ForceReply, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -16,7 +15,7 @@ from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
-from bot.domain.people import find_person, person_in_group, upsert_person
+from bot.domain.people import find_person, only_group, person_in_group, upsert_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
@@ -41,7 +40,7 @@ from handlers.common import (
     user_info,
     wake_at,
 )
-from storage.models import Group, Membership, Person, Proposal
+from storage.models import Group, Person, Proposal
 
 log = logging.getLogger(__name__)
 DIALOGUE = "proposal"  # a proposal written in private after the button: the group it is for
@@ -69,18 +68,6 @@ async def _create(context: Context, group: Group, author: Person, text: str) -> 
     return proposal
 
 
-async def _only_group(person: Person) -> Group | None:
-    """The one active group a person is in, when there is exactly one."""
-    groups = list(
-        await db().scalars(
-            select(Group)
-            .join(Membership, Membership.group_id == Group.id)
-            .where(Membership.person_id == person.id, Membership.status == "member", Group.active.is_(True))
-        )
-    )
-    return groups[0] if len(groups) == 1 else None
-
-
 async def propose_command(update: Update, context: Context) -> None:
     """/proposition <texte>: anyone records a proposal; without text, say how."""
     message, user = update.effective_message, update.effective_user
@@ -94,7 +81,7 @@ async def propose_command(update: Update, context: Context) -> None:
         if group is None:
             return
     else:
-        group = await _only_group(person)
+        group = await only_group(db(), person)
         if group is None:
             await message.reply_text(t(language_for(update, context), "proposal.private_which_group"))
             return

@@ -7,7 +7,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.domain.deeplinks import parse_payload
 from bot.domain.groups import find_group_by_id
-from bot.domain.people import mark_started, record_presence, upsert_person
+from bot.domain.people import link_private, mark_started, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import t
 from handlers.common import LINK_OPENERS, Context, language_for, user_info
@@ -38,8 +38,7 @@ async def start(update: Update, context: Context) -> None:
             t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name)
         )
         return
-    membership = await record_presence(db(), group, person, now)
-    membership.private_reminders = True
+    await link_private(db(), group, person, now)
     if opener is not None:  # a button that opens a dialogue about the group ("💡 Faire une proposition")
         await opener.open(update, context, group)
         return

@@ -400,6 +400,15 @@ async def cancel_offer(session: AsyncSession, offer: RideOffer) -> list[RideRequ
     return freed
 
 
+def unmatch(request: RideRequest) -> bool:
+    """After a driver cancelled: whether this passenger had a seat (and must be told it is gone);
+    their request waits again, as if never matched."""
+    if request.status == "waiting" and request.matched_at is not None:
+        request.matched_at = None
+        return True
+    return False
+
+
 async def cancel_request(session: AsyncSession, request: RideRequest) -> tuple[RideOffer | None, str]:
     """The passenger no longer needs a seat: it is freed; returns the offer and the old status."""
     if request.status not in LIVE_REQUEST:

@@ -398,3 +398,49 @@ async def set_group_offsets(
     for meeting in meetings:
         await schedule_events(session, meeting, group, settings, now)
     return len(meetings)
+
+
+# ----------------------------------------------------------------------------- series
+async def active_series(session: AsyncSession, group: Group) -> list[MeetingSeries]:
+    return list(
+        await session.scalars(
+            select(MeetingSeries)
+            .where(MeetingSeries.group_id == group.id, MeetingSeries.active.is_(True))
+            .order_by(MeetingSeries.id)
+        )
+    )
+
+
+async def next_of_series(session: AsyncSession, series: MeetingSeries, now: datetime) -> Meeting | None:
+    """The series' meeting still ahead, if one is planned (a series plans one at a time)."""
+    return await session.scalar(
+        select(Meeting).where(Meeting.series_id == series.id, Meeting.status == "scheduled", Meeting.starts_at > now)
+    )
+
+
+def stop_series(series: MeetingSeries, now: datetime) -> None:
+    """/serie arreter: no meeting after the one already announced."""
+    series.active, series.stopped_at = False, now
+
+
+async def edit_series(
+    session: AsyncSession,
+    series: MeetingSeries,
+    group: Group,
+    rule: Recurrence,
+    place: str,
+    topic: str,
+    upcoming: Meeting | None,
+    now: datetime,
+    settings: MeetingsSection,
+) -> datetime | None:
+    """/serie modifier: the new rule, place and topic; the meeting already announced moves to the
+    rule's next date. Returns that date (None when no meeting was ahead)."""
+    series.weekday, series.nth, series.hour, series.minute = rule.weekday, rule.nth, rule.hour, rule.minute
+    series.place, series.topic = place, topic
+    if upcoming is None:
+        return None
+    starts = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
+    upcoming.place, upcoming.topic = place, topic
+    await move_meeting(session, upcoming, group, starts, now, settings)
+    return starts

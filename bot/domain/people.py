@@ -135,3 +135,22 @@ async def person_in_group(session: AsyncSession, group: Group, telegram_id: int)
         )
     ).first()
     return (row[0], row[1]) if row else None
+
+
+async def only_group(session: AsyncSession, person: Person) -> Group | None:
+    """The one active group a person is in, when there is exactly one (a command in private)."""
+    groups = list(
+        await session.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.person_id == person.id, Membership.status == "member", Group.active.is_(True))
+        )
+    )
+    return groups[0] if len(groups) == 1 else None
+
+
+async def link_private(session: AsyncSession, group: Group, person: Person, now: datetime) -> Membership:
+    """Someone started the bot from their group's link: a member who wants reminders in private."""
+    membership = await record_presence(session, group, person, now)
+    membership.private_reminders = True
+    return membership

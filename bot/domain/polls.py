@@ -305,3 +305,13 @@ async def close_poll(session: AsyncSession, poll: Poll, group: Group, now: datet
 
 async def forget_votes(session: AsyncSession, person_id: int) -> None:
     await session.execute(delete(PollVote).where(PollVote.person_id == person_id))
+
+
+QUORUM_MAX = 100
+
+
+def set_quorum(group: Group, value: str) -> None:
+    """/quorum 50: a proposal vote counts only when half the members voted; 0: no quorum."""
+    if not value.isdigit() or int(value) > QUORUM_MAX:
+        raise ProposalError("quorum.error")
+    group.quorum_percent = int(value)

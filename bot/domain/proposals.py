@@ -338,6 +338,13 @@ async def news_recipients(session: AsyncSession, change: ProposalChange) -> list
     )
 
 
+async def plan_news(session: AsyncSession, group: Group, change: ProposalChange, now: datetime) -> datetime:
+    """The change goes to the author and followers in private, through the outbox, now."""
+    session.add(news_event(group, change, now))
+    await session.flush()
+    return now
+
+
 def news_event(group: Group, change: ProposalChange, now: datetime) -> ScheduledEvent:
     """The outbox row that sends a change privately to the author and followers."""
     return ScheduledEvent(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.simulator.harness import Harness
 from bot.simulator.server import SimChat, SimUser
-from storage.models import Group, Membership, Person
+from storage.models import Group, Meeting, Membership, Person, Proposal
 
 
 async def group_with_bot(
@@ -55,3 +55,17 @@ def last_text(h: Harness, chat_id: int) -> str:
     messages = h.tg.bot_messages(chat_id)
     assert messages, f"the bot sent nothing in chat {chat_id}"
     return messages[-1].text
+
+
+async def meetings_of(h, chat_id) -> list[Meeting]:
+    group = await load_group(h, chat_id)
+    async with h.services.sessionmaker() as session:
+        return list(await session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.number)))
+
+
+async def proposals_of(h, chat_id: int) -> list[Proposal]:
+    group = await load_group(h, chat_id)
+    async with h.services.sessionmaker() as session:
+        return list(
+            await session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.number))
+        )

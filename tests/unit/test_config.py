@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_settings, resolve_config_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAH-secret_token_value"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.simulator import telegram_html
 from bot.ui.i18n import LANGUAGES, Markup, catalogue, pick_language, placeholders, t
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN_IN_GROUPS = ("rsa", "allocataire", "bénéficiaire", "beneficiaire", "usager")
 KEY_RE = re.compile(r"""\b(?:t|plain)\(\s*[^,()]+,\s*f?["']([a-z_.]+[a-z_.{}A-Z/]*)["']""")
 

@@ -7,17 +7,11 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from storage.models import Meeting, MeetingSeries, Rsvp, ScheduledEvent
-from tests.helpers import group_with_bot, last_text, load_group, load_person, other_group
+from storage.models import MeetingSeries, Rsvp, ScheduledEvent
+from tests.support.helpers import group_with_bot, last_text, load_group, load_person, meetings_of, other_group
 
 # The fake clock starts on Monday 2 November 2026, 09:00 UTC (10:00 in Paris).
 ONE_LINE = "/reunion 12/11 14h | Centre social Les Vennes, 3 rue X, Bourg | Bilan des propositions"
-
-
-async def meetings_of(h, chat_id) -> list[Meeting]:
-    group = await load_group(h, chat_id)
-    async with h.services.sessionmaker() as session:
-        return list(await session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.number)))
 
 
 async def events_of(h, meeting_id) -> dict[tuple[str, int], ScheduledEvent]:

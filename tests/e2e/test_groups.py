@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 from bot.domain.deeplinks import parse_group_payload
 from bot.outbox.sending import send_to_group
 from storage.models import Group
-from tests.helpers import group_with_bot, last_text, load_group, load_membership, load_person
+from tests.support.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 
 
 async def test_added_to_group_greets_and_offers_private_reminders(relais):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from storage.models import ActionItem, ScheduledEvent
-from tests.helpers import group_with_bot, last_text
+from tests.support.helpers import group_with_bot, last_text
 
 UTC = UTC
 

@@ -11,7 +11,7 @@ import pytest
 from bot.simulator.harness import Harness
 from storage.db import create_engine
 from tests.conftest import assert_telegram_happy
-from tests.helpers import group_with_bot, load_group
+from tests.support.helpers import group_with_bot, load_group
 
 
 @pytest.fixture

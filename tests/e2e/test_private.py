@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.domain.deeplinks import group_payload
 from bot.outbox.sending import send_private, send_to_group
 from storage.models import Group, Membership, Person
-from tests.helpers import group_with_bot, last_text, load_group, load_membership, load_person
+from tests.support.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 
 
 async def test_start_deep_link_links_person_to_group(relais):

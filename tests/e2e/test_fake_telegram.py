@@ -54,7 +54,7 @@ async def raw(tg: FakeTelegram, method: str, **params) -> tuple[int, dict]:
 def test_vendored_spec_matches_shared_spec():
     from pathlib import Path
 
-    shared = Path(__file__).resolve().parents[2] / "shared" / "botapi" / "api.json"
+    shared = Path(__file__).resolve().parents[3] / "shared" / "botapi" / "api.json"
     if not shared.exists():
         pytest.skip("../shared/botapi/api.json is not beside this checkout")
     import scripts.vendor_botapi as vendor

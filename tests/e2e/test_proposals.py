@@ -8,24 +8,16 @@ import json
 from sqlalchemy import func, select
 
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
-from storage.models import Person, Proposal, ProposalChange, ProposalFollower
-from tests.helpers import (
+from storage.models import Person, ProposalChange, ProposalFollower
+from tests.support.helpers import (
     group_with_bot,
     last_text,
-    load_group,
     load_person,
     other_group,
+    proposals_of,
 )
 
 BUS = "Des horaires de bus adaptés pour venir aux réunions"
-
-
-async def proposals_of(h, chat_id: int) -> list[Proposal]:
-    group = await load_group(h, chat_id)
-    async with h.services.sessionmaker() as session:
-        return list(
-            await session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.number))
-        )
 
 
 def private_texts(h, user) -> list[str]:

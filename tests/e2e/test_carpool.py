@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text
 
 from storage.models import Place, RideOffer, RideRequest
-from tests.helpers import group_with_bot, last_text, load_person
+from tests.support.helpers import group_with_bot, last_text, load_person
 
 UTC = UTC
 PLACES = {

@@ -11,7 +11,7 @@ from bot.clock import FakeClock
 from bot.simulator.harness import Harness
 from storage.models import Poll, PollVote, PriorityPick, Proposal
 from tests.conftest import assert_telegram_happy
-from tests.helpers import group_with_bot, last_text, other_group
+from tests.support.helpers import group_with_bot, last_text, other_group
 
 UTC = UTC
 # The fake clock starts on Monday 2 November 2026, 10:00 in Paris.

@@ -12,7 +12,7 @@ from bot.clock import FakeClock
 from bot.simulator.harness import Harness
 from jobs.scheduler import dispatch_now
 from storage.models import Attendance, Delivery, Meeting, ScheduledEvent
-from tests.helpers import group_with_bot, load_group, load_person
+from tests.support.helpers import group_with_bot, load_group, load_person
 
 UTC = UTC
 MEETING = "/reunion 12/11 14h | Centre social | Bilan"

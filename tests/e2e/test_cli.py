@@ -13,7 +13,7 @@ import aiohttp
 from bot.simulator.harness import free_port
 from bot.simulator.scenario import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def relais(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[int, str, str]:
