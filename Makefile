@@ -1,12 +1,13 @@
 # Two commands on a fresh machine with Python 3.11+, pip and make:
 #   make demo   - install into .venv and play the scripted demo on the simulated Telegram
 #   make test   - install into .venv and run the whole test suite
+#   make lint   - ruff (lint and format check) and mypy, as configured in pyproject.toml
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.relais-installed
 
-.PHONY: demo test run install clean
+.PHONY: demo test lint format run install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 run: $(STAMP)
 	$(BIN)/relais run

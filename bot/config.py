@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from bot.domain.settings import CarpoolSection, MeetingsSection, ProposalsSection, Section
 
@@ -140,7 +142,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return overrides
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = [str(part) for part in error["loc"]]
     key = ".".join(loc) if loc else "(file)"
     kind = error["type"]
@@ -156,7 +158,7 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: found {found}; {expected}"
 
 
-def resolve_config_path(cli_path: str | None, environ: dict[str, str] | None = None) -> Path | None:
+def resolve_config_path(cli_path: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
     """--config wins, then RELAIS_CONFIG, then ./config.toml when it exists."""
     environ = os.environ if environ is None else environ
     if cli_path:

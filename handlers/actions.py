@@ -97,7 +97,7 @@ async def status_button(update: Update, context: Context) -> None:
     data = tapped(update, cb.ActionStatus)
     action = await db().get(ActionItem, data.action_id)
     resolved = await button_group(update, context, action.group_id if action else None)
-    if resolved is None:
+    if resolved is None or action is None:  # no action: button_group answered "invalid"
         return
     group, language = resolved
     in_group = is_group_chat(update)

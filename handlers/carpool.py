@@ -68,6 +68,7 @@ from handlers.common import (
     require_facilitator,
     tapped,
 )
+from storage.db import get_row
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ async def car_button(update: Update, context: Context) -> None:
     data = tapped(update, cb.Carpool)
     meeting = await db().get(Meeting, data.meeting_id)
     resolved = await button_group(update, context, meeting.group_id if meeting else None)
-    if resolved is None:
+    if resolved is None or meeting is None:  # no meeting: button_group answered "invalid"
         return
     group, language = resolved
     person = await _member(group, user.id)
@@ -253,7 +254,7 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         return
     state, meeting, group, person, language = found
     now = services(context).clock.now()
-    place = await db().get(Place, state.get("place_id"))
+    place = await get_row(db(), Place, state.get("place_id"))
     try:
         offer = await c.create_offer(db(), meeting, person, place, state.get("seats"), departs, now)
     except RefusalError as exc:
@@ -377,15 +378,15 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
     """Ask the nearest driver with a free seat; one who cannot be reached passes it on."""
     svc = services(context)
     now = svc.clock.now()
-    rider = await db().get(Person, request.person_id)
-    pickup = await db().get(Place, request.place_id)
+    rider = await get_row(db(), Person, request.person_id)
+    pickup = await get_row(db(), Place, request.place_id)
     for _ in range(50):
         offer = await c.propose(db(), request, svc.settings.carpool.radius_km)
         if offer is None:
             return None
-        driver = await db().get(Person, offer.driver_id)
+        driver = await get_row(db(), Person, offer.driver_id)
         language = _language(driver, group)
-        km = c.place_distance(pickup, await db().get(Place, offer.place_id))
+        km = c.place_distance(pickup, await get_row(db(), Place, offer.place_id))
         sent = await send_private(
             context.bot,
             db(),
@@ -409,7 +410,7 @@ async def ride_button(update: Update, context: Context) -> None:
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
     language = pick_language(user.language_code, group.language if group else "fr")
     driver = await find_person(db(), user.id)
-    if request is None or group is None or driver is None:
+    if request is None or meeting is None or group is None or driver is None:
         await query.answer(plain(language, "button.invalid"))
         return
     now = services(context).clock.now()
@@ -420,8 +421,8 @@ async def ride_button(update: Update, context: Context) -> None:
         await query.answer(plain(language, exc.key), show_alert=exc.key == "carpool.error.not_yours")
         return
     await query.answer()
-    rider = await db().get(Person, request.person_id)
-    pickup = await db().get(Place, request.place_id)
+    rider = await get_row(db(), Person, request.person_id)
+    pickup = await get_row(db(), Place, request.place_id)
     if not accepting:
         await query.edit_message_text(t(language, "carpool.refused_noted"))
         await offer_to_drivers(context, group, meeting, request)
@@ -439,11 +440,13 @@ async def ride_button(update: Update, context: Context) -> None:
     )
 
 
-async def _owned(update: Update, context: Context, model: type, ride_id: int, owner: str) -> tuple | None:
+async def _owned(
+    update: Update, context: Context, model: type[RideOffer] | type[RideRequest], ride_id: int, owner: str
+) -> tuple | None:
     """The offer or request a cancel button names, when the presser owns it: (ride, meeting,
     group, person, language); otherwise the press is answered and None returned."""
     query, user = update.callback_query, update.effective_user
-    ride = await db().get(model, ride_id)
+    ride: RideOffer | RideRequest | None = await db().get(model, ride_id)
     person = await find_person(db(), user.id)
     meeting = await db().get(Meeting, ride.meeting_id) if ride else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
@@ -476,7 +479,7 @@ async def cancel_offer_button(update: Update, context: Context) -> None:
     )
     now = services(context).clock.now()
     for request in freed:
-        rider = await db().get(Person, request.person_id)
+        rider = await get_row(db(), Person, request.person_id)
         if c.unmatch(request):
             await send_private(
                 context.bot,
@@ -510,7 +513,7 @@ async def cancel_request_button(update: Update, context: Context) -> None:
         t(language, "carpool.request_cancelled", meeting=meeting_label(language, group, meeting))
     )
     if offer is not None and previous == "matched":
-        driver = await db().get(Person, offer.driver_id)
+        driver = await get_row(db(), Person, offer.driver_id)
         await send_private(
             context.bot,
             db(),

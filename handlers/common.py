@@ -71,7 +71,7 @@ async def current_group(update: Update) -> Group | None:
     """The active group this update comes from, if any."""
     if not is_group_chat(update):
         return None
-    return await find_group(db(), update.effective_chat.id)  # type: ignore[union-attr]
+    return await find_group(db(), update.effective_chat.id)
 
 
 def language_for(update: Update, context: Context, group: Group | None = None) -> str:

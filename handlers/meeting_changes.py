@@ -181,7 +181,7 @@ async def cancel_button(update: Update, context: Context) -> None:
     query = update.callback_query
     group = await current_group(update)
     meeting = await _button_meeting(update, context, group, tapped(update, cb.CancelMeeting).meeting_id)
-    if meeting is None:
+    if meeting is None or group is None:  # answered by _button_meeting
         return
     await query.answer()
     problem = await _cancel(context, group, meeting)
@@ -192,9 +192,7 @@ async def _button_meeting(update: Update, context: Context, group: Group | None,
     """The meeting a facilitator's pick button names, checked: same group, right person."""
     query = update.callback_query
     language = language_for(update, context, group)
-    meeting = (
-        await db().get(Meeting, cb.decode(query.data).meeting_id) if cb.decode(query.data) != cb.Unknown() else None
-    )
+    meeting = await db().get(Meeting, meeting_id)
     if group is None or meeting is None or meeting.group_id != group.id:
         await query.answer(plain(language, "button.invalid"))
         return None

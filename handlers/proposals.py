@@ -127,6 +127,8 @@ async def private_text(update: Update, context: Context, dialogue: Dialogue) -> 
     language = language_for(update, context)
     now = services(context).clock.now()
     group = await find_group_by_id(db(), dialogue.get("group_id"))
+    if user is None:
+        return
     person = await upsert_person(db(), user_info(user), now)
     found = await person_in_group(db(), group, user.id) if group else None
     if group is None or found is None or found[1].status != "member":
@@ -198,10 +200,11 @@ async def merge_command(update: Update, context: Context) -> None:
     ]
     numbers = [p.parse_number(word) for word in words]
     try:
-        if len(numbers) != 2 or None in numbers:
+        source_number, target_number = numbers if len(numbers) == 2 else (None, None)
+        if source_number is None or target_number is None:
             raise p.ProposalError("proposal.error.merge_form")
-        source = await p.require_proposal(db(), group, numbers[0])
-        target = await p.require_proposal(db(), group, numbers[1])
+        source = await p.require_proposal(db(), group, source_number)
+        target = await p.require_proposal(db(), group, target_number)
         person = await find_person(db(), update.effective_user.id)
         change = await p.merge(db(), source, target, person, services(context).clock.now())
     except RefusalError as exc:
@@ -237,7 +240,7 @@ async def follow_button(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     proposal = await db().get(Proposal, tapped(update, cb.Follow).proposal_id)
     resolved = await button_group(update, context, proposal.group_id if proposal else None)
-    if resolved is None:
+    if resolved is None or proposal is None:  # no proposal: button_group answered "invalid"
         return
     group, language = resolved
     found = await person_in_group(db(), group, user.id)

@@ -41,7 +41,7 @@ async def _resolve(update: Update, context: Context, meeting_id: int) -> tuple[M
     query = update.callback_query
     meeting = await db().get(Meeting, meeting_id)
     resolved = await button_group(update, context, meeting.group_id if meeting else None)
-    if resolved is None:
+    if resolved is None or meeting is None:  # no meeting: button_group answered "invalid"
         return None
     group, language = resolved
     found = await person_in_group(db(), group, update.effective_user.id)

@@ -29,7 +29,8 @@ async def start(update: Update, context: Context) -> None:
         return
     parsed = parse_payload(svc.link_secret, payload)
     opener = LINK_OPENERS.get(parsed[0]) if parsed is not None else None
-    if opener is not None and opener.subject == "meeting":  # 🚗 / 🙋 by someone who had not started the bot
+    # 🚗 / 🙋 pressed by someone who had not started the bot: the link names the meeting.
+    if parsed is not None and opener is not None and opener.subject == "meeting":
         await opener.open(update, context, parsed[1])
         return
     group = await find_group_by_id(db(), parsed[1] if parsed else None)

@@ -14,6 +14,7 @@ from datetime import datetime
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
+from bot.domain import dialogues
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.kinds import OutboxSettings
 from bot.services import Services, fetch_admin_ids, services
@@ -49,6 +50,8 @@ async def dispatch_now(application: Application) -> DispatchReport:
     bot = application.bot
 
     report = await run_dispatch(dispatcher(svc, bot), bot)
+    async with svc.sessionmaker.begin() as session:  # drafts nobody finished are not kept
+        await dialogues.purge_expired(session, svc.clock.now())
     if report.sent or report.failed:
         log.info(
             "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -59,3 +59,14 @@ async def insert_if_absent(session: AsyncSession, model: Any, values: dict[str, 
     webhook delivers them concurrently) must not fail on the unique key the other just used."""
     insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
     await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
+
+
+Row = TypeVar("Row")
+
+
+async def get_row(session: AsyncSession, model: type[Row], row_id: int | None) -> Row:
+    """The row a foreign key points to: it exists, or the database is inconsistent (an error)."""
+    row = await session.get(model, row_id) if row_id is not None else None
+    if row is None:
+        raise LookupError(f"{model.__name__} {row_id} is missing")
+    return row

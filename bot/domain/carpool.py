@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.dates import normalise
 from bot.domain.errors import RefusalError
 from bot.domain.meetings import is_open
+from storage.db import get_row
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRefusal, RideRequest
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ async def free_seats(session: AsyncSession, offer: RideOffer) -> int:
 async def best_offer(session: AsyncSession, request: RideRequest, radius_km: float) -> tuple[RideOffer, float] | None:
     """The nearest open offer with a free seat within the radius, that has not said no to this
     request, from someone else."""
-    start = await session.get(Place, request.place_id)
+    start = await get_row(session, Place, request.place_id)
     refused = select(RideRefusal.offer_id).where(RideRefusal.request_id == request.id)
     rows = await session.execute(
         select(RideOffer, Place)
@@ -433,13 +434,13 @@ async def _affected(session: AsyncSession, meeting: Meeting) -> Affected:
     for offer in await session.scalars(
         select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open").order_by(RideOffer.id)
     ):
-        found.drivers.append((await session.get(Person, offer.driver_id), offer))
+        found.drivers.append((await get_row(session, Person, offer.driver_id), offer))
     for request in await session.scalars(
         select(RideRequest)
         .where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(LIVE_REQUEST))
         .order_by(RideRequest.id)
     ):
-        found.riders.append((await session.get(Person, request.person_id), request))
+        found.riders.append((await get_row(session, Person, request.person_id), request))
     return found
 
 
@@ -483,7 +484,7 @@ async def board(session: AsyncSession, meeting: Meeting) -> list[PlaceCounts]:
 
     async def entry(place_id: int) -> PlaceCounts:
         if place_id not in counts:
-            places[place_id] = await session.get(Place, place_id)
+            places[place_id] = await get_row(session, Place, place_id)
             counts[place_id] = PlaceCounts(place=places[place_id].name)
         return counts[place_id]
 
@@ -520,12 +521,17 @@ async def matched_rides(
         select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open").order_by(RideOffer.id)
     ):
         riders = [
-            (await session.get(Person, r.person_id), await session.get(Place, r.place_id))
+            (await get_row(session, Person, r.person_id), await get_row(session, Place, r.place_id))
             for r in await passengers(session, offer)
         ]
         if riders:
             rides.append(
-                (offer, await session.get(Person, offer.driver_id), await session.get(Place, offer.place_id), riders)
+                (
+                    offer,
+                    await get_row(session, Person, offer.driver_id),
+                    await get_row(session, Place, offer.place_id),
+                    riders,
+                )
             )
     return rides
 

@@ -102,13 +102,6 @@ async def advance(
     return dialogue
 
 
-async def set_prompt(session: AsyncSession, dialogue: Dialogue, message_id: int) -> None:
-    """Remember the question the answer must reply to (in groups, privacy mode lets replies through)."""
-    row = await _row(session, dialogue.user_id, dialogue.chat_id)
-    if row is not None:
-        row.prompt_message_id = dialogue.prompt_message_id = message_id
-
-
 async def close(session: AsyncSession, dialogue: Dialogue) -> None:
     await session.execute(
         delete(DialogueState).where(

@@ -34,13 +34,6 @@ def runs_meeting(person: Person, membership: Membership | None, meeting: Meeting
     return facilitates(person.telegram_id, membership, admin_ids) or person.id == meeting.created_by_id
 
 
-def may_see_absence_reasons(
-    person: Person, membership: Membership | None, meeting: Meeting, admin_ids: frozenset[int]
-) -> bool:
-    """Why someone cannot come (health among the reasons) is for those who run the meeting only."""
-    return runs_meeting(person, membership, meeting, admin_ids)
-
-
 async def _membership(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
     row = (
         await session.execute(
@@ -78,6 +71,13 @@ async def meeting_runners(session: AsyncSession, meeting: Meeting, group: Group,
         .order_by(Person.id)
     )
     return [person for person, membership in rows if runs_meeting(person, membership, meeting, admin_ids)]
+
+
+async def absence_reason_readers(
+    session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup
+) -> list[Person]:
+    """Who may read why members cannot come (health among the reasons): those who run the meeting."""
+    return await meeting_runners(session, meeting, group, admins)
 
 
 async def named_facilitators(session: AsyncSession, group: Group) -> list[Person]:

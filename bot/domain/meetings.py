@@ -99,7 +99,7 @@ def reminder_due(starts_at: datetime, token: str, zone: ZoneInfo, settings: Meet
 
 
 # ----------------------------------------------------------------------------- scheduling
-def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) -> list[tuple[str, int, datetime]]:
+def planned_events(meeting: Meeting, group: Group, settings: MeetingsSection) -> list[tuple[EventKind, int, datetime]]:
     """(kind, offset in minutes, due) for everything a meeting needs."""
     zone = ZoneInfo(group.timezone)
     events = [

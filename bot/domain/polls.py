@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise, parse_when
@@ -222,6 +222,8 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
         found = await session.scalar(
             select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
         )
+    if found is None:  # inserted just above, or by the concurrent update
+        raise LookupError(f"vote of poll {poll.id} vanished")
     found.option_ids, found.voted_at = choice, now
 
 
@@ -269,10 +271,6 @@ class PollResult:
     proposal: Proposal | None = None
     change: ProposalChange | None = None
 
-    @property
-    def participation(self) -> int:
-        return round(100 * self.voters / self.members) if self.members else 0
-
 
 async def close_poll(session: AsyncSession, poll: Poll, group: Group, now: datetime) -> PollResult:
     """Close at the deadline with the counts Telegram reported; a proposal vote decides its
@@ -301,10 +299,6 @@ async def close_poll(session: AsyncSession, poll: Poll, group: Group, now: datet
     poll.outcome = result.outcome
     log.info("poll %s closed: %s", poll.id, result.outcome)
     return result
-
-
-async def forget_votes(session: AsyncSession, person_id: int) -> None:
-    await session.execute(delete(PollVote).where(PollVote.person_id == person_id))
 
 
 QUORUM_MAX = 100

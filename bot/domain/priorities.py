@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import EventKind
@@ -106,7 +106,3 @@ async def ranking(session: AsyncSession, round_: PriorityRound) -> list[tuple[Pr
 async def close_round(session: AsyncSession, round_: PriorityRound, now: datetime) -> None:
     round_.status, round_.closed_at = "closed", now
     log.info("priority round %s closed", round_.id)
-
-
-async def forget_picks(session: AsyncSession, person_id: int) -> None:
-    await session.execute(delete(PriorityPick).where(PriorityPick.person_id == person_id))

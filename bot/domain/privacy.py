@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import dialogues
 from bot.domain.people import find_person
 from storage.models import (
     ActionItem,
@@ -144,6 +145,10 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         {"group": group.display_name, "text": action.text, "due_on": action.due_on.isoformat(), "status": action.status}
         for action, group in actions
     ]
+    data["dialogues_in_progress"] = [
+        {"dialogue": dialogue.kind, "step": dialogue.step, "answers_so_far": dialogue.data}
+        for dialogue in await dialogues.of_person(session, telegram_id)
+    ]
     return data
 
 
@@ -151,6 +156,7 @@ async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
     """Delete the person and their memberships, follows, votes, priority picks and rides (the
     database cascades). Proposals they wrote and actions they owned stay with the group, without the
     name (author and owner set to NULL, shown as "un membre")."""
+    await dialogues.forget_person(session, telegram_id)  # a half-written proposal is theirs too
     person = await find_person(session, telegram_id)
     if person is None:
         return False

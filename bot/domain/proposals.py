@@ -59,7 +59,6 @@ TRANSMITTED = ("sent", "studying", "accepted", "refused", "in_progress", "done")
 TAKEN_INTO_ACCOUNT = ("accepted", "in_progress", "done")
 NOTE_REQUIRED = {"sent": "suivi.error.to_whom", "refused": "suivi.error.reason", "withdrawn": "proposal.error.reason"}
 NOTE_MAX = 300
-BOARD_LINE = 90
 NUMBER_RE = re.compile(r"^(?:n°|no|n|#)?\s*(\d{1,6})$", re.IGNORECASE)
 PROGRESS_RE = re.compile(r"(?<!\d)(\d{1,3})\s*%")
 
@@ -490,11 +489,13 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
             .where(ActionItem.group_id == group.id, ActionItem.owner_id == person_id, ActionItem.status == "done")
         )
         result.contributions.append((name, proposals or 0, votes or 0, actions or 0))
-    rates = list(
-        await session.scalars(
+    rates = [
+        rate
+        for rate in await session.scalars(
             select(Meeting.attendance_rate).where(Meeting.group_id == group.id, Meeting.attendance_rate.is_not(None))
         )
-    )
+        if rate is not None
+    ]
     result.meetings_recorded = len(rates)
     result.attendance_rate = round(sum(rates) / len(rates)) if rates else None
     return result

@@ -18,7 +18,7 @@ from bot.domain import carpool, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
-from bot.domain.facilitators import AdminLookup, meeting_runners
+from bot.domain.facilitators import AdminLookup, absence_reason_readers, meeting_runners
 from bot.domain.priorities import close_round
 from bot.domain.settings import MeetingsSection, ProposalsSection
 from bot.outbox.claims import add_delivery
@@ -136,11 +136,13 @@ async def reminder(x: Expansion) -> None:
 
 
 async def facilitator_digest(x: Expansion) -> None:
+    """The day-before list carries absence reasons: only those who may read them get it."""
     if not m.is_open(x.the_meeting, x.now):
         x.skip()
         return
-    for person_id in await x.runners_in_private():
-        x.deliver("digest", person_id)
+    for person in await absence_reason_readers(x.session, x.the_meeting, x.group, x.admins):
+        if person.private_status == "started":
+            x.deliver("digest", person.id)
 
 
 async def checklist(x: Expansion) -> None:

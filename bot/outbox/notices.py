@@ -12,6 +12,7 @@ from bot.domain import carpool as c
 from bot.outbox.sending import send_private
 from bot.ui.carpool import clock_text, meeting_label
 from bot.ui.i18n import pick_language, t
+from storage.db import get_row
 from storage.models import Group, Meeting, Person, RideOffer
 
 
@@ -42,7 +43,7 @@ async def tell_rides_changed(
         if moved_by is None:
             text = t(language, "carpool.cancelled_ride", meeting=label)
         elif request.status == "matched":
-            offer = await session.get(RideOffer, request.offer_id)
+            offer = await get_row(session, RideOffer, request.offer_id)
             text = t(language, "carpool.moved_rider", meeting=label, time=clock_text(offer.departs_at, group, language))
         else:
             text = t(language, "carpool.moved_waiting", meeting=label)

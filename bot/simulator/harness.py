@@ -6,7 +6,7 @@ import socket
 from typing import Any
 
 from bot.application import RelaisApplication
-from bot.clock import Clock, FakeClock
+from bot.clock import FakeClock
 from bot.config import Settings
 from bot.outbox.dispatch import DispatchReport
 from bot.runtime import Relais
@@ -28,7 +28,7 @@ class Harness:
         self,
         database_url: str,
         *,
-        clock: Clock | None = None,
+        clock: FakeClock | None = None,
         webhook: bool = False,
         flood_control: bool = True,
         overrides: dict[str, dict[str, Any]] | None = None,

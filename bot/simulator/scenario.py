@@ -114,9 +114,6 @@ class FakeTelegram(FakeTelegramServer):
         self.record_message(chat.id, by.id, service={"left_chat_member": self.bot.as_api()})
         return self.deliver("my_chat_member", update)
 
-    def make_admin(self, chat: SimChat, user: SimUser) -> None:
-        chat.statuses[user.id] = "administrator"
-
     def join(self, chat: SimChat, user: SimUser) -> int:
         update = self._member_update(chat, user, user, "member")
         last = self._service(chat, user, {"new_chat_members": [user.as_api()]})

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.simulator import telegram_html
 from bot.simulator.spec import CallCheck, UploadedFile, check_call, spec, type_fields
@@ -338,6 +338,8 @@ class FakeTelegramServer:
             params: dict[str, Any] = {}
             reader = await request.multipart()
             async for part in reader:
+                if not isinstance(part, BodyPartReader) or part.name is None:
+                    continue
                 if part.filename:
                     params[part.name] = UploadedFile(part.filename, await part.read(), part.headers.get("Content-Type"))
                 else:

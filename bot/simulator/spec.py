@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 SPEC_PATH = Path(__file__).resolve().parent / "botapi.json"
-SCALARS = {"Integer", "String", "Boolean", "Float", "True", "InputFile"}
 
 
 @cache

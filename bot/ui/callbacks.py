@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN
 from bot.domain.meetings import REASONS
@@ -101,12 +101,13 @@ class Unknown(Callback):
 
 
 REGISTRY: dict[str, type[Callback]] = {}
+Call = TypeVar("Call", bound=Callback)
 
 
-def button(prefix: str, *spec: FieldKind):  # type: ignore[no-untyped-def]
+def button(prefix: str, *spec: FieldKind) -> Callable[[type[Call]], type[Call]]:
     """Declare a button: its prefix (unique) and the kind of each of its fields, in order."""
 
-    def register(cls: type[Callback]) -> type[Callback]:
+    def register(cls: type[Call]) -> type[Call]:
         if prefix in REGISTRY or not 1 <= len(prefix.split(":")) <= 2 or "" in prefix.split(":"):
             raise ValueError(f"button prefix {prefix!r} declared twice or malformed")
         if len(fields(cls)) != len(spec):

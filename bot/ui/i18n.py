@@ -27,7 +27,11 @@ class Markup(str):
 def catalogue(language: str) -> dict[str, str]:
     with open(LOCALES_DIR / f"{language}.po", "rb") as handle:
         po = read_po(handle, locale=language)
-    return {message.id: message.string for message in po if message.id and message.string}
+    return {
+        str(message.id): str(message.string)
+        for message in po
+        if isinstance(message.id, str) and isinstance(message.string, str) and message.string
+    }
 
 
 def pick_language(code: str | None, fallback: str = DEFAULT_LANGUAGE) -> str:

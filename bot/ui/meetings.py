@@ -23,14 +23,6 @@ from storage.models import Group, Meeting
 ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}
 
 
-def callback_meeting_id(data: str | None) -> int | None:
-    """The meeting id in "<prefix>:<meeting id>[:...]", or None for anything malformed."""
-    parts = (data or "").split(":")
-    if len(parts) < 2 or not parts[1].isdigit() or len(parts[1]) >= 10:
-        return None
-    return int(parts[1])
-
-
 def clock(local: datetime, language: str) -> str:
     """'14h', '14h30' in French; '14:30' in English."""
     if language == "fr":

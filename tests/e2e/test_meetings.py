@@ -93,7 +93,7 @@ async def test_bad_meeting_input_gets_french_answer_and_changes_nothing(relais):
         tg.say(chat, awa, command)
         await relais.settle()
         assert expected in last_text(relais, chat.id), command
-        assert "Exemple" in last_text(relais, chat.id) or "| " in command
+        assert "Exemple : /reunion" in last_text(relais, chat.id), command  # every refusal shows the form
     assert await meetings_of(relais, chat.id) == []
 
 
