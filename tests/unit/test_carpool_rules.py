@@ -7,22 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import MeetingsSection
 from bot.domain import carpool as c
 from bot.domain.meetings import create_meeting
-from storage.db import create_engine, create_sessionmaker, migrate
+from bot.domain.settings import MeetingsSection
 from storage.models import Group, Person
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def session(database_url):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    async with create_sessionmaker(engine)() as session:
-        yield session
-    await engine.dispose()
 
 
 async def world(session):
