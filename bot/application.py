@@ -33,7 +33,7 @@ from handlers import (
     setup,
     start,
 )
-from handlers.common import DIALOGUE_ANSWERS, DIALOGUE_GROUP, route_answer
+from handlers.common import dialogue_router
 
 _REMEMBERED_UPDATES = 10_000
 _STATE = "relais.updates"
@@ -160,11 +160,13 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
     # the first matching handler wins; every group gets its turn):
     #  -10  presence tracking (handlers/members.py): who is in which group, for every update;
     #    0  the features: commands, buttons, membership changes (one module each, FEATURES);
-    #    1  the dialogue router (handlers/common.py): a private message, or a reply in a group,
+    #    1  the dialogue router (handlers/common/dialogue_router.py): a private message, or a reply in a group,
     #       goes to the dialogue open for that person in that chat, whatever feature owns it;
     #    0  last, the stale-button answer (handlers/errors.py): buttons no feature claimed.
     for feature in FEATURES:
         feature.register(application)
-    application.add_handler(MessageHandler(DIALOGUE_ANSWERS, route_answer), group=DIALOGUE_GROUP)
+    application.add_handler(
+        MessageHandler(dialogue_router.ANSWERS, dialogue_router.route), group=dialogue_router.HANDLER_GROUP
+    )
     errors.register(application)  # last: its button fallback only sees what no feature claimed
     return application

@@ -53,21 +53,16 @@ from bot.ui.i18n import pick_language, plain, t
 from handlers.common import (
     LINK_OPENERS,
     Context,
-    DialogueRoute,
     LinkOpener,
     button_group,
     command_args,
     current_group,
-    end_dialogue,
     language_for,
     next_meeting_here,
-    next_step,
-    on_dialogue,
-    open_dialogue,
-    open_dialogue_of,
     require_facilitator,
     tapped,
 )
+from handlers.common import dialogue_router as router
 from storage.db import get_row
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
@@ -115,7 +110,7 @@ async def ask_departure(context: Context, person: Person, group: Group, meeting:
             reply_markup=cancel_request_keyboard(language, request),
         )
         return
-    await open_dialogue(
+    await router.start(
         context, person.telegram_id, person.telegram_id, DIALOGUE, "place", ride=kind, meeting_id=meeting.id
     )
     key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
@@ -180,14 +175,14 @@ async def _dialogue(
 ) -> tuple[Dialogue, Meeting, Group, Person, str] | None:
     """The carpool dialogue open in private (expired ones are gone: what they type now is
     something else), with its meeting, group, person and language."""
-    state = await open_dialogue_of(update, context, DIALOGUE)
+    state = await router.of(update, context, DIALOGUE)
     if state is None or (meeting_id is not None and state.get("meeting_id") != meeting_id):
         return None
     meeting = await db().get(Meeting, state.get("meeting_id"))
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
     person = await _member(group, update.effective_user.id) if group else None
     if meeting is None or group is None or person is None:
-        await end_dialogue(state)
+        await router.end(state)
         return None
     return state, meeting, group, person, _language(person, group)
 
@@ -209,17 +204,17 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
         update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove()
     )
     if state.get("ride") == CAR_OFFER:
-        await next_step(context, state, "seats", place_id=place.id)
+        await router.next_step(context, state, "seats", place_id=place.id)
         await _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
         return
     now = services(context).clock.now()
     try:
         request = await c.create_request(db(), meeting, person, place, now)
     except RefusalError as exc:
-        await end_dialogue(state)
+        await router.end(state)
         await _reply(update, t(language, exc.key, **exc.values))
         return
-    await end_dialogue(state)
+    await router.end(state)
     await _reply(
         update,
         t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
@@ -240,7 +235,7 @@ async def _seats_chosen(update: Update, context: Context, seats: int) -> None:
     if found is None:
         return
     state, meeting, group, _person, language = found
-    await next_step(context, state, "time", seats=seats)
+    await router.next_step(context, state, "time", seats=seats)
     await _reply(
         update,
         t(language, "carpool.ask_time", start=clock_text(meeting.starts_at, group, language)),
@@ -261,10 +256,10 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         if exc.key in ("carpool.error.time", "carpool.error.after_start"):
             await _reply(update, t(language, exc.key, start=clock_text(meeting.starts_at, group, language)))
             return  # the dialogue waits for a better time
-        await end_dialogue(state)
+        await router.end(state)
         await _reply(update, t(language, exc.key, **exc.values))
         return
-    await end_dialogue(state)
+    await router.end(state)
     await _reply(
         update,
         t(
@@ -576,8 +571,8 @@ async def places_command(update: Update, context: Context) -> None:
             prompt = await message.reply_text(
                 t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True)
             )
-            dialogue = await open_dialogue(context, update.effective_user.id, group.chat_id, PLACE_DIALOGUE, "location")
-            await next_step(context, dialogue, "location", prompt, name=name)
+            dialogue = await router.start(context, update.effective_user.id, group.chat_id, PLACE_DIALOGUE, "location")
+            await router.next_step(context, dialogue, "location", prompt, name=name)
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
         place = await c.add_place(db(), group, spec, now)
@@ -602,7 +597,7 @@ async def place_location(update: Update, context: Context, dialogue: Dialogue) -
     except RefusalError as exc:
         await message.reply_text(t(group.language, exc.key, **exc.values))
         return
-    await end_dialogue(dialogue)
+    await router.end(dialogue)
     await message.reply_text(t(group.language, "places.added", name=place.name))
 
 
@@ -616,5 +611,5 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(ride_button, pattern=cb.RideDecision.matches))
     application.add_handler(CallbackQueryHandler(cancel_offer_button, pattern=cb.CancelOffer.matches))
     application.add_handler(CallbackQueryHandler(cancel_request_button, pattern=cb.CancelRequest.matches))
-    on_dialogue(DIALOGUE, DialogueRoute(text=dialogue_text, location=dialogue_location))
-    on_dialogue(PLACE_DIALOGUE, DialogueRoute(location=place_location, reply_to_prompt=True))
+    router.on(DIALOGUE, router.Route(text=dialogue_text, location=dialogue_location))
+    router.on(PLACE_DIALOGUE, router.Route(location=place_location, reply_to_prompt=True))

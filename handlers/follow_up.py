@@ -21,18 +21,14 @@ from bot.ui.i18n import plain, t
 from bot.ui.proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
 from handlers.common import (
     Context,
-    DialogueRoute,
     command_args,
     current_group,
-    end_dialogue,
     is_facilitator,
-    next_step,
-    on_dialogue,
-    open_dialogue,
     publish_change,
     refuse,
     require_facilitator,
 )
+from handlers.common import dialogue_router as router
 from storage.models import Group, Proposal
 
 DIALOGUE = "follow_up_note"  # a state change waiting for its note (to whom, why), as a reply to the bot
@@ -138,8 +134,8 @@ async def state_button(update: Update, context: Context) -> None:
                 selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")
             ),
         )
-        dialogue = await open_dialogue(context, user.id, group.chat_id, DIALOGUE, "note")
-        await next_step(context, dialogue, "note", prompt, proposal_id=proposal.id, state=state)
+        dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "note")
+        await router.next_step(context, dialogue, "note", prompt, proposal_id=proposal.id, state=state)
         return
     try:
         sentence = await _apply(update, context, group, proposal, state, None, None)
@@ -158,14 +154,14 @@ async def note_reply(update: Update, context: Context, dialogue: Dialogue) -> No
         return
     proposal = await db().get(Proposal, dialogue.get("proposal_id"))
     if proposal is None:
-        await end_dialogue(dialogue)
+        await router.end(dialogue)
         return
     try:
         sentence = await _apply(update, context, group, proposal, dialogue.get("state"), message.text, None)
     except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
-    await end_dialogue(dialogue)
+    await router.end(dialogue)
     await message.reply_text(sentence)
 
 
@@ -220,4 +216,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("quorum", quorum_command))
     application.add_handler(CommandHandler("indicateurs", indicators_command))
     application.add_handler(CallbackQueryHandler(state_button, pattern=cb.any_of(*FOLLOW_UP_TAPS)))
-    on_dialogue(DIALOGUE, DialogueRoute(text=note_reply, reply_to_prompt=True))
+    router.on(DIALOGUE, router.Route(text=note_reply, reply_to_prompt=True))

@@ -26,18 +26,15 @@ from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import announcement_text, rsvp_keyboard, short_when, when_text
 from handlers.common import (
     Context,
-    DialogueRoute,
     current_group,
-    end_dialogue,
     is_facilitator,
     language_for,
-    on_dialogue,
-    open_dialogue,
     plan_jobs,
     publish,
     require_facilitator,
     tapped,
 )
+from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting, MeetingSeries
 
 DIALOGUE = "move_meeting"  # /deplacer without a number: the meeting picked, waiting for its new date
@@ -229,7 +226,7 @@ async def move_button(update: Update, context: Context) -> None:
     if meeting is None:
         return
     await update.callback_query.answer()
-    await open_dialogue(context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
+    await router.start(context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
     await update.callback_query.edit_message_text(t(group.language, "meeting.picked", number=meeting.number))
     await context.bot.send_message(
         group.chat_id,
@@ -242,7 +239,7 @@ async def receive_new_date(update: Update, context: Context, dialogue: Dialogue)
     group = await current_group(update)
     meeting = await db().get(Meeting, dialogue.get("meeting_id"))
     if group is None or meeting is None or meeting.group_id != group.id:
-        await end_dialogue(dialogue)
+        await router.end(dialogue)
         return
     problem = await _move(context, group, meeting, update.effective_message.text or "")
     if problem:
@@ -250,7 +247,7 @@ async def receive_new_date(update: Update, context: Context, dialogue: Dialogue)
             problem + "\n" + t(group.language, "meeting.ask_date_again"), reply_markup=ForceReply(selective=True)
         )
         return
-    await end_dialogue(dialogue)
+    await router.end(dialogue)
 
 
 async def reminders_command(update: Update, context: Context) -> None:
@@ -334,6 +331,6 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(cancel_button, pattern=cb.CancelMeeting.matches))
     application.add_handler(CommandHandler("deplacer", move_command))
     application.add_handler(CallbackQueryHandler(move_button, pattern=cb.MoveMeeting.matches))
-    on_dialogue(DIALOGUE, DialogueRoute(text=receive_new_date, ttl=timedelta(minutes=20)))
+    router.on(DIALOGUE, router.Route(text=receive_new_date, ttl=timedelta(minutes=20)))
     application.add_handler(CommandHandler("rappels", reminders_command))
     application.add_handler(CommandHandler("serie", series_command))

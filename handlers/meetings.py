@@ -21,23 +21,18 @@ from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
-from bot.ui.i18n import plain, t
+from bot.ui.i18n import t
 from bot.ui.meetings import draft_preview, meeting_body, publish_keyboard, rsvp_keyboard, short_when
 from handlers.common import (
     Context,
-    DialogueRoute,
     current_group,
-    end_dialogue,
     language_for,
     next_meeting_here,
-    next_step,
-    on_dialogue,
-    open_dialogue,
-    open_dialogue_of,
     publish,
     require_facilitator,
     tapped,
 )
+from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting
 
 DIALOGUE = "meeting"  # the guided /reunion: date, place, topic and agenda, then publish
@@ -89,7 +84,7 @@ async def meeting_command(update: Update, context: Context) -> None:
             return
         await _create(update, context, group, parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None)
         return
-    await open_dialogue(context, user.id, group.chat_id, DIALOGUE, "date")
+    await router.start(context, user.id, group.chat_id, DIALOGUE, "date")
     await message.reply_text(
         t(group.language, "meeting.ask_date"),
         reply_markup=ForceReply(selective=True, input_field_placeholder="mardi 14h"),
@@ -110,15 +105,15 @@ async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
                 parse_series(text)
             else:
                 parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
-            await next_step(context, dialogue, "place", when=text)
+            await router.next_step(context, dialogue, "place", when=text)
             await message.reply_text(t(language, "meeting.ask_place"), reply_markup=ForceReply(selective=True))
         elif dialogue.step == "place":
-            await next_step(context, dialogue, "topic", place=m.validate_place(text))
+            await router.next_step(context, dialogue, "topic", place=m.validate_place(text))
             await message.reply_text(t(language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
         elif dialogue.step == "topic":
             topic, _, agenda = text.strip().partition("\n")
             m.validate_details(dialogue.get("place"), topic, agenda)
-            await next_step(context, dialogue, "confirm", topic=topic, agenda=agenda.strip() or None)
+            await router.next_step(context, dialogue, "confirm", topic=topic, agenda=agenda.strip() or None)
             await message.reply_text(
                 draft_preview(group.language, dialogue.get("when"), dialogue.get("place"), topic),
                 reply_markup=publish_keyboard(group.language),
@@ -131,14 +126,11 @@ async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
 async def confirm(update: Update, context: Context) -> None:
     """Publier / Annuler under the preview, by the facilitator whose dialogue it is."""
     query = update.callback_query
-    group = await current_group(update)
-    dialogue = await open_dialogue_of(update, context, DIALOGUE)
-    if query is None:
+    found = await router.button_step(update, context, DIALOGUE, "confirm")
+    if query is None or found is None:
         return
-    if group is None or dialogue is None or dialogue.step != "confirm":
-        await query.answer(plain(language_for(update, context, group), "button.expired"))
-        return
-    await end_dialogue(dialogue)
+    group, dialogue = found
+    await router.end(dialogue)
     await query.answer()
     if tapped(update, cb.PublishMeeting).choice != "ok":
         await query.edit_message_text(t(group.language, "meeting.not_published"))
@@ -205,7 +197,7 @@ async def next_meeting(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("reunion", meeting_command))
-    on_dialogue(DIALOGUE, DialogueRoute(text=_answer, ttl=timedelta(minutes=20)))
+    router.on(DIALOGUE, router.Route(text=_answer, ttl=timedelta(minutes=20)))
     application.add_handler(CallbackQueryHandler(confirm, pattern=cb.PublishMeeting.matches))
     application.add_handler(CommandHandler("reunions", list_meetings))
     application.add_handler(CommandHandler("prochaine", next_meeting))

@@ -23,16 +23,12 @@ from bot.ui.proposals import board_text, follow_keyboard, proposal_ack, propose_
 from handlers.common import (
     LINK_OPENERS,
     Context,
-    DialogueRoute,
     LinkOpener,
     button_group,
     command_args,
     current_group,
-    end_dialogue,
     is_group_chat,
     language_for,
-    on_dialogue,
-    open_dialogue,
     publish_change,
     refuse,
     require_facilitator,
@@ -40,6 +36,7 @@ from handlers.common import (
     user_info,
     wake_at,
 )
+from handlers.common import dialogue_router as router
 from storage.models import Group, Person, Proposal
 
 log = logging.getLogger(__name__)
@@ -113,7 +110,7 @@ async def ask_proposal(update: Update, context: Context, group: Group) -> None:
     user = update.effective_user
     if user is None:
         return
-    await open_dialogue(context, user.id, user.id, DIALOGUE, "text", group_id=group.id)
+    await router.start(context, user.id, user.id, DIALOGUE, "text", group_id=group.id)
     language = language_for(update, context)
     await update.effective_message.reply_text(
         t(language, "proposal.ask", group=group.display_name, limit=services(context).settings.proposals.text_max),
@@ -132,7 +129,7 @@ async def private_text(update: Update, context: Context, dialogue: Dialogue) -> 
     person = await upsert_person(db(), user_info(user), now)
     found = await person_in_group(db(), group, user.id) if group else None
     if group is None or found is None or found[1].status != "member":
-        await end_dialogue(dialogue)
+        await router.end(dialogue)
         await message.reply_text(t(language, "proposal.not_member"))
         return
     try:
@@ -140,7 +137,7 @@ async def private_text(update: Update, context: Context, dialogue: Dialogue) -> 
     except RefusalError as exc:
         await refuse(update, language, exc)  # the dialogue stays open: they can send it shorter
         return
-    await end_dialogue(dialogue)
+    await router.end(dialogue)
     try:
         await _post_new(context, group, proposal)
     except TelegramError as exc:
@@ -270,4 +267,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("fusionner", merge_command))
     application.add_handler(CommandHandler("retirer", withdraw_command))
     application.add_handler(CallbackQueryHandler(follow_button, pattern=cb.Follow.matches))
-    on_dialogue(DIALOGUE, DialogueRoute(text=private_text))
+    router.on(DIALOGUE, router.Route(text=private_text))

@@ -21,17 +21,11 @@ from bot.ui.i18n import plain, t
 from bot.ui.meetings import save_keyboard, timezone_keyboard
 from handlers.common import (
     Context,
-    DialogueRoute,
     current_group,
-    end_dialogue,
-    language_for,
-    next_step,
-    on_dialogue,
-    open_dialogue,
-    open_dialogue_of,
     require_facilitator,
     tapped,
 )
+from handlers.common import dialogue_router as router
 
 DIALOGUE = "setup"  # name, then time zone (buttons), then save
 
@@ -60,7 +54,7 @@ async def start_setup(update: Update, context: Context) -> None:
             t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone))
         )
         return
-    await open_dialogue(context, user.id, group.chat_id, DIALOGUE, "name")
+    await router.start(context, user.id, group.chat_id, DIALOGUE, "name")
     await message.reply_text(
         t(language, "setup.ask_name", current=group.display_name),
         reply_markup=ForceReply(selective=True, input_field_placeholder=plain(language, "setup.name_placeholder")),
@@ -80,25 +74,22 @@ async def receive_name(update: Update, context: Context, dialogue: Dialogue) -> 
             reply_markup=ForceReply(selective=True),
         )
         return
-    await next_step(context, dialogue, "timezone", name=setup.name)
+    await router.next_step(context, dialogue, "timezone", name=setup.name)
     await message.reply_text(t(group.language, "setup.ask_timezone"), reply_markup=timezone_keyboard(group.language))
 
 
 async def receive_timezone(update: Update, context: Context) -> None:
     query = update.callback_query
-    group = await current_group(update)
-    dialogue = await open_dialogue_of(update, context, DIALOGUE)
-    if query is None:
+    found = await router.button_step(update, context, DIALOGUE, "timezone")
+    if query is None or found is None:
         return
-    if group is None or dialogue is None or dialogue.step != "timezone":
-        await query.answer(plain(language_for(update, context, group), "button.expired"))
-        return
+    group, dialogue = found
     index = tapped(update, cb.TimeZoneChoice).index
     if index >= len(TIMEZONE_CHOICES):
         await query.answer(plain(group.language, "button.invalid"))
         return
     zone = TIMEZONE_CHOICES[index]
-    await next_step(context, dialogue, "confirm", timezone=zone)
+    await router.next_step(context, dialogue, "confirm", timezone=zone)
     await query.answer()
     await query.edit_message_text(
         t(group.language, "setup.confirm", name=dialogue.get("name"), zone=_zone_label(group.language, zone)),
@@ -108,14 +99,11 @@ async def receive_timezone(update: Update, context: Context) -> None:
 
 async def confirm(update: Update, context: Context) -> None:
     query = update.callback_query
-    group = await current_group(update)
-    dialogue = await open_dialogue_of(update, context, DIALOGUE)
-    if query is None:
+    found = await router.button_step(update, context, DIALOGUE, "confirm")
+    if query is None or found is None:
         return
-    if group is None or dialogue is None or dialogue.step != "confirm":
-        await query.answer(plain(language_for(update, context, group), "button.expired"))
-        return
-    await end_dialogue(dialogue)
+    group, dialogue = found
+    await router.end(dialogue)
     await query.answer()
     if tapped(update, cb.SaveSetup).choice == "ok":
         zone = dialogue.get("timezone")
@@ -129,6 +117,6 @@ async def confirm(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("configurer", start_setup))
-    on_dialogue(DIALOGUE, DialogueRoute(text=receive_name, ttl=timedelta(minutes=15)))
+    router.on(DIALOGUE, router.Route(text=receive_name, ttl=timedelta(minutes=15)))
     application.add_handler(CallbackQueryHandler(receive_timezone, pattern=cb.TimeZoneChoice.matches))
     application.add_handler(CallbackQueryHandler(confirm, pattern=cb.SaveSetup.matches))

@@ -54,14 +54,20 @@ NAMING = {
 }
 
 
+def cascade_key(target: str, index: bool = True) -> Mapped[int]:
+    """A column holding the id of a `target` row; this row goes when that one goes."""
+    return mapped_column(ForeignKey(f"{target}.id", ondelete="CASCADE"), index=index)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Every table has an internal integer id (Telegram ids are data, not keys).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class Group(Base):
     __tablename__ = "groups"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     title: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
@@ -89,7 +95,6 @@ class Person(Base):
 
     __tablename__ = "people"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     first_name: Mapped[str] = mapped_column(String(128))
     username: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -107,9 +112,8 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("group_id", "person_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
+    person_id: Mapped[int] = cascade_key("people")
     status: Mapped[str] = mapped_column(String(16), default="member")  # member | left
     named_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
     private_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -126,8 +130,7 @@ class MeetingSeries(Base):
 
     __tablename__ = "meeting_series"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     weekday: Mapped[int] = mapped_column(Integer)
     nth: Mapped[int | None] = mapped_column(Integer)  # None: weekly; -1: last of the month
     hour: Mapped[int] = mapped_column(Integer)
@@ -143,8 +146,7 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (UniqueConstraint("group_id", "number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     number: Mapped[int] = mapped_column(Integer)  # n° within the group, what facilitators type
     series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id", ondelete="SET NULL"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -167,9 +169,8 @@ class Rsvp(Base):
     __tablename__ = "rsvps"
     __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = cascade_key("meetings")
+    person_id: Mapped[int] = cascade_key("people")
     answer: Mapped[str] = mapped_column(String(8))  # yes | no | maybe
     reason: Mapped[str | None] = mapped_column(String(16))  # health | work | transport | childcare | other
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -179,9 +180,8 @@ class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = cascade_key("meetings")
+    person_id: Mapped[int] = cascade_key("people")
     present: Mapped[bool] = mapped_column(Boolean)
 
 
@@ -198,9 +198,8 @@ class ScheduledEvent(Base):
         Index("ix_scheduled_events_due", "status", "due_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = cascade_key("meetings")
+    group_id: Mapped[int | None] = cascade_key("groups")
     subject_id: Mapped[int | None] = mapped_column(Integer)  # poll, action, proposal event... by kind
     kind: Mapped[str] = mapped_column(String(24))
     offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
@@ -219,11 +218,10 @@ class Delivery(Base):
         Index("ix_deliveries_ready", "status", "priority", "not_before"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("scheduled_events.id", ondelete="CASCADE"), index=True)
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = cascade_key("scheduled_events")
+    meeting_id: Mapped[int | None] = cascade_key("meetings")
     recipient: Mapped[str] = mapped_column(String(24))  # "group" or "person:<id>"
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = cascade_key("people", index=False)
     kind: Mapped[str] = mapped_column(String(24))
     priority: Mapped[int] = mapped_column(Integer, default=1)  # 0: group messages go first
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed | skipped
@@ -241,8 +239,7 @@ class Proposal(Base):
     __tablename__ = "proposals"
     __table_args__ = (UniqueConstraint("group_id", "number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
@@ -260,8 +257,7 @@ class ProposalChange(Base):
 
     __tablename__ = "proposal_changes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = cascade_key("proposals")
     state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(String(300))
     progress: Mapped[int | None] = mapped_column(Integer)
@@ -275,9 +271,8 @@ class ProposalFollower(Base):
     __tablename__ = "proposal_followers"
     __table_args__ = (UniqueConstraint("proposal_id", "person_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = cascade_key("proposals")
+    person_id: Mapped[int] = cascade_key("people")
 
 
 class Poll(Base):
@@ -286,8 +281,7 @@ class Poll(Base):
 
     __tablename__ = "polls"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     telegram_poll_id: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[int] = mapped_column(BigInteger)
     question: Mapped[str] = mapped_column(String(300))
@@ -310,9 +304,8 @@ class PollVote(Base):
     __tablename__ = "poll_votes"
     __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    poll_id: Mapped[int] = cascade_key("polls")
+    person_id: Mapped[int] = cascade_key("people")
     option_ids: Mapped[str] = mapped_column(String(64))  # "0" or "0,2"
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -322,8 +315,7 @@ class PriorityRound(Base):
 
     __tablename__ = "priority_rounds"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     max_picks: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -337,10 +329,9 @@ class PriorityPick(Base):
     __tablename__ = "priority_picks"
     __table_args__ = (UniqueConstraint("round_id", "person_id", "proposal_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("priority_rounds.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = cascade_key("priority_rounds")
+    person_id: Mapped[int] = cascade_key("people")
+    proposal_id: Mapped[int] = cascade_key("proposals")
 
 
 class ActionItem(Base):
@@ -348,8 +339,7 @@ class ActionItem(Base):
 
     __tablename__ = "action_items"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date] = mapped_column(Date)
@@ -367,8 +357,7 @@ class Place(Base):
     __tablename__ = "places"
     __table_args__ = (UniqueConstraint("group_id", "name_key"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = cascade_key("groups")
     name: Mapped[str] = mapped_column(String(60))
     name_key: Mapped[str] = mapped_column(String(60))  # lower case, no accents: what typed towns match
     latitude: Mapped[float] = mapped_column(Float)
@@ -382,10 +371,9 @@ class RideOffer(Base):
 
     __tablename__ = "ride_offers"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    driver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = cascade_key("meetings")
+    driver_id: Mapped[int] = cascade_key("people")
+    place_id: Mapped[int] = cascade_key("places", index=False)
     seats: Mapped[int] = mapped_column(Integer)
     departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | cancelled
@@ -398,10 +386,9 @@ class RideRequest(Base):
 
     __tablename__ = "ride_requests"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = cascade_key("meetings")
+    person_id: Mapped[int] = cascade_key("people")
+    place_id: Mapped[int] = cascade_key("places", index=False)
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("ride_offers.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -412,11 +399,10 @@ class RideRefusal(Base):
     """A driver said no to a request (or could not be reached): it goes to the next offer."""
 
     __tablename__ = "ride_refusals"
-    __table_args__ = (UniqueConstraint("request_id", "offer_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("ride_requests.id", ondelete="CASCADE"), index=True)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("ride_offers.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[int] = cascade_key("ride_requests")
+    offer_id: Mapped[int] = cascade_key("ride_offers")
+    __table_args__ = (UniqueConstraint("request_id", "offer_id"),)  # one refusal per driver and request
 
 
 class DialogueState(Base):
@@ -428,7 +414,6 @@ class DialogueState(Base):
     __tablename__ = "dialogues"
     __table_args__ = (UniqueConstraint("user_id", "chat_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)  # Telegram id of who answers
     chat_id: Mapped[int] = mapped_column(BigInteger)  # where the answers are read (a group, or private)
     kind: Mapped[str] = mapped_column(String(24))

@@ -33,6 +33,26 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+async def _with_group(session: AsyncSession, model: Any, condition: Any, order: Any) -> list[tuple[Any, Group]]:
+    """Rows of a group-owned table that are the person's, each with its group."""
+    rows = await session.execute(
+        select(model, Group).join(Group, Group.id == model.group_id).where(condition).order_by(order)
+    )
+    return [(row, group) for row, group in rows]
+
+
+async def _rides(session: AsyncSession, model: Any, condition: Any) -> list[tuple[Any, Meeting, Place]]:
+    """The person's ride offers or requests, each with its meeting and departure point."""
+    rows = await session.execute(
+        select(model, Meeting, Place)
+        .join(Meeting, Meeting.id == model.meeting_id)
+        .join(Place, Place.id == model.place_id)
+        .where(condition)
+        .order_by(model.id)
+    )
+    return [(ride, meeting, place) for ride, meeting, place in rows]
+
+
 async def export_person(session: AsyncSession, telegram_id: int, now: datetime) -> dict[str, Any]:
     """Everything stored about the person, as plain JSON-ready data."""
     person = await find_person(session, telegram_id)
@@ -48,12 +68,7 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         "unreachable_at": _iso(person.unreachable_at),
         "first_seen_at": _iso(person.created_at),
     }
-    rows = await session.execute(
-        select(Membership, Group)
-        .join(Group, Group.id == Membership.group_id)
-        .where(Membership.person_id == person.id)
-        .order_by(Membership.joined_at)
-    )
+    rows = await _with_group(session, Membership, Membership.person_id == person.id, Membership.joined_at)
     data["groups"] = [
         {
             "group": group.display_name,
@@ -66,12 +81,7 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         }
         for membership, group in rows
     ]
-    proposals = await session.execute(
-        select(Proposal, Group)
-        .join(Group, Group.id == Proposal.group_id)
-        .where(Proposal.author_id == person.id)
-        .order_by(Proposal.id)
-    )
+    proposals = await _with_group(session, Proposal, Proposal.author_id == person.id, Proposal.id)
     data["proposals"] = [
         {
             "group": group.display_name,
@@ -108,19 +118,8 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         }
         for vote, poll in votes
     ]
-    actions = await session.execute(
-        select(ActionItem, Group)
-        .join(Group, Group.id == ActionItem.group_id)
-        .where(ActionItem.owner_id == person.id)
-        .order_by(ActionItem.id)
-    )
-    offers = await session.execute(
-        select(RideOffer, Meeting, Place)
-        .join(Meeting, Meeting.id == RideOffer.meeting_id)
-        .join(Place, Place.id == RideOffer.place_id)
-        .where(RideOffer.driver_id == person.id)
-        .order_by(RideOffer.id)
-    )
+    actions = await _with_group(session, ActionItem, ActionItem.owner_id == person.id, ActionItem.id)
+    offers = await _rides(session, RideOffer, RideOffer.driver_id == person.id)
     data["ride_offers"] = [
         {
             "meeting": meeting.number,
@@ -131,13 +130,7 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         }
         for offer, meeting, place in offers
     ]
-    asked = await session.execute(
-        select(RideRequest, Meeting, Place)
-        .join(Meeting, Meeting.id == RideRequest.meeting_id)
-        .join(Place, Place.id == RideRequest.place_id)
-        .where(RideRequest.person_id == person.id)
-        .order_by(RideRequest.id)
-    )
+    asked = await _rides(session, RideRequest, RideRequest.person_id == person.id)
     data["ride_requests"] = [
         {"meeting": meeting.number, "from": place.name, "status": request.status} for request, meeting, place in asked
     ]

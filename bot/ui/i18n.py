@@ -1,4 +1,4 @@
-"""Translations: gettext catalogues (bot/locales/<lang>.po) keyed by message id, read with Babel.
+"""Translations: gettext catalogues (bot/ui/locales/<lang>.po) keyed by message id, read with Babel.
 
 Every message sent to Telegram uses HTML parse mode, so `t()` escapes the values it interpolates;
 wrap a value in `Markup` when it is already safe HTML (a link built by the code, for instance).
@@ -30,7 +30,7 @@ def catalogue(language: str) -> dict[str, str]:
     return {
         str(message.id): str(message.string)
         for message in po
-        if isinstance(message.id, str) and isinstance(message.string, str) and message.string
+        if isinstance(message.id, str) and message.id and isinstance(message.string, str) and message.string
     }
 
 

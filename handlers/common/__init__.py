@@ -1,17 +1,18 @@
-"""Small helpers shared by the Telegram handlers."""
+"""What the Telegram handlers share: who is asking and from where, the facilitator check, refusals,
+button data, wake-ups and deep-link openers. The dialogue router is beside it (dialogue_router.py)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
-from telegram import Chat, ChatMember, Message, ReplyKeyboardRemove, Update, User
-from telegram.ext import ContextTypes, filters
+from telegram import Chat, ChatMember, Update, User
+from telegram.ext import ContextTypes
 
-from bot.domain import dialogues, facilitators
+from bot.domain import facilitators
 from bot.domain import meetings as m
 from bot.domain import proposals as p
 from bot.domain.errors import RefusalError
@@ -205,85 +206,3 @@ def tapped(update: Update, kind: type[Tap]) -> Tap:
     if not isinstance(data, kind):
         raise TypeError(f"{kind.__name__} handler got other button data")
     return data
-
-
-# ----------------------------------------------------------------------------- dialogues
-# Every guided dialogue and private question runs through one mechanism: its state is in the
-# database (bot/domain/dialogues.py) and one router below hands each answer to the feature whose
-# dialogue is open for that person in that chat. Features declare their steps with `on_dialogue`.
-StepHandler = Callable[[Update, Any, dialogues.Dialogue], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class DialogueRoute:
-    """What a kind of dialogue reads: typed text, a shared location. In groups the bot sees only
-    replies (privacy mode); with `reply_to_prompt`, only a reply to the dialogue's own question
-    counts (any other reply is ordinary chat)."""
-
-    text: StepHandler | None = None
-    location: StepHandler | None = None
-    reply_to_prompt: bool = False
-    ttl: timedelta = dialogues.DEFAULT_TTL  # a dialogue left longer than this is forgotten
-
-
-DIALOGUE_ROUTES: dict[str, DialogueRoute] = {}
-DIALOGUE_GROUP = 1  # the router's handler group (see the table in bot/application.py)
-# What the router reads: text or a location, in private, or in a group as a reply (privacy mode).
-DIALOGUE_ANSWERS = (filters.TEXT & ~filters.COMMAND | filters.LOCATION) & (
-    filters.ChatType.PRIVATE | filters.ChatType.GROUPS & filters.REPLY
-)
-
-
-def on_dialogue(kind: str, route: DialogueRoute) -> None:
-    DIALOGUE_ROUTES[kind] = route
-
-
-async def open_dialogue(
-    context: Context, user_id: int, chat_id: int, kind: str, step: str, **data: Any
-) -> dialogues.Dialogue:
-    """Start a dialogue (replacing any other open for this person in this chat)."""
-    ttl = DIALOGUE_ROUTES[kind].ttl
-    return await dialogues.open_dialogue(db(), user_id, chat_id, kind, step, services(context).clock.now(), data, ttl)
-
-
-async def open_dialogue_of(update: Update, context: Context, kind: str) -> dialogues.Dialogue | None:
-    """The dialogue of this kind open for the person in this chat (buttons of a dialogue step)."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return None
-    found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
-    return found if found is not None and found.kind == kind else None
-
-
-async def next_step(
-    context: Context, dialogue: dialogues.Dialogue, step: str, prompt: Message | None = None, **data: Any
-) -> None:
-    """Move on to the next question (`prompt`: the bot's question, when the answer must reply to it)."""
-    prompt_id = prompt.message_id if prompt is not None else None
-    ttl = DIALOGUE_ROUTES[dialogue.kind].ttl
-    await dialogues.advance(db(), dialogue, step, services(context).clock.now(), ttl, prompt_id, **data)
-
-
-async def end_dialogue(dialogue: dialogues.Dialogue) -> None:
-    await dialogues.close(db(), dialogue)
-
-
-async def route_answer(update: Update, context: Context) -> None:
-    """The router: a private message, or a reply in a group, goes to the open dialogue's step."""
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
-        return
-    found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
-    route = DIALOGUE_ROUTES.get(found.kind) if found is not None else None
-    handler = (route.location if message.location else route.text) if route is not None else None
-    replied = message.reply_to_message
-    to_prompt = found is not None and replied is not None and replied.message_id == found.prompt_message_id
-    if route is not None and route.reply_to_prompt and not to_prompt:
-        handler = None
-    if found is not None and handler is not None:
-        await handler(update, context, found)
-        return
-    if chat.type == Chat.PRIVATE:  # nothing open: say what the bot can do
-        language = language_for(update, context)
-        key = "carpool.location_unused" if message.location else "private.not_understood"
-        await message.reply_text(t(language, key), reply_markup=ReplyKeyboardRemove() if message.location else None)

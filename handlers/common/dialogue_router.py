@@ -1,0 +1,112 @@
+"""The dialogue router: every guided dialogue and private question runs through one mechanism.
+
+The state is in the database (bot/domain/dialogues.py); one router hands each answer — a private
+message, or a reply in a group — to the feature whose dialogue is open for that person in that
+chat. Features declare their steps with `on(KIND, Route(text=..., location=...))` and move through
+them with `start`, `next_step` and `end`; a dialogue's buttons find it with `of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from telegram import Chat, Message, ReplyKeyboardRemove, Update
+from telegram.ext import filters
+
+from bot.domain import dialogues
+from bot.domain.dialogues import Dialogue
+from bot.services import db, services
+from bot.ui.i18n import plain, t
+from handlers.common import Context, current_group, language_for
+from storage.models import Group
+
+StepHandler = Callable[[Update, Any, Dialogue], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a kind of dialogue reads: typed text, a shared location. In groups the bot sees only
+    replies (privacy mode); with `reply_to_prompt`, only a reply to the dialogue's own question
+    counts (any other reply is ordinary chat)."""
+
+    text: StepHandler | None = None
+    location: StepHandler | None = None
+    reply_to_prompt: bool = False
+    ttl: timedelta = dialogues.DEFAULT_TTL  # a dialogue left longer than this is forgotten
+
+
+ROUTES: dict[str, Route] = {}
+HANDLER_GROUP = 1  # the router's handler group (see the table in bot/application.py)
+# What the router reads: text or a location, in private, or in a group as a reply (privacy mode).
+ANSWERS = (filters.TEXT & ~filters.COMMAND | filters.LOCATION) & (
+    filters.ChatType.PRIVATE | filters.ChatType.GROUPS & filters.REPLY
+)
+
+
+def on(kind: str, route: Route) -> None:
+    """Declare what a kind of dialogue reads (at registration)."""
+    ROUTES[kind] = route
+
+
+async def start(context: Context, user_id: int, chat_id: int, kind: str, step: str, **data: Any) -> Dialogue:
+    """Start a dialogue (replacing any other open for this person in this chat)."""
+    ttl = ROUTES[kind].ttl
+    return await dialogues.open_dialogue(db(), user_id, chat_id, kind, step, services(context).clock.now(), data, ttl)
+
+
+async def of(update: Update, context: Context, kind: str) -> Dialogue | None:
+    """The dialogue of this kind open for the person in this chat (buttons of a dialogue step)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
+    return found if found is not None and found.kind == kind else None
+
+
+async def button_step(update: Update, context: Context, kind: str, step: str) -> tuple[Group, Dialogue] | None:
+    """A dialogue's button pressed in its group: the group and the presser's dialogue, when it is
+    at `step`; otherwise (someone else's buttons, an old preview) it is answered as expired."""
+    group = await current_group(update)
+    found = await of(update, context, kind)
+    if group is None or found is None or found.step != step:
+        if update.callback_query is not None:
+            await update.callback_query.answer(plain(language_for(update, context, group), "button.expired"))
+        return None
+    return group, found
+
+
+async def next_step(
+    context: Context, dialogue: Dialogue, step: str, prompt: Message | None = None, **data: Any
+) -> None:
+    """Move on to the next question (`prompt`: the bot's question, when the answer must reply to it)."""
+    prompt_id = prompt.message_id if prompt is not None else None
+    ttl = ROUTES[dialogue.kind].ttl
+    await dialogues.advance(db(), dialogue, step, services(context).clock.now(), ttl, prompt_id, **data)
+
+
+async def end(dialogue: Dialogue) -> None:
+    await dialogues.close(db(), dialogue)
+
+
+async def route(update: Update, context: Context) -> None:
+    """The router: a private message, or a reply in a group, goes to the open dialogue's step."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
+    route = ROUTES.get(found.kind) if found is not None else None
+    handler = (route.location if message.location else route.text) if route is not None else None
+    replied = message.reply_to_message
+    to_prompt = found is not None and replied is not None and replied.message_id == found.prompt_message_id
+    if route is not None and route.reply_to_prompt and not to_prompt:
+        handler = None
+    if found is not None and handler is not None:
+        await handler(update, context, found)
+        return
+    if chat.type == Chat.PRIVATE:  # nothing open: say what the bot can do
+        language = language_for(update, context)
+        key = "carpool.location_unused" if message.location else "private.not_understood"
+        await message.reply_text(t(language, key), reply_markup=ReplyKeyboardRemove() if message.location else None)
