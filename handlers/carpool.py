@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -456,71 +457,57 @@ async def _owned(
     return ride, meeting, group, person, language
 
 
-async def cancel_offer_button(update: Update, context: Context) -> None:
-    """The driver cannot go any more: passengers are told and put back in the queue."""
+async def _cancel(
+    update: Update, context: Context, model: type[RideOffer] | type[RideRequest], ride_id: int, owner: str, done: str
+) -> tuple[Any, Meeting, Group, Person] | None:
+    """Cancel the offer or request a button names, for its owner; answers the press. Returns what
+    the domain returned, with the meeting, group and owner, or None when nothing changed."""
     query = update.callback_query
-    owned = await _owned(update, context, RideOffer, tapped(update, cb.CancelOffer).offer_id, "driver_id")
+    owned = await _owned(update, context, model, ride_id, owner)
     if owned is None:
-        return
-    offer, meeting, group, driver, language = owned
+        return None
+    ride, meeting, group, person, language = owned
     try:
-        freed = await c.cancel_offer(db(), offer)
+        result = await (c.cancel_offer(db(), ride) if isinstance(ride, RideOffer) else c.cancel_request(db(), ride))
     except RefusalError as exc:
         await query.answer(plain(language, exc.key))
-        return
+        return None
     await query.answer()
-    await query.edit_message_text(
-        t(language, "carpool.offer_cancelled", meeting=meeting_label(language, group, meeting))
-    )
-    now = services(context).clock.now()
+    await query.edit_message_text(t(language, done, meeting=meeting_label(language, group, meeting)))
+    return result, meeting, group, person
+
+
+async def _tell(context: Context, person: Person, group: Group, meeting: Meeting, key: str, name: str) -> None:
+    """A private notice about a ride to someone in it (403: marked unreachable)."""
+    language = _language(person, group)
+    text = t(language, key, name=name, meeting=meeting_label(language, group, meeting))
+    await send_private(context.bot, db(), person, text, services(context).clock.now())
+
+
+async def cancel_offer_button(update: Update, context: Context) -> None:
+    """The driver cannot go any more: passengers are told and put back in the queue."""
+    offer_id = tapped(update, cb.CancelOffer).offer_id
+    done = await _cancel(update, context, RideOffer, offer_id, "driver_id", "carpool.offer_cancelled")
+    if done is None:
+        return
+    freed, meeting, group, driver = done
     for request in freed:
-        rider = await get_row(db(), Person, request.person_id)
         if c.unmatch(request):
-            await send_private(
-                context.bot,
-                db(),
-                rider,
-                t(
-                    _language(rider, group),
-                    "carpool.driver_cancelled",
-                    name=driver.first_name,
-                    meeting=meeting_label(_language(rider, group), group, meeting),
-                ),
-                now,
-            )
+            rider = await get_row(db(), Person, request.person_id)
+            await _tell(context, rider, group, meeting, "carpool.driver_cancelled", driver.first_name)
         await offer_to_drivers(context, group, meeting, request)
 
 
 async def cancel_request_button(update: Update, context: Context) -> None:
     """The passenger no longer needs the seat: it is freed and the driver told."""
-    query = update.callback_query
-    owned = await _owned(update, context, RideRequest, tapped(update, cb.CancelRequest).request_id, "person_id")
-    if owned is None:
+    request_id = tapped(update, cb.CancelRequest).request_id
+    done = await _cancel(update, context, RideRequest, request_id, "person_id", "carpool.request_cancelled")
+    if done is None:
         return
-    request, meeting, group, rider, language = owned
-    try:
-        offer, previous = await c.cancel_request(db(), request)
-    except RefusalError as exc:
-        await query.answer(plain(language, exc.key))
-        return
-    await query.answer()
-    await query.edit_message_text(
-        t(language, "carpool.request_cancelled", meeting=meeting_label(language, group, meeting))
-    )
+    (offer, previous), meeting, group, rider = done
     if offer is not None and previous == "matched":
         driver = await get_row(db(), Person, offer.driver_id)
-        await send_private(
-            context.bot,
-            db(),
-            driver,
-            t(
-                _language(driver, group),
-                "carpool.rider_cancelled",
-                name=rider.first_name,
-                meeting=meeting_label(_language(driver, group), group, meeting),
-            ),
-            services(context).clock.now(),
-        )
+        await _tell(context, driver, group, meeting, "carpool.rider_cancelled", rider.first_name)
         # The freed seat may serve someone waiting.
         for waiting in await c.waiting_requests(db(), meeting):
             await offer_to_drivers(context, group, meeting, waiting)

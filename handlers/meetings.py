@@ -125,13 +125,11 @@ async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
 
 async def confirm(update: Update, context: Context) -> None:
     """Publier / Annuler under the preview, by the facilitator whose dialogue it is."""
-    query = update.callback_query
-    found = await router.button_step(update, context, DIALOGUE, "confirm")
-    if query is None or found is None:
+    found = await router.button_step(update, context, DIALOGUE, "confirm", last=True)
+    if found is None:
         return
     group, dialogue = found
-    await router.end(dialogue)
-    await query.answer()
+    query = update.callback_query
     if tapped(update, cb.PublishMeeting).choice != "ok":
         await query.edit_message_text(t(group.language, "meeting.not_published"))
         return

@@ -79,11 +79,11 @@ async def receive_name(update: Update, context: Context, dialogue: Dialogue) -> 
 
 
 async def receive_timezone(update: Update, context: Context) -> None:
-    query = update.callback_query
     found = await router.button_step(update, context, DIALOGUE, "timezone")
-    if query is None or found is None:
+    if found is None:
         return
     group, dialogue = found
+    query = update.callback_query
     index = tapped(update, cb.TimeZoneChoice).index
     if index >= len(TIMEZONE_CHOICES):
         await query.answer(plain(group.language, "button.invalid"))
@@ -98,13 +98,11 @@ async def receive_timezone(update: Update, context: Context) -> None:
 
 
 async def confirm(update: Update, context: Context) -> None:
-    query = update.callback_query
-    found = await router.button_step(update, context, DIALOGUE, "confirm")
-    if query is None or found is None:
+    found = await router.button_step(update, context, DIALOGUE, "confirm", last=True)
+    if found is None:
         return
     group, dialogue = found
-    await router.end(dialogue)
-    await query.answer()
+    query = update.callback_query
     if tapped(update, cb.SaveSetup).choice == "ok":
         zone = dialogue.get("timezone")
         apply_setup(group, validate_setup(dialogue.get("name"), zone, zone))

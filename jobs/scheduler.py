@@ -16,7 +16,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
-from bot.outbox.kinds import OutboxSettings
+from bot.outbox.outgoing import OutboxSettings
 from bot.services import Services, fetch_admin_ids, services
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import parse_day
-from bot.domain.events import EventKind
+from bot.domain.events import EventKind, subject_event
 from bot.domain.meetings import at_reminder_time
 from bot.domain.proposals import ProposalError
 from bot.domain.settings import MeetingsSection
-from storage.models import ActionItem, Group, Person, ScheduledEvent
+from storage.models import ActionItem, Group, Person
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +91,7 @@ async def create_action(
     await session.flush()
     remind = reminder_due(due_on, ZoneInfo(group.timezone), settings, now)
     if remind is not None:
-        session.add(
-            ScheduledEvent(
-                group_id=group.id,
-                kind=ACTION_REMINDER,
-                subject_id=action.id,
-                offset_minutes=0,
-                due_at=remind,
-                status="pending",
-            )
-        )
+        session.add(subject_event(group.id, ACTION_REMINDER, action.id, remind))
         await session.flush()
     log.info("action %s created in group %s", action.id, group.id)
     return action, remind

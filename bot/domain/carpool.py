@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
-from bot.domain.errors import RefusalError
+from bot.domain.errors import RefusalError, folded_text
 from bot.domain.meetings import is_open
 from storage.db import get_row
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRefusal, RideRequest
@@ -78,12 +78,7 @@ def validate_coordinates(latitude: float, longitude: float) -> tuple[float, floa
 
 
 def validate_place_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise CarpoolError("places.error.name_empty")
-    if len(name) > PLACE_NAME_MAX:
-        raise CarpoolError("places.error.name_long", limit=PLACE_NAME_MAX)
-    return name
+    return folded_text(name, PLACE_NAME_MAX, "places.error.name_empty", "places.error.name_long", CarpoolError)
 
 
 def parse_place(text: str) -> PlaceSpec:

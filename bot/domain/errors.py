@@ -12,3 +12,16 @@ class RefusalError(ValueError):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+def folded_text(
+    text: str, limit: int, empty: str | None, too_long: str, error: type[RefusalError] = RefusalError
+) -> str:
+    """What someone typed, on one line with single spaces; refused (`error` with the key `empty` or
+    `too_long`) when empty — unless `empty` is None — or longer than `limit`."""
+    folded = " ".join(text.split())
+    if not folded and empty is not None:
+        raise error(empty)
+    if len(folded) > limit:
+        raise error(too_long, limit=limit, length=len(folded))
+    return folded

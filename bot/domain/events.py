@@ -7,7 +7,10 @@ outbox expands it into deliveries (bot/outbox/kinds.py says how, kind by kind).
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+
+from storage.models import ScheduledEvent
 
 
 class EventKind(StrEnum):
@@ -41,3 +44,10 @@ MEETING_EVENTS = frozenset(
         EventKind.RIDES_ALERT,
     }
 )
+
+
+def subject_event(group_id: int, kind: EventKind, subject_id: int, due: datetime, offset: int = 0) -> ScheduledEvent:
+    """A pending event about one of a group's subjects (a poll, a round, an action, a change)."""
+    return ScheduledEvent(
+        group_id=group_id, kind=kind, subject_id=subject_id, offset_minutes=offset, due_at=due, status="pending"
+    )

@@ -116,3 +116,14 @@ def validate_setup(name: str, timezone: str | None, default_timezone: str) -> Gr
 def apply_setup(group: Group, setup: GroupSetup) -> None:
     group.name = setup.name
     group.timezone = setup.timezone
+
+
+async def next_number(session: AsyncSession, group: Group, counter: str) -> int:
+    """The group's next meeting or proposal number (`counter` names the column). The row lock
+    (PostgreSQL) keeps two processes from taking the same n°."""
+    locked = await session.scalar(select(Group).where(Group.id == group.id).with_for_update())
+    if locked is None:
+        raise LookupError(f"group {group.id} is gone")
+    number: int = getattr(locked, counter)
+    setattr(locked, counter, number + 1)
+    return number

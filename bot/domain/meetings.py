@@ -12,8 +12,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import Recurrence
-from bot.domain.errors import RefusalError
+from bot.domain.errors import RefusalError, folded_text
 from bot.domain.events import EventKind
+from bot.domain.groups import next_number
 from bot.domain.settings import MeetingsSection
 from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
 
@@ -174,21 +175,13 @@ async def cancel_events(session: AsyncSession, meeting: Meeting) -> None:
 
 # ----------------------------------------------------------------------------- meetings
 def validate_place(place: str) -> str:
-    place = " ".join(place.split())
-    if not place:
-        raise MeetingError("meeting.error.no_place")
-    if len(place) > PLACE_MAX:
-        raise MeetingError("meeting.error.place_long", limit=PLACE_MAX)
-    return place
+    return folded_text(place, PLACE_MAX, "meeting.error.no_place", "meeting.error.place_long", MeetingError)
 
 
 def validate_details(place: str, topic: str, agenda: str | None = None) -> tuple[str, str, str | None]:
-    place, topic = validate_place(place), " ".join(topic.split())
+    place = validate_place(place)
+    topic = folded_text(topic, TOPIC_MAX, "meeting.error.no_topic", "meeting.error.topic_long", MeetingError)
     agenda = agenda.strip() if agenda else None
-    if not topic:
-        raise MeetingError("meeting.error.no_topic")
-    if len(topic) > TOPIC_MAX:
-        raise MeetingError("meeting.error.topic_long", limit=TOPIC_MAX)
     if agenda and len(agenda) > AGENDA_MAX:
         raise MeetingError("meeting.error.agenda_long", limit=AGENDA_MAX)
     return place, topic, agenda or None
@@ -209,11 +202,7 @@ async def create_meeting(
     place, topic, agenda = validate_details(place, topic, agenda)
     if starts_at <= now:
         raise MeetingError("date.error.past")
-    # Numbering per group; the row lock (PostgreSQL) keeps two processes from taking the same n°.
-    locked = await session.scalar(select(Group).where(Group.id == group.id).with_for_update())
-    assert locked is not None
-    number = locked.next_meeting_number
-    locked.next_meeting_number = number + 1
+    number = await next_number(session, group, "next_meeting_number")
     meeting = Meeting(
         group_id=group.id,
         number=number,

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise, parse_when
-from bot.domain.events import EventKind
+from bot.domain.events import EventKind, subject_event
 from bot.domain.proposals import ProposalError, change_state, find_proposal, parse_number
 from bot.domain.settings import ProposalsSection
 from storage.db import insert_if_absent
-from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange, ScheduledEvent
+from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange
 
 log = logging.getLogger(__name__)
 
@@ -166,23 +166,10 @@ async def record_poll(
     session.add(poll)
     await session.flush()
     moments = [closes]
-    session.add(
-        ScheduledEvent(
-            group_id=group.id, kind=POLL_CLOSE, subject_id=poll.id, offset_minutes=0, due_at=closes, status="pending"
-        )
-    )
+    session.add(subject_event(group.id, POLL_CLOSE, poll.id, closes))
     remind = reminder_time(now, closes, settings)
     if remind > now:
-        session.add(
-            ScheduledEvent(
-                group_id=group.id,
-                kind=POLL_REMINDER,
-                subject_id=poll.id,
-                offset_minutes=0,
-                due_at=remind,
-                status="pending",
-            )
-        )
+        session.add(subject_event(group.id, POLL_REMINDER, poll.id, remind))
         moments.append(remind)
     await session.flush()
     log.info("poll %s opened in group %s", poll.id, group.id)

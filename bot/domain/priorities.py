@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import EventKind
+from bot.domain.events import EventKind, subject_event
 from bot.domain.proposals import OPEN, ProposalError, open_proposals
-from storage.models import Group, Person, PriorityPick, PriorityRound, Proposal, ScheduledEvent
+from storage.models import Group, Person, PriorityPick, PriorityRound, Proposal
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,7 @@ async def start_round(
     )
     session.add(round_)
     await session.flush()
-    session.add(
-        ScheduledEvent(
-            group_id=group.id,
-            kind=PRIORITY_CLOSE,
-            subject_id=round_.id,
-            offset_minutes=0,
-            due_at=closes,
-            status="pending",
-        )
-    )
+    session.add(subject_event(group.id, PRIORITY_CLOSE, round_.id, closes))
     await session.flush()
     log.info("priority round %s opened in group %s", round_.id, group.id)
     return round_, proposals

@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
-from bot.domain.errors import RefusalError
-from bot.domain.events import EventKind
+from bot.domain.errors import RefusalError, folded_text
+from bot.domain.events import EventKind, subject_event
+from bot.domain.groups import next_number
 from bot.domain.meetings import at_reminder_time
 from bot.domain.settings import MeetingsSection, ProposalsSection
 from storage.models import (
@@ -98,19 +99,11 @@ def parse_number(token: str) -> int | None:
 
 
 def validate_text(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if not text:
-        raise ProposalError("proposal.error.empty")
-    if len(text) > limit:
-        raise ProposalError("proposal.error.long", limit=limit, length=len(text))
-    return text
+    return folded_text(text, limit, "proposal.error.empty", "proposal.error.long", ProposalError)
 
 
 def validate_note(note: str | None) -> str | None:
-    note = " ".join((note or "").split())
-    if len(note) > NOTE_MAX:
-        raise ProposalError("suivi.error.note_long", limit=NOTE_MAX)
-    return note or None
+    return folded_text(note or "", NOTE_MAX, None, "suivi.error.note_long", ProposalError) or None
 
 
 @dataclass(frozen=True)
@@ -172,10 +165,7 @@ async def create_proposal(
     """Record a proposal (numbered per group) and make sure the group's monthly digest is
     planned; returns both, the digest for the scheduler."""
     text = validate_text(text, settings.text_max)
-    locked = await session.scalar(select(Group).where(Group.id == group.id).with_for_update())
-    assert locked is not None
-    number = locked.next_proposal_number
-    locked.next_proposal_number = number + 1
+    number = await next_number(session, group, "next_proposal_number")
     proposal = Proposal(
         group_id=group.id,
         number=number,
@@ -346,9 +336,7 @@ async def plan_news(session: AsyncSession, group: Group, change: ProposalChange,
 
 def news_event(group: Group, change: ProposalChange, now: datetime) -> ScheduledEvent:
     """The outbox row that sends a change privately to the author and followers."""
-    return ScheduledEvent(
-        group_id=group.id, kind=PROPOSAL_NEWS, subject_id=change.id, offset_minutes=0, due_at=now, status="pending"
-    )
+    return subject_event(group.id, PROPOSAL_NEWS, change.id, now)
 
 
 # ----------------------------------------------------------------------------- board and digest
@@ -424,14 +412,7 @@ async def ensure_digest(
     )
     if existing is not None:
         return existing
-    event = ScheduledEvent(
-        group_id=group.id,
-        kind=PROPOSALS_DIGEST,
-        subject_id=group.id,
-        offset_minutes=month_key,
-        due_at=due,
-        status="pending",
-    )
+    event = subject_event(group.id, PROPOSALS_DIGEST, group.id, due, month_key)
     session.add(event)
     await session.flush()
     return event

@@ -21,8 +21,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
-from bot.outbox.kinds import OutboxSettings, RegistryError, expand_due_events, render_delivery
-from bot.outbox.outgoing import Outgoing
+from bot.outbox.kinds import RegistryError, expand_due_events, render_delivery
+from bot.outbox.outgoing import OutboxSettings, Outgoing
 from storage.models import Group, Meeting
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from bot.domain import carpool, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
-from bot.domain.facilitators import AdminLookup, absence_reason_readers, meeting_runners
+from bot.domain.facilitators import absence_reason_readers, meeting_runners
 from bot.domain.priorities import close_round
-from bot.domain.settings import MeetingsSection, ProposalsSection
 from bot.outbox.claims import add_delivery
+from bot.outbox.outgoing import OutboxSettings
 from storage.models import (
     ActionItem,
     Group,
@@ -51,9 +51,7 @@ class Expansion:
     group: Group
     meeting: Meeting | None
     now: datetime
-    admins: AdminLookup
-    meetings_settings: MeetingsSection
-    proposals_settings: ProposalsSection
+    outbox: OutboxSettings
     declared: frozenset[str] = field(default_factory=frozenset)
 
     def deliver(
@@ -77,7 +75,7 @@ class Expansion:
 
     async def runners_in_private(self) -> list[int]:
         """Person ids of those who run the meeting and can be written to in private."""
-        runners = await meeting_runners(self.session, self.the_meeting, self.group, self.admins)
+        runners = await meeting_runners(self.session, self.the_meeting, self.group, self.outbox.admins)
         return [person.id for person in runners if person.private_status == "started"]
 
 
@@ -92,7 +90,7 @@ async def series_next(x: Expansion) -> None:
     series = await x.session.get(MeetingSeries, meeting.series_id) if meeting.series_id else None
     if series is None:
         return
-    upcoming = await m.next_in_series(x.session, series, meeting.starts_at, x.now, x.meetings_settings)
+    upcoming = await m.next_in_series(x.session, series, meeting.starts_at, x.now, x.outbox.meetings)
     if upcoming is None:
         return
     announce = ScheduledEvent(
@@ -140,7 +138,7 @@ async def facilitator_digest(x: Expansion) -> None:
     if not m.is_open(x.the_meeting, x.now):
         x.skip()
         return
-    for person in await absence_reason_readers(x.session, x.the_meeting, x.group, x.admins):
+    for person in await absence_reason_readers(x.session, x.the_meeting, x.group, x.outbox.admins):
         if person.private_status == "started":
             x.deliver("digest", person.id)
 
@@ -246,7 +244,7 @@ async def action_reminder(x: Expansion) -> None:
 
 
 async def proposals_digest(x: Expansion) -> None:
-    await proposals.ensure_digest(x.session, x.group, x.now, x.proposals_settings, x.meetings_settings)
+    await proposals.ensure_digest(x.session, x.group, x.now, x.outbox.proposals, x.outbox.meetings)
     if await proposals.board(x.session, x.group):
         x.to_group("proposals_digest")
     else:

@@ -18,12 +18,10 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import MEETING_EVENTS, EventKind
-from bot.domain.facilitators import AdminLookup
-from bot.domain.settings import MeetingsSection, ProposalsSection
 from bot.outbox import expand, render
 from bot.outbox.claims import due_events
 from bot.outbox.expand import Expansion
-from bot.outbox.outgoing import Outgoing
+from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.render import Rendering
 from bot.ui.i18n import pick_language
 from storage.models import Delivery, Group, Meeting, Person, ScheduledEvent
@@ -131,17 +129,6 @@ def renderer(kind: str) -> Callable[[Rendering], Awaitable[bool]]:
         raise RegistryError(f"unknown delivery kind {kind!r}") from None
 
 
-@dataclass(frozen=True)
-class OutboxSettings:
-    """What expansion and rendering need from the process (bot/services.py builds it)."""
-
-    meetings: MeetingsSection
-    proposals: ProposalsSection
-    admins: AdminLookup
-    bot_username: str = ""
-    link_secret: bytes = b""
-
-
 async def _group_and_meeting(
     session: AsyncSession, meeting_id: int | None, group_id: int | None
 ) -> tuple[Group | None, Meeting | None]:
@@ -168,19 +155,7 @@ async def expand_due_events(session: AsyncSession, now: datetime, outbox: Outbox
         if group is None or (event.kind in MEETING_EVENTS and meeting is None):
             event.status = "skipped"  # the group removed the bot, or the meeting is gone
             continue
-        await spec.expand(
-            Expansion(
-                session=session,
-                event=event,
-                group=group,
-                meeting=meeting,
-                now=now,
-                admins=outbox.admins,
-                meetings_settings=outbox.meetings,
-                proposals_settings=outbox.proposals,
-                declared=frozenset(spec.delivers),
-            )
-        )
+        await spec.expand(Expansion(session, event, group, meeting, now, outbox, frozenset(spec.delivers)))
     await session.flush()
     return len(events)
 
@@ -206,20 +181,7 @@ async def render_delivery(session: AsyncSession, delivery: Delivery, outbox: Out
         delivery.attempts,
     )
     language = pick_language(person.language_code, group.language) if person else group.language
-    rendering = Rendering(
-        session=session,
-        delivery=delivery,
-        event=event,
-        group=group,
-        meeting=meeting,
-        person=person,
-        language=language,
-        out=out,
-        settings=outbox.meetings,
-        admins=outbox.admins,
-        bot_username=outbox.bot_username,
-        link_secret=outbox.link_secret,
-    )
+    rendering = Rendering(session, delivery, event, group, meeting, person, language, out, outbox)
     before = set(session.dirty) | set(session.new)
     needed = await render_kind(rendering)
     if (set(session.dirty) | set(session.new)) - before or session.deleted:

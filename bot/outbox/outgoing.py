@@ -1,4 +1,5 @@
-"""A delivery rendered for sending, detached from the database session."""
+"""What the outbox works with: its settings from the process, and a delivery rendered for sending
+(detached from the database session)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
+
+from bot.domain.facilitators import AdminLookup
+from bot.domain.settings import MeetingsSection, ProposalsSection
 
 
 @dataclass
@@ -24,3 +28,14 @@ class Outgoing:
     poll: dict[str, Any] | None = None
     stop_poll_message_id: int | None = None  # closed (stopPoll) before the text is sent
     reply_to: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """What expansion and rendering need from the process (bot/services.py builds it)."""
+
+    meetings: MeetingsSection
+    proposals: ProposalsSection
+    admins: AdminLookup
+    bot_username: str = ""
+    link_secret: bytes = b""

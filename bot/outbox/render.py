@@ -21,11 +21,10 @@ from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
-from bot.domain.facilitators import AdminLookup, meeting_runners
+from bot.domain.facilitators import meeting_runners
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
-from bot.domain.settings import MeetingsSection
-from bot.outbox.outgoing import Outgoing
+from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
 from bot.ui.i18n import plain, t
@@ -70,10 +69,7 @@ class Rendering:
     person: Person | None
     language: str
     out: Outgoing
-    settings: MeetingsSection
-    admins: AdminLookup
-    bot_username: str
-    link_secret: bytes
+    outbox: OutboxSettings
 
     @property
     def the_meeting(self) -> Meeting:
@@ -95,7 +91,7 @@ async def _proposals_moved_block(r: Rendering) -> str:
     meeting, group = r.the_meeting, r.group
     if r.event.kind != EventKind.REMINDER:
         return ""
-    first = max(m.offset_minutes(token) for token in m.group_offsets(group, r.settings))
+    first = max(m.offset_minutes(token) for token in m.group_offsets(group, r.outbox.meetings))
     if r.event.offset_minutes != first:
         return ""
     previous = await p.last_meeting_before(r.session, group.id, meeting.starts_at)
@@ -135,7 +131,7 @@ async def private_reminder(r: Rendering) -> bool:
 async def digest(r: Rendering) -> bool:
     """The day-before list for those who run the meeting (absence reasons included)."""
     meeting = r.the_meeting
-    runners = {person.id for person in await meeting_runners(r.session, meeting, r.group, r.admins)}
+    runners = {person.id for person in await meeting_runners(r.session, meeting, r.group, r.outbox.admins)}
     members = await m.members_with_answers(r.session, meeting)
     r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners)
     return True
@@ -253,6 +249,6 @@ async def proposals_digest(r: Rendering) -> bool:
     board = await p.board(r.session, r.group)
     moved = await p.changes_since(r.session, r.group, p.since_default(r.event.due_at))
     r.out.text = proposals_digest_text(r.language, r.group, board, moved)
-    url = start_url(r.bot_username, group_payload(r.link_secret, r.group.id, PROPOSE))
+    url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id, PROPOSE))
     r.out.markup = propose_keyboard(r.language, url)
     return True

@@ -66,15 +66,23 @@ async def of(update: Update, context: Context, kind: str) -> Dialogue | None:
     return found if found is not None and found.kind == kind else None
 
 
-async def button_step(update: Update, context: Context, kind: str, step: str) -> tuple[Group, Dialogue] | None:
+async def button_step(
+    update: Update, context: Context, kind: str, step: str, last: bool = False
+) -> tuple[Group, Dialogue] | None:
     """A dialogue's button pressed in its group: the group and the presser's dialogue, when it is
-    at `step`; otherwise (someone else's buttons, an old preview) it is answered as expired."""
+    at `step`; otherwise (someone else's buttons, an old preview) it is answered as expired. The
+    `last` step's button ends the dialogue and is answered at once."""
+    query = update.callback_query
     group = await current_group(update)
     found = await of(update, context, kind)
-    if group is None or found is None or found.step != step:
-        if update.callback_query is not None:
-            await update.callback_query.answer(plain(language_for(update, context, group), "button.expired"))
+    if query is None:
         return None
+    if group is None or found is None or found.step != step:
+        await query.answer(plain(language_for(update, context, group), "button.expired"))
+        return None
+    if last:
+        await end(found)
+        await query.answer()
     return group, found
 
 

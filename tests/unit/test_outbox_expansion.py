@@ -13,7 +13,8 @@ from bot.domain import meetings as m
 from bot.domain.settings import ProposalsSection
 from bot.outbox import kinds
 from bot.outbox.claims import claim_deliveries
-from bot.outbox.kinds import DeliveryKind, OutboxSettings, RenderWroteError, expand_due_events, render_delivery
+from bot.outbox.kinds import DeliveryKind, RenderWroteError, expand_due_events, render_delivery
+from bot.outbox.outgoing import OutboxSettings
 from storage.models import Attendance, Delivery, ScheduledEvent
 from tests.support.world import NOW, SETTINGS, make_group, make_meeting, make_members
 
