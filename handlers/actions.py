@@ -20,7 +20,7 @@ from bot.ui.i18n import plain, t
 from bot.ui.proposals import action_keyboard, action_result_text, action_text, day_text
 from handlers.common import (
     Context,
-    button_group,
+    button_object,
     command_args,
     is_facilitator,
     is_group_chat,
@@ -95,11 +95,10 @@ async def status_button(update: Update, context: Context) -> None:
     """✅ C'est fait / ⛔ Je suis bloqué·e, pressed by the owner (or a facilitator), in the group or in private."""
     query, user = update.callback_query, update.effective_user
     data = tapped(update, cb.ActionStatus)
-    action = await db().get(ActionItem, data.action_id)
-    resolved = await button_group(update, context, action.group_id if action else None)
-    if resolved is None or action is None:  # no action: button_group answered "invalid"
+    named = await button_object(update, context, ActionItem, data.action_id)
+    if named is None:
         return
-    group, language = resolved
+    action, group, language = named
     in_group = is_group_chat(update)
     owner = await db().get(Person, action.owner_id) if action.owner_id else None
     is_owner = owner is not None and owner.telegram_id == user.id

@@ -55,7 +55,7 @@ from handlers.common import (
     LINK_OPENERS,
     Context,
     LinkOpener,
-    button_group,
+    button_member,
     command_args,
     current_group,
     language_for,
@@ -135,15 +135,10 @@ async def car_button(update: Update, context: Context) -> None:
     """🚗 Je propose des places / 🙋 Je cherche une place, in the group or in private."""
     query, user = update.callback_query, update.effective_user
     data = tapped(update, cb.Carpool)
-    meeting = await db().get(Meeting, data.meeting_id)
-    resolved = await button_group(update, context, meeting.group_id if meeting else None)
-    if resolved is None or meeting is None:  # no meeting: button_group answered "invalid"
+    named = await button_member(update, context, Meeting, data.meeting_id)
+    if named is None:
         return
-    group, language = resolved
-    person = await _member(group, user.id)
-    if person is None:
-        await query.answer(plain(language, "button.not_member"))
-        return
+    meeting, group, person, language = named
     kind = KINDS[data.kind]
     svc = services(context)
     deep_link = start_url(svc.bot_username, group_payload(svc.link_secret, meeting.id, kind))

@@ -24,7 +24,7 @@ from handlers.common import (
     LINK_OPENERS,
     Context,
     LinkOpener,
-    button_group,
+    button_member,
     command_args,
     current_group,
     is_group_chat,
@@ -234,20 +234,14 @@ async def withdraw_command(update: Update, context: Context) -> None:
 
 async def follow_button(update: Update, context: Context) -> None:
     """🔔 Suivre: the person gets every change of this proposal in private."""
-    query, user = update.callback_query, update.effective_user
-    proposal = await db().get(Proposal, tapped(update, cb.Follow).proposal_id)
-    resolved = await button_group(update, context, proposal.group_id if proposal else None)
-    if resolved is None or proposal is None:  # no proposal: button_group answered "invalid"
+    query = update.callback_query
+    named = await button_member(update, context, Proposal, tapped(update, cb.Follow).proposal_id)
+    if named is None:
         return
-    group, language = resolved
-    found = await person_in_group(db(), group, user.id)
-    if found is None or found[1].status != "member":
-        await query.answer(plain(language, "button.not_member"))
-        return
+    proposal, group, person, language = named
     if proposal.state in p.GONE:
         await query.answer(plain(language, "proposal.error.gone", number=proposal.number), show_alert=True)
         return
-    person = found[0]
     following = await p.toggle_follow(db(), proposal, person)
     if following and person.private_status != "started":
         # Relais cannot write to them yet: open the private chat so that they press Start.

@@ -17,7 +17,6 @@ from bot.domain.attendance import attendance_rows, save_attendance, toggle_prese
 from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import may_run
-from bot.domain.people import person_in_group
 from bot.outbox.sending import send_private
 from bot.services import db, services
 from bot.ui import callbacks as cb
@@ -32,23 +31,13 @@ from bot.ui.meetings import (
     reminder_text,
     rsvp_keyboard,
 )
-from handlers.common import Context, admin_lookup, button_group, is_group_chat, tapped
+from handlers.common import Context, admin_lookup, button_member, is_group_chat, tapped
 from storage.models import Group, Meeting, Person
 
 
 async def _resolve(update: Update, context: Context, meeting_id: int) -> tuple[Meeting, Group, Person, str] | None:
     """Meeting, its group, the presser and their language, or None after answering the refusal."""
-    query = update.callback_query
-    meeting = await db().get(Meeting, meeting_id)
-    resolved = await button_group(update, context, meeting.group_id if meeting else None)
-    if resolved is None or meeting is None:  # no meeting: button_group answered "invalid"
-        return None
-    group, language = resolved
-    found = await person_in_group(db(), group, update.effective_user.id)
-    if found is None or found[1].status != "member":
-        await query.answer(plain(language, "button.not_member"))
-        return None
-    return meeting, group, found[0], language
+    return await button_member(update, context, Meeting, meeting_id)
 
 
 async def answer_button(update: Update, context: Context) -> None:

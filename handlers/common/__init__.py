@@ -18,17 +18,18 @@ from bot.domain import proposals as p
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
-from bot.domain.people import UserInfo
+from bot.domain.people import UserInfo, person_in_group
 from bot.outbox.claims import pending_due_times
 from bot.services import db, fetch_admin_ids, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import announcement_text, rsvp_keyboard
 from bot.ui.proposals import change_sentence
-from storage.models import Group, Meeting, Proposal, ProposalChange
+from storage.models import ActionItem, Group, Meeting, Person, Proposal, ProposalChange
 
 log = logging.getLogger(__name__)
 Tap = TypeVar("Tap", bound=cb.Callback)
+Owned = TypeVar("Owned", Meeting, Proposal, ActionItem)  # what a button may name, each in a group
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,30 @@ def tapped(update: Update, kind: type[Tap]) -> Tap:
     if not isinstance(data, kind):
         raise TypeError(f"{kind.__name__} handler got other button data")
     return data
+
+
+async def button_object(
+    update: Update, context: Context, model: type[Owned], object_id: int
+) -> tuple[Owned, Group, str] | None:
+    """The meeting, proposal or action a pressed button names, its group and the language to answer
+    in, when the press is valid (see button_group); otherwise it is answered as invalid."""
+    found = await db().get(model, object_id)
+    resolved = await button_group(update, context, found.group_id if found is not None else None)
+    if resolved is None or found is None:
+        return None
+    return found, resolved[0], resolved[1]
+
+
+async def button_member(
+    update: Update, context: Context, model: type[Owned], object_id: int
+) -> tuple[Owned, Group, Person, str] | None:
+    """As button_object, pressed by a current member of the group (who is returned too)."""
+    named = await button_object(update, context, model, object_id)
+    if named is None or update.callback_query is None or update.effective_user is None:
+        return None
+    found, group, language = named
+    member = await person_in_group(db(), group, update.effective_user.id)
+    if member is None or member[1].status != "member":
+        await update.callback_query.answer(plain(language, "button.not_member"))
+        return None
+    return found, group, member[0], language
