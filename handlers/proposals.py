@@ -169,12 +169,8 @@ async def edit_command(update: Update, context: Context) -> None:
     if found is None:
         return
     group, args = found
-    head, _, text = args.partition(" ")
-    number = p.parse_number(head) if head else None
     try:
-        if number is None or not text.strip():
-            raise p.ProposalError("proposal.error.edit_form")
-        proposal = await p.require_proposal(db(), group, number)
+        proposal, text = await p.numbered(db(), group, args, "proposal.error.edit_form", text_required=True)
         await p.edit_proposal(db(), proposal, text, services(context).settings.proposals)
     except RefusalError as exc:
         await refuse(update, group.language, exc)
@@ -216,12 +212,8 @@ async def withdraw_command(update: Update, context: Context) -> None:
     if found is None:
         return
     group, args = found
-    head, _, reason = args.partition(" ")
-    number = p.parse_number(head) if head else None
     try:
-        if number is None:
-            raise p.ProposalError("proposal.error.withdraw_form")
-        proposal = await p.require_proposal(db(), group, number)
+        proposal, reason = await p.numbered(db(), group, args, "proposal.error.withdraw_form")
         person = await find_person(db(), update.effective_user.id)
         change = await p.withdraw(db(), proposal, reason, person, services(context).clock.now())
     except RefusalError as exc:

@@ -7,6 +7,7 @@ message is in (or, in private, to a group the person is a member of) and still b
 from __future__ import annotations
 
 import io
+from typing import TypeVar
 
 from telegram import InputFile, Update
 from telegram.error import BadRequest, Forbidden
@@ -34,19 +35,28 @@ from bot.ui.meetings import (
 from handlers.common import Context, admin_lookup, button_member, is_group_chat, tapped
 from storage.models import Group, Meeting, Person
 
+MeetingTap = TypeVar("MeetingTap", cb.Answer, cb.AbsenceReason, cb.CalendarFile)
 
-async def _resolve(update: Update, context: Context, meeting_id: int) -> tuple[Meeting, Group, Person, str] | None:
-    """Meeting, its group, the presser and their language, or None after answering the refusal."""
-    return await button_member(update, context, Meeting, meeting_id)
+
+async def _pressed(
+    update: Update, context: Context, kind: type[MeetingTap]
+) -> tuple[MeetingTap, Meeting, Group, Person, str] | None:
+    """The button's data, its meeting and group, the member who pressed and their language; or
+    None after answering the refusal (not a member, another group's meeting, a forged id)."""
+    data = tapped(update, kind)
+    named: tuple[Meeting, Group, Person, str] | None = await button_member(update, context, Meeting, data.meeting_id)
+    if named is None:
+        return None
+    meeting, group, person, language = named
+    return data, meeting, group, person, language
 
 
 async def answer_button(update: Update, context: Context) -> None:
     """✅ Je viens / ❌ Je ne peux pas / 🤔 Peut-être: record, update counts in place."""
-    data = tapped(update, cb.Answer)
-    resolved = await _resolve(update, context, data.meeting_id)
-    if resolved is None:
+    pressed = await _pressed(update, context, cb.Answer)
+    if pressed is None:
         return
-    meeting, group, person, language = resolved
+    data, meeting, group, person, language = pressed
     query = update.callback_query
     code = data.code
     svc = services(context)
@@ -87,11 +97,10 @@ async def _refresh_counts(update: Update, context: Context, group: Group, meetin
 
 async def reason_button(update: Update, context: Context) -> None:
     """The optional reason for "Je ne peux pas", seen by facilitators only."""
-    data = tapped(update, cb.AbsenceReason)
-    resolved = await _resolve(update, context, data.meeting_id)
-    if resolved is None:
+    pressed = await _pressed(update, context, cb.AbsenceReason)
+    if pressed is None:
         return
-    meeting, _group, person, language = resolved
+    data, meeting, _group, person, language = pressed
     query = update.callback_query
     reason = data.reason
     try:
@@ -108,10 +117,10 @@ async def reason_button(update: Update, context: Context) -> None:
 
 async def calendar_button(update: Update, context: Context) -> None:
     """Send the .ics in private; someone who never started the bot is sent to start it first."""
-    resolved = await _resolve(update, context, tapped(update, cb.CalendarFile).meeting_id)
-    if resolved is None:
+    pressed = await _pressed(update, context, cb.CalendarFile)
+    if pressed is None:
         return
-    meeting, group, person, language = resolved
+    _data, meeting, group, person, language = pressed
     query = update.callback_query
     svc = services(context)
     if person.private_status != "started":

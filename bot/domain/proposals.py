@@ -197,6 +197,18 @@ async def require_proposal(session: AsyncSession, group: Group, number: int, liv
     return proposal
 
 
+async def numbered(
+    session: AsyncSession, group: Group, args: str, form: str, text_required: bool = False
+) -> tuple[Proposal, str]:
+    """'12 the rest': the group's live proposal n°12 and the rest; the refusal `form` when the
+    number (or a required rest) is missing."""
+    head, _, rest = args.partition(" ")
+    number = parse_number(head) if head else None
+    if number is None or (text_required and not rest.strip()):
+        raise ProposalError(form)
+    return await require_proposal(session, group, number), rest
+
+
 async def edit_proposal(session: AsyncSession, proposal: Proposal, text: str, settings: ProposalsSection) -> None:
     proposal.text = validate_text(text, settings.text_max)
     log.info("proposal %s edited", proposal.id)
