@@ -11,7 +11,7 @@ import contextlib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
@@ -57,14 +57,14 @@ async def _pick_keyboard(
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
+                cb.key(
                     plain(
                         group.language,
                         "meeting.pick",
                         number=meeting.number,
                         when=short_when(meeting.starts_at, group.timezone, group.language),
                     ),
-                    callback_data=button(meeting.id).encode(),
+                    button(meeting.id),
                 )
             ]
             for meeting in upcoming

@@ -51,8 +51,8 @@ async def forget(update: Update, context: Context) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(plain(language, "button.forget_yes"), callback_data=cb.Forget("yes").encode()),
-                InlineKeyboardButton(plain(language, "button.forget_no"), callback_data=cb.Forget("no").encode()),
+                cb.key(plain(language, "button.forget_yes"), cb.Forget("yes")),
+                cb.key(plain(language, "button.forget_no"), cb.Forget("no")),
             ]
         ]
     )

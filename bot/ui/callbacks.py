@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
+from telegram import InlineKeyboardButton
+
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN
 from bot.domain.meetings import REASONS
 
@@ -137,6 +139,11 @@ def decode(data: object) -> Callback:
     if any(value is None for value in values):
         return Unknown()
     return cls(*values)
+
+
+def key(label: str, data: Callback) -> InlineKeyboardButton:
+    """A button with this label and this data."""
+    return InlineKeyboardButton(label, callback_data=data.encode())
 
 
 def any_of(*kinds: type[Callback]) -> Callable[[object], bool]:

@@ -14,7 +14,7 @@ import html
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
 from bot.ui import callbacks as cb
@@ -73,26 +73,20 @@ def board_text(language: str, group: Group, meeting: Meeting, counts: list[Place
 
 
 def place_keyboard(meeting: Meeting, places: list[Place]) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(place.name[:40], callback_data=cb.CarpoolPlace(meeting.id, place.id).encode())
-        for place in places[:30]
-    ]
+    buttons = [cb.key(place.name[:40], cb.CarpoolPlace(meeting.id, place.id)) for place in places[:30]]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def seats_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(str(n), callback_data=cb.CarpoolSeats(meeting.id, n).encode())
-        for n in range(SEATS_MIN, SEATS_MAX + 1)
-    ]
+    buttons = [cb.key(str(n), cb.CarpoolSeats(meeting.id, n)) for n in range(SEATS_MIN, SEATS_MAX + 1)]
     return InlineKeyboardMarkup([buttons[:4], buttons[4:]])
 
 
 def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(
+        cb.key(
             clock_text(meeting.starts_at - timedelta(minutes=minutes), group, language),
-            callback_data=cb.CarpoolDeparture(meeting.id, minutes).encode(),
+            cb.CarpoolDeparture(meeting.id, minutes),
         )
         for minutes in DEPARTURE_CHOICES
         if meeting.starts_at - timedelta(minutes=minutes) > now
@@ -124,12 +118,8 @@ def request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    plain(language, "button.ride_accept"), callback_data=cb.RideDecision(request.id, "a").encode()
-                ),
-                InlineKeyboardButton(
-                    plain(language, "button.ride_refuse"), callback_data=cb.RideDecision(request.id, "r").encode()
-                ),
+                cb.key(plain(language, "button.ride_accept"), cb.RideDecision(request.id, "a")),
+                cb.key(plain(language, "button.ride_refuse"), cb.RideDecision(request.id, "r")),
             ]
         ]
     )
@@ -141,27 +131,11 @@ def with_coming(language: str, meeting: Meeting, markup: InlineKeyboardMarkup) -
 
 
 def cancel_offer_keyboard(language: str, offer: RideOffer) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    plain(language, "button.cancel_offer"), callback_data=cb.CancelOffer(offer.id).encode()
-                )
-            ]
-        ]
-    )
+    return InlineKeyboardMarkup([[cb.key(plain(language, "button.cancel_offer"), cb.CancelOffer(offer.id))]])
 
 
 def cancel_request_keyboard(language: str, request: RideRequest) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    plain(language, "button.cancel_request"), callback_data=cb.CancelRequest(request.id).encode()
-                )
-            ]
-        ]
-    )
+    return InlineKeyboardMarkup([[cb.key(plain(language, "button.cancel_request"), cb.CancelRequest(request.id))]])
 
 
 def match_text(

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.domain.groups import TIMEZONE_CHOICES
 from bot.domain.meetings import REASONS, Counts
@@ -68,42 +68,25 @@ def announcement_text(group: Group, meeting: Meeting, counts: Counts) -> str:
 def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton(plain(language, "button.rsvp_yes"), callback_data=cb.Answer(meeting.id, "y").encode()),
-            InlineKeyboardButton(plain(language, "button.rsvp_no"), callback_data=cb.Answer(meeting.id, "n").encode()),
-            InlineKeyboardButton(
-                plain(language, "button.rsvp_maybe"), callback_data=cb.Answer(meeting.id, "m").encode()
-            ),
+            cb.key(plain(language, "button.rsvp_yes"), cb.Answer(meeting.id, "y")),
+            cb.key(plain(language, "button.rsvp_no"), cb.Answer(meeting.id, "n")),
+            cb.key(plain(language, "button.rsvp_maybe"), cb.Answer(meeting.id, "m")),
         ]
     ]
     if with_calendar:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    plain(language, "button.calendar"), callback_data=cb.CalendarFile(meeting.id).encode()
-                )
-            ]
-        )
+        rows.append([cb.key(plain(language, "button.calendar"), cb.CalendarFile(meeting.id))])
     # Carpooling: mobility is the first reason people cannot come.
     rows.append(
         [
-            InlineKeyboardButton(
-                plain(language, "button.car_offer"), callback_data=cb.Carpool(meeting.id, "o").encode()
-            ),
-            InlineKeyboardButton(
-                plain(language, "button.car_request"), callback_data=cb.Carpool(meeting.id, "r").encode()
-            ),
+            cb.key(plain(language, "button.car_offer"), cb.Carpool(meeting.id, "o")),
+            cb.key(plain(language, "button.car_request"), cb.Carpool(meeting.id, "r")),
         ]
     )
     return InlineKeyboardMarkup(rows)
 
 
 def reason_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            plain(language, f"reason.{reason}"), callback_data=cb.AbsenceReason(meeting.id, reason).encode()
-        )
-        for reason in REASONS
-    ]
+    buttons = [cb.key(plain(language, f"reason.{reason}"), cb.AbsenceReason(meeting.id, reason)) for reason in REASONS]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
 
 
@@ -144,21 +127,10 @@ def digest_text(language: str, group: Group, meeting: Meeting, members: list, ru
 
 def attendance_keyboard(language: str, meeting: Meeting, rows: list) -> InlineKeyboardMarkup:
     buttons = [
-        [
-            InlineKeyboardButton(
-                ("✅ " if present else "⬜ ") + person.first_name[:40],
-                callback_data=cb.Attendance(meeting.id, person.id).encode(),
-            )
-        ]
+        [cb.key(("✅ " if present else "⬜ ") + person.first_name[:40], cb.Attendance(meeting.id, person.id))]
         for person, present in rows
     ]
-    buttons.append(
-        [
-            InlineKeyboardButton(
-                plain(language, "button.attendance_save"), callback_data=cb.Attendance(meeting.id, "ok").encode()
-            )
-        ]
-    )
+    buttons.append([cb.key(plain(language, "button.attendance_save"), cb.Attendance(meeting.id, "ok"))])
     return InlineKeyboardMarkup(buttons)
 
 
@@ -177,8 +149,8 @@ def publish_keyboard(language: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(plain(language, "button.publish"), callback_data=cb.PublishMeeting("ok").encode()),
-                InlineKeyboardButton(plain(language, "button.cancel"), callback_data=cb.PublishMeeting("no").encode()),
+                cb.key(plain(language, "button.publish"), cb.PublishMeeting("ok")),
+                cb.key(plain(language, "button.cancel"), cb.PublishMeeting("no")),
             ]
         ]
     )
@@ -188,7 +160,7 @@ def timezone_keyboard(language: str) -> InlineKeyboardMarkup:
     """/configurer: one button per time zone a group may be in."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(plain(language, f"timezone.{zone}"), callback_data=cb.TimeZoneChoice(index).encode())]
+            [cb.key(plain(language, f"timezone.{zone}"), cb.TimeZoneChoice(index))]
             for index, zone in enumerate(TIMEZONE_CHOICES)
         ]
     )
@@ -198,8 +170,8 @@ def save_keyboard(language: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(plain(language, "button.save"), callback_data=cb.SaveSetup("ok").encode()),
-                InlineKeyboardButton(plain(language, "button.cancel"), callback_data=cb.SaveSetup("no").encode()),
+                cb.key(plain(language, "button.save"), cb.SaveSetup("ok")),
+                cb.key(plain(language, "button.cancel"), cb.SaveSetup("no")),
             ]
         ]
     )

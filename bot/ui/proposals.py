@@ -112,24 +112,13 @@ def digest_text(language: str, group: Group, board: dict[str, list[Proposal]], m
             lines.append(t(language, f"board.head.{state}", count=len(board[state])))
     if moved:
         lines += ["", t(language, "digest_p.moved")]
-        lines += [
-            t(
-                language,
-                "digest_p.moved_line",
-                number=p.number,
-                text=excerpt(p.text, 50),
-                state=plain(language, f"state.{p.state}"),
-            )
-            for p in moved[:SECTION_LINES]
-        ]
+        lines += _moved_lines(language, moved)
     lines += ["", t(language, "digest_p.more")]
     return "\n".join(lines)
 
 
-def changes_block(language: str, moved: list[Proposal]) -> str:
-    """For the first meeting reminder: proposals whose follow-up moved since the last meeting."""
-    lines = [t(language, "reminder.proposals_moved")]
-    lines += [
+def _moved_lines(language: str, moved: list[Proposal]) -> list[str]:
+    return [
         t(
             language,
             "digest_p.moved_line",
@@ -139,6 +128,12 @@ def changes_block(language: str, moved: list[Proposal]) -> str:
         )
         for p in moved[:SECTION_LINES]
     ]
+
+
+def changes_block(language: str, moved: list[Proposal]) -> str:
+    """For the first meeting reminder: proposals whose follow-up moved since the last meeting."""
+    lines = [t(language, "reminder.proposals_moved")]
+    lines += _moved_lines(language, moved)
     return "\n".join(lines)
 
 
@@ -151,7 +146,7 @@ def propose_keyboard(language: str, url: str) -> InlineKeyboardMarkup:
 
 
 def follow_keyboard(language: str, proposal: Proposal, propose_url: str | None = None) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton(plain(language, "button.follow"), callback_data=cb.Follow(proposal.id).encode())]
+    row = [cb.key(plain(language, "button.follow"), cb.Follow(proposal.id))]
     if propose_url:
         row.append(propose_button(language, propose_url))
     return InlineKeyboardMarkup([row])
@@ -159,10 +154,7 @@ def follow_keyboard(language: str, proposal: Proposal, propose_url: str | None =
 
 def state_keyboard(language: str, proposal: Proposal) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(
-            plain(language, f"state.button.{state}"),
-            callback_data=cb.FollowUpState(proposal.id, STATE_CODES[state]).encode(),
-        )
+        cb.key(plain(language, f"state.button.{state}"), cb.FollowUpState(proposal.id, STATE_CODES[state]))
         for state in FOLLOW_UP
         if state != proposal.state or state == "in_progress"
     ]
@@ -171,14 +163,7 @@ def state_keyboard(language: str, proposal: Proposal) -> InlineKeyboardMarkup:
 
 def pick_proposal_keyboard(proposals: list[Proposal]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    f"n°{p.number} · {excerpt(p.text, 40)}", callback_data=cb.PickForFollowUp(p.id).encode()
-                )
-            ]
-            for p in proposals
-        ]
+        [[cb.key(f"n°{p.number} · {excerpt(p.text, 40)}", cb.PickForFollowUp(p.id))] for p in proposals]
     )
 
 
@@ -300,14 +285,7 @@ def priority_text(language: str, group: Group, round_: PriorityRound, participan
 
 def priority_keyboard(round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    f"n°{p.number} · {excerpt(p.text, 45)}", callback_data=cb.PriorityPick(round_.id, p.id).encode()
-                )
-            ]
-            for p in proposals
-        ]
+        [[cb.key(f"n°{p.number} · {excerpt(p.text, 45)}", cb.PriorityPick(round_.id, p.id))] for p in proposals]
     )
 
 
@@ -334,12 +312,8 @@ def action_keyboard(language: str, action: ActionItem) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    plain(language, "button.action_done"), callback_data=cb.ActionStatus(action.id, "d").encode()
-                ),
-                InlineKeyboardButton(
-                    plain(language, "button.action_blocked"), callback_data=cb.ActionStatus(action.id, "b").encode()
-                ),
+                cb.key(plain(language, "button.action_done"), cb.ActionStatus(action.id, "d")),
+                cb.key(plain(language, "button.action_blocked"), cb.ActionStatus(action.id, "b")),
             ]
         ]
     )
