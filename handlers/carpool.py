@@ -97,19 +97,13 @@ async def ask_departure(context: Context, person: Person, group: Group, meeting:
         await context.bot.send_message(person.telegram_id, t(language, "carpool.no_places"))
         return
     offer, request = await c.live_offer(db(), meeting, person), await c.live_request(db(), meeting, person)
-    if offer is not None:
-        await context.bot.send_message(
-            person.telegram_id,
-            t(language, "carpool.error.already_offering", number=meeting.number),
-            reply_markup=cancel_offer_keyboard(language, offer),
-        )
-        return
-    if request is not None:
-        await context.bot.send_message(
-            person.telegram_id,
-            t(language, "carpool.error.already_asking", number=meeting.number),
-            reply_markup=cancel_request_keyboard(language, request),
-        )
+    if offer is not None or request is not None:  # one ride per person and meeting: say which, and how to undo it
+        key = "carpool.error.already_offering" if offer is not None else "carpool.error.already_asking"
+        if offer is not None:
+            markup = cancel_offer_keyboard(language, offer)
+        elif request is not None:
+            markup = cancel_request_keyboard(language, request)
+        await context.bot.send_message(person.telegram_id, t(language, key, number=meeting.number), reply_markup=markup)
         return
     await router.start(
         context, person.telegram_id, person.telegram_id, DIALOGUE, "place", ride=kind, meeting_id=meeting.id

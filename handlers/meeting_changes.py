@@ -159,19 +159,28 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
     return None
 
 
-async def cancel_command(update: Update, context: Context) -> None:
+async def _targeted(
+    update: Update, context: Context, button: type[cb.CancelMeeting | cb.MoveMeeting], pick: str
+) -> tuple[Group, Meeting] | None:
+    """`/annuler 3`: the facilitator's group and its meeting n°3. Without a number, the coming
+    meetings are offered as buttons (and None returned: the button carries on)."""
     group = await require_facilitator(update, context)
     if group is None:
-        return
-    if context.args:
-        meeting = await _meeting_from_arg(update, group, context.args[0])
-        if meeting is not None and (problem := await _cancel(context, group, meeting)):
-            await update.effective_message.reply_text(problem)
-        return
-    keyboard = await _pick_keyboard(group, cb.CancelMeeting, services(context).clock.now())
-    await update.effective_message.reply_text(
-        t(group.language, "meeting.pick_cancel" if keyboard else "meeting.none"), reply_markup=keyboard
-    )
+        return None
+    if not context.args:
+        keyboard = await _pick_keyboard(group, button, services(context).clock.now())
+        await update.effective_message.reply_text(
+            t(group.language, pick if keyboard else "meeting.none"), reply_markup=keyboard
+        )
+        return None
+    meeting = await _meeting_from_arg(update, group, context.args[0])
+    return (group, meeting) if meeting is not None else None
+
+
+async def cancel_command(update: Update, context: Context) -> None:
+    found = await _targeted(update, context, cb.CancelMeeting, "meeting.pick_cancel")
+    if found is not None and (problem := await _cancel(context, *found)):
+        await update.effective_message.reply_text(problem)
 
 
 async def cancel_button(update: Update, context: Context) -> None:
@@ -200,24 +209,16 @@ async def _button_meeting(update: Update, context: Context, group: Group | None,
 
 
 async def move_command(update: Update, context: Context) -> None:
-    group = await require_facilitator(update, context)
-    if group is None:
+    found = await _targeted(update, context, cb.MoveMeeting, "meeting.pick_move")
+    if found is None:
         return
-    if context.args:
-        meeting = await _meeting_from_arg(update, group, context.args[0])
-        if meeting is None:
-            return
-        if len(context.args) < 2:
-            await update.effective_message.reply_text(t(group.language, "meeting.move_usage"))
-            return
-        problem = await _move(context, group, meeting, " ".join(context.args[1:]))
-        if problem:
-            await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.move_usage"))
+    group, meeting = found
+    if len(context.args or []) < 2:
+        await update.effective_message.reply_text(t(group.language, "meeting.move_usage"))
         return
-    keyboard = await _pick_keyboard(group, cb.MoveMeeting, services(context).clock.now())
-    await update.effective_message.reply_text(
-        t(group.language, "meeting.pick_move" if keyboard else "meeting.none"), reply_markup=keyboard
-    )
+    problem = await _move(context, group, meeting, " ".join((context.args or [])[1:]))
+    if problem:
+        await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.move_usage"))
 
 
 async def move_button(update: Update, context: Context) -> None:

@@ -58,13 +58,12 @@ async def answer_button(update: Update, context: Context) -> None:
         return
     data, meeting, group, person, language = pressed
     query = update.callback_query
-    code = data.code
     svc = services(context)
     now = svc.clock.now()
     previous = await m.answer_of(db(), meeting, person)
     previous_answer = previous.answer if previous else None
     try:
-        rsvp = await m.record_answer(db(), meeting, person, ANSWER_CODES.get(code, ""), now)
+        rsvp = await m.record_answer(db(), meeting, person, ANSWER_CODES.get(data.code, ""), now)
     except RefusalError as exc:
         await query.answer(plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
         return
@@ -102,17 +101,18 @@ async def reason_button(update: Update, context: Context) -> None:
         return
     data, meeting, _group, person, language = pressed
     query = update.callback_query
-    reason = data.reason
     try:
-        await m.record_reason(db(), meeting, person, reason, services(context).clock.now())
+        await m.record_reason(db(), meeting, person, data.reason, services(context).clock.now())
     except RefusalError as exc:
         await query.answer(plain(language, exc.key))
         return
     await query.answer()
-    key = "rsvp.reason_transport" if reason == "transport" else "rsvp.reason_saved"
+    key = "rsvp.reason_transport" if data.reason == "transport" else "rsvp.reason_saved"
     # Transport: straight to a carpool request.
-    markup = request_only_keyboard(language, meeting) if reason == "transport" else None
-    await query.edit_message_text(t(language, key, reason=plain(language, f"reason.{reason}")), reply_markup=markup)
+    markup = request_only_keyboard(language, meeting) if data.reason == "transport" else None
+    await query.edit_message_text(
+        t(language, key, reason=plain(language, f"reason.{data.reason}")), reply_markup=markup
+    )
 
 
 async def calendar_button(update: Update, context: Context) -> None:
