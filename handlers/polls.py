@@ -65,9 +65,8 @@ async def poll_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    args = command_args(update)
     try:
-        spec = polls.parse_poll(args)
+        spec = polls.parse_poll(command_args(update))
         await _open(update, context, group, spec.question, list(spec.options), spec.anonymous, spec.deadline, None)
     except RefusalError as exc:
         await refuse(update, group.language, exc, "poll.example")
@@ -78,9 +77,8 @@ async def vote_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    args = command_args(update)
     try:
-        spec = polls.parse_vote(args)
+        spec = polls.parse_vote(command_args(update))
         proposal = await polls.votable_proposal(db(), group, spec.number)
         options = [plain(group.language, key) for key in polls.VOTE_OPTIONS]
         await _open(

@@ -117,12 +117,11 @@ async def reason_button(update: Update, context: Context) -> None:
 
 async def calendar_button(update: Update, context: Context) -> None:
     """Send the .ics in private; someone who never started the bot is sent to start it first."""
+    svc, query = services(context), update.callback_query
     pressed = await _pressed(update, context, cb.CalendarFile)
     if pressed is None:
         return
     _data, meeting, group, person, language = pressed
-    query = update.callback_query
-    svc = services(context)
     if person.private_status != "started":
         url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
         await query.answer(url=url)

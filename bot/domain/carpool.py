@@ -450,16 +450,12 @@ async def meeting_moved(session: AsyncSession, meeting: Meeting, delta: timedelt
 async def meeting_cancelled(session: AsyncSession, meeting: Meeting) -> Affected:
     """Every ride ends with the meeting."""
     found = await _affected(session, meeting)
-    await session.execute(
-        update(RideOffer)
-        .where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
-        .values(status="cancelled")
+    live = (
+        (RideOffer, RideOffer.status == "open"),
+        (RideRequest, RideRequest.status.in_(LIVE_REQUEST)),
     )
-    await session.execute(
-        update(RideRequest)
-        .where(RideRequest.meeting_id == meeting.id, RideRequest.status.in_(LIVE_REQUEST))
-        .values(status="cancelled")
-    )
+    for model, condition in live:
+        await session.execute(update(model).where(model.meeting_id == meeting.id, condition).values(status="cancelled"))
     return found
 
 

@@ -129,11 +129,7 @@ async def schedule_events(
             ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status.in_(("pending", "skipped", "cancelled"))
         )
     )
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.meeting_id == meeting.id, Delivery.status == "pending")
-        .values(status="skipped", error="rescheduled")
-    )
+    await _drop_pending_deliveries(session, meeting, "rescheduled")
     done = {
         (kind, offset)
         for kind, offset in (
@@ -160,17 +156,22 @@ async def schedule_events(
     await session.flush()
 
 
+async def _drop_pending_deliveries(session: AsyncSession, meeting: Meeting, why: str) -> None:
+    """Messages planned for the meeting but not yet sent are dropped (`why` is kept on them)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.meeting_id == meeting.id, Delivery.status == "pending")
+        .values(status="skipped", error=why)
+    )
+
+
 async def cancel_events(session: AsyncSession, meeting: Meeting) -> None:
     await session.execute(
         update(ScheduledEvent)
         .where(ScheduledEvent.meeting_id == meeting.id, ScheduledEvent.status == "pending")
         .values(status="cancelled")
     )
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.meeting_id == meeting.id, Delivery.status == "pending")
-        .values(status="skipped", error="cancelled")
-    )
+    await _drop_pending_deliveries(session, meeting, "cancelled")
 
 
 # ----------------------------------------------------------------------------- meetings
@@ -233,22 +234,17 @@ async def create_series(
     settings: MeetingsSection,
 ) -> tuple[MeetingSeries, Meeting]:
     place, topic, _ = validate_details(place, topic)
-    series = MeetingSeries(
-        group_id=group.id,
-        weekday=rule.weekday,
-        nth=rule.nth,
-        hour=rule.hour,
-        minute=rule.minute,
-        place=place,
-        topic=topic,
-        active=True,
-        created_at=now,
-    )
+    series = MeetingSeries(group_id=group.id, place=place, topic=topic, active=True, created_at=now)
+    _apply_rule(series, rule)
     session.add(series)
     await session.flush()
     first = rule.occurrences(now, ZoneInfo(group.timezone), 1)[0]
     meeting = await create_meeting(session, group, first, place, topic, None, creator, now, settings, series)
     return series, meeting
+
+
+def _apply_rule(series: MeetingSeries, rule: Recurrence) -> None:
+    series.weekday, series.nth, series.hour, series.minute = rule.weekday, rule.nth, rule.hour, rule.minute
 
 
 def series_rule(series: MeetingSeries) -> Recurrence:
@@ -425,7 +421,7 @@ async def edit_series(
 ) -> datetime | None:
     """/serie modifier: the new rule, place and topic; the meeting already announced moves to the
     rule's next date. Returns that date (None when no meeting was ahead)."""
-    series.weekday, series.nth, series.hour, series.minute = rule.weekday, rule.nth, rule.hour, rule.minute
+    _apply_rule(series, rule)
     series.place, series.topic = place, topic
     if upcoming is None:
         return None
