@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise, parse_when
 from bot.domain.events import EventKind, subject_event
-from bot.domain.proposals import ProposalError, change_state, find_proposal, parse_number
+from bot.domain.proposals import ProposalError, change_state, find_proposal, opened, parse_number
 from bot.domain.settings import ProposalsSection
 from storage.db import insert_if_absent
 from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange
@@ -158,10 +158,7 @@ async def record_poll(
         voters=0,
         anonymous=anonymous,
         proposal_id=proposal.id if proposal else None,
-        created_by_id=creator.id if creator else None,
-        created_at=now,
-        closes_at=closes,
-        status="open",
+        **opened(creator, now, closes),
     )
     session.add(poll)
     await session.flush()

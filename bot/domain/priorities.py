@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import EventKind, subject_event
-from bot.domain.proposals import OPEN, ProposalError, open_proposals
+from bot.domain.proposals import OPEN, ProposalError, open_proposals, opened
 from storage.models import Group, Person, PriorityPick, PriorityRound, Proposal
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,7 @@ async def start_round(
     round_ = PriorityRound(
         group_id=group.id,
         max_picks=min(max_picks, len(proposals) - 1),
-        created_by_id=creator.id if creator else None,
-        created_at=now,
-        closes_at=closes,
-        status="open",
+        **opened(creator, now, closes),
     )
     session.add(round_)
     await session.flush()

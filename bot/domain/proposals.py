@@ -183,6 +183,11 @@ async def create_proposal(
     return proposal, digest
 
 
+def opened(creator: Person | None, now: datetime, closes: datetime) -> dict[str, object]:
+    """What a poll and a priority round record when they open: who, when, until when."""
+    return {"created_by_id": creator.id if creator else None, "created_at": now, "closes_at": closes, "status": "open"}
+
+
 async def find_proposal(session: AsyncSession, group: Group, number: int) -> Proposal | None:
     return await session.scalar(select(Proposal).where(Proposal.group_id == group.id, Proposal.number == number))
 

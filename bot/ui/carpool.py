@@ -46,30 +46,23 @@ def request_only_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMark
     return InlineKeyboardMarkup([[rsvp_keyboard(language, meeting).inline_keyboard[-1][1]]])
 
 
+def _listing(title: str, empty: str, lines: list[str], *after: str) -> str:
+    """A title, then the lines (or what says there are none), then what follows."""
+    return "\n".join([title, *(lines or [empty]), *after])
+
+
 def board_text(language: str, group: Group, meeting: Meeting, counts: list[PlaceCounts]) -> str:
+    when = when_text(meeting.starts_at, group.timezone, language)
     lines = [
-        t(
-            language,
-            "carpool.board_title",
-            number=meeting.number,
-            when=when_text(meeting.starts_at, group.timezone, language),
-        )
+        t(language, "carpool.board_line", place=c.place, seats=c.seats, free=c.free, requests=c.requests)
+        for c in counts
     ]
-    if not counts:
-        lines.append(t(language, "carpool.board_empty"))
-    for item in counts:
-        lines.append(
-            t(
-                language,
-                "carpool.board_line",
-                place=item.place,
-                seats=item.seats,
-                free=item.free,
-                requests=item.requests,
-            )
-        )
-    lines.append(t(language, "carpool.board_hint"))
-    return "\n".join(lines)
+    return _listing(
+        t(language, "carpool.board_title", number=meeting.number, when=when),
+        t(language, "carpool.board_empty"),
+        lines,
+        t(language, "carpool.board_hint"),
+    )
 
 
 def place_keyboard(meeting: Meeting, places: list[Place]) -> InlineKeyboardMarkup:
@@ -197,20 +190,17 @@ def unmatched_text(language: str, group: Group, meeting: Meeting, waiting: list[
 
 
 def figures_text(language: str, group: Group, rows: list[RideFigures]) -> str:
-    lines = [t(language, "carpool.figures_title")]
-    if not rows:
-        lines.append(t(language, "carpool.figures_none"))
-    for row in rows:
-        lines.append(
-            t(
-                language,
-                "carpool.figures_line",
-                meeting=meeting_label(language, group, row.meeting),
-                offers=row.offers,
-                seats=row.seats,
-                requests=row.requests,
-                matched=row.matched,
-                unmet=row.unmet,
-            )
+    lines = [
+        t(
+            language,
+            "carpool.figures_line",
+            meeting=meeting_label(language, group, row.meeting),
+            offers=row.offers,
+            seats=row.seats,
+            requests=row.requests,
+            matched=row.matched,
+            unmet=row.unmet,
         )
-    return "\n".join(lines)
+        for row in rows
+    ]
+    return _listing(t(language, "carpool.figures_title"), t(language, "carpool.figures_none"), lines)
