@@ -52,14 +52,13 @@ from bot.ui.carpool import (
 )
 from bot.ui.i18n import pick_language, plain, t
 from handlers.common import (
-    LINK_OPENERS,
     Context,
-    LinkOpener,
     button_member,
     command_args,
     current_group,
     language_for,
     next_meeting_here,
+    on_link,
     require_facilitator,
     tapped,
 )
@@ -127,12 +126,12 @@ async def ask_departure(context: Context, person: Person, group: Group, meeting:
 
 async def car_button(update: Update, context: Context) -> None:
     """🚗 Je propose des places / 🙋 Je cherche une place, in the group or in private."""
-    query, user = update.callback_query, update.effective_user
     data = tapped(update, cb.Carpool)
     named = await button_member(update, context, Meeting, data.meeting_id)
     if named is None:
         return
     meeting, group, person, language = named
+    query, user = update.callback_query, update.effective_user
     kind = KINDS[data.kind]
     svc = services(context)
     deep_link = start_url(svc.bot_username, group_payload(svc.link_secret, meeting.id, kind))
@@ -198,13 +197,12 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
         await _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
         return
     now = services(context).clock.now()
+    await router.end(state)  # asked or refused, the dialogue is over
     try:
         request = await c.create_request(db(), meeting, person, place, now)
     except RefusalError as exc:
-        await router.end(state)
         await _reply(update, t(language, exc.key, **exc.values))
         return
-    await router.end(state)
     await _reply(
         update,
         t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
@@ -578,8 +576,8 @@ async def place_location(update: Update, context: Context, dialogue: Dialogue) -
 
 
 def register(application: Application) -> None:
-    LINK_OPENERS[CAR_OFFER] = LinkOpener("meeting", partial(start_from_link, kind=CAR_OFFER))
-    LINK_OPENERS[CAR_REQUEST] = LinkOpener("meeting", partial(start_from_link, kind=CAR_REQUEST))
+    on_link(CAR_OFFER, "meeting", partial(start_from_link, kind=CAR_OFFER))
+    on_link(CAR_REQUEST, "meeting", partial(start_from_link, kind=CAR_REQUEST))
     application.add_handler(CommandHandler("covoiturage", carpool_command))
     application.add_handler(CommandHandler("lieux", places_command))
     application.add_handler(CallbackQueryHandler(car_button, pattern=cb.Carpool.matches))

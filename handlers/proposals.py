@@ -21,14 +21,13 @@ from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
 from bot.ui.proposals import board_text, follow_keyboard, proposal_ack, propose_keyboard
 from handlers.common import (
-    LINK_OPENERS,
     Context,
-    LinkOpener,
     button_member,
     command_args,
     current_group,
     is_group_chat,
     language_for,
+    on_link,
     publish_change,
     refuse,
     require_facilitator,
@@ -246,7 +245,7 @@ async def follow_button(update: Update, context: Context) -> None:
 
 
 def register(application: Application) -> None:
-    LINK_OPENERS[PROPOSE] = LinkOpener("group", ask_proposal)
+    on_link(PROPOSE, "group", ask_proposal)
     application.add_handler(CommandHandler("proposition", propose_command))
     application.add_handler(CommandHandler("propositions", board_command))
     application.add_handler(CommandHandler("modifier", edit_command))

@@ -95,12 +95,12 @@ async def _refresh_counts(update: Update, context: Context, group: Group, meetin
 
 
 async def reason_button(update: Update, context: Context) -> None:
-    """The optional reason for "Je ne peux pas", seen by facilitators only."""
+    """The optional reason for "Je ne peux pas", seen by those who run the meeting only."""
+    query = update.callback_query
     pressed = await _pressed(update, context, cb.AbsenceReason)
     if pressed is None:
         return
     data, meeting, _group, person, language = pressed
-    query = update.callback_query
     try:
         await m.record_reason(db(), meeting, person, data.reason, services(context).clock.now())
     except RefusalError as exc:

@@ -98,11 +98,12 @@ async def receive_timezone(update: Update, context: Context) -> None:
 
 
 async def confirm(update: Update, context: Context) -> None:
+    """Enregistrer / Annuler under the summary, by the facilitator whose dialogue it is."""
+    query = update.callback_query
     found = await router.button_step(update, context, DIALOGUE, "confirm", last=True)
     if found is None:
         return
     group, dialogue = found
-    query = update.callback_query
     if tapped(update, cb.SaveSetup).choice == "ok":
         zone = dialogue.get("timezone")
         apply_setup(group, validate_setup(dialogue.get("name"), zone, zone))

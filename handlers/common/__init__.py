@@ -44,6 +44,13 @@ class LinkOpener:
 # Filled by the features at registration: deep-link purpose -> opener. /start reads it, so the
 # start handler needs no other feature's handler.
 LINK_OPENERS: dict[str, LinkOpener] = {}
+
+
+def on_link(purpose: str, subject: str, open_: Callable[[Update, Any, Any], Awaitable[None]]) -> None:
+    """What /start does with a signed deep link of this purpose (at registration)."""
+    LINK_OPENERS[purpose] = LinkOpener(subject, open_)
+
+
 Context = ContextTypes.DEFAULT_TYPE
 
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
