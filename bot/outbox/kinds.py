@@ -183,7 +183,8 @@ async def render_delivery(session: AsyncSession, delivery: Delivery, outbox: Out
     language = pick_language(person.language_code, group.language) if person else group.language
     rendering = Rendering(session, delivery, event, group, meeting, person, language, out, outbox)
     before = set(session.dirty) | set(session.new)
-    needed = await render_kind(rendering)
+    with session.no_autoflush:  # a write would otherwise be flushed by the next query, unseen
+        needed = await render_kind(rendering)
     if (set(session.dirty) | set(session.new)) - before or session.deleted:
         raise RenderWroteError(f"rendering {delivery.kind} changed the database")
     return out if needed else None
