@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
@@ -539,31 +539,38 @@ class RideFigures:
 
 async def figures(session: AsyncSession, group: Group, limit: int = 6) -> list[RideFigures]:
     """Per meeting with any carpool activity, the latest first: for the reports."""
-    meetings = list(
-        await session.scalars(select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at.desc()))
+    # Three statements whatever the group's age: offers and requests counted per meeting at once.
+    offers = {
+        meeting_id: (count, seats or 0)
+        for meeting_id, count, seats in await session.execute(
+            select(RideOffer.meeting_id, func.count(), func.sum(RideOffer.seats))
+            .join(Meeting, Meeting.id == RideOffer.meeting_id)
+            .where(Meeting.group_id == group.id, RideOffer.status == "open")
+            .group_by(RideOffer.meeting_id)
+        )
+    }
+    requests = {
+        meeting_id: (count, matched or 0)
+        for meeting_id, count, matched in await session.execute(
+            select(
+                RideRequest.meeting_id,
+                func.count(),
+                func.sum(case((RideRequest.status == "matched", 1), else_=0)),
+            )
+            .join(Meeting, Meeting.id == RideRequest.meeting_id)
+            .where(Meeting.group_id == group.id, RideRequest.status != "cancelled")
+            .group_by(RideRequest.meeting_id)
+        )
+    }
+    active = set(offers) | set(requests)
+    if not active:
+        return []
+    meetings = await session.scalars(
+        select(Meeting).where(Meeting.id.in_(active)).order_by(Meeting.starts_at.desc()).limit(limit)
     )
     found = []
     for meeting in meetings:
-        offers = list(
-            await session.scalars(
-                select(RideOffer).where(RideOffer.meeting_id == meeting.id, RideOffer.status == "open")
-            )
-        )
-        requests = list(
-            await session.scalars(
-                select(RideRequest.status).where(
-                    RideRequest.meeting_id == meeting.id, RideRequest.status != "cancelled"
-                )
-            )
-        )
-        if not offers and not requests:
-            continue
-        matched = sum(1 for status in requests if status == "matched")
-        found.append(
-            RideFigures(
-                meeting, len(offers), sum(o.seats for o in offers), len(requests), matched, len(requests) - matched
-            )
-        )
-        if len(found) == limit:
-            break
+        offered, seats = offers.get(meeting.id, (0, 0))
+        asked, matched = requests.get(meeting.id, (0, 0))
+        found.append(RideFigures(meeting, offered, int(seats), asked, int(matched), asked - int(matched)))
     return found

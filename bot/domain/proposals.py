@@ -7,9 +7,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
@@ -453,6 +454,11 @@ class Indicators:
         return round(100 * self.taken_into_account / self.transmitted) if self.transmitted else None
 
 
+async def _counts_by(session: AsyncSession, query: Select[Any, int], column: Any) -> dict[int, int]:
+    """(key, count) rows grouped by `column`: count per person."""
+    return {key: count for key, count in await session.execute(query.group_by(column)) if key is not None}
+
+
 async def indicators(session: AsyncSession, group: Group) -> Indicators:
     result = Indicators()
     rows = await session.execute(
@@ -469,24 +475,26 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
         .where(Membership.group_id == group.id, Membership.status == "member")
         .order_by(Person.first_name, Person.id)
     )
+    # One grouped count per kind of contribution, whatever the number of members (not one each).
+    proposals = await _counts_by(
+        session, select(Proposal.author_id, func.count()).where(Proposal.group_id == group.id), Proposal.author_id
+    )
+    votes = await _counts_by(
+        session,
+        select(PollVote.person_id, func.count())
+        .join(Poll, Poll.id == PollVote.poll_id)
+        .where(Poll.group_id == group.id),
+        PollVote.person_id,
+    )
+    actions = await _counts_by(
+        session,
+        select(ActionItem.owner_id, func.count()).where(ActionItem.group_id == group.id, ActionItem.status == "done"),
+        ActionItem.owner_id,
+    )
     for person_id, name in members:
-        proposals = await session.scalar(
-            select(func.count())
-            .select_from(Proposal)
-            .where(Proposal.group_id == group.id, Proposal.author_id == person_id)
+        result.contributions.append(
+            (name, proposals.get(person_id, 0), votes.get(person_id, 0), actions.get(person_id, 0))
         )
-        votes = await session.scalar(
-            select(func.count())
-            .select_from(PollVote)
-            .join(Poll, Poll.id == PollVote.poll_id)
-            .where(Poll.group_id == group.id, PollVote.person_id == person_id)
-        )
-        actions = await session.scalar(
-            select(func.count())
-            .select_from(ActionItem)
-            .where(ActionItem.group_id == group.id, ActionItem.owner_id == person_id, ActionItem.status == "done")
-        )
-        result.contributions.append((name, proposals or 0, votes or 0, actions or 0))
     rates = [
         rate
         for rate in await session.scalars(

@@ -7,14 +7,15 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.domain import actions as a
-from bot.domain import polls
+from bot.domain import carpool, polls
 from bot.domain import priorities as pr
 from bot.domain import proposals as p
 from bot.domain.errors import RefusalError
 from bot.domain.settings import ProposalsSection
-from tests.support.world import NOW, SETTINGS, make_group, make_members
+from tests.support.world import NOW, SETTINGS, make_group, make_meeting, make_members
 
 PROPOSALS = ProposalsSection()
 
@@ -153,3 +154,37 @@ async def test_an_action_is_reminded_the_day_before_and_done_once(session):
     with pytest.raises(RefusalError):
         await a.set_status(session, action, "forgotten", NOW)
     assert await a.open_actions(session, group) == []
+
+
+async def statements_for(session, work) -> int:
+    """How many SQL statements `work()` runs."""
+    seen = []
+
+    def count(*_args) -> None:
+        seen.append(1)
+
+    engine = session.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+async def test_indicators_do_not_grow_with_the_group(session):
+    """A group's figures take a fixed number of statements, however many members and meetings."""
+    group = await make_group(session)
+    await make_members(session, group, "Awa", "Karim")
+    await session.flush()
+
+    async def figures() -> None:
+        await p.indicators(session, group)
+        await carpool.figures(session, group)
+
+    small = await statements_for(session, figures)
+    await make_members(session, group, "Julie", "Sami", "Lina", "Théo", "Zoé")
+    for days in (3, 10, 17, 24):
+        await make_meeting(session, group, days=days)
+    await session.flush()
+    assert await statements_for(session, figures) == small
