@@ -196,10 +196,13 @@ class ScheduledEvent(Base):
         UniqueConstraint("meeting_id", "kind", "offset_minutes"),
         UniqueConstraint("kind", "subject_id", "offset_minutes", name="uq_scheduled_events_subject"),
         Index("ix_scheduled_events_due", "status", "due_at"),
+        # One meeting's or one group's pending events, found without walking the others.
+        Index("ix_scheduled_events_meeting_pending", "meeting_id", "status", "due_at"),
+        Index("ix_scheduled_events_group_pending", "group_id", "status", "due_at"),
     )
 
-    meeting_id: Mapped[int | None] = cascade_key("meetings")
-    group_id: Mapped[int | None] = cascade_key("groups")
+    meeting_id: Mapped[int | None] = cascade_key("meetings", index=False)
+    group_id: Mapped[int | None] = cascade_key("groups", index=False)
     subject_id: Mapped[int | None] = mapped_column(Integer)  # poll, action, proposal event... by kind
     kind: Mapped[str] = mapped_column(String(24))
     offset_minutes: Mapped[int] = mapped_column(Integer, default=0)

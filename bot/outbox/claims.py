@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Meeting, ScheduledEvent
@@ -101,13 +101,18 @@ async def finish(
 async def pending_due_times(
     session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None
 ) -> list[datetime]:
-    """When pending events fall due (all, one meeting's or one group's): what the in-memory
-    scheduler is built from."""
-    query = select(ScheduledEvent.due_at).where(ScheduledEvent.status == "pending")
+    """The distinct moments pending events fall due (all, one meeting's or one group's): what the
+    in-memory scheduler is built from. Each form is served by an index; a group's events are its
+    meetings' plus its own subjects', read as two indexed halves rather than one OR across a join."""
+    pending = ScheduledEvent.status == "pending"
+    if group_id is not None:
+        meetings = select(Meeting.id).where(Meeting.group_id == group_id)
+        both = union(
+            select(ScheduledEvent.due_at).where(ScheduledEvent.meeting_id.in_(meetings), pending),
+            select(ScheduledEvent.due_at).where(ScheduledEvent.group_id == group_id, pending),
+        )
+        return sorted(set(await session.scalars(select(both.subquery().c.due_at))))
+    query = select(ScheduledEvent.due_at).where(pending).distinct()
     if meeting_id is not None:
         query = query.where(ScheduledEvent.meeting_id == meeting_id)
-    if group_id is not None:
-        query = query.outerjoin(Meeting, Meeting.id == ScheduledEvent.meeting_id).where(
-            or_(Meeting.group_id == group_id, ScheduledEvent.group_id == group_id)
-        )
     return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import meetings as m
+from bot.domain.events import EventKind, subject_event
 from bot.domain.settings import ProposalsSection
 from bot.outbox import kinds
-from bot.outbox.claims import claim_deliveries
+from bot.outbox.claims import claim_deliveries, pending_due_times
 from bot.outbox.kinds import DeliveryKind, RenderWroteError, expand_due_events, render_delivery
 from bot.outbox.outgoing import OutboxSettings
 from storage.models import Attendance, Delivery, ScheduledEvent
@@ -133,3 +134,20 @@ async def test_a_reminder_to_someone_who_declined_since_is_not_sent(session):
     claimed = await claim_deliveries(session, j7.due_at, 10, timedelta(seconds=60), "test")
     rendered = {delivery.kind: await render_delivery(session, delivery, OUTBOX) for delivery in claimed}
     assert rendered["nudge"] is None and rendered["group_reminder"] is not None
+
+
+async def test_pending_due_times_of_a_meeting_of_a_group_and_of_all(session):
+    group, other = await make_group(session, -1), await make_group(session, -2)
+    meeting = await make_meeting(session, group)
+    await make_meeting(session, other, days=12)  # other times: none of them is the group's
+    own = subject_event(group.id, EventKind.POLL_CLOSE, 1, NOW + timedelta(hours=5))
+    session.add(own)
+    await session.flush()
+    of_meeting = await pending_due_times(session, meeting_id=meeting.id)
+    of_group = await pending_due_times(session, group_id=group.id)
+    everything = await pending_due_times(session)
+    assert of_meeting == sorted(set(of_meeting)) and of_meeting  # distinct, in order
+    assert of_group == sorted({*of_meeting, own.due_at})  # the group's meetings and its own subjects
+    of_other = await pending_due_times(session, group_id=other.id)
+    assert of_other and not set(of_other) & set(of_group)  # another group's events are not the group's
+    assert set(everything) == set(of_group) | set(of_other)
