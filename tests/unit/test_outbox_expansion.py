@@ -139,7 +139,7 @@ async def test_a_reminder_to_someone_who_declined_since_is_not_sent(session):
 async def test_pending_due_times_of_a_meeting_of_a_group_and_of_all(session):
     group, other = await make_group(session, -1), await make_group(session, -2)
     meeting = await make_meeting(session, group)
-    await make_meeting(session, other, days=12)  # other times: none of them is the group's
+    await make_meeting(session, other, days=40)  # a month later: none of its moments is the group's
     own = subject_event(group.id, EventKind.POLL_CLOSE, 1, NOW + timedelta(hours=5))
     session.add(own)
     await session.flush()
