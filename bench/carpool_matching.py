@@ -21,9 +21,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.config import MeetingsSection
 from bot.domain import carpool as c
 from bot.domain.meetings import create_meeting
+from bot.domain.settings import MeetingsSection
 from storage.db import create_engine, create_sessionmaker, migrate
 from storage.models import Group, Meeting, Person, Place
 

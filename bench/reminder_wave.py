@@ -72,8 +72,8 @@ def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
 
 async def populate(database_url: str, world: list[dict], due_in: float) -> datetime:
     """Groups, members who started the bot, and one meeting each whose reminder falls due together."""
-    from bot.config import MeetingsSection
     from bot.domain.meetings import create_meeting
+    from bot.domain.settings import MeetingsSection
     from storage.db import create_engine, create_sessionmaker, migrate
     from storage.models import Group, Membership, Person
 
