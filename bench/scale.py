@@ -124,7 +124,8 @@ async def build(url: str, groups: int, members: int, meetings: int, answers: int
                 )
             for n in range(meetings):
                 meeting_id = g * meetings + n + 1
-                starts = NOW + timedelta(days=30 * (n - (meetings - ahead)) + 10, hours=4)
+                # Groups meet on different days and hours, as they do: their reminders fall due apart.
+                starts = NOW + timedelta(days=30 * (n - (meetings - ahead)) + 10 + g % 28, hours=4 + g % 7)
                 meeting_rows.append(
                     {
                         "id": meeting_id,
