@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError
+from bot.domain.people import person_in_group
 from storage.models import Group, Meeting, Membership, Person
 
 AdminLookup = Callable[[int], Awaitable[frozenset[int]]]
@@ -34,20 +35,9 @@ def runs_meeting(person: Person, membership: Membership | None, meeting: Meeting
     return facilitates(person.telegram_id, membership, admin_ids) or person.id == meeting.created_by_id
 
 
-async def _membership(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
-    row = (
-        await session.execute(
-            select(Person, Membership)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Person.telegram_id == telegram_id, Membership.group_id == group.id)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
 async def is_facilitator(session: AsyncSession, group: Group, telegram_id: int, admins: AdminLookup) -> bool:
     """Whether this Telegram user facilitates the group (asks Telegram only when needed)."""
-    found = await _membership(session, group, telegram_id)
+    found = await person_in_group(session, group, telegram_id)
     if facilitates(telegram_id, found[1] if found else None, frozenset()):
         return True
     return telegram_id in await admins(group.chat_id)
@@ -55,7 +45,7 @@ async def is_facilitator(session: AsyncSession, group: Group, telegram_id: int, 
 
 async def may_run(session: AsyncSession, meeting: Meeting, group: Group, telegram_id: int, admins: AdminLookup) -> bool:
     """Whether this Telegram user runs the meeting (ticks attendance, gets the lists)."""
-    found = await _membership(session, group, telegram_id)
+    found = await person_in_group(session, group, telegram_id)
     if found is not None and runs_meeting(found[0], found[1], meeting, frozenset()):
         return True
     return telegram_id in await admins(group.chat_id)

@@ -8,7 +8,7 @@ Each expander gets an `Expansion`: the event, its group (active) and meeting, th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -38,6 +38,11 @@ FEEDBACK_LATEST = timedelta(days=2)
 GROUP, PRIVATE = 0, 1  # delivery priorities: group messages go first
 
 
+def in_private(people: list[Person]) -> list[int]:
+    """Ids of those who can be written to in private (they started the bot)."""
+    return [person.id for person in people if person.private_status == "started"]
+
+
 class UndeclaredDeliveryError(RuntimeError):
     """An expander added a delivery kind its registry entry does not declare."""
 
@@ -52,7 +57,7 @@ class Expansion:
     meeting: Meeting | None
     now: datetime
     outbox: OutboxSettings
-    declared: frozenset[str] = field(default_factory=frozenset)
+    declared: frozenset[str]
 
     def deliver(
         self, kind: str, person_id: int | None = None, event: ScheduledEvent | None = None, priority: int = PRIVATE
@@ -75,8 +80,7 @@ class Expansion:
 
     async def runners_in_private(self) -> list[int]:
         """Person ids of those who run the meeting and can be written to in private."""
-        runners = await meeting_runners(self.session, self.the_meeting, self.group, self.outbox.admins)
-        return [person.id for person in runners if person.private_status == "started"]
+        return in_private(await meeting_runners(self.session, self.the_meeting, self.group, self.outbox.admins))
 
 
 # ----------------------------------------------------------------------------- meetings
@@ -138,9 +142,8 @@ async def facilitator_digest(x: Expansion) -> None:
     if not m.is_open(x.the_meeting, x.now):
         x.skip()
         return
-    for person in await absence_reason_readers(x.session, x.the_meeting, x.group, x.outbox.admins):
-        if person.private_status == "started":
-            x.deliver("digest", person.id)
+    for person_id in in_private(await absence_reason_readers(x.session, x.the_meeting, x.group, x.outbox.admins)):
+        x.deliver("digest", person_id)
 
 
 async def checklist(x: Expansion) -> None:

@@ -13,11 +13,7 @@ from bot.outbox.sending import send_private
 from bot.ui.carpool import clock_text, meeting_label
 from bot.ui.i18n import pick_language, t
 from storage.db import get_row
-from storage.models import Group, Meeting, Person, RideOffer
-
-
-def pick_language_of(person: Person, group: Group) -> str:
-    return pick_language(person.language_code, group.language)
+from storage.models import Group, Meeting, RideOffer
 
 
 async def tell_rides_changed(
@@ -29,7 +25,7 @@ async def tell_rides_changed(
         c.meeting_moved(session, meeting, moved_by) if moved_by is not None else c.meeting_cancelled(session, meeting)
     )
     for driver, offer in affected.drivers:
-        language = pick_language_of(driver, group)
+        language = pick_language(driver.language_code, group.language)
         label = meeting_label(language, group, meeting)
         text = (
             t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language))
@@ -38,7 +34,7 @@ async def tell_rides_changed(
         )
         await send_private(bot, session, driver, text, now)
     for rider, request in affected.riders:
-        language = pick_language_of(rider, group)
+        language = pick_language(rider.language_code, group.language)
         label = meeting_label(language, group, meeting)
         if moved_by is None:
             text = t(language, "carpool.cancelled_ride", meeting=label)

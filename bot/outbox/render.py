@@ -21,7 +21,7 @@ from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
-from bot.domain.facilitators import meeting_runners
+from bot.domain.facilitators import runs_meeting
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -131,8 +131,9 @@ async def private_reminder(r: Rendering) -> bool:
 async def digest(r: Rendering) -> bool:
     """The day-before list for those who run the meeting (absence reasons included)."""
     meeting = r.the_meeting
-    runners = {person.id for person in await meeting_runners(r.session, meeting, r.group, r.outbox.admins)}
-    members = await m.members_with_answers(r.session, meeting)
+    admin_ids = await r.outbox.admins(r.group.chat_id)
+    members = await m.members_with_answers(r.session, meeting)  # the runners are among them: one query
+    runners = {person.id for person, membership, _ in members if runs_meeting(person, membership, meeting, admin_ids)}
     r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners)
     return True
 
