@@ -11,9 +11,12 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, MessageHandler
+from telegram.ext import Application, ApplicationBuilder, Defaults, MessageHandler
 
+from bot.outbox import after_commit
+from bot.outbox.pacing import PriorityRateLimiter
 from bot.services import SERVICES, Services, current_session
+from bot.update_order import ChatOrderedProcessor
 from handlers import (
     actions,
     carpool,
@@ -41,12 +44,10 @@ _STATE = "relais.updates"
 
 @dataclass
 class UpdateLog:
-    """Which updates this process has taken in, handled, and seen fail."""
+    """Which updates this process has taken in, and seen fail."""
 
     seen: OrderedDict[int, None] = field(default_factory=OrderedDict)
     failed: set[int] = field(default_factory=set)
-    processed: int = 0
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RelaisApplication(Application):
@@ -66,9 +67,13 @@ class RelaisApplication(Application):
         seen[update.update_id] = None
         while len(seen) > _REMEMBERED_UPDATES:
             seen.popitem(last=False)
-        sessionmaker = self.bot_data[SERVICES].sessionmaker
+        svc: Services = self.bot_data[SERVICES]
+        sends, collecting = after_commit.collect()
+        committed = False
         try:
-            async with sessionmaker() as session:
+            # SQLite has one writer: updates take turns for their (short) transaction; with
+            # PostgreSQL they run side by side. Nothing inside waits for Telegram's send limits.
+            async with svc.update_turn(), svc.sessionmaker() as session:
                 token = current_session.set(session)
                 try:
                     await super().process_update(update)
@@ -76,12 +81,16 @@ class RelaisApplication(Application):
                         await session.rollback()
                     else:
                         await session.commit()
+                        committed = True
                 finally:
                     current_session.reset(token)
                     log.failed.discard(update.update_id)
         finally:
-            log.processed = max(log.processed, update.update_id)
-            log.changed.set()
+            after_commit.stop_collecting(collecting)
+            if svc.sender is not None:
+                svc.sender.submit(sends.keep(committed))
+            if committed and sends.refresh and svc.refresher is not None:
+                svc.refresher.wake()
 
     async def process_error(
         self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
@@ -91,12 +100,11 @@ class RelaisApplication(Application):
         return await super().process_error(update, error, job, coroutine)
 
     async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
-        """Wait until every update up to `update_id` has been handled."""
-        log = self.update_log()
+        """Wait until every update up to `update_id` has been handled (its transaction done)."""
+        processor = self.update_processor
+        assert isinstance(processor, ChatOrderedProcessor)
         async with asyncio.timeout(timeout):
-            while log.processed < update_id:
-                log.changed.clear()
-                await log.changed.wait()
+            await processor.wait_done(update_id)
 
 
 # What Relais asks Telegram to deliver. chat_member needs the bot to be an administrator too.
@@ -128,17 +136,10 @@ FEATURES = (
 )
 
 
-def rate_limiter(per_second: float, max_retries: int) -> AIORateLimiter:
-    """Evenly paced overall (one message every 1/per_second s): PTB's default bucket lets 30 go
-    at once, then 30 more within the same second, and Telegram answers that with 429s, each of
-    which pauses every send. Groups keep PTB's 20 per minute."""
-    return AIORateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / per_second,
-        group_max_rate=20,
-        group_time_period=60,
-        max_retries=max_retries,
-    )
+def rate_limiter(per_second: float, max_retries: int) -> PriorityRateLimiter:
+    """Evenly paced overall, 20 a minute per group, answers to people before scheduled waves
+    (bot/outbox/pacing.py)."""
+    return PriorityRateLimiter(per_second, group_per_minute=20, max_retries=max_retries)
 
 
 def build_application(services: Services, with_updater: bool = True) -> Application:
@@ -150,6 +151,7 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         .base_url(settings.telegram.api_base_url)
         .base_file_url(settings.telegram.api_file_url)
         .rate_limiter(rate_limiter(settings.telegram.messages_per_second, settings.telegram.max_retries))
+        .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if not with_updater:

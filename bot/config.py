@@ -36,6 +36,8 @@ class TelegramSection(Section):
     max_retries: int = Field(default=3, ge=0, le=10)
     messages_per_second: float = Field(default=29.0, gt=0, le=30)
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    concurrent_updates: int = Field(default=32, ge=1, le=512)
+    edit_spacing_seconds: float = Field(default=3.0, ge=0, le=60)
 
     @field_validator("api_base_url", "api_file_url")
     @classmethod

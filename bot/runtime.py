@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -14,7 +15,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.deeplinks import derive_secret
 from bot.logs import quiet_libraries
+from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
+from bot.outbox.refresh import Refresher
 from bot.services import Services
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
@@ -55,6 +58,15 @@ class Relais:
         self.application = build_application(self.services, with_updater=not webhook)
         await self.application.initialize()
         self.services.bot_username = self.application.bot.username
+        svc = self.services
+        svc.sender = ChatSender(self.application.bot, svc.sessionmaker, self.clock.now)
+        svc.refresher = Refresher(
+            self.application.bot,
+            svc.sessionmaker,
+            self.clock.now,
+            settings.telegram.edit_spacing_seconds,
+            svc.update_turn,
+        )
         await set_command_menus(self.application.bot, settings.bot.default_language)
         if settings.web.enabled or webhook:
             self._web = web.AppRunner(build_web_app(self.application, self.services), access_log=None)
@@ -78,6 +90,7 @@ class Relais:
             )
             log.info("long polling mode")
         await self.application.start()
+        svc.refresher.start()  # edits asked for before a restart go out now
         rebuilt = await start_dispatcher(self.application)
         log.info("dispatcher started, %s pending due times rebuilt from the database", rebuilt)
 
@@ -88,6 +101,13 @@ class Relais:
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+            svc = self.services
+            if svc is not None and svc.refresher is not None:
+                await svc.refresher.stop()
+            if svc is not None and svc.sender is not None:
+                with contextlib.suppress(TimeoutError):  # what updates said, if it can go quickly
+                    await asyncio.wait_for(svc.sender.drain(), 5)
+                await svc.sender.close()
             await application.shutdown()
         if self._web is not None:
             await self._web.cleanup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -17,6 +18,8 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.outbox.after_commit import ChatSender
+from bot.outbox.refresh import Refresher
 
 log = logging.getLogger(__name__)
 SERVICES = "relais.services"
@@ -39,6 +42,18 @@ class Services:
     auto_dispatch: bool = True
     # Asks the dispatcher to run at these moments; the scheduler installs it when it starts.
     wake_at: Callable[[Iterable[datetime]], None] = lambda moments: None
+    # Sends what updates said once they committed (the runtime starts it with the bot).
+    sender: ChatSender | None = None
+    # Edits messages that follow a state, spaced (started with the bot).
+    refresher: Refresher | None = None
+    _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """SQLite has one writer: updates take turns for their transaction, which is short since
+        nothing in it waits for Telegram's send limits. PostgreSQL runs them side by side."""
+        if self.engine.dialect.name == "sqlite":
+            return self._writer
+        return contextlib.nullcontext()
 
 
 def services(context: Any) -> Services:

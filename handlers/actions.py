@@ -4,11 +4,9 @@ the group message or the private reminder, and the group sees the result."""
 
 from __future__ import annotations
 
-import contextlib
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import actions as a
@@ -20,12 +18,17 @@ from bot.ui.i18n import plain, t
 from bot.ui.proposals import action_keyboard, action_result_text, action_text, day_text
 from handlers.common import (
     Context,
+    answer,
     button_object,
     command_args,
+    edit_tapped,
     is_facilitator,
     is_group_chat,
     refuse,
+    remember_message,
+    reply,
     require_facilitator,
+    say,
     tapped,
     user_info,
     wake_at,
@@ -61,10 +64,12 @@ async def action_command(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await refuse(update, group.language, exc, "action.example")
         return
-    sent = await message.reply_text(
-        action_text(group.language, action, owner.first_name), reply_markup=action_keyboard(group.language, action)
+    reply(
+        update,
+        action_text(group.language, action, owner.first_name),
+        on_sent=remember_message(a.set_message, action.id),
+        reply_markup=action_keyboard(group.language, action),
     )
-    action.message_id = sent.message_id
     if remind is not None:
         wake_at(context, [remind])
 
@@ -75,7 +80,7 @@ async def list_command(update: Update, context: Context) -> None:
         return
     rows = await a.open_actions(db(), group)
     if not rows:
-        await update.effective_message.reply_text(t(group.language, "action.none"))
+        reply(update, t(group.language, "action.none"))
         return
     lines = [t(group.language, "action.list_title")]
     for action, owner in rows[:40]:
@@ -88,12 +93,12 @@ async def list_command(update: Update, context: Context) -> None:
                 day=day_text(action.due_on, group.language),
             )
         )
-    await update.effective_message.reply_text("\n".join(lines))
+    reply(update, "\n".join(lines))
 
 
 async def status_button(update: Update, context: Context) -> None:
     """✅ C'est fait / ⛔ Je suis bloqué·e, pressed by the owner (or a facilitator), in the group or in private."""
-    query, user = update.callback_query, update.effective_user
+    _query, user = update.callback_query, update.effective_user
     data = tapped(update, cb.ActionStatus)
     named = await button_object(update, context, ActionItem, data.action_id)
     if named is None:
@@ -105,25 +110,19 @@ async def status_button(update: Update, context: Context) -> None:
     if not is_owner and not (
         await person_in_group(db(), group, user.id) and await is_facilitator(context, group, user.id)
     ):
-        await query.answer(plain(language, "action.not_yours"), show_alert=True)
+        answer(update, plain(language, "action.not_yours"), show_alert=True)
         return
     status = {"d": "done", "b": "blocked"}[data.code]
     changed = await a.set_status(db(), action, status, services(context).clock.now())
-    await query.answer(plain(language, f"action.noted_{status}"))
+    answer(update, plain(language, f"action.noted_{status}"))
     if not changed:
         return
     name = owner.first_name if owner else plain(group.language, "someone")
     result = action_result_text(group.language, action, name)
     markup = action_keyboard(language, action) if status == "blocked" else None  # blocked can still become done
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_text(
-            result if in_group else action_result_text(language, action, name), reply_markup=markup
-        )
+    edit_tapped(update, result if in_group else action_result_text(language, action, name), reply_markup=markup)
     if not in_group:
-        try:
-            await context.bot.send_message(group.chat_id, result)
-        except TelegramError:
-            pass  # the result is stored; /actions shows it
+        say(group.chat_id, result)
 
 
 def register(application: Application) -> None:

@@ -18,7 +18,6 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import Forbidden
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -31,8 +30,8 @@ from bot.domain.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_ur
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
-from bot.domain.people import find_person, mark_unreachable, person_in_group
-from bot.outbox.sending import send_private, send_to_group
+from bot.domain.people import find_person, person_in_group
+from bot.outbox.sending import to_group, to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.carpool import (
@@ -53,13 +52,17 @@ from bot.ui.carpool import (
 from bot.ui.i18n import pick_language, plain, t
 from handlers.common import (
     Context,
+    answer,
     button_member,
     command_args,
     current_group,
+    edit_tapped,
     language_for,
     next_meeting_here,
     on_link,
+    reply,
     require_facilitator,
+    say,
     tapped,
 )
 from handlers.common import dialogue_router as router
@@ -83,17 +86,15 @@ async def _member(group: Group, telegram_id: int) -> Person | None:
 
 # ----------------------------------------------------------------------------- starting a dialogue
 async def ask_departure(context: Context, person: Person, group: Group, meeting: Meeting, kind: str) -> None:
-    """The first question in private: where do you leave from? Raises Forbidden."""
+    """The first question in private: where do you leave from?"""
     language = _language(person, group)
     now = services(context).clock.now()
     places = await c.group_places(db(), group)
     if not m.is_open(meeting, now):
-        await context.bot.send_message(
-            person.telegram_id, t(language, "carpool.error.meeting_closed", number=meeting.number)
-        )
+        say(person.telegram_id, t(language, "carpool.error.meeting_closed", number=meeting.number))
         return
     if not places:
-        await context.bot.send_message(person.telegram_id, t(language, "carpool.no_places"))
+        say(person.telegram_id, t(language, "carpool.no_places"))
         return
     offer, request = await c.live_offer(db(), meeting, person), await c.live_request(db(), meeting, person)
     if offer is not None or request is not None:  # one ride per person and meeting: say which, and how to undo it
@@ -102,18 +103,18 @@ async def ask_departure(context: Context, person: Person, group: Group, meeting:
             markup = cancel_offer_keyboard(language, offer)
         elif request is not None:
             markup = cancel_request_keyboard(language, request)
-        await context.bot.send_message(person.telegram_id, t(language, key, number=meeting.number), reply_markup=markup)
+        say(person.telegram_id, t(language, key, number=meeting.number), reply_markup=markup)
         return
     await router.start(
         context, person.telegram_id, person.telegram_id, DIALOGUE, "place", ride=kind, meeting_id=meeting.id
     )
     key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
-    await context.bot.send_message(
+    say(
         person.telegram_id,
         t(language, key, meeting=meeting_label(language, group, meeting)),
         reply_markup=place_keyboard(meeting, places),
     )
-    await context.bot.send_message(
+    say(
         person.telegram_id,
         t(language, "carpool.ask_location"),
         reply_markup=ReplyKeyboardMarkup(
@@ -131,20 +132,15 @@ async def car_button(update: Update, context: Context) -> None:
     if named is None:
         return
     meeting, group, person, language = named
-    query, user = update.callback_query, update.effective_user
+    _query, _user = update.callback_query, update.effective_user
     kind = KINDS[data.kind]
     svc = services(context)
     deep_link = start_url(svc.bot_username, group_payload(svc.link_secret, meeting.id, kind))
     if person.private_status != "started":
-        await query.answer(url=deep_link)  # one tap opens the private chat, which starts the dialogue
+        answer(update, url=deep_link)  # one tap opens the private chat, which starts the dialogue
         return
-    try:
-        await ask_departure(context, person, group, meeting, kind)
-    except Forbidden:
-        await mark_unreachable(db(), user.id, svc.clock.now())
-        await query.answer(url=deep_link)
-        return
-    await query.answer(plain(language, "carpool.see_private"))
+    await ask_departure(context, person, group, meeting, kind)
+    answer(update, plain(language, "carpool.see_private"))
 
 
 async def start_from_link(update: Update, context: Context, meeting_id: int, kind: str) -> None:
@@ -153,7 +149,7 @@ async def start_from_link(update: Update, context: Context, meeting_id: int, kin
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
     person = await _member(group, update.effective_user.id) if group else None
     if meeting is None or group is None or person is None:
-        await update.effective_message.reply_text(t(language_for(update, context), "start.bad_link"))
+        reply(update, t(language_for(update, context), "start.bad_link"))
         return
     await ask_departure(context, person, group, meeting, kind)
 
@@ -176,12 +172,12 @@ async def _dialogue(
     return state, meeting, group, person, _language(person, group)
 
 
-async def _reply(update: Update, text: str, **kwargs) -> None:
+def _reply(update: Update, text: str, **kwargs) -> None:
     """Answer in the private chat, whether the person typed or tapped."""
     if update.callback_query is None:
-        await update.effective_message.reply_text(text, **kwargs)
+        reply(update, text, **kwargs)
     else:
-        await update.get_bot().send_message(update.effective_user.id, text, **kwargs)
+        say(update.effective_user.id, text, **kwargs)
 
 
 async def _place_chosen(update: Update, context: Context, place: Place, note: str | None = None) -> None:
@@ -189,32 +185,24 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
     if found is None:
         return
     state, meeting, group, person, language = found
-    await _reply(
-        update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove()
-    )
+    _reply(update, note or t(language, "carpool.place_noted", place=place.name), reply_markup=ReplyKeyboardRemove())
     if state.get("ride") == CAR_OFFER:
         await router.next_step(context, state, "seats", place_id=place.id)
-        await _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
+        _reply(update, t(language, "carpool.ask_seats"), reply_markup=seats_keyboard(meeting))
         return
     now = services(context).clock.now()
     await router.end(state)  # asked or refused, the dialogue is over
     try:
         request = await c.create_request(db(), meeting, person, place, now)
     except RefusalError as exc:
-        await _reply(update, t(language, exc.key, **exc.values))
+        _reply(update, t(language, exc.key, **exc.values))
         return
-    await _reply(
+    _reply(
         update,
         t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
         reply_markup=cancel_request_keyboard(language, request),
     )
-    await send_to_group(
-        context.bot,
-        db(),
-        group,
-        t(group.language, "carpool.group_request", place=place.name, number=meeting.number),
-        now,
-    )
+    to_group(group, t(group.language, "carpool.group_request", place=place.name, number=meeting.number))
     await offer_to_drivers(context, group, meeting, request)
 
 
@@ -224,7 +212,7 @@ async def _seats_chosen(update: Update, context: Context, seats: int) -> None:
         return
     state, meeting, group, _person, language = found
     await router.next_step(context, state, "time", seats=seats)
-    await _reply(
+    _reply(
         update,
         t(language, "carpool.ask_time", start=clock_text(meeting.starts_at, group, language)),
         reply_markup=time_keyboard(language, group, meeting, services(context).clock.now()),
@@ -242,13 +230,13 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         offer = await c.create_offer(db(), meeting, person, place, state.get("seats"), departs, now)
     except RefusalError as exc:
         if exc.key in ("carpool.error.time", "carpool.error.after_start"):
-            await _reply(update, t(language, exc.key, start=clock_text(meeting.starts_at, group, language)))
+            _reply(update, t(language, exc.key, start=clock_text(meeting.starts_at, group, language)))
             return  # the dialogue waits for a better time
         await router.end(state)
-        await _reply(update, t(language, exc.key, **exc.values))
+        _reply(update, t(language, exc.key, **exc.values))
         return
     await router.end(state)
-    await _reply(
+    _reply(
         update,
         t(
             language,
@@ -260,12 +248,8 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         ),
         reply_markup=with_coming(language, meeting, cancel_offer_keyboard(language, offer)),
     )
-    await send_to_group(
-        context.bot,
-        db(),
-        group,
-        t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name, number=meeting.number),
-        now,
+    to_group(
+        group, t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name, number=meeting.number)
     )
     for request in await c.waiting_requests(db(), meeting):
         await offer_to_drivers(context, group, meeting, request)
@@ -283,25 +267,25 @@ async def step_button(update: Update, context: Context) -> None:
     found = await _dialogue(update, context, data.meeting_id)
     language = pick_language(update.effective_user.language_code, "fr")
     if found is None:
-        await query.answer(plain(language, "button.expired"))
+        answer(update, plain(language, "button.expired"))
         return
     state, meeting, group, _person, language = found
     expected = {cb.CarpoolPlace: "place", cb.CarpoolSeats: "seats", cb.CarpoolDeparture: "time"}[type(data)]
     if state.step != expected:
-        await query.answer(plain(language, "button.expired"))
+        answer(update, plain(language, "button.expired"))
         return
     if isinstance(data, cb.CarpoolPlace):
         place = await db().get(Place, data.place_id)
         if place is None or place.group_id != group.id or not place.active:
-            await query.answer(plain(language, "button.invalid"))
+            answer(update, plain(language, "button.invalid"))
             return
-        await query.answer()
+        answer(update)
         await _place_chosen(update, context, place)
     elif isinstance(data, cb.CarpoolSeats):
-        await query.answer()
+        answer(update)
         await _seats_chosen(update, context, data.seats)
     else:
-        await query.answer()
+        answer(update)
         await _time_chosen(update, context, meeting.starts_at - timedelta(minutes=data.minutes))
 
 
@@ -318,13 +302,13 @@ async def dialogue_text(update: Update, context: Context, _open: Dialogue) -> No
             if place is not None:
                 await _place_chosen(update, context, place)
             elif close:
-                await _reply(
+                _reply(
                     update,
                     t(language, "carpool.did_you_mean", town=text[:60]),
                     reply_markup=place_keyboard(meeting, close),
                 )
             else:
-                await _reply(
+                _reply(
                     update,
                     t(language, "carpool.unknown_town", town=text[:60]),
                     reply_markup=place_keyboard(meeting, await c.group_places(db(), group)),
@@ -335,7 +319,7 @@ async def dialogue_text(update: Update, context: Context, _open: Dialogue) -> No
             departs = c.parse_departure(text, meeting, ZoneInfo(group.timezone), services(context).clock.now())
             await _time_chosen(update, context, departs)
     except RefusalError as exc:
-        await _reply(update, t(language, exc.key, **exc.values, start=clock_text(meeting.starts_at, group, language)))
+        _reply(update, t(language, exc.key, **exc.values, start=clock_text(meeting.starts_at, group, language)))
 
 
 async def dialogue_location(update: Update, context: Context, _open: Dialogue) -> None:
@@ -343,9 +327,7 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
     it is neither stored nor logged."""
     found = await _dialogue(update, context)
     if found is None or found[0].step != "place":
-        await update.effective_message.reply_text(
-            t(language_for(update, context), "carpool.location_unused"), reply_markup=ReplyKeyboardRemove()
-        )
+        reply(update, t(language_for(update, context), "carpool.location_unused"), reply_markup=ReplyKeyboardRemove())
         return
     _state, _meeting, group, _person, language = found
     location = update.effective_message.location
@@ -360,7 +342,7 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
 async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, request: RideRequest) -> RideOffer | None:
     """Ask the nearest driver with a free seat; one who cannot be reached passes it on."""
     svc = services(context)
-    now = svc.clock.now()
+    svc.clock.now()
     rider = await get_row(db(), Person, request.person_id)
     pickup = await get_row(db(), Place, request.place_id)
     for _ in range(50):
@@ -370,15 +352,12 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
         driver = await get_row(db(), Person, offer.driver_id)
         language = _language(driver, group)
         km = c.place_distance(pickup, await get_row(db(), Place, offer.place_id))
-        sent = await send_private(
-            context.bot,
-            db(),
+        # A driver who never opened a private chat cannot be asked: the next one is.
+        if to_person(
             driver,
             request_to_driver(language, group, meeting, rider, pickup, km),
-            now,
             reply_markup=request_keyboard(language, request),
-        )
-        if sent is not None:
+        ):
             return offer
         await c.pass_on(db(), request, offer)
     return None
@@ -386,7 +365,7 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
 
 async def ride_button(update: Update, context: Context) -> None:
     """Accepter / Refuser a request, pressed by the driver the request was offered to, and nobody else."""
-    query, user = update.callback_query, update.effective_user
+    _query, user = update.callback_query, update.effective_user
     data = tapped(update, cb.RideDecision)
     request = await db().get(RideRequest, data.request_id)
     meeting = await db().get(Meeting, request.meeting_id) if request else None
@@ -394,29 +373,26 @@ async def ride_button(update: Update, context: Context) -> None:
     language = pick_language(user.language_code, group.language if group else "fr")
     driver = await find_person(db(), user.id)
     if request is None or meeting is None or group is None or driver is None:
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return
     now = services(context).clock.now()
     accepting = data.code == "a"
     try:
         offer = await (c.accept(db(), request, driver, now) if accepting else c.refuse(db(), request, driver))
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key), show_alert=exc.key == "carpool.error.not_yours")
+        answer(update, plain(language, exc.key), show_alert=exc.key == "carpool.error.not_yours")
         return
-    await query.answer()
+    answer(update)
     rider = await get_row(db(), Person, request.person_id)
     pickup = await get_row(db(), Place, request.place_id)
     if not accepting:
-        await query.edit_message_text(t(language, "carpool.refused_noted"))
+        edit_tapped(update, t(language, "carpool.refused_noted"))
         await offer_to_drivers(context, group, meeting, request)
         return
-    await query.edit_message_text(match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
-    await send_private(
-        context.bot,
-        db(),
+    edit_tapped(update, match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
+    to_person(
         rider,
         match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
-        now,
         reply_markup=with_coming(
             _language(rider, group), meeting, cancel_request_keyboard(_language(rider, group), request)
         ),
@@ -428,7 +404,7 @@ async def _owned(
 ) -> tuple | None:
     """The offer or request a cancel button names, when the presser owns it: (ride, meeting,
     group, person, language); otherwise the press is answered and None returned."""
-    query, user = update.callback_query, update.effective_user
+    _query, user = update.callback_query, update.effective_user
     ride: RideOffer | RideRequest | None = await db().get(model, ride_id)
     person = await find_person(db(), user.id)
     meeting = await db().get(Meeting, ride.meeting_id) if ride else None
@@ -437,8 +413,10 @@ async def _owned(
         user.language_code, group.language if group else services(context).settings.bot.default_language
     )
     if ride is None or group is None or person is None or getattr(ride, owner) != person.id:
-        await query.answer(
-            plain(language, "carpool.error.not_yours" if ride else "button.invalid"), show_alert=ride is not None
+        answer(
+            update,
+            plain(language, "carpool.error.not_yours" if ride else "button.invalid"),
+            show_alert=ride is not None,
         )
         return None
     return ride, meeting, group, person, language
@@ -449,7 +427,6 @@ async def _cancel(
 ) -> tuple[Any, Meeting, Group, Person] | None:
     """Cancel the offer or request a button names, for its owner; answers the press. Returns what
     the domain returned, with the meeting, group and owner, or None when nothing changed."""
-    query = update.callback_query
     owned = await _owned(update, context, model, ride_id, owner)
     if owned is None:
         return None
@@ -457,10 +434,10 @@ async def _cancel(
     try:
         result = await (c.cancel_offer(db(), ride) if isinstance(ride, RideOffer) else c.cancel_request(db(), ride))
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key))
+        answer(update, plain(language, exc.key))
         return None
-    await query.answer()
-    await query.edit_message_text(t(language, done, meeting=meeting_label(language, group, meeting)))
+    answer(update)
+    edit_tapped(update, t(language, done, meeting=meeting_label(language, group, meeting)))
     return result, meeting, group, person
 
 
@@ -468,7 +445,7 @@ async def _tell(context: Context, person: Person, group: Group, meeting: Meeting
     """A private notice about a ride to someone in it (403: marked unreachable)."""
     language = _language(person, group)
     text = t(language, key, name=name, meeting=meeting_label(language, group, meeting))
-    await send_private(context.bot, db(), person, text, services(context).clock.now())
+    to_person(person, text)
 
 
 async def cancel_offer_button(update: Update, context: Context) -> None:
@@ -508,7 +485,8 @@ async def carpool_command(update: Update, context: Context) -> None:
     if found is None:
         return
     group, meeting = found
-    await update.effective_message.reply_text(
+    reply(
+        update,
         board_text(group.language, group, meeting, await c.board(db(), meeting)),
         reply_markup=car_keyboard(group.language, meeting),
     )
@@ -520,7 +498,6 @@ async def places_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    message = update.effective_message
     args = command_args(update)
     word, _, rest = args.partition(" ")
     now = services(context).clock.now()
@@ -530,30 +507,34 @@ async def places_command(update: Update, context: Context) -> None:
             lines = [t(group.language, "places.title")] + [
                 t(group.language, "places.line", name=p.name) for p in places
             ]
-            await message.reply_text(
+            reply(
+                update,
                 "\n".join(lines if places else [t(group.language, "places.none")])
                 + "\n"
-                + t(group.language, "places.usage")
+                + t(group.language, "places.usage"),
             )
             return
         if word.lower() == "retirer":
             place = await c.remove_place(db(), group, rest)
-            await message.reply_text(t(group.language, "places.removed", name=place.name))
+            reply(update, t(group.language, "places.removed", name=place.name))
             return
         if word.lower() == "ajouter" and "|" not in rest:
             name = c.validate_place_name(rest)
-            prompt = await message.reply_text(
-                t(group.language, "places.share", name=name), reply_markup=ForceReply(selective=True)
-            )
             dialogue = await router.start(context, update.effective_user.id, group.chat_id, PLACE_DIALOGUE, "location")
-            await router.next_step(context, dialogue, "location", prompt, name=name)
+            await router.next_step(context, dialogue, "location", name=name)
+            reply(
+                update,
+                t(group.language, "places.share", name=name),
+                on_sent=router.prompt_of(dialogue, "location"),
+                reply_markup=ForceReply(selective=True),
+            )
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
         place = await c.add_place(db(), group, spec, now)
     except RefusalError as exc:
-        await message.reply_text(t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "places.usage"))
+        reply(update, t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "places.usage"))
         return
-    await message.reply_text(t(group.language, "places.added", name=place.name))
+    reply(update, t(group.language, "places.added", name=place.name))
 
 
 async def place_location(update: Update, context: Context, dialogue: Dialogue) -> None:
@@ -569,10 +550,10 @@ async def place_location(update: Update, context: Context, dialogue: Dialogue) -
             db(), group, c.PlaceSpec(dialogue.get("name"), latitude, longitude), services(context).clock.now()
         )
     except RefusalError as exc:
-        await message.reply_text(t(group.language, exc.key, **exc.values))
+        reply(update, t(group.language, exc.key, **exc.values))
         return
     await router.end(dialogue)
-    await message.reply_text(t(group.language, "places.added", name=place.name))
+    reply(update, t(group.language, "places.added", name=place.name))
 
 
 def register(application: Application) -> None:

@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.outbox.after_commit import collecting
 from bot.ui.i18n import plain, t
-from handlers.common import Context, language_for
+from handlers.common import Context, answer, language_for, reply
 
 log = logging.getLogger("relais.errors")
 
@@ -37,18 +38,27 @@ async def on_error(update: object, context: Context) -> None:
         return  # nowhere to apologise
     language = language_for(update, context)
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(plain(language, "error.apology_short"), show_alert=True)
+        if not collecting():  # the update's transaction itself failed (at commit): say it now
+            await _apologise_now(update, language)
+        elif update.callback_query is not None:
+            answer(update, plain(language, "error.apology_short"), show_alert=True, always=True)
         elif update.effective_chat is not None and update.effective_message is not None:
-            await update.effective_message.reply_text(t(language, "error.apology"))
+            reply(update, t(language, "error.apology"), always=True)
     except TelegramError as exc:
         log.warning("could not apologise for update %s: %s", update.update_id, exc.__class__.__name__)
+
+
+async def _apologise_now(update: Update, language: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(plain(language, "error.apology_short"), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(t(language, "error.apology"))
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """Answer every button no feature claimed, so nothing spins and nothing changes."""
     if update.callback_query is not None:
-        await update.callback_query.answer(plain(language_for(update, context), "button.expired"))
+        answer(update, plain(language_for(update, context), "button.expired"))
 
 
 def register(application: Application) -> None:

@@ -21,7 +21,7 @@ from bot.domain.people import (
 )
 from bot.services import db, services
 from bot.ui.i18n import t
-from handlers.common import Context, admin_ids, current_group, is_facilitator, language_for, user_info
+from handlers.common import Context, admin_ids, current_group, is_facilitator, language_for, reply, user_info
 
 _USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 REMOVE_WORDS = {"retirer", "enlever", "supprimer", "remove"}
@@ -34,7 +34,7 @@ async def facilitator_command(update: Update, context: Context) -> None:
     if message is None or update.effective_user is None:
         return
     if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        reply(update, t(language_for(update, context), "setup.only_in_group"))
         return
     language = group.language
     args = list(context.args or [])
@@ -42,7 +42,7 @@ async def facilitator_command(update: Update, context: Context) -> None:
         await _list(update, context)
         return
     if not await is_facilitator(context, group, update.effective_user.id):
-        await message.reply_text(t(language, "facilitator.only"))
+        reply(update, t(language, "facilitator.only"))
         return
     removing = bool(args) and args[0].lower() in REMOVE_WORDS
     if removing:
@@ -52,11 +52,11 @@ async def facilitator_command(update: Update, context: Context) -> None:
     if args:
         match = _USERNAME_RE.match(args[0]) if len(args) == 1 else None
         if match is None:
-            await message.reply_text(t(language, "facilitator.usage"))
+            reply(update, t(language, "facilitator.usage"))
             return
         target = await find_member_by_username(db(), group, match.group(1))
         if target is None:
-            await message.reply_text(t(language, "facilitator.unknown", username=match.group(1)))
+            reply(update, t(language, "facilitator.unknown", username=match.group(1)))
             return
     elif (
         message.reply_to_message
@@ -66,7 +66,7 @@ async def facilitator_command(update: Update, context: Context) -> None:
         person = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
         target = (person, await record_presence(db(), group, person, now))
     if target is None:
-        await message.reply_text(t(language, "facilitator.usage"))
+        reply(update, t(language, "facilitator.usage"))
         return
     person, membership = target
     try:
@@ -75,10 +75,10 @@ async def facilitator_command(update: Update, context: Context) -> None:
         else:
             name_facilitator(membership)
     except RefusalError as exc:
-        await message.reply_text(t(language, exc.key, name=person.first_name))
+        reply(update, t(language, exc.key, name=person.first_name))
         return
     done = "facilitator.removed" if removing else "facilitator.named"
-    await message.reply_text(t(language, done, name=person.first_name))
+    reply(update, t(language, done, name=person.first_name))
 
 
 async def _list(update: Update, context: Context) -> None:
@@ -91,7 +91,7 @@ async def _list(update: Update, context: Context) -> None:
         if found and found[0].first_name not in names:
             names.append(found[0].first_name)
     key = "facilitator.list" if names else "facilitator.list_admins_only"
-    await update.effective_message.reply_text(t(group.language, key, names=", ".join(names)))
+    reply(update, t(group.language, key, names=", ".join(names)))
 
 
 def register(application: Application) -> None:

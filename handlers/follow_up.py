@@ -4,7 +4,6 @@ buttons), set the group's vote rule with /quorum, and get the indicators with /i
 from __future__ import annotations
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import carpool
@@ -14,6 +13,7 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.domain.polls import set_quorum
+from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.carpool import figures_text
@@ -21,12 +21,16 @@ from bot.ui.i18n import plain, t
 from bot.ui.proposals import CODE_STATES, excerpt, indicators_text, pick_proposal_keyboard, state_keyboard
 from handlers.common import (
     Context,
+    answer,
     command_args,
     current_group,
+    edit_tapped,
     is_facilitator,
     publish_change,
     refuse,
+    reply,
     require_facilitator,
+    say,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Proposal
@@ -54,7 +58,6 @@ async def follow_up_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    message = update.effective_message
     args = command_args(update)
     try:
         if not args:
@@ -64,18 +67,16 @@ async def follow_up_command(update: Update, context: Context) -> None:
                 for item in (await p.board(db(), group)).get(state, [])
             ]
             if not items:
-                await message.reply_text(t(group.language, "board.empty", group=group.display_name))
+                reply(update, t(group.language, "board.empty", group=group.display_name))
                 return
-            await message.reply_text(t(group.language, "suivi.pick"), reply_markup=pick_proposal_keyboard(items[:30]))
+            reply(update, t(group.language, "suivi.pick"), reply_markup=pick_proposal_keyboard(items[:30]))
             return
         if len(args.split()) == 1:
             number = p.parse_number(args)
             if number is None:
                 raise p.ProposalError("proposal.error.number", token=args[:20])
             proposal = await p.require_proposal(db(), group, number)
-            await message.reply_text(
-                _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal)
-            )
+            reply(update, _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal))
             return
         wanted = p.parse_follow_up(args)
         proposal = await p.require_proposal(db(), group, wanted.number)
@@ -83,7 +84,7 @@ async def follow_up_command(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await refuse(update, group.language, exc, "suivi.example")
         return
-    await message.reply_text(sentence)
+    reply(update, sentence)
 
 
 def _state_question(group: Group, proposal: Proposal) -> str:
@@ -107,43 +108,40 @@ async def state_button(update: Update, context: Context) -> None:
     proposal = await db().get(Proposal, data.proposal_id) if isinstance(data, FOLLOW_UP_TAPS) else None
     language = group.language if group else "fr"
     if group is None or proposal is None or proposal.group_id != group.id:
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return
     if not await is_facilitator(context, group, user.id):
-        await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
+        answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return
     if not isinstance(data, cb.FollowUpState):
-        await query.answer()
-        await query.edit_message_text(
-            _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal)
-        )
+        answer(update)
+        edit_tapped(update, _state_question(group, proposal), reply_markup=state_keyboard(group.language, proposal))
         return
     state = CODE_STATES.get(data.code)
     if state is None:
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return
     if state in p.NOTE_REQUIRED:
-        await query.answer()
-        await query.edit_message_text(
-            t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text))
-        )
-        prompt = await context.bot.send_message(
+        answer(update)
+        edit_tapped(update, t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text)))
+        dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "note")
+        await router.next_step(context, dialogue, "note", proposal_id=proposal.id, state=state)
+        say(
             group.chat_id,
             t(language, "suivi.ask_reply", name=user.first_name),
+            on_sent=router.prompt_of(dialogue, "note"),
             reply_markup=ForceReply(
                 selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")
             ),
         )
-        dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "note")
-        await router.next_step(context, dialogue, "note", prompt, proposal_id=proposal.id, state=state)
         return
     try:
         sentence = await _apply(update, context, group, proposal, state, None, None)
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key, **exc.values), show_alert=True)
+        answer(update, plain(language, exc.key, **exc.values), show_alert=True)
         return
-    await query.answer()
-    await query.edit_message_text(sentence)
+    answer(update)
+    edit_tapped(update, sentence)
 
 
 async def note_reply(update: Update, context: Context, dialogue: Dialogue) -> None:
@@ -162,7 +160,7 @@ async def note_reply(update: Update, context: Context, dialogue: Dialogue) -> No
         await refuse(update, group.language, exc)
         return
     await router.end(dialogue)
-    await message.reply_text(sentence)
+    reply(update, sentence)
 
 
 async def quorum_command(update: Update, context: Context) -> None:
@@ -170,18 +168,17 @@ async def quorum_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    message = update.effective_message
     arg = command_args(update).rstrip("%").strip()
     if not arg:
-        await message.reply_text(t(group.language, "quorum.current", quorum=group.quorum_percent))
+        reply(update, t(group.language, "quorum.current", quorum=group.quorum_percent))
         return
     try:
         set_quorum(group, arg)
     except RefusalError as exc:
-        await message.reply_text(t(group.language, exc.key))
+        reply(update, t(group.language, exc.key))
         return
-    await message.reply_text(
-        t(group.language, "quorum.set" if group.quorum_percent else "quorum.none", quorum=group.quorum_percent)
+    reply(
+        update, t(group.language, "quorum.set" if group.quorum_percent else "quorum.none", quorum=group.quorum_percent)
     )
 
 
@@ -190,25 +187,25 @@ async def indicators_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    message, user = update.effective_message, update.effective_user
+    user = update.effective_user
     text = (
         indicators_text(group.language, group, await p.indicators(db(), group))
         + "\n\n"
         + figures_text(group.language, group, await carpool.figures(db(), group))
     )
-    try:
-        await context.bot.send_message(user.id, text)
-    except Forbidden:
+    asker = await find_person(db(), user.id)
+    if asker is None or not to_person(asker, text):  # never opened a private chat with the bot
         svc = services(context)
         url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-        await message.reply_text(
+        reply(
+            update,
             t(group.language, "indicators.start_first"),
             reply_markup=InlineKeyboardMarkup(
                 [[InlineKeyboardButton(plain(group.language, "button.open_private"), url=url)]]
             ),
         )
         return
-    await message.reply_text(t(group.language, "indicators.sent"))
+    reply(update, t(group.language, "indicators.sent"))
 
 
 def register(application: Application) -> None:

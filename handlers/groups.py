@@ -12,7 +12,7 @@ from bot.domain.groups import deactivate_group, migrate_group, register_group
 from bot.domain.people import mark_unreachable, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
-from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, user_info
+from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, say, user_info
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         adder = await upsert_person(db(), user_info(change.from_user), now)
         await record_presence(db(), group, adder, now)
         forget_admins(context, chat.id)
-        await context.bot.send_message(
-            chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group)
-        )
+        say(chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group))
     elif was_in and not is_in:
         await deactivate_group(db(), chat.id, now)
         forget_admins(context, chat.id)

@@ -13,7 +13,7 @@ from telegram import (
 from telegram.ext import Application, CommandHandler
 
 from bot.ui.i18n import LANGUAGES, plain, t
-from handlers.common import Context, current_group, is_facilitator, is_group_chat, language_for
+from handlers.common import Context, current_group, is_facilitator, is_group_chat, language_for, reply
 
 # Commands per menu scope. Participants never need a command; /aide is there for the curious.
 MENUS = {
@@ -60,7 +60,7 @@ async def help_command(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     if not is_group_chat(update):
-        await message.reply_text(t(language_for(update, context), "help.private"))
+        reply(update, t(language_for(update, context), "help.private"))
         return
     group = await current_group(update)
     if group is None:
@@ -68,7 +68,7 @@ async def help_command(update: Update, context: Context) -> None:
     text = t(group.language, "help.group")
     if await is_facilitator(context, group, user.id):
         text += "\n\n" + t(group.language, "help.facilitator")
-    await message.reply_text(text)
+    reply(update, text)
 
 
 async def set_command_menus(bot: Bot, default_language: str) -> None:

@@ -7,7 +7,6 @@ the group and in private, and every reminder is rescheduled.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,19 +18,24 @@ from bot.domain.dates import DateError, is_series, parse_series, parse_when
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.outbox.notices import tell_rides_changed
-from bot.outbox.sending import send_private
+from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import announcement_text, rsvp_keyboard, short_when, when_text
 from handlers.common import (
     Context,
+    answer,
     current_group,
+    edit,
+    edit_tapped,
     is_facilitator,
     language_for,
     plan_jobs,
     publish,
+    reply,
     require_facilitator,
+    say,
     tapped,
 )
 from handlers.common import dialogue_router as router
@@ -44,7 +48,7 @@ async def _meeting_from_arg(update: Update, group: Group, arg: str) -> Meeting |
     number = arg.lstrip("n°#").strip()
     meeting = await m.find_meeting(db(), group, int(number)) if number.isdigit() and len(number) < 7 else None
     if meeting is None:
-        await update.effective_message.reply_text(t(group.language, "meeting.error.unknown", number=arg[:12]))
+        reply(update, t(group.language, "meeting.error.unknown", number=arg[:12]))
     return meeting
 
 
@@ -75,10 +79,10 @@ async def _pick_keyboard(
 async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: str, **values) -> None:
     """The group, and in private everyone who answered (403s mark people unreachable)."""
     svc = services(context)
-    now = svc.clock.now()
+    svc.clock.now()
     group_text = t(group.language, key, number=meeting.number, topic=meeting.topic, **values)
     markup = rsvp_keyboard(group.language, meeting) if meeting.status == "scheduled" else None
-    await context.bot.send_message(group.chat_id, group_text, reply_markup=markup)
+    say(group.chat_id, group_text, reply_markup=markup)
     for person, _, rsvp in await m.members_with_answers(db(), meeting):
         if rsvp is None:
             continue
@@ -88,9 +92,7 @@ async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: 
             + "\n"
             + t(language, "meeting.private_group", group=group.display_name)
         )
-        await send_private(
-            context.bot, db(), person, text, now, reply_markup=rsvp_keyboard(language, meeting) if markup else None
-        )
+        to_person(person, text, reply_markup=rsvp_keyboard(language, meeting) if markup else None)
 
 
 async def _refresh_announcement(context: Context, group: Group, meeting: Meeting) -> None:
@@ -107,10 +109,7 @@ async def _refresh_announcement(context: Context, group: Group, meeting: Meeting
     else:
         text = announcement_text(group, meeting, await m.counts(db(), meeting))
         markup = rsvp_keyboard(group.language, meeting)
-    with contextlib.suppress(Exception):
-        await context.bot.edit_message_text(
-            text, chat_id=group.chat_id, message_id=meeting.announcement_message_id, reply_markup=markup
-        )
+    edit(group.chat_id, meeting.announcement_message_id, text, reply_markup=markup)
 
 
 async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | None:
@@ -122,7 +121,7 @@ async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | Non
     when = when_text(meeting.starts_at, group.timezone, group.language)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.cancelled", when=when)
-    await tell_rides_changed(context.bot, db(), group, meeting, None, services(context).clock.now())
+    await tell_rides_changed(db(), group, meeting, None)
     if meeting.series_id is not None:
         series = await db().get(MeetingSeries, meeting.series_id)
         if series is not None:
@@ -154,7 +153,7 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
         when=when_text(starts, group.timezone, group.language),
         place=meeting.place,
     )
-    await tell_rides_changed(context.bot, db(), group, meeting, starts - before, services(context).clock.now())
+    await tell_rides_changed(db(), group, meeting, starts - before)
     await plan_jobs(context, meeting_id=meeting.id)
     return None
 
@@ -169,9 +168,7 @@ async def _targeted(
         return None
     if not context.args:
         keyboard = await _pick_keyboard(group, button, services(context).clock.now())
-        await update.effective_message.reply_text(
-            t(group.language, pick if keyboard else "meeting.none"), reply_markup=keyboard
-        )
+        reply(update, t(group.language, pick if keyboard else "meeting.none"), reply_markup=keyboard)
         return None
     meeting = await _meeting_from_arg(update, group, context.args[0])
     return (group, meeting) if meeting is not None else None
@@ -180,30 +177,28 @@ async def _targeted(
 async def cancel_command(update: Update, context: Context) -> None:
     found = await _targeted(update, context, cb.CancelMeeting, "meeting.pick_cancel")
     if found is not None and (problem := await _cancel(context, *found)):
-        await update.effective_message.reply_text(problem)
+        reply(update, problem)
 
 
 async def cancel_button(update: Update, context: Context) -> None:
-    query = update.callback_query
     group = await current_group(update)
     meeting = await _button_meeting(update, context, group, tapped(update, cb.CancelMeeting).meeting_id)
     if meeting is None or group is None:  # answered by _button_meeting
         return
-    await query.answer()
+    answer(update)
     problem = await _cancel(context, group, meeting)
-    await query.edit_message_text(problem or t(group.language, "meeting.done_cancel", number=meeting.number))
+    edit_tapped(update, problem or t(group.language, "meeting.done_cancel", number=meeting.number))
 
 
 async def _button_meeting(update: Update, context: Context, group: Group | None, meeting_id: int) -> Meeting | None:
     """The meeting a facilitator's pick button names, checked: same group, right person."""
-    query = update.callback_query
     language = language_for(update, context, group)
     meeting = await db().get(Meeting, meeting_id)
     if group is None or meeting is None or meeting.group_id != group.id:
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return None
     if not await is_facilitator(context, group, update.effective_user.id):
-        await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
+        answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return None
     return meeting
 
@@ -214,11 +209,11 @@ async def move_command(update: Update, context: Context) -> None:
         return
     group, meeting = found
     if len(context.args or []) < 2:
-        await update.effective_message.reply_text(t(group.language, "meeting.move_usage"))
+        reply(update, t(group.language, "meeting.move_usage"))
         return
     problem = await _move(context, group, meeting, " ".join((context.args or [])[1:]))
     if problem:
-        await update.effective_message.reply_text(problem + "\n" + t(group.language, "meeting.move_usage"))
+        reply(update, problem + "\n" + t(group.language, "meeting.move_usage"))
 
 
 async def move_button(update: Update, context: Context) -> None:
@@ -226,10 +221,10 @@ async def move_button(update: Update, context: Context) -> None:
     meeting = await _button_meeting(update, context, group, tapped(update, cb.MoveMeeting).meeting_id)
     if meeting is None:
         return
-    await update.callback_query.answer()
+    answer(update)
     await router.start(context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
-    await update.callback_query.edit_message_text(t(group.language, "meeting.picked", number=meeting.number))
-    await context.bot.send_message(
+    edit_tapped(update, t(group.language, "meeting.picked", number=meeting.number))
+    say(
         group.chat_id,
         t(group.language, "meeting.ask_new_date", name=update.effective_user.first_name),
         reply_markup=ForceReply(selective=False),
@@ -244,8 +239,10 @@ async def receive_new_date(update: Update, context: Context, dialogue: Dialogue)
         return
     problem = await _move(context, group, meeting, update.effective_message.text or "")
     if problem:
-        await update.effective_message.reply_text(
-            problem + "\n" + t(group.language, "meeting.ask_date_again"), reply_markup=ForceReply(selective=True)
+        reply(
+            update,
+            problem + "\n" + t(group.language, "meeting.ask_date_again"),
+            reply_markup=ForceReply(selective=True),
         )
         return
     await router.end(dialogue)
@@ -259,20 +256,16 @@ async def reminders_command(update: Update, context: Context) -> None:
     svc = services(context)
     if not context.args:
         tokens = m.group_offsets(group, svc.settings.meetings)
-        await update.effective_message.reply_text(t(group.language, "reminders.current", offsets=" ".join(tokens)))
+        reply(update, t(group.language, "reminders.current", offsets=" ".join(tokens)))
         return
     try:
         tokens = m.parse_offsets(" ".join(context.args))
     except RefusalError as exc:
-        await update.effective_message.reply_text(
-            t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example")
-        )
+        reply(update, t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "reminders.example"))
         return
     count = await m.set_group_offsets(db(), group, tokens, svc.clock.now(), svc.settings.meetings)
     await plan_jobs(context, group_id=group.id)
-    await update.effective_message.reply_text(
-        t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count)
-    )
+    reply(update, t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count))
 
 
 async def series_command(update: Update, context: Context) -> None:
@@ -287,24 +280,24 @@ async def series_command(update: Update, context: Context) -> None:
     all_series = await m.active_series(db(), group)
     if not args:
         if not all_series:
-            await message.reply_text(t(language, "series.none"))
+            reply(update, t(language, "series.none"))
             return
         lines = [t(language, "series.title")] + [
             t(language, "series.line", id=s.id, place=s.place, topic=s.topic) for s in all_series
         ]
-        await message.reply_text("\n".join([*lines, t(language, "series.usage")]))
+        reply(update, "\n".join([*lines, t(language, "series.usage")]))
         return
     action = args[0].lower()
     target = next((s for s in all_series if len(args) > 1 and args[1] == str(s.id)), None)
     if action not in ("arreter", "arrêter", "stop", "modifier") or target is None:
-        await message.reply_text(t(language, "series.usage"))
+        reply(update, t(language, "series.usage"))
         return
     now = svc.clock.now()
     upcoming = await m.next_of_series(db(), target, now)
     if action != "modifier":
         m.stop_series(target, now)
         key = "series.stopped_with_next" if upcoming else "series.stopped"
-        await message.reply_text(t(language, key, id=target.id, number=upcoming.number if upcoming else 0))
+        reply(update, t(language, key, id=target.id, number=upcoming.number if upcoming else 0))
         return
     rest = (message.text or "").split(maxsplit=3)[3:] or [""]
     parts = [p.strip() for p in rest[0].split("|")]
@@ -314,7 +307,7 @@ async def series_command(update: Update, context: Context) -> None:
             parts[1] if len(parts) > 1 else target.place, parts[2] if len(parts) > 2 else target.topic
         )
     except RefusalError as exc:
-        await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "series.usage"))
+        reply(update, t(language, exc.key, **exc.values) + "\n" + t(language, "series.usage"))
         return
     before = upcoming.starts_at if upcoming is not None else None
     starts = await m.edit_series(db(), target, group, rule, place, topic, upcoming, now, svc.settings.meetings)
@@ -323,8 +316,8 @@ async def series_command(update: Update, context: Context) -> None:
         await _tell_everyone(
             context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place
         )
-        await tell_rides_changed(context.bot, db(), group, upcoming, starts - before, services(context).clock.now())
-    await message.reply_text(t(language, "series.changed", id=target.id))
+        await tell_rides_changed(db(), group, upcoming, starts - before)
+    reply(update, t(language, "series.changed", id=target.id))
 
 
 def register(application: Application) -> None:

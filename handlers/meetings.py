@@ -26,9 +26,11 @@ from bot.ui.meetings import draft_preview, meeting_body, publish_keyboard, rsvp_
 from handlers.common import (
     Context,
     current_group,
+    edit_tapped,
     language_for,
     next_meeting_here,
     publish,
+    reply,
     require_facilitator,
     tapped,
 )
@@ -49,7 +51,6 @@ async def _create(
     svc = services(context)
     now = svc.clock.now()
     language = group.language
-    message = update.effective_message
     creator = await find_person(db(), update.effective_user.id) if update.effective_user else None
     try:
         if is_series(when_text):
@@ -62,7 +63,7 @@ async def _create(
                 db(), group, starts, place, topic, agenda, creator, now, svc.settings.meetings
             )
     except RefusalError as exc:
-        await message.reply_text(_error_text(language, exc) + "\n" + t(language, "meeting.example"))
+        reply(update, _error_text(language, exc) + "\n" + t(language, "meeting.example"))
         return None
     await publish(context, group, meeting)
     return meeting
@@ -78,14 +79,13 @@ async def meeting_command(update: Update, context: Context) -> None:
     if rest:
         parts = [part.strip() for part in rest.split("|")]
         if len(parts) < 3 or len(parts) > 4:
-            await message.reply_text(
-                t(group.language, "meeting.error.form") + "\n" + t(group.language, "meeting.example")
-            )
+            reply(update, t(group.language, "meeting.error.form") + "\n" + t(group.language, "meeting.example"))
             return
         await _create(update, context, group, parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None)
         return
     await router.start(context, user.id, group.chat_id, DIALOGUE, "date")
-    await message.reply_text(
+    reply(
+        update,
         t(group.language, "meeting.ask_date"),
         reply_markup=ForceReply(selective=True, input_field_placeholder="mardi 14h"),
     )
@@ -106,21 +106,22 @@ async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
             else:
                 parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
             await router.next_step(context, dialogue, "place", when=text)
-            await message.reply_text(t(language, "meeting.ask_place"), reply_markup=ForceReply(selective=True))
+            reply(update, t(language, "meeting.ask_place"), reply_markup=ForceReply(selective=True))
         elif dialogue.step == "place":
             await router.next_step(context, dialogue, "topic", place=m.validate_place(text))
-            await message.reply_text(t(language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
+            reply(update, t(language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
         elif dialogue.step == "topic":
             topic, _, agenda = text.strip().partition("\n")
             m.validate_details(dialogue.get("place"), topic, agenda)
             await router.next_step(context, dialogue, "confirm", topic=topic, agenda=agenda.strip() or None)
-            await message.reply_text(
+            reply(
+                update,
                 draft_preview(group.language, dialogue.get("when"), dialogue.get("place"), topic),
                 reply_markup=publish_keyboard(group.language),
             )
     except RefusalError as exc:
         again = "\n" + t(language, "meeting.ask_date_again") if dialogue.step == "date" else ""
-        await message.reply_text(_error_text(language, exc) + again, reply_markup=ForceReply(selective=True))
+        reply(update, _error_text(language, exc) + again, reply_markup=ForceReply(selective=True))
 
 
 async def confirm(update: Update, context: Context) -> None:
@@ -129,9 +130,8 @@ async def confirm(update: Update, context: Context) -> None:
     if found is None:
         return
     group, dialogue = found
-    query = update.callback_query
     if tapped(update, cb.PublishMeeting).choice != "ok":
-        await query.edit_message_text(t(group.language, "meeting.not_published"))
+        edit_tapped(update, t(group.language, "meeting.not_published"))
         return
     meeting = await _create(
         update,
@@ -142,7 +142,7 @@ async def confirm(update: Update, context: Context) -> None:
         dialogue.get("topic"),
         dialogue.get("agenda"),
     )
-    await query.edit_message_text(t(group.language, "meeting.published" if meeting else "meeting.not_published"))
+    edit_tapped(update, t(group.language, "meeting.published" if meeting else "meeting.not_published"))
 
 
 async def list_meetings(update: Update, context: Context) -> None:
@@ -152,11 +152,11 @@ async def list_meetings(update: Update, context: Context) -> None:
     if message is None:
         return
     if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        reply(update, t(language_for(update, context), "setup.only_in_group"))
         return
     upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now())
     if not upcoming:
-        await message.reply_text(t(group.language, "meeting.none"))
+        reply(update, t(group.language, "meeting.none"))
         return
     lines = [t(group.language, "meeting.list_title")]
     for meeting in upcoming:
@@ -173,7 +173,7 @@ async def list_meetings(update: Update, context: Context) -> None:
                 maybe=counts.maybe,
             )
         )
-    await message.reply_text("\n".join(lines))
+    reply(update, "\n".join(lines))
 
 
 async def next_meeting(update: Update, context: Context) -> None:
@@ -182,7 +182,6 @@ async def next_meeting(update: Update, context: Context) -> None:
     if found is None:
         return
     group, meeting = found
-    message = update.effective_message
     rsvp = await m.answer_of(db(), meeting, await find_person(db(), update.effective_user.id))
     own = t(
         group.language,
@@ -190,7 +189,7 @@ async def next_meeting(update: Update, context: Context) -> None:
         name=update.effective_user.first_name,
     )
     text = meeting_body(group, meeting, await m.counts(db(), meeting)) + "\n" + own
-    await message.reply_text(text, reply_markup=rsvp_keyboard(group.language, meeting))
+    reply(update, text, reply_markup=rsvp_keyboard(group.language, meeting))
 
 
 def register(application: Application) -> None:

@@ -4,9 +4,10 @@ finds the group in the database."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InputPollOption, Update
+from telegram import InputPollOption, Message, Update
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHandler
 
 from bot.domain import polls
@@ -15,7 +16,7 @@ from bot.domain.people import find_person, person_in_group, record_presence, ups
 from bot.services import db, services
 from bot.ui.i18n import plain
 from bot.ui.proposals import poll_intro, vote_question
-from handlers.common import Context, command_args, refuse, require_facilitator, user_info, wake_at
+from handlers.common import Context, command_args, refuse, reply, require_facilitator, send, user_info
 from storage.models import Group, Proposal
 
 
@@ -29,35 +30,38 @@ async def _open(
     deadline: str | None,
     proposal: Proposal | None,
 ) -> None:
-    """Send the native poll, then record it with its reminder and closing."""
+    """Send the native poll; once Telegram has it (its id is what votes name), record it with its
+    reminder and closing, in a transaction of its own."""
     svc = services(context)
     now = svc.clock.now()
     closes = polls.closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
-    await update.effective_message.reply_text(poll_intro(group.language, group, closes, anonymous))
-    # Texts people typed: never parsed as HTML (the bot's default parse mode would refuse "a < b").
-    sent = await context.bot.send_poll(
-        group.chat_id,
+    reply(update, poll_intro(group.language, group, closes, anonymous))
+    creator = await find_person(db(), update.effective_user.id)
+    draft = polls.PollDraft(
+        group.id,
         question,
-        [InputPollOption(option, text_parse_mode=None) for option in options],
+        tuple(options),
+        anonymous,
+        proposal.id if proposal else None,
+        creator.id if creator else None,
+        now,
+        closes,
+    )
+
+    async def record(session: Any, sent: Message) -> None:
+        if sent.poll is not None:
+            svc.wake_at(await polls.record_sent(session, draft, sent.poll.id, sent.message_id, svc.settings.proposals))
+
+    # Texts people typed: never parsed as HTML (the bot's default parse mode would refuse "a < b").
+    send(
+        group.chat_id,
+        "send_poll",
+        on_sent=record,
+        question=question,
+        options=[InputPollOption(option, text_parse_mode=None) for option in options],
         is_anonymous=anonymous,
         question_parse_mode=None,
     )
-    creator = await find_person(db(), update.effective_user.id)
-    _, moments = await polls.record_poll(
-        db(),
-        group,
-        sent.poll.id,
-        sent.message_id,
-        question,
-        options,
-        anonymous,
-        proposal,
-        creator,
-        now,
-        closes,
-        svc.settings.proposals,
-    )
-    wake_at(context, moments)
 
 
 async def poll_command(update: Update, context: Context) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import priorities as pr
@@ -15,11 +14,24 @@ from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, person_in_group
 from bot.domain.polls import closing_time, deadline_text
 from bot.domain.proposals import ProposalError
+from bot.outbox.after_commit import refresh_asked
+from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain
 from bot.ui.proposals import priority_keyboard, priority_text, ranking_text
-from handlers.common import Context, command_args, current_group, refuse, require_facilitator, tapped, wake_at
+from handlers.common import (
+    Context,
+    answer,
+    command_args,
+    current_group,
+    refuse,
+    remember_message,
+    reply,
+    require_facilitator,
+    tapped,
+    wake_at,
+)
 from storage.models import PriorityRound
 
 END_WORDS = ("fin", "terminer", "stop", "cloturer", "clôturer")
@@ -30,7 +42,6 @@ async def priorities_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    message = update.effective_message
     args = command_args(update)
     svc = services(context)
     now = svc.clock.now()
@@ -40,8 +51,9 @@ async def priorities_command(update: Update, context: Context) -> None:
             if round_ is None:
                 raise ProposalError("priorities.error.none_open")
             await pr.close_round(db(), round_, now)
-            await message.reply_text(
-                ranking_text(group.language, await pr.ranking(db(), round_), await pr.participants(db(), round_))
+            reply(
+                update,
+                ranking_text(group.language, await pr.ranking(db(), round_), await pr.participants(db(), round_)),
             )
             return
         deadline = deadline_text(args) if args else None
@@ -55,42 +67,45 @@ async def priorities_command(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
-    sent = await message.reply_text(
-        priority_text(group.language, group, round_, 0), reply_markup=priority_keyboard(round_, proposals)
+    reply(
+        update,
+        priority_text(group.language, group, round_, 0),
+        on_sent=remember_message(pr.set_message, round_.id),  # its count is edited there
+        reply_markup=priority_keyboard(round_, proposals),
     )
-    round_.message_id = sent.message_id
     wake_at(context, [closes])
 
 
 async def pick_button(update: Update, context: Context) -> None:
     """A proposal in a priority round: one tap picks, a second tap takes it back."""
-    query, user = update.callback_query, update.effective_user
+    _query, user = update.callback_query, update.effective_user
     data = tapped(update, cb.PriorityPick)
     group = await current_group(update)
     round_ = await db().get(PriorityRound, data.round_id)
     language = group.language if group else "fr"
     if group is None or round_ is None or round_.group_id != group.id:
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return
     found = await person_in_group(db(), group, user.id)
     if found is None or found[1].status != "member":
-        await query.answer(plain(language, "button.not_member"))
+        answer(update, plain(language, "button.not_member"))
         return
     try:
         picked, count = await pr.toggle_pick(db(), round_, found[0], data.proposal_id)
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key, **exc.values), show_alert=exc.key == "priorities.error.full")
+        answer(update, plain(language, exc.key, **exc.values), show_alert=exc.key == "priorities.error.full")
         return
-    await query.answer(
-        plain(language, "priorities.picked" if picked else "priorities.unpicked", count=count, limit=round_.max_picks)
+    answer(
+        update,
+        plain(language, "priorities.picked" if picked else "priorities.unpicked", count=count, limit=round_.max_picks),
     )
-    try:
-        await query.edit_message_text(
-            priority_text(language, group, round_, await pr.participants(db(), round_)),
-            reply_markup=query.message.reply_markup,
-        )
-    except BadRequest:
-        pass  # unchanged count: Telegram refuses an identical edit
+    # The round's message shows how many took part: edited at most every few seconds.
+    message = update.callback_query.message
+    if message is not None:
+        spacing = services(context).settings.telegram.edit_spacing_seconds
+        now = services(context).clock.now()
+        await request_refresh(db(), "priority_round", message.chat.id, message.message_id, round_.id, now, spacing)
+        refresh_asked()
 
 
 def register(application: Application) -> None:

@@ -13,7 +13,17 @@ from bot.domain.privacy import erase_person, export_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
-from handlers.common import Context, current_group, is_group_chat, language_for, tapped
+from handlers.common import (
+    Context,
+    answer,
+    current_group,
+    edit_tapped,
+    is_group_chat,
+    language_for,
+    reply,
+    send,
+    tapped,
+)
 
 
 async def _private_only(update: Update, context: Context) -> bool:
@@ -26,7 +36,7 @@ async def _private_only(update: Update, context: Context) -> bool:
         [[InlineKeyboardButton(plain(language, "button.open_private"), url=start_url(services(context).bot_username))]]
     )
     if update.effective_message:
-        await update.effective_message.reply_text(t(language, "privacy.private_only"), reply_markup=keyboard)
+        reply(update, t(language, "privacy.private_only"), reply_markup=keyboard)
     return False
 
 
@@ -37,8 +47,10 @@ async def my_data(update: Update, context: Context) -> None:
     language = language_for(update, context)
     data = await export_person(db(), update.effective_user.id, services(context).clock.now())
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-    await update.effective_message.reply_document(
-        InputFile(io.BytesIO(payload), filename="relais-mes-donnees.json"),
+    send(
+        update.effective_chat.id,
+        "send_document",
+        document=InputFile(io.BytesIO(payload), filename="relais-mes-donnees.json"),
         caption=t(language, "privacy.export_caption"),
     )
 
@@ -56,7 +68,7 @@ async def forget(update: Update, context: Context) -> None:
             ]
         ]
     )
-    await update.effective_message.reply_text(t(language, "privacy.forget_confirm"), reply_markup=keyboard)
+    reply(update, t(language, "privacy.forget_confirm"), reply_markup=keyboard)
 
 
 async def forget_answer(update: Update, context: Context) -> None:
@@ -65,14 +77,14 @@ async def forget_answer(update: Update, context: Context) -> None:
         return
     language = language_for(update, context)
     if is_group_chat(update):
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return
-    await query.answer()
+    answer(update)
     if tapped(update, cb.Forget).choice == "yes":
         erased = await erase_person(db(), update.effective_user.id)
-        await query.edit_message_text(t(language, "privacy.forgotten" if erased else "privacy.nothing_stored"))
+        edit_tapped(update, t(language, "privacy.forgotten" if erased else "privacy.nothing_stored"))
     else:
-        await query.edit_message_text(t(language, "privacy.kept"))
+        edit_tapped(update, t(language, "privacy.kept"))
 
 
 def register(application: Application) -> None:

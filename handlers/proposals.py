@@ -22,6 +22,7 @@ from bot.ui.i18n import plain, t
 from bot.ui.proposals import board_text, follow_keyboard, proposal_ack, propose_keyboard
 from handlers.common import (
     Context,
+    answer,
     button_member,
     command_args,
     current_group,
@@ -30,7 +31,9 @@ from handlers.common import (
     on_link,
     publish_change,
     refuse,
+    reply,
     require_facilitator,
+    say,
     tapped,
     user_info,
     wake_at,
@@ -48,7 +51,7 @@ def propose_url(context: Context, group: Group) -> str:
 
 
 async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
-    await context.bot.send_message(
+    say(
         group.chat_id,
         proposal_ack(group.language, proposal),
         reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)),
@@ -79,10 +82,11 @@ async def propose_command(update: Update, context: Context) -> None:
     else:
         group = await only_group(db(), person)
         if group is None:
-            await message.reply_text(t(language_for(update, context), "proposal.private_which_group"))
+            reply(update, t(language_for(update, context), "proposal.private_which_group"))
             return
     if not text.strip():
-        await message.reply_text(
+        reply(
+            update,
             t(group.language, "proposal.how"),
             reply_markup=propose_keyboard(group.language, propose_url(context, group)),
         )
@@ -93,14 +97,16 @@ async def propose_command(update: Update, context: Context) -> None:
         await refuse(update, group.language, exc)
         return
     if is_group_chat(update):
-        await message.reply_text(
+        reply(
+            update,
             proposal_ack(group.language, proposal),
             reply_markup=follow_keyboard(group.language, proposal, propose_url(context, group)),
         )
     else:
         await _post_new(context, group, proposal)
-        await message.reply_text(
-            t(language_for(update, context), "proposal.thanks", number=proposal.number, group=group.display_name)
+        reply(
+            update,
+            t(language_for(update, context), "proposal.thanks", number=proposal.number, group=group.display_name),
         )
 
 
@@ -111,7 +117,8 @@ async def ask_proposal(update: Update, context: Context, group: Group) -> None:
         return
     await router.start(context, user.id, user.id, DIALOGUE, "text", group_id=group.id)
     language = language_for(update, context)
-    await update.effective_message.reply_text(
+    reply(
+        update,
         t(language, "proposal.ask", group=group.display_name, limit=services(context).settings.proposals.text_max),
         reply_markup=ForceReply(input_field_placeholder=plain(language, "proposal.placeholder")),
     )
@@ -129,7 +136,7 @@ async def private_text(update: Update, context: Context, dialogue: Dialogue) -> 
     found = await person_in_group(db(), group, user.id) if group else None
     if group is None or found is None or found[1].status != "member":
         await router.end(dialogue)
-        await message.reply_text(t(language, "proposal.not_member"))
+        reply(update, t(language, "proposal.not_member"))
         return
     try:
         proposal = await _create(context, group, person, message.text or "")
@@ -141,18 +148,17 @@ async def private_text(update: Update, context: Context, dialogue: Dialogue) -> 
         await _post_new(context, group, proposal)
     except TelegramError as exc:
         log.warning("could not post proposal %s in group %s: %s", proposal.id, group.id, exc.__class__.__name__)
-    await message.reply_text(t(language, "proposal.thanks", number=proposal.number, group=group.display_name))
+    reply(update, t(language, "proposal.thanks", number=proposal.number, group=group.display_name))
 
 
 async def board_command(update: Update, context: Context) -> None:
     """/propositions: the follow-up board, like the paper "tableau de suivi"."""
-    message = update.effective_message
     group = await current_group(update)
     if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        reply(update, t(language_for(update, context), "setup.only_in_group"))
         return
     text = board_text(group.language, group, await p.board(db(), group))
-    await message.reply_text(text, reply_markup=propose_keyboard(group.language, propose_url(context, group)))
+    reply(update, text, reply_markup=propose_keyboard(group.language, propose_url(context, group)))
 
 
 async def _facilitator_args(update: Update, context: Context) -> tuple[Group, str] | None:
@@ -174,9 +180,7 @@ async def edit_command(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
-    await update.effective_message.reply_text(
-        t(group.language, "proposal.edited", number=proposal.number, text=proposal.text)
-    )
+    reply(update, t(group.language, "proposal.edited", number=proposal.number, text=proposal.text))
 
 
 async def merge_command(update: Update, context: Context) -> None:
@@ -202,7 +206,7 @@ async def merge_command(update: Update, context: Context) -> None:
     except RefusalError as exc:
         await refuse(update, group.language, exc)
         return
-    await update.effective_message.reply_text(await publish_change(update, context, group, source, change, target))
+    reply(update, await publish_change(update, context, group, source, change, target))
 
 
 async def withdraw_command(update: Update, context: Context) -> None:
@@ -220,27 +224,28 @@ async def withdraw_command(update: Update, context: Context) -> None:
             update, group.language, exc, "proposal.withdraw_example" if exc.key == "proposal.error.reason" else None
         )
         return
-    await update.effective_message.reply_text(await publish_change(update, context, group, proposal, change))
+    reply(update, await publish_change(update, context, group, proposal, change))
 
 
 async def follow_button(update: Update, context: Context) -> None:
     """🔔 Suivre: the person gets every change of this proposal in private."""
-    query = update.callback_query
     named = await button_member(update, context, Proposal, tapped(update, cb.Follow).proposal_id)
     if named is None:
         return
     proposal, group, person, language = named
     if proposal.state in p.GONE:
-        await query.answer(plain(language, "proposal.error.gone", number=proposal.number), show_alert=True)
+        answer(update, plain(language, "proposal.error.gone", number=proposal.number), show_alert=True)
         return
     following = await p.toggle_follow(db(), proposal, person)
     if following and person.private_status != "started":
         # Relais cannot write to them yet: open the private chat so that they press Start.
         svc = services(context)
-        await query.answer(url=start_url(svc.bot_username, group_payload(svc.link_secret, group.id)))
+        answer(update, url=start_url(svc.bot_username, group_payload(svc.link_secret, group.id)))
         return
-    await query.answer(
-        plain(language, "follow.on" if following else "follow.off", number=proposal.number), show_alert=following
+    answer(
+        update,
+        plain(language, "follow.on" if following else "follow.off", number=proposal.number),
+        show_alert=following,
     )
 
 

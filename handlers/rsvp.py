@@ -7,10 +7,10 @@ message is in (or, in private, to a group the person is a member of) and still b
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import TypeVar
 
 from telegram import InputFile, Update
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.domain import meetings as m
@@ -18,7 +18,8 @@ from bot.domain.attendance import attendance_rows, save_attendance, toggle_prese
 from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import may_run
-from bot.outbox.sending import send_private
+from bot.outbox.after_commit import refresh_asked
+from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.calendar import meeting_ics
@@ -26,13 +27,21 @@ from bot.ui.carpool import request_only_keyboard
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import (
     ANSWER_CODES,
-    announcement_text,
     attendance_keyboard,
     reason_keyboard,
-    reminder_text,
-    rsvp_keyboard,
 )
-from handlers.common import Context, admin_lookup, button_member, is_group_chat, tapped
+from handlers.common import (
+    Context,
+    admin_lookup,
+    answer,
+    button_member,
+    edit_tapped,
+    edit_tapped_buttons,
+    is_group_chat,
+    say,
+    send,
+    tapped,
+)
 from storage.models import Group, Meeting, Person
 
 MeetingTap = TypeVar("MeetingTap", cb.Answer, cb.AbsenceReason, cb.CalendarFile)
@@ -57,7 +66,6 @@ async def answer_button(update: Update, context: Context) -> None:
     if pressed is None:
         return
     data, meeting, group, person, language = pressed
-    query = update.callback_query
     svc = services(context)
     now = svc.clock.now()
     previous = await m.answer_of(db(), meeting, person)
@@ -65,38 +73,35 @@ async def answer_button(update: Update, context: Context) -> None:
     try:
         rsvp = await m.record_answer(db(), meeting, person, ANSWER_CODES.get(data.code, ""), now)
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
+        answer(update, plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
         return
-    await query.answer(plain(language, f"rsvp.noted_{rsvp.answer}"))
+    answer(update, plain(language, f"rsvp.noted_{rsvp.answer}"))
     if rsvp.answer == previous_answer:
         return
-    await _refresh_counts(update, context, group, meeting)
-    if rsvp.answer == "no":
+    await _refresh_counts(update, context, group, meeting, now)
+    if rsvp.answer == "no" and person.private_status == "started":
         text = t(language, "rsvp.why", number=meeting.number)
-        await send_private(context.bot, db(), person, text, now, reply_markup=reason_keyboard(language, meeting))
+        say(person.telegram_id, text, reply_markup=reason_keyboard(language, meeting))
 
 
-async def _refresh_counts(update: Update, context: Context, group: Group, meeting: Meeting) -> None:
-    """Edit the announcement, and the group reminder that was pressed, with the new counts."""
-    counts = await m.counts(db(), meeting)
+async def _refresh_counts(update: Update, context: Context, group: Group, meeting: Meeting, now: datetime) -> None:
+    """Ask for the announcement, and the group reminder that was pressed, to show the new counts:
+    edited at most once every few seconds each, with the counts as they are then."""
+    spacing = services(context).settings.telegram.edit_spacing_seconds
     pressed = update.callback_query.message
-    targets: dict[int, str] = {}
-    if meeting.announcement_message_id:
-        targets[meeting.announcement_message_id] = announcement_text(group, meeting, counts)
-    if is_group_chat(update) and pressed is not None and pressed.message_id not in targets and pressed.text:
-        targets[pressed.message_id] = reminder_text(group, meeting, counts)
-    for message_id, text in targets.items():
-        try:
-            await context.bot.edit_message_text(
-                text, chat_id=group.chat_id, message_id=message_id, reply_markup=rsvp_keyboard(group.language, meeting)
-            )
-        except BadRequest:
-            pass  # the message is gone or unchanged: counts are also in /reunions
+    in_group = is_group_chat(update) and pressed is not None
+    announcement = meeting.announcement_message_id
+    if announcement is None and in_group:  # pressed before its id was recorded: it is the announcement
+        announcement = pressed.message_id
+    if announcement is not None:
+        await request_refresh(db(), "announcement", group.chat_id, announcement, meeting.id, now, spacing)
+    if in_group and pressed.message_id != announcement:
+        await request_refresh(db(), "group_reminder", group.chat_id, pressed.message_id, meeting.id, now, spacing)
+    refresh_asked()
 
 
 async def reason_button(update: Update, context: Context) -> None:
     """The optional reason for "Je ne peux pas", seen by those who run the meeting only."""
-    query = update.callback_query
     pressed = await _pressed(update, context, cb.AbsenceReason)
     if pressed is None:
         return
@@ -104,69 +109,65 @@ async def reason_button(update: Update, context: Context) -> None:
     try:
         await m.record_reason(db(), meeting, person, data.reason, services(context).clock.now())
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key))
+        answer(update, plain(language, exc.key))
         return
-    await query.answer()
+    answer(update)
     key = "rsvp.reason_transport" if data.reason == "transport" else "rsvp.reason_saved"
     # Transport: straight to a carpool request.
     markup = request_only_keyboard(language, meeting) if data.reason == "transport" else None
-    await query.edit_message_text(
-        t(language, key, reason=plain(language, f"reason.{data.reason}")), reply_markup=markup
-    )
+    edit_tapped(update, t(language, key, reason=plain(language, f"reason.{data.reason}")), reply_markup=markup)
 
 
 async def calendar_button(update: Update, context: Context) -> None:
     """Send the .ics in private; someone who never started the bot is sent to start it first."""
-    svc, query = services(context), update.callback_query
+    svc = services(context)
     pressed = await _pressed(update, context, cb.CalendarFile)
     if pressed is None:
         return
     _data, meeting, group, person, language = pressed
     if person.private_status != "started":
         url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-        await query.answer(url=url)
+        answer(update, url=url)
         return
     data = meeting_ics(group, meeting, svc.settings.meetings.duration_minutes, svc.clock.now())
-    try:
-        await context.bot.send_document(
-            person.telegram_id,
-            InputFile(io.BytesIO(data), filename=f"reunion-{meeting.number}.ics"),
-            caption=t(pick_language(person.language_code, group.language), "calendar.caption"),
-        )
-    except Forbidden:  # they blocked the bot since starting it
-        await query.answer(plain(language, "calendar.start_first"), show_alert=True)
-        return
-    await query.answer(plain(language, "calendar.sent"))
+    send(
+        person.telegram_id,
+        "send_document",
+        document=InputFile(io.BytesIO(data), filename=f"reunion-{meeting.number}.ics"),
+        caption=t(pick_language(person.language_code, group.language), "calendar.caption"),
+    )
+    # Someone who blocked the bot since starting it is marked unreachable when the file bounces.
+    answer(update, plain(language, "calendar.sent"))
 
 
 async def attendance_button(update: Update, context: Context) -> None:
     """Facilitators tick who came; "save" stores the attendance rate."""
-    query = update.callback_query
     data = tapped(update, cb.Attendance)
     meeting = await db().get(Meeting, data.meeting_id)
     group = await db().get(Group, meeting.group_id) if meeting else None
     user = update.effective_user
     language = pick_language(user.language_code, group.language if group else "fr")
     if meeting is None or group is None or is_group_chat(update):
-        await query.answer(plain(language, "button.invalid"))
+        answer(update, plain(language, "button.invalid"))
         return
     if not await may_run(db(), meeting, group, user.id, admin_lookup(context)):
-        await query.answer(plain(language, "facilitator.only_short"), show_alert=True)
+        answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return
     try:
         if data.who == "ok":
             present, listed, rate = await save_attendance(db(), meeting)
-            await query.answer()
-            await query.edit_message_text(
-                t(language, "attendance.saved", number=meeting.number, present=present, listed=listed, rate=rate)
+            answer(update)
+            edit_tapped(
+                update,
+                t(language, "attendance.saved", number=meeting.number, present=present, listed=listed, rate=rate),
             )
             return
         await toggle_presence(db(), meeting, int(data.who))
     except RefusalError as exc:
-        await query.answer(plain(language, exc.key))
+        answer(update, plain(language, exc.key))
         return
-    await query.answer()
-    await query.edit_message_reply_markup(attendance_keyboard(language, meeting, await attendance_rows(db(), meeting)))
+    answer(update)
+    edit_tapped_buttons(update, attendance_keyboard(language, meeting, await attendance_rows(db(), meeting)))
 
 
 def register(application: Application) -> None:

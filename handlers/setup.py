@@ -19,12 +19,7 @@ from bot.services import services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
 from bot.ui.meetings import save_keyboard, timezone_keyboard
-from handlers.common import (
-    Context,
-    current_group,
-    require_facilitator,
-    tapped,
-)
+from handlers.common import Context, answer, current_group, edit_tapped, reply, require_facilitator, tapped
 from handlers.common import dialogue_router as router
 
 DIALOGUE = "setup"  # name, then time zone (buttons), then save
@@ -47,15 +42,14 @@ async def start_setup(update: Update, context: Context) -> None:
         try:
             setup = validate_setup(name, zone.strip() or group.timezone, default_zone)
         except RefusalError as exc:
-            await message.reply_text(t(language, exc.key, **exc.values) + "\n" + t(language, "setup.example"))
+            reply(update, t(language, exc.key, **exc.values) + "\n" + t(language, "setup.example"))
             return
         apply_setup(group, setup)
-        await message.reply_text(
-            t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone))
-        )
+        reply(update, t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone)))
         return
     await router.start(context, user.id, group.chat_id, DIALOGUE, "name")
-    await message.reply_text(
+    reply(
+        update,
         t(language, "setup.ask_name", current=group.display_name),
         reply_markup=ForceReply(selective=True, input_field_placeholder=plain(language, "setup.name_placeholder")),
     )
@@ -69,13 +63,14 @@ async def receive_name(update: Update, context: Context, dialogue: Dialogue) -> 
     try:
         setup = validate_setup(message.text or "", group.timezone, services(context).settings.bot.default_timezone)
     except RefusalError as exc:
-        await message.reply_text(
+        reply(
+            update,
             t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "setup.ask_name_again"),
             reply_markup=ForceReply(selective=True),
         )
         return
     await router.next_step(context, dialogue, "timezone", name=setup.name)
-    await message.reply_text(t(group.language, "setup.ask_timezone"), reply_markup=timezone_keyboard(group.language))
+    reply(update, t(group.language, "setup.ask_timezone"), reply_markup=timezone_keyboard(group.language))
 
 
 async def receive_timezone(update: Update, context: Context) -> None:
@@ -83,15 +78,15 @@ async def receive_timezone(update: Update, context: Context) -> None:
     if found is None:
         return
     group, dialogue = found
-    query = update.callback_query
     index = tapped(update, cb.TimeZoneChoice).index
     if index >= len(TIMEZONE_CHOICES):
-        await query.answer(plain(group.language, "button.invalid"))
+        answer(update, plain(group.language, "button.invalid"))
         return
     zone = TIMEZONE_CHOICES[index]
     await router.next_step(context, dialogue, "confirm", timezone=zone)
-    await query.answer()
-    await query.edit_message_text(
+    answer(update)
+    edit_tapped(
+        update,
         t(group.language, "setup.confirm", name=dialogue.get("name"), zone=_zone_label(group.language, zone)),
         reply_markup=save_keyboard(group.language),
     )
@@ -99,7 +94,6 @@ async def receive_timezone(update: Update, context: Context) -> None:
 
 async def confirm(update: Update, context: Context) -> None:
     """Enregistrer / Annuler under the summary, by the facilitator whose dialogue it is."""
-    query = update.callback_query
     found = await router.button_step(update, context, DIALOGUE, "confirm", last=True)
     if found is None:
         return
@@ -107,11 +101,12 @@ async def confirm(update: Update, context: Context) -> None:
     if tapped(update, cb.SaveSetup).choice == "ok":
         zone = dialogue.get("timezone")
         apply_setup(group, validate_setup(dialogue.get("name"), zone, zone))
-        await query.edit_message_text(
-            t(group.language, "setup.saved", name=group.display_name, zone=_zone_label(group.language, group.timezone))
+        edit_tapped(
+            update,
+            t(group.language, "setup.saved", name=group.display_name, zone=_zone_label(group.language, group.timezone)),
         )
     else:
-        await query.edit_message_text(t(group.language, "setup.cancelled"))
+        edit_tapped(update, t(group.language, "setup.cancelled"))
 
 
 def register(application: Application) -> None:

@@ -10,7 +10,7 @@ from bot.domain.groups import find_group_by_id
 from bot.domain.people import link_private, mark_started, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import t
-from handlers.common import LINK_OPENERS, Context, language_for, user_info
+from handlers.common import LINK_OPENERS, Context, language_for, reply, user_info
 
 
 async def start(update: Update, context: Context) -> None:
@@ -25,7 +25,7 @@ async def start(update: Update, context: Context) -> None:
     await mark_started(db(), person, now)
     payload = context.args[0] if context.args else ""
     if not payload:
-        await message.reply_text(t(language, "start.welcome", name=user.first_name))
+        reply(update, t(language, "start.welcome", name=user.first_name))
         return
     parsed = parse_payload(svc.link_secret, payload)
     opener = LINK_OPENERS.get(parsed[0]) if parsed is not None else None
@@ -35,15 +35,13 @@ async def start(update: Update, context: Context) -> None:
         return
     group = await find_group_by_id(db(), parsed[1] if parsed else None)
     if group is None:
-        await message.reply_text(
-            t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name)
-        )
+        reply(update, t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))
         return
     await link_private(db(), group, person, now)
     if opener is not None:  # a button that opens a dialogue about the group ("💡 Faire une proposition")
         await opener.open(update, context, group)
         return
-    await message.reply_text(t(language, "start.linked", group=group.display_name))
+    reply(update, t(language, "start.linked", group=group.display_name))
 
 
 def register(application: Application) -> None:

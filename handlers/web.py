@@ -45,7 +45,8 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         update = Update.de_json(data, application.bot)
     except (ValueError, TypeError, KeyError):
         return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-    await application.process_update(update)
+    # Through the update processor: in turn with the chat's other updates, side by side with others.
+    await application.update_processor.process_update(update, application.process_update(update))
     return web.json_response({"ok": True})
 
 

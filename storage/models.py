@@ -425,3 +425,26 @@ class DialogueState(Base):
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)  # the question to reply to, when one must
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Refresh(Base):
+    """A message whose content follows a state (an announcement's counts) and must be edited to
+    show it (bot/outbox/refresh.py). One row per message: `generation` counts the changes asked
+    for, so a change made while an edit is under way gets an edit of its own; `edited_at` spaces
+    the edits of one message. A pending row survives a restart: the edit still happens."""
+
+    __tablename__ = "refreshes"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index("ix_refreshes_due", "status", "due_at"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    subject_id: Mapped[int] = mapped_column(Integer)  # the row the content is rendered from
+    status: Mapped[str] = mapped_column(String(12))  # pending, editing, done
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -116,3 +116,10 @@ async def open_actions(session: AsyncSession, group: Group) -> list[tuple[Action
         .order_by(ActionItem.due_on, ActionItem.id)
     )
     return [(action, person) for action, person in rows]
+
+
+async def set_message(session: AsyncSession, action_id: int, message_id: int) -> None:
+    """The group message that shows it, once sent (edited when it changes)."""
+    row = await session.get(ActionItem, action_id)
+    if row is not None:
+        row.message_id = message_id

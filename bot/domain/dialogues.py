@@ -102,6 +102,13 @@ async def advance(
     return dialogue
 
 
+async def set_prompt(session: AsyncSession, user_id: int, chat_id: int, kind: str, step: str, message_id: int) -> None:
+    """The bot's question for this step went out as this message (if the dialogue is still there)."""
+    row = await _row(session, user_id, chat_id)
+    if row is not None and row.kind == kind and row.step == step:
+        row.prompt_message_id = message_id
+
+
 async def close(session: AsyncSession, dialogue: Dialogue) -> None:
     await session.execute(
         delete(DialogueState).where(

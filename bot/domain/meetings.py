@@ -429,3 +429,10 @@ async def edit_series(
     upcoming.place, upcoming.topic = place, topic
     await move_meeting(session, upcoming, group, starts, now, settings)
     return starts
+
+
+async def set_announcement(session: AsyncSession, meeting_id: int, message_id: int) -> None:
+    """The group message announcing the meeting, once sent: its counts are edited there."""
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is not None:
+        meeting.announcement_message_id = message_id

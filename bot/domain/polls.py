@@ -293,3 +293,43 @@ def set_quorum(group: Group, value: str) -> None:
     if not value.isdigit() or int(value) > QUORUM_MAX:
         raise ProposalError("quorum.error")
     group.quorum_percent = int(value)
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    """A poll asked for in an update, recorded once Telegram has it (its id names the votes)."""
+
+    group_id: int
+    question: str
+    options: tuple[str, ...]
+    anonymous: bool
+    proposal_id: int | None
+    creator_id: int | None
+    opened_at: datetime
+    closes: datetime
+
+
+async def record_sent(
+    session: AsyncSession, draft: PollDraft, telegram_poll_id: str, message_id: int, settings: ProposalsSection
+) -> list[datetime]:
+    """Store a poll Telegram accepted (see record_poll); returns the due times to wake at."""
+    group = await session.get(Group, draft.group_id)
+    if group is None:
+        return []
+    proposal = await session.get(Proposal, draft.proposal_id) if draft.proposal_id is not None else None
+    creator = await session.get(Person, draft.creator_id) if draft.creator_id is not None else None
+    _, moments = await record_poll(
+        session,
+        group,
+        telegram_poll_id,
+        message_id,
+        draft.question,
+        list(draft.options),
+        draft.anonymous,
+        proposal,
+        creator,
+        draft.opened_at,
+        draft.closes,
+        settings,
+    )
+    return moments

@@ -94,3 +94,10 @@ async def ranking(session: AsyncSession, round_: PriorityRound) -> list[tuple[Pr
 async def close_round(session: AsyncSession, round_: PriorityRound, now: datetime) -> None:
     round_.status, round_.closed_at = "closed", now
     log.info("priority round %s closed", round_.id)
+
+
+async def set_message(session: AsyncSession, round_id: int, message_id: int) -> None:
+    """The group message that shows it, once sent (edited when it changes)."""
+    row = await session.get(PriorityRound, round_id)
+    if row is not None:
+        row.message_id = message_id

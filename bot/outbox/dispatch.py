@@ -23,6 +23,7 @@ from bot.domain.people import mark_unreachable
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
 from bot.outbox.kinds import RegistryError, expand_due_events, render_delivery
 from bot.outbox.outgoing import OutboxSettings, Outgoing
+from bot.outbox.pacing import WAVE, send_priority
 from storage.models import Group, Meeting
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,16 @@ async def _record(run: Dispatcher, results: list[tuple[Outgoing, str, Any]], rep
 async def run_dispatch(run: Dispatcher, bot: Bot, max_batches: int | None = None) -> DispatchReport:
     """Handle everything due now."""
     report = DispatchReport()
+    # Scheduled sends give way to answers to people (bot/outbox/pacing.py).
+    priority = send_priority.set(WAVE)
+    try:
+        await _run(run, bot, report, max_batches)
+    finally:
+        send_priority.reset(priority)
+    return report
+
+
+async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None) -> None:
     async with run.lock:
         async with run.sessionmaker.begin() as session:
             report.events = await expand_due_events(session, run.now(), run.outbox)
@@ -169,7 +180,6 @@ async def run_dispatch(run: Dispatcher, bot: Bot, max_batches: int | None = None
             in_flight = asyncio.create_task(_send_batch(bot, rendered))
         if in_flight is not None:
             await _record(run, await in_flight, report)
-    return report
 
 
 async def pending_events_due(sessionmaker: async_sessionmaker[AsyncSession]) -> list[datetime]:

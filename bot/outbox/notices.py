@@ -1,24 +1,21 @@
 """Notices sent at once rather than planned: people in a ride are told when its meeting moves or is
-cancelled. They go out during the update, after the rows changed (not yet through the outbox)."""
+cancelled. They go out after the update commits (not yet through the durable outbox)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot
 
 from bot.domain import carpool as c
-from bot.outbox.sending import send_private
+from bot.outbox.sending import to_person
 from bot.ui.carpool import clock_text, meeting_label
 from bot.ui.i18n import pick_language, t
 from storage.db import get_row
 from storage.models import Group, Meeting, RideOffer
 
 
-async def tell_rides_changed(
-    bot: Bot, session: AsyncSession, group: Group, meeting: Meeting, moved_by: timedelta | None, now: datetime
-) -> None:
+async def tell_rides_changed(session: AsyncSession, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:
     """A moved meeting moves its departures; a cancelled one ends every ride. People in a ride
     are told in private."""
     affected = await (
@@ -32,7 +29,7 @@ async def tell_rides_changed(
             if moved_by is not None
             else t(language, "carpool.cancelled_ride", meeting=label)
         )
-        await send_private(bot, session, driver, text, now)
+        to_person(driver, text)
     for rider, request in affected.riders:
         language = pick_language(rider.language_code, group.language)
         label = meeting_label(language, group, meeting)
@@ -43,4 +40,4 @@ async def tell_rides_changed(
             text = t(language, "carpool.moved_rider", meeting=label, time=clock_text(offer.departs_at, group, language))
         else:
             text = t(language, "carpool.moved_waiting", meeting=label)
-        await send_private(bot, session, rider, text, now)
+        to_person(rider, text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
@@ -48,6 +49,9 @@ class Harness:
                 "api_base_url": self.tg.base_url,
                 "api_file_url": self.tg.base_url.replace("/bot", "/file/bot"),
                 "polling_timeout": 5,
+                # Edits at once (the fake clock does not move by itself); tests of the spacing
+                # set it and move the clock.
+                "edit_spacing_seconds": 0,
             },
             "database": {"url": self.database_url},
             "web": {"enabled": True, "listen": "127.0.0.1", "port": 0},
@@ -105,6 +109,19 @@ class Harness:
         await self.tg.webhook_idle()
         if self.tg.last_update_id > self._baseline:
             await self.app.wait_processed(self.tg.last_update_id, timeout)
+        await self.sent(timeout)
+
+    async def sent(self, timeout: float = 10.0) -> None:
+        """Wait until what handled updates said is out, and the edits due by now are made."""
+        svc = self.services
+        assert svc.sender is not None and svc.refresher is not None
+        async with asyncio.timeout(timeout):
+            while True:
+                await svc.sender.drain()
+                started = await svc.refresher.run_due()
+                await svc.refresher.drain()
+                if not started:
+                    break
 
     async def run_jobs(self) -> DispatchReport:
         """What the scheduler would do now (by the injectable clock): tests and the demo call it."""

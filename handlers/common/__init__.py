@@ -1,5 +1,6 @@
-"""What the Telegram handlers share: who is asking and from where, the facilitator check, refusals,
-button data, wake-ups and deep-link openers. The dialogue router is beside it (dialogue_router.py)."""
+"""What the Telegram handlers share: who is asking and from where, what the bot says back (queued,
+sent after the update commits), the facilitator check, refusals, button data, wake-ups and
+deep-link openers. The dialogue router is beside it (dialogue_router.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
 from bot.domain.people import UserInfo, person_in_group
+from bot.outbox.after_commit import Answer, OnSent, Send, queue_answer, queue_send, remember_message
 from bot.outbox.claims import pending_due_times
 from bot.services import db, fetch_admin_ids, services
 from bot.ui import callbacks as cb
@@ -56,6 +58,53 @@ Context = ContextTypes.DEFAULT_TYPE
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 # Member statuses that mean someone is in the group.
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
+
+
+# What the bot says. Nothing here waits for Telegram: it is queued with the update and sent once
+# the update's transaction has committed (bot/outbox/after_commit.py), in order within each chat.
+
+
+def say(chat_id: int, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
+    """A message to a chat; `on_sent(session, message)` runs once it is out. `always`: sent even
+    if the update fails (the apology)."""
+    queue_send(Send(chat_id, "send_message", {"text": text, **kwargs}, on_sent, always))
+
+
+def reply(update: Update, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
+    """A message in the chat the update comes from."""
+    say(update.effective_chat.id, text, on_sent, always=always, **kwargs)
+
+
+def send(chat_id: int, method: str, on_sent: OnSent | None = None, **kwargs: Any) -> None:
+    """Any other Bot API call to a chat (a document, a poll), by python-telegram-bot's method name."""
+    queue_send(Send(chat_id, method, kwargs, on_sent))
+
+
+def edit(chat_id: int, message_id: int, text: str, **kwargs: Any) -> None:
+    """New text (and buttons) for a message the bot sent."""
+    queue_send(Send(chat_id, "edit_message_text", {"message_id": message_id, "text": text, **kwargs}))
+
+
+def _tapped_message(update: Update) -> tuple[int, int]:
+    message = update.callback_query.message
+    return message.chat.id, message.message_id
+
+
+def edit_tapped(update: Update, text: str, **kwargs: Any) -> None:
+    """New text for the message whose button was pressed."""
+    chat_id, message_id = _tapped_message(update)
+    edit(chat_id, message_id, text, **kwargs)
+
+
+def edit_tapped_buttons(update: Update, reply_markup: Any) -> None:
+    """New buttons only, for the message whose button was pressed."""
+    chat_id, message_id = _tapped_message(update)
+    queue_send(Send(chat_id, "edit_message_reply_markup", {"message_id": message_id, "reply_markup": reply_markup}))
+
+
+def answer(update: Update, text: str | None = None, *, always: bool = False, **kwargs: Any) -> None:
+    """The short confirmation a person sees after pressing a button (show_alert, url)."""
+    queue_answer(Answer(update.callback_query.id, {"text": text, **kwargs}, always))
 
 
 def user_info(user: User) -> UserInfo:
@@ -122,10 +171,10 @@ async def require_facilitator(update: Update, context: Context) -> Group | None:
         return None
     group = await current_group(update)
     if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        reply(update, t(language_for(update, context), "setup.only_in_group"))
         return None
     if not await is_facilitator(context, group, user.id):
-        await message.reply_text(t(group.language, "facilitator.only"))
+        reply(update, t(group.language, "facilitator.only"))
         return None
     return group
 
@@ -134,15 +183,16 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
     """The active group a pressed button's object belongs to, and the language to answer in, when
     the button was pressed in that group or in private; otherwise the press is answered as
     invalid (a forged button, another group's id) and None is returned."""
-    query, user = update.callback_query, update.effective_user
+    _query, user = update.callback_query, update.effective_user
     group = await find_group_by_id(db(), group_id)
     chat_group = await current_group(update)
     in_group = is_group_chat(update)
     if group is None or (in_group and (chat_group is None or chat_group.id != group.id)):
         fallback = chat_group or group
         default = services(context).settings.bot.default_language
-        await query.answer(
-            plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid")
+        answer(
+            update,
+            plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid"),
         )
         return None
     return group, group.language if in_group else pick_language(user.language_code, group.language)
@@ -153,7 +203,7 @@ async def refuse(update: Update, language: str, error: RefusalError, example: st
     text = t(language, error.key, **error.values)
     if example:
         text += "\n" + t(language, example)
-    await update.effective_message.reply_text(text)
+    reply(update, text)
 
 
 def wake_at(context: Context, moments: list[datetime]) -> None:
@@ -182,12 +232,12 @@ async def publish_change(
 
 async def publish(context: Context, group: Group, meeting: Meeting) -> None:
     """Post the announcement with its buttons and plan the jobs for its events."""
-    message = await context.bot.send_message(
+    say(
         group.chat_id,
         announcement_text(group, meeting, m.Counts()),
+        on_sent=remember_message(m.set_announcement, meeting.id),  # its counts are edited there
         reply_markup=rsvp_keyboard(group.language, meeting),
     )
-    meeting.announcement_message_id = message.message_id
     await plan_jobs(context, meeting_id=meeting.id)
 
 
@@ -198,11 +248,11 @@ async def next_meeting_here(update: Update, context: Context) -> tuple[Group, Me
     if message is None:
         return None
     if group is None:
-        await message.reply_text(t(language_for(update, context), "setup.only_in_group"))
+        reply(update, t(language_for(update, context), "setup.only_in_group"))
         return None
     upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
     if not upcoming:
-        await message.reply_text(t(group.language, "meeting.none"))
+        reply(update, t(group.language, "meeting.none"))
         return None
     return group, upcoming[0]
 
@@ -238,6 +288,6 @@ async def button_member(
     found, group, language = named
     member = await person_in_group(db(), group, update.effective_user.id)
     if member is None or member[1].status != "member":
-        await update.callback_query.answer(plain(language, "button.not_member"))
+        answer(update, plain(language, "button.not_member"))
         return None
     return found, group, member[0], language

@@ -18,9 +18,10 @@ from telegram.ext import filters
 
 from bot.domain import dialogues
 from bot.domain.dialogues import Dialogue
+from bot.outbox.after_commit import OnSent
 from bot.services import db, services
 from bot.ui.i18n import plain, t
-from handlers.common import Context, current_group, language_for
+from handlers.common import Context, answer, current_group, language_for, reply
 from storage.models import Group
 
 StepHandler = Callable[[Update, Any, Dialogue], Awaitable[None]]
@@ -78,21 +79,29 @@ async def button_step(
     if query is None:
         return None
     if group is None or found is None or found.step != step:
-        await query.answer(plain(language_for(update, context, group), "button.expired"))
+        answer(update, plain(language_for(update, context, group), "button.expired"))
         return None
     if last:
         await end(found)
-        await query.answer()
+        answer(update)
     return group, found
 
 
-async def next_step(
-    context: Context, dialogue: Dialogue, step: str, prompt: Message | None = None, **data: Any
-) -> None:
-    """Move on to the next question (`prompt`: the bot's question, when the answer must reply to it)."""
-    prompt_id = prompt.message_id if prompt is not None else None
+async def next_step(context: Context, dialogue: Dialogue, step: str, **data: Any) -> None:
+    """Move on to the next question."""
     ttl = ROUTES[dialogue.kind].ttl
-    await dialogues.advance(db(), dialogue, step, services(context).clock.now(), ttl, prompt_id, **data)
+    await dialogues.advance(db(), dialogue, step, services(context).clock.now(), ttl, None, **data)
+
+
+def prompt_of(dialogue: Dialogue, step: str) -> OnSent:
+    """For the bot's question at this step, when the answer must reply to it: once sent, the
+    dialogue remembers which message the answer must reply to."""
+    user_id, chat_id, kind = dialogue.user_id, dialogue.chat_id, dialogue.kind
+
+    async def remember(session: Any, message: Message) -> None:
+        await dialogues.set_prompt(session, user_id, chat_id, kind, step, message.message_id)
+
+    return remember
 
 
 async def end(dialogue: Dialogue) -> None:
@@ -117,4 +126,4 @@ async def route(update: Update, context: Context) -> None:
     if chat.type == Chat.PRIVATE:  # nothing open: say what the bot can do
         language = language_for(update, context)
         key = "carpool.location_unused" if message.location else "private.not_understood"
-        await message.reply_text(t(language, key), reply_markup=ReplyKeyboardRemove() if message.location else None)
+        reply(update, t(language, key), reply_markup=ReplyKeyboardRemove() if message.location else None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from bot.domain.deeplinks import parse_group_payload
-from bot.outbox.sending import send_to_group
+from bot.outbox.after_commit import collect, stop_collecting
+from bot.outbox.sending import to_group
 from storage.models import Group
 from tests.support.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 
@@ -215,7 +216,12 @@ async def test_bot_removed_deactivates_group(relais):
     calls_before = len(tg.calls)
     async with relais.services.sessionmaker.begin() as session:
         inactive = await session.get(Group, group.id)
-        assert await send_to_group(relais.app.bot, session, inactive, "Rappel", relais.services.clock.now()) is None
+        sends, token = collect()
+        try:
+            assert not to_group(inactive, "Rappel")
+        finally:
+            stop_collecting(token)
+        assert sends.sends == []
     assert len(tg.calls) == calls_before  # not even tried
     sent_before = len(tg.bot_messages(chat.id))
     # Added back: the same group record is reactivated and greets again.

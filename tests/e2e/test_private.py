@@ -7,9 +7,12 @@ import logging
 
 from sqlalchemy import func, select
 
+import handlers.facilitators
+import handlers.help
 from bot.domain.deeplinks import group_payload
-from bot.outbox.sending import send_private, send_to_group
-from storage.models import Group, Membership, Person
+from bot.outbox.after_commit import collect, stop_collecting
+from bot.outbox.sending import to_group, to_person
+from storage.models import Membership, Person
 from tests.support.helpers import group_with_bot, last_text, load_group, load_membership, load_person
 
 
@@ -43,27 +46,41 @@ async def test_forged_or_stale_deep_link_links_nothing(relais):
     assert "Ce lien n'est plus valable" in last_text(relais, karim.id)
 
 
+async def sent_after_commit(relais, queue) -> tuple[bool, list]:
+    """What `queue()` queues, sent as after an update's commit; returns its result and the
+    messages Telegram accepted for it."""
+    sends, token = collect()
+    try:
+        queued = queue()
+    finally:
+        stop_collecting(token)
+    before = len(relais.tg.calls)
+    relais.services.sender.submit(sends)
+    await relais.services.sender.drain()
+    return queued, relais.tg.calls[before:]
+
+
 async def test_private_403_marks_unreachable_not_error(relais, caplog):
     chat, awa, (karim, julie) = await group_with_bot(relais)
     tg = relais.tg
     tg.start_private(karim)
     await relais.settle()
     svc = relais.services
-    async with svc.sessionmaker.begin() as session:
-        person = await session.scalar(select(Person).where(Person.telegram_id == karim.id))
-        assert await send_private(relais.app.bot, session, person, "Rappel", svc.clock.now()) is not None
+    person = await load_person(relais, karim.id)
+    queued, calls = await sent_after_commit(relais, lambda: to_person(person, "Rappel"))
+    assert queued and [method for method, _ in calls] == ["sendMessage"]
     tg.block(karim)
     await relais.settle()
     assert (await load_person(relais, karim.id)).private_status == "unreachable"
     # Julie never started the bot: nothing is attempted; forcing the status shows the 403 path.
+    julie_row = await load_person(relais, julie.id)
+    assert await sent_after_commit(relais, lambda: to_person(julie_row, "Rappel")) == (False, [])
     async with svc.sessionmaker.begin() as session:
         julie_row = await session.scalar(select(Person).where(Person.telegram_id == julie.id))
-        assert await send_private(relais.app.bot, session, julie_row, "Rappel", svc.clock.now()) is None
         julie_row.private_status = "started"
     with caplog.at_level(logging.ERROR):
-        async with svc.sessionmaker.begin() as session:
-            julie_row = await session.scalar(select(Person).where(Person.telegram_id == julie.id))
-            assert await send_private(relais.app.bot, session, julie_row, "Rappel", svc.clock.now()) is None
+        queued, calls = await sent_after_commit(relais, lambda: to_person(julie_row, "Rappel"))
+        assert queued and len(calls) == 1  # tried, refused with 403
     assert (await load_person(relais, julie.id)).private_status == "unreachable"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -75,18 +92,16 @@ async def test_group_send_follows_migration_it_was_not_told_about(relais):
     tg.allowed_updates = ["callback_query"]
     supergroup = tg.upgrade_to_supergroup(chat, awa)
     tg.allowed_updates = None
-    svc = relais.services
-    async with svc.sessionmaker.begin() as session:
-        group = await session.scalar(select(Group).where(Group.chat_id == chat.id))
-        sent = await send_to_group(relais.app.bot, session, group, "Rappel : réunion demain", svc.clock.now())
-        assert sent is not None and sent.chat.id == supergroup.id
+    group = await load_group(relais, chat.id)
+    queued, _calls = await sent_after_commit(relais, lambda: to_group(group, "Rappel : réunion demain"))
+    assert queued
     assert (await load_group(relais, supergroup.id)) is not None
     assert last_text(relais, supergroup.id) == "Rappel : réunion demain"
     # Removed from the group without being told: the 403 deactivates it.
     supergroup.statuses[tg.bot.id] = "left"
-    async with svc.sessionmaker.begin() as session:
-        group = await session.scalar(select(Group).where(Group.chat_id == supergroup.id))
-        assert await send_to_group(relais.app.bot, session, group, "Rappel", svc.clock.now()) is None
+    group = await load_group(relais, supergroup.id)
+    queued, calls = await sent_after_commit(relais, lambda: to_group(group, "Rappel"))
+    assert queued and len(calls) == 1  # tried, refused with 403
     assert not (await load_group(relais, supergroup.id)).active
 
 
@@ -137,10 +152,24 @@ async def test_forget_after_confirmation(relais):
     assert "ne gardait rien" in tg.find_message(karim.id, confirm.message_id).text
 
 
-async def test_error_handler_apologises_and_keeps_running(relais, caplog):
+def fail_once(monkeypatch, module, name: str) -> None:
+    """The handler's next call of `name` raises, half-way through the update (a defect)."""
+    original = getattr(module, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a defect half-way through the update")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, failing)
+
+
+async def test_error_handler_apologises_and_keeps_running(relais, caplog, monkeypatch):
     chat, awa, (karim, _) = await group_with_bot(relais)
     tg = relais.tg
-    tg.script_fault("sendMessage", "500", times=1)
+    fail_once(monkeypatch, handlers.help, "reply")
     with caplog.at_level(logging.INFO):
         tg.say(chat, karim, "/aide")
         await relais.settle()
@@ -155,14 +184,27 @@ async def test_error_handler_apologises_and_keeps_running(relais, caplog):
     assert "appuyez sur les boutons" in last_text(relais, chat.id)
 
 
-async def test_failed_update_changes_nothing(relais):
-    """One transaction per update: a handler that fails half-way leaves no partial write."""
+async def test_failed_update_changes_nothing_and_says_nothing(relais, monkeypatch):
+    """One transaction per update: a handler that fails half-way leaves no partial write, and
+    what it had queued to say is not said (only the apology)."""
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    fail_once(monkeypatch, handlers.facilitators, "reply")
+    tg.say(chat, awa, "/animateur @julie_m")  # writes named_facilitator, then fails
+    await relais.settle()
+    assert not (await load_membership(relais, chat.id, julie.id)).named_facilitator
+    assert "Désolé" in last_text(relais, chat.id)
+
+
+async def test_a_reply_survives_a_telegram_hiccup(relais):
+    """Sent after the commit: a 500 from Telegram is retried, the update's work is kept."""
     chat, awa, (karim, julie) = await group_with_bot(relais)
     tg = relais.tg
     tg.script_fault("sendMessage", "500", times=1)
-    tg.say(chat, awa, "/animateur @julie_m")  # writes named_facilitator, then the reply fails
+    tg.say(chat, awa, "/animateur @julie_m")
     await relais.settle()
-    assert not (await load_membership(relais, chat.id, julie.id)).named_facilitator
+    assert (await load_membership(relais, chat.id, julie.id)).named_facilitator
+    assert "Julie" in last_text(relais, chat.id)
 
 
 async def test_unknown_button_is_answered_and_changes_nothing(relais):

@@ -73,6 +73,7 @@ async def test_webhook_secret_and_body_checks(hooked):
     # None of those reached the bot: it never tried to answer chat 5.
     assert not [params for method, params in hooked.tg.calls if params.get("chat_id") == 5]
     assert await post(url, update, "test-secret_123") == 200
+    await hooked.sent()  # answers go out once the update has committed
     assert [params["chat_id"] for method, params in hooked.tg.calls if method == "sendMessage"][-1] == 5
 
 
@@ -85,6 +86,7 @@ async def test_webhook_redelivery_is_handled_once(hooked):
     body = json.dumps(private_command(777777, awa.id, "Awa", "/aide"))
     for _ in range(3):  # Telegram retries when it did not see our 2xx
         assert await post(webhook_url(hooked), body, "test-secret_123") == 200
+    await hooked.sent()
     assert len(tg.bot_messages(awa.id)) == before + 1
 
 

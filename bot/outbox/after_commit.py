@@ -1,0 +1,236 @@
+"""What an update says, sent after its transaction commits, in order per chat.
+
+Handlers never wait for Telegram's sending limits: they queue what they say (`queue_send`) and
+the tap's answer (`queue_answer`) in the update's list. When the transaction commits, the
+Application hands the list to the ChatSender: the tap's answer goes at once (answerCallbackQuery
+is not rate limited), each chat's messages go one after another, behind that chat's earlier
+messages only, so a busy group never holds up another. When the transaction fails, what was
+queued is dropped (nothing is said about a change that did not happen) except what is marked
+`always` (the apology).
+
+These are answers to people, lost if the process dies in the second between commit and send;
+what must never be lost (reminders, notices) goes through the durable outbox instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError, TimedOut
+
+from bot.domain.groups import deactivate_group, migrate_group
+from bot.domain.people import mark_unreachable
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3  # tries of one send when Telegram fails (5xx) or the connection drops
+
+# Called with a new session and what Telegram returned, once the message is out: where a row
+# must remember the message (an announcement's id, to edit its counts later).
+OnSent = Callable[[AsyncSession, Any], Awaitable[None]]
+
+
+def remember_message(setter: Callable[[AsyncSession, int, int], Awaitable[None]], row_id: int) -> OnSent:
+    """For a message a row must remember (to edit it later): once sent, `setter(session, row_id,
+    message_id)` records it, in a transaction of its own."""
+
+    async def remember(session: AsyncSession, message: Any) -> None:
+        await setter(session, row_id, message.message_id)
+
+    return remember
+
+
+@dataclass
+class Send:
+    """One Bot API call, by python-telegram-bot method name, to one chat."""
+
+    chat_id: int
+    method: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    on_sent: OnSent | None = None
+    always: bool = False  # sent even when the update's transaction fails
+
+
+@dataclass
+class Answer:
+    """The answer to a pressed button (answerCallbackQuery)."""
+
+    query_id: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    always: bool = False
+
+
+@dataclass
+class UpdateSends:
+    """What one update has queued so far."""
+
+    sends: list[Send] = field(default_factory=list)
+    answer: Answer | None = None
+    refresh: bool = False  # a message was asked to show a new state (bot/outbox/refresh.py)
+
+    def keep(self, committed: bool) -> UpdateSends:
+        """What goes out: everything after a commit, only what is marked `always` otherwise."""
+        if committed:
+            return self
+        answer = self.answer if self.answer is not None and self.answer.always else None
+        return UpdateSends([s for s in self.sends if s.always], answer)
+
+
+_current: contextvars.ContextVar[UpdateSends | None] = contextvars.ContextVar("relais_update_sends", default=None)
+
+
+def collect() -> tuple[UpdateSends, contextvars.Token[UpdateSends | None]]:
+    """Start collecting this update's sends (the Application calls it around each update)."""
+    sends = UpdateSends()
+    return sends, _current.set(sends)
+
+
+def stop_collecting(token: contextvars.Token[UpdateSends | None]) -> None:
+    _current.reset(token)
+
+
+def _sends() -> UpdateSends:
+    sends = _current.get()
+    if sends is None:
+        raise RuntimeError("queue_send outside an update: jobs send through the outbox")
+    return sends
+
+
+def queue_send(send: Send) -> None:
+    _sends().sends.append(send)
+
+
+def queue_answer(answer: Answer) -> None:
+    """A button press has one answer; a later one replaces an earlier (the last word wins)."""
+    _sends().answer = answer
+
+
+def refresh_asked() -> None:
+    _sends().refresh = True
+
+
+def collecting() -> bool:
+    """Whether an update is being handled here (its sends are queued until it commits)."""
+    return _current.get() is not None
+
+
+def answered() -> bool:
+    sends = _current.get()
+    return sends is not None and sends.answer is not None
+
+
+class ChatSender:
+    """Sends what committed updates said: per chat in order, chats side by side."""
+
+    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime]) -> None:
+        self.bot, self.sessionmaker, self.now = bot, sessionmaker, now
+        self._queues: dict[int, deque[Send]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.sent = 0
+        self.failed = 0
+
+    def submit(self, sends: UpdateSends) -> None:
+        if sends.answer is not None:
+            self._start(self._answer(sends.answer))
+        for send in sends.sends:
+            queue = self._queues.get(send.chat_id)
+            if queue is not None:
+                queue.append(send)  # this chat's worker is running: it will take it in turn
+                continue
+            self._queues[send.chat_id] = deque([send])
+            self._start(self._chat_worker(send.chat_id))
+
+    def _start(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self._idle.set()
+
+    async def drain(self) -> None:
+        """Until everything submitted so far is out (tests, the demo, shutdown)."""
+        while self._tasks:
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._queues.clear()
+
+    async def _answer(self, answer: Answer) -> None:
+        try:
+            await self.bot.answer_callback_query(answer.query_id, **answer.kwargs)
+        except TelegramError as exc:  # too late (over 15 s) or already answered: nothing to do
+            log.info("could not answer a button: %s", exc.__class__.__name__)
+
+    async def _chat_worker(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                await self._deliver(queue[0])
+                queue.popleft()
+        finally:
+            del self._queues[chat_id]
+
+    async def _deliver(self, send: Send) -> None:
+        for attempt in range(RETRIES):
+            try:
+                await self._deliver_once(send)
+                return
+            except (NetworkError, TimedOut) as exc:  # Telegram's 5xx, a dropped connection
+                if attempt == RETRIES - 1:
+                    log.warning("%s failed: %s", send.method, exc.__class__.__name__)
+                    self.failed += 1
+                    return
+                await asyncio.sleep(0.2 * 2**attempt)
+
+    async def _deliver_once(self, send: Send) -> None:
+        method = getattr(self.bot, send.method)
+        try:
+            try:
+                result = await method(chat_id=send.chat_id, **send.kwargs)
+            except ChatMigrated as exc:
+                async with self.sessionmaker.begin() as session:
+                    await migrate_group(session, send.chat_id, exc.new_chat_id)
+                result = await method(chat_id=exc.new_chat_id, **send.kwargs)
+        except Forbidden:
+            async with self.sessionmaker.begin() as session:
+                if send.chat_id > 0:
+                    await mark_unreachable(session, send.chat_id, self.now())
+                else:
+                    await deactivate_group(session, send.chat_id, self.now())
+            return
+        except BadRequest as exc:
+            if "not modified" not in str(exc):  # an edit that changes nothing is not an error
+                log.warning("%s refused: %s", send.method, exc.__class__.__name__)
+                self.failed += 1
+            return
+        except (NetworkError, TimedOut):
+            raise  # retried by _deliver
+        except TelegramError as exc:
+            log.warning("%s failed: %s", send.method, exc.__class__.__name__)
+            self.failed += 1
+            return
+        self.sent += 1
+        if send.on_sent is not None:
+            try:
+                async with self.sessionmaker.begin() as session:
+                    await send.on_sent(session, result)
+            except Exception:
+                log.exception("recording a sent %s failed", send.method)

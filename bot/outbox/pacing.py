@@ -1,0 +1,193 @@
+"""Telegram's sending limits, with priorities: answers to people go before scheduled waves.
+
+Telegram allows about 30 messages a second overall and 20 a minute in one group (edits count
+too), and answers a burst above that with 429 "retry after", which pauses everything. This
+rate limiter (python-telegram-bot's BaseRateLimiter) paces sends evenly overall and keeps each
+group within its minute budget, like AIORateLimiter, with two differences that keep Relais
+responsive:
+
+- Only what Telegram limits waits: sends and edits. answerCallbackQuery, getChatAdministrators,
+  getUpdates and the rest go straight through, so a tap is acknowledged even while a reminder
+  wave holds the whole budget.
+- Waiters are served by priority, then in order. A reply, a confirmation or an edit (INTERACTIVE,
+  the default) takes the next free slot before any message of a scheduled wave (the dispatcher
+  sets WAVE for its sends), so a reply during a wave of 15,000 messages waits for one slot, not
+  for the wave. A group waiting for its minute budget does not hold the overall queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import heapq
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+INTERACTIVE = 0
+WAVE = 1
+# Who is sending in this task: the dispatcher sets WAVE for the duration of a run.
+send_priority: contextvars.ContextVar[int] = contextvars.ContextVar("relais_send_priority", default=INTERACTIVE)
+
+# What Telegram counts against the sending limits (edits included, as Telegram counts them).
+LIMITED = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendPoll",
+        "sendLocation",
+        "sendVenue",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "stopPoll",
+    }
+)
+
+
+class GroupBudget:
+    """At most `per_period` sends in any `period` seconds, as reserved start times."""
+
+    def __init__(self, per_period: int, period: float) -> None:
+        self.per_period, self.period = per_period, period
+        self._starts: deque[float] = deque()
+
+    def reserve(self, now: float) -> float:
+        """The earliest moment the next send may start (reserved for the caller)."""
+        starts = self._starts
+        at = now if len(starts) < self.per_period else max(now, starts[0] + self.period)
+        starts.append(at)
+        while len(starts) > self.per_period:
+            starts.popleft()
+        return at
+
+
+class Pacer:
+    """One start every `interval` seconds overall; waiting callers served by priority, then FIFO."""
+
+    def __init__(self, interval: float, clock: Callable[[], float]) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._next_free = 0.0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._releaser: asyncio.Task[None] | None = None
+        self.paused_until = 0.0
+
+    async def slot(self, priority: int) -> None:
+        now = self._clock()
+        if not self._waiting and self._next_free <= now and self.paused_until <= now:
+            self._next_free = now + self.interval
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        if self._releaser is None or self._releaser.done():
+            self._releaser = asyncio.create_task(self._release())
+        await future
+
+    async def _release(self) -> None:
+        while self._waiting:
+            now = self._clock()
+            start = max(self._next_free, self.paused_until)
+            if start > now:
+                await asyncio.sleep(start - now)
+                continue
+            _priority, _order, future = heapq.heappop(self._waiting)
+            if future.cancelled():
+                continue
+            self._next_free = max(now, self._next_free) + self.interval
+            future.set_result(None)
+
+    def close(self) -> None:
+        if self._releaser is not None:
+            self._releaser.cancel()
+        for _priority, _order, future in self._waiting:
+            future.cancel()
+        self._waiting.clear()
+
+
+class PriorityRateLimiter(BaseRateLimiter[int]):
+    """Evenly paced overall (`per_second`), `group_per_minute` per group, priorities, retries.
+
+    An evenly paced start (one every 1/per_second s) matters: a bucket that lets 30 go at once and
+    30 more within the same second earns 429s from Telegram, and each one pauses every send."""
+
+    def __init__(self, per_second: float, group_per_minute: int = 20, max_retries: int = 3) -> None:
+        self.per_second = per_second
+        self.group_per_minute = group_per_minute
+        self.max_retries = max_retries
+        self._pacer: Pacer | None = None
+        self._groups: dict[int | str, GroupBudget] = {}
+
+    def _clock(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def initialize(self) -> None:
+        self._pacer = Pacer(1 / self.per_second, self._clock)
+
+    async def shutdown(self) -> None:
+        if self._pacer is not None:
+            self._pacer.close()
+
+    def _group_of(self, data: dict[str, Any]) -> int | str | None:
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
+            return chat_id
+        return None
+
+    async def _wait_turn(self, group: int | str | None) -> None:
+        if group is not None:
+            budget = self._groups.setdefault(group, GroupBudget(self.group_per_minute, 60.0))
+            start = budget.reserve(self._clock())
+            delay = start - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        if self._pacer is None:
+            await self.initialize()
+        assert self._pacer is not None
+        await self._pacer.slot(send_priority.get())
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint not in LIMITED:
+            return await callback(*args, **kwargs)
+        group = self._group_of(data)
+        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        for attempt in range(retries + 1):
+            await self._wait_turn(group)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == retries:
+                    raise
+                pause = exc._retry_after.total_seconds() + 0.1
+                log.info("Telegram asked to wait %.1f s", pause)
+                if group is not None:
+                    # Most likely this group's minute budget (another process, or Telegram counting
+                    # differently): only this group's sends wait, the others go on.
+                    await asyncio.sleep(pause)
+                else:
+                    assert self._pacer is not None  # everyone waits: Telegram refuses all until then
+                    self._pacer.paused_until = max(self._pacer.paused_until, self._clock() + pause)
+        raise AssertionError("unreachable")

@@ -1,0 +1,246 @@
+"""Coalesced edits: messages whose content follows a state are edited at most once per few seconds.
+
+Fifteen people tapping "Je viens" in the minute after an announcement would otherwise cost fifteen
+edits of the same message, most of the group's 20 sends a minute. A tap only asks for a refresh
+(`request_refresh`, in the update's transaction); the Refresher edits each message with the state
+as it is when the edit goes out, so the latest state wins and the taps in between cost nothing.
+The first edit of a message goes at once; the next waits until `spacing` after the previous one.
+
+The requests are rows (storage.models.Refresh): an edit asked for before a restart still happens
+after it. On PostgreSQL, several processes share the rows (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.domain import meetings as m
+from bot.domain import priorities as pr
+from bot.domain.proposals import open_proposals
+from bot.outbox.claims import locking
+from bot.ui.meetings import announcement_text, reminder_text, rsvp_keyboard
+from bot.ui.proposals import priority_keyboard, priority_text
+from storage.db import insert_if_absent
+from storage.models import Group, Meeting, PriorityRound, Refresh
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Content:
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+Render = Callable[[AsyncSession, int], Awaitable[Content | None]]
+
+
+async def _meeting(session: AsyncSession, meeting_id: int) -> tuple[Group, Meeting] | None:
+    meeting = await session.get(Meeting, meeting_id)
+    group = await session.get(Group, meeting.group_id) if meeting is not None else None
+    if meeting is None or group is None or meeting.status != "scheduled":
+        return None  # cancelled or moved messages were rewritten by the change itself
+    return group, meeting
+
+
+async def _announcement(session: AsyncSession, meeting_id: int) -> Content | None:
+    found = await _meeting(session, meeting_id)
+    if found is None:
+        return None
+    group, meeting = found
+    counts = await m.counts(session, meeting)
+    return Content(announcement_text(group, meeting, counts), rsvp_keyboard(group.language, meeting))
+
+
+async def _group_reminder(session: AsyncSession, meeting_id: int) -> Content | None:
+    found = await _meeting(session, meeting_id)
+    if found is None:
+        return None
+    group, meeting = found
+    counts = await m.counts(session, meeting)
+    return Content(reminder_text(group, meeting, counts), rsvp_keyboard(group.language, meeting))
+
+
+async def _priority_round(session: AsyncSession, round_id: int) -> Content | None:
+    round_ = await session.get(PriorityRound, round_id)
+    group = await session.get(Group, round_.group_id) if round_ is not None else None
+    if round_ is None or group is None or round_.closed_at is not None:
+        return None
+    participants = await pr.participants(session, round_)
+    proposals = await open_proposals(session, group)
+    return Content(priority_text(group.language, group, round_, participants), priority_keyboard(round_, proposals))
+
+
+# What each kind of refreshed message shows, from the row its subject_id names.
+KINDS: dict[str, Render] = {
+    "announcement": _announcement,
+    "group_reminder": _group_reminder,
+    "priority_round": _priority_round,
+}
+
+
+async def request_refresh(
+    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
+) -> datetime:
+    """Ask for this message to show the current state; returns when the edit is due."""
+    if kind not in KINDS:
+        raise KeyError(f"no refresh kind {kind!r}")
+    values = {
+        "kind": kind,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "subject_id": subject_id,
+        "status": "done",
+        "generation": 0,
+        "due_at": now,
+    }
+    await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
+    query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
+    row = await session.scalar(query.with_for_update() if locking(session) else query)
+    assert row is not None
+    row.kind, row.subject_id = kind, subject_id
+    row.generation += 1  # an edit under way shows an older state: this asks for one more
+    if row.status == "done":
+        row.status = "pending"
+        next_allowed = row.edited_at + timedelta(seconds=spacing) if row.edited_at else now
+        row.due_at = max(now, next_allowed)
+    return row.due_at
+
+
+@dataclass
+class _Claimed:
+    id: int
+    generation: int
+    chat_id: int
+    message_id: int
+    content: Content | None
+
+
+class Refresher:
+    """Edits what is due, each message in its own task (a group out of budget waits alone)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        now: Callable[[], datetime],
+        spacing: float,
+        turn: Callable[[], contextlib.AbstractAsyncContextManager[Any]],
+    ) -> None:
+        self.bot, self.sessionmaker, self.now, self.spacing, self.turn = bot, sessionmaker, now, spacing, turn
+        self._wake = asyncio.Event()
+        self._run_lock = asyncio.Lock()
+        self._edits: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.Task[None] | None = None
+        self.edited = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._run_forever())
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Until the edits started so far are done (tests, the demo, shutdown)."""
+        while self._edits:
+            await asyncio.gather(*self._edits, return_exceptions=True)
+
+    async def _run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+                upcoming = await self.next_due()
+            except Exception:
+                log.exception("refresh run failed")
+                upcoming = None
+            timeout = None if upcoming is None else max(0.05, (upcoming - self.now()).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+
+    async def next_due(self) -> datetime | None:
+        async with self.sessionmaker() as session:
+            return await session.scalar(select(func.min(Refresh.due_at)).where(Refresh.status == "pending"))
+
+    async def run_due(self) -> int:
+        """Claim what is due now, render it, and start its edits; returns how many."""
+        async with self._run_lock:
+            now = self.now()
+            claimed: list[_Claimed] = []
+            async with self.turn(), self.sessionmaker.begin() as session:
+                ready = or_(
+                    and_(Refresh.status == "pending", Refresh.due_at <= now),
+                    and_(Refresh.status == "editing", Refresh.claimed_at < now - LEASE),
+                )
+                query = select(Refresh).where(ready).order_by(Refresh.due_at).limit(BATCH)
+                if locking(session):
+                    query = query.with_for_update(skip_locked=True)
+                for row in await session.scalars(query):
+                    row.status, row.claimed_at = "editing", now
+                    content = await KINDS[row.kind](session, row.subject_id) if row.kind in KINDS else None
+                    claimed.append(_Claimed(row.id, row.generation, row.chat_id, row.message_id, content))
+            for item in claimed:
+                task = asyncio.create_task(self._edit(item))
+                self._edits.add(task)
+                task.add_done_callback(self._edits.discard)
+            return len(claimed)
+
+    async def _edit(self, item: _Claimed) -> None:
+        retry_in: float | None = None
+        if item.content is not None:
+            try:
+                await self.bot.edit_message_text(
+                    item.content.text,
+                    chat_id=item.chat_id,
+                    message_id=item.message_id,
+                    reply_markup=item.content.markup,
+                )
+                self.edited += 1
+            except RetryAfter as exc:
+                retry_in = exc._retry_after.total_seconds()
+            except (BadRequest, Forbidden) as exc:
+                # Unchanged, deleted, or the bot left the group: nothing more to show there.
+                if "not modified" not in str(exc):
+                    log.info("refresh of a message refused: %s", exc.__class__.__name__)
+            except TelegramError as exc:
+                log.warning("refresh failed, will retry: %s", exc.__class__.__name__)
+                retry_in = 5.0
+        await self._record(item, retry_in)
+
+    async def _record(self, item: _Claimed, retry_in: float | None) -> None:
+        now = self.now()
+        async with self.turn(), self.sessionmaker.begin() as session:
+            query = select(Refresh).where(Refresh.id == item.id)
+            row = await session.scalar(query.with_for_update() if locking(session) else query)
+            if row is None:
+                return
+            if retry_in is not None:
+                row.status, row.due_at = "pending", now + timedelta(seconds=retry_in)
+                return
+            row.edited_at = now
+            if row.generation > item.generation:  # changed while this edit was under way
+                row.status, row.due_at = "pending", now + timedelta(seconds=self.spacing)
+            else:
+                row.status = "done"
+        if retry_in is not None or row.status == "pending":
+            self.wake()
