@@ -1,9 +1,9 @@
-"""Updates of different chats side by side, those of one chat in order.
+"""Updates of different chats side by side, those of one chat (and of one person) in order.
 
 python-telegram-bot hands updates one at a time by default; with this processor each update runs
-as soon as the previous update of the same chat (or, without a chat, of the same person: a poll
-answer) is done, and at most `running` updates run at once. Updates waiting behind their own
-chat's do not count against that bound, so a busy group only delays itself.
+as soon as the previous updates of its chat and of its sender are done, and at most `running`
+updates run at once. Updates waiting for their turn do not count against that bound, so a busy
+group only delays itself (and its members' other updates).
 """
 
 from __future__ import annotations
@@ -20,15 +20,22 @@ from telegram.ext import BaseUpdateProcessor
 _WAITING_BOUND = 10_000
 
 
-def order_key(update: object) -> int | None:
-    """The chat whose updates must keep their order: the chat, else the person (poll answers)."""
+def order_keys(update: object) -> tuple[int | str, ...]:
+    """What must keep its order: a chat's updates, and a person's (a tap in the group, then
+    /mesdonnees in private); a poll's counts and answers, which carry no chat and each rewrite the
+    poll's tally."""
     if not isinstance(update, Update):
-        return None
+        return ()
+    keys: list[int | str] = []
+    if update.poll is not None:
+        keys.append(f"poll:{update.poll.id}")
+    if update.poll_answer is not None:
+        keys.append(f"poll:{update.poll_answer.poll_id}")
     if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return None
+        keys.append(update.effective_chat.id)
+    if update.effective_user is not None and update.effective_user.id not in keys:
+        keys.append(update.effective_user.id)
+    return tuple(keys)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -36,7 +43,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         super().__init__(_WAITING_BOUND)
         self.running = running
         self._slots = asyncio.BoundedSemaphore(running)
-        self._tails: dict[int, asyncio.Future[None]] = {}
+        self._tails: dict[int | str, asyncio.Future[None]] = {}
         # For tests and the demo: which updates were taken in (in order) and are not done yet.
         self._taken_up_to = 0
         self._unfinished: set[int] = set()
@@ -61,19 +68,17 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 self._changed.set()
 
     async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = order_key(update)
-        if key is None:
-            async with self._slots:
-                await coroutine
-            return
-        # Taken before any await: the chain follows the order python-telegram-bot started tasks in.
-        previous = self._tails.get(key)
+        keys = order_keys(update)
+        # Taken before any await: the chains follow the order python-telegram-bot started tasks in,
+        # so waiting for several predecessors cannot deadlock.
+        previous = [self._tails[key] for key in keys if key in self._tails]
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tails[key] = done
+        for key in keys:
+            self._tails[key] = done
         started = False
         try:
-            if previous is not None:
-                await asyncio.shield(previous)
+            for earlier in previous:
+                await asyncio.shield(earlier)
             async with self._slots:
                 started = True
                 await coroutine
@@ -81,8 +86,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             if not started and hasattr(coroutine, "close"):
                 coroutine.close()  # cancelled while waiting (shutdown): never run, never awaited
             done.set_result(None)
-            if self._tails.get(key) is done:
-                del self._tails[key]
+            for key in keys:
+                if self._tails.get(key) is done:
+                    del self._tails[key]
 
     async def initialize(self) -> None:
         pass

@@ -138,7 +138,7 @@ def test_follow_up_round_trip(number, word, note, progress, capitalise):
     if state == "in_progress":
         assert change.progress == progress
     if note and state != "in_progress":
-        assert change.note == note.lstrip(" :-–—").strip() or None
+        assert change.note == (note.lstrip(" :-–—").strip() or None)  # a note of only dashes is no note
 
 
 @given(st.text(max_size=600))

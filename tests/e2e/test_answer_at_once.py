@@ -1,0 +1,101 @@
+"""End to end: taps acknowledged at once, count edits coalesced and durable, no group waiting for
+another (bot/outbox/after_commit.py, bot/outbox/refresh.py, bot/update_order.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.simulator.harness import Harness
+from tests.conftest import assert_telegram_happy
+from tests.support.helpers import group_with_bot
+
+MEETING = "/reunion 12/11 14h | Centre social Les Vennes, 3 rue X, Bourg | Bilan des propositions"
+SPACING = 5
+
+
+@pytest.fixture
+async def spaced(database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
+    """The bot with the production spacing of count edits (the fake clock moves only when told)."""
+    async with Harness(database_url, clock=clock, overrides={"telegram": {"edit_spacing_seconds": SPACING}}) as h:
+        yield h
+        await h.settle()
+        assert_telegram_happy(h)
+
+
+async def announced_group(h: Harness, members: int):
+    chat, awa, _ = await group_with_bot(h, members=0)
+    people = [h.tg.user(f"Membre{i}", f"membre_{i}") for i in range(members)]
+    for person in people:
+        h.tg.join(chat, person)
+    h.tg.say(chat, awa, MEETING)
+    await h.settle()
+    return chat, awa, people, h.tg.bot_messages(chat.id)[-1]
+
+
+def answers(h: Harness) -> int:
+    return sum(1 for method, _ in h.tg.calls if method == "answerCallbackQuery")
+
+
+async def test_fifteen_taps_are_acknowledged_and_the_counts_edited_a_few_times(spaced):
+    h = spaced
+    chat, _awa, people, announcement = await announced_group(h, 15)
+    acknowledged = answers(h)
+    for person in people:  # within a second of each other: one per update, all at once
+        h.tg.press(person, announcement, "Je viens")
+    await h.settle()
+    assert answers(h) - acknowledged == 15
+    assert not h.tg.pending_callbacks
+    # The first tap's edit went out at once; the others wait for the spacing, gathered in one.
+    assert announcement.edits == 1
+    h.clock.advance(timedelta(seconds=SPACING))
+    await h.settle()
+    assert "✅ 15 oui · ❌ 0 non · 🤔 0 peut-être" in announcement.text
+    assert announcement.edits <= 3
+    # Nothing more to show: no further edit when time passes.
+    edits = announcement.edits
+    h.clock.advance(timedelta(seconds=SPACING))
+    await h.settle()
+    assert announcement.edits == edits
+
+
+async def test_a_pending_edit_survives_a_restart(spaced):
+    h = spaced
+    chat, _awa, people, announcement = await announced_group(h, 3)
+    h.tg.press(people[0], announcement, "Je viens")
+    await h.settle()
+    assert "✅ 1 oui" in announcement.text
+    h.tg.press(people[1], announcement, "Je viens")
+    h.tg.press(people[2], announcement, "Je ne peux pas")
+    await h.settle()
+    assert "✅ 1 oui · ❌ 0 non" in announcement.text  # gathered for the next edit, not yet made
+    await h.restart()  # the process that owed the edit is gone
+    h.clock.advance(timedelta(seconds=SPACING))
+    await h.settle()
+    assert "✅ 2 oui · ❌ 1 non · 🤔 0 peut-être" in announcement.text
+
+
+async def test_a_busy_group_does_not_delay_a_command_in_another(database_url: str, clock: FakeClock):
+    """Thirty commands in one group need more than its 20 messages a minute: its answers queue
+    for a minute behind its own budget. A command in another group is answered at once."""
+    async with Harness(database_url, clock=clock) as h:
+        busy, busy_admin, _ = await group_with_bot(h, members=0)
+        quiet_admin = h.tg.user("Zoé", "zoe_anim")
+        quiet = h.tg.group("Groupe calme", creator=quiet_admin)
+        h.tg.add_bot(quiet, quiet_admin)
+        await h.settle()
+        for _ in range(30):
+            h.tg.say(busy, busy_admin, "/prochaine")
+        h.tg.say(quiet, quiet_admin, "/prochaine")
+        async with asyncio.timeout(30):  # handled one at a time, it would come after the busy group's minute
+            while not any("Aucune réunion" in m.text for m in h.tg.bot_messages(quiet.id)):  # noqa: ASYNC110 (polls the fake)
+                await asyncio.sleep(0.01)
+        # When the other group got its answer, the busy group was still waiting for its own
+        # budget (the greeting and at most 19 answers in its first minute).
+        assert sum("Aucune réunion" in m.text for m in h.tg.bot_messages(busy.id)) <= 19
+        assert h.services.sender is not None
+        await h.services.sender.close()  # the busy group's queue would take a minute more
