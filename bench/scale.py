@@ -13,9 +13,10 @@ on that database against the fake Telegram (flood control on) and times:
 
 - start-up: `Relais.start()` plus planning the dispatcher from every pending due time;
 - the first update answered after polling starts;
-- each command, end to end (the update handed to the bot until it has handled it), in groups
-  created for the run so that nothing of theirs is cached: a tap on ✅/❌, /prochaine, /rappels,
-  /reunion, /deplacer, /indicateurs;
+- each command, end to end (the update handed to the bot until its transaction has committed;
+  and, as `_sent_`, until what it says has been accepted by the fake too), in groups created for
+  the run so that nothing of theirs is cached: a tap on ✅/❌, /prochaine, /rappels, /reunion,
+  /deplacer, /indicateurs;
 - peak memory (max RSS) of the measuring process.
 
 Prints one JSON line; append it to bench/results.jsonl and sum it up in bench/RESULTS.md.
@@ -232,11 +233,17 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
         k: [] for k in ("rsvp", "prochaine", "rappels", "reunion", "deplacer", "indicateurs")
     }
 
+    sent_timings: dict[str, list[float]] = {k: [] for k in timings}
+
     async def timed(kind: str, act: Any, *args: Any) -> None:
+        """Handled: the update's transaction committed (what it says is sent after, without
+        holding anything); sent: its messages accepted by the fake too."""
         began = time.monotonic()
-        act(*args)
-        await h.settle()
+        update_id = act(*args)
+        await h.app.wait_processed(update_id)
         timings[kind].append(1000 * (time.monotonic() - began))
+        await h.settle()
+        sent_timings[kind].append(1000 * (time.monotonic() - began))
 
     # Fresh groups for the run, each used a few times only (Telegram allows 20 messages a minute
     # per group; the limiter would otherwise be what is measured).
@@ -271,6 +278,7 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
         "flagged": flagged,
         **{f"{kind}_p95_ms": round(p95(values), 1) for kind, values in timings.items() if values},
         **{f"{kind}_p50_ms": round(statistics.median(values), 1) for kind, values in timings.items() if values},
+        **{f"{kind}_sent_p95_ms": round(p95(values), 1) for kind, values in sent_timings.items() if values},
     }
 
 

@@ -9,10 +9,11 @@ responsive:
 - Only what Telegram limits waits: sends and edits. answerCallbackQuery, getChatAdministrators,
   getUpdates and the rest go straight through, so a tap is acknowledged even while a reminder
   wave holds the whole budget.
-- Waiters are served by priority, then in order. A reply, a confirmation or an edit (INTERACTIVE,
-  the default) takes the next free slot before any message of a scheduled wave (the dispatcher
-  sets WAVE for its sends), so a reply during a wave of 15,000 messages waits for one slot, not
-  for the wave. A group waiting for its minute budget does not hold the overall queue.
+- Waiters are served by priority, then in order. A reply or a confirmation (INTERACTIVE, the
+  default) takes the next free slot, then edits that bring counts up to date (EDIT, set by the
+  refresher), then the messages of a scheduled wave (WAVE, set by the dispatcher); so a reply
+  during a wave of 15,000 messages waits for one slot, not for the wave. A group waiting for its
+  minute budget does not hold the overall queue.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
-INTERACTIVE = 0
-WAVE = 1
+INTERACTIVE = 0  # replies and confirmations to someone who just acted
+EDIT = 1  # messages brought up to date (counts): they can wait a moment for a reply to pass
+WAVE = 2  # scheduled sends: reminders, digests
 # Who is sending in this task: the dispatcher sets WAVE for the duration of a run.
 send_priority: contextvars.ContextVar[int] = contextvars.ContextVar("relais_send_priority", default=INTERACTIVE)
 

@@ -29,6 +29,7 @@ from bot.domain import meetings as m
 from bot.domain import priorities as pr
 from bot.domain.proposals import open_proposals
 from bot.outbox.claims import locking
+from bot.outbox.pacing import EDIT, send_priority
 from bot.ui.meetings import announcement_text, reminder_text, rsvp_keyboard
 from bot.ui.proposals import priority_keyboard, priority_text
 from storage.db import insert_if_absent
@@ -206,6 +207,7 @@ class Refresher:
             return len(claimed)
 
     async def _edit(self, item: _Claimed) -> None:
+        send_priority.set(EDIT)  # this task's sends: after replies, before waves
         retry_in: float | None = None
         if item.content is not None:
             try:
