@@ -68,10 +68,8 @@ async def answer_button(update: Update, context: Context) -> None:
     data, meeting, group, person, language = pressed
     svc = services(context)
     now = svc.clock.now()
-    previous = await m.answer_of(db(), meeting, person)
-    previous_answer = previous.answer if previous else None
     try:
-        rsvp = await m.record_answer(db(), meeting, person, ANSWER_CODES.get(data.code, ""), now)
+        rsvp, previous_answer = await m.change_answer(db(), meeting, person, ANSWER_CODES.get(data.code, ""), now)
     except RefusalError as exc:
         answer(update, plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
         return

@@ -316,11 +316,20 @@ async def move_meeting(
 
 # ----------------------------------------------------------------------------- answers
 async def record_answer(session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime) -> Rsvp:
+    rsvp, _previous = await change_answer(session, meeting, person, answer, now)
+    return rsvp
+
+
+async def change_answer(
+    session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime
+) -> tuple[Rsvp, str | None]:
+    """Record the person's answer; returns it with the answer it replaced (None the first time)."""
     if answer not in ANSWERS:
         raise MeetingError("button.invalid")
     if not is_open(meeting, now):
         raise MeetingError("rsvp.closed")
     rsvp = await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
+    previous = rsvp.answer if rsvp is not None else None
     if rsvp is None:
         rsvp = Rsvp(meeting_id=meeting.id, person_id=person.id, answer=answer, answered_at=now)
         session.add(rsvp)
@@ -329,7 +338,7 @@ async def record_answer(session: AsyncSession, meeting: Meeting, person: Person,
             rsvp.reason = None
         rsvp.answer, rsvp.answered_at = answer, now
     await session.flush()
-    return rsvp
+    return rsvp, previous
 
 
 async def record_reason(session: AsyncSession, meeting: Meeting, person: Person, reason: str, now: datetime) -> Rsvp:

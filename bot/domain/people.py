@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from storage.db import insert_if_absent
 from storage.models import Group, Membership, Person
 
 log = logging.getLogger(__name__)
+LAST_SEEN_STEP = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,22 @@ async def record_presence(session: AsyncSession, group: Group, person: Person, n
     elif membership.status != "member":
         membership.status, membership.joined_at, membership.left_at = "member", now, None
         log.info("person %s back in group %s", person.id, group.id)
-    membership.last_seen_at = now
+    # To the hour: a write on every tap would cost more than the figure is worth.
+    if membership.last_seen_at is None or now - membership.last_seen_at >= LAST_SEEN_STEP:
+        membership.last_seen_at = now
+    _seen_in_transaction(session)[(group.id, person.telegram_id)] = (person, membership)
     return membership
+
+
+def _seen_in_transaction(session: AsyncSession) -> dict[tuple[int, int], tuple[Person, Membership]]:
+    """Who was found in which group during this transaction: the presence tracking that runs
+    before every feature has just loaded them, so the feature's own lookup needs no query."""
+    return session.info.setdefault("relais.members", {})
+
+
+def forget_seen(session: AsyncSession) -> None:
+    """After rows were deleted (erasure), nothing is taken from the memo."""
+    session.info.pop("relais.members", None)
 
 
 async def record_departure(session: AsyncSession, group: Group, telegram_id: int, now: datetime) -> Membership | None:
@@ -127,6 +142,9 @@ async def mark_unreachable(session: AsyncSession, telegram_id: int, now: datetim
 
 
 async def person_in_group(session: AsyncSession, group: Group, telegram_id: int) -> tuple[Person, Membership] | None:
+    seen = _seen_in_transaction(session).get((group.id, telegram_id))
+    if seen is not None:
+        return seen
     row = (
         await session.execute(
             select(Person, Membership)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import dialogues
-from bot.domain.people import find_person
+from bot.domain.people import find_person, forget_seen
 from storage.models import (
     ActionItem,
     Group,
@@ -162,6 +162,7 @@ async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
     )
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
     await session.delete(person)
+    forget_seen(session)
     await session.flush()
     log.info("a person erased their data")
     return True

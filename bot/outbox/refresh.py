@@ -38,6 +38,7 @@ from storage.models import Group, Meeting, PriorityRound, Refresh
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 100
+GATHER_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,13 @@ async def request_refresh(
         "generation": 0,
         "due_at": now,
     }
-    await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
     query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
-    row = await session.scalar(query.with_for_update() if locking(session) else query)
+    if locking(session):
+        query = query.with_for_update()
+    row = await session.scalar(query)
+    if row is None:  # the message's first change (two at once: one inserts, both then update)
+        await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
+        row = await session.scalar(query)
     assert row is not None
     row.kind, row.subject_id = kind, subject_id
     row.generation += 1  # an edit under way shows an older state: this asks for one more
@@ -177,6 +182,8 @@ class Refresher:
             timeout = None if upcoming is None else max(0.05, (upcoming - self.now()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+            # Taps come in bursts: a moment's wait lets one run take the requests of many.
+            await asyncio.sleep(GATHER_SECONDS)
             self._wake.clear()
 
     async def next_due(self) -> datetime | None:

@@ -129,7 +129,12 @@ async def current_group(update: Update) -> Group | None:
     """The active group this update comes from, if any."""
     if not is_group_chat(update):
         return None
-    return await find_group(db(), update.effective_chat.id)
+    # Asked by the presence tracking, the feature and the router in turn: one query per update.
+    memo = db().info.setdefault("relais.current_group", {})
+    chat_id = update.effective_chat.id
+    if chat_id not in memo:
+        memo[chat_id] = await find_group(db(), chat_id)
+    return memo[chat_id]
 
 
 def language_for(update: Update, context: Context, group: Group | None = None) -> str:
