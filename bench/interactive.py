@@ -22,7 +22,8 @@ a command). Poll answers get no answer and are not timed. Runs:
 - a reminder wave (Relais only): `--wave` private messages falling due at once while commands
   arrive at 5/s in other groups: the replies' latency and the wave's pace.
 
-The bare bot (`bare` phase) answers taps and edits the message, replies to commands, with
+The bare bot (`bare` phase) answers taps and then edits the message (every tap, in a task of its
+own so that the handler does not wait for the limiter), replies to commands, with
 python-telegram-bot's concurrent updates and AIORateLimiter and no database: the floor.
 Prints one JSON line per bot; see bench/RESULTS.md.
 """
@@ -87,6 +88,7 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
             self.by_query: dict[str, int] = {}
             self.by_chat: dict[int, deque[int]] = defaultdict(deque)
             self.wave_people: set[int] = set()
+            self.send_times: list[float] = []  # every message accepted, to compare with the ceiling
             self.private_sends = 0
             self.first_wave_send: float | None = None
             self.last_wave_send: float | None = None
@@ -108,6 +110,7 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
 
         async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
             result = await super()._m_sendMessage(params)  # after flood control: a 429 is no answer
+            self.send_times.append(time.monotonic())
             chat_id = int(params["chat_id"])
             waiting = self.by_chat.get(chat_id)
             if waiting:
@@ -244,8 +247,10 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
             )
 
         async def wave_stats(request: web.Request) -> web.Response:
+            first, last = tg.first_wave_send or 0.0, tg.last_wave_send or 0.0
             return web.json_response(
                 {
+                    "all_sends_in_span": sum(1 for t in tg.send_times if first <= t <= last),
                     "private_sends": tg.private_sends,
                     "first": tg.first_wave_send,
                     "last": tg.last_wave_send,
@@ -293,9 +298,12 @@ def serve_bare(token: str, base_url: str) -> None:
         query = update.callback_query
         await query.answer("✅ C'est noté")
         counts[query.message.message_id] += 1
-        await query.edit_message_text(
-            f"📣 Prochaine réunion\nRéponses : {counts[query.message.message_id]}",
-            reply_markup=query.message.reply_markup,
+        # Not awaited: the handler is done once the tap is answered (as Relais' handlers are).
+        context.application.create_task(
+            query.edit_message_text(
+                f"📣 Prochaine réunion\nRéponses : {counts[query.message.message_id]}",
+                reply_markup=query.message.reply_markup,
+            )
         )
 
     async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -485,7 +493,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         info = json.loads(info_file.read_text())
         url = f"sqlite+aiosqlite:///{folder / 'relais.db'}"
         # The wave falls due after the interactive runs: each of those is about `seconds` long.
-        wave_in = 6 * args.seconds + (60 if args.quick else 160) + 120
+        wave_in = 30 if args.only_wave else 6 * args.seconds + (60 if args.quick else 160) + 120
         meetings = await populate(url, info["world"], wave_in)
         ids = await post(f"{base}/announce", {"meetings": meetings})
         await record_messages(url, meetings, ids)
@@ -503,21 +511,22 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         # -- Relais
         bot = start([sys.executable, "-m", "bot", "run"], env, folder / "relais.log")
         began = time.monotonic()
-        relais = await measure_bot(base, args.seconds, args.quick)
+        relais = {} if args.only_wave else await measure_bot(base, args.seconds, args.quick)
         if args.wave:
             relais["wave"] = await measure_wave(base, args, began + wave_in)
         stop(bot)
         lines.append({"bench": "interactive", "bot": "relais", **relais})
         print(json.dumps(lines[-1]), file=sys.stderr, flush=True)  # kept even if the bare run fails
         # -- the bare bot, on the same fake and stream
-        bare_bot = start(
-            [sys.executable, __file__, "bare", "--token", info["token"], "--base-url", info["base_url"]],
-            env,
-            folder / "bare.log",
-        )
-        bare = await measure_bot(base, args.seconds, args.quick)
-        stop(bare_bot)
-        lines.append({"bench": "interactive", "bot": "bare", **bare})
+        if not args.only_wave:
+            bare_bot = start(
+                [sys.executable, __file__, "bare", "--token", info["token"], "--base-url", info["base_url"]],
+                env,
+                folder / "bare.log",
+            )
+            bare = await measure_bot(base, args.seconds, args.quick)
+            stop(bare_bot)
+            lines.append({"bench": "interactive", "bot": "bare", **bare})
     finally:
         fake.terminate()
     stamp = {
@@ -543,6 +552,10 @@ async def measure_wave(base: str, args: argparse.Namespace, due_at: float) -> di
         "private_sends": stats["private_sends"],
         "wave_span_s": round(span, 1),
         "wave_rate": round(stats["private_sends"] / span, 2) if span else None,
+        # Everything Telegram accepted while the wave went out (the wave, its group messages,
+        # the replies): the share of the 30 messages/s ceiling used.
+        "all_sends_in_span": stats["all_sends_in_span"],
+        "of_ceiling": round(stats["all_sends_in_span"] / span / 30, 3) if span else None,
         "rate_limited": stats["rate_limited"],
     }
 
@@ -559,6 +572,7 @@ def main() -> None:
     parser.add_argument("--wave-members", type=int, default=15)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only-wave", action="store_true", help="Relais during the wave only (no rates, no bare bot)")
     parser.add_argument("--token", default="")
     parser.add_argument("--base-url", default="")
     args = parser.parse_args()

@@ -1,14 +1,16 @@
 """The dispatcher: turns due events into deliveries and sends them.
 
 Each run: one transaction expands due events; then, batch by batch, one transaction claims and
-renders deliveries, they are sent concurrently through the rate limiter, and one transaction
-records the outcomes. A crash between claim and record re-sends at most that batch.
+renders deliveries, they are sent concurrently through the rate limiter (two batches in flight),
+and one transaction records the outcomes. A crash between claim and record re-sends at most the
+batches in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +30,7 @@ from storage.models import Group, Meeting
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+IN_FLIGHT = 2  # batches being sent at once
 
 
 @dataclass
@@ -151,11 +154,12 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
         async with run.sessionmaker.begin() as session:
             report.events = await expand_due_events(session, run.now(), run.outbox)
         batches = 0
-        in_flight: asyncio.Task | None = None
+        in_flight: deque[asyncio.Task] = deque()
         while max_batches is None or batches < max_batches:
             batches += 1
-            # Claim and render the next batch while the previous one is being sent: the
-            # database work then never leaves the rate limiter idle.
+            # Claim and render the next batch while the previous ones are being sent, and keep
+            # two in flight: the rate limiter always has the next messages waiting, even when a
+            # batch ends with a slow send or replies to people take some of the slots.
             async with run.sessionmaker.begin() as session:
                 claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID)
                 rendered: list[Outgoing] = []
@@ -172,14 +176,13 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
                         report.skipped += 1
                     else:
                         rendered.append(out)
-            if in_flight is not None:
-                await _record(run, await in_flight, report)
-                in_flight = None
+            if len(in_flight) >= IN_FLIGHT or (not claimed and in_flight):
+                await _record(run, await in_flight.popleft(), report)
             if not claimed:
                 break
-            in_flight = asyncio.create_task(_send_batch(bot, rendered))
-        if in_flight is not None:
-            await _record(run, await in_flight, report)
+            in_flight.append(asyncio.create_task(_send_batch(bot, rendered)))
+        while in_flight:
+            await _record(run, await in_flight.popleft(), report)
 
 
 async def pending_events_due(sessionmaker: async_sessionmaker[AsyncSession]) -> list[datetime]:

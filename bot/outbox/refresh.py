@@ -37,7 +37,7 @@ from storage.models import Group, Meeting, PriorityRound, Refresh
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
-BATCH = 100
+BATCH = 8
 GATHER_SECONDS = 0.1
 
 
@@ -191,27 +191,36 @@ class Refresher:
             return await session.scalar(select(func.min(Refresh.due_at)).where(Refresh.status == "pending"))
 
     async def run_due(self) -> int:
-        """Claim what is due now, render it, and start its edits; returns how many."""
+        """Claim what is due now, render it, and start its edits; returns how many. A few at a
+        time, each batch its own short transaction: on SQLite, updates take their turn between
+        batches instead of waiting for a hundred renderings."""
+        started = 0
         async with self._run_lock:
-            now = self.now()
-            claimed: list[_Claimed] = []
-            async with self.turn(), self.sessionmaker.begin() as session:
-                ready = or_(
-                    and_(Refresh.status == "pending", Refresh.due_at <= now),
-                    and_(Refresh.status == "editing", Refresh.claimed_at < now - LEASE),
-                )
-                query = select(Refresh).where(ready).order_by(Refresh.due_at).limit(BATCH)
-                if locking(session):
-                    query = query.with_for_update(skip_locked=True)
-                for row in await session.scalars(query):
-                    row.status, row.claimed_at = "editing", now
-                    content = await KINDS[row.kind](session, row.subject_id) if row.kind in KINDS else None
-                    claimed.append(_Claimed(row.id, row.generation, row.chat_id, row.message_id, content))
-            for item in claimed:
-                task = asyncio.create_task(self._edit(item))
-                self._edits.add(task)
-                task.add_done_callback(self._edits.discard)
-            return len(claimed)
+            while True:
+                claimed = await self._claim(self.now())
+                for item in claimed:
+                    task = asyncio.create_task(self._edit(item))
+                    self._edits.add(task)
+                    task.add_done_callback(self._edits.discard)
+                started += len(claimed)
+                if len(claimed) < BATCH:
+                    return started
+
+    async def _claim(self, now: datetime) -> list[_Claimed]:
+        claimed: list[_Claimed] = []
+        async with self.turn(), self.sessionmaker.begin() as session:
+            ready = or_(
+                and_(Refresh.status == "pending", Refresh.due_at <= now),
+                and_(Refresh.status == "editing", Refresh.claimed_at < now - LEASE),
+            )
+            query = select(Refresh).where(ready).order_by(Refresh.due_at).limit(BATCH)
+            if locking(session):
+                query = query.with_for_update(skip_locked=True)
+            for row in await session.scalars(query):
+                row.status, row.claimed_at = "editing", now
+                content = await KINDS[row.kind](session, row.subject_id) if row.kind in KINDS else None
+                claimed.append(_Claimed(row.id, row.generation, row.chat_id, row.message_id, content))
+        return claimed
 
     async def _edit(self, item: _Claimed) -> None:
         send_priority.set(EDIT)  # this task's sends: after replies, before waves
