@@ -108,6 +108,11 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
             self._answer(self.by_query.pop(str(params.get("callback_query_id")), None))
             return await super()._m_answerCallbackQuery(params)
 
+        async def _m_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
+            result = await super()._m_editMessageText(params)
+            self.send_times.append(time.monotonic())  # counted against the ceiling, as the limiter does
+            return result
+
         async def _m_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
             result = await super()._m_sendMessage(params)  # after flood control: a 429 is no answer
             self.send_times.append(time.monotonic())
@@ -553,7 +558,7 @@ async def measure_wave(base: str, args: argparse.Namespace, due_at: float) -> di
         "wave_span_s": round(span, 1),
         "wave_rate": round(stats["private_sends"] / span, 2) if span else None,
         # Everything Telegram accepted while the wave went out (the wave, its group messages,
-        # the replies): the share of the 30 messages/s ceiling used.
+        # the replies, the edits): the share of the 30 messages/s ceiling used.
         "all_sends_in_span": stats["all_sends_in_span"],
         "of_ceiling": round(stats["all_sends_in_span"] / span / 30, 3) if span else None,
         "rate_limited": stats["rate_limited"],

@@ -109,7 +109,11 @@ class Pacer:
             _priority, _order, future = heapq.heappop(self._waiting)
             if future.cancelled():
                 continue
-            self._next_free = max(now, self._next_free) + self.interval
+            # Keep to the schedule: waking a few milliseconds late (a busy event loop) must not
+            # push every later slot back, or a wave goes at 25/s instead of 29. Late by more than
+            # a slot, the schedule starts again from now (no burst to catch up).
+            behind = now - self._next_free
+            self._next_free = (self._next_free if behind < self.interval else now) + self.interval
             future.set_result(None)
 
     def close(self) -> None:
