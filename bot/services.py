@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import time
@@ -53,10 +52,6 @@ class Services:
         """SQLite's one writer, as an asyncio lock that updates take at their first write
         (storage/writer_turn.py); None on PostgreSQL, where transactions run side by side."""
         return self._writer if self.engine.dialect.name == "sqlite" else None
-
-    def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A whole transaction's turn (the refresher's short ones): the same lock on SQLite."""
-        return self._writer if self.writer_turn is not None else contextlib.nullcontext()
 
 
 def services(context: Any) -> Services:
