@@ -37,7 +37,6 @@ from handlers import (
     start,
 )
 from handlers.common import dialogue_router
-from storage.writer_turn import release_writer_turn, use_writer_turn
 
 _REMEMBERED_UPDATES = 10_000
 _STATE = "relais.updates"
@@ -72,11 +71,9 @@ class RelaisApplication(Application):
         sends, collecting = after_commit.collect()
         committed = False
         try:
-            async with svc.sessionmaker() as session:
-                # SQLite has one writer: an update takes its turn at its first write
-                # (storage/writer_turn.py); with PostgreSQL, updates run side by side.
-                if svc.writer_turn is not None:
-                    use_writer_turn(session, svc.writer_turn)
+            # SQLite has one writer: updates take turns for their (short) transaction; with
+            # PostgreSQL they run side by side. Nothing inside waits for Telegram's send limits.
+            async with svc.update_turn(), svc.sessionmaker() as session:
                 token = current_session.set(session)
                 try:
                     await super().process_update(update)
@@ -88,7 +85,6 @@ class RelaisApplication(Application):
                 finally:
                     current_session.reset(token)
                     log.failed.discard(update.update_id)
-                    release_writer_turn(session)
         finally:
             after_commit.stop_collecting(collecting)
             if svc.sender is not None:

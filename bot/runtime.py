@@ -65,7 +65,7 @@ class Relais:
             svc.sessionmaker,
             self.clock.now,
             settings.telegram.edit_spacing_seconds,
-            svc.writer_turn,
+            svc.update_turn,
         )
         await set_command_menus(self.application.bot, settings.bot.default_language)
         if settings.web.enabled or webhook:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -47,11 +48,12 @@ class Services:
     refresher: Refresher | None = None
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    @property
-    def writer_turn(self) -> asyncio.Lock | None:
-        """SQLite's one writer, as an asyncio lock that updates take at their first write
-        (storage/writer_turn.py); None on PostgreSQL, where transactions run side by side."""
-        return self._writer if self.engine.dialect.name == "sqlite" else None
+    def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """SQLite has one writer: updates take turns for their transaction, which is short since
+        nothing in it waits for Telegram's send limits. PostgreSQL runs them side by side."""
+        if self.engine.dialect.name == "sqlite":
+            return self._writer
+        return contextlib.nullcontext()
 
 
 def services(context: Any) -> Services:

@@ -20,10 +20,7 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     """hide_parameters: query parameters hold names and texts; keep them out of logs and errors."""
     if is_sqlite(url):
         # A generous busy timeout: the bot, its jobs and `relais db upgrade` may share the file.
-        # Up to 40 connections: every update running at once holds one while it waits for the
-        # writer's turn (storage/writer_turn.py), and the sender and the refresher need theirs.
-        pool = {} if ":memory:" in url else {"pool_size": 10, "max_overflow": 30}
-        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, **pool)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,7 +34,6 @@ from bot.ui.meetings import announcement_text, reminder_text, rsvp_keyboard
 from bot.ui.proposals import priority_keyboard, priority_text
 from storage.db import insert_if_absent
 from storage.models import Group, Meeting, PriorityRound, Refresh
-from storage.writer_turn import release_writer_turn, use_writer_turn
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -144,10 +144,9 @@ class Refresher:
         sessionmaker: async_sessionmaker[AsyncSession],
         now: Callable[[], datetime],
         spacing: float,
-        writer: asyncio.Lock | None,
+        turn: Callable[[], contextlib.AbstractAsyncContextManager[Any]],
     ) -> None:
-        self.bot, self.sessionmaker, self.now, self.spacing = bot, sessionmaker, now, spacing
-        self.writer = writer  # SQLite's writer turn, taken at the first write like an update's
+        self.bot, self.sessionmaker, self.now, self.spacing, self.turn = bot, sessionmaker, now, spacing, turn
         self._wake = asyncio.Event()
         self._run_lock = asyncio.Lock()
         self._edits: set[asyncio.Task[None]] = set()
@@ -187,19 +186,6 @@ class Refresher:
             await asyncio.sleep(GATHER_SECONDS)
             self._wake.clear()
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        """A connection first, then (on SQLite) the writer's turn at the first write: the same
-        order as an update's, so the two can never wait for each other."""
-        async with self.sessionmaker() as session:
-            if self.writer is not None:
-                use_writer_turn(session, self.writer)
-            try:
-                async with session.begin():
-                    yield session
-            finally:
-                release_writer_turn(session)
-
     async def next_due(self) -> datetime | None:
         async with self.sessionmaker() as session:
             return await session.scalar(select(func.min(Refresh.due_at)).where(Refresh.status == "pending"))
@@ -222,7 +208,7 @@ class Refresher:
 
     async def _claim(self, now: datetime) -> list[_Claimed]:
         claimed: list[_Claimed] = []
-        async with self._transaction() as session:
+        async with self.turn(), self.sessionmaker.begin() as session:
             ready = or_(
                 and_(Refresh.status == "pending", Refresh.due_at <= now),
                 and_(Refresh.status == "editing", Refresh.claimed_at < now - LEASE),
@@ -261,7 +247,7 @@ class Refresher:
 
     async def _record(self, item: _Claimed, retry_in: float | None) -> None:
         now = self.now()
-        async with self._transaction() as session:
+        async with self.turn(), self.sessionmaker.begin() as session:
             query = select(Refresh).where(Refresh.id == item.id)
             row = await session.scalar(query.with_for_update() if locking(session) else query)
             if row is None:
