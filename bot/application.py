@@ -136,10 +136,10 @@ FEATURES = (
 )
 
 
-def rate_limiter(per_second: float, max_retries: int) -> PriorityRateLimiter:
-    """Evenly paced overall, 20 a minute per group, answers to people before scheduled waves
+def rate_limiter(per_second: float, group_per_minute: int, max_retries: int) -> PriorityRateLimiter:
+    """Evenly paced overall, a budget per group, answers to people before scheduled waves
     (bot/outbox/pacing.py)."""
-    return PriorityRateLimiter(per_second, group_per_minute=20, max_retries=max_retries)
+    return PriorityRateLimiter(per_second, group_per_minute=group_per_minute, max_retries=max_retries)
 
 
 def build_application(services: Services, with_updater: bool = True) -> Application:
@@ -150,7 +150,13 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         .token(settings.require_token())
         .base_url(settings.telegram.api_base_url)
         .base_file_url(settings.telegram.api_file_url)
-        .rate_limiter(rate_limiter(settings.telegram.messages_per_second, settings.telegram.max_retries))
+        .rate_limiter(
+            rate_limiter(
+                settings.telegram.messages_per_second,
+                settings.telegram.group_messages_per_minute,
+                settings.telegram.max_retries,
+            )
+        )
         .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )

@@ -191,7 +191,10 @@ async def run_demo(verbose: bool = False) -> int:
     logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'relais.db'}"
-        async with Harness(url) as h:
+        # The built-in fake needs none of Telegram's sending limits to show the flow: without them
+        # a scene with many messages in the group does not wait for the minute to pass.
+        fast = {"telegram": {"group_messages_per_minute": 1000}}
+        async with Harness(url, flood_control=False, overrides=fast) as h:
             print("Relais — démonstration sur un Telegram simulé (aucun jeton, aucun réseau)")
             show = Transcript(h)
             await play(h, show)
