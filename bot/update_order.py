@@ -41,7 +41,6 @@ def order_keys(update: object) -> tuple[int | str, ...]:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     def __init__(self, running: int) -> None:
         super().__init__(_WAITING_BOUND)
-        self.running = running
         self._slots = asyncio.BoundedSemaphore(running)
         self._tails: dict[int | str, asyncio.Future[None]] = {}
         # For tests and the demo: which updates were taken in (in order) and are not done yet.

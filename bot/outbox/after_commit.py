@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
@@ -123,11 +123,6 @@ def collecting() -> bool:
     return _current.get() is not None
 
 
-def answered() -> bool:
-    sends = _current.get()
-    return sends is not None and sends.answer is not None
-
-
 class ChatSender:
     """Sends what committed updates said: per chat in order, chats side by side."""
 
@@ -137,8 +132,6 @@ class ChatSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        self.sent = 0
-        self.failed = 0
 
     def submit(self, sends: UpdateSends) -> None:
         if sends.answer is not None:
@@ -193,10 +186,9 @@ class ChatSender:
             try:
                 await self._deliver_once(send)
                 return
-            except (NetworkError, TimedOut) as exc:  # Telegram's 5xx, a dropped connection
+            except NetworkError as exc:  # Telegram's 5xx, a timeout, a dropped connection
                 if attempt == RETRIES - 1:
                     log.warning("%s failed: %s", send.method, exc.__class__.__name__)
-                    self.failed += 1
                     return
                 await asyncio.sleep(0.2 * 2**attempt)
 
@@ -219,15 +211,12 @@ class ChatSender:
         except BadRequest as exc:
             if "not modified" not in str(exc):  # an edit that changes nothing is not an error
                 log.warning("%s refused: %s", send.method, exc.__class__.__name__)
-                self.failed += 1
             return
-        except (NetworkError, TimedOut):
-            raise  # retried by _deliver
+        except NetworkError:
+            raise  # retried by _deliver (BadRequest, a NetworkError too, was handled above)
         except TelegramError as exc:
             log.warning("%s failed: %s", send.method, exc.__class__.__name__)
-            self.failed += 1
             return
-        self.sent += 1
         if send.on_sent is not None:
             try:
                 async with self.sessionmaker.begin() as session:

@@ -50,30 +50,18 @@ class Content:
 Render = Callable[[AsyncSession, int], Awaitable[Content | None]]
 
 
-async def _meeting(session: AsyncSession, meeting_id: int) -> tuple[Group, Meeting] | None:
-    meeting = await session.get(Meeting, meeting_id)
-    group = await session.get(Group, meeting.group_id) if meeting is not None else None
-    if meeting is None or group is None or meeting.status != "scheduled":
-        return None  # cancelled or moved messages were rewritten by the change itself
-    return group, meeting
+def _meeting_counts(text: Callable[[Group, Meeting, m.Counts], str]) -> Render:
+    """A message about a meeting with its counts and answer buttons (announcement or reminder)."""
 
+    async def render(session: AsyncSession, meeting_id: int) -> Content | None:
+        meeting = await session.get(Meeting, meeting_id)
+        group = await session.get(Group, meeting.group_id) if meeting is not None else None
+        if meeting is None or group is None or meeting.status != "scheduled":
+            return None  # cancelled or moved messages were rewritten by the change itself
+        counts = await m.counts(session, meeting)
+        return Content(text(group, meeting, counts), rsvp_keyboard(group.language, meeting))
 
-async def _announcement(session: AsyncSession, meeting_id: int) -> Content | None:
-    found = await _meeting(session, meeting_id)
-    if found is None:
-        return None
-    group, meeting = found
-    counts = await m.counts(session, meeting)
-    return Content(announcement_text(group, meeting, counts), rsvp_keyboard(group.language, meeting))
-
-
-async def _group_reminder(session: AsyncSession, meeting_id: int) -> Content | None:
-    found = await _meeting(session, meeting_id)
-    if found is None:
-        return None
-    group, meeting = found
-    counts = await m.counts(session, meeting)
-    return Content(reminder_text(group, meeting, counts), rsvp_keyboard(group.language, meeting))
+    return render
 
 
 async def _priority_round(session: AsyncSession, round_id: int) -> Content | None:
@@ -88,8 +76,8 @@ async def _priority_round(session: AsyncSession, round_id: int) -> Content | Non
 
 # What each kind of refreshed message shows, from the row its subject_id names.
 KINDS: dict[str, Render] = {
-    "announcement": _announcement,
-    "group_reminder": _group_reminder,
+    "announcement": _meeting_counts(announcement_text),
+    "group_reminder": _meeting_counts(reminder_text),
     "priority_round": _priority_round,
 }
 
@@ -151,7 +139,6 @@ class Refresher:
         self._run_lock = asyncio.Lock()
         self._edits: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
-        self.edited = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -233,7 +220,6 @@ class Refresher:
                     message_id=item.message_id,
                     reply_markup=item.content.markup,
                 )
-                self.edited += 1
             except RetryAfter as exc:
                 retry_in = exc._retry_after.total_seconds()
             except (BadRequest, Forbidden) as exc:
@@ -252,13 +238,14 @@ class Refresher:
             row = await session.scalar(query.with_for_update() if locking(session) else query)
             if row is None:
                 return
-            if retry_in is not None:
+            if retry_in is not None:  # Telegram said wait, or failed: the same state, later
                 row.status, row.due_at = "pending", now + timedelta(seconds=retry_in)
-                return
-            row.edited_at = now
-            if row.generation > item.generation:  # changed while this edit was under way
-                row.status, row.due_at = "pending", now + timedelta(seconds=self.spacing)
             else:
-                row.status = "done"
-        if retry_in is not None or row.status == "pending":
+                row.edited_at = now
+                changed = row.generation > item.generation  # changed while this edit was under way
+                row.status = "pending" if changed else "done"
+                if changed:
+                    row.due_at = now + timedelta(seconds=self.spacing)
+            pending = row.status == "pending"
+        if pending:  # the loop may be asleep with nothing due: it must plan this one
             self.wake()

@@ -79,6 +79,19 @@ async def test_a_pending_edit_survives_a_restart(spaced):
     assert "✅ 2 oui · ❌ 1 non · 🤔 0 peut-être" in announcement.text
 
 
+async def test_an_edit_telegram_failed_is_made_again_later(spaced):
+    h = spaced
+    chat, _awa, people, announcement = await announced_group(h, 1)
+    h.tg.script_fault("editMessageText", "500", times=1)
+    h.tg.press(people[0], announcement, "Je viens")
+    await h.settle()
+    assert "✅ 0 oui" in announcement.text  # the edit failed; the tap itself was answered
+    assert not h.tg.pending_callbacks
+    h.clock.advance(timedelta(seconds=SPACING))
+    await h.settle()
+    assert "✅ 1 oui · ❌ 0 non · 🤔 0 peut-être" in announcement.text
+
+
 async def test_a_busy_group_does_not_delay_a_command_in_another(database_url: str, clock: FakeClock):
     """Thirty commands in one group need more than its 20 messages a minute: its answers queue
     for a minute behind its own budget. A command in another group is answered at once."""
