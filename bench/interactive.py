@@ -49,6 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_world import add_group  # noqa: E402 (beside this script)
+
 MIX = (("tap", 0.60), ("poll_answer", 0.20), ("read", 0.15), ("proposal", 0.05))
 ANSWERS = ("y", "n", "m")
 
@@ -334,7 +336,6 @@ async def populate(url: str, world: dict[str, list[dict[str, Any]]], wave_in: fl
     from bot.domain.meetings import create_meeting
     from bot.domain.settings import MeetingsSection
     from storage.db import create_engine, create_sessionmaker, migrate
-    from storage.models import Group, Membership, Person
 
     engine = create_engine(url)
     await migrate(engine)
@@ -344,38 +345,16 @@ async def populate(url: str, world: dict[str, list[dict[str, Any]]], wave_in: fl
     async with sessions.begin() as session:
         for kind, entries in world.items():
             for entry in entries:
-                group = Group(
-                    chat_id=entry["chat_id"],
-                    title=entry["title"],
-                    timezone="Europe/Paris",
-                    language="fr",
-                    active=True,
-                    created_at=now,
-                    reminder_offsets="60min" if kind == "wave" else "1j",
-                    next_meeting_number=1,
+                group = await add_group(
+                    session,
+                    entry["chat_id"],
+                    entry["title"],
+                    [entry["admin"], *entry["people"]],
+                    now,
+                    "60min" if kind == "wave" else "1j",
+                    private_reminders=kind == "wave",
+                    facilitator_first=True,
                 )
-                session.add(group)
-                await session.flush()
-                for index, (telegram_id, name) in enumerate([entry["admin"], *entry["people"]]):
-                    person = Person(
-                        telegram_id=telegram_id,
-                        first_name=name,
-                        private_status="started",
-                        created_at=now,
-                        started_at=now,
-                    )
-                    session.add(person)
-                    await session.flush()
-                    session.add(
-                        Membership(
-                            group_id=group.id,
-                            person_id=person.id,
-                            status="member",
-                            joined_at=now,
-                            named_facilitator=index == 0,
-                            private_reminders=kind == "wave",
-                        )
-                    )
                 if kind == "wave":
                     starts = now + timedelta(seconds=wave_in) + timedelta(minutes=60)
                     settings = MeetingsSection(default_reminders="60min")

@@ -34,6 +34,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_world import add_group  # noqa: E402 (beside this script)
+
 
 def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
     """Child process: the fake Telegram with its world, plus /_bench/stats."""
@@ -75,7 +77,6 @@ async def populate(database_url: str, world: list[dict], due_in: float) -> datet
     from bot.domain.meetings import create_meeting
     from bot.domain.settings import MeetingsSection
     from storage.db import create_engine, create_sessionmaker, migrate
-    from storage.models import Group, Membership, Person
 
     engine = create_engine(database_url)
     await migrate(engine)
@@ -85,34 +86,8 @@ async def populate(database_url: str, world: list[dict], due_in: float) -> datet
     settings = MeetingsSection(default_reminders="60min")
     async with sessions.begin() as session:
         for entry in world:
-            group = Group(
-                chat_id=entry["chat_id"],
-                title=entry["title"],
-                timezone="Europe/Paris",
-                language="fr",
-                active=True,
-                created_at=now,
-                reminder_offsets="60min",
-                next_meeting_number=1,
-            )
-            session.add(group)
-            await session.flush()
-            for telegram_id, name in entry["people"]:
-                person = Person(
-                    telegram_id=telegram_id, first_name=name, private_status="started", created_at=now, started_at=now
-                )
-                session.add(person)
-                await session.flush()
-                session.add(
-                    Membership(
-                        group_id=group.id,
-                        person_id=person.id,
-                        status="member",
-                        joined_at=now,
-                        named_facilitator=False,
-                        private_reminders=True,
-                    )
-                )
+            people = [(telegram_id, name) for telegram_id, name in entry["people"]]
+            group = await add_group(session, entry["chat_id"], entry["title"], people, now, "60min", True)
             await create_meeting(
                 session, group, due + timedelta(minutes=60), "Centre social", "Bilan", None, None, now, settings
             )
