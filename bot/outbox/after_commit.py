@@ -109,6 +109,11 @@ def queue_send(send: Send) -> None:
     _sends().sends.append(send)
 
 
+def queue_message(chat_id: int, text: str, on_sent: OnSent | None = None, always: bool = False, **kwargs: Any) -> None:
+    """A text message to a chat (sendMessage), with its options (reply_markup, ...)."""
+    queue_send(Send(chat_id, "send_message", {"text": text, **kwargs}, on_sent, always))
+
+
 def queue_answer(answer: Answer) -> None:
     """A button press has one answer; a later one replaces an earlier (the last word wins)."""
     _sends().answer = answer

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.outbox.after_commit import OnSent, Send, queue_send
+from bot.outbox.after_commit import OnSent, queue_message
 from storage.models import Group, Person
 
 
@@ -14,7 +14,7 @@ def to_group(group: Group, text: str, on_sent: OnSent | None = None, **kwargs: A
     """Queue a message to the group's chat; False when the bot can no longer write there."""
     if not group.active:
         return False
-    queue_send(Send(group.chat_id, "send_message", {"text": text, **kwargs}, on_sent))
+    queue_message(group.chat_id, text, on_sent, **kwargs)
     return True
 
 
@@ -22,5 +22,5 @@ def to_person(person: Person, text: str, on_sent: OnSent | None = None, **kwargs
     """Queue a private message to someone who started the bot; False for anyone else."""
     if person.private_status != "started":
         return False
-    queue_send(Send(person.telegram_id, "send_message", {"text": text, **kwargs}, on_sent))
+    queue_message(person.telegram_id, text, on_sent, **kwargs)
     return True

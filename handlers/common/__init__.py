@@ -20,7 +20,15 @@ from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
 from bot.domain.people import UserInfo, person_in_group
-from bot.outbox.after_commit import Answer, OnSent, Send, queue_answer, queue_send, remember_message
+from bot.outbox.after_commit import (
+    Answer,
+    OnSent,
+    Send,
+    queue_answer,
+    queue_message,
+    queue_send,
+    remember_message,
+)
 from bot.outbox.claims import pending_due_times
 from bot.services import db, fetch_admin_ids, services
 from bot.ui import callbacks as cb
@@ -67,7 +75,7 @@ PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMe
 def say(chat_id: int, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
     """A message to a chat; `on_sent(session, message)` runs once it is out. `always`: sent even
     if the update fails (the apology)."""
-    queue_send(Send(chat_id, "send_message", {"text": text, **kwargs}, on_sent, always))
+    queue_message(chat_id, text, on_sent, always, **kwargs)
 
 
 def reply(update: Update, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
