@@ -9,8 +9,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults, MessageHandler
 
 from bot.outbox import after_commit
@@ -44,10 +46,24 @@ _STATE = "relais.updates"
 
 @dataclass
 class UpdateLog:
-    """Which updates this process has taken in, and seen fail."""
+    """Which updates this process has handled (their transaction committed), is handling, and
+    saw fail (with the error's class: a database or network failure is worth Telegram's retry)."""
 
     seen: OrderedDict[int, None] = field(default_factory=OrderedDict)
-    failed: set[int] = field(default_factory=set)
+    in_flight: set[int] = field(default_factory=set)
+    failed: dict[int, type[BaseException]] = field(default_factory=dict)
+    # Updates that failed for a passing reason: the webhook answers 500 so that Telegram re-sends.
+    retry: set[int] = field(default_factory=set)
+
+    def handled(self, update_id: int) -> None:
+        self.seen[update_id] = None
+        while len(self.seen) > _REMEMBERED_UPDATES:
+            self.seen.popitem(last=False)
+
+
+# Failures that pass: the database or the network was away for a moment. An update that failed
+# for one of these is worth handling again when Telegram re-sends it.
+TRANSIENT = (DBAPIError, OSError, TimeoutError, NetworkError)
 
 
 class RelaisApplication(Application):
@@ -61,12 +77,13 @@ class RelaisApplication(Application):
             await super().process_update(update)
             return
         log = self.update_log()
-        seen = log.seen
-        if update.update_id in seen:  # Telegram re-sends a webhook update it got no 2xx for
+        # Telegram re-sends a webhook update it got no 2xx for: one already handled (committed)
+        # or being handled is dropped. One whose transaction failed is not marked, so a re-sent
+        # copy is handled again.
+        if update.update_id in log.seen or update.update_id in log.in_flight:
             return
-        seen[update.update_id] = None
-        while len(seen) > _REMEMBERED_UPDATES:
-            seen.popitem(last=False)
+        log.in_flight.add(update.update_id)
+        log.retry.discard(update.update_id)
         svc: Services = self.bot_data[SERVICES]
         sends, collecting = after_commit.collect()
         committed = False
@@ -84,19 +101,31 @@ class RelaisApplication(Application):
                         committed = True
                 finally:
                     current_session.reset(token)
-                    log.failed.discard(update.update_id)
+        except TRANSIENT:
+            log.retry.add(update.update_id)  # the commit itself failed: the database is away
+            raise
         finally:
+            error = log.failed.pop(update.update_id, None)
+            if error is not None and issubclass(error, TRANSIENT):
+                log.retry.add(update.update_id)
+            if committed:
+                log.handled(update.update_id)
+            log.in_flight.discard(update.update_id)
             after_commit.stop_collecting(collecting)
             if svc.sender is not None:
                 svc.sender.submit(sends.keep(committed))
             if committed and sends.refresh and svc.refresher is not None:
                 svc.refresher.wake()
 
+    def needs_retry(self, update_id: int) -> bool:
+        """Whether this update failed for a passing reason (the webhook then answers 500)."""
+        return update_id in self.update_log().retry
+
     async def process_error(
         self, update: object | None, error: Exception, job: Any = None, coroutine: Any = None
     ) -> bool:
         if isinstance(update, Update):
-            self.update_log().failed.add(update.update_id)
+            self.update_log().failed[update.update_id] = type(error)
         return await super().process_error(update, error, job, coroutine)
 
     async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:

@@ -202,7 +202,13 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
         t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
         reply_markup=cancel_request_keyboard(language, request),
     )
-    to_group(group, t(group.language, "carpool.group_request", place=place.name, number=meeting.number))
+    to_group(
+        db(),
+        group,
+        t(group.language, "carpool.group_request", place=place.name, number=meeting.number),
+        "ride_request",
+        now,
+    )
     await offer_to_drivers(context, group, meeting, request)
 
 
@@ -249,7 +255,11 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         reply_markup=with_coming(language, meeting, cancel_offer_keyboard(language, offer)),
     )
     to_group(
-        group, t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name, number=meeting.number)
+        db(),
+        group,
+        t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name, number=meeting.number),
+        "ride_offer",
+        now,
     )
     for request in await c.waiting_requests(db(), meeting):
         await offer_to_drivers(context, group, meeting, request)
@@ -342,7 +352,7 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
 async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, request: RideRequest) -> RideOffer | None:
     """Ask the nearest driver with a free seat; one who cannot be reached passes it on."""
     svc = services(context)
-    svc.clock.now()
+    now = svc.clock.now()
     rider = await get_row(db(), Person, request.person_id)
     pickup = await get_row(db(), Place, request.place_id)
     for _ in range(50):
@@ -354,8 +364,11 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
         km = c.place_distance(pickup, await get_row(db(), Place, offer.place_id))
         # A driver who never opened a private chat cannot be asked: the next one is.
         if to_person(
+            db(),
             driver,
             request_to_driver(language, group, meeting, rider, pickup, km),
+            "ride_asked",
+            now,
             reply_markup=request_keyboard(language, request),
         ):
             return offer
@@ -391,8 +404,11 @@ async def ride_button(update: Update, context: Context) -> None:
         return
     edit_tapped(update, match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
     to_person(
+        db(),
         rider,
         match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
+        "ride_accepted",
+        now,
         reply_markup=with_coming(
             _language(rider, group), meeting, cancel_request_keyboard(_language(rider, group), request)
         ),
@@ -445,7 +461,7 @@ async def _tell(context: Context, person: Person, group: Group, meeting: Meeting
     """A private notice about a ride to someone in it (403: marked unreachable)."""
     language = _language(person, group)
     text = t(language, key, name=name, meeting=meeting_label(language, group, meeting))
-    to_person(person, text)
+    to_person(db(), person, text, "ride_cancelled", services(context).clock.now())
 
 
 async def cancel_offer_button(update: Update, context: Context) -> None:

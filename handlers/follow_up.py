@@ -13,7 +13,6 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
 from bot.domain.polls import set_quorum
-from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.carpool import figures_text
@@ -194,7 +193,10 @@ async def indicators_command(update: Update, context: Context) -> None:
         + figures_text(group.language, group, await carpool.figures(db(), group))
     )
     asker = await find_person(db(), user.id)
-    if asker is None or not to_person(asker, text):  # never opened a private chat with the bot
+    # An answer to the asker's own command: sent even if they paused Relais' own messages.
+    if asker is not None and asker.private_status == "started":
+        say(asker.telegram_id, text)
+    else:  # never opened a private chat with the bot
         svc = services(context)
         url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
         reply(

@@ -46,7 +46,14 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except (ValueError, TypeError, KeyError):
         return web.json_response({"ok": False, "error": "malformed update"}, status=400)
     # Through the update processor: in turn with the chat's other updates, side by side with others.
-    await application.update_processor.process_update(update, application.process_update(update))
+    try:
+        await application.update_processor.process_update(update, application.process_update(update))
+    except Exception:  # the commit failed (logged by the processor's caller); Telegram will re-send
+        log.warning("update %s not handled", update.update_id)
+        return web.json_response({"ok": False, "error": "not handled"}, status=500)
+    needs_retry = getattr(application, "needs_retry", None)  # bot/application.py's RelaisApplication
+    if needs_retry is not None and needs_retry(update.update_id):  # the database was away: ask again
+        return web.json_response({"ok": False, "error": "try again"}, status=500)
     return web.json_response({"ok": True})
 
 

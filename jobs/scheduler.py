@@ -15,8 +15,10 @@ from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
+from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
+from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, services
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ async def dispatch_now(application: Application) -> DispatchReport:
     bot = application.bot
 
     report = await run_dispatch(dispatcher(svc, bot), bot)
+    await resend_stale_notices(svc)
     async with svc.sessionmaker.begin() as session:  # drafts nobody finished are not kept
         await dialogues.purge_expired(session, svc.clock.now())
     if report.sent or report.failed:
@@ -62,6 +65,19 @@ async def dispatch_now(application: Application) -> DispatchReport:
             report.failed,
         )
     return report
+
+
+async def resend_stale_notices(svc: Services) -> int:
+    """Notices a process wrote but did not send (it died after the commit, or Telegram was down):
+    claimed here and handed to this process's sender."""
+    if svc.sender is None:
+        return 0
+    async with svc.sessionmaker.begin() as session:
+        sends = await stale_notices(session, svc.clock.now())
+    if sends:
+        log.info("resending %s notices left behind", len(sends))
+        svc.sender.submit(UpdateSends(sends))
+    return len(sends)
 
 
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:

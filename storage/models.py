@@ -101,6 +101,9 @@ class Person(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     # unknown: never started the bot; started: private messages work; unreachable: got a 403.
     private_status: Mapped[str] = mapped_column(String(16), default="unknown")
+    # "🔕 Ne plus recevoir de rappels": nothing is sent in private on Relais' own initiative
+    # (reminders, notices, news) until "🔔 Recevoir à nouveau"; nothing is erased.
+    private_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -219,6 +222,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "recipient"),
         Index("ix_deliveries_ready", "status", "priority", "not_before"),
+        # A person's deliveries: the reports held until they start the bot, and erasure.
+        Index("ix_deliveries_person", "person_id", "status"),
     )
 
     event_id: Mapped[int] = cascade_key("scheduled_events")
@@ -227,7 +232,9 @@ class Delivery(Base):
     person_id: Mapped[int | None] = cascade_key("people", index=False)
     kind: Mapped[str] = mapped_column(String(24))
     priority: Mapped[int] = mapped_column(Integer, default=1)  # 0: group messages go first
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed | skipped
+    # pending | sending | sent | failed | skipped; held: a report for a facilitator who has not
+    # started the bot yet, released when they do (bot/outbox/reach.py)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -448,3 +455,41 @@ class Refresh(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notice(Base):
+    """A message that tells people something about a change (a meeting cancelled or moved, a ride
+    offered, accepted or cancelled), written in the same transaction as the change
+    (bot/outbox/notices.py). It is sent after the commit: a change rolled back tells nobody, and a
+    process that dies before sending leaves the row for another run to send. A row is claimed
+    before it is sent (`claimed_by`, `claimed_at`: a lease) and deleted once sent, since its text
+    may name people."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_ready", "status", "not_before"),)
+
+    kind: Mapped[str] = mapped_column(String(32))
+    group_id: Mapped[int | None] = cascade_key("groups")
+    person_id: Mapped[int | None] = cascade_key("people")  # the recipient in private; None: the group
+    text: Mapped[str] = mapped_column(Text)
+    markup: Mapped[dict | None] = mapped_column(JSON)  # an inline keyboard, as Telegram's JSON
+    status: Mapped[str] = mapped_column(String(12))  # sending | pending | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReachOut(Base):
+    """A facilitator who could not be reached in private was told in the group, once per kind of
+    report: a report waiting for them is delivered as soon as they start the bot."""
+
+    __tablename__ = "reach_outs"
+    __table_args__ = (UniqueConstraint("group_id", "person_id", "kind"),)
+
+    group_id: Mapped[int] = cascade_key("groups", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    kind: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

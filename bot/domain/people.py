@@ -133,6 +133,12 @@ async def mark_started(session: AsyncSession, person: Person, now: datetime) -> 
         log.info("person %s started the bot", person.id)
 
 
+def reachable_in_private(person: Person) -> bool:
+    """Whether Relais may write to the person in private on its own initiative: they started the
+    bot, have not blocked it, and have not paused its messages ("🔕 Ne plus recevoir de rappels")."""
+    return person.private_status == "started" and not person.private_paused
+
+
 async def mark_unreachable(session: AsyncSession, telegram_id: int, now: datetime) -> None:
     """A 403 in private: the person never started the bot or blocked it. Not an error."""
     person = await find_person(session, telegram_id)

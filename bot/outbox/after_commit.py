@@ -8,8 +8,10 @@ messages only, so a busy group never holds up another. When the transaction fail
 queued is dropped (nothing is said about a change that did not happen) except what is marked
 `always` (the apology).
 
-These are answers to people, lost if the process dies in the second between commit and send;
-what must never be lost (reminders, notices) goes through the durable outbox instead.
+Answers to people (a reply, a confirmation) are lost if the process dies in the second between
+commit and send: the person sees no answer and tries again. What tells people about a change
+(bot/outbox/notices.py) is also a row written with the change: this sender deletes the row once
+the message is out, and a process that died before leaves it for the next dispatcher run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Te
 
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
+from bot.outbox.notices import finish
+
+# Outcomes of one send, as the durable notices record them (bot/outbox/notices.py).
+SENT, FORBIDDEN, REFUSED, FAILED, NETWORK = "sent", "forbidden", "refused", "failed", "network"
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,7 @@ class Send:
     kwargs: dict[str, Any] = field(default_factory=dict)
     on_sent: OnSent | None = None
     always: bool = False  # sent even when the update's transaction fails
+    notice: Any = None  # the durable row (storage.models.Notice) this send delivers, finished after
 
 
 @dataclass
@@ -187,17 +194,29 @@ class ChatSender:
             del self._queues[chat_id]
 
     async def _deliver(self, send: Send) -> None:
+        outcome = await self._try(send)
+        if send.notice is not None:
+            await self._finish_notice(send, outcome)
+
+    async def _try(self, send: Send) -> str:
         for attempt in range(RETRIES):
             try:
-                await self._deliver_once(send)
-                return
+                return await self._deliver_once(send)
             except NetworkError as exc:  # Telegram's 5xx, a timeout, a dropped connection
                 if attempt == RETRIES - 1:
                     log.warning("%s failed: %s", send.method, exc.__class__.__name__)
-                    return
+                    return NETWORK
                 await asyncio.sleep(0.2 * 2**attempt)
+        return NETWORK
 
-    async def _deliver_once(self, send: Send) -> None:
+    async def _finish_notice(self, send: Send, outcome: str) -> None:
+        try:
+            async with self.sessionmaker.begin() as session:
+                await finish(session, send.notice.id, outcome, self.now(), send.notice.attempts)
+        except Exception:  # the row stays claimed: after its lease, the next run sends it again
+            log.exception("recording notice %s failed", send.notice.id)
+
+    async def _deliver_once(self, send: Send) -> str:
         method = getattr(self.bot, send.method)
         try:
             try:
@@ -212,19 +231,21 @@ class ChatSender:
                     await mark_unreachable(session, send.chat_id, self.now())
                 else:
                     await deactivate_group(session, send.chat_id, self.now())
-            return
+            return FORBIDDEN
         except BadRequest as exc:
-            if "not modified" not in str(exc):  # an edit that changes nothing is not an error
-                log.warning("%s refused: %s", send.method, exc.__class__.__name__)
-            return
+            if "not modified" in str(exc):  # an edit that changes nothing is not an error
+                return SENT
+            log.warning("%s refused: %s", send.method, exc.__class__.__name__)
+            return REFUSED
         except NetworkError:
-            raise  # retried by _deliver (BadRequest, a NetworkError too, was handled above)
+            raise  # retried by _try (BadRequest, a NetworkError too, was handled above)
         except TelegramError as exc:
             log.warning("%s failed: %s", send.method, exc.__class__.__name__)
-            return
+            return FAILED
         if send.on_sent is not None:
             try:
                 async with self.sessionmaker.begin() as session:
                     await send.on_sent(session, result)
             except Exception:
                 log.exception("recording a sent %s failed", send.method)
+        return SENT

@@ -1,43 +1,102 @@
-"""Notices sent at once rather than planned: people in a ride are told when its meeting moves or is
-cancelled. They go out after the update commits (not yet through the durable outbox)."""
+"""Durable notices: what tells people about a change (a meeting cancelled or moved, a ride
+offered, accepted, refused or cancelled) is a row written in the same transaction as the change.
+
+- The change rolls back: the rows go with it and nobody is told.
+- It commits: the rows are claimed by this process at birth (a lease), and the update's sender
+  (bot/outbox/after_commit.py) sends them after the commit, in order with the update's other
+  messages, deleting each row once it is out; so a crash between two sends neither repeats the
+  first nor loses the second.
+- The process dies first: the lease runs out and the next dispatcher run, in any process, claims
+  the rows and sends them (`claim_stale`). With PostgreSQL the claim skips locked rows, so two
+  processes never take the same notice.
+
+A notice is deleted once sent: its text may name people (a driver's first name), and what was
+said is not kept longer than it takes to say it. Queuing one is bot/outbox/sending.py's.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import carpool as c
-from bot.outbox.sending import to_person
-from bot.ui.carpool import clock_text, meeting_label
-from bot.ui.i18n import pick_language, t
-from storage.db import get_row
-from storage.models import Group, Meeting, RideOffer
+from bot.domain.people import reachable_in_private
+from bot.outbox.claims import WORKER_ID, locking
+from storage.models import Group, Notice, Person
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)  # a notice claimed longer ago belonged to a process that died
+MAX_ATTEMPTS = 8  # Telegram unreachable this many times in a row: the notice is given up, and logged
 
 
-async def tell_rides_changed(session: AsyncSession, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:
-    """A moved meeting moves its departures; a cancelled one ends every ride. People in a ride
-    are told in private."""
-    affected = await (
-        c.meeting_moved(session, meeting, moved_by) if moved_by is not None else c.meeting_cancelled(session, meeting)
+def new_notice(
+    kind: str, text: str, markup: dict | None, now: datetime, group_id: int | None, person_id: int | None
+) -> Notice:
+    """A notice claimed by this process from birth: its sender is the update that wrote it."""
+    return Notice(
+        kind=kind,
+        group_id=group_id,
+        person_id=person_id,
+        text=text,
+        markup=markup,
+        status="sending",
+        attempts=1,
+        not_before=now,
+        claimed_by=WORKER_ID,
+        claimed_at=now,
+        created_at=now,
     )
-    for driver, offer in affected.drivers:
-        language = pick_language(driver.language_code, group.language)
-        label = meeting_label(language, group, meeting)
-        text = (
-            t(language, "carpool.moved_driver", meeting=label, time=clock_text(offer.departs_at, group, language))
-            if moved_by is not None
-            else t(language, "carpool.cancelled_ride", meeting=label)
+
+
+async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datetime, attempts: int) -> None:
+    """Record what became of a send: out (or the person cannot be written to) -> the row goes;
+    Telegram unreachable -> tried again later with growing waits; refused -> kept as failed, its
+    text blanked."""
+    if outcome in ("sent", "forbidden"):
+        await session.execute(delete(Notice).where(Notice.id == notice_id))
+    elif outcome == "network" and attempts < MAX_ATTEMPTS:
+        wait = timedelta(seconds=min(600, 5 * 2 ** (attempts - 1)))
+        await session.execute(
+            update(Notice).where(Notice.id == notice_id).values(status="pending", not_before=now + wait, error=outcome)
         )
-        to_person(driver, text)
-    for rider, request in affected.riders:
-        language = pick_language(rider.language_code, group.language)
-        label = meeting_label(language, group, meeting)
-        if moved_by is None:
-            text = t(language, "carpool.cancelled_ride", meeting=label)
-        elif request.status == "matched":
-            offer = await get_row(session, RideOffer, request.offer_id)
-            text = t(language, "carpool.moved_rider", meeting=label, time=clock_text(offer.departs_at, group, language))
-        else:
-            text = t(language, "carpool.moved_waiting", meeting=label)
-        to_person(rider, text)
+    else:
+        log.warning("notice %s failed for good: %s", notice_id, outcome)
+        await session.execute(
+            update(Notice).where(Notice.id == notice_id).values(status="failed", text="", error=outcome[:64])
+        )
+
+
+async def claim_stale(
+    session: AsyncSession, now: datetime, limit: int = 200, worker: str = WORKER_ID
+) -> list[tuple[Notice, int]]:
+    """Notices left behind (their process died before sending them, or Telegram was unreachable),
+    claimed by this process, with the chat to send each to. Notices nobody can receive any more
+    (the person blocked the bot or paused its messages, the group removed it) are dropped."""
+    ready = or_(
+        and_(Notice.status == "pending", Notice.not_before <= now),
+        and_(Notice.status == "sending", Notice.claimed_at < now - LEASE),
+    )
+    query = select(Notice).where(ready).order_by(Notice.id).limit(limit)
+    if locking(session):
+        query = query.with_for_update(skip_locked=True)
+    claimed: list[tuple[Notice, int]] = []
+    for notice in list(await session.scalars(query)):
+        chat_id = await _chat_of(session, notice)
+        if chat_id is None:
+            await session.delete(notice)
+            continue
+        notice.status, notice.claimed_by, notice.claimed_at = "sending", worker, now
+        notice.attempts += 1
+        claimed.append((notice, chat_id))
+    await session.flush()
+    return claimed
+
+
+async def _chat_of(session: AsyncSession, notice: Notice) -> int | None:
+    if notice.person_id is not None:
+        person = await session.get(Person, notice.person_id)
+        return person.telegram_id if person is not None and reachable_in_private(person) else None
+    group = await session.get(Group, notice.group_id) if notice.group_id is not None else None
+    return group.chat_id if group is not None and group.active else None

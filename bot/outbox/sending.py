@@ -1,26 +1,71 @@
-"""Messages an update sends to a person in private or to a group, queued with the update and sent
-after it commits (bot/outbox/after_commit.py). A 403 then marks the person unreachable or the
-group inactive; a group that became a supergroup is followed."""
+"""Notices an update sends to a person in private or to a group: durable rows written with the
+change (bot/outbox/notices.py) and sent after the commit, in order with the update's replies
+(bot/outbox/after_commit.py). A 403 then marks the person unreachable or the group inactive; a
+group that became a supergroup is followed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from bot.outbox.after_commit import OnSent, queue_message
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup
+
+from bot.domain.people import reachable_in_private
+from bot.outbox.after_commit import Send, queue_send
+from bot.outbox.notices import claim_stale, new_notice
 from storage.models import Group, Person
 
 
-def to_group(group: Group, text: str, on_sent: OnSent | None = None, **kwargs: Any) -> bool:
-    """Queue a message to the group's chat; False when the bot can no longer write there."""
+def _send(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, notice: Any) -> Send:
+    kwargs: dict[str, Any] = {"text": text}
+    if markup is not None:
+        kwargs["reply_markup"] = markup
+    return Send(chat_id, "send_message", kwargs, notice=notice)
+
+
+def to_person(
+    session: AsyncSession,
+    person: Person,
+    text: str,
+    kind: str,
+    now: datetime,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """A notice in private, for someone who started the bot and did not pause its messages;
+    False (nothing queued) for anyone else."""
+    if not reachable_in_private(person):
+        return False
+    markup = reply_markup.to_dict() if reply_markup is not None else None
+    notice = new_notice(kind, text, markup, now, None, person.id)
+    session.add(notice)
+    queue_send(_send(person.telegram_id, text, reply_markup, notice))
+    return True
+
+
+def to_group(
+    session: AsyncSession,
+    group: Group,
+    text: str,
+    kind: str,
+    now: datetime,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """A notice in the group's chat; False when the bot can no longer write there."""
     if not group.active:
         return False
-    queue_message(group.chat_id, text, on_sent, **kwargs)
+    markup = reply_markup.to_dict() if reply_markup is not None else None
+    notice = new_notice(kind, text, markup, now, group.id, None)
+    session.add(notice)
+    queue_send(_send(group.chat_id, text, reply_markup, notice))
     return True
 
 
-def to_person(person: Person, text: str, on_sent: OnSent | None = None, **kwargs: Any) -> bool:
-    """Queue a private message to someone who started the bot; False for anyone else."""
-    if person.private_status != "started":
-        return False
-    queue_message(person.telegram_id, text, on_sent, **kwargs)
-    return True
+async def stale_notices(session: AsyncSession, now: datetime) -> list[Send]:
+    """The notices a process left behind, claimed and ready for this process's sender."""
+    return [
+        _send(
+            chat_id, notice.text, InlineKeyboardMarkup.de_json(notice.markup, None) if notice.markup else None, notice
+        )
+        for notice, chat_id in await claim_stale(session, now)
+    ]

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.simulator.harness import Harness
 from storage.db import create_engine
@@ -128,3 +130,30 @@ async def test_poll_answers_without_a_chat_reach_their_group_by_webhook(hooked):
     hooked.clock.advance(timedelta(hours=24))
     await hooked.run_jobs()
     assert "• Jeudi : 1 (100 %)" in tg.bot_messages(chat.id)[-1].text
+
+
+async def test_an_update_whose_transaction_failed_is_handled_when_sent_again(hooked, monkeypatch):
+    """The update is marked handled only once its transaction committed: the database away for
+    a moment gets a 500, Telegram re-sends, and the copy is handled (once)."""
+    chat, awa, _ = await group_with_bot(hooked)
+    tg = hooked.tg
+    tg.start_private(awa)
+    await hooked.settle()
+    before = len(tg.bot_messages(awa.id))
+    real_commit = AsyncSession.commit
+    failures = [OperationalError("COMMIT", {}, ConnectionError("database away"))]
+
+    async def commit(session):
+        if failures:
+            raise failures.pop()
+        return await real_commit(session)
+
+    monkeypatch.setattr(AsyncSession, "commit", commit)
+    body = json.dumps(private_command(888888, awa.id, "Awa", "/aide"))
+    assert await post(webhook_url(hooked), body, "test-secret_123") == 500
+    await hooked.sent()
+    assert len(tg.bot_messages(awa.id)) == before  # nothing said for an update that did not happen
+    assert await post(webhook_url(hooked), body, "test-secret_123") == 200
+    assert await post(webhook_url(hooked), body, "test-secret_123") == 200
+    await hooked.sent()
+    assert len(tg.bot_messages(awa.id)) == before + 1

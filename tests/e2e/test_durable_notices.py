@@ -1,0 +1,155 @@
+"""End to end: notices of a change are durable. A crash after the commit and before sending, or
+between two sends, of a meeting cancellation and of a carpool acceptance: after the restart
+everyone is told exactly once. A handler that fails after queuing a notice: nobody is told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.outbox.after_commit import ChatSender
+from storage.models import Notice
+from tests.conftest import assert_telegram_happy
+from tests.e2e.test_carpool import offer, request
+from tests.e2e.test_carpool import setup as carpool_setup
+from tests.support.helpers import group_with_bot, meetings_of
+
+ONE_LINE = "/reunion 12/11 14h | Centre social | Bilan"
+CANCELLED = "est annulée"
+MATCHED = "vous emmène"
+
+
+class Crash:
+    """Makes this process's sender die: after `survivors` more sends, nothing is sent or recorded
+    any more (as when the process is killed), until `undo()`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, survivors: int) -> None:
+        self.left = survivors
+        self.monkeypatch = monkeypatch
+        real = ChatSender._deliver
+
+        async def deliver(sender: ChatSender, send) -> None:
+            if self.left <= 0:
+                return  # dead: neither sent nor marked
+            self.left -= 1
+            await real(sender, send)
+
+        monkeypatch.setattr(ChatSender, "_deliver", deliver)
+
+    def undo(self) -> None:
+        self.monkeypatch.undo()
+
+
+async def restart_after_lease(h) -> None:
+    """A new process on the same database; the dead one's claims expire; the dispatcher runs."""
+    await h.restart()
+    h.clock.advance(timedelta(minutes=2))
+    await h.run_jobs()
+    await h.settle()
+
+
+def count(h, chat_id: int, words: str) -> int:
+    return sum(words in m.text for m in h.tg.bot_messages(chat_id)) if chat_id in h.tg.chats else 0
+
+
+async def notices_left(h) -> int:
+    async with h.services.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(Notice))
+
+
+async def cancellation_world(h):
+    chat, awa, people = await group_with_bot(h, members=4)
+    tg = h.tg
+    for person in people:
+        tg.start_private(person)
+    tg.say(chat, awa, ONE_LINE)
+    await h.settle()
+    announcement = tg.bot_messages(chat.id)[-1]
+    for person, label in zip(people, ("Je viens", "Je viens", "Peut-être", "Je ne peux pas"), strict=True):
+        tg.press(person, announcement, label)
+    await h.settle()
+    return chat, awa, people
+
+
+@pytest.mark.parametrize("survivors", [0, 2], ids=["before-any-send", "between-two-sends"])
+async def test_cancellation_told_exactly_once_after_a_crash(relais, monkeypatch, survivors):
+    chat, awa, people = await cancellation_world(relais)
+    crash = Crash(monkeypatch, survivors)
+    relais.tg.say(chat, awa, "/annuler 1")
+    await relais.settle()
+    [meeting] = await meetings_of(relais, chat.id)
+    assert meeting.status == "cancelled"  # the change committed
+    told_before = sum(count(relais, p.id, CANCELLED) for p in people) + count(relais, chat.id, CANCELLED)
+    assert told_before <= survivors
+    assert await notices_left(relais) == 5 - told_before  # the group and four people, minus those out
+    crash.undo()
+    await restart_after_lease(relais)
+    assert count(relais, chat.id, CANCELLED) == 1
+    for person in people:
+        assert count(relais, person.id, CANCELLED) == 1, person.first_name
+    assert await notices_left(relais) == 0
+    # A later run sends nothing again.
+    relais.clock.advance(timedelta(minutes=5))
+    await relais.run_jobs()
+    await relais.settle()
+    assert sum(count(relais, p.id, CANCELLED) for p in people) == 4
+
+
+@pytest.mark.parametrize("survivors", [0, 1], ids=["before-any-send", "between-two-sends"])
+async def test_carpool_acceptance_told_exactly_once_after_a_crash(database_url, clock, monkeypatch, survivors):
+    from bot.simulator.harness import Harness
+
+    async with Harness(database_url, clock=clock) as h:
+        chat, announcement, awa, karim, julie, *_ = await carpool_setup(h)
+        await offer(h, announcement, karim, "Oyonnax", "2", "13h30")
+        await request(h, announcement, julie, "Bellignat")
+        ask = h.tg.bot_messages(karim.id)[-1]
+        crash = Crash(monkeypatch, survivors)  # survivors=1: the driver's edit goes, then the crash
+        h.tg.press(karim, ask, "Accepter")
+        await h.settle()
+        assert count(h, julie.id, MATCHED) == 0
+        crash.undo()
+        await restart_after_lease(h)
+        assert count(h, julie.id, MATCHED) == 1
+        assert await notices_left(h) == 0
+        h.tg.pending_callbacks.clear()  # the dead process never answered the tap: Telegram gives up
+        assert_telegram_happy(h)
+
+
+async def test_a_failed_handler_tells_nobody(relais, monkeypatch):
+    chat, awa, people = await cancellation_world(relais)
+
+    async def broken(*args, **kwargs):  # fails after the notices were queued
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr("handlers.meeting_changes.tell_rides_changed", broken)
+    relais.tg.say(chat, awa, "/annuler 1")
+    await relais.settle()
+    [meeting] = await meetings_of(relais, chat.id)
+    assert meeting.status == "scheduled"
+    assert "Désolé" in relais.tg.bot_messages(chat.id)[-1].text
+    assert count(relais, chat.id, CANCELLED) == 0
+    assert all(count(relais, p.id, CANCELLED) == 0 for p in people)
+    assert await notices_left(relais) == 0
+    monkeypatch.undo()
+    relais.clock.advance(timedelta(minutes=5))
+    await relais.run_jobs()
+    await relais.settle()
+    assert all(count(relais, p.id, CANCELLED) == 0 for p in people)
+
+
+async def test_telegram_down_keeps_the_notice_and_sends_it_later(relais):
+    chat, awa, people = await cancellation_world(relais)
+    karim = people[0]
+    relais.tg.script_fault("sendMessage", "500", times=3, chat_id=karim.id)
+    relais.tg.say(chat, awa, "/annuler 1")
+    await relais.settle()
+    assert count(relais, karim.id, CANCELLED) == 0
+    assert await notices_left(relais) == 1
+    relais.clock.advance(timedelta(seconds=10))
+    await relais.run_jobs()
+    await relais.settle()
+    assert count(relais, karim.id, CANCELLED) == 1
+    assert await notices_left(relais) == 0
