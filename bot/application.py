@@ -85,6 +85,7 @@ class RelaisApplication(Application):
         log.in_flight.add(update.update_id)
         log.retry.discard(update.update_id)
         svc: Services = self.bot_data[SERVICES]
+        svc.telegram_outage.recovered()  # an update came: Telegram is reachable
         sends, collecting = after_commit.collect()
         committed = False
         try:

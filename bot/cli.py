@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path
+from bot.failures import EXIT_CONFIG, EXIT_OK, print_failure
 from bot.logs import setup_logging
 
-EXIT_CONFIG = 2
+# Secrets as the environment gives them, blanked from any output even before the configuration
+# is read (a failure while reading it prints nothing of theirs either).
+SECRET_VARIABLES = ("RELAIS_TELEGRAM__TOKEN", "RELAIS_WEBHOOK__SECRET_TOKEN")
+_secrets: list[str] = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+
+
+def _known_secrets(settings: Settings) -> None:
+    """The token and webhook secret of these settings, blanked from every output from now on."""
+    _secrets.extend([settings.telegram.token.get_secret_value(), settings.webhook.secret_token.get_secret_value()])
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(resolve_config_path(args.config))
+    settings = load_settings(resolve_config_path(args.config))
+    _known_secrets(settings)
+    return settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime import run_until_signalled
 
     settings = _settings(args)
-    token = settings.require_token()
-    setup_logging(settings.logging.level, token)
+    settings.require_token()
+    setup_logging(settings.logging.level, _secrets)
     asyncio.run(run_until_signalled(settings))
-    return 0
+    return EXIT_OK
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -40,17 +52,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from storage.db import create_engine, migrate
+    from bot.runtime import open_database
 
     settings = _settings(args)
-    setup_logging(settings.logging.level)
+    setup_logging(settings.logging.level, _secrets)
 
     async def upgrade() -> None:
-        engine = create_engine(settings.database.url)
-        try:
-            await migrate(engine)
-        finally:
-            await engine.dispose()
+        engine = await open_database(settings.database.url)
+        await engine.dispose()
 
     asyncio.run(upgrade())
     print("Database is up to date.")
@@ -89,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"relais: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:  # a start-up failure in plain words; a defect with its traceback, secrets blanked
+        return print_failure(exc, _secrets)
 
 
 if __name__ == "__main__":

@@ -1,33 +1,57 @@
-"""Logging set-up. Logs carry ids, never names, texts or the token."""
+"""Logging set-up. Logs carry ids, never names, texts, the token or the webhook secret."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+
+from bot.failures import redact
 
 
-class RedactToken(logging.Filter):
-    """Belt and braces: blank the bot token wherever a library would print it (e.g. in URLs)."""
+class RedactSecrets(logging.Filter):
+    """Blank the secrets wherever a library would print them: in a message (a URL holds the
+    token) and in a traceback (python-telegram-bot's InvalidToken quotes it)."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.token = token
+        self.secrets = [secret for secret in secrets if secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg, record.args = message.replace(self.token, "<token>"), None
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text, record.exc_info = redact(text, self.secrets), None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
         return True
 
 
-def setup_logging(level: str, token: str = "") -> None:
+class NoUpdateBodies(logging.Filter):
+    """python-telegram-bot logs the whole body of updates it cannot parse ("Received data was
+    ..."): names and texts. Only the fact is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "Received data was %r" in record.msg:
+            body = record.args[0] if isinstance(record.args, tuple) and record.args else None
+            record.msg = "Error while parsing updates (%s received; their contents are not logged)"
+            record.args = (len(body) if isinstance(body, list | tuple) else 0,)
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactToken(token))
+    handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     quiet_libraries()
+
+
+_NO_BODIES = NoUpdateBodies()
 
 
 def quiet_libraries() -> None:
@@ -44,3 +68,6 @@ def quiet_libraries() -> None:
         "sqlalchemy",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    bot_logger = logging.getLogger("telegram.Bot")  # where PTB logs the bodies it cannot parse
+    if _NO_BODIES not in bot_logger.filters:
+        bot_logger.addFilter(_NO_BODIES)

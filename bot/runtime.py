@@ -6,14 +6,20 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.deeplinks import derive_secret
+from bot.failures import EXIT_DATABASE, EXIT_NETWORK, EXIT_TOKEN, EXIT_WEB, StartupError, where
 from bot.logs import quiet_libraries
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
@@ -25,6 +31,57 @@ from jobs.scheduler import start_dispatcher
 from storage.db import create_engine, create_sessionmaker, migrate
 
 log = logging.getLogger(__name__)
+
+
+def _database_reason(exc: BaseException, url: str) -> str:
+    text = str(exc).lower()
+    if "unable to open database file" in text:
+        return "the file cannot be created or opened: does its folder exist, and may Relais write there?"
+    if "readonly" in text or "read-only" in text:
+        return "the file is read-only for Relais"
+    if isinstance(exc, ConnectionRefusedError) or "connection refused" in text or "connect call failed" in text:
+        return "connection refused: is the database server running, at that address and port?"
+    if "password" in text or "authentication" in text:
+        return "the server refused the user or password"
+    if "does not exist" in text:
+        return "the server has no such database"
+    if isinstance(exc, OSError | TimeoutError):
+        return f"the server cannot be reached ({exc.__class__.__name__})"
+    return exc.__class__.__name__
+
+
+async def open_database(url: str, echo: bool = False) -> AsyncEngine:
+    """The engine, with every migration applied; a StartupError naming the cause otherwise."""
+    engine = create_engine(url, echo)
+    try:
+        await migrate(engine)
+    except Exception as exc:
+        await engine.dispose()
+        reason = _database_reason(exc.__cause__ or exc if isinstance(exc, DBAPIError) else exc, url)
+        raise StartupError(
+            EXIT_DATABASE, f"cannot open the database ({where(url)}): {reason}; check database.url"
+        ) from None
+    return engine
+
+
+@contextlib.asynccontextmanager
+async def _telegram_phase(settings: Settings) -> AsyncIterator[None]:
+    """Telegram's answers at start-up, as one plain line: the token refused, or no network."""
+    host = urlsplit(settings.telegram.api_base_url).hostname or settings.telegram.api_base_url
+    try:
+        yield
+    except InvalidToken:
+        raise StartupError(
+            EXIT_TOKEN,
+            "Telegram rejected the bot token: check telegram.token (or RELAIS_TELEGRAM__TOKEN) "
+            "against the one @BotFather gave",
+        ) from None
+    except NetworkError as exc:
+        raise StartupError(
+            EXIT_NETWORK,
+            f"cannot reach Telegram at {host} ({exc.__class__.__name__}): check the network, "
+            "a firewall or proxy, and telegram.api_base_url",
+        ) from None
 
 
 class Relais:
@@ -44,8 +101,7 @@ class Relais:
         token = settings.require_token()
         quiet_libraries()  # whoever set up logging, no request URL (and so no token) is logged
         check_registry()  # a kind without its expansion or rendering stops here, before any send
-        engine = create_engine(settings.database.url, settings.database.echo)
-        await migrate(engine)
+        engine = await open_database(settings.database.url, settings.database.echo)
         self.services = Services(
             settings=settings,
             engine=engine,
@@ -56,7 +112,8 @@ class Relais:
         )
         webhook = bool(settings.webhook.url)
         self.application = build_application(self.services, with_updater=not webhook)
-        await self.application.initialize()
+        async with _telegram_phase(settings):
+            await self.application.initialize()
         self.services.bot_username = self.application.bot.username
         svc = self.services
         svc.sender = ChatSender(self.application.bot, svc.sessionmaker, self.clock.now)
@@ -67,26 +124,40 @@ class Relais:
             settings.telegram.edit_spacing_seconds,
             svc.update_turn,
         )
-        await set_command_menus(self.application.bot, settings.bot.default_language)
+        async with _telegram_phase(settings):
+            await set_command_menus(self.application.bot, settings.bot.default_language)
         if settings.web.enabled or webhook:
             self._web = web.AppRunner(build_web_app(self.application, self.services), access_log=None)
             await self._web.setup()
             site = web.TCPSite(self._web, settings.web.listen, settings.web.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                raise StartupError(
+                    EXIT_WEB,
+                    f"cannot listen on {settings.web.listen}:{settings.web.port} ({exc.strerror or exc}): "
+                    "another program may use that port; check web.listen and web.port",
+                ) from None
             self.web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             log.info("web server on %s:%s", settings.web.listen, self.web_port)
         if webhook:
-            await self.application.bot.set_webhook(
-                settings.webhook.url,
-                secret_token=settings.webhook.secret_token.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            async with _telegram_phase(settings):
+                await self.application.bot.set_webhook(
+                    settings.webhook.url,
+                    secret_token=settings.webhook.secret_token.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
             log.info("webhook mode")
         else:
-            await self.application.bot.delete_webhook()
+            async with _telegram_phase(settings):
+                await self.application.bot.delete_webhook()
             assert self.application.updater is not None
             await self.application.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, timeout=settings.telegram.polling_timeout, poll_interval=0
+                allowed_updates=ALLOWED_UPDATES,
+                timeout=settings.telegram.polling_timeout,
+                poll_interval=0,
+                # python-telegram-bot retries with growing waits; the log hears of it once.
+                error_callback=svc.telegram_outage.failed,
             )
             log.info("long polling mode")
         await self.application.start()
@@ -123,7 +194,11 @@ async def run_until_signalled(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     relais = Relais(settings)
-    await relais.start()
+    try:
+        await relais.start()
+    except BaseException:
+        await relais.stop()
+        raise
     try:
         await stop.wait()
         log.info("signal received, shutting down")

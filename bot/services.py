@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.outages import Outage
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.refresh import Refresher
 
@@ -46,6 +47,9 @@ class Services:
     sender: ChatSender | None = None
     # Edits messages that follow a state, spaced (started with the bot).
     refresher: Refresher | None = None
+    # The database or Telegram away at run time: reported once, retried with growing waits.
+    database_outage: Outage = field(default_factory=lambda: Outage("database"))
+    telegram_outage: Outage = field(default_factory=lambda: Outage("Telegram"))
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
@@ -81,9 +82,18 @@ async def resend_stale_notices(svc: Services) -> int:
 
 
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if services(context).dispatch_lock.locked():
+    svc = services(context)
+    if svc.dispatch_lock.locked():
         return  # a wave is going out; this run has nothing to add
-    await dispatch_now(context.application)
+    outage = svc.database_outage
+    if not outage.may_try():
+        return  # the database was away a moment ago: the next try waits a little longer
+    try:
+        await dispatch_now(context.application)
+    except (DBAPIError, OSError) as exc:
+        outage.failed(exc)  # logged once per outage; what is due stays in the database
+        return
+    outage.recovered()
 
 
 def schedule_at(job_queue: JobQueue | None, svc: Services, moments: Iterable[datetime]) -> None:

@@ -98,3 +98,12 @@ def test_every_button_is_declared_once_with_a_kind_per_field():
         assert len(cls.spec) == len(fields(cls)), cls.__name__
     with pytest.raises(ValueError, match="declared twice"):
         cb.button("rsvp", cb.Id())(cb.Follow)
+
+
+@given(buttons, st.sampled_from(["\n", "\r\n", " ", "\t", "\u200b", "\x00"]), st.booleans())
+def test_a_button_with_a_trailing_or_leading_extra_is_not_that_button(button, extra, at_end):
+    """Forged data with a final newline (which a regular expression's `$` would have let through)
+    or any other padding is no button: handlers never see it."""
+    data = button.encode() + extra if at_end else extra + button.encode()
+    assert not type(button).matches(data)
+    assert isinstance(cb.decode(data), cb.Unknown)

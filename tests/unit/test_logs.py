@@ -1,0 +1,41 @@
+"""Logs carry ids only: python-telegram-bot's dump of an update it cannot parse loses its body,
+and secrets are blanked from messages and tracebacks alike."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from bot.logs import RedactSecrets, quiet_libraries
+
+TOKEN = "123456789:AAsecret-part-of-the-token_0123"
+
+
+def test_an_update_that_cannot_be_parsed_is_not_logged_whole(caplog):
+    quiet_libraries()
+    body = [{"update_id": 5, "message": {"from": {"first_name": "Karim", "username": "karim_m"}, "text": "santé"}}]
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("telegram.Bot").critical("Error while parsing updates! Received data was %r", body)
+    [record] = caplog.records
+    text = record.getMessage()
+    assert "Karim" not in text and "karim_m" not in text and "santé" not in text
+    assert "1 received" in text
+
+
+def test_secrets_are_blanked_in_messages_and_tracebacks():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets([TOKEN, "hook-secret-value"]))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.error("GET https://api.telegram.org/bot%s/getMe", TOKEN)
+        try:
+            raise ValueError(f"The token `{TOKEN}` was rejected; secret hook-secret-value")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "Traceback" in output and "ValueError" in output
+    assert TOKEN not in output and "secret-part" not in output and "hook-secret-value" not in output
