@@ -109,6 +109,11 @@ class WebhookSection(Section):
         return urlparse(self.url).path or "/"
 
 
+class PrivacySection(Section):
+    # Absence reasons (health, childcare...) are erased this many days after their meeting.
+    reasons_days: int = Field(default=30, ge=1, le=365)
+
+
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -122,6 +127,7 @@ class Settings(Section):
     carpool: CarpoolSection = CarpoolSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
+    privacy: PrivacySection = PrivacySection()
     logging: LoggingSection = LoggingSection()
 
     def require_token(self) -> str:

@@ -50,6 +50,7 @@ class Services:
     # The database or Telegram away at run time: reported once, retried with growing waits.
     database_outage: Outage = field(default_factory=lambda: Outage("database"))
     telegram_outage: Outage = field(default_factory=lambda: Outage("Telegram"))
+    retention_done_at: datetime | None = None  # when old absence reasons were last erased
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:

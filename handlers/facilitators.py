@@ -78,7 +78,10 @@ async def facilitator_command(update: Update, context: Context) -> None:
         reply(update, t(language, exc.key, name=person.first_name))
         return
     done = "facilitator.removed" if removing else "facilitator.named"
-    reply(update, t(language, done, name=person.first_name))
+    text = t(language, done, name=person.first_name)
+    if not removing:  # what the new facilitator will and will not see
+        text += "\n" + t(language, "facilitator.named_reasons", name=person.first_name)
+    reply(update, text)
 
 
 async def _list(update: Update, context: Context) -> None:

@@ -22,7 +22,14 @@ from bot.domain.people import find_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import t
-from bot.ui.meetings import draft_preview, meeting_body, publish_keyboard, rsvp_keyboard, short_when
+from bot.ui.meetings import (
+    draft_preview,
+    meeting_body,
+    publish_keyboard,
+    reminders_confirmation,
+    rsvp_keyboard,
+    short_when,
+)
 from handlers.common import (
     Context,
     current_group,
@@ -32,6 +39,7 @@ from handlers.common import (
     publish,
     reply,
     require_facilitator,
+    say,
     tapped,
 )
 from handlers.common import dialogue_router as router
@@ -65,7 +73,15 @@ async def _create(
     except RefusalError as exc:
         reply(update, _error_text(language, exc) + "\n" + t(language, "meeting.example"))
         return None
-    await publish(context, group, meeting)
+    # The facilitator is told when the reminders go out and how many will get them in private: in
+    # private when the bot may write there, otherwise in the group just above the announcement.
+    confirmation = reminders_confirmation(language, group, await m.reminder_reach(db(), meeting))
+    if creator is not None and creator.private_status == "started":
+        await publish(context, group, meeting)
+        say(creator.telegram_id, confirmation)
+    else:
+        reply(update, confirmation)
+        await publish(context, group, meeting)
     return meeting
 
 

@@ -1,4 +1,4 @@
-"""/mesdonnees and /oublier: in private only, since they concern one person."""
+"""/mesdonnees, /oublier and the 🔕 / 🔔 buttons: in private only, since they concern one person."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain.deeplinks import start_url
-from bot.domain.privacy import erase_person, export_person
+from bot.domain.privacy import erase_person, export_person, pause_private
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
+from bot.ui.privacy import pause_keyboard, summary_text
 from handlers.common import (
     Context,
     answer,
@@ -45,7 +46,11 @@ async def my_data(update: Update, context: Context) -> None:
     if not await _private_only(update, context) or update.effective_user is None or update.effective_message is None:
         return
     language = language_for(update, context)
-    data = await export_person(db(), update.effective_user.id, services(context).clock.now())
+    svc = services(context)
+    data = await export_person(db(), update.effective_user.id, svc.clock.now())
+    paused = bool(data.get("person", {}).get("private_messages_paused"))
+    markup = pause_keyboard(language, paused) if data["stored"] else None
+    reply(update, summary_text(language, data, svc.settings.privacy.reasons_days), reply_markup=markup)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     send(
         update.effective_chat.id,
@@ -87,7 +92,28 @@ async def forget_answer(update: Update, context: Context) -> None:
         edit_tapped(update, t(language, "privacy.kept"))
 
 
+async def private_messages_button(update: Update, context: Context) -> None:
+    """🔕 Ne plus recevoir de rappels / 🔔 Recevoir à nouveau, under a private message."""
+    if update.effective_user is None:
+        return
+    language = language_for(update, context)
+    if is_group_chat(update):
+        answer(update, plain(language, "button.invalid"))
+        return
+    paused = tapped(update, cb.PrivateMessages).choice == "off"
+    if not await pause_private(db(), update.effective_user.id, paused):
+        answer(update, plain(language, "privacy.nothing_stored"))
+        return
+    answer(update)
+    reply(
+        update,
+        t(language, "privacy.paused" if paused else "privacy.resumed"),
+        reply_markup=pause_keyboard(language, paused),
+    )
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("mesdonnees", my_data))
     application.add_handler(CommandHandler("oublier", forget))
     application.add_handler(CallbackQueryHandler(forget_answer, pattern=cb.Forget.matches))
+    application.add_handler(CallbackQueryHandler(private_messages_button, pattern=cb.PrivateMessages.matches))

@@ -8,9 +8,11 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.domain.deeplinks import parse_payload
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import link_private, mark_started, upsert_person
+from bot.outbox.claims import release_held
 from bot.services import db, services
 from bot.ui.i18n import t
-from handlers.common import LINK_OPENERS, Context, language_for, reply, user_info
+from bot.ui.privacy import pause_keyboard
+from handlers.common import LINK_OPENERS, Context, language_for, reply, user_info, wake_at
 
 
 async def start(update: Update, context: Context) -> None:
@@ -23,6 +25,9 @@ async def start(update: Update, context: Context) -> None:
     language = language_for(update, context)
     person = await upsert_person(db(), user_info(user), now)
     await mark_started(db(), person, now)
+    # Reports held for a facilitator who had not opened this chat go out now.
+    if await release_held(db(), person.id, now):
+        wake_at(context, [now])
     payload = context.args[0] if context.args else ""
     if not payload:
         reply(update, t(language, "start.welcome", name=user.first_name))
@@ -38,10 +43,11 @@ async def start(update: Update, context: Context) -> None:
         reply(update, t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))
         return
     await link_private(db(), group, person, now)
+    person.private_paused = False  # "Recevoir mes rappels en privé" pressed: they want them
     if opener is not None:  # a button that opens a dialogue about the group ("💡 Faire une proposition")
         await opener.open(update, context, group)
         return
-    reply(update, t(language, "start.linked", group=group.display_name))
+    reply(update, t(language, "start.linked", group=group.display_name), reply_markup=pause_keyboard(language, False))
 
 
 def register(application: Application) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
+from bot.domain.privacy import forget_old_reasons
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
@@ -24,6 +25,7 @@ from bot.services import Services, fetch_admin_ids, services
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"
+RETENTION_EVERY = timedelta(hours=1)
 # Runs that find a wave going out return at once; allowing a few instances keeps APScheduler from
 # logging a "skipped" warning every interval during a long wave.
 JOB_KWARGS = {"max_instances": 3, "coalesce": True}
@@ -54,8 +56,13 @@ async def dispatch_now(application: Application) -> DispatchReport:
 
     report = await run_dispatch(dispatcher(svc, bot), bot)
     await resend_stale_notices(svc)
-    async with svc.sessionmaker.begin() as session:  # drafts nobody finished are not kept
-        await dialogues.purge_expired(session, svc.clock.now())
+    now = svc.clock.now()
+    async with svc.sessionmaker.begin() as session:  # what is no longer needed is not kept
+        await dialogues.purge_expired(session, now)  # drafts nobody finished
+        # Absence reasons past their time: once an hour is enough (the query reads many answers).
+        if svc.retention_done_at is None or now - svc.retention_done_at >= RETENTION_EVERY:
+            await forget_old_reasons(session, now, svc.settings.privacy.reasons_days)
+            svc.retention_done_at = now
     if report.sent or report.failed:
         log.info(
             "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",

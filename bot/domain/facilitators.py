@@ -3,7 +3,8 @@
 A group's facilitators are its Telegram administrators and the current members it named with
 /animateur. Whoever created a meeting also runs it: for that meeting they count as a facilitator
 (the day-before list, the attendance checklist, the carpool alert). What members confide about
-their absence (health, childcare) is seen only by the people who run the meeting.
+their absence (health, childcare) is seen by fewer: the group's Telegram administrators and the
+meeting's creator, not members named with /animateur (who are told so when named).
 
 Telegram administrators are not stored: callers pass the ids Telegram gave (`admin_ids`), or a
 lookup that asks Telegram (`AdminLookup`, cached in bot/services.py).
@@ -63,11 +64,19 @@ async def meeting_runners(session: AsyncSession, meeting: Meeting, group: Group,
     return [person for person, membership in rows if runs_meeting(person, membership, meeting, admin_ids)]
 
 
+def reads_absence_reasons(person: Person, meeting: Meeting, admin_ids: frozenset[int]) -> bool:
+    """Who may read why members cannot come (health among the reasons): the group's Telegram
+    administrators and whoever created the meeting; not members named with /animateur."""
+    return person.telegram_id in admin_ids or person.id == meeting.created_by_id
+
+
 async def absence_reason_readers(
     session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup
 ) -> list[Person]:
-    """Who may read why members cannot come (health among the reasons): those who run the meeting."""
-    return await meeting_runners(session, meeting, group, admins)
+    """The current members who may read the meeting's absence reasons."""
+    admin_ids = await admins(group.chat_id)
+    runners = await meeting_runners(session, meeting, group, admins)
+    return [person for person in runners if reads_absence_reasons(person, meeting, admin_ids)]
 
 
 async def named_facilitators(session: AsyncSession, group: Group) -> list[Person]:

@@ -445,3 +445,35 @@ async def set_announcement(session: AsyncSession, meeting_id: int, message_id: i
     meeting = await session.get(Meeting, meeting_id)
     if meeting is not None:
         meeting.announcement_message_id = message_id
+
+
+@dataclass(frozen=True)
+class ReminderReach:
+    """When a meeting's reminders go out, and how many members get them in private too."""
+
+    moments: list[datetime]
+    in_private: int
+    members: int
+
+
+async def reminder_reach(session: AsyncSession, meeting: Meeting) -> ReminderReach:
+    moments = list(
+        await session.scalars(
+            select(ScheduledEvent.due_at)
+            .where(
+                ScheduledEvent.meeting_id == meeting.id,
+                ScheduledEvent.kind == EventKind.REMINDER,
+                ScheduledEvent.status == "pending",
+            )
+            .order_by(ScheduledEvent.due_at)
+        )
+    )
+    rows = (
+        await session.execute(
+            select(Person.private_status, Person.private_paused)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == meeting.group_id, Membership.status == "member")
+        )
+    ).all()
+    reachable = sum(1 for status, paused in rows if status == "started" and not paused)
+    return ReminderReach(moments, reachable, len(rows))

@@ -236,6 +236,7 @@ async def non_voters(session: AsyncSession, poll: Poll) -> list[Person]:
                 Membership.group_id == poll.group_id,
                 Membership.status == "member",
                 Person.private_status == "started",
+                Person.private_paused.is_(False),
                 Person.id.not_in(voted),
             )
             .order_by(Person.id)

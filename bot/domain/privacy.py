@@ -1,10 +1,19 @@
-"""A member's right to see and erase what Relais keeps about them."""
+"""A member's rights over what Relais keeps about them (GDPR articles 15 to 17): to see all of it
+(`export_person`), to erase all of it (`erase_person`), and to stop Relais writing to them in
+private without erasing anything (`pause_private`). What is kept only as long as it is useful is
+erased on time (`forget_old_reasons`: absence reasons, `privacy.reasons_days` after the meeting).
+
+`PERSON_COLUMNS` lists every column that points at a person, with the export section that shows
+it; a test reads the models and fails when a column is missing here, and another fills every
+column and checks the export shows it and the erasure leaves none.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -14,62 +23,78 @@ from bot.domain import dialogues
 from bot.domain.people import find_person, forget_seen
 from storage.models import (
     ActionItem,
+    Attendance,
+    Delivery,
     Group,
     Meeting,
     Membership,
+    Notice,
+    Person,
     Place,
     Poll,
     PollVote,
+    PriorityPick,
+    PriorityRound,
     Proposal,
+    ProposalChange,
     ProposalFollower,
+    ReachOut,
     RideOffer,
     RideRequest,
+    Rsvp,
 )
 
 log = logging.getLogger(__name__)
+
+# (table, column) -> the export section that shows it. dialogues.user_id holds a Telegram id.
+PERSON_COLUMNS: dict[tuple[str, str], str] = {
+    ("memberships", "person_id"): "groups",
+    ("meetings", "created_by_id"): "meetings_created",
+    ("rsvps", "person_id"): "meeting_answers",
+    ("attendance", "person_id"): "attendance",
+    ("deliveries", "person_id"): "messages_sent_or_planned",
+    ("notices", "person_id"): "notices_waiting",
+    ("reach_outs", "person_id"): "told_in_group_to_open_private_chat",
+    ("proposals", "author_id"): "proposals",
+    ("proposal_changes", "by_id"): "proposal_changes_made",
+    ("proposal_followers", "person_id"): "following",
+    ("polls", "created_by_id"): "polls_created",
+    ("poll_votes", "person_id"): "poll_votes",
+    ("priority_rounds", "created_by_id"): "priority_rounds_created",
+    ("priority_picks", "person_id"): "priority_picks",
+    ("action_items", "owner_id"): "actions",
+    ("action_items", "created_by_id"): "actions_created",
+    ("ride_offers", "driver_id"): "ride_offers",
+    ("ride_requests", "person_id"): "ride_requests",
+    ("dialogues", "user_id"): "dialogues_in_progress",
+}
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-async def _with_group(session: AsyncSession, model: Any, condition: Any, order: Any) -> list[tuple[Any, Group]]:
-    """Rows of a group-owned table that are the person's, each with its group."""
-    rows = await session.execute(
-        select(model, Group).join(Group, Group.id == model.group_id).where(condition).order_by(order)
+def _group_name(group: Group | None) -> str | None:
+    return group.display_name if group is not None else None
+
+
+async def _rows(session: AsyncSession, query: Any) -> list[Any]:
+    return list((await session.execute(query)).all())
+
+
+def _meeting(meeting: Meeting, group: Group) -> dict[str, Any]:
+    return {"group": group.display_name, "meeting": meeting.number, "starts_at": _iso(meeting.starts_at)}
+
+
+async def _groups(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(Membership, Group)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.person_id == person.id)
+        .order_by(Membership.joined_at),
     )
-    return [(row, group) for row, group in rows]
-
-
-async def _rides(session: AsyncSession, model: Any, condition: Any) -> list[tuple[Any, Meeting, Place]]:
-    """The person's ride offers or requests, each with its meeting and departure point."""
-    rows = await session.execute(
-        select(model, Meeting, Place)
-        .join(Meeting, Meeting.id == model.meeting_id)
-        .join(Place, Place.id == model.place_id)
-        .where(condition)
-        .order_by(model.id)
-    )
-    return [(ride, meeting, place) for ride, meeting, place in rows]
-
-
-async def export_person(session: AsyncSession, telegram_id: int, now: datetime) -> dict[str, Any]:
-    """Everything stored about the person, as plain JSON-ready data."""
-    person = await find_person(session, telegram_id)
-    data: dict[str, Any] = {"exported_at": now.isoformat(), "telegram_id": telegram_id, "stored": person is not None}
-    if person is None:
-        return data
-    data["person"] = {
-        "first_name": person.first_name,
-        "username": person.username,
-        "language_code": person.language_code,
-        "private_messages": person.private_status,
-        "started_at": _iso(person.started_at),
-        "unreachable_at": _iso(person.unreachable_at),
-        "first_seen_at": _iso(person.created_at),
-    }
-    rows = await _with_group(session, Membership, Membership.person_id == person.id, Membership.joined_at)
-    data["groups"] = [
+    return [
         {
             "group": group.display_name,
             "status": membership.status,
@@ -81,8 +106,74 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
         }
         for membership, group in rows
     ]
-    proposals = await _with_group(session, Proposal, Proposal.author_id == person.id, Proposal.id)
-    data["proposals"] = [
+
+
+async def _meetings_created(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(Meeting, Group)
+        .join(Group, Group.id == Meeting.group_id)
+        .where(Meeting.created_by_id == person.id)
+        .order_by(Meeting.id),
+    )
+    return [_meeting(meeting, group) | {"topic": meeting.topic, "status": meeting.status} for meeting, group in rows]
+
+
+async def _answers(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(Rsvp, Meeting, Group)
+        .join(Meeting, Meeting.id == Rsvp.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .where(Rsvp.person_id == person.id)
+        .order_by(Meeting.starts_at),
+    )
+    return [
+        _meeting(meeting, group)
+        | {"answer": rsvp.answer, "absence_reason": rsvp.reason, "answered_at": _iso(rsvp.answered_at)}
+        for rsvp, meeting, group in rows
+    ]
+
+
+async def _attendance(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(Attendance, Meeting, Group)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .where(Attendance.person_id == person.id)
+        .order_by(Meeting.starts_at),
+    )
+    return [_meeting(meeting, group) | {"present": row.present} for row, meeting, group in rows]
+
+
+async def _deliveries(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(Delivery).where(Delivery.person_id == person.id).order_by(Delivery.id))
+    return [{"kind": d.kind, "status": d.status, "sent_at": _iso(d.sent_at)} for d in rows]
+
+
+async def _notices(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(Notice).where(Notice.person_id == person.id).order_by(Notice.id))
+    return [{"kind": n.kind, "text": n.text, "status": n.status, "written_at": _iso(n.created_at)} for n in rows]
+
+
+async def _reach_outs(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(ReachOut, Group).join(Group, Group.id == ReachOut.group_id).where(ReachOut.person_id == person.id),
+    )
+    return [{"group": group.display_name, "about": r.kind, "at": _iso(r.created_at)} for r, group in rows]
+
+
+async def _proposals(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(Proposal, Group)
+        .join(Group, Group.id == Proposal.group_id)
+        .where(Proposal.author_id == person.id)
+        .order_by(Proposal.id),
+    )
+    return [
         {
             "group": group.display_name,
             "number": proposal.number,
@@ -90,37 +181,107 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
             "state": proposal.state,
             "created_at": _iso(proposal.created_at),
         }
-        for proposal, group in proposals
+        for proposal, group in rows
     ]
-    following = await session.execute(
+
+
+async def _changes_made(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(ProposalChange, Proposal, Group)
+        .join(Proposal, Proposal.id == ProposalChange.proposal_id)
+        .join(Group, Group.id == Proposal.group_id)
+        .where(ProposalChange.by_id == person.id)
+        .order_by(ProposalChange.id),
+    )
+    return [
+        {"group": group.display_name, "proposal": proposal.number, "state": change.state, "at": _iso(change.at)}
+        for change, proposal, group in rows
+    ]
+
+
+async def _following(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
         select(Proposal, Group)
         .join(ProposalFollower, ProposalFollower.proposal_id == Proposal.id)
         .join(Group, Group.id == Proposal.group_id)
         .where(ProposalFollower.person_id == person.id)
-        .order_by(Proposal.id)
+        .order_by(Proposal.id),
     )
-    data["following"] = [{"group": group.display_name, "number": proposal.number} for proposal, group in following]
-    votes = await session.execute(
-        select(PollVote, Poll)
-        .join(Poll, Poll.id == PollVote.poll_id)
-        .where(PollVote.person_id == person.id)
-        .order_by(PollVote.id)
+    return [{"group": group.display_name, "number": proposal.number} for proposal, group in rows]
+
+
+async def _polls_created(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(Poll, Group).join(Group, Group.id == Poll.group_id).where(Poll.created_by_id == person.id),
     )
-    data["poll_votes"] = [
-        {
-            "question": poll.question,
-            "choices": [
-                json.loads(poll.options)[int(i)]
-                for i in vote.option_ids.split(",")
-                if i.isdigit() and int(i) < len(json.loads(poll.options))
-            ],
-            "voted_at": _iso(vote.voted_at),
-        }
-        for vote, poll in votes
+    return [
+        {"group": group.display_name, "question": poll.question, "at": _iso(poll.created_at)} for poll, group in rows
     ]
-    actions = await _with_group(session, ActionItem, ActionItem.owner_id == person.id, ActionItem.id)
-    offers = await _rides(session, RideOffer, RideOffer.driver_id == person.id)
-    data["ride_offers"] = [
+
+
+async def _votes(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(PollVote, Poll).join(Poll, Poll.id == PollVote.poll_id).where(PollVote.person_id == person.id),
+    )
+    votes = []
+    for vote, poll in rows:
+        options = json.loads(poll.options)
+        chosen = [options[int(i)] for i in vote.option_ids.split(",") if i.isdigit() and int(i) < len(options)]
+        votes.append({"question": poll.question, "choices": chosen, "voted_at": _iso(vote.voted_at)})
+    return votes
+
+
+async def _rounds_created(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(PriorityRound, Group)
+        .join(Group, Group.id == PriorityRound.group_id)
+        .where(PriorityRound.created_by_id == person.id),
+    )
+    return [{"group": group.display_name, "at": _iso(round_.created_at)} for round_, group in rows]
+
+
+async def _picks(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(PriorityPick, Proposal, Group)
+        .join(Proposal, Proposal.id == PriorityPick.proposal_id)
+        .join(Group, Group.id == Proposal.group_id)
+        .where(PriorityPick.person_id == person.id)
+        .order_by(PriorityPick.id),
+    )
+    return [{"group": group.display_name, "round": pick.round_id, "proposal": p.number} for pick, p, group in rows]
+
+
+async def _actions(session: AsyncSession, person: Person, column: Any) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(ActionItem, Group).join(Group, Group.id == ActionItem.group_id).where(column == person.id),
+    )
+    return [
+        {"group": group.display_name, "text": a.text, "due_on": a.due_on.isoformat(), "status": a.status}
+        for a, group in rows
+    ]
+
+
+async def _rides(session: AsyncSession, model: Any, column: Any, person: Person) -> list[tuple[Any, Meeting, Place]]:
+    rows = await _rows(
+        session,
+        select(model, Meeting, Place)
+        .join(Meeting, Meeting.id == model.meeting_id)
+        .join(Place, Place.id == model.place_id)
+        .where(column == person.id)
+        .order_by(model.id),
+    )
+    return [(ride, meeting, place) for ride, meeting, place in rows]
+
+
+async def _offers(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    return [
         {
             "meeting": meeting.number,
             "from": place.name,
@@ -128,27 +289,74 @@ async def export_person(session: AsyncSession, telegram_id: int, now: datetime) 
             "departs_at": _iso(offer.departs_at),
             "status": offer.status,
         }
-        for offer, meeting, place in offers
+        for offer, meeting, place in await _rides(session, RideOffer, RideOffer.driver_id, person)
     ]
-    asked = await _rides(session, RideRequest, RideRequest.person_id == person.id)
-    data["ride_requests"] = [
-        {"meeting": meeting.number, "from": place.name, "status": request.status} for request, meeting, place in asked
+
+
+async def _requests(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    return [
+        {"meeting": meeting.number, "from": place.name, "status": request.status}
+        for request, meeting, place in await _rides(session, RideRequest, RideRequest.person_id, person)
     ]
-    data["actions"] = [
-        {"group": group.display_name, "text": action.text, "due_on": action.due_on.isoformat(), "status": action.status}
-        for action, group in actions
-    ]
-    data["dialogues_in_progress"] = [
+
+
+async def _dialogues(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    return [
         {"dialogue": dialogue.kind, "step": dialogue.step, "answers_so_far": dialogue.data}
-        for dialogue in await dialogues.of_person(session, telegram_id)
+        for dialogue in await dialogues.of_person(session, person.telegram_id)
     ]
+
+
+Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
+SECTIONS: dict[str, Section] = {
+    "groups": _groups,
+    "meetings_created": _meetings_created,
+    "meeting_answers": _answers,
+    "attendance": _attendance,
+    "messages_sent_or_planned": _deliveries,
+    "notices_waiting": _notices,
+    "told_in_group_to_open_private_chat": _reach_outs,
+    "proposals": _proposals,
+    "proposal_changes_made": _changes_made,
+    "following": _following,
+    "polls_created": _polls_created,
+    "poll_votes": _votes,
+    "priority_rounds_created": _rounds_created,
+    "priority_picks": _picks,
+    "actions": lambda session, person: _actions(session, person, ActionItem.owner_id),
+    "actions_created": lambda session, person: _actions(session, person, ActionItem.created_by_id),
+    "ride_offers": _offers,
+    "ride_requests": _requests,
+    "dialogues_in_progress": _dialogues,
+}
+
+
+async def export_person(session: AsyncSession, telegram_id: int, now: datetime) -> dict[str, Any]:
+    """Everything stored about the person, as plain JSON-ready data, section by section."""
+    person = await find_person(session, telegram_id)
+    data: dict[str, Any] = {"exported_at": now.isoformat(), "telegram_id": telegram_id, "stored": person is not None}
+    if person is None:
+        return data
+    data["person"] = {
+        "first_name": person.first_name,
+        "username": person.username,
+        "language_code": person.language_code,
+        "private_messages": person.private_status,
+        "private_messages_paused": person.private_paused,
+        "started_at": _iso(person.started_at),
+        "unreachable_at": _iso(person.unreachable_at),
+        "first_seen_at": _iso(person.created_at),
+    }
+    for name, section in SECTIONS.items():
+        data[name] = await section(session, person)
     return data
 
 
 async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
-    """Delete the person and their memberships, follows, votes, priority picks and rides (the
-    database cascades). Proposals they wrote and actions they owned stay with the group, without the
-    name (author and owner set to NULL, shown as "un membre")."""
+    """Delete the person and everything that is only theirs (memberships, answers, attendance,
+    follows, votes, picks, rides, messages planned for them: the database cascades). What they
+    made for the group stays with the group without their name (a proposal's text, an action,
+    a meeting they created: the reference is set to NULL, shown as "un membre")."""
     await dialogues.forget_person(session, telegram_id)  # a half-written proposal is theirs too
     person = await find_person(session, telegram_id)
     if person is None:
@@ -166,3 +374,29 @@ async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
     await session.flush()
     log.info("a person erased their data")
     return True
+
+
+async def pause_private(session: AsyncSession, telegram_id: int, paused: bool) -> bool:
+    """ "🔕 Ne plus recevoir de rappels" (paused) or "🔔 Recevoir à nouveau": Relais stops (or
+    resumes) writing to the person in private on its own initiative; nothing is erased. False when
+    the person is unknown."""
+    person = await find_person(session, telegram_id)
+    if person is None:
+        return False
+    if person.private_paused != paused:
+        person.private_paused = paused
+        log.info("person %s %s private messages", person.id, "paused" if paused else "resumed")
+    return True
+
+
+async def forget_old_reasons(session: AsyncSession, now: datetime, days: int) -> int:
+    """Absence reasons (health among them) are erased `days` after their meeting: they serve the
+    facilitators preparing it, not a file about people. Returns how many were erased."""
+    old = select(Meeting.id).where(Meeting.starts_at < now - timedelta(days=days))
+    result = await session.execute(
+        update(Rsvp).where(Rsvp.meeting_id.in_(old), Rsvp.reason.is_not(None)).values(reason=None)
+    )
+    erased = result.rowcount or 0  # type: ignore[attr-defined]
+    if erased:
+        log.info("absence reasons erased after %s days: %s", days, erased)
+    return erased

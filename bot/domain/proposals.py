@@ -340,7 +340,9 @@ async def news_recipients(session: AsyncSession, change: ProposalChange) -> list
         return []
     return list(
         await session.scalars(
-            select(Person).where(Person.id.in_(ids), Person.private_status != "unreachable").order_by(Person.id)
+            select(Person)
+            .where(Person.id.in_(ids), Person.private_status != "unreachable", Person.private_paused.is_(False))
+            .order_by(Person.id)
         )
     )
 

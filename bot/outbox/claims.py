@@ -31,8 +31,10 @@ def add_delivery(
     now: datetime,
     person_id: int | None = None,
     priority: int = 1,
+    status: str = "pending",
 ) -> None:
-    """One message to send for this event: to a person in private, or to the group."""
+    """One message to send for this event: to a person in private, or to the group. A report for
+    a facilitator who has not started the bot is `held` until they do (`release_held`)."""
     recipient = f"person:{person_id}" if person_id is not None else "group"
     session.add(
         Delivery(
@@ -42,7 +44,7 @@ def add_delivery(
             person_id=person_id,
             kind=kind,
             priority=priority,
-            status="pending",
+            status=status,
             attempts=0,
             not_before=now,
         )
@@ -116,3 +118,13 @@ async def pending_due_times(
     if meeting_id is not None:
         query = query.where(ScheduledEvent.meeting_id == meeting_id)
     return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))
+
+
+async def release_held(session: AsyncSession, person_id: int, now: datetime) -> int:
+    """The person started the bot: the reports held for them go out now. Returns how many."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.person_id == person_id, Delivery.status == "held")
+        .values(status="pending", not_before=now)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

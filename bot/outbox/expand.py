@@ -18,10 +18,12 @@ from bot.domain import carpool, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
-from bot.domain.facilitators import absence_reason_readers, meeting_runners
+from bot.domain.facilitators import meeting_runners
+from bot.domain.people import reachable_in_private
 from bot.domain.priorities import close_round
 from bot.outbox.claims import add_delivery
 from bot.outbox.outgoing import OutboxSettings
+from bot.outbox.reach import reach_out
 from storage.models import (
     ActionItem,
     Group,
@@ -36,11 +38,6 @@ from storage.models import (
 
 FEEDBACK_LATEST = timedelta(days=2)
 GROUP, PRIVATE = 0, 1  # delivery priorities: group messages go first
-
-
-def in_private(people: list[Person]) -> list[int]:
-    """Ids of those who can be written to in private (they started the bot)."""
-    return [person.id for person in people if person.private_status == "started"]
 
 
 class UndeclaredDeliveryError(RuntimeError):
@@ -60,11 +57,16 @@ class Expansion:
     declared: frozenset[str]
 
     def deliver(
-        self, kind: str, person_id: int | None = None, event: ScheduledEvent | None = None, priority: int = PRIVATE
+        self,
+        kind: str,
+        person_id: int | None = None,
+        event: ScheduledEvent | None = None,
+        priority: int = PRIVATE,
+        status: str = "pending",
     ) -> None:
         if kind not in self.declared:
             raise UndeclaredDeliveryError(f"{self.event.kind} does not declare {kind}")
-        add_delivery(self.session, event or self.event, kind, self.now, person_id, priority)
+        add_delivery(self.session, event or self.event, kind, self.now, person_id, priority, status)
 
     def to_group(self, kind: str, event: ScheduledEvent | None = None) -> None:
         self.deliver(kind, None, event, GROUP)
@@ -78,9 +80,23 @@ class Expansion:
             raise RuntimeError(f"{self.event.kind} needs a meeting")
         return self.meeting
 
-    async def runners_in_private(self) -> list[int]:
-        """Person ids of those who run the meeting and can be written to in private."""
-        return in_private(await meeting_runners(self.session, self.the_meeting, self.group, self.outbox.admins))
+    async def report(self, kind: str, readers: list[Person]) -> None:
+        """A report for those who run the meeting, in private. One who never opened a private chat
+        with the bot (or blocked it) gets it as soon as they start the bot (the delivery is held),
+        and the group is told once per kind of report, without details, with the link that opens
+        the private chat. One who paused Relais' private messages chose not to get it."""
+        waiting: list[Person] = []
+        for person in readers:
+            if reachable_in_private(person):
+                self.deliver(kind, person.id)
+            elif not person.private_paused:
+                self.deliver(kind, person.id, status="held")
+                waiting.append(person)
+        if await reach_out(self.session, self.group, waiting, kind, self.now):
+            self.to_group("reach_out")
+
+    async def runners(self) -> list[Person]:
+        return await meeting_runners(self.session, self.the_meeting, self.group, self.outbox.admins)
 
 
 # ----------------------------------------------------------------------------- meetings
@@ -133,17 +149,18 @@ async def reminder(x: Expansion) -> None:
         return
     x.to_group("group_reminder")
     for person, _membership, rsvp in await m.members_with_answers(x.session, meeting):
-        if person.private_status == "started" and (rsvp is None or rsvp.answer != "no"):
+        if reachable_in_private(person) and (rsvp is None or rsvp.answer != "no"):
             x.deliver("nudge" if rsvp is None else "private_reminder", person.id)
 
 
 async def facilitator_digest(x: Expansion) -> None:
-    """The day-before list carries absence reasons: only those who may read them get it."""
+    """The day-before list, to those who run the meeting (with absence reasons for those who may
+    read them: bot/domain/facilitators.py)."""
     if not m.is_open(x.the_meeting, x.now):
         x.skip()
         return
-    for person_id in in_private(await absence_reason_readers(x.session, x.the_meeting, x.group, x.outbox.admins)):
-        x.deliver("digest", person_id)
+    # Everyone who runs the meeting gets the list; only those the rule allows see the reasons in it.
+    await x.report("digest", await x.runners())
 
 
 async def checklist(x: Expansion) -> None:
@@ -152,8 +169,7 @@ async def checklist(x: Expansion) -> None:
         x.skip()
         return
     await prefill_attendance(x.session, x.the_meeting)
-    for person_id in await x.runners_in_private():
-        x.deliver("checklist", person_id)
+    await x.report("checklist", await x.runners())
 
 
 async def feedback(x: Expansion) -> None:
@@ -178,8 +194,7 @@ async def rides_alert(x: Expansion) -> None:
         x.skip()
         return
     if await carpool.unmatched(x.session, x.the_meeting):
-        for person_id in await x.runners_in_private():
-            x.deliver("rides_unmatched", person_id)
+        await x.report("rides_unmatched", await x.runners())
 
 
 # ----------------------------------------------------------------------------- a group's subjects
@@ -240,7 +255,7 @@ async def action_reminder(x: Expansion) -> None:
     owner = await x.session.get(Person, action.owner_id) if action and action.owner_id else None
     if action is None or action.status != "open":
         x.skip()
-    elif owner is not None and owner.private_status == "started":
+    elif owner is not None and reachable_in_private(owner):
         x.deliver("action_reminder", owner.id)
     else:  # the owner cannot be written to in private: remind them in the group
         x.to_group("action_reminder")

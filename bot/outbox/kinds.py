@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import MEETING_EVENTS, EventKind
+from bot.domain.people import reachable_in_private
 from bot.outbox import expand, render
 from bot.outbox.claims import due_events
 from bot.outbox.expand import Expansion
@@ -46,6 +47,7 @@ class DeliveryKind(StrEnum):
     PRIORITY_CLOSE = "priority_close"
     ACTION_REMINDER = "action_reminder"
     PROPOSALS_DIGEST = "proposals_digest"
+    REACH_OUT = "reach_out"  # in the group: a report waits in private for facilitators not reached
 
 
 class RegistryError(RuntimeError):
@@ -67,11 +69,11 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.ANNOUNCEMENT: EventSpec(expand.announcement, frozenset({D.ANNOUNCEMENT})),
     EventKind.SERIES_NEXT: EventSpec(expand.series_next, frozenset({D.ANNOUNCEMENT})),
     EventKind.REMINDER: EventSpec(expand.reminder, frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE})),
-    EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST})),
-    EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST})),
+    EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST, D.REACH_OUT})),
+    EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST, D.REACH_OUT})),
     EventKind.FEEDBACK: EventSpec(expand.feedback, frozenset({D.FEEDBACK})),
     EventKind.RIDES_REMINDER: EventSpec(expand.rides_reminder, frozenset({D.RIDE_REMINDER})),
-    EventKind.RIDES_ALERT: EventSpec(expand.rides_alert, frozenset({D.RIDES_UNMATCHED})),
+    EventKind.RIDES_ALERT: EventSpec(expand.rides_alert, frozenset({D.RIDES_UNMATCHED, D.REACH_OUT})),
     EventKind.PROPOSAL_NEWS: EventSpec(expand.proposal_news, frozenset({D.PROPOSAL_NEWS})),
     EventKind.POLL_CLOSE: EventSpec(expand.poll_close, frozenset({D.POLL_CLOSE, D.PROPOSAL_NEWS})),
     EventKind.POLL_REMINDER: EventSpec(expand.poll_reminder, frozenset({D.POLL_GROUP_REMINDER, D.POLL_NUDGE})),
@@ -97,6 +99,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.PRIORITY_CLOSE: render.priority_close,
     D.ACTION_REMINDER: render.action_reminder,
     D.PROPOSALS_DIGEST: render.proposals_digest,
+    D.REACH_OUT: render.reach_out,
 }
 
 
@@ -171,6 +174,8 @@ async def render_delivery(session: AsyncSession, delivery: Delivery, outbox: Out
     if group is None:
         return None
     person = await session.get(Person, delivery.person_id) if delivery.person_id else None
+    if person is not None and not reachable_in_private(person):
+        return None  # blocked the bot, or paused its messages, since the wave was planned
     out = Outgoing(
         delivery.id,
         delivery.kind,

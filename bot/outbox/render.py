@@ -21,13 +21,14 @@ from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
-from bot.domain.facilitators import runs_meeting
+from bot.domain.facilitators import reads_absence_reasons, runs_meeting
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
+from bot.outbox.reach import mention, waiting_for
 from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
-from bot.ui.i18n import plain, t
+from bot.ui.i18n import Markup, plain, t, tn
 from bot.ui.proposals import (
     action_keyboard,
     action_reminder_text,
@@ -124,17 +125,25 @@ async def private_reminder(r: Rendering) -> bool:
     if rsvp is not None and rsvp.answer == "no":
         return False  # declined since the wave was planned: nobody who declined is reminded
     r.out.text = ui.private_reminder_text(r.language, r.group, meeting, rsvp.answer if rsvp else None)
-    r.out.markup = ui.rsvp_keyboard(r.language, meeting, with_calendar=True)
+    r.out.markup = ui.rsvp_keyboard(r.language, meeting, with_calendar=True, with_pause=True)
     return True
+
+
+def _too_late(r: Rendering) -> bool:
+    """A report held for a facilitator who started the bot only after the meeting began."""
+    return r.the_meeting.starts_at <= r.delivery.not_before
 
 
 async def digest(r: Rendering) -> bool:
     """The day-before list for those who run the meeting (absence reasons included)."""
     meeting = r.the_meeting
+    if _too_late(r):
+        return False
     admin_ids = await r.outbox.admins(r.group.chat_id)
     members = await m.members_with_answers(r.session, meeting)  # the runners are among them: one query
     runners = {person.id for person, membership, _ in members if runs_meeting(person, membership, meeting, admin_ids)}
-    r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners)
+    reasons = reads_absence_reasons(r.recipient, meeting, admin_ids)
+    r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons)
     return True
 
 
@@ -175,7 +184,7 @@ async def ride_reminder(r: Rendering) -> bool:
 async def rides_unmatched(r: Rendering) -> bool:
     """Facilitators: the requests still without a seat (nothing if they all found one)."""
     waiting = await carpool.unmatched(r.session, r.the_meeting)
-    if not waiting:
+    if not waiting or _too_late(r):
         return False
     r.out.text = unmatched_text(r.language, r.group, r.the_meeting, waiting)
     return True
@@ -252,4 +261,18 @@ async def proposals_digest(r: Rendering) -> bool:
     r.out.text = proposals_digest_text(r.language, r.group, board, moved)
     url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id, PROPOSE))
     r.out.markup = propose_keyboard(r.language, url)
+    return True
+
+
+async def reach_out(r: Rendering) -> bool:
+    """In the group: a message waits in private for these facilitators (no detail of what)."""
+    waiting = await waiting_for(r.session, r.delivery.event_id)
+    if not waiting:
+        return False  # they all started the bot since
+    names = Markup(", ".join(mention(person) for person in waiting))
+    r.out.text = tn(r.group.language, "reach.group", len(waiting), names=names)
+    url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id))
+    r.out.markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(r.group.language, "button.open_private"), url=url)]]
+    )
     return True

@@ -318,6 +318,14 @@ class CancelRequest(Callback):
 
 
 # ----------------------------------------------------------------------------- privacy
+@button("pm", Choice("off", "on"))
+@dataclass(frozen=True)
+class PrivateMessages(Callback):
+    """🔕 Ne plus recevoir de rappels (off) / 🔔 Recevoir à nouveau (on)."""
+
+    choice: str
+
+
 @button("forget", Choice("yes", "no"))
 @dataclass(frozen=True)
 class Forget(Callback):

@@ -7,7 +7,9 @@ wrap a value in `Markup` when it is already safe HTML (a link built by the code,
 
 from __future__ import annotations
 
+import gettext
 import html
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -34,6 +36,33 @@ def catalogue(language: str) -> dict[str, str]:
     }
 
 
+@cache
+def plurals(language: str) -> tuple[dict[str, tuple[str, ...]], Callable[[int], int]]:
+    """The plural messages (msgid_plural in the catalogue: one text per plural form) and the
+    language's rule (its Plural-Forms header: French says "1 réunion", "0 réunion", "2 réunions")."""
+    with open(LOCALES_DIR / f"{language}.po", "rb") as handle:
+        po = read_po(handle, locale=language)
+    forms = {
+        str(message.id[0]): tuple(str(text) for text in message.string)
+        for message in po
+        if isinstance(message.id, tuple) and isinstance(message.string, tuple) and all(message.string)
+    }
+    return forms, gettext.c2py(po.plural_expr)
+
+
+def tn(language: str, key: str, count: int, **values: object) -> str:
+    """The plural message `key` for `count`, in the form the language uses for that number, as
+    Telegram HTML (values escaped as by `t`); `{count}` is available to the text."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    forms, rule = plurals(language)
+    if key not in forms:
+        forms, rule = plurals(DEFAULT_LANGUAGE)
+    if key not in forms:
+        raise KeyError(f"plural message {key!r} is in no catalogue")
+    text = forms[key][min(rule(count), len(forms[key]) - 1)]
+    return text.format(count=count, **_escaped(values))
+
+
 def pick_language(code: str | None, fallback: str = DEFAULT_LANGUAGE) -> str:
     """Telegram gives 'fr', 'fr-FR', 'en-GB'...; use it when we have that language."""
     if code:
@@ -54,11 +83,14 @@ def _lookup(language: str, key: str) -> str:
 
 def t(language: str, key: str, **values: object) -> str:
     """The message `key` in `language`, as Telegram HTML, with escaped values."""
-    safe = {
+    return _lookup(language, key).format(**_escaped(values))
+
+
+def _escaped(values: dict[str, object]) -> dict[str, object]:
+    return {
         name: value if isinstance(value, Markup) or not isinstance(value, str) else html.escape(value, quote=False)
         for name, value in values.items()
     }
-    return _lookup(language, key).format(**safe)
 
 
 def plain(language: str, key: str, **values: object) -> str:

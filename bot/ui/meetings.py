@@ -12,12 +12,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from babel.lists import format_list
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.groups import TIMEZONE_CHOICES
-from bot.domain.meetings import REASONS, Counts
+from bot.domain.meetings import REASONS, Counts, ReminderReach
 from bot.ui import callbacks as cb
-from bot.ui.i18n import plain, t
+from bot.ui.i18n import plain, t, tn
 from storage.models import Group, Meeting
 
 ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}
@@ -65,7 +66,9 @@ def announcement_text(group: Group, meeting: Meeting, counts: Counts) -> str:
     return t(group.language, "meeting.announce_intro") + "\n" + meeting_body(group, meeting, counts)
 
 
-def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -> InlineKeyboardMarkup:
+def rsvp_keyboard(
+    language: str, meeting: Meeting, with_calendar: bool = True, with_pause: bool = False
+) -> InlineKeyboardMarkup:
     rows = [
         [
             cb.key(plain(language, "button.rsvp_yes"), cb.Answer(meeting.id, "y")),
@@ -82,6 +85,8 @@ def rsvp_keyboard(language: str, meeting: Meeting, with_calendar: bool = True) -
             cb.key(plain(language, "button.car_request"), cb.Carpool(meeting.id, "r")),
         ]
     )
+    if with_pause:  # in private: stopping reminders is one tap away, and erases nothing
+        rows.append([cb.key(plain(language, "button.private_off"), cb.PrivateMessages("off"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -103,12 +108,14 @@ def _reason(language: str, reason: str | None) -> str:
     return plain(language, f"reason.{reason or 'none'}")
 
 
-def digest_text(language: str, group: Group, meeting: Meeting, members: list, runners: set[int]) -> str:
+def digest_text(
+    language: str, group: Group, meeting: Meeting, members: list, runners: set[int], with_reasons: bool = True
+) -> str:
     """For those who run the meeting only (bot/domain/facilitators.py): who has not answered, who
-    declined and why. `runners` (person ids) are not listed as silent."""
+    declined and, for those who may read it, why. `runners` (person ids) are not listed as silent."""
     silent = [person.first_name for person, _, rsvp in members if rsvp is None and person.id not in runners]
     declined = [
-        f"{person.first_name} ({_reason(language, rsvp.reason)})"
+        f"{person.first_name} ({_reason(language, rsvp.reason)})" if with_reasons else person.first_name
         for person, _, rsvp in members
         if rsvp is not None and rsvp.answer == "no"
     ]
@@ -174,4 +181,17 @@ def save_keyboard(language: str) -> InlineKeyboardMarkup:
                 cb.key(plain(language, "button.cancel"), cb.SaveSetup("no")),
             ]
         ]
+    )
+
+
+def reminders_confirmation(language: str, group: Group, reach: ReminderReach) -> str:
+    """For the facilitator who planned a meeting: when the reminders go out, and how many members
+    will get them in private (the others see them in the group only)."""
+    if not reach.moments:
+        return t(language, "meeting.reminders_none")
+    moments = format_list([when_text(moment, group.timezone, language) for moment in reach.moments], locale=language)
+    return (
+        t(language, "meeting.reminders_plan", moments=moments)
+        + " "
+        + tn(language, "meeting.reminders_private", reach.in_private, total=reach.members)
     )

@@ -111,7 +111,9 @@ async def test_named_facilitator_can_configure_then_is_removed(relais):
     assert not (await load_membership(relais, chat.id, julie.id)).named_facilitator
     tg.say(chat, awa, "/animateur @julie_m")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Julie est maintenant animateur ou animatrice du groupe."
+    named = last_text(relais, chat.id)
+    assert named.startswith("Julie est maintenant animateur ou animatrice du groupe.\n")
+    assert "sans les raisons d'absence" in named  # what she will not see is said when she is named
     tg.say(chat, julie, "/configurer Groupe de Julie")
     await relais.settle()
     assert (await load_group(relais, chat.id)).name == "Groupe de Julie"
@@ -218,7 +220,7 @@ async def test_bot_removed_deactivates_group(relais):
         inactive = await session.get(Group, group.id)
         sends, token = collect()
         try:
-            assert not to_group(inactive, "Rappel")
+            assert not to_group(session, inactive, "Rappel", "test", relais.clock.now())
         finally:
             stop_collecting(token)
         assert sends.sends == []

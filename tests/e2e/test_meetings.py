@@ -227,7 +227,7 @@ async def test_next_and_list(relais):
     tg.say(chat, awa, ONE_LINE)
     tg.say(chat, awa, "/reunion 19/11 14h | Mairie | Transports")
     await relais.settle()
-    tg.press(karim, tg.bot_messages(chat.id)[-2], "Je viens")
+    tg.press(karim, tg.bot_messages(chat.id)[-3], "Je viens")  # the first announcement (each has its confirmation)
     tg.say(chat, karim, "/prochaine")
     await relais.settle()
     assert "Bilan des propositions" in last_text(

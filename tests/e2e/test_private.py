@@ -51,7 +51,8 @@ async def sent_after_commit(relais, queue) -> tuple[bool, list]:
     messages Telegram accepted for it."""
     sends, token = collect()
     try:
-        queued = queue()
+        async with relais.services.sessionmaker.begin() as session:  # the notice rows commit
+            queued = queue(session)
     finally:
         stop_collecting(token)
     before = len(relais.tg.calls)
@@ -67,19 +68,26 @@ async def test_private_403_marks_unreachable_not_error(relais, caplog):
     await relais.settle()
     svc = relais.services
     person = await load_person(relais, karim.id)
-    queued, calls = await sent_after_commit(relais, lambda: to_person(person, "Rappel"))
+    queued, calls = await sent_after_commit(
+        relais, lambda s: to_person(s, person, "Rappel", "test", relais.clock.now())
+    )
     assert queued and [method for method, _ in calls] == ["sendMessage"]
     tg.block(karim)
     await relais.settle()
     assert (await load_person(relais, karim.id)).private_status == "unreachable"
     # Julie never started the bot: nothing is attempted; forcing the status shows the 403 path.
     julie_row = await load_person(relais, julie.id)
-    assert await sent_after_commit(relais, lambda: to_person(julie_row, "Rappel")) == (False, [])
+    assert await sent_after_commit(relais, lambda s: to_person(s, julie_row, "Rappel", "test", relais.clock.now())) == (
+        False,
+        [],
+    )
     async with svc.sessionmaker.begin() as session:
         julie_row = await session.scalar(select(Person).where(Person.telegram_id == julie.id))
         julie_row.private_status = "started"
     with caplog.at_level(logging.ERROR):
-        queued, calls = await sent_after_commit(relais, lambda: to_person(julie_row, "Rappel"))
+        queued, calls = await sent_after_commit(
+            relais, lambda s: to_person(s, julie_row, "Rappel", "test", relais.clock.now())
+        )
         assert queued and len(calls) == 1  # tried, refused with 403
     assert (await load_person(relais, julie.id)).private_status == "unreachable"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -93,14 +101,16 @@ async def test_group_send_follows_migration_it_was_not_told_about(relais):
     supergroup = tg.upgrade_to_supergroup(chat, awa)
     tg.allowed_updates = None
     group = await load_group(relais, chat.id)
-    queued, _calls = await sent_after_commit(relais, lambda: to_group(group, "Rappel : réunion demain"))
+    queued, _calls = await sent_after_commit(
+        relais, lambda s: to_group(s, group, "Rappel : réunion demain", "test", relais.clock.now())
+    )
     assert queued
     assert (await load_group(relais, supergroup.id)) is not None
     assert last_text(relais, supergroup.id) == "Rappel : réunion demain"
     # Removed from the group without being told: the 403 deactivates it.
     supergroup.statuses[tg.bot.id] = "left"
     group = await load_group(relais, supergroup.id)
-    queued, calls = await sent_after_commit(relais, lambda: to_group(group, "Rappel"))
+    queued, calls = await sent_after_commit(relais, lambda s: to_group(s, group, "Rappel", "test", relais.clock.now()))
     assert queued and len(calls) == 1  # tried, refused with 403
     assert not (await load_group(relais, supergroup.id)).active
 
