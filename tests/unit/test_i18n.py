@@ -66,3 +66,28 @@ def test_values_are_escaped_unless_markup():
 def test_pick_language():
     assert pick_language("en-GB") == "en" and pick_language("fr") == "fr"
     assert pick_language("pt-BR") == "fr" and pick_language(None, "en") == "en"
+
+
+TN_RE = re.compile(r"""\btn\(\s*[^,()]+,\s*["']([a-z_.]+)["']""")
+
+
+def test_plural_messages_exist_in_every_language_with_their_forms():
+    from bot.ui.i18n import plurals, tn
+
+    french, _ = plurals("fr")
+    assert french, "no plural message found: the catalogue reader is broken"
+    for language in LANGUAGES:
+        forms, rule = plurals(language)
+        assert forms.keys() == french.keys(), f"{language}: {forms.keys() ^ french.keys()}"
+        for key, texts in forms.items():
+            assert len(texts) == 2, key
+            assert {placeholders(text) for text in texts} == {placeholders(french[key][0])}, key
+    used = set()
+    for path in list((ROOT / "bot").rglob("*.py")) + list((ROOT / "handlers").rglob("*.py")):
+        used.update(TN_RE.findall(path.read_text(encoding="utf-8")))
+    assert used and used <= french.keys(), used - french.keys()
+    # French says "0 réunion" and "1 réunion", English "0 meetings" and "1 meeting".
+    assert tn("fr", "privacy.summary.answers", 0) == "• vous avez répondu à 0 réunion"
+    assert tn("fr", "privacy.summary.answers", 2) == "• vous avez répondu à 2 réunions"
+    assert tn("en", "privacy.summary.answers", 0) == "• you answered 0 meetings"
+    assert tn("en", "privacy.summary.answers", 1) == "• you answered 1 meeting"
