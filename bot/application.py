@@ -77,6 +77,11 @@ class RelaisApplication(Application):
             await super().process_update(update)
             return
         log = self.update_log()
+        if not any(getattr(update, kind, None) is not None for kind in ALLOWED_UPDATES):
+            # A kind Relais never asks for (an edited message, a channel post, a join request):
+            # nothing to do, and an edited command must not run twice.
+            log.handled(update.update_id)
+            return
         # Telegram re-sends a webhook update it got no 2xx for: one already handled (committed)
         # or being handled is dropped. One whose transaction failed is not marked, so a re-sent
         # copy is handled again.
@@ -197,6 +202,7 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
     # Handler groups, in the order python-telegram-bot runs them for each update (within a group,
     # the first matching handler wins; every group gets its turn):
     #  -10  presence tracking (handlers/members.py): who is in which group, for every update;
+    #   -5  a press on a message without buttons stops here (handlers/errors.py): a replayed one;
     #    0  the features: commands, buttons, membership changes (one module each, FEATURES);
     #    1  the dialogue router (handlers/common/dialogue_router.py): a private message, or a reply in a group,
     #       goes to the dialogue open for that person in that chat, whatever feature owns it;

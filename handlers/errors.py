@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler
 
 from bot.outbox.after_commit import collecting
 from bot.ui.i18n import plain, t
 from handlers.common import Context, answer, language_for, reply
 
 log = logging.getLogger("relais.errors")
+CHECK_GROUP = -5  # after presence tracking (-10), before the features (0)
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -55,6 +56,25 @@ async def _apologise_now(update: Update, language: str) -> None:
         await update.effective_message.reply_text(t(language, "error.apology"))
 
 
+def _has_buttons(update: Update) -> bool:
+    """Whether the pressed message still carries buttons. Telegram sends the message as it is
+    now: buttons removed by an edit (a question answered, a meeting cancelled) cannot be pressed
+    any more, so a press on a message without any comes from a forged or replayed client. (Data
+    that differs from the message's buttons is left to the features' own checks, which say why.)"""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if message is None or not isinstance(message, Message):
+        return True  # an inaccessible (old) message: the feature's own checks decide
+    return message.reply_markup is not None and bool(message.reply_markup.inline_keyboard)
+
+
+async def pressed_elsewhere(update: Update, context: Context) -> None:
+    """Before any feature: a press on a message without buttons is answered and stops here."""
+    if not _has_buttons(update):
+        answer(update, plain(language_for(update, context), "button.expired"))
+        raise ApplicationHandlerStop
+
+
 async def stale_button(update: Update, context: Context) -> None:
     """Answer every button no feature claimed, so nothing spins and nothing changes."""
     if update.callback_query is not None:
@@ -63,5 +83,6 @@ async def stale_button(update: Update, context: Context) -> None:
 
 def register(application: Application) -> None:
     application.add_error_handler(on_error)
+    application.add_handler(CallbackQueryHandler(pressed_elsewhere), group=CHECK_GROUP)
     # Registered last in the default group: only buttons no feature claimed reach it.
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -14,9 +14,10 @@ TRACKING_GROUP = -10
 
 
 async def track_presence(update: Update, context: Context) -> None:
-    """Anyone who writes to the bot or taps a button in an active group is a member of it."""
+    """Anyone who writes to the bot or taps a button in an active group is a member of it. Other
+    updates prove nothing: someone asking to join (chat_join_request) or reacting is not a member."""
     user = update.effective_user
-    if user is None or user.is_bot or update.my_chat_member or update.chat_member:
+    if user is None or user.is_bot or (update.message is None and update.callback_query is None):
         return
     message = update.message
     if message is not None and (

@@ -455,6 +455,9 @@ class Refresh(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A digest of what the message shows since the last edit: a state that came back to it (a
+    # "yes" taken back) needs no edit, which Telegram would refuse as "not modified".
+    shown: Mapped[str | None] = mapped_column(String(64))
 
 
 class Notice(Base):

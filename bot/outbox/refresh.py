@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -45,6 +47,10 @@ GATHER_SECONDS = 0.1
 class Content:
     text: str
     markup: InlineKeyboardMarkup | None
+
+    def digest(self) -> str:
+        markup = json.dumps(self.markup.to_dict(), sort_keys=True) if self.markup is not None else ""
+        return hashlib.sha256(f"{self.text}\0{markup}".encode()).hexdigest()
 
 
 Render = Callable[[AsyncSession, int], Awaitable[Content | None]]
@@ -121,6 +127,7 @@ class _Claimed:
     chat_id: int
     message_id: int
     content: Content | None
+    digest: str | None = None
 
 
 class Refresher:
@@ -206,7 +213,10 @@ class Refresher:
             for row in await session.scalars(query):
                 row.status, row.claimed_at = "editing", now
                 content = await KINDS[row.kind](session, row.subject_id) if row.kind in KINDS else None
-                claimed.append(_Claimed(row.id, row.generation, row.chat_id, row.message_id, content))
+                digest = content.digest() if content is not None else None
+                if digest is not None and digest == row.shown:
+                    content = None  # the state came back to what the message shows: no edit
+                claimed.append(_Claimed(row.id, row.generation, row.chat_id, row.message_id, content, digest))
         return claimed
 
     async def _edit(self, item: _Claimed) -> None:
@@ -241,7 +251,8 @@ class Refresher:
             if retry_in is not None:  # Telegram said wait, or failed: the same state, later
                 row.status, row.due_at = "pending", now + timedelta(seconds=retry_in)
             else:
-                row.edited_at = now
+                if item.content is not None:
+                    row.edited_at, row.shown = now, item.digest
                 changed = row.generation > item.generation  # changed while this edit was under way
                 row.status = "pending" if changed else "done"
                 if changed:

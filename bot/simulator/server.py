@@ -170,6 +170,9 @@ class FakeTelegramServer:
         # Unknown parameters: Telegram ignores them, so they are reported rather than refused.
         self.reported: list[tuple[str, str]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # Every call answered with an error: (method, code, description). A 403 in private and a
+        # 429 are Telegram's to give and the bot's to handle; anything else is a request refused.
+        self.refused: list[tuple[str, int, str]] = []
         self.callback_answers: dict[str, str | None] = {}
         self.callback_urls: dict[str, str] = {}  # answers that open a URL (a deep link to the bot)
         self.pending_callbacks: set[str] = set()
@@ -390,6 +393,7 @@ class FakeTelegramServer:
                 self._check_flood(checked.params.get("chat_id"))
             result = await handler(checked.params)
         except ApiError as exc:
+            self.refused.append((method, exc.code, exc.description))
             if any(marker in exc.description for marker in CLIENT_BUG_MARKERS):
                 self.flag(f"{method}: {exc.description}")
             return _error(exc)

@@ -75,7 +75,7 @@ def seats_keyboard(meeting: Meeting) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[:4], buttons[4:]])
 
 
-def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) -> InlineKeyboardMarkup:
+def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) -> InlineKeyboardMarkup | None:
     buttons = [
         cb.key(
             clock_text(meeting.starts_at - timedelta(minutes=minutes), group, language),
@@ -84,7 +84,9 @@ def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) 
         for minutes in DEPARTURE_CHOICES
         if meeting.starts_at - timedelta(minutes=minutes) > now
     ]
-    return InlineKeyboardMarkup([buttons]) if buttons else InlineKeyboardMarkup([])
+    # None when every choice is past (the meeting is near): Telegram refuses an empty keyboard, and
+    # the departure time can still be typed.
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 def meeting_label(language: str, group: Group, meeting: Meeting) -> str:

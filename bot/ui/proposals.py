@@ -283,7 +283,11 @@ def priority_text(language: str, group: Group, round_: PriorityRound, participan
     )
 
 
-def priority_keyboard(round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup:
+def priority_keyboard(round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup | None:
+    """One button per open proposal; None when none is left open (every one withdrawn or decided
+    since the round began): Telegram refuses an empty keyboard."""
+    if not proposals:
+        return None
     return InlineKeyboardMarkup(
         [[cb.key(f"n°{p.number} · {excerpt(p.text, 45)}", cb.PriorityPick(round_.id, p.id))] for p in proposals]
     )

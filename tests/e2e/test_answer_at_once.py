@@ -112,3 +112,20 @@ async def test_a_busy_group_does_not_delay_a_command_in_another(database_url: st
         assert sum("Aucune réunion" in m.text for m in h.tg.bot_messages(busy.id)) <= 19
         assert h.services.sender is not None
         await h.services.sender.close()  # the busy group's queue would take a minute more
+
+
+async def test_a_state_that_came_back_to_what_is_shown_costs_no_edit(spaced):
+    """ "Je viens", then "Peut-être", then "Je viens" again within the spacing: the message already
+    shows that state, so no edit is sent (Telegram would refuse it as "not modified")."""
+    h = spaced
+    chat, _awa, people, announcement = await announced_group(h, 1)
+    h.tg.press(people[0], announcement, "Je viens")
+    await h.settle()
+    assert announcement.edits == 1 and "✅ 1 oui" in announcement.text
+    h.tg.press(people[0], announcement, "Peut-être")
+    h.tg.press(people[0], announcement, "Je viens")
+    await h.settle()
+    h.clock.advance(timedelta(seconds=SPACING))
+    await h.settle()
+    assert announcement.edits == 1 and "✅ 1 oui · ❌ 0 non · 🤔 0 peut-être" in announcement.text
+    assert not [r for r in h.tg.refused if "not modified" in r[2]]

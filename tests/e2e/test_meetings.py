@@ -186,6 +186,8 @@ async def test_forged_and_stale_answer_buttons(relais):
     tg.start_private(stranger)
     await relais.settle()
     [meeting] = await meetings_of(relais, chat.id)
+    tg.say(tg.private_chat(stranger), stranger, "/oublier")  # a message of his that has buttons
+    await relais.settle()
     tg.send_callback(stranger, tg.bot_messages(stranger.id)[-1], f"rsvp:{meeting.id}:y")
     await relais.settle()
     assert tg.last_callback_answer() == "Ce bouton est pour les membres du groupe."

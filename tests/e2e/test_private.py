@@ -156,10 +156,19 @@ async def test_forget_after_confirmation(relais):
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await relais.settle()
     assert json.loads(tg.bot_messages(karim.id)[-1].document.content)["stored"] is False
-    # Replaying the confirmation button later (an old client, a forged query) is harmless.
+    # Replaying the confirmation button later (an old client, a forged query) is harmless: its
+    # message has no buttons any more.
     tg.send_callback(karim, confirm, "forget:yes")
     await relais.settle()
-    assert "ne gardait rien" in tg.find_message(karim.id, confirm.message_id).text
+    assert tg.last_callback_answer() == "Ce bouton n'est plus valable."
+    assert tg.find_message(karim.id, confirm.message_id).text == "D'accord, rien n'est effacé."
+    # On a message that has buttons, a second "yes" from someone with nothing stored says so.
+    tg.say(tg.private_chat(karim), karim, "/oublier")
+    await relais.settle()
+    again = tg.bot_messages(karim.id)[-1]
+    tg.press(karim, again, "Oui, tout effacer")
+    await relais.settle()
+    assert "ne gardait rien" in tg.find_message(karim.id, again.message_id).text
 
 
 def fail_once(monkeypatch, module, name: str) -> None:

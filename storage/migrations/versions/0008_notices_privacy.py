@@ -1,4 +1,5 @@
-"""Durable notices, reports held for facilitators who cannot be reached yet, paused reminders.
+"""Durable notices, reports held for facilitators who cannot be reached yet, paused reminders,
+and what a refreshed message shows.
 
 Revision ID: 0008
 Revises: 0007
@@ -61,11 +62,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_reach_outs_person_id", "reach_outs", ["person_id"])
     op.create_index("ix_deliveries_person", "deliveries", ["person_id", "status"])
+    with op.batch_alter_table("refreshes") as batch:
+        batch.add_column(sa.Column("shown", sa.String(64), nullable=True))
     with op.batch_alter_table("people") as batch:
         batch.add_column(sa.Column("private_paused", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("refreshes") as batch:
+        batch.drop_column("shown")
     with op.batch_alter_table("people") as batch:
         batch.drop_column("private_paused")
     op.drop_index("ix_deliveries_person", "deliveries")
