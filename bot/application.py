@@ -5,6 +5,8 @@ registers every feature."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +43,8 @@ from handlers import (
 from handlers.common import dialogue_router
 
 _REMEMBERED_UPDATES = 10_000
+MAX_TRIES = 30  # an update the database refused this many times (about 25 minutes) is dropped
+logger = logging.getLogger(__name__)
 _STATE = "relais.updates"
 
 
@@ -52,8 +56,10 @@ class UpdateLog:
     seen: OrderedDict[int, None] = field(default_factory=OrderedDict)
     in_flight: set[int] = field(default_factory=set)
     failed: dict[int, type[BaseException]] = field(default_factory=dict)
-    # Updates that failed for a passing reason: the webhook answers 500 so that Telegram re-sends.
+    # Updates that failed for a passing reason: the webhook answers 500 so that Telegram re-sends;
+    # in long polling the update is handled again after a wait (`tries` counts).
     retry: set[int] = field(default_factory=set)
+    tries: dict[int, int] = field(default_factory=dict)
 
     def handled(self, update_id: int) -> None:
         self.seen[update_id] = None
@@ -107,21 +113,44 @@ class RelaisApplication(Application):
                         committed = True
                 finally:
                     current_session.reset(token)
-        except TRANSIENT:
+        except TRANSIENT as exc:
             log.retry.add(update.update_id)  # the commit itself failed: the database is away
-            raise
+            svc.database_outage.failed(exc)
+            if self.updater is None:
+                raise  # the webhook answers 500: Telegram sends it again
         finally:
             error = log.failed.pop(update.update_id, None)
             if error is not None and issubclass(error, TRANSIENT):
                 log.retry.add(update.update_id)
             if committed:
                 log.handled(update.update_id)
+                log.tries.pop(update.update_id, None)
+                svc.database_outage.recovered()
+            elif update.update_id in log.retry and self.updater is not None:
+                self._retry_later(update, svc)  # long polling: Telegram will not send it again
             log.in_flight.discard(update.update_id)
             after_commit.stop_collecting(collecting)
             if svc.sender is not None:
                 svc.sender.submit(sends.keep(committed))
             if committed and sends.refresh and svc.refresher is not None:
                 svc.refresher.wake()
+
+    def _retry_later(self, update: Update, svc: Services) -> None:
+        """The database was away: handle the update again after the outage's growing wait, so
+        that nothing a person did is lost (until MAX_TRIES; then it is logged and dropped)."""
+        log = self.update_log()
+        tries = log.tries[update.update_id] = log.tries.get(update.update_id, 0) + 1
+        if tries > MAX_TRIES:
+            logger.error("update %s dropped after %s tries: the database stayed away", update.update_id, MAX_TRIES)
+            log.tries.pop(update.update_id, None)
+            return
+        outage = svc.database_outage
+        wait = max(outage.FIRST_WAIT, outage.next_try - time.monotonic())
+
+        def again() -> None:
+            self.create_task(self.update_processor.process_update(update, self.process_update(update)))
+
+        asyncio.get_running_loop().call_later(wait, again)
 
     def needs_retry(self, update_id: int) -> bool:
         """Whether this update failed for a passing reason (the webhook then answers 500)."""

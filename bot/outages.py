@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy.exc import DBAPIError
+
 log = logging.getLogger("relais.outages")
 
 
@@ -47,3 +49,8 @@ class Outage:
                 "%s back after %.0f s and %s failed tries", self.what, time.monotonic() - self.since, self.failures
             )
         self.since, self.failures, self.next_try = None, 0, 0.0
+
+
+def database_away(error: BaseException | None) -> bool:
+    """Whether this error says the database (or the connection to it) is away for a moment."""
+    return isinstance(error, DBAPIError | OSError)

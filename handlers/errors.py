@@ -8,7 +8,9 @@ from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler
 
+from bot.outages import database_away
 from bot.outbox.after_commit import collecting
+from bot.services import services
 from bot.ui.i18n import plain, t
 from handlers.common import Context, answer, language_for, reply
 
@@ -19,6 +21,11 @@ CHECK_GROUP = -5  # after presence tracking (-10), before the features (0)
 async def on_error(update: object, context: Context) -> None:
     """Log ids and the error type only (never names or texts), then apologise once."""
     error = context.error
+    if isinstance(update, Update) and error is not None and database_away(error):
+        # The database is away: the outage is logged once (not per update) and the update is
+        # handled again when it is back (bot/application.py), so no apology now.
+        services(context).database_outage.failed(error)
+        return
     if isinstance(update, Update):
         chat_id = update.effective_chat.id if update.effective_chat else None
         log.error(

@@ -11,12 +11,12 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
 from bot.domain.privacy import forget_old_reasons
+from bot.outages import database_away
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
@@ -97,7 +97,9 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # the database was away a moment ago: the next try waits a little longer
     try:
         await dispatch_now(context.application)
-    except (DBAPIError, OSError) as exc:
+    except Exception as exc:
+        if not database_away(exc):
+            raise
         outage.failed(exc)  # logged once per outage; what is due stays in the database
         return
     outage.recovered()

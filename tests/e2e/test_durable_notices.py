@@ -153,3 +153,40 @@ async def test_telegram_down_keeps_the_notice_and_sends_it_later(relais):
     await relais.settle()
     assert count(relais, karim.id, CANCELLED) == 1
     assert await notices_left(relais) == 0
+
+
+async def test_an_update_the_database_refused_is_handled_once_it_is_back(relais, monkeypatch, caplog):
+    """Long polling: Telegram will not send the update again, so Relais handles it again after
+    the outage's wait; the outage is logged once, and nobody gets an apology for it."""
+    import asyncio
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    chat, awa, people = await cancellation_world(relais)
+    relais.services.database_outage.FIRST_WAIT = 0.01  # the wait's length is not what is tested
+    real_commit = AsyncSession.commit
+    failures = [OperationalError("COMMIT", {}, ConnectionRefusedError()) for _ in range(2)]
+
+    async def commit(session):
+        if failures:
+            raise failures.pop()
+        return await real_commit(session)
+
+    monkeypatch.setattr(AsyncSession, "commit", commit)
+    with caplog.at_level(logging.WARNING):
+        relais.tg.say(chat, awa, "/annuler 1")
+        await relais.settle()
+        for _ in range(200):  # the retries run on their own: wait for the change, boundedly
+            if (await meetings_of(relais, chat.id))[0].status == "cancelled":
+                break
+            await asyncio.sleep(0.01)
+        await relais.settle()
+    [meeting] = await meetings_of(relais, chat.id)
+    assert meeting.status == "cancelled" and not failures
+    assert count(relais, chat.id, CANCELLED) == 1
+    assert all(count(relais, p.id, CANCELLED) == 1 for p in people)
+    assert not any("Désolé" in m.text for m in relais.tg.bot_messages(chat.id))
+    outage = [r.getMessage() for r in caplog.records if r.name == "relais.outages"]
+    assert len(outage) == 2 and "database unreachable" in outage[0] and "database back" in outage[1]
