@@ -119,15 +119,32 @@ async def _meetings_created(session: AsyncSession, person: Person) -> list[dict[
     return [_meeting(meeting, group) | {"topic": meeting.topic, "status": meeting.status} for meeting, group in rows]
 
 
-async def _answers(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    rows = await _rows(
+async def _with_meeting(session: AsyncSession, model: Any, column: Any, person: Person) -> list[Any]:
+    """The person's rows of a table about meetings, each with its meeting and group."""
+    return await _rows(
         session,
-        select(Rsvp, Meeting, Group)
-        .join(Meeting, Meeting.id == Rsvp.meeting_id)
+        select(model, Meeting, Group)
+        .join(Meeting, Meeting.id == model.meeting_id)
         .join(Group, Group.id == Meeting.group_id)
-        .where(Rsvp.person_id == person.id)
+        .where(column == person.id)
         .order_by(Meeting.starts_at),
     )
+
+
+async def _with_proposal(session: AsyncSession, model: Any, column: Any, person: Person) -> list[Any]:
+    """The person's rows of a table about proposals, each with its proposal and group."""
+    return await _rows(
+        session,
+        select(model, Proposal, Group)
+        .join(Proposal, Proposal.id == model.proposal_id)
+        .join(Group, Group.id == Proposal.group_id)
+        .where(column == person.id)
+        .order_by(model.id),
+    )
+
+
+async def _answers(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _with_meeting(session, Rsvp, Rsvp.person_id, person)
     return [
         _meeting(meeting, group)
         | {"answer": rsvp.answer, "absence_reason": rsvp.reason, "answered_at": _iso(rsvp.answered_at)}
@@ -136,14 +153,7 @@ async def _answers(session: AsyncSession, person: Person) -> list[dict[str, Any]
 
 
 async def _attendance(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    rows = await _rows(
-        session,
-        select(Attendance, Meeting, Group)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(Group, Group.id == Meeting.group_id)
-        .where(Attendance.person_id == person.id)
-        .order_by(Meeting.starts_at),
-    )
+    rows = await _with_meeting(session, Attendance, Attendance.person_id, person)
     return [_meeting(meeting, group) | {"present": row.present} for row, meeting, group in rows]
 
 
@@ -186,14 +196,7 @@ async def _proposals(session: AsyncSession, person: Person) -> list[dict[str, An
 
 
 async def _changes_made(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    rows = await _rows(
-        session,
-        select(ProposalChange, Proposal, Group)
-        .join(Proposal, Proposal.id == ProposalChange.proposal_id)
-        .join(Group, Group.id == Proposal.group_id)
-        .where(ProposalChange.by_id == person.id)
-        .order_by(ProposalChange.id),
-    )
+    rows = await _with_proposal(session, ProposalChange, ProposalChange.by_id, person)
     return [
         {"group": group.display_name, "proposal": proposal.number, "state": change.state, "at": _iso(change.at)}
         for change, proposal, group in rows
@@ -201,15 +204,8 @@ async def _changes_made(session: AsyncSession, person: Person) -> list[dict[str,
 
 
 async def _following(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    rows = await _rows(
-        session,
-        select(Proposal, Group)
-        .join(ProposalFollower, ProposalFollower.proposal_id == Proposal.id)
-        .join(Group, Group.id == Proposal.group_id)
-        .where(ProposalFollower.person_id == person.id)
-        .order_by(Proposal.id),
-    )
-    return [{"group": group.display_name, "number": proposal.number} for proposal, group in rows]
+    rows = await _with_proposal(session, ProposalFollower, ProposalFollower.person_id, person)
+    return [{"group": group.display_name, "number": proposal.number} for _, proposal, group in rows]
 
 
 async def _polls_created(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
@@ -246,14 +242,7 @@ async def _rounds_created(session: AsyncSession, person: Person) -> list[dict[st
 
 
 async def _picks(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    rows = await _rows(
-        session,
-        select(PriorityPick, Proposal, Group)
-        .join(Proposal, Proposal.id == PriorityPick.proposal_id)
-        .join(Group, Group.id == Proposal.group_id)
-        .where(PriorityPick.person_id == person.id)
-        .order_by(PriorityPick.id),
-    )
+    rows = await _with_proposal(session, PriorityPick, PriorityPick.person_id, person)
     return [{"group": group.display_name, "round": pick.round_id, "proposal": p.number} for pick, p, group in rows]
 
 

@@ -64,16 +64,26 @@ async def due_events(session: AsyncSession, now: datetime, limit: int) -> list[S
     return list(await session.scalars(query))
 
 
+def ready_or_abandoned(model: Any, now: datetime, lease: timedelta) -> Any:
+    """Rows to take (deliveries, notices): pending and due, or claimed by a process that died (its
+    lease ran out)."""
+    return or_(
+        and_(model.status == "pending", model.not_before <= now),
+        and_(model.status == "sending", model.claimed_at < now - lease),
+    )
+
+
 async def claim_deliveries(
     session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID
 ) -> list[Delivery]:
     """Take up to `limit` deliveries ready to go (group messages first). A delivery left in
     'sending' longer than the lease belonged to a process that died: it is taken again."""
-    ready = or_(
-        and_(Delivery.status == "pending", Delivery.not_before <= now),
-        and_(Delivery.status == "sending", Delivery.claimed_at < now - lease),
+    query = (
+        select(Delivery)
+        .where(ready_or_abandoned(Delivery, now, lease))
+        .order_by(Delivery.priority, Delivery.id)
+        .limit(limit)
     )
-    query = select(Delivery).where(ready).order_by(Delivery.priority, Delivery.id).limit(limit)
     if locking(session):
         query = query.with_for_update(skip_locked=True)
     deliveries = list(await session.scalars(query))

@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import reachable_in_private
-from bot.outbox.claims import WORKER_ID, locking
+from bot.outbox.claims import WORKER_ID, locking, ready_or_abandoned
 from storage.models import Group, Notice, Person
 
 log = logging.getLogger(__name__)
@@ -74,11 +74,7 @@ async def claim_stale(
     """Notices left behind (their process died before sending them, or Telegram was unreachable),
     claimed by this process, with the chat to send each to. Notices nobody can receive any more
     (the person blocked the bot or paused its messages, the group removed it) are dropped."""
-    ready = or_(
-        and_(Notice.status == "pending", Notice.not_before <= now),
-        and_(Notice.status == "sending", Notice.claimed_at < now - LEASE),
-    )
-    query = select(Notice).where(ready).order_by(Notice.id).limit(limit)
+    query = select(Notice).where(ready_or_abandoned(Notice, now, LEASE)).order_by(Notice.id).limit(limit)
     if locking(session):
         query = query.with_for_update(skip_locked=True)
     claimed: list[tuple[Notice, int]] = []
