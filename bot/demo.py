@@ -148,7 +148,14 @@ async def play(h: Harness, show: Transcript) -> None:
     await step("Karim accepte : chacun reçoit le prénom de l'autre, un lien pour lui écrire, le lieu et l'heure")
     h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))
     await h.run_jobs()
-    await step("La veille à 10h, le rappel part dans le groupe, en privé pour Karim, et le rappel du covoiturage")
+    await step(
+        "La veille à 10h, le rappel part dans le groupe, en privé pour Karim, et le rappel du covoiturage ; "
+        "Awa, qui n'a jamais ouvert la discussion privée, est prévenue dans le groupe qu'un message l'attend"
+    )
+    waiting = next(m for m in tg.bot_messages(group.id) if "Relais a un message pour vous" in m.text)
+    tg.press(awa, waiting, "Ouvrir le message privé")
+    await h.run_jobs()
+    await step("Awa touche le bouton : la discussion privée s'ouvre et la liste de la veille arrive")
 
     tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")
     await step("Karim touche « 💡 Faire une proposition » sous le message d'accueil : Relais lui répond en privé")
