@@ -30,12 +30,12 @@ SECRET = "webhook-SECRET_value_42"
 PASSWORD = "pg-PASSWORD-7"
 
 
-async def run(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+async def run(env: dict[str, str], cwd: Path, *command: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "run",
+        *(command or ("run",)),
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), "RELAIS_LOGGING__LEVEL": "DEBUG", **env},
         stdout=asyncio.subprocess.PIPE,
@@ -93,6 +93,13 @@ async def test_postgresql_down(tmp_path):
     code, output = await run(base_env(tmp_path) | {"RELAIS_DATABASE__URL": url}, tmp_path)
     assert code == EXIT_DATABASE
     assert_plain(output, "cannot open the database (postgresql at 127.0.0.1", "connection refused", "database.url")
+
+
+async def test_db_upgrade_with_the_database_down(tmp_path):
+    url = f"postgresql+asyncpg://relais:{PASSWORD}@127.0.0.1:{free_port()}/relais"
+    code, output = await run(base_env(tmp_path) | {"RELAIS_DATABASE__URL": url}, tmp_path, "db", "upgrade")
+    assert code == EXIT_DATABASE
+    assert_plain(output, "cannot open the database", "database.url")
 
 
 async def test_an_sqlite_path_that_cannot_be_created(tmp_path):
