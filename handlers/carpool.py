@@ -31,6 +31,7 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
+from bot.outbox.ride_changes import ask_drivers
 from bot.outbox.sending import to_group, to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
@@ -43,8 +44,6 @@ from bot.ui.carpool import (
     match_text,
     meeting_label,
     place_keyboard,
-    request_keyboard,
-    request_to_driver,
     seats_keyboard,
     time_keyboard,
     with_coming,
@@ -352,28 +351,7 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
 async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, request: RideRequest) -> RideOffer | None:
     """Ask the nearest driver with a free seat; one who cannot be reached passes it on."""
     svc = services(context)
-    now = svc.clock.now()
-    rider = await get_row(db(), Person, request.person_id)
-    pickup = await get_row(db(), Place, request.place_id)
-    for _ in range(50):
-        offer = await c.propose(db(), request, svc.settings.carpool.radius_km)
-        if offer is None:
-            return None
-        driver = await get_row(db(), Person, offer.driver_id)
-        language = _language(driver, group)
-        km = c.place_distance(pickup, await get_row(db(), Place, offer.place_id))
-        # A driver who never opened a private chat cannot be asked: the next one is.
-        if to_person(
-            db(),
-            driver,
-            request_to_driver(language, group, meeting, rider, pickup, km),
-            "ride_asked",
-            now,
-            reply_markup=request_keyboard(language, request),
-        ):
-            return offer
-        await c.pass_on(db(), request, offer)
-    return None
+    return await ask_drivers(db(), group, meeting, request, svc.settings.carpool.radius_km, svc.clock.now())
 
 
 async def ride_button(update: Update, context: Context) -> None:

@@ -20,6 +20,7 @@ from bot.outages import database_away
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
+from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, services
 
@@ -55,6 +56,8 @@ async def dispatch_now(application: Application) -> DispatchReport:
     bot = application.bot
 
     report = await run_dispatch(dispatcher(svc, bot), bot)
+    async with svc.sessionmaker.begin() as session:  # seats held by drivers Telegram cannot reach
+        await pass_on_unreachable(session, svc.clock.now(), svc.settings.carpool.radius_km)
     await resend_stale_notices(svc)
     now = svc.clock.now()
     async with svc.sessionmaker.begin() as session:  # what is no longer needed is not kept

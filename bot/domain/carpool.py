@@ -574,3 +574,26 @@ async def figures(session: AsyncSession, group: Group, limit: int = 6) -> list[R
         asked, matched = requests.get(meeting.id, (0, 0))
         found.append(RideFigures(meeting, offered, int(seats), asked, int(matched), asked - int(matched)))
     return found
+
+
+async def held_by_unreachable(
+    session: AsyncSession, now: datetime
+) -> list[tuple[RideRequest, RideOffer, Meeting, Group]]:
+    """Requests offered to a driver who cannot be written to any more (they blocked the bot, or
+    paused its messages), for meetings still ahead: the seat is held for nothing."""
+    rows = await session.execute(
+        select(RideRequest, RideOffer, Meeting, Group)
+        .join(RideOffer, RideOffer.id == RideRequest.offer_id)
+        .join(Person, Person.id == RideOffer.driver_id)
+        .join(Meeting, Meeting.id == RideRequest.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .where(
+            RideRequest.status == "proposed",
+            Meeting.status == "scheduled",
+            Meeting.starts_at > now,
+            Group.active.is_(True),
+            (Person.private_status != "started") | Person.private_paused.is_(True),
+        )
+        .order_by(RideRequest.id)
+    )
+    return [(request, offer, meeting, group) for request, offer, meeting, group in rows]

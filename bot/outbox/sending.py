@@ -61,6 +61,25 @@ def to_group(
     return True
 
 
+def later_to_person(
+    session: AsyncSession,
+    person: Person,
+    text: str,
+    kind: str,
+    now: datetime,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """A notice from a job (no update to send it after): a pending row, which the dispatcher run's
+    pass over notices sends (`stale_notices`). False for someone who cannot be written to."""
+    if not reachable_in_private(person):
+        return False
+    markup = reply_markup.to_dict() if reply_markup is not None else None
+    notice = new_notice(kind, text, markup, now, None, person.id)
+    notice.status, notice.claimed_by, notice.claimed_at, notice.attempts = "pending", None, None, 0
+    session.add(notice)
+    return True
+
+
 async def stale_notices(session: AsyncSession, now: datetime) -> list[Send]:
     """The notices a process left behind, claimed and ready for this process's sender."""
     return [

@@ -363,3 +363,26 @@ async def test_one_private_dialogue_at_a_time(relais):
     await relais.settle()
     assert "Je ne lis pas les messages libres" in texts(relais, julie)[-1]
     assert await requests(relais) == {}
+
+
+async def test_a_request_held_by_a_driver_who_blocked_the_bot_goes_to_the_next(relais):
+    """Karim blocked the bot without Relais knowing (the update was lost): Julie's request goes to
+    him, Telegram answers 403, and the next dispatcher run offers it to Sami instead."""
+    chat, announcement, awa, karim, julie, sami, lina, theo, zoe = await setup(relais)
+    tg = relais.tg
+    await offer(relais, announcement, karim, "Oyonnax", "2", "13h30")  # the nearest to Bellignat
+    await offer(relais, announcement, sami, "Nantua", "2", "13h00")
+    karim.blocked = True  # silently: no my_chat_member update reached the bot
+    before = len(texts(relais, sami))
+    await request(relais, announcement, julie, "Bellignat")
+    assert (await load_person(relais, karim.id)).private_status == "unreachable"  # the 403
+    [held] = (await requests(relais)).values()
+    assert held.status == "proposed"  # still waiting on Karim's answer, which will never come
+    await relais.run_jobs()
+    await relais.settle()
+    asked = texts(relais, sami)[before:]
+    assert any("Julie" in text and "Accepter" not in text for text in asked), asked
+    assert "Accepter" in " ".join(tg.bot_messages(sami.id)[-1].labels())
+    tg.press(sami, tg.bot_messages(sami.id)[-1], "Accepter")
+    await relais.settle()
+    assert "vous emmène" in texts(relais, julie)[-1] and "Sami" in texts(relais, julie)[-1]
