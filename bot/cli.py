@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
+import threading
 
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path
 from bot.failures import EXIT_CONFIG, EXIT_OK, print_failure
@@ -91,7 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _thread_failed(args: threading.ExceptHookArgs) -> None:
+    """A library's thread that fails (aiosqlite's, when a database could not be opened and the
+    loop is closing) gets one log line with the error's class, not a traceback: tracebacks may
+    carry what the error's message quotes."""
+    if args.exc_type is not SystemExit:
+        logging.getLogger("relais").warning("a background thread stopped: %s", args.exc_type.__name__)
+
+
 def main(argv: list[str] | None = None) -> int:
+    threading.excepthook = _thread_failed
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -39,3 +39,25 @@ def test_secrets_are_blanked_in_messages_and_tracebacks():
     output = stream.getvalue()
     assert "Traceback" in output and "ValueError" in output
     assert TOKEN not in output and "secret-part" not in output and "hook-secret-value" not in output
+
+
+def test_a_library_thread_that_fails_logs_one_line_without_its_traceback(caplog):
+    import threading
+
+    from bot.cli import _thread_failed
+
+    def worker() -> None:
+        raise RuntimeError(f"Event loop is closed; token {TOKEN}")
+
+    previous = threading.excepthook
+    threading.excepthook = _thread_failed
+    try:
+        with caplog.at_level(logging.WARNING, logger="relais"):
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join()
+    finally:
+        threading.excepthook = previous
+    [record] = caplog.records
+    assert record.getMessage() == "a background thread stopped: RuntimeError"
+    assert record.exc_info is None and TOKEN not in caplog.text
