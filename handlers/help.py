@@ -38,6 +38,7 @@ MENUS = {
         "action",
         "actions",
         "indicateurs",
+        "bilan",
         "quorum",
         "modifier",
         "fusionner",

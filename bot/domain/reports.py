@@ -1,0 +1,202 @@
+"""A group's report for a period (/bilan): the three indicators the field's guide asks for, le taux
+de présence, le taux de propositions prises en compte, le nombre de contributions du groupe, and
+the carpool figures. Counts for the group, never a score per person (members reject anything that
+looks like being watched); the attendance sheet, per person, is the facilitators' own record.
+
+A fixed number of grouped statements, whatever the group's age.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.periods import Period
+from bot.domain.proposals import TAKEN_INTO_ACCOUNT, TRANSMITTED
+from storage.models import (
+    ActionItem,
+    Attendance,
+    Group,
+    Meeting,
+    Membership,
+    Person,
+    Poll,
+    PollVote,
+    Proposal,
+    RideOffer,
+    RideRequest,
+    Rsvp,
+)
+
+
+@dataclass(frozen=True)
+class MeetingFigures:
+    number: int
+    starts_at: datetime
+    topic: str
+    invited: int  # members of the group on the day
+    coming: int  # "je viens" answers
+    present: int | None  # ticked on the attendance sheet; None when the sheet was not filled
+
+    @property
+    def rate(self) -> int | None:
+        """Le taux de présence: present over invited, in percent."""
+        if self.present is None or not self.invited:
+            return None
+        return round(100 * self.present / self.invited)
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    """One line of the attendance sheet (the facilitators' own record, for attestations)."""
+
+    number: int
+    starts_at: datetime
+    name: str
+    present: bool
+
+
+@dataclass
+class Report:
+    period: Period
+    meetings: list[MeetingFigures] = field(default_factory=list)
+    proposals_by_state: dict[str, int] = field(default_factory=dict)
+    transmitted: list[Proposal] = field(default_factory=list)  # with what became of them (their state)
+    proposals: list[Proposal] = field(default_factory=list)  # made during the period, for the CSV
+    proposals_made: int = 0
+    votes_cast: int = 0
+    actions_done: int = 0
+    ride_offers: int = 0
+    ride_seats: int = 0
+    ride_requests: int = 0
+    rides_matched: int = 0
+
+    @property
+    def attendance_rate(self) -> int | None:
+        """Over the meetings whose sheet was filled: everyone present over everyone invited."""
+        counted = [m for m in self.meetings if m.present is not None and m.invited]
+        invited = sum(m.invited for m in counted)
+        return round(100 * sum(m.present or 0 for m in counted) / invited) if invited else None
+
+    @property
+    def taken_into_account_rate(self) -> int | None:
+        """Accepted, in progress or realised, over those transmitted (TRANSMITTED)."""
+        transmitted = sum(n for state, n in self.proposals_by_state.items() if state in TRANSMITTED)
+        taken = sum(n for state, n in self.proposals_by_state.items() if state in TAKEN_INTO_ACCOUNT)
+        return round(100 * taken / transmitted) if transmitted else None
+
+    @property
+    def rides_unmet(self) -> int:
+        return self.ride_requests - self.rides_matched
+
+
+async def group_report(session: AsyncSession, group: Group, period: Period) -> Report:
+    start, end = period.bounds(ZoneInfo(group.timezone))
+    report = Report(period)
+    held = (
+        Meeting.group_id == group.id,
+        Meeting.status == "scheduled",
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    )
+    meetings = list(await session.scalars(select(Meeting).where(*held).order_by(Meeting.starts_at)))
+    ids = [meeting.id for meeting in meetings]
+    on_the_day = and_(
+        Membership.group_id == group.id,
+        Membership.joined_at <= Meeting.starts_at,
+        or_(Membership.left_at.is_(None), Membership.left_at > Meeting.starts_at),
+    )
+    invited_rows = await session.execute(
+        select(Meeting.id, func.count(Membership.id)).join(Membership, on_the_day).where(*held).group_by(Meeting.id)
+    )
+    invited = dict(invited_rows.all())
+    coming = dict(
+        (
+            await session.execute(
+                select(Rsvp.meeting_id, func.count())
+                .where(Rsvp.meeting_id.in_(ids), Rsvp.answer == "yes")
+                .group_by(Rsvp.meeting_id)
+            )
+        ).all()
+    )
+    sheets = dict(
+        (
+            await session.execute(
+                select(Attendance.meeting_id, func.count().filter(Attendance.present.is_(True)))
+                .where(Attendance.meeting_id.in_(ids))
+                .group_by(Attendance.meeting_id)
+            )
+        ).all()
+    )
+    report.meetings = [
+        MeetingFigures(
+            m.number,
+            m.starts_at,
+            m.topic,
+            invited.get(m.id, 0),
+            coming.get(m.id, 0),
+            sheets.get(m.id) if m.attendance_rate is not None else None,
+        )
+        for m in meetings
+    ]
+    made = (Proposal.group_id == group.id, Proposal.created_at >= start, Proposal.created_at < end)
+    report.proposals_by_state = dict(
+        (await session.execute(select(Proposal.state, func.count()).where(*made).group_by(Proposal.state))).all()
+    )
+    report.proposals_made = sum(report.proposals_by_state.values())
+    report.proposals = list(await session.scalars(select(Proposal).where(*made).order_by(Proposal.number)))
+    report.transmitted = [proposal for proposal in report.proposals if proposal.state in TRANSMITTED]
+    report.votes_cast = (
+        await session.scalar(
+            select(func.count())
+            .select_from(PollVote)
+            .join(Poll, Poll.id == PollVote.poll_id)
+            .where(Poll.group_id == group.id, PollVote.voted_at >= start, PollVote.voted_at < end)
+        )
+        or 0
+    )
+    report.actions_done = (
+        await session.scalar(
+            select(func.count()).where(
+                ActionItem.group_id == group.id,
+                ActionItem.status == "done",
+                ActionItem.done_at >= start,
+                ActionItem.done_at < end,
+            )
+        )
+        or 0
+    )
+    offers, seats = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(RideOffer.seats), 0)).where(
+                RideOffer.meeting_id.in_(ids), RideOffer.status == "open"
+            )
+        )
+    ).one()
+    report.ride_offers, report.ride_seats = int(offers), int(seats)
+    requests, matched = (
+        await session.execute(
+            select(func.count(), func.count().filter(RideRequest.status == "matched")).where(
+                RideRequest.meeting_id.in_(ids), RideRequest.status != "cancelled"
+            )
+        )
+    ).one()
+    report.ride_requests, report.rides_matched = int(requests), int(matched)
+    return report
+
+
+async def attendance_sheet(session: AsyncSession, group: Group, period: Period) -> list[SheetLine]:
+    """Who was ticked present or absent at each meeting of the period."""
+    start, end = period.bounds(ZoneInfo(group.timezone))
+    rows = await session.execute(
+        select(Meeting.number, Meeting.starts_at, Person.first_name, Attendance.present)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .join(Person, Person.id == Attendance.person_id)
+        .where(Meeting.group_id == group.id, Meeting.starts_at >= start, Meeting.starts_at < end)
+        .order_by(Meeting.starts_at, Person.first_name)
+    )
+    return [SheetLine(number, starts_at, name, present) for number, starts_at, name, present in rows]

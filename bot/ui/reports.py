@@ -1,0 +1,136 @@
+"""What /bilan shows: the report in a few plain lines, and its tables as CSV files that open
+cleanly in French spreadsheet software (UTF-8 with a byte-order mark, `;` between fields)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from bot.domain.periods import Period
+from bot.domain.reports import Report, SheetLine
+from bot.ui.i18n import plain, t, tn
+from bot.ui.meetings import short_when
+from bot.ui.proposals import excerpt
+from storage.models import Group
+
+
+def period_text(language: str, period: Period) -> str:
+    return t(
+        language,
+        "report.period",
+        start=format_date(period.start, "d MMMM y", locale=language),
+        end=format_date(period.end, "d MMMM y", locale=language),
+    )
+
+
+def _rate(language: str, rate: int | None) -> str:
+    return plain(language, "report.no_rate") if rate is None else f"{rate} %"
+
+
+def report_text(language: str, group: Group, report: Report) -> str:
+    lines = [t(language, "report.title", group=group.display_name), period_text(language, report.period), ""]
+    lines.append(tn(language, "report.meetings", len(report.meetings), rate=_rate(language, report.attendance_rate)))
+    for meeting in report.meetings[-12:]:
+        lines.append(
+            t(
+                language,
+                "report.meeting_line",
+                when=short_when(meeting.starts_at, group.timezone, language),
+                topic=excerpt(meeting.topic, 40),
+                invited=meeting.invited,
+                coming=meeting.coming,
+                present=plain(language, "report.no_sheet") if meeting.present is None else meeting.present,
+                rate=_rate(language, meeting.rate),
+            )
+        )
+    lines.append("")
+    lines.append(
+        tn(language, "report.proposals", report.proposals_made, rate=_rate(language, report.taken_into_account_rate))
+    )
+    for proposal in report.transmitted[:15]:
+        lines.append(
+            t(
+                language,
+                "report.transmitted_line",
+                number=proposal.number,
+                text=excerpt(proposal.text, 50),
+                state=plain(language, f"state.{proposal.state}"),
+            )
+        )
+    lines.append("")
+    lines.append(
+        t(
+            language,
+            "report.contributions",
+            proposals=report.proposals_made,
+            votes=report.votes_cast,
+            actions=report.actions_done,
+        )
+    )
+    lines.append(
+        t(
+            language,
+            "report.carpool",
+            offers=report.ride_offers,
+            seats=report.ride_seats,
+            requests=report.ride_requests,
+            matched=report.rides_matched,
+            unmet=report.rides_unmet,
+        )
+    )
+    lines.append("")
+    lines.append(t(language, "report.files"))
+    return "\n".join(lines)
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+    """UTF-8 with a BOM and `;`: what French spreadsheet software opens without asking."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _local_date(moment, group: Group) -> str:
+    return moment.astimezone(ZoneInfo(group.timezone)).strftime("%d/%m/%Y %H:%M")
+
+
+def meetings_csv(language: str, group: Group, report: Report) -> bytes:
+    header = plain(language, "report.csv.meetings").split(";")
+    return _csv(
+        header,
+        [
+            [m.number, _local_date(m.starts_at, group), m.topic, m.invited, m.coming, m.present, m.rate]
+            for m in report.meetings
+        ],
+    )
+
+
+def attendance_csv(language: str, group: Group, sheet: list[SheetLine]) -> bytes:
+    header = plain(language, "report.csv.attendance").split(";")
+    yes, no = plain(language, "report.csv.present"), plain(language, "report.csv.absent")
+    return _csv(
+        header,
+        [[line.number, _local_date(line.starts_at, group), line.name, yes if line.present else no] for line in sheet],
+    )
+
+
+def proposals_csv(language: str, group: Group, report: Report) -> bytes:
+    header = plain(language, "report.csv.proposals").split(";")
+    return _csv(
+        header,
+        [
+            [
+                p.number,
+                p.text,
+                plain(language, f"state.{p.state}"),
+                p.state_note or "",
+                _local_date(p.created_at, group),
+            ]
+            for p in report.proposals
+        ],
+    )

@@ -1,0 +1,55 @@
+"""/bilan: the group's report for a period, sent in private to the facilitator who asks (the
+attendance sheet names members), with its tables as CSV files."""
+
+from __future__ import annotations
+
+import io
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.domain.deeplinks import group_payload, start_url
+from bot.domain.people import find_person
+from bot.domain.periods import PeriodError, parse_period
+from bot.domain.reports import attendance_sheet, group_report
+from bot.services import db, services
+from bot.ui.i18n import plain, t
+from bot.ui.reports import attendance_csv, meetings_csv, proposals_csv, report_text
+from handlers.common import Context, command_args, refuse, reply, require_facilitator, say, send
+
+
+async def report_command(update: Update, context: Context) -> None:
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    svc = services(context)
+    language = group.language
+    today = svc.clock.now().astimezone(ZoneInfo(group.timezone)).date()
+    try:
+        period = parse_period(command_args(update), today)
+    except PeriodError as exc:
+        await refuse(update, language, exc)
+        return
+    asker = await find_person(db(), update.effective_user.id)
+    if asker is None or asker.private_status != "started":  # an answer to their own command
+        url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
+        button = InlineKeyboardButton(plain(language, "button.open_private"), url=url)
+        reply(update, t(language, "report.start_first"), reply_markup=InlineKeyboardMarkup([[button]]))
+        return
+    report = await group_report(db(), group, period)
+    sheet = await attendance_sheet(db(), group, period)
+    say(asker.telegram_id, report_text(language, group, report))
+    stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    for name, content in (
+        ("reunions", meetings_csv(language, group, report)),
+        ("presences", attendance_csv(language, group, sheet)),
+        ("propositions", proposals_csv(language, group, report)),
+    ):
+        document = InputFile(io.BytesIO(content), filename=f"bilan-{name}-{stamp}.csv")
+        send(asker.telegram_id, "send_document", document=document)
+    reply(update, t(language, "report.sent"))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("bilan", report_command))

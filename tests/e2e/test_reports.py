@@ -1,0 +1,100 @@
+"""End to end: /bilan, the group's report for a period, in private to the facilitator who asks,
+with its tables as CSV files that parse back (UTF-8 with a BOM, `;`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from tests.e2e.test_reminders import private_texts, setup_meeting
+from tests.support.helpers import last_text
+
+
+def parse(document) -> list[list[str]]:
+    assert document.content.startswith("\ufeff".encode()), "no byte-order mark: spreadsheets would misread accents"
+    return list(csv.reader(io.StringIO(document.content.decode("utf-8-sig")), delimiter=";"))
+
+
+async def held_meeting(h):
+    """setup_meeting's group (Awa, Karim comes, Julie silent, Sami cannot, Lina never started), the
+    meeting held, Karim and Julie ticked present; a proposal transmitted then accepted."""
+    chat, awa, karim, julie, sami, lina = await setup_meeting(h)
+    tg = h.tg
+    tg.start_private(awa)
+    tg.say(chat, karim, "/proposition Des bus le samedi")
+    tg.say(chat, julie, "/proposition Un local")
+    await h.settle()
+    tg.say(chat, awa, "/suivi 1 transmise Commission insertion")
+    await h.settle()
+    tg.say(chat, awa, "/suivi 1 acceptée")
+    tg.say(chat, awa, "/suivi 2 transmise Élus")
+    await h.settle()
+    h.clock.set(datetime(2026, 11, 12, 15, 0, tzinfo=UTC))
+    await h.run_jobs()
+    checklist = tg.bot_messages(awa.id)[-1]
+    tg.press(awa, checklist, "Julie")
+    await h.settle()
+    tg.press(awa, checklist, "Enregistrer")
+    await h.settle()
+    return chat, awa, karim, julie, sami, lina
+
+
+async def test_the_report_of_the_last_three_months_with_its_tables(relais):
+    chat, awa, karim, *_ = await held_meeting(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/bilan")
+    await relais.settle()
+    assert "Je vous ai envoyé le bilan en privé" in last_text(relais, chat.id)
+    texts = private_texts(relais, awa)
+    report = next(text for text in texts if text.startswith("📊 Bilan du groupe"))
+    assert "Du 12 août 2026 au 12 novembre 2026" in report
+    assert "1 réunion tenue · taux de présence : 40 %" in report
+    assert "5 membres, 1 « je viens », 2 présents (40 %)" in report
+    assert "2 propositions faites · prises en compte : 50 % des transmises" in report
+    assert "n°1 « Des bus le samedi » : acceptée" in report and "n°2 « Un local » : transmise" in report
+    assert "Contributions du groupe : 2 propositions" in report
+    assert "Karim" not in report and "Julie" not in report  # counts for the group, nobody named
+    files = {m.document.filename: m.document for m in tg.bot_messages(awa.id)[-3:]}
+    assert set(files) == {f"bilan-{n}-20260812-20261112.csv" for n in ("reunions", "presences", "propositions")}
+    meetings = parse(files["bilan-reunions-20260812-20261112.csv"])
+    assert meetings[0][:3] == ["Numéro", "Date", "Sujet"] and meetings[1] == [
+        "1",
+        "12/11/2026 14:00",
+        "Bilan",
+        "5",
+        "1",
+        "2",
+        "40",
+    ]
+    sheet = parse(files["bilan-presences-20260812-20261112.csv"])
+    assert ["1", "12/11/2026 14:00", "Julie", "présent"] in sheet and [
+        "1",
+        "12/11/2026 14:00",
+        "Sami",
+        "absent",
+    ] in sheet
+    proposals = parse(files["bilan-propositions-20260812-20261112.csv"])
+    assert [row[:4] for row in proposals[1:]] == [
+        ["1", "Des bus le samedi", "acceptée", ""],
+        ["2", "Un local", "transmise", "Élus"],
+    ]
+
+
+async def test_a_period_a_bad_period_and_a_participant(relais):
+    chat, awa, karim, *_ = await held_meeting(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/bilan septembre")
+    await relais.settle()
+    report = next(t for t in reversed(private_texts(relais, awa)) if t.startswith("📊"))
+    assert "Du 1 septembre 2026 au 30 septembre 2026" in report and "0 réunion tenue" in report
+    assert "taux de présence : non noté" in report
+    before = len(private_texts(relais, awa))
+    tg.say(chat, awa, "/bilan la semaine des quatre jeudis")
+    await relais.settle()
+    assert "Je ne comprends pas cette période" in last_text(relais, chat.id)
+    assert len(private_texts(relais, awa)) == before  # nothing sent
+    tg.say(chat, karim, "/bilan")
+    await relais.settle()
+    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert len(private_texts(relais, awa)) == before
