@@ -14,6 +14,7 @@ from bot.domain.people import find_person
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.reports import attendance_sheet, group_report
 from bot.services import db, services
+from bot.ui.charts import attendance_chart
 from bot.ui.i18n import plain, t
 from bot.ui.reports import attendance_csv, meetings_csv, proposals_csv, report_text
 from handlers.common import Context, command_args, refuse, reply, require_facilitator, say, send
@@ -40,6 +41,9 @@ async def report_command(update: Update, context: Context) -> None:
     report = await group_report(db(), group, period)
     sheet = await attendance_sheet(db(), group, period)
     say(asker.telegram_id, report_text(language, group, report))
+    chart = attendance_chart(language, group, report)
+    if chart is not None:
+        send(asker.telegram_id, "send_photo", photo=InputFile(io.BytesIO(chart), filename="presence.png"))
     stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     for name, content in (
         ("reunions", meetings_csv(language, group, report)),

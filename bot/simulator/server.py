@@ -59,6 +59,8 @@ CLIENT_BUG_MARKERS = (
     "poll options",
     "wrong open period",
     "wrong close date",
+    "PHOTO_INVALID_DIMENSIONS",
+    "IMAGE_PROCESS_FAILED",
 )
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -122,6 +124,8 @@ class SimMessage:
     html: str | None = None  # the source, when sent with parse_mode HTML
     reply_markup: dict[str, Any] | None = None
     document: UploadedFile | None = None
+    photo: UploadedFile | None = None
+    photo_size: tuple[int, int] | None = None  # width, height (read from the PNG itself)
     poll: dict[str, Any] | None = None
     location: dict[str, float] | None = None
     reply_to: int | None = None
@@ -264,6 +268,14 @@ class FakeTelegramServer:
                 "file_unique_id": f"u{message.chat_id}_{message.message_id}",
                 "file_name": message.document.filename,
             }
+            if message.text:
+                data["caption"] = message.text
+        elif message.photo is not None and message.photo_size is not None:
+            width, height = message.photo_size
+            unique = f"{message.chat_id}_{message.message_id}"
+            data["photo"] = [
+                {"file_id": f"photo{unique}", "file_unique_id": f"p{unique}", "width": width, "height": height}
+            ]
             if message.text:
                 data["caption"] = message.text
         elif message.poll is not None:
@@ -555,6 +567,29 @@ class FakeTelegramServer:
         markup = self._check_markup(params.get("reply_markup"))
         message = self.record_message(
             chat.id, self.bot.id, text=caption, html=source, document=document, reply_markup=markup
+        )
+        return self.message_api(message)
+
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo uploaded as a file: Telegram's limits (10 MB; width + height at most 10,000;
+        sides at most 20 to 1). Only PNG is read here, which is what Relais sends."""
+        chat = self._target_chat(params["chat_id"])
+        photo = params["photo"]
+        if not isinstance(photo, UploadedFile):
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        content = bytes(photo.content)
+        if len(content) > 10 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        if content[:8] != b"\x89PNG\r\n\x1a\n" or content[12:16] != b"IHDR":
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        caption, source = ("", None)
+        if params.get("caption"):
+            caption, source = self._render(params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption")
+        message = self.record_message(
+            chat.id, self.bot.id, text=caption, html=source, photo=photo, photo_size=(width, height)
         )
         return self.message_api(message)
 

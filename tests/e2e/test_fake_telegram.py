@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 
 import aiohttp
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
@@ -107,6 +108,19 @@ async def test_length_and_callback_data_limits(tg, bot):
         await bot.send_message(
             chat.id, "ok", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="x" * 65)]])
         )
+
+
+async def test_photos_are_checked_like_telegram(tg, bot):
+    awa, chat = world(tg)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (960).to_bytes(4, "big") + (720).to_bytes(4, "big")
+    message = await bot.send_photo(chat.id, InputFile(io.BytesIO(png + b"\x00" * 40), filename="a.png"))
+    assert message.photo[-1].width == 960 and tg.bot_messages(chat.id)[-1].photo_size == (960, 720)
+    with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+        await bot.send_photo(chat.id, InputFile(io.BytesIO(b"not an image"), filename="a.png"))
+    too_thin = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (4000).to_bytes(4, "big") + (100).to_bytes(4, "big")
+    with pytest.raises(BadRequest, match="(?i)photo_invalid_dimensions"):
+        await bot.send_photo(chat.id, InputFile(io.BytesIO(too_thin), filename="b.png"))
+    tg.flagged.clear()  # the refusals were the point
 
 
 async def test_private_403_for_never_started_and_blocked(tg, bot):

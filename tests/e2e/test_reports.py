@@ -55,6 +55,8 @@ async def test_the_report_of_the_last_three_months_with_its_tables(relais):
     assert "n°1 « Des bus le samedi » : acceptée" in report and "n°2 « Un local » : transmise" in report
     assert "Contributions du groupe : 2 propositions" in report
     assert "Karim" not in report and "Julie" not in report  # counts for the group, nobody named
+    [chart] = [m for m in tg.bot_messages(awa.id) if m.photo is not None]
+    assert chart.photo_size == (960, 720) and 10_000 < len(chart.photo.content) < 300_000  # a phone's worth
     files = {m.document.filename: m.document for m in tg.bot_messages(awa.id)[-3:]}
     assert set(files) == {f"bilan-{n}-20260812-20261112.csv" for n in ("reunions", "presences", "propositions")}
     meetings = parse(files["bilan-reunions-20260812-20261112.csv"])
@@ -89,6 +91,7 @@ async def test_a_period_a_bad_period_and_a_participant(relais):
     report = next(t for t in reversed(private_texts(relais, awa)) if t.startswith("📊"))
     assert "Du 1 septembre 2026 au 30 septembre 2026" in report and "0 réunion tenue" in report
     assert "taux de présence : non noté" in report
+    assert not [m for m in tg.bot_messages(awa.id) if m.photo is not None]  # no meeting: no chart
     before = len(private_texts(relais, awa))
     tg.say(chat, awa, "/bilan la semaine des quatre jeudis")
     await relais.settle()
