@@ -300,6 +300,9 @@ class Poll(Base):
     voters: Mapped[int] = mapped_column(Integer, default=0)
     anonymous: Mapped[bool] = mapped_column(Boolean)
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"), index=True)
+    # The meeting an evaluation poll ("Cette réunion vous a été utile ?") asks about: its counts,
+    # as Telegram reports them, are the meeting's evaluation in the reports.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,7 +18,9 @@ from bot.domain.events import EventKind, subject_event
 from bot.domain.proposals import ProposalError, change_state, find_proposal, opened, parse_number
 from bot.domain.settings import ProposalsSection
 from storage.db import insert_if_absent
-from storage.models import Group, Membership, Person, Poll, PollVote, Proposal, ProposalChange
+from storage.models import Group, Meeting, Membership, Person, Poll, PollVote, Proposal, ProposalChange
+
+EVALUATION_OPEN = timedelta(days=2)  # how long the evaluation poll stays open (Telegram's open_period)
 
 log = logging.getLogger(__name__)
 
@@ -334,3 +336,44 @@ async def record_sent(
         settings,
     )
     return moments
+
+
+async def record_evaluation_poll(
+    session: AsyncSession,
+    meeting: Meeting,
+    telegram_poll_id: str,
+    message_id: int,
+    question: str,
+    options: list[str],
+    now: datetime,
+) -> None:
+    """The evaluation poll sent the day after a meeting: kept so that the counts Telegram reports
+    (it is anonymous: counts are all there is) become the meeting's evaluation in the reports."""
+    session.add(
+        Poll(
+            group_id=meeting.group_id,
+            telegram_poll_id=telegram_poll_id,
+            message_id=message_id,
+            question=question[:300],
+            options=json.dumps(options),
+            counts=json.dumps([0] * len(options)),
+            voters=0,
+            anonymous=True,
+            meeting_id=meeting.id,
+            created_at=now,
+            closes_at=now + EVALUATION_OPEN,
+            status="open",
+        )
+    )
+
+
+async def evaluations(session: AsyncSession, meeting_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Each meeting's evaluation: (option, votes) as last reported by Telegram."""
+    rows = await session.execute(
+        select(Poll.meeting_id, Poll.options, Poll.counts).where(Poll.meeting_id.in_(meeting_ids)).order_by(Poll.id)
+    )
+    return {
+        meeting_id: list(zip(json.loads(options), json.loads(counts), strict=False))
+        for meeting_id, options, counts in rows
+        if meeting_id is not None
+    }

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.periods import Period
+from bot.domain.polls import evaluations
 from bot.domain.proposals import TAKEN_INTO_ACCOUNT, TRANSMITTED
 from storage.models import (
     ActionItem,
@@ -41,6 +42,7 @@ class MeetingFigures:
     invited: int  # members of the group on the day
     coming: int  # "je viens" answers
     present: int | None  # ticked on the attendance sheet; None when the sheet was not filled
+    evaluation: list[tuple[str, int]] = field(default_factory=list)  # "utile ?": (option, votes)
 
     @property
     def rate(self) -> int | None:
@@ -132,6 +134,7 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
             )
         ).all()
     )
+    evaluated = await evaluations(session, ids)
     report.meetings = [
         MeetingFigures(
             m.number,
@@ -140,6 +143,7 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
             invited.get(m.id, 0),
             coming.get(m.id, 0),
             sheets.get(m.id) if m.attendance_rate is not None else None,
+            evaluated.get(m.id, []),
         )
         for m in meetings
     ]

@@ -22,6 +22,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
+from bot.domain.polls import EVALUATION_OPEN, record_evaluation_poll
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
 from bot.outbox.kinds import RegistryError, expand_due_events, render_delivery
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -63,7 +64,11 @@ async def _send(bot: Bot, out: Outgoing) -> Message:
             pass  # already closed (a retry after a crash) or deleted: the summary still goes out
     if out.poll is not None:
         return await bot.send_poll(
-            out.chat_id, out.poll["question"], out.poll["options"], is_anonymous=True, open_period=2 * 24 * 3600
+            out.chat_id,
+            out.poll["question"],
+            out.poll["options"],
+            is_anonymous=True,
+            open_period=int(EVALUATION_OPEN.total_seconds()),
         )
     reply = ReplyParameters(out.reply_to, allow_sending_without_reply=True) if out.reply_to else None
     return await bot.send_message(out.chat_id, out.text, reply_markup=out.markup, reply_parameters=reply)
@@ -112,6 +117,18 @@ async def _record(run: Dispatcher, results: list[tuple[Outgoing, str, Any]], rep
                     meeting = await session.get(Meeting, out.meeting_id)
                     if meeting is not None:
                         meeting.announcement_message_id = value.message_id
+                if out.kind == "feedback" and isinstance(value, Message) and value.poll and out.poll:
+                    meeting = await session.get(Meeting, out.meeting_id)
+                    if meeting is not None:  # its counts are the meeting's evaluation (reports)
+                        await record_evaluation_poll(
+                            session,
+                            meeting,
+                            value.poll.id,
+                            value.message_id,
+                            out.poll["question"],
+                            out.poll["options"],
+                            now,
+                        )
                 await finish(session, out.delivery_id, "sent", now)
                 report.sent += 1
                 report.kinds[out.kind] = report.kinds.get(out.kind, 0) + 1

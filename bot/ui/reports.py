@@ -46,6 +46,9 @@ def report_text(language: str, group: Group, report: Report) -> str:
                 rate=_rate(language, meeting.rate),
             )
         )
+        if meeting.evaluation:
+            answers = " · ".join(f"{option} {votes}" for option, votes in meeting.evaluation)
+            lines.append(t(language, "report.evaluation", answers=answers))
     lines.append("")
     lines.append(
         tn(language, "report.proposals", report.proposals_made, rate=_rate(language, report.taken_into_account_rate))
@@ -104,7 +107,16 @@ def meetings_csv(language: str, group: Group, report: Report) -> bytes:
     return _csv(
         header,
         [
-            [m.number, _local_date(m.starts_at, group), m.topic, m.invited, m.coming, m.present, m.rate]
+            [
+                m.number,
+                _local_date(m.starts_at, group),
+                m.topic,
+                m.invited,
+                m.coming,
+                m.present,
+                m.rate,
+                " / ".join(f"{option} : {votes}" for option, votes in m.evaluation),
+            ]
             for m in report.meetings
         ],
     )

@@ -37,6 +37,12 @@ async def held_meeting(h):
     await h.settle()
     tg.press(awa, checklist, "Enregistrer")
     await h.settle()
+    h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))  # the next day: "Cette réunion vous a été utile ?"
+    await h.run_jobs()
+    evaluation = tg.bot_messages(chat.id)[-1]
+    tg.vote(karim, evaluation, [0])
+    tg.vote(julie, evaluation, [1])
+    await h.settle()
     return chat, awa, karim, julie, sami, lina
 
 
@@ -48,9 +54,10 @@ async def test_the_report_of_the_last_three_months_with_its_tables(relais):
     assert "Je vous ai envoyé le bilan en privé" in last_text(relais, chat.id)
     texts = private_texts(relais, awa)
     report = next(text for text in texts if text.startswith("📊 Bilan du groupe"))
-    assert "Du 12 août 2026 au 12 novembre 2026" in report
+    assert "Du 13 août 2026 au 13 novembre 2026" in report
     assert "1 réunion tenue · taux de présence : 40 %" in report
     assert "5 membres, 1 « je viens », 2 présents (40 %)" in report
+    assert "utile ? 👍 Oui, très 1 · 🙂 Un peu 1 · 👎 Pas vraiment 0" in report  # the counts Telegram reported
     assert "2 propositions faites · prises en compte : 50 % des transmises" in report
     assert "n°1 « Des bus le samedi » : acceptée" in report and "n°2 « Un local » : transmise" in report
     assert "Contributions du groupe : 2 propositions" in report
@@ -58,8 +65,8 @@ async def test_the_report_of_the_last_three_months_with_its_tables(relais):
     [chart] = [m for m in tg.bot_messages(awa.id) if m.photo is not None]
     assert chart.photo_size == (960, 720) and 10_000 < len(chart.photo.content) < 300_000  # a phone's worth
     files = {m.document.filename: m.document for m in tg.bot_messages(awa.id)[-3:]}
-    assert set(files) == {f"bilan-{n}-20260812-20261112.csv" for n in ("reunions", "presences", "propositions")}
-    meetings = parse(files["bilan-reunions-20260812-20261112.csv"])
+    assert set(files) == {f"bilan-{n}-20260813-20261113.csv" for n in ("reunions", "presences", "propositions")}
+    meetings = parse(files["bilan-reunions-20260813-20261113.csv"])
     assert meetings[0][:3] == ["Numéro", "Date", "Sujet"] and meetings[1] == [
         "1",
         "12/11/2026 14:00",
@@ -68,15 +75,16 @@ async def test_the_report_of_the_last_three_months_with_its_tables(relais):
         "1",
         "2",
         "40",
+        "👍 Oui, très : 1 / 🙂 Un peu : 1 / 👎 Pas vraiment : 0",
     ]
-    sheet = parse(files["bilan-presences-20260812-20261112.csv"])
+    sheet = parse(files["bilan-presences-20260813-20261113.csv"])
     assert ["1", "12/11/2026 14:00", "Julie", "présent"] in sheet and [
         "1",
         "12/11/2026 14:00",
         "Sami",
         "absent",
     ] in sheet
-    proposals = parse(files["bilan-propositions-20260812-20261112.csv"])
+    proposals = parse(files["bilan-propositions-20260813-20261113.csv"])
     assert [row[:4] for row in proposals[1:]] == [
         ["1", "Des bus le samedi", "acceptée", ""],
         ["2", "Un local", "transmise", "Élus"],

@@ -1,5 +1,5 @@
 """Durable notices, reports held for facilitators who cannot be reached yet, paused reminders,
-and what a refreshed message shows.
+what a refreshed message shows, and the meeting an evaluation poll is about.
 
 Revision ID: 0008
 Revises: 0007
@@ -64,11 +64,19 @@ def upgrade() -> None:
     op.create_index("ix_deliveries_person", "deliveries", ["person_id", "status"])
     with op.batch_alter_table("refreshes") as batch:
         batch.add_column(sa.Column("shown", sa.String(64), nullable=True))
+    with op.batch_alter_table("polls") as batch:
+        batch.add_column(sa.Column("meeting_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_polls_meeting_id_meetings", "meetings", ["meeting_id"], ["id"], ondelete="CASCADE")
+        batch.create_index("ix_polls_meeting_id", ["meeting_id"])
     with op.batch_alter_table("people") as batch:
         batch.add_column(sa.Column("private_paused", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("polls") as batch:
+        batch.drop_index("ix_polls_meeting_id")
+        batch.drop_constraint("fk_polls_meeting_id_meetings", type_="foreignkey")
+        batch.drop_column("meeting_id")
     with op.batch_alter_table("refreshes") as batch:
         batch.drop_column("shown")
     with op.batch_alter_table("people") as batch:
