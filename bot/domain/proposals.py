@@ -7,10 +7,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise
@@ -23,7 +22,6 @@ from storage.models import (
     ActionItem,
     Group,
     Meeting,
-    Membership,
     Person,
     Poll,
     PollVote,
@@ -442,23 +440,21 @@ async def ensure_digest(
 @dataclass
 class Indicators:
     """What the guide asks facilitators to report: proposals per state, the share taken into
-    account by the institution, contributions per member, and the attendance rate."""
+    account by the institution, the group's contributions (totals: the members reject anything
+    that looks like a score per person), and the attendance rate."""
 
     by_state: dict[str, int] = field(default_factory=dict)
     transmitted: int = 0
     taken_into_account: int = 0
-    contributions: list[tuple[str, int, int, int]] = field(default_factory=list)  # name, proposals, votes, actions done
+    proposals_made: int = 0
+    votes_cast: int = 0
+    actions_done: int = 0
     meetings_recorded: int = 0
     attendance_rate: int | None = None
 
     @property
     def taken_rate(self) -> int | None:
         return round(100 * self.taken_into_account / self.transmitted) if self.transmitted else None
-
-
-async def _counts_by(session: AsyncSession, query: Select[Any, int], column: Any) -> dict[int, int]:
-    """(key, count) rows grouped by `column`: count per person."""
-    return {key: count for key, count in await session.execute(query.group_by(column)) if key is not None}
 
 
 async def indicators(session: AsyncSession, group: Group) -> Indicators:
@@ -471,32 +467,22 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
     result.by_state = dict(rows.all())
     result.transmitted = sum(count for state, count in result.by_state.items() if state in TRANSMITTED)
     result.taken_into_account = sum(count for state, count in result.by_state.items() if state in TAKEN_INTO_ACCOUNT)
-    members = await session.execute(
-        select(Person.id, Person.first_name)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.group_id == group.id, Membership.status == "member")
-        .order_by(Person.first_name, Person.id)
+    result.proposals_made = (
+        await session.scalar(select(func.count()).select_from(Proposal).where(Proposal.group_id == group.id)) or 0
     )
-    # One grouped count per kind of contribution, whatever the number of members (not one each).
-    proposals = await _counts_by(
-        session, select(Proposal.author_id, func.count()).where(Proposal.group_id == group.id), Proposal.author_id
-    )
-    votes = await _counts_by(
-        session,
-        select(PollVote.person_id, func.count())
-        .join(Poll, Poll.id == PollVote.poll_id)
-        .where(Poll.group_id == group.id),
-        PollVote.person_id,
-    )
-    actions = await _counts_by(
-        session,
-        select(ActionItem.owner_id, func.count()).where(ActionItem.group_id == group.id, ActionItem.status == "done"),
-        ActionItem.owner_id,
-    )
-    for person_id, name in members:
-        result.contributions.append(
-            (name, proposals.get(person_id, 0), votes.get(person_id, 0), actions.get(person_id, 0))
+    result.votes_cast = (
+        await session.scalar(
+            select(func.count())
+            .select_from(PollVote)
+            .join(Poll, Poll.id == PollVote.poll_id)
+            .where(Poll.group_id == group.id)
         )
+        or 0
+    )
+    result.actions_done = (
+        await session.scalar(select(func.count()).where(ActionItem.group_id == group.id, ActionItem.status == "done"))
+        or 0
+    )
     rates = [
         rate
         for rate in await session.scalars(

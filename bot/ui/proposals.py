@@ -195,9 +195,16 @@ def indicators_text(language: str, group: Group, found: Indicators) -> str:
             meetings=found.meetings_recorded,
         )
     )
-    lines += ["", t(language, "indicators.contributions")]
-    for name, proposals, votes, actions in found.contributions[:40]:
-        lines.append(t(language, "indicators.member", name=name, proposals=proposals, votes=votes, actions=actions))
+    lines += [
+        "",
+        t(
+            language,
+            "report.contributions",
+            proposals=found.proposals_made,
+            votes=found.votes_cast,
+            actions=found.actions_done,
+        ),
+    ]
     return "\n".join(lines)
 
 
