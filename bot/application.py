@@ -23,6 +23,7 @@ from bot.services import SERVICES, Services, current_session
 from bot.update_order import ChatOrderedProcessor
 from handlers import (
     actions,
+    attestation,
     carpool,
     errors,
     facilitators,
@@ -195,6 +196,7 @@ FEATURES = (
     proposals,
     follow_up,
     reports,
+    attestation,
     polls,
     priorities,
     actions,

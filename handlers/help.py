@@ -39,6 +39,7 @@ MENUS = {
         "actions",
         "indicateurs",
         "bilan",
+        "attestation",
         "quorum",
         "modifier",
         "fusionner",
@@ -46,7 +47,7 @@ MENUS = {
         "covoiturage",
         "lieux",
     ),
-    "private": ("aide", "proposition", "mesdonnees", "oublier"),
+    "private": ("aide", "proposition", "attestation", "mesdonnees", "oublier"),
 }
 SCOPES = {
     "group": BotCommandScopeAllGroupChats(),

@@ -9,7 +9,7 @@ A fixed number of grouped statements, whatever the group's age.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -204,3 +204,48 @@ async def attendance_sheet(session: AsyncSession, group: Group, period: Period) 
         .order_by(Meeting.starts_at, Person.first_name)
     )
     return [SheetLine(number, starts_at, name, present) for number, starts_at, name, present in rows]
+
+
+@dataclass(frozen=True)
+class AttendedMeeting:
+    starts_at: datetime
+    topic: str
+
+
+@dataclass(frozen=True)
+class AttestationFacts:
+    """What an attestation of participation states: the meetings the person attended (from the
+    attendance sheet) and what the group carried during that time."""
+
+    meetings: list[AttendedMeeting]
+    since: datetime  # when the person joined the group
+    until: datetime
+    proposals: int  # made by the group between the first and the last meeting attended
+
+
+async def attestation_facts(session: AsyncSession, group: Group, person: Person, now: datetime) -> AttestationFacts:
+    membership = await session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.person_id == person.id)
+    )
+    rows = await session.execute(
+        select(Meeting.starts_at, Meeting.topic)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(Meeting.group_id == group.id, Attendance.person_id == person.id, Attendance.present.is_(True))
+        .order_by(Meeting.starts_at)
+    )
+    attended = [AttendedMeeting(starts_at, topic) for starts_at, topic in rows]
+    since = membership.joined_at if membership is not None else (attended[0].starts_at if attended else now)
+    until = membership.left_at if membership is not None and membership.left_at else now
+    proposals = 0
+    if attended:
+        proposals = (
+            await session.scalar(
+                select(func.count()).where(
+                    Proposal.group_id == group.id,
+                    Proposal.created_at >= attended[0].starts_at - timedelta(days=31),
+                    Proposal.created_at <= attended[-1].starts_at + timedelta(days=1),
+                )
+            )
+            or 0
+        )
+    return AttestationFacts(attended, min(since, attended[0].starts_at) if attended else since, until, proposals)

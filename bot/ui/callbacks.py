@@ -317,6 +317,15 @@ class CancelRequest(Callback):
     request_id: int
 
 
+# ----------------------------------------------------------------------------- attestations
+@button("attn", Choice("ok", "fix"))
+@dataclass(frozen=True)
+class AttestationName(Callback):
+    """The name to print on an attestation: confirmed, or to be typed again."""
+
+    choice: str
+
+
 # ----------------------------------------------------------------------------- privacy
 @button("pm", Choice("off", "on"))
 @dataclass(frozen=True)

@@ -109,3 +109,64 @@ async def test_a_period_a_bad_period_and_a_participant(relais):
     await relais.settle()
     assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
     assert len(private_texts(relais, awa)) == before
+
+
+def pdf_text(document) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(bytes(document.content)))
+    assert len(reader.pages) == 1
+    return " ".join(reader.pages[0].extract_text().split())
+
+
+async def test_an_attestation_asked_by_the_facilitator_names_the_person_as_they_write_it(relais):
+    chat, awa, karim, julie, sami, lina = await held_meeting(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/attestation @julie_m")
+    await relais.settle()
+    assert "J'ai demandé à Julie, en privé, le nom" in last_text(relais, chat.id)
+    assert "quel nom faut-il écrire" in last_text(relais, julie.id)
+    tg.say(tg.private_chat(julie), julie, "x")  # too short: asked again, nothing printed
+    await relais.settle()
+    assert "Écrivez un nom de 2 à 80 lettres" in last_text(relais, julie.id)
+    tg.say(tg.private_chat(julie), julie, "Julie Martin-Œuvray")
+    await relais.settle()
+    confirm = tg.bot_messages(julie.id)[-1]
+    assert confirm.text == "Écrire « Julie Martin-Œuvray » sur l'attestation ?"
+    tg.press(julie, confirm, "Corriger")
+    await relais.settle()
+    tg.say(tg.private_chat(julie), julie, "Julie Martin")
+    await relais.settle()
+    tg.press(julie, tg.bot_messages(julie.id)[-1], "Oui")
+    await relais.settle()
+    hers, awas = tg.bot_messages(julie.id)[-1].document, tg.bot_messages(awa.id)[-1].document
+    assert hers is not None and awas is not None and hers.filename == awas.filename == "attestation-20261113.pdf"
+    text = pdf_text(hers)
+    assert "Attestation de participation" in text
+    assert "Julie Martin a participé au groupe « Groupe ressources Oyonnax »" in text
+    assert "1 réunion suivie" in text and "12 novembre 2026 : Bilan" in text
+    assert "le groupe a porté 2 propositions" in text and "signature et cachet" in text
+    assert "Œuvray" not in text  # the corrected name only
+
+
+async def test_a_member_asks_for_their_own_and_a_participant_cannot_ask_for_another(relais):
+    chat, awa, karim, julie, sami, lina = await held_meeting(relais)
+    tg = relais.tg
+    tg.say(chat, karim, "/attestation @julie_m")
+    await relais.settle()
+    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert "quel nom" not in last_text(relais, julie.id)
+    tg.say(tg.private_chat(karim), karim, "/attestation")
+    await relais.settle()
+    tg.say(tg.private_chat(karim), karim, "Karim Benali")
+    await relais.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Oui")
+    await relais.settle()
+    text = pdf_text(tg.bot_messages(karim.id)[-1].document)
+    assert "Karim Benali a participé" in text and "12 novembre 2026 : Bilan" in text
+    tg.say(chat, awa, "/attestation @lina_m")  # never started the bot: she cannot be asked
+    await relais.settle()
+    assert "Lina n'a pas encore ouvert de conversation privée" in last_text(relais, chat.id)
+    tg.say(chat, awa, "/attestation")
+    await relais.settle()
+    assert "Pour qui ?" in last_text(relais, chat.id)

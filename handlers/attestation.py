@@ -1,0 +1,149 @@
+"""/attestation: a named, one-page attestation of participation (PDF). A facilitator asks for a
+member (`/attestation @pseudo`, or in reply to their message), or a member for themself in
+private. Telegram names are often nicknames, so the person is asked in private for the name to
+print, and confirms it; the PDF goes to them, and to the facilitator who asked."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.domain.dialogues import Dialogue
+from bot.domain.groups import find_group_by_id
+from bot.domain.people import find_member_by_username, find_person, only_group, person_in_group
+from bot.domain.reports import attestation_facts
+from bot.services import db, services
+from bot.ui import callbacks as cb
+from bot.ui.attestation import attestation_pdf
+from bot.ui.i18n import pick_language, plain, t
+from handlers.common import (
+    Context,
+    answer,
+    command_args,
+    edit_tapped,
+    is_group_chat,
+    language_for,
+    reply,
+    require_facilitator,
+    say,
+    send,
+    tapped,
+)
+from handlers.common import dialogue_router as router
+from storage.models import Group, Person
+
+DIALOGUE = "attestation"  # in private: {"group_id", "asked_by"?, "name"?}; steps name, confirm
+NAME_MAX = 80
+
+
+async def attestation_command(update: Update, context: Context) -> None:
+    user = update.effective_user
+    if user is None or update.effective_message is None:
+        return
+    if not is_group_chat(update):  # a member, for themself
+        person = await find_person(db(), user.id)
+        group = await only_group(db(), person) if person is not None else None
+        if person is None or group is None:
+            reply(update, t(language_for(update, context), "attestation.private_group"))
+            return
+        await _ask_name(context, person, group, asked_by=None)
+        return
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    target = await _target(update, group)
+    if target is None:
+        reply(update, t(group.language, "attestation.usage"))
+        return
+    if target.private_status != "started":
+        reply(update, t(group.language, "attestation.not_reachable", name=target.first_name))
+        return
+    await _ask_name(context, target, group, asked_by=user.id)
+    reply(update, t(group.language, "attestation.asked", name=target.first_name))
+
+
+async def _target(update: Update, group: Group) -> Person | None:
+    """The member named by @pseudo, or whose message the command replies to."""
+    replied = update.effective_message.reply_to_message if update.effective_message else None
+    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
+        found = await person_in_group(db(), group, replied.from_user.id)
+    else:
+        username = command_args(update).split(" ")[0].lstrip("@")
+        found = await find_member_by_username(db(), group, username) if username else None
+    return found[0] if found is not None and found[1].status == "member" else None
+
+
+async def _ask_name(context: Context, person: Person, group: Group, asked_by: int | None) -> None:
+    await router.start(
+        context, person.telegram_id, person.telegram_id, DIALOGUE, "name", group_id=group.id, asked_by=asked_by
+    )
+    language = pick_language(person.language_code, group.language)
+    say(person.telegram_id, t(language, "attestation.ask_name", group=group.display_name))
+
+
+async def name_typed(update: Update, context: Context, dialogue: Dialogue) -> None:
+    """The name to print, typed in private: confirmed with a button before printing."""
+    language = language_for(update, context)
+    name = " ".join((update.effective_message.text or "").split())
+    if dialogue.step != "name":
+        return
+    if not 2 <= len(name) <= NAME_MAX or "\n" in (update.effective_message.text or "").strip():
+        reply(update, t(language, "attestation.bad_name"))
+        return
+    await router.next_step(context, dialogue, "confirm", name=name)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                cb.key(plain(language, "button.attestation_ok"), cb.AttestationName("ok")),
+                cb.key(plain(language, "button.attestation_fix"), cb.AttestationName("fix")),
+            ]
+        ]
+    )
+    reply(update, t(language, "attestation.confirm", name=name), reply_markup=keyboard)
+
+
+async def name_button(update: Update, context: Context) -> None:
+    """✅ Oui, c'est bon: the PDF is built and sent; ✏️ Corriger: the name is asked again."""
+    language = language_for(update, context)
+    dialogue = await router.of(update, context, DIALOGUE)
+    if dialogue is None or dialogue.step != "confirm" or is_group_chat(update):
+        answer(update, plain(language, "button.expired"))
+        return
+    answer(update)
+    group = await find_group_by_id(db(), dialogue.get("group_id"))
+    person = await find_person(db(), update.effective_user.id)
+    if group is None or person is None:
+        await router.end(dialogue)
+        edit_tapped(update, plain(language, "button.invalid"))
+        return
+    if tapped(update, cb.AttestationName).choice == "fix":
+        await router.next_step(context, dialogue, "name")
+        edit_tapped(update, t(language, "attestation.ask_name", group=group.display_name))
+        return
+    await router.end(dialogue)
+    svc = services(context)
+    now = svc.clock.now()
+    name = str(dialogue.get("name"))
+    facts = await attestation_facts(db(), group, person, now)
+    issued = format_date(now.astimezone(ZoneInfo(group.timezone)).date(), "d MMMM y", locale=language)
+    pdf = attestation_pdf(language, group, name, facts, issued)
+    filename = f"attestation-{now:%Y%m%d}.pdf"
+    edit_tapped(update, t(language, "attestation.confirm", name=name).rstrip(" ?") + " ✅")
+    caption = t(language, "attestation.ready", name=name, group=group.display_name)
+    send(person.telegram_id, "send_document", document=InputFile(io.BytesIO(pdf), filename=filename), caption=caption)
+    asker = await find_person(db(), dialogue.get("asked_by")) if dialogue.get("asked_by") else None
+    if asker is not None and asker.id != person.id and asker.private_status == "started":
+        send(
+            asker.telegram_id, "send_document", document=InputFile(io.BytesIO(pdf), filename=filename), caption=caption
+        )
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("attestation", attestation_command))
+    application.add_handler(CallbackQueryHandler(name_button, pattern=cb.AttestationName.matches))
+    router.on(DIALOGUE, router.Route(text=name_typed, ttl=timedelta(minutes=30)))
