@@ -49,7 +49,7 @@ def attestation_pdf(language: str, group: Group, name: str, facts: AttestationFa
         since=day(facts.since),
         until=day(facts.until),
     )
-    pdf.multi_cell(width, 7, body, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 7, body, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("DejaVu", "B", 12)
     pdf.multi_cell(width, 7, tn(language, "attestation.meetings", len(facts.meetings)), new_x="LMARGIN", new_y="NEXT")
@@ -66,7 +66,9 @@ def attestation_pdf(language: str, group: Group, name: str, facts: AttestationFa
         )
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 12)
-    pdf.multi_cell(width, 7, tn(language, "attestation.proposals", facts.proposals), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        width, 7, tn(language, "attestation.proposals", facts.proposals), align="L", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_xy(22, pdf.h - 80)
     pdf.multi_cell(width, 7, plain(language, "attestation.issued", date=issued), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
