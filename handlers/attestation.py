@@ -16,11 +16,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.domain.dialogues import Dialogue
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_member_by_username, find_person, only_group, person_in_group
-from bot.domain.reports import attestation_facts
+from bot.domain.reports import attestation_facts, own_attendance
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.attestation import attestation_pdf
 from bot.ui.i18n import pick_language, plain, t
+from bot.ui.meetings import short_when
 from handlers.common import (
     Context,
     answer,
@@ -143,7 +144,30 @@ async def name_button(update: Update, context: Context) -> None:
         )
 
 
+async def my_attendance_button(update: Update, context: Context) -> None:
+    """📋 Mes présences: the person's own lines of the attendance sheets, in private."""
+    language = language_for(update, context)
+    person = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    if is_group_chat(update) or person is None:
+        answer(update, plain(language, "button.invalid"))
+        return
+    answer(update)
+    lines = [
+        t(
+            language,
+            "attendance.mine.present" if line.present else "attendance.mine.absent",
+            when=short_when(line.starts_at, line.timezone, language),
+            topic=line.topic[:60],
+            group=line.group,
+        )
+        for line in await own_attendance(db(), person)
+    ]
+    text = t(language, "attendance.mine.title") + "\n" + ("\n".join(lines) or t(language, "attendance.mine.none"))
+    reply(update, text)
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("attestation", attestation_command))
     application.add_handler(CallbackQueryHandler(name_button, pattern=cb.AttestationName.matches))
+    application.add_handler(CallbackQueryHandler(my_attendance_button, pattern=cb.MyAttendance.matches))
     router.on(DIALOGUE, router.Route(text=name_typed, ttl=timedelta(minutes=30)))

@@ -249,3 +249,28 @@ async def attestation_facts(session: AsyncSession, group: Group, person: Person,
             or 0
         )
     return AttestationFacts(attended, min(since, attended[0].starts_at) if attended else since, until, proposals)
+
+
+@dataclass(frozen=True)
+class OwnAttendance:
+    group: str
+    starts_at: datetime
+    topic: str
+    timezone: str
+    present: bool
+
+
+async def own_attendance(session: AsyncSession, person: Person, limit: int = 30) -> list[OwnAttendance]:
+    """What the attendance sheets say of this person, the latest first ("📋 Mes présences")."""
+    rows = await session.execute(
+        select(Group, Meeting.starts_at, Meeting.topic, Attendance.present)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .where(Attendance.person_id == person.id)
+        .order_by(Meeting.starts_at.desc())
+        .limit(limit)
+    )
+    return [
+        OwnAttendance(group.display_name, starts_at, topic, group.timezone, present)
+        for group, starts_at, topic, present in rows
+    ]

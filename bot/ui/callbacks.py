@@ -326,6 +326,12 @@ class AttestationName(Callback):
     choice: str
 
 
+@button("mine")
+@dataclass(frozen=True)
+class MyAttendance(Callback):
+    """📋 Mes présences, in private: what the attendance sheets say of the person."""
+
+
 # ----------------------------------------------------------------------------- privacy
 @button("pm", Choice("off", "on"))
 @dataclass(frozen=True)

@@ -19,7 +19,10 @@ def pause_button(language: str, paused: bool) -> InlineKeyboardButton:
 
 
 def pause_keyboard(language: str, paused: bool) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[pause_button(language, paused)]])
+    """🔕 / 🔔, and 📋 Mes présences: what a person can ask about themself, one tap each."""
+    return InlineKeyboardMarkup(
+        [[pause_button(language, paused)], [cb.key(plain(language, "button.my_attendance"), cb.MyAttendance())]]
+    )
 
 
 # Export section -> the plural line that counts it in the summary (sections not named here are

@@ -170,3 +170,18 @@ async def test_a_member_asks_for_their_own_and_a_participant_cannot_ask_for_anot
     tg.say(chat, awa, "/attestation")
     await relais.settle()
     assert "Pour qui ?" in last_text(relais, chat.id)
+
+
+async def test_a_member_sees_their_own_attendance_with_one_tap(relais):
+    chat, awa, karim, julie, sami, lina = await held_meeting(relais)
+    tg = relais.tg
+    for person in (karim, sami):
+        tg.say(tg.private_chat(person), person, "/mesdonnees")
+        await relais.settle()
+        summary = tg.bot_messages(person.id)[-2]
+        tg.press(person, summary, "Mes présences")
+        await relais.settle()
+    karims, samis = last_text(relais, karim.id), last_text(relais, sami.id)
+    assert karims.startswith("📋 Vos présences") and "✅ jeu. 12 nov. 14h · Bilan (Groupe ressources Oyonnax)" in karims
+    assert "▫️ jeu. 12 nov. 14h · Bilan (Groupe ressources Oyonnax) : absence notée" in samis
+    assert "Sami" not in karims and "Karim" not in samis  # one's own lines only
