@@ -3,6 +3,7 @@ attendance sheet names members), with its tables as CSV files."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,8 @@ async def report_command(update: Update, context: Context) -> None:
     report = await group_report(db(), group, period)
     sheet = await attendance_sheet(db(), group, period)
     say(asker.telegram_id, report_text(language, group, report))
-    chart = attendance_chart(language, group, report)
+    # Drawing takes a quarter of a second: in a thread, so that other chats are not held meanwhile.
+    chart = await asyncio.to_thread(attendance_chart, language, group, report)
     if chart is not None:
         send(asker.telegram_id, "send_photo", photo=InputFile(io.BytesIO(chart), filename="presence.png"))
     stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
