@@ -3,12 +3,11 @@ buttons), set the group's vote rule with /quorum, and get the indicators with /i
 
 from __future__ import annotations
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import carpool
 from bot.domain import proposals as p
-from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person
@@ -25,6 +24,7 @@ from handlers.common import (
     current_group,
     edit_tapped,
     is_facilitator,
+    private_reader,
     publish_change,
     refuse,
     reply,
@@ -186,27 +186,15 @@ async def indicators_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    user = update.effective_user
     text = (
         indicators_text(group.language, group, await p.indicators(db(), group))
         + "\n\n"
         + figures_text(group.language, group, await carpool.figures(db(), group))
     )
-    asker = await find_person(db(), user.id)
-    # An answer to the asker's own command: sent even if they paused Relais' own messages.
-    if asker is not None and asker.private_status == "started":
-        say(asker.telegram_id, text)
-    else:  # never opened a private chat with the bot
-        svc = services(context)
-        url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-        reply(
-            update,
-            t(group.language, "indicators.start_first"),
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(plain(group.language, "button.open_private"), url=url)]]
-            ),
-        )
+    asker = await private_reader(update, context, group, "indicators.start_first")
+    if asker is None:
         return
+    say(asker.telegram_id, text)
     reply(update, t(group.language, "indicators.sent"))
 
 

@@ -7,18 +7,16 @@ import asyncio
 import io
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.domain.deeplinks import group_payload, start_url
-from bot.domain.people import find_person
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.reports import attendance_sheet, group_report
 from bot.services import db, services
 from bot.ui.charts import attendance_chart
-from bot.ui.i18n import plain, t
+from bot.ui.i18n import t
 from bot.ui.reports import attendance_csv, meetings_csv, proposals_csv, report_text
-from handlers.common import Context, command_args, refuse, reply, require_facilitator, say, send
+from handlers.common import Context, command_args, private_reader, refuse, reply, require_facilitator, say, send
 
 
 async def report_command(update: Update, context: Context) -> None:
@@ -33,11 +31,8 @@ async def report_command(update: Update, context: Context) -> None:
     except PeriodError as exc:
         await refuse(update, language, exc)
         return
-    asker = await find_person(db(), update.effective_user.id)
-    if asker is None or asker.private_status != "started":  # an answer to their own command
-        url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-        button = InlineKeyboardButton(plain(language, "button.open_private"), url=url)
-        reply(update, t(language, "report.start_first"), reply_markup=InlineKeyboardMarkup([[button]]))
+    asker = await private_reader(update, context, group, "report.start_first")
+    if asker is None:
         return
     report = await group_report(db(), group, period)
     sheet = await attendance_sheet(db(), group, period)

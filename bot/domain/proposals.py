@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -454,7 +455,49 @@ class Indicators:
 
     @property
     def taken_rate(self) -> int | None:
-        return round(100 * self.taken_into_account / self.transmitted) if self.transmitted else None
+        return taken_into_account_rate(self.by_state)
+
+
+def taken_into_account_rate(by_state: dict[str, int]) -> int | None:
+    """Le taux de propositions prises en compte: accepted, in progress or realised, over those
+    transmitted, in percent (None when none was transmitted)."""
+    transmitted = sum(count for state, count in by_state.items() if state in TRANSMITTED)
+    taken = sum(count for state, count in by_state.items() if state in TAKEN_INTO_ACCOUNT)
+    return round(100 * taken / transmitted) if transmitted else None
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Le nombre de contributions du groupe: totals, never per person."""
+
+    proposals: int
+    votes: int
+    actions_done: int
+
+
+async def contributions(
+    session: AsyncSession, group: Group, start: datetime | None = None, end: datetime | None = None
+) -> Contributions:
+    """Proposals made, votes cast (non-anonymous polls) and actions done, all time or in [start, end)."""
+
+    def within(column: Any) -> list[Any]:
+        return [column >= start, column < end] if start is not None and end is not None else []
+
+    proposals = await session.scalar(
+        select(func.count()).where(Proposal.group_id == group.id, *within(Proposal.created_at))
+    )
+    votes = await session.scalar(
+        select(func.count())
+        .select_from(PollVote)
+        .join(Poll, Poll.id == PollVote.poll_id)
+        .where(Poll.group_id == group.id, *within(PollVote.voted_at))
+    )
+    actions = await session.scalar(
+        select(func.count()).where(
+            ActionItem.group_id == group.id, ActionItem.status == "done", *within(ActionItem.done_at)
+        )
+    )
+    return Contributions(proposals or 0, votes or 0, actions or 0)
 
 
 async def indicators(session: AsyncSession, group: Group) -> Indicators:
@@ -467,22 +510,8 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
     result.by_state = dict(rows.all())
     result.transmitted = sum(count for state, count in result.by_state.items() if state in TRANSMITTED)
     result.taken_into_account = sum(count for state, count in result.by_state.items() if state in TAKEN_INTO_ACCOUNT)
-    result.proposals_made = (
-        await session.scalar(select(func.count()).select_from(Proposal).where(Proposal.group_id == group.id)) or 0
-    )
-    result.votes_cast = (
-        await session.scalar(
-            select(func.count())
-            .select_from(PollVote)
-            .join(Poll, Poll.id == PollVote.poll_id)
-            .where(Poll.group_id == group.id)
-        )
-        or 0
-    )
-    result.actions_done = (
-        await session.scalar(select(func.count()).where(ActionItem.group_id == group.id, ActionItem.status == "done"))
-        or 0
-    )
+    made = await contributions(session, group)
+    result.proposals_made, result.votes_cast, result.actions_done = made.proposals, made.votes, made.actions_done
     rates = [
         rate
         for rate in await session.scalars(

@@ -17,16 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.periods import Period
 from bot.domain.polls import evaluations
-from bot.domain.proposals import TAKEN_INTO_ACCOUNT, TRANSMITTED
+from bot.domain.proposals import TRANSMITTED, contributions, taken_into_account_rate
 from storage.models import (
-    ActionItem,
     Attendance,
     Group,
     Meeting,
     Membership,
     Person,
-    Poll,
-    PollVote,
     Proposal,
     RideOffer,
     RideRequest,
@@ -86,10 +83,7 @@ class Report:
 
     @property
     def taken_into_account_rate(self) -> int | None:
-        """Accepted, in progress or realised, over those transmitted (TRANSMITTED)."""
-        transmitted = sum(n for state, n in self.proposals_by_state.items() if state in TRANSMITTED)
-        taken = sum(n for state, n in self.proposals_by_state.items() if state in TAKEN_INTO_ACCOUNT)
-        return round(100 * taken / transmitted) if transmitted else None
+        return taken_into_account_rate(self.proposals_by_state)
 
     @property
     def rides_unmet(self) -> int:
@@ -154,26 +148,8 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
     report.proposals_made = sum(report.proposals_by_state.values())
     report.proposals = list(await session.scalars(select(Proposal).where(*made).order_by(Proposal.number)))
     report.transmitted = [proposal for proposal in report.proposals if proposal.state in TRANSMITTED]
-    report.votes_cast = (
-        await session.scalar(
-            select(func.count())
-            .select_from(PollVote)
-            .join(Poll, Poll.id == PollVote.poll_id)
-            .where(Poll.group_id == group.id, PollVote.voted_at >= start, PollVote.voted_at < end)
-        )
-        or 0
-    )
-    report.actions_done = (
-        await session.scalar(
-            select(func.count()).where(
-                ActionItem.group_id == group.id,
-                ActionItem.status == "done",
-                ActionItem.done_at >= start,
-                ActionItem.done_at < end,
-            )
-        )
-        or 0
-    )
+    made_here = await contributions(session, group, start, end)
+    report.votes_cast, report.actions_done = made_here.votes, made_here.actions_done
     offers, seats = (
         await session.execute(
             select(func.count(), func.coalesce(func.sum(RideOffer.seats), 0)).where(

@@ -24,6 +24,22 @@ def _send(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, notice: 
     return Send(chat_id, "send_message", kwargs, notice=notice)
 
 
+def _write(
+    session: AsyncSession,
+    kind: str,
+    text: str,
+    now: datetime,
+    reply_markup: InlineKeyboardMarkup | None,
+    group_id: int | None = None,
+    person_id: int | None = None,
+) -> Any:
+    notice = new_notice(
+        kind, text, reply_markup.to_dict() if reply_markup is not None else None, now, group_id, person_id
+    )
+    session.add(notice)
+    return notice
+
+
 def to_person(
     session: AsyncSession,
     person: Person,
@@ -36,9 +52,7 @@ def to_person(
     False (nothing queued) for anyone else."""
     if not reachable_in_private(person):
         return False
-    markup = reply_markup.to_dict() if reply_markup is not None else None
-    notice = new_notice(kind, text, markup, now, None, person.id)
-    session.add(notice)
+    notice = _write(session, kind, text, now, reply_markup, person_id=person.id)
     queue_send(_send(person.telegram_id, text, reply_markup, notice))
     return True
 
@@ -54,9 +68,7 @@ def to_group(
     """A notice in the group's chat; False when the bot can no longer write there."""
     if not group.active:
         return False
-    markup = reply_markup.to_dict() if reply_markup is not None else None
-    notice = new_notice(kind, text, markup, now, group.id, None)
-    session.add(notice)
+    notice = _write(session, kind, text, now, reply_markup, group_id=group.id)
     queue_send(_send(group.chat_id, text, reply_markup, notice))
     return True
 
@@ -73,10 +85,8 @@ def later_to_person(
     pass over notices sends (`stale_notices`). False for someone who cannot be written to."""
     if not reachable_in_private(person):
         return False
-    markup = reply_markup.to_dict() if reply_markup is not None else None
-    notice = new_notice(kind, text, markup, now, None, person.id)
+    notice = _write(session, kind, text, now, reply_markup, person_id=person.id)
     notice.status, notice.claimed_by, notice.claimed_at, notice.attempts = "pending", None, None, 0
-    session.add(notice)
     return True
 
 

@@ -380,15 +380,15 @@ class Fuzzer:
             chat = tg.chats[message.chat_id]
             if isinstance(cb.decode(data), SELF_SERVICE):
                 continue
-            presser = user if chat.type == "private" and chat.id == user.id else None
-            if chat.type != "private":
+            if chat.type == "private":  # only its owner sees a private message
+                presser = tg.users[chat.id]
+            else:
                 inside = [
                     u for u in world.everyone if chat.statuses.get(u.id) in ("creator", "administrator", "member")
                 ]
                 presser = self.rng.choice(inside)
-            if presser is not None or chat.type == "private":
-                tg.send_callback(presser or tg.users[chat.id], message, data)
-                return "press"
+            tg.send_callback(presser, message, data)
+            return "press"
         tg.say(world.group_of(user), user, "/prochaine")
         return "command"
 

@@ -10,16 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from telegram import Chat, ChatMember, Update, User
+from telegram import Chat, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.ext import ContextTypes
 
 from bot.domain import facilitators
 from bot.domain import meetings as m
 from bot.domain import proposals as p
+from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
-from bot.domain.people import UserInfo, person_in_group
+from bot.domain.people import UserInfo, find_person, person_in_group
 from bot.outbox.after_commit import (
     Answer,
     OnSent,
@@ -304,3 +305,17 @@ async def button_member(
         answer(update, plain(language, "button.not_member"))
         return None
     return found, group, member[0], language
+
+
+async def private_reader(update: Update, context: Context, group: Group, start_first: str) -> Person | None:
+    """The person who asked, when an answer naming members can go to them in private (an answer to
+    their own command goes even if they paused Relais' own messages); otherwise they are asked, in
+    the group, to open the private chat first (`start_first`, with its button), and None is returned."""
+    asker = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    if asker is not None and asker.private_status == "started":
+        return asker
+    svc = services(context)
+    url = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
+    button = InlineKeyboardButton(plain(group.language, "button.open_private"), url=url)
+    reply(update, t(group.language, start_first), reply_markup=InlineKeyboardMarkup([[button]]))
+    return None
