@@ -34,18 +34,24 @@ def report_text(language: str, group: Group, report: Report) -> str:
     lines = [t(language, "report.title", group=group.display_name), period_text(language, report.period), ""]
     lines.append(tn(language, "report.meetings", len(report.meetings), rate=_rate(language, report.attendance_rate)))
     for meeting in report.meetings[-12:]:
-        lines.append(
-            t(
-                language,
-                "report.meeting_line",
-                when=short_when(meeting.starts_at, group.timezone, language),
-                topic=excerpt(meeting.topic, 40),
-                invited=meeting.invited,
-                coming=meeting.coming,
-                present=plain(language, "report.no_sheet") if meeting.present is None else meeting.present,
-                rate=_rate(language, meeting.rate),
+        values = {
+            "when": short_when(meeting.starts_at, group.timezone, language),
+            "topic": excerpt(meeting.topic, 40),
+            "invited": meeting.invited,
+            "coming": meeting.coming,
+        }
+        if meeting.present is None:
+            lines.append(t(language, "report.meeting_line_no_sheet", **values))
+        else:
+            lines.append(
+                t(
+                    language,
+                    "report.meeting_line",
+                    present=meeting.present,
+                    rate=_rate(language, meeting.rate),
+                    **values,
+                )
             )
-        )
         if meeting.evaluation:
             answers = " · ".join(f"{option} {votes}" for option, votes in meeting.evaluation)
             lines.append(t(language, "report.evaluation", answers=answers))

@@ -278,7 +278,7 @@ async def test_indicators_in_private(relais):
     report = last_text(relais, awa.id)
     assert "Propositions : 3" in report and "• nouvelle : 1" in report and "• transmise : 1" in report
     assert "1 sur 2 transmises, soit 50 %" in report
-    assert "Contributions du groupe : 3 propositions, 0 votes, 0 actions" in report
+    assert "Contributions du groupe — propositions : 3 · votes : 0 · actions réalisées : 0" in report
     assert "Karim" not in report  # counts for the group, not a score per member
     assert "Karim" not in "".join(m.text for m in tg.bot_messages(chat.id)[-2:])
     tg.say(chat, karim, "/indicateurs")

@@ -56,11 +56,11 @@ async def test_the_report_of_the_last_three_months_with_its_tables(relais):
     report = next(text for text in texts if text.startswith("📊 Bilan du groupe"))
     assert "Du 13 août 2026 au 13 novembre 2026" in report
     assert "1 réunion tenue · taux de présence : 40 %" in report
-    assert "5 membres, 1 « je viens », 2 présents (40 %)" in report
+    assert "— membres : 5 · « je viens » : 1 · présents : 2 (40 %)" in report
     assert "utile ? 👍 Oui, très 1 · 🙂 Un peu 1 · 👎 Pas vraiment 0" in report  # the counts Telegram reported
     assert "2 propositions faites · prises en compte : 50 % des transmises" in report
     assert "n°1 « Des bus le samedi » : acceptée" in report and "n°2 « Un local » : transmise" in report
-    assert "Contributions du groupe : 2 propositions" in report
+    assert "Contributions du groupe — propositions : 2 · votes : 0 · actions réalisées : 0" in report
     assert "Karim" not in report and "Julie" not in report  # counts for the group, nobody named
     [chart] = [m for m in tg.bot_messages(awa.id) if m.photo is not None]
     assert chart.photo_size == (960, 720) and 10_000 < len(chart.photo.content) < 300_000  # a phone's worth

@@ -138,3 +138,21 @@ async def test_the_export_has_a_readable_summary(relais):
     assert "vous avez dit 1 fois pourquoi vous ne pouviez pas venir" in summary and "30 jours" in summary
     assert "(s)" not in summary
     assert tg.bot_messages(sami.id)[-1].document.filename == "relais-mes-donnees.json"
+
+
+async def test_absence_reasons_are_erased_by_the_job_thirty_days_after_the_meeting(relais):
+    chat, awa, karim, julie, sami, lina = await setup_meeting(relais)  # Sami: "Transport"
+    from sqlalchemy import select
+
+    from storage.models import Rsvp
+
+    async def reasons() -> list:
+        async with relais.services.sessionmaker() as session:
+            return [r.reason for r in await session.scalars(select(Rsvp).where(Rsvp.answer == "no"))]
+
+    relais.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))  # 28 days after the meeting
+    await relais.run_jobs()
+    assert await reasons() == ["transport"]
+    relais.clock.set(datetime(2026, 12, 13, 9, 0, tzinfo=UTC))  # 31 days after
+    await relais.run_jobs()
+    assert await reasons() == [None]  # the answer stays, the reason is gone
