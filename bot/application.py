@@ -43,6 +43,7 @@ from handlers import (
     start,
 )
 from handlers.common import dialogue_router
+from handlers.dashboard import command as dashboard
 
 _REMEMBERED_UPDATES = 10_000
 MAX_TRIES = 30  # an update the database refused this many times (about 25 minutes) is dropped
@@ -201,6 +202,7 @@ FEATURES = (
     priorities,
     actions,
     carpool,
+    dashboard,
 )
 
 

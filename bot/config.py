@@ -109,6 +109,24 @@ class WebhookSection(Section):
         return urlparse(self.url).path or "/"
 
 
+class DashboardSection(Section):
+    # The address people open the dashboard at, behind the reverse proxy (https:// in production:
+    # the session cookie is then marked Secure). Empty: http://{web.listen}:{web.port}.
+    public_url: str = ""
+    # Telegram user ids of the department's coordinators: they see every group.
+    coordinators: list[int] = Field(default_factory=list)
+    department: str = ""  # the department's name, shown above the side-by-side view
+    idle_minutes: int = Field(default=30, ge=5, le=24 * 60)  # a session unused this long ends
+    link_minutes: int = Field(default=15, ge=1, le=60)  # a login link unused this long expires
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc):
+            raise ValueError("an https:// address such as https://relais.example.org, or empty")
+        return value.rstrip("/")
+
+
 class PrivacySection(Section):
     # Absence reasons (health, childcare...) are erased this many days after their meeting.
     reasons_days: int = Field(default=30, ge=1, le=365)
@@ -127,6 +145,7 @@ class Settings(Section):
     carpool: CarpoolSection = CarpoolSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
+    dashboard: DashboardSection = DashboardSection()
     privacy: PrivacySection = PrivacySection()
     logging: LoggingSection = LoggingSection()
 

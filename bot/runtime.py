@@ -24,7 +24,8 @@ from bot.logs import quiet_libraries
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
 from bot.outbox.refresh import Refresher
-from bot.services import Services
+from bot.services import Services, fetch_admin_ids
+from handlers.dashboard.routes import setup_dashboard
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
 from jobs.scheduler import start_dispatcher
@@ -127,7 +128,10 @@ class Relais:
         async with _telegram_phase(settings):
             await set_command_menus(self.application.bot, settings.bot.default_language)
         if settings.web.enabled or webhook:
-            self._web = web.AppRunner(build_web_app(self.application, self.services), access_log=None)
+            web_app = build_web_app(self.application, self.services)
+            bot = self.application.bot
+            setup_dashboard(web_app, svc, lambda chat_id: fetch_admin_ids(bot, svc, chat_id))
+            self._web = web.AppRunner(web_app, access_log=None)
             await self._web.setup()
             site = web.TCPSite(self._web, settings.web.listen, settings.web.port)
             try:
@@ -140,6 +144,7 @@ class Relais:
                 ) from None
             self.web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             log.info("web server on %s:%s", settings.web.listen, self.web_port)
+            svc.dashboard_url = settings.dashboard.public_url or f"http://{settings.web.listen}:{self.web_port}"
         if webhook:
             async with _telegram_phase(settings):
                 await self.application.bot.set_webhook(

@@ -36,6 +36,7 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     bot_username: str = ""
+    dashboard_url: str = ""  # where the dashboard's login links point (set once the web server listens)
     link_secret: bytes = b""
     admin_cache: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -499,3 +499,30 @@ class ReachOut(Base):
     person_id: Mapped[int] = cascade_key("people")
     kind: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebLogin(Base):
+    """A one-time link to the dashboard, sent by /tableau: only a hash of its secret is kept, and
+    `used_at` records that it served (a link opens one session, once)."""
+
+    __tablename__ = "web_logins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = cascade_key("people")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A dashboard session opened by a login link. Kept in the database so that any process
+    behind the load balancer can serve the next page; ends after `dashboard.idle_minutes`."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = cascade_key("people")
+    csrf: Mapped[str] = mapped_column(String(64))  # every form carries it back
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

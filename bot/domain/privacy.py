@@ -42,6 +42,8 @@ from storage.models import (
     RideOffer,
     RideRequest,
     Rsvp,
+    WebLogin,
+    WebSession,
 )
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("ride_offers", "driver_id"): "ride_offers",
     ("ride_requests", "person_id"): "ride_requests",
     ("dialogues", "user_id"): "dialogues_in_progress",
+    ("web_logins", "person_id"): "dashboard_links",
+    ("web_sessions", "person_id"): "dashboard_sessions",
 }
 
 
@@ -296,6 +300,25 @@ async def _dialogues(session: AsyncSession, person: Person) -> list[dict[str, An
     ]
 
 
+async def _dashboard_links(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    """Login links /tableau sent (their secret is not kept, only a hash of it)."""
+    return [
+        {"sent_at": _iso(login.created_at), "expires_at": _iso(login.expires_at), "used_at": _iso(login.used_at)}
+        for login in await session.scalars(
+            select(WebLogin).where(WebLogin.person_id == person.id).order_by(WebLogin.id)
+        )
+    ]
+
+
+async def _dashboard_sessions(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    return [
+        {"opened_at": _iso(found.created_at), "last_used_at": _iso(found.last_seen_at), "language": found.language}
+        for found in await session.scalars(
+            select(WebSession).where(WebSession.person_id == person.id).order_by(WebSession.id)
+        )
+    ]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -317,6 +340,8 @@ SECTIONS: dict[str, Section] = {
     "ride_offers": _offers,
     "ride_requests": _requests,
     "dialogues_in_progress": _dialogues,
+    "dashboard_links": _dashboard_links,
+    "dashboard_sessions": _dashboard_sessions,
 }
 
 

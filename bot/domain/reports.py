@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.periods import Period
 from bot.domain.polls import evaluations
-from bot.domain.proposals import TRANSMITTED, contributions, taken_into_account_rate
+from bot.domain.proposals import TAKEN_INTO_ACCOUNT, TRANSMITTED, contributions, taken_into_account_rate
 from storage.models import (
     Attendance,
     Group,
@@ -167,6 +167,78 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
     ).one()
     report.ride_requests, report.rides_matched = int(requests), int(matched)
     return report
+
+
+@dataclass
+class GroupLine:
+    """One group's indicators side by side with others (the department's view), or their sum
+    (`group_id` None): rates from the summed counts, never an average of rates."""
+
+    group_id: int | None
+    name: str
+    meetings: int = 0
+    invited: int = 0  # over the meetings whose attendance sheet was filled
+    present: int = 0
+    proposals: int = 0
+    transmitted: int = 0
+    taken: int = 0
+    votes: int = 0
+    actions: int = 0
+    rides: int = 0
+
+    @property
+    def attendance_rate(self) -> int | None:
+        return round(100 * self.present / self.invited) if self.invited else None
+
+    @property
+    def taken_rate(self) -> int | None:
+        return round(100 * self.taken / self.transmitted) if self.transmitted else None
+
+    @property
+    def contributions(self) -> int:
+        """Le nombre de contributions émanant du groupe: proposals made, votes cast, actions done."""
+        return self.proposals + self.votes + self.actions
+
+    def add(self, other: GroupLine) -> None:
+        for name in (
+            "meetings",
+            "invited",
+            "present",
+            "proposals",
+            "transmitted",
+            "taken",
+            "votes",
+            "actions",
+            "rides",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def group_line(group: Group, report: Report) -> GroupLine:
+    counted = [m for m in report.meetings if m.present is not None]
+    by_state = report.proposals_by_state
+    return GroupLine(
+        group.id,
+        group.display_name,
+        meetings=len(report.meetings),
+        invited=sum(m.invited for m in counted),
+        present=sum(m.present or 0 for m in counted),
+        proposals=report.proposals_made,
+        transmitted=sum(n for state, n in by_state.items() if state in TRANSMITTED),
+        taken=sum(n for state, n in by_state.items() if state in TAKEN_INTO_ACCOUNT),
+        votes=report.votes_cast,
+        actions=report.actions_done,
+        rides=report.rides_matched,
+    )
+
+
+async def side_by_side(session: AsyncSession, groups: list[Group], period: Period) -> tuple[list[GroupLine], GroupLine]:
+    """Each group's line for the period, and the total line."""
+    lines = [group_line(group, await group_report(session, group, period)) for group in groups]
+    total = GroupLine(None, "")
+    for line in lines:
+        total.add(line)
+    return lines, total
 
 
 async def attendance_sheet(session: AsyncSession, group: Group, period: Period) -> list[SheetLine]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from bot.domain.periods import Period
-from bot.domain.reports import Report, SheetLine
+from bot.domain.reports import GroupLine, Report, SheetLine
 from bot.ui.i18n import plain, t, tn
 from bot.ui.meetings import short_when
 from bot.ui.proposals import excerpt
@@ -95,12 +95,20 @@ def report_text(language: str, group: Group, report: Report) -> str:
     return "\n".join(lines)
 
 
+def _cell(value: object) -> object:
+    """A text a member wrote that a spreadsheet would run as a formula ("=HYPERLINK(...)") is
+    written as text, behind an apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:
     """UTF-8 with a BOM and `;`: what French spreadsheet software opens without asking."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_cell(value) for value in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -150,5 +158,27 @@ def proposals_csv(language: str, group: Group, report: Report) -> bytes:
                 _local_date(p.created_at, group),
             ]
             for p in report.proposals
+        ],
+    )
+
+
+def groups_csv(language: str, lines: list[GroupLine], total: GroupLine) -> bytes:
+    """The department's view: one line per group, then the total."""
+    header = plain(language, "web.csv.groups").split(";")
+    return _csv(
+        header,
+        [
+            [
+                line.name or plain(language, "web.totals"),
+                line.meetings,
+                line.attendance_rate,
+                line.proposals,
+                line.transmitted,
+                line.taken_rate,
+                line.votes,
+                line.actions,
+                line.rides,
+            ]
+            for line in [*lines, total]
         ],
     )

@@ -20,6 +20,7 @@ from bot.domain.privacy import (
     forget_old_reasons,
     pause_private,
 )
+from bot.domain.web_access import issue_login, redeem_login
 from bot.ui.privacy import summary_text
 from storage.models import (
     ActionItem,
@@ -145,6 +146,8 @@ async def karims_world(session):
     session.add(offer)
     session.add(RideRequest(meeting_id=meeting.id, person_id=karim.id, place_id=place.id, created_at=NOW))
     await dialogues.open_dialogue(session, karim.telegram_id, karim.telegram_id, "proposal", "text", NOW, {"g": 1})
+    token = await issue_login(session, karim, b"key", NOW, 15)
+    await redeem_login(session, token, b"key", NOW + timedelta(minutes=1), "fr")
     await session.flush()
     return group, awa, karim, julie, meeting
 

@@ -1,0 +1,351 @@
+"""The dashboard's pages: thin views that call the same domain rules as the chat and render
+plain data through server-side templates (bot/ui/templates/).
+
+- /groupes: the groups the viewer facilitates (a coordinator: every group, the department's
+  view) with the three indicators for a period, sortable, with their total and a CSV;
+- /groupes/{id}: coming meetings and their answers, the attendance chart and its figures, the
+  proposals board by state (where a facilitator changes a state: the same messages as /suivi,
+  through the outbox), the carpool board and the CSV downloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.domain import carpool
+from bot.domain import meetings as m
+from bot.domain import proposals as p
+from bot.domain.errors import RefusalError
+from bot.domain.facilitators import is_facilitator
+from bot.domain.groups import find_group_by_id
+from bot.domain.periods import Period, PeriodError, parse_period
+from bot.domain.reports import GroupLine, attendance_sheet, group_line, group_report, side_by_side
+from bot.domain.web_access import Viewer, may_see, visible_groups
+from bot.outbox import after_commit
+from bot.outbox.sending import to_group
+from bot.ui.charts import attendance_chart
+from bot.ui.i18n import LANGUAGES, plain, tn
+from bot.ui.meetings import when_text
+from bot.ui.proposals import change_sentence
+from bot.ui.reports import attendance_csv, groups_csv, meetings_csv, proposals_csv
+from handlers.dashboard.security import (
+    DASHBOARD,
+    LANGUAGE_COOKIE,
+    VIEWER,
+    PageError,
+    checked_form,
+    reading,
+    services_of,
+    set_cookie,
+    viewer_of,
+    writing,
+)
+from storage.models import Group
+
+# The department's view sorts by these columns (largest first; the group's name A to Z).
+SORTS = {
+    "groupe": lambda line: line.name.casefold(),
+    "reunions": lambda line: line.meetings,
+    "presence": lambda line: -1 if line.attendance_rate is None else line.attendance_rate,
+    "propositions": lambda line: line.proposals,
+    "transmises": lambda line: line.transmitted,
+    "prises": lambda line: -1 if line.taken_rate is None else line.taken_rate,
+    "contributions": lambda line: line.contributions,
+    "trajets": lambda line: line.rides,
+}
+CSV_TABLES = ("reunions", "presences", "propositions")
+
+
+# ----------------------------------------------------------------------------- rendering
+def language_of(request: web.Request, viewer: Viewer | None = None) -> str:
+    """Asked in the address (?langue=en), remembered in a cookie, else the session's, else the default."""
+    for asked in (request.query.get("langue"), request.cookies.get(LANGUAGE_COOKIE)):
+        if asked in LANGUAGES:
+            return asked
+    if viewer is not None and viewer.session.language in LANGUAGES:
+        return viewer.session.language
+    return services_of(request).settings.bot.default_language
+
+
+def helpers(language: str) -> dict[str, Any]:
+    """What templates call: catalogue texts (escaped by Jinja), plural forms, dates, rates."""
+
+    def tr(key: str, **values: object) -> str:
+        return plain(language, key, **values)
+
+    def trn(key: str, count: int, **values: object) -> Markup:
+        return Markup(tn(language, key, count, **values))  # tn escapes the values itself
+
+    def rate(value: int | None) -> str:
+        return plain(language, "web.no_rate") if value is None else f"{value} %"
+
+    def when(moment: datetime, zone: str) -> str:
+        return when_text(moment, zone, language)
+
+    return {"tr": tr, "trn": trn, "rate": rate, "when": when, "language": language}
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any], viewer: Viewer | None = None, status: int = 200
+) -> web.Response:
+    language = language_of(request, viewer)
+    other = plain(language, "web.other_language_code")
+    switch = f"{request.path}?{urlencode({**request.query, 'langue': other})}"
+    values = {**helpers(language), "viewer": viewer, "switch_language": switch, **context}
+    response = aiohttp_jinja2.render_template(template, request, values, status=status)
+    if request.query.get("langue") in LANGUAGES:
+        set_cookie(response, request, LANGUAGE_COOKIE, language, 365 * 86400)
+    return response
+
+
+def refusal_page(request: web.Request, refused: PageError, viewer: Viewer | None) -> web.Response:
+    language = language_of(request, viewer)
+    minutes = services_of(request).settings.dashboard.link_minutes
+    text = plain(language, refused.key, **{"minutes": minutes, **refused.values})
+    return render(request, "message.html", {"message": text}, viewer, status=refused.status)
+
+
+@web.middleware
+async def refusals(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A PageError raised anywhere in a view becomes its French (or English) page."""
+    try:
+        return await handler(request)
+    except PageError as refused:
+        return refusal_page(request, refused, _seen(request))
+    except web.HTTPNotFound:
+        return refusal_page(request, PageError(404, "web.error.not_found"), _seen(request))
+
+
+def _seen(request: web.Request) -> Viewer | None:
+    seen = request.get(VIEWER)
+    return seen.viewer if seen is not None else None
+
+
+async def require_viewer(request: web.Request) -> Viewer:
+    viewer = await viewer_of(request)
+    if viewer is None:
+        raise PageError(401, "web.error.session")
+    return viewer
+
+
+def period_of(request: web.Request, zone: str) -> tuple[Period, str, str | None]:
+    """The period asked (?periode=...), its text, and the error key when it was not understood
+    (the default period is shown then)."""
+    text = request.query.get("periode", "").strip()[:40]
+    today = services_of(request).clock.now().astimezone(ZoneInfo(zone)).date()
+    try:
+        return parse_period(text, today), text, None
+    except PeriodError:
+        return parse_period("", today), text, "web.error.period"
+
+
+def period_context(period: Period, text: str, error: str | None) -> dict[str, Any]:
+    return {"period": period, "period_text": text, "period_error": error}
+
+
+# ----------------------------------------------------------------------------- the groups, side by side
+async def home(request: web.Request) -> web.StreamResponse:
+    viewer = await viewer_of(request)
+    if viewer is not None:
+        raise web.HTTPSeeOther("/groupes")
+    minutes = services_of(request).settings.dashboard.link_minutes
+    return render(request, "login.html", {"minutes": minutes})
+
+
+async def _lines(request: web.Request, viewer: Viewer) -> tuple[list[GroupLine], GroupLine, dict[str, Any]]:
+    svc = services_of(request)
+    period, text, error = period_of(request, svc.settings.bot.default_timezone)
+    async with reading(request) as session:
+        groups = await visible_groups(session, viewer, request.app[DASHBOARD].admins)
+        lines, total = await side_by_side(session, groups, period)
+    sort = request.query.get("tri", "groupe")
+    if sort not in SORTS:
+        sort = "groupe"
+    lines.sort(key=SORTS[sort], reverse=sort != "groupe")
+    return lines, total, {"sort": sort, **period_context(period, text, error)}
+
+
+async def groups_page(request: web.Request) -> web.StreamResponse:
+    viewer = await require_viewer(request)
+    lines, total, context = await _lines(request, viewer)
+    department = services_of(request).settings.dashboard.department
+    query = {"periode": context["period_text"]} if context["period_text"] else {}
+    return render(
+        request,
+        "groups.html",
+        {
+            "lines": lines,
+            "total": total,
+            "department": department,
+            "csv_url": f"/groupes.csv?{urlencode(query)}",
+            "sort_url": lambda key: f"/groupes?{urlencode({**query, 'tri': key})}",
+            **context,
+        },
+        viewer,
+        status=400 if context["period_error"] else 200,
+    )
+
+
+async def groups_csv_file(request: web.Request) -> web.StreamResponse:
+    viewer = await require_viewer(request)
+    lines, total, context = await _lines(request, viewer)
+    period = context["period"]
+    return _csv_response(
+        groups_csv(language_of(request, viewer), lines, total), f"groupes-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    )
+
+
+# ----------------------------------------------------------------------------- one group
+@dataclass(frozen=True)
+class ComingMeeting:
+    starts_at: datetime
+    place: str
+    topic: str
+    counts: m.Counts
+    carpool: list[carpool.PlaceCounts]
+
+
+async def _group(request: web.Request, viewer: Viewer, session: Any) -> Group:
+    try:
+        group_id = int(request.match_info["group_id"])
+    except ValueError:
+        raise PageError(404, "web.error.not_found") from None
+    group = await find_group_by_id(session, group_id)
+    if group is None:
+        raise PageError(404, "web.error.not_found")
+    if not await may_see(session, viewer, group, request.app[DASHBOARD].admins):
+        raise PageError(403, "web.error.forbidden")
+    return group
+
+
+async def group_page(request: web.Request) -> web.StreamResponse:
+    viewer = await require_viewer(request)
+    svc = services_of(request)
+    admins = request.app[DASHBOARD].admins
+    state = request.query.get("etat", "")
+    async with reading(request) as session:
+        group = await _group(request, viewer, session)
+        period, text, error = period_of(request, group.timezone)
+        report = await group_report(session, group, period)
+        coming = [
+            ComingMeeting(
+                meeting.starts_at,
+                meeting.place,
+                meeting.topic,
+                await m.counts(session, meeting),
+                await carpool.board(session, meeting),
+            )
+            for meeting in await m.upcoming_meetings(session, group, svc.clock.now(), limit=5)
+        ]
+        board = await p.board(session, group)
+        may_change = await is_facilitator(session, group, viewer.person.telegram_id, admins)
+    shown = board.get(state, []) if state in board else [item for items in board.values() for item in items]
+    query = {"periode": text} if text else {}
+    done = request.query.get("fait", "")
+    return render(
+        request,
+        "group.html",
+        {
+            "group": group,
+            "line": group_line(group, report),
+            "report": report,
+            "coming": coming,
+            "board_counts": {name: len(items) for name, items in board.items()},
+            "states": p.FOLLOW_UP,
+            "state": state if state in board else "",
+            "proposals": shown,
+            "may_change": may_change,
+            "note_required": p.NOTE_REQUIRED,
+            "done": int(done) if done.isdigit() else None,
+            "done_state": request.query.get("nouvel", ""),
+            "query": urlencode(query),
+            "state_url": lambda name: f"/groupes/{group.id}?{urlencode({**query, 'etat': name} if name else query)}",
+            **period_context(period, text, error),
+        },
+        viewer,
+        status=400 if error else 200,
+    )
+
+
+async def attendance_png(request: web.Request) -> web.StreamResponse:
+    viewer = await require_viewer(request)
+    async with reading(request) as session:
+        group = await _group(request, viewer, session)
+        period, _, _ = period_of(request, group.timezone)
+        report = await group_report(session, group, period)
+    # Drawn after the transaction, in a thread: other requests and chats go on meanwhile.
+    chart = await asyncio.to_thread(attendance_chart, language_of(request, viewer), group, report)
+    if chart is None:
+        raise PageError(404, "web.group.no_meetings_held")
+    return web.Response(body=chart, content_type="image/png")
+
+
+def _csv_response(content: bytes, name: str) -> web.Response:
+    return web.Response(
+        body=content,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+async def group_csv(request: web.Request) -> web.StreamResponse:
+    viewer = await require_viewer(request)
+    table = request.match_info["table"]
+    if table not in CSV_TABLES:
+        raise PageError(404, "web.error.not_found")
+    language = language_of(request, viewer)
+    async with reading(request) as session:
+        group = await _group(request, viewer, session)
+        period, _, _ = period_of(request, group.timezone)
+        if table == "presences":
+            content = attendance_csv(language, group, await attendance_sheet(session, group, period))
+        else:
+            report = await group_report(session, group, period)
+            content = (meetings_csv if table == "reunions" else proposals_csv)(language, group, report)
+    return _csv_response(content, f"bilan-{table}-{period.start:%Y%m%d}-{period.end:%Y%m%d}")
+
+
+async def change_state(request: web.Request) -> web.StreamResponse:
+    """A facilitator moves a proposal: the same change, sentence and news as /suivi, sent after
+    the commit through the outbox (a durable notice to the group, the news to followers)."""
+    viewer = await require_viewer(request)
+    form = await checked_form(request, viewer)
+    svc = services_of(request)
+    state = form.get("etat", "")
+    note = form.get("precision", "").strip() or None
+    now = svc.clock.now()
+    sends, collecting = after_commit.collect()
+    try:
+        async with writing(request) as session:
+            group = await _group(request, viewer, session)
+            if not await is_facilitator(session, group, viewer.person.telegram_id, request.app[DASHBOARD].admins):
+                raise PageError(403, "web.proposal.read_only")
+            number = p.parse_number(request.match_info["number"])
+            if number is None:
+                raise PageError(404, "web.error.not_found")
+            try:
+                proposal = await p.require_proposal(session, group, number)
+                change = await p.change_state(session, proposal, state, note, None, viewer.person, now)
+            except RefusalError as exc:
+                raise PageError(400, exc.key, **exc.values) from None
+            due = await p.plan_news(session, group, change, now)
+            sentence = change_sentence(group.language, proposal, change.state, change.note, change.progress, None)
+            to_group(session, group, sentence, "follow_up", now)
+            back = f"/groupes/{group.id}?{urlencode({'fait': number, 'nouvel': state})}"
+    finally:
+        after_commit.stop_collecting(collecting)
+    # Committed: the group's sentence goes now, the news to followers with the next dispatcher run.
+    if svc.sender is not None:
+        svc.sender.submit(sends)
+    svc.wake_at([due])
+    raise web.HTTPSeeOther(back)
