@@ -16,6 +16,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
 from bot.domain.privacy import forget_old_reasons
+from bot.domain.web_access import forget_expired
 from bot.outages import database_away
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
@@ -65,6 +66,8 @@ async def dispatch_now(application: Application) -> DispatchReport:
         # Absence reasons past their time: once an hour is enough (the query reads many answers).
         if svc.retention_done_at is None or now - svc.retention_done_at >= RETENTION_EVERY:
             await forget_old_reasons(session, now, svc.settings.privacy.reasons_days)
+            # Dashboard links and sessions that can no longer serve (they point at a person).
+            await forget_expired(session, now, timedelta(minutes=svc.settings.dashboard.idle_minutes))
             svc.retention_done_at = now
     if report.sent or report.failed:
         log.info(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from bot.domain.people import find_membership, record_departure
 from bot.domain.periods import Period
-from bot.domain.reports import attendance_sheet, group_report
+from bot.domain.reports import attendance_sheet, group_line, group_report, side_by_side
 from storage.models import Attendance, Proposal, Rsvp
 from tests.support.world import NOW, make_group, make_meeting, make_members
 
@@ -48,3 +48,39 @@ async def test_figures_of_a_period(session):
         ("Sami", False),
     ]
     assert (await find_membership(session, group, sami)).status == "left"  # the world is as meant
+
+
+async def test_the_department_view_gives_each_group_its_own_report_figures(session):
+    """side_by_side counts all groups at once; each line must equal that group's own report,
+    in groups with different time zones, departures, sheets and carpools."""
+    paris = await make_group(session, chat_id=-1)
+    reunion = await make_group(session, chat_id=-2, timezone="Indian/Reunion")
+    quiet = await make_group(session, chat_id=-3)
+    a1, a2, a3 = await make_members(session, paris, "Awa", "Karim", "Julie")
+    (b1, b2) = await make_members(session, reunion, "Zoé", "Théo")
+    held = await make_meeting(session, paris, days=10)
+    unsheeted = await make_meeting(session, paris, days=20)
+    there = await make_meeting(session, reunion, days=12)
+    await record_departure(session, paris, a3.telegram_id, NOW + timedelta(days=15))
+    for meeting, person, present in ((held, a1, True), (held, a2, False), (held, a3, True), (there, b1, True)):
+        session.add(Attendance(meeting_id=meeting.id, person_id=person.id, present=present))
+    held.attendance_rate, there.attendance_rate = 66, 50
+    states = ("new", "sent", "accepted", "refused", "done")
+    for number, state in enumerate(states, start=1):
+        session.add(
+            Proposal(group_id=paris.id, number=number, text="P", state=state, created_at=NOW, state_changed_at=NOW)
+        )
+    session.add(Proposal(group_id=reunion.id, number=1, text="R", state="sent", created_at=NOW, state_changed_at=NOW))
+    await session.flush()
+    groups = [paris, reunion, quiet]
+    lines, total = await side_by_side(session, groups, PERIOD)
+    expected = [group_line(group, await group_report(session, group, PERIOD)) for group in groups]
+    assert lines == expected
+    assert [(line.meetings, line.invited, line.present, line.transmitted, line.taken) for line in lines] == [
+        (2, 3, 2, 4, 2),
+        (1, 2, 1, 1, 0),
+        (0, 0, 0, 0, 0),
+    ]
+    assert (total.meetings, total.invited, total.present, total.proposals) == (3, 5, 3, 6)
+    assert total.attendance_rate == 60 and total.taken_rate == 40  # from summed counts, not averaged rates
+    assert unsheeted.attendance_rate is None
