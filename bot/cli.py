@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 import threading
+from importlib import metadata
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path
 from bot.failures import EXIT_CONFIG, EXIT_OK, print_failure
@@ -74,22 +76,51 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(verbose=args.verbose))
 
 
+def version() -> str:
+    try:
+        return metadata.version("relais")
+    except metadata.PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown"
+
+
+CONFIG_HELP = "the TOML configuration file (otherwise $RELAIS_CONFIG, then ./config.toml, then the defaults)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="relais", description="Relais: keeps participation groups alive between meetings."
+        prog="relais", description="Relais keeps participation groups alive between their meetings, on Telegram."
     )
-    parser.add_argument("--config", help="path to the TOML configuration (default: $RELAIS_CONFIG, then ./config.toml)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling, or webhook when webhook.url is set)").set_defaults(
-        func=cmd_run
+    parser.add_argument("--version", action="version", version=f"relais {version()}")
+    parser.add_argument("--config", help=CONFIG_HELP)
+    # --config may also come after the sub-command: each one accepts it, without a default of its
+    # own, so that one given before is not erased.
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, description: str, parent: Any = commands) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=summary, description=description, parents=[config])
+
+    command(
+        "run",
+        "run the bot",
+        "Run the bot: long polling, or a webhook when webhook.url is set; the dashboard and /healthz on web.port.",
+    ).set_defaults(func=cmd_run)
+    demo = command(
+        "demo", "play a scripted group session", "Play a scripted group session on the built-in simulated Telegram."
     )
-    demo = commands.add_parser("demo", help="play a scripted group session on the simulated Telegram")
     demo.add_argument("--verbose", action="store_true", help="also print the bot's logs")
     demo.set_defaults(func=cmd_demo)
-    commands.add_parser("check-config", help="validate the configuration and exit").set_defaults(func=cmd_check_config)
-    db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
+    command(
+        "check-config",
+        "check the configuration",
+        "Read the configuration, say what is wrong in it or what it sets, and exit.",
+    ).set_defaults(func=cmd_check_config)
+    db = command("db", "database maintenance", "Database maintenance.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    command(
+        "upgrade", "apply the migrations", "Create the database or bring it to the current schema.", db_commands
+    ).set_defaults(func=cmd_db_upgrade)
     return parser
 
 

@@ -91,15 +91,22 @@ class WebhookSection(Section):
     @field_validator("url")
     @classmethod
     def _webhook_url(cls, value: str) -> str:
-        if value and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc):
-            raise ValueError("an https:// URL, or empty for long polling")
+        """Telegram only calls HTTPS webhooks; plain http is allowed on loopback (tests, the demo)."""
+        if not value:
+            return value
+        parsed = urlparse(value)
+        loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+        if not parsed.netloc or not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback)):
+            raise ValueError("an https:// address (Telegram calls no other), or nothing for long polling")
         return value
 
     @model_validator(mode="after")
     def _secret_when_webhook(self) -> WebhookSection:
         secret = self.secret_token.get_secret_value()
         if self.url and not secret:
-            raise ValueError("webhook.secret_token must be set when webhook.url is set")
+            raise ValueError(
+                "webhook.secret_token must be set when webhook.url is (it proves a call comes from Telegram)"
+            )
         if secret and not _SECRET_TOKEN_RE.match(secret):
             raise ValueError("webhook.secret_token: 1-256 characters among A-Z a-z 0-9 _ -")
         return self
@@ -170,20 +177,27 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return overrides
 
 
-def _describe(error: ErrorDetails) -> str:
-    loc = [str(part) for part in error["loc"]]
-    key = ".".join(loc) if loc else "(file)"
+def _describe(error: ErrorDetails, from_environment: set[tuple[str, ...]]) -> str:
+    """One problem as a sentence naming the key, where its value came from, and what it should be."""
+    loc = tuple(str(part) for part in error["loc"])
+    key = ".".join(loc) if loc else "the file"
+    if loc in from_environment:
+        key = f"{key} (from {ENV_PREFIX}{loc[0].upper()}__{loc[1].upper()})"
     kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "extra_forbidden":
-        return f"{key}: unknown key; check the spelling against config.example.toml"
-    if (loc and loc[-1] in SECRET_KEYS) or (kind == "value_error" and "secret" in str(error.get("msg", ""))):
+        return f"{key} is not a setting Relais knows: check its spelling against config.example.toml."
+    if kind == "value_error" and len(loc) <= 1:  # a rule across a section's keys
+        return f"{key}: {message}."
+    if (loc and loc[-1] in SECRET_KEYS) or (kind == "value_error" and "secret" in message):
         found = "(hidden)"
     else:
         found = repr(error.get("input"))
-    expected = error["msg"].removeprefix("Value error, ")
     if kind == "value_error":
-        expected = f"expected {expected}"
-    return f"{key}: found {found}; {expected}"
+        return f"{key} is {found}, but Relais expects {message}."
+    if message.startswith("Input should be "):
+        return f"{key} is {found}, but it should be {message.removeprefix('Input should be ')}."
+    return f"{key} is {found}: {message[:1].lower()}{message[1:]}."
 
 
 def resolve_config_path(cli_path: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -206,17 +220,21 @@ def load_settings(path: Path | None, environ: dict[str, str] | None = None) -> S
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: file not found") from None
+            raise ConfigError(f"the configuration file {path} was not found.") from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+            raise ConfigError(f"the configuration file {path} is not valid TOML ({exc}).") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-    for section, values in _env_overrides(environ).items():
+            raise ConfigError(f"the configuration file {path} cannot be read ({exc.__class__.__name__}).") from None
+    overrides = _env_overrides(environ)
+    for section, values in overrides.items():
         current = data.setdefault(section, {})
         if isinstance(current, dict):
             current.update(values)
+    from_environment = {(section, key) for section, values in overrides.items() for key in values}
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(err) for err in exc.errors(include_url=False)]
-        raise ConfigError(f"Invalid configuration in {origin}:\n  " + "\n  ".join(lines)) from None
+        lines = [_describe(err, from_environment) for err in exc.errors(include_url=False)]
+        if path is not None and from_environment:
+            origin = f"{path} and the environment"
+        raise ConfigError(f"the configuration in {origin} cannot be used:\n  " + "\n  ".join(lines)) from None

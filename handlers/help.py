@@ -39,6 +39,7 @@ MENUS = {
         "actions",
         "indicateurs",
         "bilan",
+        "tableau",
         "attestation",
         "quorum",
         "modifier",
@@ -47,7 +48,7 @@ MENUS = {
         "covoiturage",
         "lieux",
     ),
-    "private": ("aide", "proposition", "attestation", "mesdonnees", "oublier"),
+    "private": ("aide", "proposition", "attestation", "mesdonnees", "oublier", "tableau"),
 }
 SCOPES = {
     "group": BotCommandScopeAllGroupChats(),

@@ -36,7 +36,7 @@ async def test_check_config_bad_file_exits_2_with_one_clear_message(tmp_path):
     bad.write_text('[telegram]\ntoken = "123:abc"\n[web]\nport = "huit"\n', encoding="utf-8")
     code, out, err = await relais("--config", str(bad), "check-config")
     assert code == 2 and out == ""
-    assert "web.port: found 'huit'" in err and "123:abc" not in err
+    assert "web.port is 'huit', but it should be a valid integer" in err and "123:abc" not in err
     assert "Traceback" not in err
 
 
@@ -47,7 +47,7 @@ async def test_check_config_good_file_hides_token(tmp_path):
     assert code == 0 and "Configuration OK" in out and "long polling" in out
     assert "SECRET" not in out + err
     code, out, err = await relais("check-config", env={"RELAIS_CONFIG": str(tmp_path / "none.toml")})
-    assert code == 2 and "file not found" in err
+    assert code == 2 and "was not found" in err
 
 
 async def test_db_upgrade_creates_schema(tmp_path):
@@ -111,3 +111,39 @@ async def test_run_serves_then_stops_cleanly_on_sigterm(tmp_path):
     assert tg.token not in logs and tg.token.split(":")[1] not in logs
     assert "Awa" not in logs and "Groupe" not in logs
     assert tg.flagged == []
+
+
+async def test_config_before_or_after_the_command_version_and_descriptions(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('[telegram]\ntoken = "123456:SECRET-xyz"\n', encoding="utf-8")
+    for args in (("--config", str(good), "check-config"), ("check-config", "--config", str(good))):
+        code, out, err = await relais(*args)
+        assert code == 0 and str(good) in out, (args, err)
+    code, out, err = await relais("--version")
+    assert code == 0 and out.startswith("relais ") and out.strip() != "relais"
+    code, out, _ = await relais("--help")
+    for summary in ("run the bot", "play a scripted group session", "check the configuration", "database maintenance"):
+        assert summary in out
+    code, out, _ = await relais("run", "--help")
+    assert "long polling, or a webhook when webhook.url is set" in out and "--config" in out
+
+
+async def test_a_bad_value_from_the_environment_names_its_variable_and_sentences(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('[telegram]\ntoken = "123456:SECRET-xyz"\n', encoding="utf-8")
+    code, _, err = await relais("check-config", "--config", str(good), env={"RELAIS_WEB__PORT": "huit"})
+    assert code == 2 and "web.port (from RELAIS_WEB__PORT) is 'huit'" in err
+    code, _, err = await relais(
+        "check-config",
+        "--config",
+        str(good),
+        env={"RELAIS_WEBHOOK__URL": "http://relais.example.org/hook", "RELAIS_WEBHOOK__SECRET_TOKEN": "s3cret"},
+    )
+    assert code == 2 and "but Relais expects an https:// address (Telegram calls no other)" in err
+    assert "s3cret" not in err and "found (hidden); expected" not in err
+    code, _, err = await relais(
+        "check-config", "--config", str(good), env={"RELAIS_WEBHOOK__URL": "https://relais.example.org/hook"}
+    )
+    assert code == 2 and "webhook.secret_token must be set when webhook.url is (it proves" in err
+    for line in err.strip().splitlines()[1:]:
+        assert line.rstrip().endswith("."), line  # each problem reads as a sentence

@@ -194,6 +194,13 @@ async def test_each_sees_the_groups_they_facilitate_and_a_coordinator_sees_all(r
     h.tg.say(h.tg.private_chat(karim), karim, "/tableau")  # a member who facilitates nothing
     await h.settle()
     assert "vous n'animez aucun groupe" in last_text(h, karim.id)
+    h.tg.say(chat, karim, "/tableau")
+    await h.settle()
+    assert "animateurs et animatrices" in last_text(h, chat.id) and "jeton" not in last_text(h, karim.id)
+    h.tg.say(chat, awa, "/tableau")  # in the group: the link itself goes in private
+    await h.settle()
+    assert "lien du tableau de bord en privé" in last_text(h, chat.id) and "jeton" not in last_text(h, chat.id)
+    assert LINK_RE.search(last_text(h, awa.id))
     async with browser() as client:
         await log_in_with(client, base, await ask_link(h, awa))
         async with client.get(f"{base}/groupes") as page:

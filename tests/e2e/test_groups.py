@@ -277,6 +277,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "actions",
         "indicateurs",
         "bilan",
+        "tableau",
         "attestation",
         "quorum",
         "modifier",

@@ -66,24 +66,28 @@ def test_config_path_precedence(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[web]\nport = "huit"\n', "web.port: found 'huit'; Input should be a valid integer"),
-        ("[web]\nport = 70000\n", "web.port: found 70000; Input should be less than or equal to 65535"),
+        ('[web]\nport = "huit"\n', "web.port is 'huit', but it should be a valid integer"),
+        ("[web]\nport = 70000\n", "web.port is 70000, but it should be less than or equal to 65535."),
         (
             '[bot]\ndefault_timezone = "Paris"\n',
-            "bot.default_timezone: found 'Paris'; expected an IANA time zone such as Europe/Paris",
+            "bot.default_timezone is 'Paris', but Relais expects an IANA time zone such as Europe/Paris.",
         ),
-        ('[bot]\ndefault_language = "de"\n', "bot.default_language: found 'de'; Input should be 'fr' or 'en'"),
+        ('[bot]\ndefault_language = "de"\n', "bot.default_language is 'de', but it should be 'fr' or 'en'."),
         (
             '[database]\nurl = "sqlite:///x.db"\n',
-            "database.url: found 'sqlite:///x.db'; expected a URL starting with sqlite+aiosqlite://",
+            "database.url is 'sqlite:///x.db', but Relais expects a URL starting with sqlite+aiosqlite://",
         ),
-        ('[telegram]\ntokn = "x"\n', "telegram.tokn: unknown key"),
+        ('[telegram]\ntokn = "x"\n', "telegram.tokn is not a setting Relais knows"),
         (
             '[webhook]\nurl = "https://relais.example.org/hook"\n',
-            "webhook.secret_token must be set when webhook.url is set",
+            "webhook: webhook.secret_token must be set when webhook.url is (it proves",
+        ),
+        (
+            '[webhook]\nurl = "http://relais.example.org/hook"\nsecret_token = "s"\n',
+            "webhook.url is 'http://relais.example.org/hook', but Relais expects an https:// address",
         ),
         ("[web\nport = 1\n", "not valid TOML"),
-        ("telegram = 5\n", "telegram: found 5"),
+        ("telegram = 5\n", "telegram is 5"),
     ],
 )
 def test_bad_values_name_key_found_and_expected(tmp_path, text, expected):
@@ -109,7 +113,7 @@ def test_token_never_echoed(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(ConfigError, match="was not found"):
         load_settings(tmp_path / "absent.toml", environ={})
 
 
@@ -118,4 +122,18 @@ def test_any_env_value_gives_settings_or_config_error(value):
     try:
         load_settings(None, environ={"RELAIS_WEB__PORT": value, "RELAIS_BOT__DEFAULT_TIMEZONE": value})
     except ConfigError as exc:
-        assert str(exc).startswith("Invalid configuration in the environment")
+        assert str(exc).startswith("the configuration in the environment cannot be used")
+
+
+def test_a_value_from_the_environment_is_blamed_on_its_variable(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, "[web]\nport = 8080\n"), environ={"RELAIS_WEB__PORT": "huit"})
+    text = str(caught.value)
+    assert "and the environment" in text
+    assert "web.port (from RELAIS_WEB__PORT) is 'huit', but it should be a valid integer" in text
+
+
+def test_a_plain_http_webhook_is_accepted_on_loopback_only(tmp_path):
+    for url in ("http://127.0.0.1:8443/hook", "http://localhost/hook", "https://relais.example.org/hook"):
+        settings = load_settings(write(tmp_path, f'[webhook]\nurl = "{url}"\nsecret_token = "s"\n'), environ={})
+        assert settings.webhook.url == url
