@@ -230,7 +230,7 @@ def load_settings(path: Path | None, environ: dict[str, str] | None = None) -> S
         current = data.setdefault(section, {})
         if isinstance(current, dict):
             current.update(values)
-    from_environment = {(section, key) for section, values in overrides.items() for key in values}
+    from_environment: set[tuple[str, ...]] = {(section, key) for section, values in overrides.items() for key in values}
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
