@@ -29,6 +29,7 @@ from bot.ui.meetings import (
     ANSWER_CODES,
     attendance_keyboard,
     reason_keyboard,
+    rsvp_keyboard,
 )
 from handlers.common import (
     Context,
@@ -44,7 +45,7 @@ from handlers.common import (
 )
 from storage.models import Group, Meeting, Person
 
-MeetingTap = TypeVar("MeetingTap", cb.Answer, cb.AbsenceReason, cb.CalendarFile)
+MeetingTap = TypeVar("MeetingTap", cb.Answer, cb.AbsenceReason, cb.CalendarFile, cb.ChangeAnswer)
 
 
 async def _pressed(
@@ -80,6 +81,19 @@ async def answer_button(update: Update, context: Context) -> None:
     if rsvp.answer == "no" and person.private_status == "started":
         text = t(language, "rsvp.why", number=meeting.number)
         say(person.telegram_id, text, reply_markup=reason_keyboard(language, meeting))
+
+
+async def change_button(update: Update, context: Context) -> None:
+    """✏️ Changer ma réponse: the answer buttons come back under the private reminder."""
+    pressed = await _pressed(update, context, cb.ChangeAnswer)
+    if pressed is None:
+        return
+    _, meeting, _, _, language = pressed
+    if not m.is_open(meeting, services(context).clock.now()):
+        answer(update, plain(language, "rsvp.closed"), show_alert=True)
+        return
+    answer(update)
+    edit_tapped_buttons(update, rsvp_keyboard(language, meeting, with_calendar=True, with_pause=True))
 
 
 async def _refresh_counts(update: Update, context: Context, group: Group, meeting: Meeting, now: datetime) -> None:
@@ -171,5 +185,6 @@ async def attendance_button(update: Update, context: Context) -> None:
 def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(answer_button, pattern=cb.Answer.matches))
     application.add_handler(CallbackQueryHandler(reason_button, pattern=cb.AbsenceReason.matches))
+    application.add_handler(CallbackQueryHandler(change_button, pattern=cb.ChangeAnswer.matches))
     application.add_handler(CallbackQueryHandler(calendar_button, pattern=cb.CalendarFile.matches))
     application.add_handler(CallbackQueryHandler(attendance_button, pattern=cb.Attendance.matches))

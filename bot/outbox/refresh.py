@@ -53,24 +53,25 @@ class Content:
         return hashlib.sha256(f"{self.text}\0{markup}".encode()).hexdigest()
 
 
-Render = Callable[[AsyncSession, int], Awaitable[Content | None]]
+# What a message shows now (`now`: a reminder says "demain" or "aujourd'hui" as the day comes).
+Render = Callable[[AsyncSession, int, datetime], Awaitable[Content | None]]
 
 
-def _meeting_counts(text: Callable[[Group, Meeting, m.Counts], str]) -> Render:
+def _meeting_counts(text: Callable[[Group, Meeting, m.Counts, datetime], str]) -> Render:
     """A message about a meeting with its counts and answer buttons (announcement or reminder)."""
 
-    async def render(session: AsyncSession, meeting_id: int) -> Content | None:
+    async def render(session: AsyncSession, meeting_id: int, now: datetime) -> Content | None:
         meeting = await session.get(Meeting, meeting_id)
         group = await session.get(Group, meeting.group_id) if meeting is not None else None
         if meeting is None or group is None or meeting.status != "scheduled":
             return None  # cancelled or moved messages were rewritten by the change itself
         counts = await m.counts(session, meeting)
-        return Content(text(group, meeting, counts), rsvp_keyboard(group.language, meeting))
+        return Content(text(group, meeting, counts, now), rsvp_keyboard(group.language, meeting))
 
     return render
 
 
-async def _priority_round(session: AsyncSession, round_id: int) -> Content | None:
+async def _priority_round(session: AsyncSession, round_id: int, now: datetime) -> Content | None:
     round_ = await session.get(PriorityRound, round_id)
     group = await session.get(Group, round_.group_id) if round_ is not None else None
     if round_ is None or group is None or round_.closed_at is not None:
@@ -82,7 +83,7 @@ async def _priority_round(session: AsyncSession, round_id: int) -> Content | Non
 
 # What each kind of refreshed message shows, from the row its subject_id names.
 KINDS: dict[str, Render] = {
-    "announcement": _meeting_counts(announcement_text),
+    "announcement": _meeting_counts(lambda group, meeting, counts, now: announcement_text(group, meeting, counts)),
     "group_reminder": _meeting_counts(reminder_text),
     "priority_round": _priority_round,
 }
@@ -212,7 +213,7 @@ class Refresher:
                 query = query.with_for_update(skip_locked=True)
             for row in await session.scalars(query):
                 row.status, row.claimed_at = "editing", now
-                content = await KINDS[row.kind](session, row.subject_id) if row.kind in KINDS else None
+                content = await KINDS[row.kind](session, row.subject_id, now) if row.kind in KINDS else None
                 digest = content.digest() if content is not None else None
                 if digest is not None and digest == row.shown:
                     content = None  # the state came back to what the message shows: no edit

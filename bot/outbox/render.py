@@ -105,7 +105,7 @@ async def _proposals_moved_block(r: Rendering) -> str:
 
 async def group_reminder(r: Rendering) -> bool:
     meeting = r.the_meeting
-    r.out.text = ui.reminder_text(r.group, meeting, await m.counts(r.session, meeting))
+    r.out.text = ui.reminder_text(r.group, meeting, await m.counts(r.session, meeting), r.event.due_at)
     r.out.text += await _proposals_moved_block(r)
     r.out.markup = ui.rsvp_keyboard(r.language, meeting)
     return True
@@ -124,8 +124,12 @@ async def private_reminder(r: Rendering) -> bool:
     rsvp = await m.answer_of(r.session, meeting, r.recipient)
     if rsvp is not None and rsvp.answer == "no":
         return False  # declined since the wave was planned: nobody who declined is reminded
-    r.out.text = ui.private_reminder_text(r.language, r.group, meeting, rsvp.answer if rsvp else None)
-    r.out.markup = ui.rsvp_keyboard(r.language, meeting, with_calendar=True, with_pause=True)
+    answered = rsvp.answer if rsvp else None
+    r.out.text = ui.private_reminder_text(r.language, r.group, meeting, answered, r.event.due_at)
+    if answered is None:
+        r.out.markup = ui.rsvp_keyboard(r.language, meeting, with_calendar=True, with_pause=True)
+    else:
+        r.out.markup = ui.answered_keyboard(r.language, meeting)
     return True
 
 

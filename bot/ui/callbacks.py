@@ -161,6 +161,14 @@ class Answer(Callback):
     code: str
 
 
+@button("chg", Id())
+@dataclass(frozen=True)
+class ChangeAnswer(Callback):
+    """✏️ Changer ma réponse, under a private reminder: shows the answer buttons again."""
+
+    meeting_id: int
+
+
 @button("why", Id(), Choice(*REASONS))
 @dataclass(frozen=True)
 class AbsenceReason(Callback):

@@ -95,13 +95,48 @@ def reason_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[:2], buttons[2:4], buttons[4:]])
 
 
-def reminder_text(group: Group, meeting: Meeting, counts: Counts) -> str:
-    return t(group.language, "reminder.group_intro") + "\n" + meeting_body(group, meeting, counts)
+def days_until(meeting: Meeting, zone_name: str, now: datetime) -> int:
+    """Calendar days from `now` to the meeting, in the group's time zone (0: today)."""
+    zone = ZoneInfo(zone_name)
+    return (meeting.starts_at.astimezone(zone).date() - now.astimezone(zone).date()).days
 
 
-def private_reminder_text(language: str, group: Group, meeting: Meeting, answered: str | None) -> str:
-    intro = t(language, "reminder.private_nudge" if answered is None else "reminder.private", group=group.display_name)
-    return intro + "\n" + meeting_body(group, meeting, language=language)
+def reminder_intro(language: str, meeting: Meeting, zone_name: str, now: datetime) -> str:
+    """ "C'est demain !", "Dans une semaine :", as a person would say it."""
+    days = days_until(meeting, zone_name, now)
+    if days <= 0:
+        return t(language, "reminder.today")
+    if days == 1:
+        return t(language, "reminder.tomorrow")
+    if days == 7:
+        return t(language, "reminder.in_a_week")
+    return tn(language, "reminder.in_days", days)
+
+
+def reminder_text(group: Group, meeting: Meeting, counts: Counts, now: datetime) -> str:
+    return reminder_intro(group.language, meeting, group.timezone, now) + "\n" + meeting_body(group, meeting, counts)
+
+
+def private_reminder_text(language: str, group: Group, meeting: Meeting, answered: str | None, now: datetime) -> str:
+    """The reminder in private: when, where, and what the person said (or a gentle nudge)."""
+    lines = [
+        reminder_intro(language, meeting, group.timezone, now),
+        t(language, "meeting.private_group", group=group.display_name),
+        meeting_body(group, meeting, language=language),
+        "",
+        t(language, "reminder.nudge" if answered is None else f"reminder.you_said.{answered}"),
+    ]
+    return "\n".join(lines)
+
+
+def answered_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
+    """Under a private reminder to someone who answered: one button to change it, not six again."""
+    return InlineKeyboardMarkup(
+        [
+            [cb.key(plain(language, "button.change_answer"), cb.ChangeAnswer(meeting.id))],
+            [cb.key(plain(language, "button.private_off"), cb.PrivateMessages("off"))],
+        ]
+    )
 
 
 def _reason(language: str, reason: str | None) -> str:

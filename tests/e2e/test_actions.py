@@ -108,7 +108,7 @@ async def test_monthly_digest_and_first_reminder_list_what_moved(relais):
     assert "n°1 Des horaires de bus adaptés : transmise" in reminder and "garderie" not in reminder
     relais.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))  # J-1: no list
     await relais.run_jobs()
-    assert "Rappel" in last_text(relais, chat.id) and "Du nouveau" not in last_text(relais, chat.id)
+    assert "C'est demain" in last_text(relais, chat.id) and "Du nouveau" not in last_text(relais, chat.id)
     relais.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # 1 December, 10:00 in Paris
     await relais.run_jobs()
     digest = tg.bot_messages(chat.id)[-1]

@@ -52,10 +52,15 @@ async def test_reminder_wave_group_private_and_nudges(relais):
     relais.clock.set(J7)
     report = await relais.run_jobs()
     reminder = tg.bot_messages(chat.id)[-1]
-    assert "Rappel" in reminder.text and "jeudi 12 novembre à 14h" in reminder.text and "Centre social" in reminder.text
+    assert reminder.text.startswith("⏰ Dans une semaine :")
+    assert "jeudi 12 novembre à 14h" in reminder.text and "Centre social" in reminder.text
     assert "✅ 1 oui · ❌ 1 non" in reminder.text and "Je viens" in " ".join(reminder.labels())
-    assert "Rappel de votre groupe" in private_texts(relais, karim)[-1]
-    assert "Vous venez ?" in private_texts(relais, julie)[-1]  # the nudge, with buttons
+    # Karim said he comes: his own answer, and one button to change it rather than every button again.
+    karims = tg.bot_messages(karim.id)[-1]
+    assert karims.text.startswith("⏰ Dans une semaine :") and "jeudi 12 novembre à 14h" in karims.text
+    assert "Centre social" in karims.text and karims.text.endswith("Vous avez dit : je viens ✅")
+    assert karims.labels() == ["✏️ Changer ma réponse", "🔕 Ne plus recevoir de rappels"]
+    assert "Vous venez ? Un appui sur un bouton suffit." in private_texts(relais, julie)[-1]  # the nudge
     assert "Je viens" in " ".join(tg.bot_messages(julie.id)[-1].labels())
     assert len(private_texts(relais, sami)) == before[sami.id]  # declined: never reminded
     assert lina.id not in tg.chats  # never started: nothing attempted
@@ -66,6 +71,30 @@ async def test_reminder_wave_group_private_and_nudges(relais):
     assert "✅ 2 oui" in tg.bot_messages(chat.id)[-2].text  # the announcement
     # The next run sends nothing more.
     assert (await relais.run_jobs()).sent == 0
+    # Karim changes his mind from his reminder: the answer buttons come back, then "Peut-être".
+    tg.press(karim, karims, "Changer ma réponse")
+    await relais.settle()
+    karims = tg.bot_messages(karim.id)[-1]
+    assert "Peut-être" in " ".join(karims.labels())
+    tg.press(karim, karims, "Peut-être")
+    await relais.settle()
+    assert "🤔 1 peut-être" in tg.bot_messages(chat.id)[-2].text
+
+
+async def test_the_day_before_says_tomorrow_and_the_day_says_today(relais):
+    chat, awa, karim, julie, sami, lina = await setup_meeting(relais)
+    tg = relais.tg
+    relais.clock.set(J1)
+    await relais.run_jobs()
+    reminder = [m for m in tg.bot_messages(chat.id) if m.text.startswith("⏰")][-1]
+    assert reminder.text.startswith("⏰ C'est demain !") and "jeudi 12 novembre à 14h" in reminder.text
+    assert tg.bot_messages(karim.id)[-1].text.startswith("⏰ C'est demain !")
+    # A tap on the meeting's day: the reminder's counts are edited, and it now says "aujourd'hui".
+    relais.clock.set(datetime(2026, 11, 12, 8, 0, tzinfo=UTC))
+    tg.press(julie, reminder, "Je viens")
+    await relais.settle()
+    edited = next(m for m in tg.bot_messages(chat.id) if m.message_id == reminder.message_id)
+    assert edited.text.startswith("⏰ C'est aujourd'hui !") and "✅ 2 oui" in edited.text
 
 
 async def test_facilitator_digest_before_the_day_before(relais):
@@ -186,11 +215,11 @@ async def test_failures_during_a_wave(relais):
     tg.script_fault("sendMessage", "500", times=1, chat_id=karim.id)  # retried later
     relais.clock.set(J7)
     report = await relais.run_jobs()
-    assert "Rappel" in tg.bot_messages(chat.id)[-1].text
+    assert "Dans une semaine" in tg.bot_messages(chat.id)[-1].text
     assert report.retried == 1
     relais.clock.advance(timedelta(seconds=10))
     report = await relais.run_jobs()
-    assert report.sent == 1 and "Rappel" in private_texts(relais, karim)[-1]
+    assert report.sent == 1 and "Dans une semaine" in private_texts(relais, karim)[-1]
     assert (await load_person(relais, julie.id)).private_status == "unreachable"
     # A message that keeps failing is retried a bounded number of times, then recorded as failed.
     tg.script_fault("sendMessage", "500", times=50, chat_id=karim.id)
@@ -211,7 +240,7 @@ async def test_wave_follows_a_migrated_group(relais):
     tg.allowed_updates = None
     relais.clock.set(J7)
     await relais.run_jobs()
-    assert "Rappel" in tg.bot_messages(supergroup.id)[-1].text
+    assert "Dans une semaine" in tg.bot_messages(supergroup.id)[-1].text
     assert (await load_group(relais, supergroup.id)) is not None
 
 

@@ -96,7 +96,7 @@ async def test_stop_and_resume_private_reminders_with_one_tap(relais):
     relais.clock.set(J1)
     await relais.run_jobs()
     assert len(private_texts(relais, karim)) == before  # no private reminder
-    assert "Rappel" in last_text(relais, chat.id)  # the group still has it
+    assert "C'est demain" in last_text(relais, chat.id)  # the group still has it
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await relais.settle()
     summary = tg.bot_messages(karim.id)[-2]
