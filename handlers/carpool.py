@@ -41,10 +41,12 @@ from bot.ui.carpool import (
     cancel_request_keyboard,
     car_keyboard,
     clock_text,
+    distance_text,
     match_text,
     meeting_label,
     place_keyboard,
     seats_keyboard,
+    seats_text,
     time_keyboard,
     with_coming,
 )
@@ -204,7 +206,12 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
     to_group(
         db(),
         group,
-        t(group.language, "carpool.group_request", place=place.name, number=meeting.number),
+        t(
+            group.language,
+            "carpool.group_request",
+            place=place.name,
+            meeting=meeting_label(group.language, group, meeting),
+        ),
         "ride_request",
         now,
     )
@@ -246,7 +253,7 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         t(
             language,
             "carpool.offer_saved",
-            seats=offer.seats,
+            seats=seats_text(language, offer.seats),
             place=place.name,
             time=clock_text(departs, group, language),
             meeting=meeting_label(language, group, meeting),
@@ -256,7 +263,13 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
     to_group(
         db(),
         group,
-        t(group.language, "carpool.group_offer", seats=offer.seats, place=place.name, number=meeting.number),
+        t(
+            group.language,
+            "carpool.group_offer",
+            seats=seats_text(group.language, offer.seats),
+            place=place.name,
+            meeting=meeting_label(group.language, group, meeting),
+        ),
         "ride_offer",
         now,
     )
@@ -344,7 +357,9 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
     if nearest is None:
         return
     place, km = nearest
-    await _place_chosen(update, context, place, t(language, "carpool.nearest", place=place.name, km=f"{km:.0f}"))
+    await _place_chosen(
+        update, context, place, t(language, "carpool.nearest", place=place.name, distance=distance_text(language, km))
+    )
 
 
 # ----------------------------------------------------------------------------- matching

@@ -21,7 +21,7 @@ from bot.outbox.ride_changes import tell_rides_changed
 from bot.outbox.sending import to_group, to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
-from bot.ui.i18n import pick_language, plain, t
+from bot.ui.i18n import pick_language, plain, t, tn
 from bot.ui.meetings import announcement_text, rsvp_keyboard, short_when, when_text
 from handlers.common import (
     Context,
@@ -80,6 +80,7 @@ async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: 
     """The group, and in private everyone who answered: durable notices, written with the change
     (403s mark people unreachable)."""
     now = services(context).clock.now()
+    values.setdefault("place", meeting.place)
     group_text = t(group.language, key, number=meeting.number, topic=meeting.topic, **values)
     markup = rsvp_keyboard(group.language, meeting) if meeting.status == "scheduled" else None
     to_group(db(), group, group_text, key, now, reply_markup=markup)
@@ -265,7 +266,12 @@ async def reminders_command(update: Update, context: Context) -> None:
         return
     count = await m.set_group_offsets(db(), group, tokens, svc.clock.now(), svc.settings.meetings)
     await plan_jobs(context, group_id=group.id)
-    reply(update, t(group.language, "reminders.saved", offsets=" ".join(tokens), count=count))
+    reply(
+        update,
+        t(group.language, "reminders.saved", offsets=" ".join(tokens))
+        + " "
+        + tn(group.language, "reminders.updated", count),
+    )
 
 
 async def series_command(update: Update, context: Context) -> None:

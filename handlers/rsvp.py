@@ -30,6 +30,7 @@ from bot.ui.meetings import (
     attendance_keyboard,
     reason_keyboard,
     rsvp_keyboard,
+    when_text,
 )
 from handlers.common import (
     Context,
@@ -79,7 +80,7 @@ async def answer_button(update: Update, context: Context) -> None:
         return
     await _refresh_counts(update, context, group, meeting, now)
     if rsvp.answer == "no" and person.private_status == "started":
-        text = t(language, "rsvp.why", number=meeting.number)
+        text = t(language, "rsvp.why", when=when_text(meeting.starts_at, group.timezone, language))
         say(person.telegram_id, text, reply_markup=reason_keyboard(language, meeting))
 
 

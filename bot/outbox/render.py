@@ -165,7 +165,9 @@ async def checklist(r: Rendering) -> bool:
 async def feedback(r: Rendering) -> bool:
     language = r.group.language
     r.out.poll = {
-        "question": plain(language, "feedback.question", number=r.the_meeting.number),
+        "question": plain(
+            language, "feedback.question", when=ui.when_text(r.the_meeting.starts_at, r.group.timezone, language)
+        ),
         "options": [plain(language, f"feedback.option{i}") for i in (1, 2, 3)],
     }
     return True

@@ -18,8 +18,8 @@ from telegram import InlineKeyboardMarkup
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
 from bot.ui import callbacks as cb
-from bot.ui.i18n import Markup, plain, t
-from bot.ui.meetings import clock, rsvp_keyboard, short_when, when_text
+from bot.ui.i18n import Markup, plain, t, tn
+from bot.ui.meetings import clock, rsvp_keyboard, when_text
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 DEPARTURE_CHOICES = (60, 45, 30)  # minutes before the start, offered as buttons
@@ -52,13 +52,19 @@ def _listing(title: str, empty: str, lines: list[str], *after: str) -> str:
 
 
 def board_text(language: str, group: Group, meeting: Meeting, counts: list[PlaceCounts]) -> str:
-    when = when_text(meeting.starts_at, group.timezone, language)
     lines = [
-        t(language, "carpool.board_line", place=c.place, seats=c.seats, free=c.free, requests=c.requests)
+        t(
+            language,
+            "carpool.board_line",
+            place=c.place,
+            seats=tn(language, "carpool.seats_offered", c.seats),
+            free=tn(language, "carpool.seats_free", c.free),
+            requests=tn(language, "carpool.requests_waiting", c.requests),
+        )
         for c in counts
     ]
     return _listing(
-        t(language, "carpool.board_title", number=meeting.number, when=when),
+        t(language, "carpool.board_title", meeting=meeting_label(language, group, meeting)),
         t(language, "carpool.board_empty"),
         lines,
         t(language, "carpool.board_hint"),
@@ -90,12 +96,23 @@ def time_keyboard(language: str, group: Group, meeting: Meeting, now: datetime) 
 
 
 def meeting_label(language: str, group: Group, meeting: Meeting) -> str:
+    """ "la réunion du jeudi 12 décembre à 14h (Centre social)": participants read meetings by
+    their day, time and place; numbers are for facilitators' commands."""
     return plain(
         language,
         "carpool.meeting_label",
-        number=meeting.number,
-        when=short_when(meeting.starts_at, group.timezone, language),
+        when=when_text(meeting.starts_at, group.timezone, language),
+        place=meeting.place,
     )
+
+
+def seats_text(language: str, seats: int) -> str:
+    return tn(language, "carpool.seats", seats)
+
+
+def distance_text(language: str, km: float) -> str:
+    """ "tout près" under a kilometre, "à 3 km" otherwise."""
+    return plain(language, "carpool.near") if km < 1 else tn(language, "carpool.km", round(km))
 
 
 def request_to_driver(language: str, group: Group, meeting: Meeting, rider: Person, pickup: Place, km: float) -> str:
@@ -104,7 +121,7 @@ def request_to_driver(language: str, group: Group, meeting: Meeting, rider: Pers
         "carpool.to_driver",
         name=rider.first_name,
         place=pickup.name,
-        km=f"{km:.0f}",
+        distance=distance_text(language, km),
         meeting=meeting_label(language, group, meeting),
     )
 

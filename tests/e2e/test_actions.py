@@ -30,7 +30,7 @@ async def test_action_items_reminded_and_reported_with_one_tap(relais):
     await relais.settle()
     karims = tg.bot_messages(chat.id)[-1]
     assert karims.text == "📝 Action pour Karim : Appeler la CAF pour les horaires\nÀ faire pour vendredi 20 novembre."
-    assert karims.labels() == ["✅ C'est fait", "⛔ Je suis bloqué·e"]
+    assert karims.labels() == ["✅ C'est fait", "⛔ J'ai besoin d'aide"]
     # Reply form: the action goes to the person whose message the command answers.
     tg.say(chat, lina, "/prochaine")
     await relais.settle()
@@ -58,14 +58,14 @@ async def test_action_items_reminded_and_reported_with_one_tap(relais):
     assert reminder.text == "✅ C'est fait : Appeler la CAF pour les horaires. Merci Karim !"
     assert last_text(relais, chat.id) == "✅ C'est fait : Appeler la CAF pour les horaires. Merci Karim !"
     assert reminder.buttons() == []
-    tg.press(lina, linas, "bloqué")
+    tg.press(lina, linas, "besoin d'aide")
     await relais.settle()
-    assert linas.text == "⛔ Lina est bloqué·e pour : Réserver la salle. L'animation va voir comment aider."
+    assert linas.text == "⛔ Lina a besoin d'aide pour : Réserver la salle. L'animation va voir comment aider."
     assert "✅ C'est fait" in linas.labels()  # still possible later
     tg.say(chat, awa, "/actions")
     await relais.settle()
     listing = last_text(relais, chat.id)
-    assert "⛔ Lina : Réserver la salle (pour jeudi 19 novembre), bloquée" in listing and "Karim" not in listing
+    assert "⛔ Lina : Réserver la salle (pour jeudi 19 novembre), besoin d'aide" in listing and "Karim" not in listing
     assert [a.status for a in await actions(relais)] == ["done", "blocked"]
     assert (await relais.run_jobs()).sent == 0
 
@@ -89,7 +89,7 @@ async def test_bad_action_commands_change_nothing(relais):
         assert expected in last_text(relais, chat.id) and "Exemple" in last_text(relais, chat.id), command
     tg.say(chat, karim, "/action @julie_m Appeler la CAF | 20/11")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     assert await actions(relais) == []
 
 

@@ -22,6 +22,7 @@ PLACES = {
     "Saint-Martin-du-Frêne": (46.1359, 5.5533),
 }
 MEETING = "/reunion 12/11 14h | Centre social | Bilan"
+MEETING_WORDS = "la réunion du jeudi 12 novembre à 14h (Centre social)"  # how participants read it
 J2 = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 J1 = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 # Where Lina really is when she shares her location: near Oyonnax, never to be kept anywhere.
@@ -84,14 +85,17 @@ async def test_offers_requests_matching_and_changes(relais):
     tg = relais.tg
     assert "🚗 Je propose des places" in announcement.labels() and "🙋 Je cherche une place" in announcement.labels()
     await offer(relais, announcement, karim, "Oyonnax", "1", "13h")
-    assert texts(relais, karim)[-1].startswith("✅ C'est noté : 1 place(s) depuis Oyonnax, départ à 13h")
-    assert last_text(relais, chat.id) == "🚗 1 place(s) proposée(s) depuis Oyonnax pour la réunion n°1."
+    assert texts(relais, karim)[-1].startswith("✅ C'est noté : 1 place depuis Oyonnax, départ à 13h")
+    assert (
+        last_text(relais, chat.id)
+        == "🚗 1 place depuis Oyonnax pour la réunion du jeudi 12 novembre à 14h (Centre social)."
+    )
     await offer(relais, announcement, sami, "Nantua", "2 places", "13h15")
     # Julie, from Bellignat (typed without the capital): the nearest driver, Karim, is asked first.
     await request(relais, announcement, julie, "bellignat")
-    assert last_text(relais, chat.id) == "🙋 Une personne cherche une place depuis Bellignat pour la réunion n°1."
+    assert last_text(relais, chat.id) == f"🙋 Une personne cherche une place depuis Bellignat pour {MEETING_WORDS}."
     ask = tg.bot_messages(karim.id)[-1]
-    assert ask.text.startswith("🙋 Julie cherche une place depuis Bellignat (2 km de votre départ)")
+    assert ask.text.startswith("🙋 Julie cherche une place depuis Bellignat (à 2 km de votre départ)")
     assert "tg://user" not in (ask.html or "") and "julie_m" not in ask.text  # no contact before acceptance
     # Someone else presses Karim's accept button: refused, nothing changes.
     tg.press(julie, ask, "Accepter")
@@ -101,7 +105,7 @@ async def test_offers_requests_matching_and_changes(relais):
     await relais.settle()
     assert ask.text == "C'est noté, je demande à quelqu'un d'autre."
     to_sami = tg.bot_messages(sami.id)[-1]
-    assert to_sami.text.startswith("🙋 Julie cherche une place depuis Bellignat (10 km de votre départ)")
+    assert to_sami.text.startswith("🙋 Julie cherche une place depuis Bellignat (à 10 km de votre départ)")
     tg.press(sami, to_sami, "Accepter")
     await relais.settle()
     julie_person, sami_person = await load_person(relais, julie.id), await load_person(relais, sami.id)
@@ -121,13 +125,13 @@ async def test_offers_requests_matching_and_changes(relais):
     assert "d'où partiriez-vous" in texts(relais, lina)[-2]
     tg.share_location(tg.private_chat(lina), lina, *LINA_AT)
     await relais.settle()
-    assert "Le lieu de départ le plus proche est Oyonnax (à 1 km)" in " ".join(texts(relais, lina)[-3:])
+    assert "Le lieu de départ le plus proche est Oyonnax (tout près)" in " ".join(texts(relais, lina)[-3:])
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
     await relais.settle()
     assert "Vous emmenez Lina" in texts(relais, karim)[-1]
     # Karim's car is full: Théo, from Oyonnax too, is offered to Sami (12 km), who has one seat left.
     await request(relais, announcement, theo, "Oyonnax")
-    assert tg.bot_messages(sami.id)[-1].text.startswith("🙋 Théo cherche une place depuis Oyonnax (12 km")
+    assert tg.bot_messages(sami.id)[-1].text.startswith("🙋 Théo cherche une place depuis Oyonnax (à 12 km")
     tg.press(sami, tg.bot_messages(sami.id)[-1], "Accepter")
     await relais.settle()
     # Zoé, 30 km away from every driver: she waits.
@@ -136,16 +140,18 @@ async def test_offers_requests_matching_and_changes(relais):
     tg.say(chat, julie, "/covoiturage")
     await relais.settle()
     board = last_text(relais, chat.id)
-    assert "• depuis Oyonnax : 1 place(s) proposée(s), 0 libre(s) ; 0 demande(s) en attente" in board
-    assert "• depuis Bourg-en-Bresse : 0 place(s) proposée(s), 0 libre(s) ; 1 demande(s) en attente" in board
+    assert "• depuis Oyonnax : 1 place proposée, 0 libre ; 0 demande en attente" in board
+    assert "• depuis Bourg-en-Bresse : 0 place proposée, 0 libre ; 1 demande en attente" in board
     for name in ("Julie", "Lina", "Théo", "Zoé", "Karim", "Sami"):
         assert all(name not in m.text for m in tg.bot_messages(chat.id)), name  # the group only sees counts
     # Karim cannot go: Lina is told and back in the queue; Sami is full, so she waits.
     saved = [m for m in tg.bot_messages(karim.id) if "Annuler mon offre" in " ".join(m.labels())][-1]
     tg.press(karim, saved, "Annuler mon offre")
     await relais.settle()
-    assert saved.text.startswith("Votre offre pour la réunion n°1 (jeu. 12 nov. 14h) est annulée")
-    assert texts(relais, lina)[-1].startswith("😕 Karim ne peut plus vous emmener à la réunion n°1")
+    assert saved.text.startswith("Votre offre pour la réunion du jeudi 12 novembre à 14h (Centre social) est annulée")
+    assert texts(relais, lina)[-1].startswith(
+        "😕 Karim ne peut plus vous emmener à la réunion du jeudi 12 novembre à 14h (Centre social)"
+    )
     ride = await requests(relais)
     assert [r.status for r in ride.values()] == ["matched", "waiting", "matched", "waiting"]
     # Two days before, facilitators get the requests without a seat.
@@ -177,9 +183,9 @@ async def test_meeting_moved_then_cancelled_updates_every_ride(relais):
     await request(relais, announcement, zoe, "Bourg-en-Bresse")
     tg.say(chat, awa, "/deplacer 1 vendredi 13 novembre 15h")
     await relais.settle()
-    assert "votre départ passe à 14h30" in texts(relais, karim)[-1]
-    assert "votre covoiturage tient toujours, départ à 14h30" in texts(relais, julie)[-1]
-    assert "je cherche toujours une place pour vous" in texts(relais, zoe)[-1]
+    assert "Votre départ passe à 14h30" in texts(relais, karim)[-1]
+    assert "Votre covoiturage tient toujours, départ à 14h30" in texts(relais, julie)[-1]
+    assert "Je cherche toujours une place pour vous" in texts(relais, zoe)[-1]
     async with relais.services.sessionmaker() as session:
         moved = await session.scalar(select(RideOffer))
     assert moved.departs_at == datetime(2026, 11, 13, 13, 30, tzinfo=UTC)
@@ -187,7 +193,7 @@ async def test_meeting_moved_then_cancelled_updates_every_ride(relais):
     tg.say(chat, awa, "/annuler 1")
     await relais.settle()
     for person in (karim, julie, zoe):
-        assert "est annulée : votre covoiturage aussi" in texts(relais, person)[-1], person.first_name
+        assert "n'aura pas lieu, votre covoiturage non plus" in texts(relais, person)[-1], person.first_name
     ride = await requests(relais)
     assert {r.status for r in ride.values()} == {"cancelled"}
     tg.send_callback(julie, announcement, request_button)  # a button kept from before
@@ -258,7 +264,7 @@ async def test_bad_carpool_input_changes_nothing(relais):
         assert expected in last_text(relais, chat.id), command
     tg.say(chat, karim, "/lieux Chez moi | 46.1, 5.6")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     async with relais.services.sessionmaker() as session:
         assert sorted(await session.scalars(select(Place.name))) == sorted(PLACES)
 
@@ -330,7 +336,7 @@ async def test_transport_reason_leads_to_a_request_and_figures_and_erasure(relai
     await request(relais, announcement, zoe, "Bourg-en-Bresse")
     tg.say(chat, awa, "/indicateurs")
     await relais.settle()
-    assert "• la réunion n°1 (jeu. 12 nov. 14h) : 1 · 3 · 2 · 1 · 1" in texts(relais, awa)[-1]
+    assert "• la réunion du jeudi 12 novembre à 14h (Centre social) : 1 · 3 · 2 · 1 · 1" in texts(relais, awa)[-1]
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await relais.settle()
     data = json.loads(tg.bot_messages(karim.id)[-1].document.content)

@@ -196,7 +196,7 @@ async def test_each_sees_the_groups_they_facilitate_and_a_coordinator_sees_all(r
     assert "vous n'animez aucun groupe" in last_text(h, karim.id)
     h.tg.say(chat, karim, "/tableau")
     await h.settle()
-    assert "animateurs et animatrices" in last_text(h, chat.id) and "jeton" not in last_text(h, karim.id)
+    assert "Seule l'animation du groupe" in last_text(h, chat.id) and "jeton" not in last_text(h, karim.id)
     h.tg.say(chat, awa, "/tableau")  # in the group: the link itself goes in private
     await h.settle()
     assert "lien du tableau de bord en privé" in last_text(h, chat.id) and "jeton" not in last_text(h, chat.id)

@@ -62,7 +62,7 @@ async def test_carpool_offer_resumes_after_a_restart(relais):
     await relais.restart()
     tg.say(tg.private_chat(karim), karim, "13h15")
     await relais.settle()
-    assert "C'est noté : 2 place(s) depuis Oyonnax, départ à 13h15" in last_text(relais, karim.id)
+    assert "C'est noté : 2 places depuis Oyonnax, départ à 13h15" in last_text(relais, karim.id)
     async with relais.services.sessionmaker() as session:
         [offer] = list(await session.scalars(select(RideOffer)))
     assert offer.seats == 2

@@ -76,7 +76,7 @@ async def test_setup_refused_for_non_admin_and_buttons_are_personal(relais):
     tg = relais.tg
     tg.say(chat, karim, "/configurer Groupe pirate | Europe/Paris")
     await relais.settle()
-    assert "Seuls les animateurs" in last_text(relais, chat.id)
+    assert "Seule l'animation" in last_text(relais, chat.id)
     assert (await load_group(relais, chat.id)).name is None
     # Awa starts the dialogue; Karim taps her buttons: refused, nothing changes.
     tg.say(chat, awa, "/configurer")
@@ -107,12 +107,12 @@ async def test_named_facilitator_can_configure_then_is_removed(relais):
     tg = relais.tg
     tg.say(chat, karim, "/animateur @julie_m")
     await relais.settle()
-    assert "Seuls les animateurs" in last_text(relais, chat.id)
+    assert "Seule l'animation" in last_text(relais, chat.id)
     assert not (await load_membership(relais, chat.id, julie.id)).named_facilitator
     tg.say(chat, awa, "/animateur @julie_m")
     await relais.settle()
     named = last_text(relais, chat.id)
-    assert named.startswith("Julie est maintenant animateur ou animatrice du groupe.\n")
+    assert named.startswith("Julie anime aussi le groupe désormais.\n")
     assert "sans les raisons d'absence" in named  # what she will not see is said when she is named
     tg.say(chat, julie, "/configurer Groupe de Julie")
     await relais.settle()
@@ -122,10 +122,10 @@ async def test_named_facilitator_can_configure_then_is_removed(relais):
     assert "Julie" in last_text(relais, chat.id) and "Awa" in last_text(relais, chat.id)
     tg.say(chat, awa, "/animateur retirer @julie_m")
     await relais.settle()
-    assert "n'est plus animateur" in last_text(relais, chat.id)
+    assert "n'anime plus le groupe" in last_text(relais, chat.id)
     tg.say(chat, julie, "/configurer Encore Julie")
     await relais.settle()
-    assert "Seuls les animateurs" in last_text(relais, chat.id)
+    assert "Seule l'animation" in last_text(relais, chat.id)
     assert (await load_group(relais, chat.id)).name == "Groupe de Julie"
 
 
@@ -145,7 +145,7 @@ async def test_facilitator_by_reply_and_unknown_pseudo(relais):
     karim_message = [m for m in tg.chat_messages(chat.id) if m.sender_id == karim.id][-1]
     tg.say(chat, awa, "/animateur", reply_to=karim_message)
     await relais.settle()
-    assert "Karim est maintenant" in last_text(relais, chat.id)
+    assert "Karim anime aussi le groupe" in last_text(relais, chat.id)
     assert (await load_membership(relais, chat.id, karim.id)).named_facilitator
 
 

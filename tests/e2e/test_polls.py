@@ -198,7 +198,7 @@ async def test_bad_poll_commands_change_nothing(relais):
         assert "Exemple" in last_text(relais, chat.id), command
     tg.say(chat, karim, "/sondage Quel jour ? | Mardi | Jeudi")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     assert polls_in(relais, chat.id) == [] and await all_polls(relais) == []
 
 

@@ -158,7 +158,7 @@ async def test_follow_up_refusals_change_nothing(relais):
     # A member who is not a facilitator cannot move a proposal.
     tg.say(chat, julie, "/suivi 1 acceptée")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     [proposal] = await proposals_of(relais, chat.id)
     assert proposal.state == "new" and proposal.text == BUS
     async with relais.services.sessionmaker() as session:
@@ -283,7 +283,7 @@ async def test_indicators_in_private(relais):
     assert "Karim" not in "".join(m.text for m in tg.bot_messages(chat.id)[-2:])
     tg.say(chat, karim, "/indicateurs")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
 
 
 async def test_export_and_erase_cover_proposals(relais):

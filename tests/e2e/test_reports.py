@@ -107,7 +107,7 @@ async def test_a_period_a_bad_period_and_a_participant(relais):
     assert len(private_texts(relais, awa)) == before  # nothing sent
     tg.say(chat, karim, "/bilan")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     assert len(private_texts(relais, awa)) == before
 
 
@@ -154,7 +154,7 @@ async def test_a_member_asks_for_their_own_and_a_participant_cannot_ask_for_anot
     tg = relais.tg
     tg.say(chat, karim, "/attestation @julie_m")
     await relais.settle()
-    assert last_text(relais, chat.id) == "Seuls les animateurs et animatrices du groupe peuvent faire cela."
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     assert "quel nom" not in last_text(relais, julie.id)
     tg.say(tg.private_chat(karim), karim, "/attestation")
     await relais.settle()

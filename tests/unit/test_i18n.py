@@ -58,7 +58,7 @@ def test_no_stigmatising_words():
 def test_values_are_escaped_unless_markup():
     assert (
         t("fr", "facilitator.named", name="<b>Zoé & co</b>")
-        == "&lt;b&gt;Zoé &amp; co&lt;/b&gt; est maintenant animateur ou animatrice du groupe."
+        == "&lt;b&gt;Zoé &amp; co&lt;/b&gt; anime aussi le groupe désormais."
     )
     assert t("fr", "facilitator.named", name=Markup("<b>Zoé</b>")).startswith("<b>Zoé</b>")
 
