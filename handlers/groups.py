@@ -55,6 +55,10 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         await record_presence(db(), group, adder, now)
         forget_admins(context, chat.id)
         say(chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group))
+        # The set-up is the facilitators' business: in private to whoever added the bot when it can
+        # write to them, otherwise in a short message of its own after the greeting.
+        setup = t(group.language, "group.setup_hint", group=group.display_name)
+        say(adder.telegram_id if adder.private_status == "started" else chat.id, setup)
     elif was_in and not is_in:
         await deactivate_group(db(), chat.id, now)
         forget_admins(context, chat.id)

@@ -16,8 +16,11 @@ async def test_added_to_group_greets_and_offers_private_reminders(relais):
     group = await load_group(relais, chat.id)
     assert group is not None and group.active and group.timezone == "Europe/Paris" and group.language == "fr"
     greeting = relais.tg.bot_messages(chat.id)[0]
-    assert "Je suis Relais" in greeting.text and "/configurer" in greeting.text
-    assert greeting.text.count(".") + greeting.text.count("!") <= 7  # a few plain sentences, not a manual
+    assert "Je suis Relais" in greeting.text and "/configurer" not in greeting.text
+    assert len(greeting.text.split()) <= 40  # a few plain sentences, not a manual
+    # The set-up goes apart, to the facilitators (Awa never started the bot: in the group, after).
+    setup = relais.tg.bot_messages(chat.id)[1].text
+    assert setup.startswith("Pour l'animation du groupe") and "/configurer" in setup
     for word in ("RSA", "allocataire", "bénéficiaire", "usager"):
         assert word.lower() not in greeting.text.lower()
     button, propose = greeting.buttons()
@@ -231,7 +234,7 @@ async def test_bot_removed_deactivates_group(relais):
     await relais.settle()
     group_again = await load_group(relais, chat.id)
     assert group_again.id == group.id and group_again.active
-    assert len(tg.bot_messages(chat.id)) == sent_before + 1
+    assert len(tg.bot_messages(chat.id)) == sent_before + 2  # the greeting, and the set-up for Awa
 
 
 async def test_help_depends_on_who_asks(relais):
