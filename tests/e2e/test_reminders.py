@@ -174,7 +174,7 @@ async def test_late_reminder_only_the_latest_and_only_if_still_ahead(relais):
     relais.clock.set(datetime(2026, 11, 13, 13, 30, tzinfo=UTC))
     group_before = len(tg.bot_messages(chat.id))
     await relais.run_jobs()
-    assert not any("Rappel" in m.text for m in tg.bot_messages(chat.id)[group_before:])
+    assert not any(m.text.startswith("⏰") for m in tg.bot_messages(chat.id)[group_before:])  # no reminder
 
 
 async def test_daylight_saving_keeps_local_time(database_url):
@@ -336,8 +336,8 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
         assert first_report.sent > 0 and second_report.sent > 0  # both did part of the work
         assert first_report.sent + second_report.sent == 6 + 60
         for chat in chats:
-            reminders = [m for m in tg.bot_messages(chat.id) if "Rappel" in m.text]
-            assert len([m for m in reminders if not m.text.startswith("Rappels :")]) == 1  # not /reunion's note
+            reminders = [m for m in tg.bot_messages(chat.id) if m.text.startswith("⏰ Dans une semaine :")]
+            assert len(reminders) == 1
         reminded = [
             u
             for u in tg.users.values()
