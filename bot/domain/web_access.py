@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError
@@ -90,10 +90,14 @@ async def redeem_login(
 ) -> tuple[str, WebSession]:
     """Use the link (once) and open a session: (the cookie's secret, the session)."""
     login = await check_login(session, token, key, now)
-    login.used_at = now
-    # Under concurrency the second request for the same link finds used_at set after the first
-    # commits; on PostgreSQL the row lock taken by this update makes the second wait, then fail.
-    await session.flush()
+    # Used only if still unused, in the statement itself: two requests racing with the same link
+    # both read it unused, but only one update finds `used_at` empty (on PostgreSQL the second
+    # waits for the first's row lock, then re-reads the row and matches nothing).
+    used = await session.execute(
+        update(WebLogin).where(WebLogin.id == login.id, WebLogin.used_at.is_(None)).values(used_at=now)
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise LoginError("web.login.used")
     secret = secrets.token_urlsafe(32)
     web_session = WebSession(
         token_hash=_digest(secret),
