@@ -458,11 +458,18 @@ class Indicators:
         return taken_into_account_rate(self.by_state)
 
 
-def taken_into_account_rate(by_state: dict[str, int]) -> int | None:
-    """Le taux de propositions prises en compte: accepted, in progress or realised, over those
-    transmitted, in percent (None when none was transmitted)."""
+def transmitted_and_taken(by_state: dict[str, int]) -> tuple[int, int]:
+    """Of proposals counted by state: how many were transmitted, and how many of those were taken
+    into account (accepted, in progress or realised)."""
     transmitted = sum(count for state, count in by_state.items() if state in TRANSMITTED)
     taken = sum(count for state, count in by_state.items() if state in TAKEN_INTO_ACCOUNT)
+    return transmitted, taken
+
+
+def taken_into_account_rate(by_state: dict[str, int]) -> int | None:
+    """Le taux de propositions prises en compte: taken into account over transmitted, in percent
+    (None when none was transmitted)."""
+    transmitted, taken = transmitted_and_taken(by_state)
     return round(100 * taken / transmitted) if transmitted else None
 
 
@@ -508,8 +515,7 @@ async def indicators(session: AsyncSession, group: Group) -> Indicators:
         .group_by(Proposal.state)
     )
     result.by_state = dict(rows.all())
-    result.transmitted = sum(count for state, count in result.by_state.items() if state in TRANSMITTED)
-    result.taken_into_account = sum(count for state, count in result.by_state.items() if state in TAKEN_INTO_ACCOUNT)
+    result.transmitted, result.taken_into_account = transmitted_and_taken(result.by_state)
     made = await contributions(session, group)
     result.proposals_made, result.votes_cast, result.actions_done = made.proposals, made.votes, made.actions_done
     rates = [

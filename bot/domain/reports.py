@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from bot.domain.periods import Period
 from bot.domain.polls import evaluations
-from bot.domain.proposals import TAKEN_INTO_ACCOUNT, TRANSMITTED, contributions, taken_into_account_rate
+from bot.domain.proposals import TRANSMITTED, contributions, taken_into_account_rate, transmitted_and_taken
 from storage.models import (
     ActionItem,
     Attendance,
@@ -220,7 +220,7 @@ class GroupLine:
 
 def group_line(group: Group, report: Report) -> GroupLine:
     counted = [m for m in report.meetings if m.present is not None]
-    by_state = report.proposals_by_state
+    transmitted, taken = transmitted_and_taken(report.proposals_by_state)
     return GroupLine(
         group.id,
         group.display_name,
@@ -228,8 +228,8 @@ def group_line(group: Group, report: Report) -> GroupLine:
         invited=sum(m.invited for m in counted),
         present=sum(m.present or 0 for m in counted),
         proposals=report.proposals_made,
-        transmitted=sum(n for state, n in by_state.items() if state in TRANSMITTED),
-        taken=sum(n for state, n in by_state.items() if state in TAKEN_INTO_ACCOUNT),
+        transmitted=transmitted,
+        taken=taken,
         votes=report.votes_cast,
         actions=report.actions_done,
         rides=report.rides_matched,
@@ -311,11 +311,13 @@ async def _add_figures(
     rows = await session.execute(
         select(Proposal.group_id, Proposal.state, func.count()).where(*made).group_by(Proposal.group_id, Proposal.state)
     )
+    by_state: dict[int, dict[str, int]] = {}
     for group_id, state, count in rows:
+        by_state.setdefault(group_id, {})[state] = count
+    for group_id, counts in by_state.items():
         line = lines[group_id]
-        line.proposals += count
-        line.transmitted += count if state in TRANSMITTED else 0
-        line.taken += count if state in TAKEN_INTO_ACCOUNT else 0
+        line.proposals = sum(counts.values())
+        line.transmitted, line.taken = transmitted_and_taken(counts)
 
 
 async def attendance_sheet(session: AsyncSession, group: Group, period: Period) -> list[SheetLine]:
