@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bench.reports import NOW, history  # noqa: E402
+from bench.reports import timed as timed_work  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.domain.people import find_person  # noqa: E402
@@ -51,15 +51,14 @@ async def session_cookie(sessions, person: Person) -> str:
 
 
 async def timed(runs: int, client: aiohttp.ClientSession, url: str, cookie: str) -> dict[str, float]:
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
+    """bench/reports.py's timing, of one page fetched as a browser with its session does."""
+
+    async def fetch() -> None:
         async with client.get(url, headers={"Cookie": f"relais_session={cookie}"}) as response:
             await response.read()
             assert response.status == 200, (url, response.status)
-        samples.append((time.perf_counter() - began) * 1000)
-    samples.sort()
-    return {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 1)}
+
+    return await timed_work(runs, fetch)
 
 
 async def main() -> int:
