@@ -264,7 +264,6 @@ async def group_page(request: web.Request) -> web.StreamResponse:
             "state": state if state in board else "",
             "proposals": shown,
             "may_change": may_change,
-            "note_required": p.NOTE_REQUIRED,
             "done": int(done) if done.isdigit() else None,
             "done_state": request.query.get("nouvel", ""),
             "query": urlencode(query),
