@@ -35,6 +35,7 @@ MENUS = {
         "sondage",
         "vote",
         "priorites",
+        "clore",
         "action",
         "actions",
         "indicateurs",

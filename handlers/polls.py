@@ -15,7 +15,7 @@ from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, person_in_group, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain
-from bot.ui.proposals import poll_intro, vote_question
+from bot.ui.proposals import close_poll_keyboard, poll_intro, vote_question
 from handlers.common import Context, command_args, refuse, reply, require_facilitator, send, user_info
 from storage.models import Group, Proposal
 
@@ -35,7 +35,7 @@ async def _open(
     svc = services(context)
     now = svc.clock.now()
     closes = polls.closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
-    reply(update, poll_intro(group.language, group, closes, anonymous))
+    reply(update, poll_intro(group.language, group, closes, anonymous, now))
     creator = await find_person(db(), update.effective_user.id)
     draft = polls.PollDraft(
         group.id,
@@ -61,6 +61,7 @@ async def _open(
         options=[InputPollOption(option, text_parse_mode=None) for option in options],
         is_anonymous=anonymous,
         question_parse_mode=None,
+        reply_markup=close_poll_keyboard(group.language),
     )
 
 
@@ -77,7 +78,7 @@ async def poll_command(update: Update, context: Context) -> None:
 
 
 async def vote_command(update: Update, context: Context) -> None:
-    """/vote 12 [jusqu'à vendredi 18h] [--anonyme]: Pour / Contre / Je ne sais pas."""
+    """/vote 12 [jusqu'à 18h | pendant 5 min | 10 minutes] [--anonyme]: Pour / Contre / Je ne sais pas."""
     group = await require_facilitator(update, context)
     if group is None:
         return

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.domain import closing
 from bot.domain import priorities as pr
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, person_in_group
@@ -19,7 +20,7 @@ from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain
-from bot.ui.proposals import priority_keyboard, priority_text, ranking_text
+from bot.ui.proposals import priority_keyboard, priority_text
 from handlers.common import (
     Context,
     answer,
@@ -38,7 +39,7 @@ END_WORDS = ("fin", "terminer", "stop", "cloturer", "clôturer")
 
 
 async def priorities_command(update: Update, context: Context) -> None:
-    """/priorites [jusqu'à vendredi 18h] opens a round; /priorites fin closes it now."""
+    """/priorites [jusqu'à vendredi 18h | pendant 10 min] opens a round; /priorites fin closes it now."""
     group = await require_facilitator(update, context)
     if group is None:
         return
@@ -46,15 +47,11 @@ async def priorities_command(update: Update, context: Context) -> None:
     svc = services(context)
     now = svc.clock.now()
     try:
-        if args.lower() in END_WORDS:
+        if args.lower() in END_WORDS:  # the ranking is posted as at the deadline (handlers/closing.py)
             round_ = await pr.open_round(db(), group)
-            if round_ is None:
+            if round_ is None or not await closing.close_now(db(), group, closing.ROUND, round_.id, now):
                 raise ProposalError("priorities.error.none_open")
-            await pr.close_round(db(), round_, now)
-            reply(
-                update,
-                ranking_text(group.language, await pr.ranking(db(), round_), await pr.participants(db(), round_)),
-            )
+            wake_at(context, [now])
             return
         deadline = deadline_text(args) if args else None
         if args and deadline is None:
@@ -71,7 +68,7 @@ async def priorities_command(update: Update, context: Context) -> None:
         update,
         priority_text(group.language, group, round_, 0),
         on_sent=remember_message(pr.set_message, round_.id),  # its count is edited there
-        reply_markup=priority_keyboard(round_, proposals),
+        reply_markup=priority_keyboard(group.language, round_, proposals),
     )
     wake_at(context, [closes])
 

@@ -218,6 +218,49 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     return start
 
 
+def parse_until(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """A deadline, returned in UTC: a date and time as parse_when reads them, or a time alone
+    ("18h"), which means today, or tomorrow once that time has passed. Raises DateError."""
+    cleaned = normalise(text)
+    clock = _parse_time(cleaned) if cleaned else None
+    today = now.astimezone(zone).date()
+    if clock is None or _strip_time(cleaned).strip() not in ("", "a"):
+        return parse_when(text, now, zone)
+    start = datetime.combine(today, time(*clock), zone).astimezone(UTC)
+    if start <= now:
+        start = datetime.combine(today + timedelta(days=1), time(*clock), zone).astimezone(UTC)
+    return start
+
+
+_DURATION_RE = re.compile(
+    r"^(?:(?P<days>\d{1,2}|un|une)\s*(?:j|jours?)"
+    r"|(?P<hours>\d{1,3}|un|une)\s*(?:h|heures?)\s*(?:(?P<and>\d{1,2})\s*(?:min|mn|minutes?)?)?"
+    r"|(?P<half>une demi[- ]heure)"
+    r"|(?P<minutes>\d{1,4}|un|une)\s*(?:min|mn|minutes?))$"
+)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """ "5 min", "10 minutes", "1 h", "1h30", "2 heures", "une demi-heure", "3 jours"; None when
+    the text is not a duration."""
+    match = _DURATION_RE.match(normalise(text).removesuffix("."))
+    if match is None:
+        return None
+
+    def number(name: str) -> int:
+        value = match.group(name)
+        return 1 if value in ("un", "une") else int(value)
+
+    if match.group("days"):
+        return timedelta(days=number("days"))
+    if match.group("hours"):
+        extra = int(match.group("and")) if match.group("and") else 0
+        return None if extra > 59 else timedelta(hours=number("hours"), minutes=extra)
+    if match.group("half"):
+        return timedelta(minutes=30)
+    return timedelta(minutes=number("minutes"))
+
+
 def parse_series(text: str) -> Recurrence:
     """A repeating rule. Raises DateError."""
     cleaned = normalise(text)

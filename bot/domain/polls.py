@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.dates import normalise, parse_when
+from bot.domain.dates import normalise, parse_duration, parse_until
 from bot.domain.events import EventKind, subject_event
 from bot.domain.proposals import ProposalError, change_state, find_proposal, opened, parse_number
 from bot.domain.settings import ProposalsSection
@@ -27,12 +27,16 @@ log = logging.getLogger(__name__)
 QUESTION_MAX = 300  # Telegram's limits for sendPoll
 OPTION_MAX = 100
 OPTIONS_MIN, OPTIONS_MAX = 2, 12
-SHORTEST = timedelta(minutes=15)
+SHORTEST = timedelta(minutes=1)  # a quick vote in the room (Telegram itself allows 5 seconds)
 LONGEST = timedelta(days=30)
+QUICK = timedelta(hours=1)  # a vote shorter than this is run in the room: no reminder in private
 VOTE_OPTIONS = ("vote.option_for", "vote.option_against", "vote.option_unsure")
 # Phones turn "--" into a dash; all spellings mean the same.
 ANONYMOUS_FLAGS = {"--anonyme", "—anonyme", "–anonyme", "-anonyme", "--anonymous"}
 _DEADLINE_RE = re.compile(r"^jusqu'?\s*(?:a|au|aux)\b\s*(.*)$")
+_FOR_RE = re.compile(r"^(?:pendant|durant|pour)\s+(.*)$")
+_CLOCK_RE = re.compile(r"^\d{1,2}\s*h\s*(\d{2})?$")
+FOR = "pendant "  # how a deadline given as a duration is kept in PollSpec.deadline
 
 POLL_REMINDER = EventKind.POLL_REMINDER
 POLL_CLOSE = EventKind.POLL_CLOSE
@@ -43,7 +47,7 @@ class PollSpec:
     question: str
     options: tuple[str, ...]
     anonymous: bool
-    deadline: str | None  # as written after "jusqu'à", read against the clock when used
+    deadline: str | None  # "vendredi 18h" (after "jusqu'à") or "pendant 5 min", read when used
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,20 @@ def _take_flag(text: str) -> tuple[str, bool]:
     return " ".join(kept), len(kept) != len(tokens)
 
 
-def deadline_text(segment: str) -> str | None:
-    """'jusqu'à vendredi 18h' -> 'vendredi 18h'; None when the segment is not a deadline."""
-    match = _DEADLINE_RE.match(normalise(segment))
-    return match.group(1) if match else None
+def deadline_text(segment: str, bare_duration: bool = True) -> str | None:
+    """The deadline a segment gives, or None when it gives none:
+    "jusqu'à vendredi 18h" -> "vendredi 18h"; "pendant 5 min" and (when `bare_duration`) "5 min"
+    -> "pendant 5 min". A poll's last choice may well be "10 minutes": there, only "pendant" says
+    it is a duration."""
+    cleaned = normalise(segment)
+    if match := _DEADLINE_RE.match(cleaned):
+        return match.group(1)
+    if match := _FOR_RE.match(cleaned):
+        return FOR + match.group(1)
+    if bare_duration and parse_duration(cleaned) is not None:
+        # "18h" alone is a time of day, not eighteen hours: "jusqu'à 18h" is what people mean.
+        return cleaned if _CLOCK_RE.match(cleaned) else FOR + cleaned
+    return None
 
 
 def parse_poll(text: str) -> PollSpec:
@@ -70,7 +84,7 @@ def parse_poll(text: str) -> PollSpec:
     text, anonymous = _take_flag(" ".join(text.replace("\n", " ").split(" ")))
     segments = [segment.strip() for segment in text.split("|")]
     deadline = None
-    if len(segments) > 1 and (found := deadline_text(segments[-1])) is not None:
+    if len(segments) > 1 and (found := deadline_text(segments[-1], bare_duration=False)) is not None:
         deadline = found
         segments = segments[:-1]
     question, options = " ".join(segments[0].split()), [" ".join(option.split()) for option in segments[1:]]
@@ -91,7 +105,7 @@ def parse_poll(text: str) -> PollSpec:
 
 
 def parse_vote(text: str) -> VoteSpec:
-    """'12 [--anonyme] [jusqu'à vendredi 18h]'. Raises ProposalError."""
+    """'12 [--anonyme] [jusqu'à vendredi 18h | pendant 5 min | 10 minutes]'. Raises ProposalError."""
     text, anonymous = _take_flag(" ".join(text.split()))
     head, _, rest = text.strip().partition(" ")
     number = parse_number(head) if head else None
@@ -108,9 +122,15 @@ def closing_time(deadline: str | None, now: datetime, zone: ZoneInfo, settings: 
     """When a poll closes: the deadline written, or the default duration. Raises DateError or ProposalError."""
     if not deadline:
         return now + timedelta(hours=settings.poll_hours)
-    closes = parse_when(deadline, now, zone)
+    if deadline.startswith(FOR):
+        duration = parse_duration(deadline.removeprefix(FOR))
+        if duration is None:
+            raise ProposalError("poll.error.duration")
+        closes = now + duration
+    else:
+        closes = parse_until(deadline, now, zone)
     if closes - now < SHORTEST:
-        raise ProposalError("poll.error.deadline_soon", minutes=int(SHORTEST.total_seconds() // 60))
+        raise ProposalError("poll.error.deadline_soon")
     if closes - now > LONGEST:
         raise ProposalError("poll.error.deadline_far", days=LONGEST.days)
     return closes
@@ -167,7 +187,7 @@ async def record_poll(
     moments = [closes]
     session.add(subject_event(group.id, POLL_CLOSE, poll.id, closes))
     remind = reminder_time(now, closes, settings)
-    if remind > now:
+    if remind > now and closes - now >= QUICK:
         session.add(subject_event(group.id, POLL_REMINDER, poll.id, remind))
         moments.append(remind)
     await session.flush()

@@ -78,7 +78,9 @@ async def _priority_round(session: AsyncSession, round_id: int, now: datetime) -
         return None
     participants = await pr.participants(session, round_)
     proposals = await open_proposals(session, group)
-    return Content(priority_text(group.language, group, round_, participants), priority_keyboard(round_, proposals))
+    return Content(
+        priority_text(group.language, group, round_, participants), priority_keyboard(group.language, round_, proposals)
+    )
 
 
 # What each kind of refreshed message shows, from the row its subject_id names.

@@ -43,7 +43,7 @@ from storage.models import Base
 KNOWN = [
     *("aide", "start", "prochaine", "reunions", "reunion", "annuler", "deplacer", "rappels", "serie"),
     *("configurer", "animateur", "proposition", "propositions", "suivi", "modifier", "fusionner", "retirer"),
-    *("sondage", "vote", "quorum", "priorites", "action", "actions", "indicateurs", "covoiturage", "lieux"),
+    *("sondage", "vote", "quorum", "priorites", "clore", "action", "actions", "indicateurs", "covoiturage", "lieux"),
     *("mesdonnees", "oublier"),
 ]
 UNKNOWN = ["foo", "REUNION", "réunion", "reunion@autre_bot", "start@RelaisBot", "x" * 40, "help", "settings", "_"]
@@ -68,6 +68,9 @@ FACILITATOR_ONLY = [
     "/quorum 50",
     "/priorites",
     "/priorites fin",
+    "/vote 1 pendant 3 min",
+    "/clore",
+    "/clore 1",
     "/action @julie_m Appeler | 25/11",
     "/lieux retirer Oyonnax",
     "/lieux Bourg | 46.2, 5.2",

@@ -262,6 +262,22 @@ class PriorityPick(Callback):
     proposal_id: int
 
 
+@button("end", Choice("poll", "round"), Id())
+@dataclass(frozen=True)
+class Close(Callback):
+    """🔒 Clore: a facilitator closes a poll, a vote or a priority round now (closing.POLL / ROUND)."""
+
+    kind: str
+    subject_id: int
+
+
+@button("endpoll")
+@dataclass(frozen=True)
+class CloseThisPoll(Callback):
+    """🔒 Clore, under a native poll: sent with the poll, before its id exists; the tapped message
+    names the poll."""
+
+
 @button("act", Id(), Choice("d", "b"))
 @dataclass(frozen=True)
 class ActionStatus(Callback):

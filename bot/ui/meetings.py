@@ -38,6 +38,18 @@ def when_text(moment: datetime, zone_name: str, language: str) -> str:
     return f"{day} {'à' if language == 'fr' else 'at'} {clock(local, language)}"
 
 
+def relative_when(moment: datetime, zone_name: str, language: str, now: datetime) -> str:
+    """'aujourd'hui à 18h', 'demain à 9h', or 'vendredi 6 novembre à 18h' further ahead."""
+    zone = ZoneInfo(zone_name)
+    local = moment.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    if days == 0:
+        return t(language, "when.today", time=clock(local, language))
+    if days == 1:
+        return t(language, "when.tomorrow", time=clock(local, language))
+    return when_text(moment, zone_name, language)
+
+
 def short_when(moment: datetime, zone_name: str, language: str) -> str:
     local = moment.astimezone(ZoneInfo(zone_name))
     return f"{format_date(local.date(), 'EEE d MMM', locale=language)} {clock(local, language)}"

@@ -15,10 +15,11 @@ from datetime import date, datetime
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.closing import ROUND, Closable
 from bot.domain.proposals import FOLLOW_UP, Indicators
 from bot.ui import callbacks as cb
-from bot.ui.i18n import Markup, plain, t
-from bot.ui.meetings import when_text
+from bot.ui.i18n import Markup, plain, t, tn
+from bot.ui.meetings import relative_when, when_text
 from storage.models import ActionItem, Group, Poll, PriorityRound, Proposal
 
 EXCERPT = 60
@@ -213,9 +214,11 @@ def vote_question(language: str, proposal: Proposal) -> str:
     return plain(language, "vote.question", number=proposal.number, text=excerpt(proposal.text, 240))
 
 
-def poll_intro(language: str, group: Group, poll_closes: datetime, anonymous: bool) -> str:
+def poll_intro(language: str, group: Group, poll_closes: datetime, anonymous: bool, now: datetime) -> str:
+    """Said back when a poll opens: until when, as a person says it ("aujourd'hui à 18h",
+    "demain à 18h" when 18h had passed), and who sees the answers."""
     key = "poll.intro_anonymous" if anonymous else "poll.intro"
-    return t(language, key, when=when_text(poll_closes, group.timezone, language))
+    return t(language, key, when=relative_when(poll_closes, group.timezone, language, now))
 
 
 def poll_link(group: Group, poll: Poll) -> str | None:
@@ -279,25 +282,34 @@ def poll_summary(language: str, group: Group, poll: Poll, members: int, proposal
 # ----------------------------------------------------------------------------- priorities
 def priority_text(language: str, group: Group, round_: PriorityRound, participants: int) -> str:
     return (
-        t(
-            language,
-            "priorities.intro",
-            picks=round_.max_picks,
-            when=when_text(round_.closes_at, group.timezone, language),
-        )
+        tn(language, "priorities.intro", round_.max_picks, when=when_text(round_.closes_at, group.timezone, language))
         + "\n"
         + t(language, "priorities.participants", count=participants)
     )
 
 
-def priority_keyboard(round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup | None:
-    """One button per open proposal; None when none is left open (every one withdrawn or decided
-    since the round began): Telegram refuses an empty keyboard."""
+def priority_keyboard(language: str, round_: PriorityRound, proposals: list[Proposal]) -> InlineKeyboardMarkup | None:
+    """One button per open proposal, and 🔒 for facilitators; None when none is left open (every
+    one withdrawn or decided since the round began): Telegram refuses an empty keyboard."""
     if not proposals:
         return None
-    return InlineKeyboardMarkup(
-        [[cb.key(f"n°{p.number} · {excerpt(p.text, 45)}", cb.PriorityPick(round_.id, p.id))] for p in proposals]
-    )
+    rows = [[cb.key(f"n°{p.number} · {excerpt(p.text, 45)}", cb.PriorityPick(round_.id, p.id))] for p in proposals]
+    rows.append([cb.key(plain(language, "button.close_round"), cb.Close("round", round_.id))])
+    return InlineKeyboardMarkup(rows)
+
+
+def close_poll_keyboard(language: str) -> InlineKeyboardMarkup:
+    """Under a poll or a vote: 🔒 for facilitators, to close it now."""
+    return InlineKeyboardMarkup([[cb.key(plain(language, "button.close_vote"), cb.CloseThisPoll())]])
+
+
+def closable_label(language: str, item: Closable) -> str:
+    """A button in /clore's choice, when several polls, votes or rounds are open."""
+    if item.kind == ROUND:
+        return plain(language, "close.item_round")
+    if item.proposal_number is not None:
+        return plain(language, "close.item_vote", number=item.proposal_number)
+    return plain(language, "close.item_poll", question=excerpt(item.question, 40))
 
 
 def ranking_text(language: str, ranking: list[tuple[Proposal, int]], participants: int) -> str:

@@ -276,6 +276,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "sondage",
         "vote",
         "priorites",
+        "clore",
         "action",
         "actions",
         "indicateurs",

@@ -41,10 +41,7 @@ async def test_poll_reminds_only_non_voters_and_closes_across_a_restart(database
         tg.say(chat, awa, "/sondage Quel jour pour la prochaine réunion ? | Mardi | Jeudi | jusqu'à demain 18h")
         await h.settle()
         intro = tg.bot_messages(chat.id)[-2]
-        assert (
-            "Sondage ouvert jusqu'à mardi 3 novembre à 18h" in intro.text
-            and "le groupe voit qui a répondu quoi" in intro.text
-        )
+        assert "Sondage ouvert jusqu'à demain à 18h" in intro.text and "le groupe voit qui a répondu quoi" in intro.text
         [message] = polls_in(h, chat.id)
         assert message.poll["is_anonymous"] is False and [o["text"] for o in message.poll["options"]] == [
             "Mardi",
@@ -185,7 +182,8 @@ async def test_bad_poll_commands_change_nothing(relais):
         "/sondage Quel jour ? | Mardi |  | Jeudi": "Le choix n°2 est vide",
         "/sondage Quel jour ?": "Écrivez la question puis au moins deux choix",
         "/sondage Quel jour ? | Mardi | Jeudi | jusqu'à hier 18h": "",
-        "/sondage Quel jour ? | Mardi | Jeudi | jusqu'à aujourd'hui 10h05": "laissez au moins 15 minutes",
+        "/sondage Quel jour ? | Mardi | Jeudi | pendant 0 min": "laissez au moins une minute",
+        "/sondage Quel jour ? | Mardi | Jeudi | pendant longtemps": "Je ne comprends pas la durée",
         "/sondage Quel jour ? | Mardi | Jeudi | jusqu'au 30/12 18h": "30 jours au plus",
         "/vote 1": "Il n'y a pas de proposition n°1 dans ce groupe",  # n°1 is the other group's
         "/vote douze": "Écrivez le numéro de la proposition",
@@ -219,7 +217,7 @@ async def test_priorities_dot_vote(relais):
     tg.say(chat, awa, "/priorites jusqu'à jeudi 18h")
     await relais.settle()
     board = tg.bot_messages(chat.id)[-1]
-    assert "Touchez jusqu'à 3 propositions" in board.text and len(board.labels()) == 5
+    assert "Touchez jusqu'à 3 propositions" in board.text and len(board.labels()) == 6  # and 🔒
     tg.say(chat, awa, "/priorites")
     await relais.settle()
     assert "déjà en cours" in last_text(relais, chat.id)
@@ -300,7 +298,132 @@ async def test_small_commands_answer_and_refuse_plainly(relais):
     await relais.settle()
     tg.press(julie, tg.bot_messages(chat.id)[-1], "n°2")
     tg.say(chat, awa, "/priorites fin")
-    await relais.settle()
+    await relais.run_jobs()  # the ranking is posted as at the deadline, by the outbox
     assert "1. n°2 Une garderie — 1 choix" in last_text(relais, chat.id)
     relais.clock.advance(timedelta(hours=49))
     assert (await relais.run_jobs()).sent == 0  # the round's deadline finds it closed: no second ranking
+
+
+# ----------------------------------------------------------------------------- quick votes in the meeting
+async def test_a_three_minute_vote_closes_at_its_deadline(relais):
+    chat, awa, (karim, julie, sami) = await group_with_bot(relais, members=3)
+    tg = relais.tg
+    tg.start_private(julie)
+    tg.say(chat, karim, "/proposition Un café avant chaque réunion")
+    tg.say(chat, awa, "/vote 1 pendant 3 min")
+    await relais.settle()
+    intro = tg.bot_messages(chat.id)[-2]
+    assert "Sondage ouvert jusqu'à aujourd'hui à 10h03" in intro.text  # Monday 10:00 + 3 minutes
+    [message] = polls_in(relais, chat.id)
+    assert message.labels() == ["🔒 Clore le vote (animation)"]
+    [poll] = await all_polls(relais)
+    assert poll.closes_at - poll.created_at == timedelta(minutes=3)
+    for person in (karim, sami):
+        tg.vote(person, message, [0])
+    await relais.settle()
+    relais.clock.advance(timedelta(minutes=2))
+    assert (await relais.run_jobs()).sent == 0  # a vote in the room: no reminder in private
+    assert message.poll["is_closed"] is False
+    relais.clock.advance(timedelta(minutes=1))
+    await relais.run_jobs()
+    assert message.poll["is_closed"] is True
+    summary = last_text(relais, chat.id)
+    assert "Vote terminé sur la proposition n°1" in summary and "La proposition n°1 est retenue" in summary
+    assert [m.text for m in tg.bot_messages(julie.id)][1:] == []  # julie did not vote: not nudged
+
+
+async def test_a_facilitator_closes_a_vote_early_and_a_participant_cannot(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.start_private(karim)
+    tg.say(chat, karim, "/proposition Des réunions le matin")
+    tg.say(chat, awa, "/vote 1 10 minutes")
+    await relais.settle()
+    [message] = polls_in(relais, chat.id)
+    tg.vote(karim, message, [0])
+    tg.vote(julie, message, [1])
+    tg.vote(awa, message, [0])
+    await relais.settle()
+    before = len(tg.bot_messages(chat.id))
+    # A participant taps the button or types the command: refused, nothing closes.
+    tg.press(julie, message, "Clore")
+    await relais.run_jobs()
+    assert tg.last_callback_answer() == "Seule l'animation du groupe peut clore un vote."
+    tg.say(chat, julie, "/clore 1")
+    await relais.run_jobs()
+    assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
+    assert message.poll["is_closed"] is False and len(tg.bot_messages(chat.id)) == before + 1
+    # The facilitator taps it: the outcome is posted as at the deadline, once.
+    relais.clock.advance(timedelta(minutes=4))
+    tg.press(awa, message, "Clore")
+    await relais.run_jobs()
+    assert tg.last_callback_answer() == "🔒 C'est clos. Le résultat arrive dans le groupe."
+    assert message.poll["is_closed"] is True
+    summary = last_text(relais, chat.id)
+    assert "Vote terminé sur la proposition n°1" in summary and "• Pour : 2 (67 %)" in summary
+    assert "La proposition n°1 est retenue par le groupe." in summary
+    assert "est retenue par le groupe" in tg.bot_messages(karim.id)[-1].text  # the author's news
+    [poll] = await all_polls(relais)
+    assert poll.status == "closed" and poll.closed_at == relais.clock.now()
+    tg.press(awa, message, "Clore")  # a second tap, or the deadline: nothing more
+    relais.clock.advance(timedelta(minutes=10))
+    assert (await relais.run_jobs()).sent == 0
+    assert tg.last_callback_answer() == "C'est déjà clos."
+    # /clore 1 once the vote is over, /clore 7 on no vote: said plainly.
+    tg.say(chat, awa, "/clore 1")
+    await relais.settle()
+    assert "Aucun vote n'est ouvert sur la proposition n°1" in last_text(relais, chat.id)
+    tg.say(chat, awa, "/clore maintenant")
+    await relais.settle()
+    assert "Écrivez /clore, /clore 12" in last_text(relais, chat.id)
+
+
+async def test_clore_by_number_and_the_choice_when_several_are_open(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/clore")
+    await relais.settle()
+    assert last_text(relais, chat.id).startswith("Aucun sondage, vote ou choix des priorités n'est ouvert.")
+    for text in ("Un bus le mardi", "Une garderie", "Un repas partagé"):
+        tg.say(chat, karim, f"/proposition {text}")
+    tg.say(chat, awa, "/vote 2 pendant 1 h")
+    tg.say(chat, awa, "/sondage On fait une pause ? | Oui | Non | pendant 5 min")
+    await relais.settle()
+    vote, pause = polls_in(relais, chat.id)
+    tg.vote(julie, pause, [0])
+    tg.say(chat, awa, "/clore 2")
+    await relais.run_jobs()
+    assert vote.poll["is_closed"] is True and pause.poll["is_closed"] is False
+    assert "Vote terminé sur la proposition n°2" in last_text(relais, chat.id)
+    tg.say(chat, awa, "/priorites pendant 10 min")
+    await relais.settle()
+    round_message = tg.bot_messages(chat.id)[-1]
+    assert "🔒 Clore le choix (animation)" in round_message.labels()
+    tg.say(chat, awa, "/clore")
+    await relais.settle()
+    choice = tg.bot_messages(chat.id)[-1]
+    assert choice.text == "Que faut-il clore ?"
+    assert choice.labels() == ["🔒 Le sondage « On fait une pause ? »", "🔒 Le choix des priorités"]
+    tg.press(awa, choice, "sondage")
+    await relais.run_jobs()
+    assert pause.poll["is_closed"] is True and "Résultat : Oui" in last_text(relais, chat.id)
+    assert choice.text == "🔒 C'est clos. Le résultat arrive dans le groupe."  # its buttons are spent
+    tg.press(julie, round_message, "n°1")
+    tg.press(awa, round_message, "Clore")
+    await relais.run_jobs()
+    assert "1. n°1 Un bus le mardi — 1 choix" in last_text(relais, chat.id)
+
+
+async def test_until_a_time_today_or_tomorrow_once_it_has_passed(relais):
+    chat, awa, _ = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/sondage Quel jour ? | Mardi | Jeudi | jusqu'à 18h")
+    await relais.settle()
+    assert "Sondage ouvert jusqu'à aujourd'hui à 18h" in tg.bot_messages(chat.id)[-2].text
+    relais.clock.set(datetime(2026, 11, 2, 18, 30, tzinfo=UTC))  # 19h30 in Paris: 18h has passed
+    tg.say(chat, awa, "/sondage Quelle salle ? | La petite | La grande | jusqu'à 18h")
+    await relais.settle()
+    assert "Sondage ouvert jusqu'à demain à 18h" in tg.bot_messages(chat.id)[-2].text
+    today, tomorrow = await all_polls(relais)
+    assert today.closes_at == datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
+    assert tomorrow.closes_at == TUESDAY_6PM

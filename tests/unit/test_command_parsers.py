@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -92,12 +93,34 @@ def test_vote_parser_understands_or_refuses(text):
 @given(
     st.integers(min_value=0, max_value=999_999),
     st.booleans(),
-    st.sampled_from(["", "jusqu'à vendredi 18h", "jusqu’au 3/12 14h"]),
+    st.sampled_from(["", "jusqu'à vendredi 18h", "jusqu’au 3/12 14h", "pendant 5 min", "10 minutes", "jusqu'à 18h"]),
 )
 def test_vote_round_trip(number, anonymous, deadline):
     spec = parse_vote(" ".join(part for part in (f"n°{number}", "--anonyme" if anonymous else "", deadline) if part))
     assert spec.number == number and spec.anonymous is anonymous
     assert (spec.deadline is None) == (deadline == "")
+
+
+@pytest.mark.parametrize(
+    ("command", "deadline"),
+    [
+        ("12 pendant 5 min", "pendant 5 min"),
+        ("12 10 minutes", "pendant 10 minutes"),
+        ("12 pendant 1h30", "pendant 1h30"),
+        ("12 1h30", "1h30"),  # a time of day: half past one, as "jusqu'à 1h30" would be
+        ("12 18h", "18h"),
+        ("12 jusqu'à 18h", "18h"),
+    ],
+)
+def test_vote_deadlines_as_durations_or_times(command, deadline):
+    assert parse_vote(command).deadline == deadline
+
+
+def test_a_poll_choice_that_looks_like_a_duration_stays_a_choice():
+    spec = parse_poll("Combien de pause ? | 5 minutes | 10 minutes")
+    assert spec.options == ("5 minutes", "10 minutes") and spec.deadline is None
+    spec = parse_poll("Combien de pause ? | 5 minutes | 10 minutes | pendant 2 min")
+    assert spec.options == ("5 minutes", "10 minutes") and spec.deadline == "pendant 2 min"
 
 
 @given(st.text(max_size=500))

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.dates import MONTHS, WEEKDAYS, DateError, is_series, parse_series, parse_when
+from bot.domain.dates import (
+    MONTHS,
+    WEEKDAYS,
+    DateError,
+    is_series,
+    parse_duration,
+    parse_series,
+    parse_until,
+    parse_when,
+)
 from bot.domain.meetings import MeetingError, parse_offsets
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -147,3 +156,52 @@ def test_reminder_offsets_parse_or_name_the_problem(text):
 
 def test_months_table_is_complete():
     assert set(MONTHS.values()) == set(range(1, 13))
+
+
+# ----------------------------------------------------------------------------- deadlines for quick votes
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("5 min", 5),
+        ("10 minutes", 10),
+        ("15mn", 15),
+        ("une minute", 1),
+        ("1 h", 60),
+        ("1h30", 90),
+        ("2 heures", 120),
+        ("une heure", 60),
+        ("une demi-heure", 30),
+        ("3 jours", 3 * 24 * 60),
+        ("5 MIN.", 5),
+    ],
+)
+def test_durations_as_people_write_them(text, minutes):
+    assert parse_duration(text) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("text", ["", "longtemps", "5", "1 h 70", "demain", "5 secondes", "-5 min"])
+def test_what_is_not_a_duration(text):
+    assert parse_duration(text) is None
+
+
+@given(st.integers(min_value=0, max_value=9999), st.sampled_from(["min", "mn", "minute", "minutes", " min"]))
+def test_any_number_of_minutes_reads_back(number, unit):
+    assert parse_duration(f"{number}{unit}") == timedelta(minutes=number)
+
+
+@given(st.text(max_size=40))
+def test_durations_never_raise(text):
+    found = parse_duration(text)
+    assert found is None or found >= timedelta(0)
+
+
+def test_a_time_alone_is_today_or_tomorrow_once_passed():
+    assert parse_until("18h", NOW, PARIS) == datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # today
+    assert parse_until("à 9h30", NOW, PARIS) == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # 9h30 passed
+    assert parse_until("10h", NOW, PARIS) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # now is not ahead
+    # With a day, the day decides, as for meetings; a day in the past is refused, not moved.
+    assert parse_until("mardi 18h", NOW, PARIS) == datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    with pytest.raises(DateError):
+        parse_until("hier 18h", NOW, PARIS)
+    with pytest.raises(DateError):
+        parse_until("aujourd'hui 9h", NOW, PARIS)

@@ -12,7 +12,7 @@ GROUP = Group(id=1, chat_id=-1, title="G", timezone="Europe/Paris", language="fr
 
 
 def test_a_round_with_no_open_proposal_left_has_no_keyboard():
-    assert priority_keyboard(PriorityRound(id=3, group_id=1, max_picks=3), []) is None
+    assert priority_keyboard("fr", PriorityRound(id=3, group_id=1, max_picks=3), []) is None
 
 
 def test_no_departure_time_left_to_offer_means_no_keyboard():
