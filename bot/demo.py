@@ -7,32 +7,36 @@ and no network. Later features add their scenes to SCENES.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.simulator.harness import Harness
-from bot.simulator.server import SimMessage
-
-_TAG_RE = re.compile(r"<[^>]+>")
+from bot.simulator.server import JournalEntry, SimMessage
 
 
 class Transcript:
-    """Prints every message of the watched chats once, in order, as a person would read them."""
+    """Prints what people saw, once and in the order it happened across all chats (the fake's
+    journal): messages as they were then, edits, taps with the short answer they got, votes, and
+    the buttons under each message (reply keyboards too)."""
 
     def __init__(self, harness: Harness) -> None:
         self.h = harness
-        self.printed: set[tuple[int, int, int]] = set()
-        self.lines: list[str] = []
+        harness.tg.journal = []
+        self.seen = 0
 
-    def _where(self, message: SimMessage) -> str:
-        chat = self.h.tg.chats[message.chat_id]
+    def _where(self, chat_id: int) -> str:
+        chat = self.h.tg.chats[chat_id]
         if chat.type == "private":
             return f"privé {self.h.tg.users[chat.id].first_name}"
         return chat.title or "groupe"
 
-    def _service(self, who: str, service: dict) -> str:
+    def _who(self, user_id: int) -> str:
+        user = self.h.tg.users.get(user_id)
+        return "🤖 Relais" if user is None or user.is_bot else user.first_name
+
+    @staticmethod
+    def _service(who: str, service: dict) -> str:
         if "new_chat_members" in service:
             names = [m["first_name"] for m in service["new_chat_members"]]
             return f"{who} ajoute {', '.join(names)}" if names != [who] else f"{who} rejoint le groupe"
@@ -40,11 +44,25 @@ class Transcript:
             return f"{service['left_chat_member']['first_name']} quitte le groupe"
         return "le groupe devient un supergroupe"
 
-    def _render(self, message: SimMessage) -> list[str]:
-        sender = self.h.tg.users[message.sender_id]
-        who = "🤖 Relais" if sender.is_bot else sender.first_name
+    @staticmethod
+    def _keyboard(message: SimMessage) -> list[str]:
+        markup = message.reply_markup or {}
+        lines = []
+        if message.buttons():
+            rows = markup.get("inline_keyboard", [])
+            lines += ["    " + "  ".join(f"[ {button['text']} ]" for button in row) for row in rows]
+        if markup.get("keyboard"):  # a reply keyboard, in place of the phone's keyboard
+            for row in markup["keyboard"]:
+                labels = [button["text"] if isinstance(button, dict) else str(button) for button in row]
+                lines.append("    ⌨️ " + "  ".join(f"[ {label} ]" for label in labels))
+        if markup.get("force_reply"):
+            lines.append("    ↩️ (la réponse se tape en réponse à ce message)")
+        return lines
+
+    def _message(self, message: SimMessage, edited: bool) -> list[str]:
+        who, where = self._who(message.sender_id), self._where(message.chat_id)
         if message.service:
-            return [f"[{self._where(message)}] · {self._service(who, message.service)}"]
+            return [f"[{where}] · {self._service(who, message.service)}"]
         body = message.text or ""
         if message.location is not None:
             body = "📍 (position partagée)"  # the demo does not print coordinates either
@@ -55,25 +73,31 @@ class Transcript:
             )
         if message.document is not None:
             body = f"📎 {message.document.filename} — {body}"
-        lines = [f"[{self._where(message)}] {who} : {body.splitlines()[0] if body else ''}"]
+        if message.photo is not None:
+            body = f"🖼 {message.photo.filename} — {body}"
+        said = " (message mis à jour) : " if edited else " : "
+        lines = [f"[{where}] {who}{said}{body.splitlines()[0] if body else ''}"]
         lines += [f"    {line}" for line in body.splitlines()[1:]]
-        if message.buttons():
-            lines.append("    " + "  ".join(f"[ {label} ]" for label in message.labels()))
-        return lines
+        return lines + self._keyboard(message)
+
+    def _entry(self, entry: JournalEntry) -> list[str]:
+        if entry.message is not None:
+            return self._message(entry.message, entry.kind == "edit")
+        where, who = self._where(entry.chat_id), self._who(entry.user_id)
+        if entry.kind == "tap":
+            return [f"[{where}] {who} touche [ {entry.text} ]"]
+        if entry.kind == "vote":
+            return [f"[{where}] {who} vote : {entry.text or '(retire son vote)'}"]
+        shown = "dans une fenêtre" if entry.alert else "en bref"
+        lines = entry.text.splitlines() or [""]
+        return [f"[{where}]   ↳ {who} voit, {shown} : {lines[0]}", *(f"      {line}" for line in lines[1:])]
 
     def flush(self) -> None:
-        for chat_id, messages in self.h.tg.messages.items():
-            for message in messages:
-                key = (chat_id, message.message_id, message.edits)
-                if key not in self.printed and not message.deleted:
-                    self.printed.add(key)
-                    lines = self._render(message)
-                    if message.edits:  # the bot updated a message in place
-                        lines[0] = lines[0].replace(" : ", " (message mis à jour) : ", 1)
-                    self.lines.extend(lines)
-        for line in self.lines:
-            print(line)
-        self.lines.clear()
+        journal = self.h.tg.journal or []
+        for entry in journal[self.seen :]:
+            for line in self._entry(entry):
+                print(line)
+        self.seen = len(journal)
 
 
 async def play(h: Harness, show: Transcript) -> None:
@@ -106,7 +130,8 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.press(karim, tg.bot_messages(group.id)[0], "Recevoir mes rappels")
     await step("Karim appuie sur « Recevoir mes rappels en privé »")
     tg.say(group, julie, "/aide")
-    await step("Julie demande de l'aide")
+    await step("Julie demande de l'aide : des boutons, rien à taper")
+    help_message = tg.bot_messages(group.id)[-1]
     tg.say(group, awa, "/animateur @julie_b")
     await step("Awa nomme Julie co-animatrice")
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
@@ -119,6 +144,8 @@ async def play(h: Harness, show: Transcript) -> None:
     await h.settle()
     tg.press(julie, announcement, "Je ne peux pas")
     await step("Karim répond « Je viens », Julie « Je ne peux pas » : les chiffres changent sur l'annonce")
+    tg.press(karim, help_message, "Mes réunions")
+    await step("Karim touche « 📋 Mes réunions » sous l'aide : la réponse s'affiche pour lui seul")
 
     tg.say(group, awa, "/lieux Oyonnax | 46.2567, 5.6556")
     tg.say(group, awa, "/lieux Bellignat | 46.2442, 5.6286")
@@ -172,6 +199,19 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.vote(julie, poll, [0])
     tg.vote(awa, poll, [2])
     await step("Karim et Julie votent Pour, Awa « Je ne sais pas »")
+    h.clock.set(datetime(2026, 11, 12, 13, 40, tzinfo=UTC))
+    tg.say(group, awa, "/sondage On fait une pause de 10 minutes ? | Oui | Non | pendant 3 min")
+    await step("Pendant la réunion, Awa lance un vote rapide de 3 minutes")
+    pause = tg.bot_messages(group.id)[-1]
+    tg.vote(karim, pause, [0])
+    tg.vote(julie, pause, [0])
+    await step("Karim et Julie votent d'un toucher")
+    tg.press(karim, pause, "Clore")
+    await h.run_jobs()
+    await step("Karim touche « 🔒 Clore » : c'est réservé à l'animation")
+    tg.press(awa, pause, "Clore")
+    await h.run_jobs()
+    await step("Awa n'attend pas les 3 minutes : elle clôt le vote d'un bouton, et le résultat suit aussitôt")
     h.clock.set(datetime(2026, 11, 12, 17, 0, tzinfo=UTC))
     await h.run_jobs()
     await step("À l'heure dite, le vote est clos : résumé dans le groupe, nouvelle en privé pour Julie (qui suit)")
@@ -194,14 +234,18 @@ async def play(h: Harness, show: Transcript) -> None:
     await step("Le tableau de suivi, comme sur papier")
 
 
-async def run_demo(verbose: bool = False) -> int:
+async def run_demo(verbose: bool = False, telegram_group_limit: bool = False) -> int:
+    """Play the demo; `telegram_group_limit` keeps Telegram's 20 messages a minute per group (what
+    the tests keep), as bench/demo.py's baseline."""
     logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'relais.db'}"
         # The built-in fake needs none of Telegram's sending limits to show the flow: without them
         # a scene with many messages in the group does not wait for the minute to pass.
-        fast = {"telegram": {"group_messages_per_minute": 1000}}
-        async with Harness(url, flood_control=False, overrides=fast) as h:
+        fast = {} if telegram_group_limit else {"telegram": {"group_messages_per_minute": 1000}}
+        async with Harness(url, flood_control=telegram_group_limit, overrides=fast) as h:
+            if telegram_group_limit:
+                h.patience = 300.0  # a scene may wait for the minute's budget
             print("Relais — démonstration sur un Telegram simulé (aucun jeton, aucun réseau)")
             show = Transcript(h)
             await play(h, show)

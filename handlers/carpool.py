@@ -501,6 +501,12 @@ async def carpool_command(update: Update, context: Context) -> None:
     )
 
 
+async def carpool_button(update: Update, context: Context) -> None:
+    """🚗 Covoiturage (under /aide): the same board as /covoiturage, in the group."""
+    answer(update)
+    await carpool_command(update, context)
+
+
 async def places_command(update: Update, context: Context) -> None:
     """/lieux; /lieux Oyonnax | 46.2567, 5.6556; /lieux ajouter Oyonnax (then share a location);
     /lieux retirer Oyonnax."""
@@ -569,6 +575,7 @@ def register(application: Application) -> None:
     on_link(CAR_OFFER, "meeting", partial(start_from_link, kind=CAR_OFFER))
     on_link(CAR_REQUEST, "meeting", partial(start_from_link, kind=CAR_REQUEST))
     application.add_handler(CommandHandler("covoiturage", carpool_command))
+    application.add_handler(CallbackQueryHandler(carpool_button, pattern=cb.ShowCarpool.matches))
     application.add_handler(CommandHandler("lieux", places_command))
     application.add_handler(CallbackQueryHandler(car_button, pattern=cb.Carpool.matches))
     application.add_handler(CallbackQueryHandler(step_button, pattern=cb.any_of(*STEP_TAPS)))

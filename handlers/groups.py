@@ -7,12 +7,12 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
-from bot.domain.deeplinks import PROPOSE, group_payload, start_url
+from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.groups import deactivate_group, migrate_group, register_group
 from bot.domain.people import mark_unreachable, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
-from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, say, user_info
+from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, propose_url, say, user_info
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def greeting_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:
     dialogue for a proposal."""
     svc = services(context)
     link = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-    propose = start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
+    propose = propose_url(context, group)
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=link)],

@@ -12,8 +12,20 @@ from telegram import (
 )
 from telegram.ext import Application, CommandHandler
 
+from bot.domain.people import find_person, only_group
+from bot.services import db
+from bot.ui.help import facilitator_help, group_help_keyboard, private_help_keyboard, task_help, task_named
 from bot.ui.i18n import LANGUAGES, plain, t
-from handlers.common import Context, current_group, is_facilitator, is_group_chat, language_for, reply
+from handlers.common import (
+    Context,
+    command_args,
+    current_group,
+    is_facilitator,
+    is_group_chat,
+    language_for,
+    propose_url,
+    reply,
+)
 
 # Commands per menu scope. Participants never need a command; /aide is there for the curious.
 MENUS = {
@@ -59,20 +71,45 @@ SCOPES = {
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """Tell each person what they can do here: taps for everyone, commands for facilitators."""
+    """Tell each person what they can do here: buttons for everyone, and for facilitators their
+    commands by task (/aide reunion: one task's detail)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
+    args = command_args(update)
+    task = task_named(args) if args else None
     if not is_group_chat(update):
-        reply(update, t(language_for(update, context), "help.private"))
+        language = language_for(update, context)
+        if task is not None:
+            reply(update, task_help(language, task))
+            return
+        person = await find_person(db(), user.id)
+        group = await only_group(db(), person) if person else None
+        url = propose_url(context, group) if group else None
+        reply(update, t(language, "help.private"), reply_markup=private_help_keyboard(language, url))
         return
     group = await current_group(update)
     if group is None:
         return
-    text = t(group.language, "help.group")
     if await is_facilitator(context, group, user.id):
-        text += "\n\n" + t(group.language, "help.facilitator")
-    reply(update, text)
+        if task is not None:
+            reply(update, task_help(group.language, task))
+            return
+        if args:
+            reply(update, t(group.language, "help.unknown_task", word=args))
+            return
+        reply(
+            update,
+            t(group.language, "help.group"),
+            reply_markup=group_help_keyboard(group.language, propose_url(context, group)),
+        )
+        reply(update, facilitator_help(group.language))
+        return
+    reply(
+        update,
+        t(group.language, "help.group"),
+        reply_markup=group_help_keyboard(group.language, propose_url(context, group)),
+    )
 
 
 async def set_command_menus(bot: Bot, default_language: str) -> None:

@@ -18,13 +18,15 @@ from bot.domain import meetings as m
 from bot.domain.dates import is_series, parse_series, parse_when
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.domain.people import find_person
+from bot.domain.people import find_person, groups_of
 from bot.services import db, services
 from bot.ui import callbacks as cb
-from bot.ui.i18n import t
+from bot.ui.i18n import plain, t
 from bot.ui.meetings import (
     draft_preview,
     meeting_body,
+    my_meetings_alert,
+    my_meetings_lines,
     publish_keyboard,
     reminders_confirmation,
     rsvp_keyboard,
@@ -32,8 +34,10 @@ from bot.ui.meetings import (
 )
 from handlers.common import (
     Context,
+    answer,
     current_group,
     edit_tapped,
+    is_group_chat,
     language_for,
     next_meeting_here,
     publish,
@@ -208,9 +212,35 @@ async def next_meeting(update: Update, context: Context) -> None:
     reply(update, text, reply_markup=rsvp_keyboard(group.language, meeting))
 
 
+async def my_meetings_button(update: Update, context: Context) -> None:
+    """📋 Mes réunions (under /aide): in the group, the coming meetings and the tapper's answers in
+    the tap's own answer (nothing posted, nothing to open); in private, a message per group."""
+    user, now = update.effective_user, services(context).clock.now()
+    person = await find_person(db(), user.id)
+    if is_group_chat(update):
+        group = await current_group(update)
+        if group is None:
+            answer(update, plain(language_for(update, context), "button.invalid"))
+            return
+        coming = await m.coming_with_answers(db(), group, person, now)
+        answer(update, my_meetings_alert(group.language, group, coming), show_alert=True)
+        return
+    language = language_for(update, context)
+    answer(update)
+    groups = await groups_of(db(), person) if person else []
+    lines = [t(language, "mine.title")]
+    for group in groups:
+        coming = await m.coming_with_answers(db(), group, person, now)
+        if coming:
+            lines += ["", t(language, "meeting.private_group", group=group.display_name)]
+            lines += my_meetings_lines(language, group, coming)
+    reply(update, "\n".join(lines) if len(lines) > 1 else t(language, "mine.none"))
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("reunion", meeting_command))
     router.on(DIALOGUE, router.Route(text=_answer, ttl=timedelta(minutes=20)))
     application.add_handler(CallbackQueryHandler(confirm, pattern=cb.PublishMeeting.matches))
     application.add_handler(CommandHandler("reunions", list_meetings))
     application.add_handler(CommandHandler("prochaine", next_meeting))
+    application.add_handler(CallbackQueryHandler(my_meetings_button, pattern=cb.MyMeetings.matches))

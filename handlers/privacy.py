@@ -49,7 +49,7 @@ async def my_data(update: Update, context: Context) -> None:
     svc = services(context)
     data = await export_person(db(), update.effective_user.id, svc.clock.now())
     paused = bool(data.get("person", {}).get("private_messages_paused"))
-    markup = pause_keyboard(language, paused) if data["stored"] else None
+    markup = pause_keyboard(language, paused, with_forget=True) if data["stored"] else None
     reply(update, summary_text(language, data, svc.settings.privacy.reasons_days), reply_markup=markup)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     send(
@@ -112,8 +112,18 @@ async def private_messages_button(update: Update, context: Context) -> None:
     )
 
 
+async def my_data_button(update: Update, context: Context) -> None:
+    """📦 Mes données / 🗑 Tout effacer, under the private help: as /mesdonnees and /oublier."""
+    answer(update)
+    if tapped(update, cb.MyData).choice == "export":
+        await my_data(update, context)
+    else:
+        await forget(update, context)
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("mesdonnees", my_data))
     application.add_handler(CommandHandler("oublier", forget))
     application.add_handler(CallbackQueryHandler(forget_answer, pattern=cb.Forget.matches))
+    application.add_handler(CallbackQueryHandler(my_data_button, pattern=cb.MyData.matches))
     application.add_handler(CallbackQueryHandler(private_messages_button, pattern=cb.PrivateMessages.matches))

@@ -29,6 +29,7 @@ from handlers.common import (
     is_group_chat,
     language_for,
     on_link,
+    propose_url,
     publish_change,
     refuse,
     reply,
@@ -43,11 +44,6 @@ from storage.models import Group, Person, Proposal
 
 log = logging.getLogger(__name__)
 DIALOGUE = "proposal"  # a proposal written in private after the button: the group it is for
-
-
-def propose_url(context: Context, group: Group) -> str:
-    svc = services(context)
-    return start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
 
 
 async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
@@ -161,6 +157,12 @@ async def board_command(update: Update, context: Context) -> None:
     reply(update, text, reply_markup=propose_keyboard(group.language, propose_url(context, group)))
 
 
+async def board_button(update: Update, context: Context) -> None:
+    """🗂 Nos propositions (under /aide): the same board as /propositions, in the group."""
+    answer(update)
+    await board_command(update, context)
+
+
 async def _facilitator_args(update: Update, context: Context) -> tuple[Group, str] | None:
     group = await require_facilitator(update, context)
     if group is None:
@@ -253,6 +255,7 @@ def register(application: Application) -> None:
     on_link(PROPOSE, "group", ask_proposal)
     application.add_handler(CommandHandler("proposition", propose_command))
     application.add_handler(CommandHandler("propositions", board_command))
+    application.add_handler(CallbackQueryHandler(board_button, pattern=cb.ShowBoard.matches))
     application.add_handler(CommandHandler("modifier", edit_command))
     application.add_handler(CommandHandler("fusionner", merge_command))
     application.add_handler(CommandHandler("retirer", withdraw_command))

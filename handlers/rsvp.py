@@ -23,14 +23,13 @@ from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.calendar import meeting_ics
-from bot.ui.carpool import request_only_keyboard
+from bot.ui.carpool import meeting_label, request_only_keyboard
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import (
     ANSWER_CODES,
     attendance_keyboard,
     reason_keyboard,
     rsvp_keyboard,
-    when_text,
 )
 from handlers.common import (
     Context,
@@ -80,7 +79,7 @@ async def answer_button(update: Update, context: Context) -> None:
         return
     await _refresh_counts(update, context, group, meeting, now)
     if rsvp.answer == "no" and person.private_status == "started":
-        text = t(language, "rsvp.why", when=when_text(meeting.starts_at, group.timezone, language))
+        text = t(language, "rsvp.why", meeting=meeting_label(language, group, meeting))
         say(person.telegram_id, text, reply_markup=reason_keyboard(language, meeting))
 
 

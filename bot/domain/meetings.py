@@ -365,6 +365,17 @@ async def counts(session: AsyncSession, meeting: Meeting) -> Counts:
     return Counts(yes=rows.get("yes", 0), no=rows.get("no", 0), maybe=rows.get("maybe", 0))
 
 
+async def coming_with_answers(
+    session: AsyncSession, group: Group, person: Person | None, now: datetime, limit: int = 3
+) -> list[tuple[Meeting, str | None]]:
+    """The group's next meetings with this person's answer (yes, no, maybe, or None)."""
+    found = []
+    for meeting in await upcoming_meetings(session, group, now, limit=limit):
+        rsvp = await answer_of(session, meeting, person)
+        found.append((meeting, rsvp.answer if rsvp else None))
+    return found
+
+
 async def answer_of(session: AsyncSession, meeting: Meeting, person: Person | None) -> Rsvp | None:
     if person is None:
         return None

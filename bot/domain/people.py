@@ -161,15 +161,21 @@ async def person_in_group(session: AsyncSession, group: Group, telegram_id: int)
     return (row[0], row[1]) if row else None
 
 
-async def only_group(session: AsyncSession, person: Person) -> Group | None:
-    """The one active group a person is in, when there is exactly one (a command in private)."""
-    groups = list(
+async def groups_of(session: AsyncSession, person: Person) -> list[Group]:
+    """The active groups a person is a member of, oldest first."""
+    return list(
         await session.scalars(
             select(Group)
             .join(Membership, Membership.group_id == Group.id)
             .where(Membership.person_id == person.id, Membership.status == "member", Group.active.is_(True))
+            .order_by(Group.id)
         )
     )
+
+
+async def only_group(session: AsyncSession, person: Person) -> Group | None:
+    """The one active group a person is in, when there is exactly one (a command in private)."""
+    groups = await groups_of(session, person)
     return groups[0] if len(groups) == 1 else None
 
 

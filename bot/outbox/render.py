@@ -34,12 +34,13 @@ from bot.ui.proposals import (
     action_reminder_text,
     change_sentence,
     changes_block,
+    digest_keyboard,
+    excerpt,
     news_text,
     poll_group_reminder_text,
     poll_link,
     poll_nudge_text,
     poll_summary,
-    propose_keyboard,
     ranking_text,
 )
 from bot.ui.proposals import digest_text as proposals_digest_text
@@ -166,7 +167,10 @@ async def feedback(r: Rendering) -> bool:
     language = r.group.language
     r.out.poll = {
         "question": plain(
-            language, "feedback.question", when=ui.when_text(r.the_meeting.starts_at, r.group.timezone, language)
+            language,
+            "feedback.question",
+            when=ui.when_text(r.the_meeting.starts_at, r.group.timezone, language),
+            place=excerpt(r.the_meeting.place, 150),  # the question is 300 characters at most
         ),
         "options": [plain(language, f"feedback.option{i}") for i in (1, 2, 3)],
     }
@@ -266,7 +270,7 @@ async def proposals_digest(r: Rendering) -> bool:
     moved = await p.changes_since(r.session, r.group, p.since_default(r.event.due_at))
     r.out.text = proposals_digest_text(r.language, r.group, board, moved)
     url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id, PROPOSE))
-    r.out.markup = propose_keyboard(r.language, url)
+    r.out.markup = digest_keyboard(r.language, url)
     return True
 
 

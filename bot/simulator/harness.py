@@ -104,15 +104,19 @@ class Harness:
         assert self.relais is not None and self.relais.services is not None
         return self.relais.services
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    patience = 10.0  # seconds settle() waits before it gives up (a demo under Telegram's limits waits longer)
+
+    async def settle(self, timeout: float | None = None) -> None:
         """Wait until the bot has handled every update Telegram has for it."""
+        timeout = self.patience if timeout is None else timeout
         await self.tg.webhook_idle()
         if self.tg.last_update_id > self._baseline:
             await self.app.wait_processed(self.tg.last_update_id, timeout)
         await self.sent(timeout)
 
-    async def sent(self, timeout: float = 10.0) -> None:
+    async def sent(self, timeout: float | None = None) -> None:
         """Wait until what handled updates said is out, and the edits due by now are made."""
+        timeout = self.patience if timeout is None else timeout
         svc = self.services
         assert svc.sender is not None and svc.refresher is not None
         async with asyncio.timeout(timeout):

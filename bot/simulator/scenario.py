@@ -183,6 +183,7 @@ class FakeTelegram(FakeTelegramServer):
         if not matches:
             raise AssertionError(f"no button {label!r} under message {message.message_id}: {message.labels()}")
         button = matches[0]
+        self.note("tap", message.chat_id, user.id, text=button["text"])
         if "url" in button:
             return self.open_link(user, button["url"])
         if "callback_data" not in button:
@@ -193,6 +194,7 @@ class FakeTelegram(FakeTelegramServer):
         """A callback query with arbitrary data: what a forged or replayed button sends."""
         query_id = str(self.new_id())
         self.pending_callbacks.add(query_id)
+        self.callback_from[query_id] = (user.id, message.chat_id)
         payload = {
             "id": query_id,
             "from": user.as_api(),
@@ -227,6 +229,8 @@ class FakeTelegram(FakeTelegramServer):
         for index, option in enumerate(poll["options"]):
             option["voter_count"] = sum(index in chosen for chosen in votes.values())
         poll["total_voter_count"] = len(votes)
+        chosen = ", ".join(poll["options"][i]["text"] for i in options)
+        self.note("vote", message.chat_id, user.id, text=chosen)
         last = self.deliver("poll", dict(poll, options=[dict(o) for o in poll["options"]]))
         if not poll["is_anonymous"]:
             answer = {

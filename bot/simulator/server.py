@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import itertools
 import logging
 import math
@@ -142,6 +143,19 @@ class SimMessage:
         return [button["text"] for button in self.buttons()]
 
 
+@dataclass(frozen=True)
+class JournalEntry:
+    """One thing people saw happen, for the demo's transcript: a message sent or edited (as it
+    was then), a button tapped, the short answer to a tap, a vote."""
+
+    kind: str  # message | edit | tap | answer | vote
+    chat_id: int
+    user_id: int
+    message: SimMessage | None = None
+    text: str = ""
+    alert: bool = False
+
+
 @dataclass
 class Fault:
     method: str
@@ -180,6 +194,9 @@ class FakeTelegramServer:
         self.callback_answers: dict[str, str | None] = {}
         self.callback_urls: dict[str, str] = {}  # answers that open a URL (a deep link to the bot)
         self.pending_callbacks: set[str] = set()
+        self.callback_from: dict[str, tuple[int, int]] = {}  # query id -> (user, chat of the message)
+        # What happened, in order, when someone keeps it (the demo); None: not kept (tests, benches).
+        self.journal: list[JournalEntry] | None = None
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.faults: list[Fault] = []
         self.webhook_url: str | None = None
@@ -246,7 +263,14 @@ class FakeTelegramServer:
             chat_id=chat_id, message_id=next(counter), sender_id=sender_id, date=self.now(), at=time.time(), **fields
         )
         self.messages.setdefault(chat_id, []).append(message)
+        self.note("message", chat_id, sender_id, message)
         return message
+
+    def note(self, kind: str, chat_id: int, user_id: int, message: SimMessage | None = None, **fields: Any) -> None:
+        """Keep an entry of the journal, with the message as it is now (it may be edited later)."""
+        if self.journal is not None:
+            snapshot = copy.deepcopy(message) if message is not None else None
+            self.journal.append(JournalEntry(kind, chat_id, user_id, snapshot, **fields))
 
     def find_message(self, chat_id: int, message_id: int) -> SimMessage | None:
         for message in self.messages.get(chat_id, []):
@@ -614,6 +638,7 @@ class FakeTelegramServer:
             )
         message.text, message.html, message.reply_markup = text, source, markup
         message.edits += 1
+        self.note("edit", message.chat_id, self.bot.id, message)
         return self.message_api(message)
 
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -623,6 +648,7 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: message is not modified")
         message.reply_markup = markup
         message.edits += 1
+        self.note("edit", message.chat_id, self.bot.id, message)
         return self.message_api(message)
 
     async def _m_deleteMessage(self, params: dict[str, Any]) -> bool:
@@ -642,6 +668,9 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.pending_callbacks.discard(query_id)
         self.callback_answers[query_id] = text
+        user_id, chat_id = self.callback_from.pop(query_id, (0, 0))
+        if text:
+            self.note("answer", chat_id, user_id, text=text, alert=bool(params.get("show_alert")))
         if params.get("url"):
             self.callback_urls[query_id] = params["url"]
         return True
@@ -771,8 +800,9 @@ class FakeTelegramServer:
         if message.poll["is_closed"]:
             raise ApiError(400, "Bad Request: poll has already been closed")
         message.poll["is_closed"] = True
-        if "reply_markup" in params:
-            message.reply_markup = self._check_markup(params["reply_markup"])
+        # An edit without reply_markup takes the inline keyboard away (as editMessageText does).
+        message.reply_markup = self._check_markup(params.get("reply_markup"))
+        self.note("edit", message.chat_id, self.bot.id, message)
         return message.poll
 
     async def _m_close(self, params: dict[str, Any]) -> bool:

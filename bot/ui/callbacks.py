@@ -278,6 +278,33 @@ class CloseThisPoll(Callback):
     names the poll."""
 
 
+# ----------------------------------------------------------------------------- help's buttons
+@button("coming")
+@dataclass(frozen=True)
+class MyMeetings(Callback):
+    """📋 Mes réunions: the coming meetings and the tapper's own answers (handlers/meetings.py)."""
+
+
+@button("carb")
+@dataclass(frozen=True)
+class ShowCarpool(Callback):
+    """🚗 Covoiturage: the next meeting's carpool board, as /covoiturage (handlers/carpool.py)."""
+
+
+@button("board")
+@dataclass(frozen=True)
+class ShowBoard(Callback):
+    """🗂 Nos propositions: the follow-up board, as /propositions (handlers/proposals.py)."""
+
+
+@button("mydata", Choice("export", "forget"))
+@dataclass(frozen=True)
+class MyData(Callback):
+    """📦 Mes données / 🗑 Tout effacer, under the private help (handlers/privacy.py)."""
+
+    choice: str
+
+
 @button("act", Id(), Choice("d", "b"))
 @dataclass(frozen=True)
 class ActionStatus(Callback):

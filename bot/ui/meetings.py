@@ -8,6 +8,7 @@ Callback data stays far below Telegram's 64 bytes: it carries ids, never state.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -242,3 +243,35 @@ def reminders_confirmation(language: str, group: Group, reach: ReminderReach) ->
         + " "
         + tn(language, "meeting.reminders_private", reach.in_private, total=reach.members)
     )
+
+
+ALERT_MAX = 200  # Telegram's limit for the text of a tap's answer
+
+
+def my_meetings_lines(language: str, group: Group, coming: list[tuple[Meeting, str | None]]) -> list[str]:
+    """One line per coming meeting: when, where, and what the person said."""
+    return [
+        t(
+            language,
+            "mine.line",
+            when=when_text(meeting.starts_at, group.timezone, language),
+            place=meeting.place,
+            answer=t(language, f"reminder.you_said.{answer}" if answer else "mine.you_said_none"),
+        )
+        for meeting, answer in coming
+    ]
+
+
+def my_meetings_alert(language: str, group: Group, coming: list[tuple[Meeting, str | None]]) -> str:
+    """📋 Mes réunions tapped in the group: as many coming meetings as a tap's answer holds (plain
+    text, 200 characters); the next one always, cut short if its place is very long."""
+    if not coming:
+        return plain(language, "mine.none")
+    lines = [html.unescape(line) for line in my_meetings_lines(language, group, coming)]
+    shown = lines[:1]
+    for line in lines[1:]:
+        if len("\n\n".join([*shown, line])) > ALERT_MAX:
+            break
+        shown.append(line)
+    text = "\n\n".join(shown)
+    return text if len(text) <= ALERT_MAX else text[: ALERT_MAX - 1] + "…"

@@ -18,11 +18,13 @@ def pause_button(language: str, paused: bool) -> InlineKeyboardButton:
     return cb.key(plain(language, "button.private_off"), cb.PrivateMessages("off"))
 
 
-def pause_keyboard(language: str, paused: bool) -> InlineKeyboardMarkup:
-    """🔕 / 🔔, and 📋 Mes présences: what a person can ask about themself, one tap each."""
-    return InlineKeyboardMarkup(
-        [[pause_button(language, paused)], [cb.key(plain(language, "button.my_attendance"), cb.MyAttendance())]]
-    )
+def pause_keyboard(language: str, paused: bool, with_forget: bool = False) -> InlineKeyboardMarkup:
+    """🔕 / 🔔, and 📋 Mes présences: what a person can ask about themself, one tap each; under
+    their data, 🗑 Tout effacer too."""
+    rows = [[pause_button(language, paused)], [cb.key(plain(language, "button.my_attendance"), cb.MyAttendance())]]
+    if with_forget:
+        rows.append([cb.key(plain(language, "button.forget"), cb.MyData("forget"))])
+    return InlineKeyboardMarkup(rows)
 
 
 # Export section -> the plural line that counts it in the summary (sections not named here are

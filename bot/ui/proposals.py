@@ -146,6 +146,13 @@ def propose_keyboard(language: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[propose_button(language, url)]])
 
 
+def digest_keyboard(language: str, url: str) -> InlineKeyboardMarkup:
+    """Under the monthly digest: a new proposal, and the whole board (🗂 Nos propositions)."""
+    return InlineKeyboardMarkup(
+        [[propose_button(language, url)], [cb.key(plain(language, "button.board"), cb.ShowBoard())]]
+    )
+
+
 def follow_keyboard(language: str, proposal: Proposal, propose_url: str | None = None) -> InlineKeyboardMarkup:
     row = [cb.key(plain(language, "button.follow"), cb.Follow(proposal.id))]
     if propose_url:

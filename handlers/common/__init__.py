@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 from bot.domain import facilitators
 from bot.domain import meetings as m
 from bot.domain import proposals as p
-from bot.domain.deeplinks import group_payload, start_url
+from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
@@ -218,6 +218,12 @@ async def refuse(update: Update, language: str, error: RefusalError, example: st
     if example:
         text += "\n" + t(language, example)
     reply(update, text)
+
+
+def propose_url(context: Context, group: Group) -> str:
+    """The link that opens the private "💡 Faire une proposition" dialogue for this group."""
+    svc = services(context)
+    return start_url(svc.bot_username, group_payload(svc.link_secret, group.id, PROPOSE))
 
 
 def wake_at(context: Context, moments: list[datetime]) -> None:

@@ -93,7 +93,9 @@ async def test_offers_requests_matching_and_changes(relais):
     await offer(relais, announcement, sami, "Nantua", "2 places", "13h15")
     # Julie, from Bellignat (typed without the capital): the nearest driver, Karim, is asked first.
     await request(relais, announcement, julie, "bellignat")
-    assert last_text(relais, chat.id) == f"🙋 Une personne cherche une place depuis Bellignat pour {MEETING_WORDS}."
+    assert (
+        last_text(relais, chat.id) == f"🙋 Une personne cherche une place depuis Bellignat. C'est pour {MEETING_WORDS}."
+    )
     ask = tg.bot_messages(karim.id)[-1]
     assert ask.text.startswith("🙋 Julie cherche une place depuis Bellignat (à 2 km de votre départ)")
     assert "tg://user" not in (ask.html or "") and "julie_m" not in ask.text  # no contact before acceptance
@@ -164,7 +166,7 @@ async def test_offers_requests_matching_and_changes(relais):
     relais.clock.set(J1)
     await relais.run_jobs()
     assert (
-        "vous partez depuis Nantua à 13h15 avec Julie @julie_m (à Bellignat), Théo @theo_m (à Oyonnax)"
+        "Vous partez de Nantua à 13h15 avec Julie @julie_m (à Bellignat), Théo @theo_m (à Oyonnax)"
         in texts(relais, sami)[-1]
     )
     assert "Sami @sami_m vous emmène. Rendez-vous : Bellignat, départ à 13h15." in texts(relais, julie)[-1]
@@ -193,7 +195,7 @@ async def test_meeting_moved_then_cancelled_updates_every_ride(relais):
     tg.say(chat, awa, "/annuler 1")
     await relais.settle()
     for person in (karim, julie, zoe):
-        assert "n'aura pas lieu, votre covoiturage non plus" in texts(relais, person)[-1], person.first_name
+        assert "n'aura pas lieu. Votre covoiturage non plus." in texts(relais, person)[-1], person.first_name
     ride = await requests(relais)
     assert {r.status for r in ride.values()} == {"cancelled"}
     tg.send_callback(julie, announcement, request_button)  # a button kept from before

@@ -238,19 +238,90 @@ async def test_bot_removed_deactivates_group(relais):
 
 
 async def test_help_depends_on_who_asks(relais):
-    chat, awa, (karim, _) = await group_with_bot(relais)
+    chat, awa, (karim, julie) = await group_with_bot(relais)
     tg = relais.tg
+    tg.say(chat, awa, "/reunion jeudi 14h | Centre social, 3 rue des Lilas | Le transport")
+    tg.say(chat, karim, "/proposition Des bus le samedi")
+    await relais.settle()
+    announcement = next(m for m in tg.bot_messages(chat.id) if "Le transport" in (m.text or ""))
+    tg.press(karim, announcement, "Je viens")
+    # A participant: buttons, nothing to type.
     tg.say(chat, karim, "/aide")
     await relais.settle()
-    assert "appuyez sur les boutons" in last_text(relais, chat.id)
-    assert "/configurer" not in last_text(relais, chat.id)
+    help_message = tg.bot_messages(chat.id)[-1]
+    assert "touchez les boutons" in help_message.text and "/" not in help_message.text
+    assert help_message.labels() == [
+        "💡 Faire une proposition",
+        "📋 Mes réunions",
+        "🚗 Covoiturage",
+        "🗂 Nos propositions",
+    ]
+    # 📋 Mes réunions: the answer to the tap itself, for someone who never opened a private chat too.
+    before = len(tg.bot_messages(chat.id))
+    tg.press(karim, help_message, "Mes réunions")
+    await relais.settle()
+    mine = tg.last_callback_answer()
+    assert "jeudi 5 novembre à 14h, Centre social, 3 rue des Lilas" in mine and "Vous avez dit : je viens ✅" in mine
+    tg.press(julie, help_message, "Mes réunions")
+    await relais.settle()
+    assert "Pas encore de réponse." in tg.last_callback_answer()
+    assert len(tg.bot_messages(chat.id)) == before  # nothing posted in the group
+    tg.press(julie, help_message, "Nos propositions")
+    await relais.settle()
+    assert "n°1 Des bus le samedi" in last_text(relais, chat.id)
+    tg.press(julie, help_message, "Covoiturage")
+    await relais.settle()
+    assert last_text(relais, chat.id).startswith("🚗 Covoiturage pour la réunion du jeudi 5 novembre à 14h")
+    # A facilitator: the same, then the commands by task, one example each; /aide <task> for more.
     tg.say(chat, awa, "/aide@relais_test_bot")
     await relais.settle()
-    assert "/configurer" in last_text(relais, chat.id) and "/animateur" in last_text(relais, chat.id)
+    participant_help, tasks = tg.bot_messages(chat.id)[-2:]
+    assert participant_help.labels()[0] == "💡 Faire une proposition"
+    task_lines = tasks.text.splitlines()[1:]
+    assert [line.split()[1] for line in task_lines] == [
+        "reunion",
+        "propositions",
+        "votes",
+        "actions",
+        "covoiturage",
+        "bilan",
+        "groupe",
+    ]
+    assert all(line.count("/") >= 1 for line in task_lines) and "/reunion 12/12 14h" in tasks.text
+    tg.say(chat, awa, "/aide reunion")
+    await relais.settle()
+    assert "/annuler 3, /deplacer 3 jeudi 15h" in last_text(relais, chat.id)
+    tg.say(chat, awa, "/aide /suivi")
+    await relais.settle()
+    assert last_text(relais, chat.id).startswith("💡 Propositions")
+    tg.say(chat, awa, "/aide cuisine")
+    await relais.settle()
+    assert last_text(relais, chat.id).startswith("Je ne connais pas la tâche « cuisine ».")
+    tg.say(chat, karim, "/aide reunion")  # a participant asking for a task: the buttons
+    await relais.settle()
+    assert tg.bot_messages(chat.id)[-1].labels()[1] == "📋 Mes réunions"
+    # In private: the same buttons, and one's data.
     tg.start_private(karim)
     tg.say(tg.private_chat(karim), karim, "/aide")
     await relais.settle()
-    assert "/mesdonnees" in last_text(relais, karim.id)
+    private_help = tg.bot_messages(karim.id)[-1]
+    assert "/" not in private_help.text
+    assert private_help.labels() == [
+        "📋 Mes réunions",
+        "💡 Faire une proposition",
+        "📦 Mes données",
+        "🗑 Tout effacer",
+        "🔕 Ne plus recevoir de rappels",
+    ]
+    tg.press(karim, private_help, "Mes réunions")
+    await relais.settle()
+    assert "Vos prochaines réunions" in last_text(relais, karim.id) and "je viens ✅" in last_text(relais, karim.id)
+    tg.press(karim, private_help, "Mes données")
+    await relais.settle()
+    assert tg.bot_messages(karim.id)[-1].document is not None
+    tg.press(karim, private_help, "Tout effacer")
+    await relais.settle()
+    assert tg.bot_messages(karim.id)[-1].labels() == ["🗑 Oui, tout effacer", "Non, garder"]
 
 
 async def test_command_menus_per_scope_and_language(relais):

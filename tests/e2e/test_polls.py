@@ -365,10 +365,9 @@ async def test_a_facilitator_closes_a_vote_early_and_a_participant_cannot(relais
     assert "est retenue par le groupe" in tg.bot_messages(karim.id)[-1].text  # the author's news
     [poll] = await all_polls(relais)
     assert poll.status == "closed" and poll.closed_at == relais.clock.now()
-    tg.press(awa, message, "Clore")  # a second tap, or the deadline: nothing more
+    assert message.labels() == []  # the closed poll loses its 🔒
     relais.clock.advance(timedelta(minutes=10))
-    assert (await relais.run_jobs()).sent == 0
-    assert tg.last_callback_answer() == "C'est déjà clos."
+    assert (await relais.run_jobs()).sent == 0  # the deadline finds it closed: nothing more
     # /clore 1 once the vote is over, /clore 7 on no vote: said plainly.
     tg.say(chat, awa, "/clore 1")
     await relais.settle()
@@ -412,6 +411,9 @@ async def test_clore_by_number_and_the_choice_when_several_are_open(relais):
     tg.press(awa, round_message, "Clore")
     await relais.run_jobs()
     assert "1. n°1 Un bus le mardi — 1 choix" in last_text(relais, chat.id)
+    tg.press(awa, choice if choice.labels() else round_message, "Clore")  # once more: already closed
+    await relais.run_jobs()
+    assert tg.last_callback_answer() == "C'est déjà clos."
 
 
 async def test_until_a_time_today_or_tomorrow_once_it_has_passed(relais):

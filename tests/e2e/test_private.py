@@ -200,7 +200,7 @@ async def test_error_handler_apologises_and_keeps_running(relais, caplog, monkey
         assert "Karim" not in text and "Awa" not in text and tg.token not in text
     tg.say(chat, karim, "/aide")
     await relais.settle()
-    assert "appuyez sur les boutons" in last_text(relais, chat.id)
+    assert "touchez les boutons" in last_text(relais, chat.id)
 
 
 async def test_failed_update_changes_nothing_and_says_nothing(relais, monkeypatch):

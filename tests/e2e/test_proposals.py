@@ -43,7 +43,7 @@ async def test_proposal_in_the_group_and_the_board(relais):
     # Without text: how to do it, nothing stored. A huge text: refused with the limit, nothing stored.
     tg.say(chat, julie, "/proposition")
     await relais.settle()
-    assert "écrivez /proposition suivi de votre idée" in last_text(relais, chat.id)
+    assert "Touchez le bouton pour écrire votre proposition en privé" in last_text(relais, chat.id)
     tg.say(chat, julie, "/proposition " + "très long " * 500)
     await relais.settle()
     assert "C'est trop long (4999 caractères) : 600 au plus" in last_text(relais, chat.id)

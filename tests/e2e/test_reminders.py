@@ -273,7 +273,10 @@ async def test_attendance_checklist_and_feedback_poll(relais):
     relais.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))  # the next day, 10:00 in Paris
     await relais.run_jobs()
     poll = tg.bot_messages(chat.id)[-1].poll
-    assert poll["question"] == "La réunion du jeudi 12 novembre à 14h vous a été utile ?" and poll["is_anonymous"]
+    assert (
+        poll["question"] == "La réunion du jeudi 12 novembre à 14h (Centre social) vous a été utile ?"
+        and poll["is_anonymous"]
+    )
     assert (await relais.run_jobs()).sent == 0
 
 

@@ -1,0 +1,44 @@
+"""`relais demo`: the scripted session runs on the fake Telegram with every request valid, and its
+transcript reads as people lived it: one story in time order across the group and the private
+chats, with the taps, the short answers they got, the votes and the buttons under each message."""
+
+from __future__ import annotations
+
+from bot.demo import run_demo
+
+
+def _index(lines: list[str], fragment: str, after: int = -1) -> int:
+    return next(i for i, line in enumerate(lines) if i > after and fragment in line)
+
+
+async def test_the_demo_transcript_reads_in_time_order(capsys):
+    assert await run_demo() == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "Fin de la démonstration : toutes les requêtes étaient valides pour Telegram."
+    # A tap, the short answer it got, then the announcement's counts updated: in that order.
+    tap = _index(lines, "Karim touche [ ✅ Je viens ]")
+    assert "Karim voit, en bref : C'est noté : vous venez." in lines[tap + 1]
+    assert "(message mis à jour) : 📣 Prochaine réunion" in lines[tap + 2]
+    assert "✅ 1 oui" in "\n".join(lines[tap + 2 : tap + 9])
+    # Across chats: Julie's request reaches the group and Karim, in private, before his acceptance.
+    asked = _index(lines, "[privé Karim] 🤖 Relais : 🙋 Julie cherche une place depuis Bellignat")
+    accepted = _index(lines, "[privé Karim] Karim touche [ ✅ Accepter ]", asked)
+    told = _index(lines, "[privé Julie] 🤖 Relais : ✅ Bonne nouvelle : Karim", accepted)
+    assert asked < accepted < told
+    # Buttons under messages, reply keyboards and the answer awaited in reply are shown.
+    assert any("[ ✅ Je viens ]  [ ❌ Je ne peux pas ]  [ 🤔 Peut-être ]" in line for line in lines)
+    assert any("⌨️ [ 📍 Partager ma position ]" in line for line in lines)
+    assert any("↩️" in line for line in lines)
+    # Help gives buttons; 📋 Mes réunions answers in a window, for the tapper alone.
+    mine = _index(lines, "Karim touche [ 📋 Mes réunions ]")
+    assert "Karim voit, dans une fenêtre : 🗓 jeudi 12 novembre à 14h" in lines[mine + 1]
+    # The quick vote: refused to Karim, closed by Awa, its result posted right after.
+    refused = _index(lines, "Karim touche [ 🔒 Clore le vote (animation) ]")
+    assert "Seule l'animation du groupe peut clore un vote." in lines[refused + 1]
+    closed = _index(lines, "Awa touche [ 🔒 Clore le vote (animation) ]", refused)
+    result = _index(lines, "Sondage terminé : « On fait une pause de 10 minutes ? »", closed)
+    assert result - closed <= 5
+    # Nothing is printed before what caused it: every "voit" line follows a "touche" line.
+    for index, line in enumerate(lines):
+        if " voit, " in line:
+            assert " touche [ " in lines[index - 1], line
