@@ -526,3 +526,20 @@ class WebSession(Base):
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Question(Base):
+    """A member's question about a meeting ("❓ Une question"), asked in private and read by those
+    who run the meeting only; the answer goes back to the member in private. The group sees
+    nothing. Both texts are the member's data (export, erasure)."""
+
+    __tablename__ = "questions"
+
+    group_id: Mapped[int] = cascade_key("groups")
+    meeting_id: Mapped[int] = cascade_key("meetings")
+    person_id: Mapped[int] = cascade_key("people")  # who asked
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 A payload is at most 64 characters of A-Za-z0-9_- (Telegram's rule): "<purpose><group id>-<signature>",
 where the purpose is "g" (link me to the group) or "p" (write a proposal for the group); for
-"o" and "r" (offer seats, ask for a seat) the id is a meeting's.
+"o" and "r" (offer seats, ask for a seat) and "q" (ask a question) the id is a meeting's.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import re
 
-_PAYLOAD_RE = re.compile(r"^([gpor])(\d{1,18})-([A-Za-z0-9_-]{12})$")
+_PAYLOAD_RE = re.compile(r"^([gporq])(\d{1,18})-([A-Za-z0-9_-]{12})$")
 LINK_GROUP, PROPOSE = "g", "p"
 CAR_OFFER, CAR_REQUEST = "o", "r"  # the id is a meeting's: start a carpool offer / request
+ASK_QUESTION = "q"  # the id is a meeting's: ask the facilitators a question about it
 
 
 def derive_secret(token: str) -> bytes:

@@ -38,6 +38,7 @@ from storage.models import (
     Proposal,
     ProposalChange,
     ProposalFollower,
+    Question,
     ReachOut,
     RideOffer,
     RideRequest,
@@ -71,6 +72,8 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("dialogues", "user_id"): "dialogues_in_progress",
     ("web_logins", "person_id"): "dashboard_links",
     ("web_sessions", "person_id"): "dashboard_sessions",
+    ("questions", "person_id"): "questions_asked",
+    ("questions", "answered_by_id"): "questions_answered",
 }
 
 
@@ -319,6 +322,21 @@ async def _dashboard_sessions(session: AsyncSession, person: Person) -> list[dic
     ]
 
 
+async def _questions(session: AsyncSession, person: Person, column: Any) -> list[dict[str, Any]]:
+    """Questions asked about meetings (with their answers), or answered as a facilitator."""
+    rows = await _with_meeting(session, Question, column, person)
+    return [
+        _meeting(meeting, group)
+        | {
+            "question": question.text,
+            "asked_at": _iso(question.asked_at),
+            "answer": question.answer,
+            "answered_at": _iso(question.answered_at),
+        }
+        for question, meeting, group in rows
+    ]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -342,6 +360,8 @@ SECTIONS: dict[str, Section] = {
     "dialogues_in_progress": _dialogues,
     "dashboard_links": _dashboard_links,
     "dashboard_sessions": _dashboard_sessions,
+    "questions_asked": lambda session, person: _questions(session, person, Question.person_id),
+    "questions_answered": lambda session, person: _questions(session, person, Question.answered_by_id),
 }
 
 

@@ -114,6 +114,12 @@ RULES: dict[str, str] = {
     # -- a participant, in private or as the short answer to a tap
     "rsvp.": PARTICIPANT,
     "reminder.nudge": PARTICIPANT,
+    "question.": PARTICIPANT,
+    "question.to_facilitators": FACILITATOR,
+    "question.answer_prompt": FACILITATOR,
+    "question.answered_sent": FACILITATOR,
+    "question.asker_unreachable": FACILITATOR,
+    "question.error.answered": FACILITATOR,
     "mine.": PARTICIPANT,
     "carpool.": PARTICIPANT,
     "privacy.": PARTICIPANT,
@@ -207,6 +213,8 @@ ABOUT_A_MEETING = frozenset(
         "carpool.request_saved",
         "carpool.rider_cancelled",
         "carpool.to_driver",
+        "question.ask",
+        "question.answer",
     }
 )
 

@@ -169,6 +169,22 @@ class ChangeAnswer(Callback):
     meeting_id: int
 
 
+@button("ask", Id())
+@dataclass(frozen=True)
+class AskQuestion(Callback):
+    """❓ Une question, under an announcement or a reminder: asked in private, read by the facilitators."""
+
+    meeting_id: int
+
+
+@button("reply", Id())
+@dataclass(frozen=True)
+class ReplyQuestion(Callback):
+    """✍️ Répondre, under a question a facilitator received in private."""
+
+    question_id: int
+
+
 @button("why", Id(), Choice(*REASONS))
 @dataclass(frozen=True)
 class AbsenceReason(Callback):

@@ -89,8 +89,11 @@ def rsvp_keyboard(
             cb.key(plain(language, "button.rsvp_maybe"), cb.Answer(meeting.id, "m")),
         ]
     ]
+    question = cb.key(plain(language, "button.question"), cb.AskQuestion(meeting.id))
     if with_calendar:
-        rows.append([cb.key(plain(language, "button.calendar"), cb.CalendarFile(meeting.id))])
+        rows.append([cb.key(plain(language, "button.calendar"), cb.CalendarFile(meeting.id)), question])
+    else:
+        rows.append([question])
     # Carpooling: mobility is the first reason people cannot come.
     rows.append(
         [
@@ -146,7 +149,10 @@ def answered_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
     """Under a private reminder to someone who answered: one button to change it, not six again."""
     return InlineKeyboardMarkup(
         [
-            [cb.key(plain(language, "button.change_answer"), cb.ChangeAnswer(meeting.id))],
+            [
+                cb.key(plain(language, "button.change_answer"), cb.ChangeAnswer(meeting.id)),
+                cb.key(plain(language, "button.question"), cb.AskQuestion(meeting.id)),
+            ],
             [cb.key(plain(language, "button.private_off"), cb.PrivateMessages("off"))],
         ]
     )

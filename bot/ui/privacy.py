@@ -39,6 +39,7 @@ _LINES = {
     "actions": "privacy.summary.actions",
     "messages_sent_or_planned": "privacy.summary.messages",
     "dialogues_in_progress": "privacy.summary.dialogues",
+    "questions_asked": "privacy.summary.questions",
 }
 _FACILITATION = (
     "meetings_created",
@@ -46,6 +47,7 @@ _FACILITATION = (
     "polls_created",
     "priority_rounds_created",
     "actions_created",
+    "questions_answered",
 )
 
 

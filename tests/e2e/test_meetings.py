@@ -34,6 +34,7 @@ async def test_one_line_meeting_is_announced_with_buttons(relais):
         "❌ Je ne peux pas",
         "🤔 Peut-être",
         "📅 Ajouter à mon agenda",
+        "❓ Une question",
         "🚗 Je propose des places",
         "🙋 Je cherche une place",
     ]

@@ -59,7 +59,7 @@ async def test_reminder_wave_group_private_and_nudges(relais):
     karims = tg.bot_messages(karim.id)[-1]
     assert karims.text.startswith("⏰ Dans une semaine :") and "jeudi 12 novembre à 14h" in karims.text
     assert "Centre social" in karims.text and karims.text.endswith("Vous avez dit : je viens ✅")
-    assert karims.labels() == ["✏️ Changer ma réponse", "🔕 Ne plus recevoir de rappels"]
+    assert karims.labels() == ["✏️ Changer ma réponse", "❓ Une question", "🔕 Ne plus recevoir de rappels"]
     assert "Vous venez ? Un appui sur un bouton suffit." in private_texts(relais, julie)[-1]  # the nudge
     assert "Je viens" in " ".join(tg.bot_messages(julie.id)[-1].labels())
     assert len(private_texts(relais, sami)) == before[sami.id]  # declined: never reminded

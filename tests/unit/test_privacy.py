@@ -36,6 +36,7 @@ from storage.models import (
     Proposal,
     ProposalChange,
     ProposalFollower,
+    Question,
     ReachOut,
     RideOffer,
     RideRequest,
@@ -148,6 +149,18 @@ async def karims_world(session):
     await dialogues.open_dialogue(session, karim.telegram_id, karim.telegram_id, "proposal", "text", NOW, {"g": 1})
     token = await issue_login(session, karim, b"key", NOW, 15)
     await redeem_login(session, token, b"key", NOW + timedelta(minutes=1), "fr")
+    asked = Question(group_id=group.id, meeting_id=meeting.id, person_id=karim.id, text="Un ascenseur ?", asked_at=NOW)
+    answered = Question(
+        group_id=group.id,
+        meeting_id=meeting.id,
+        person_id=julie.id,
+        text="Et la garderie ?",
+        asked_at=NOW,
+        answer="Oui, sur place.",
+        answered_by_id=karim.id,
+        answered_at=NOW,
+    )
+    session.add_all([asked, answered])
     await session.flush()
     return group, awa, karim, julie, meeting
 
