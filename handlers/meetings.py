@@ -57,7 +57,14 @@ def _error_text(language: str, error: RefusalError) -> str:
 
 
 async def _create(
-    update: Update, context: Context, group: Group, when_text: str, place: str, topic: str, agenda: str | None
+    update: Update,
+    context: Context,
+    group: Group,
+    when_text: str,
+    place: str,
+    topic: str,
+    agenda: str | None,
+    meal: bool = False,
 ) -> Meeting | None:
     """Validate everything, create the meeting (or series) and publish it; answer errors in French."""
     svc = services(context)
@@ -72,7 +79,7 @@ async def _create(
         else:
             starts = parse_when(when_text, now, ZoneInfo(group.timezone))
             meeting = await m.create_meeting(
-                db(), group, starts, place, topic, agenda, creator, now, svc.settings.meetings
+                db(), group, starts, place, topic, agenda, creator, now, svc.settings.meetings, meal=meal
             )
     except RefusalError as exc:
         reply(update, _error_text(language, exc) + "\n" + t(language, "meeting.example"))
@@ -98,10 +105,13 @@ async def meeting_command(update: Update, context: Context) -> None:
     rest = (message.text or "").partition(" ")[2].strip()
     if rest:
         parts = [part.strip() for part in rest.split("|")]
+        meal = any(m.is_meal_flag(part) for part in parts[3:])  # "… | repas": a meal is served
+        parts = parts[:3] + [part for part in parts[3:] if not m.is_meal_flag(part)]
         if len(parts) < 3 or len(parts) > 4:
             reply(update, t(group.language, "meeting.error.form") + "\n" + t(group.language, "meeting.example"))
             return
-        await _create(update, context, group, parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else None)
+        agenda = parts[3] if len(parts) == 4 else None
+        await _create(update, context, group, parts[0], parts[1], parts[2], agenda, meal)
         return
     await router.start(context, user.id, group.chat_id, DIALOGUE, "date")
     reply(

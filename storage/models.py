@@ -162,6 +162,7 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attendance_rate: Mapped[int | None] = mapped_column(Integer)  # percent, once recorded
+    meal: Mapped[bool] = mapped_column(Boolean, default=False)  # "/reunion … | repas": a meal is served
 
     group: Mapped[Group] = relationship()
 
@@ -543,3 +544,18 @@ class Question(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MeetingNeed(Base):
+    """What a member needs to come to a meeting, said in private with one tap: childcare (how many
+    children) and, when a meal is served, a dietary need. Facilitators get counts, never names, in
+    the day-before list and in /bilan; the group sees nothing."""
+
+    __tablename__ = "meeting_needs"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    meeting_id: Mapped[int] = cascade_key("meetings", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    children: Mapped[int] = mapped_column(Integer, default=0)  # to be looked after during the meeting
+    diet: Mapped[str | None] = mapped_column(String(16))  # vegetarian | no_pork | no_gluten | allergy
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

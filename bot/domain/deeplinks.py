@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import re
 
-_PAYLOAD_RE = re.compile(r"^([gporq])(\d{1,18})-([A-Za-z0-9_-]{12})$")
+_PAYLOAD_RE = re.compile(r"^([gporqnd])(\d{1,18})-([A-Za-z0-9_-]{12})$")
 LINK_GROUP, PROPOSE = "g", "p"
 CAR_OFFER, CAR_REQUEST = "o", "r"  # the id is a meeting's: start a carpool offer / request
 ASK_QUESTION = "q"  # the id is a meeting's: ask the facilitators a question about it
+NEED_CHILDCARE, NEED_DIET = "n", "d"  # the id is a meeting's: say a need to come
 
 
 def derive_secret(token: str) -> bytes:

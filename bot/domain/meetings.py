@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.dates import Recurrence
+from bot.domain.dates import Recurrence, normalise
 from bot.domain.errors import RefusalError, folded_text
 from bot.domain.events import EventKind
 from bot.domain.groups import next_number
@@ -175,6 +175,14 @@ async def cancel_events(session: AsyncSession, meeting: Meeting) -> None:
 
 
 # ----------------------------------------------------------------------------- meetings
+MEAL_FLAGS = {"repas", "avec repas", "repas partage", "meal"}
+
+
+def is_meal_flag(segment: str) -> bool:
+    """ "/reunion … | repas": the meeting has a meal (members may say a dietary need)."""
+    return normalise(segment) in MEAL_FLAGS
+
+
 def validate_place(place: str) -> str:
     return folded_text(place, PLACE_MAX, "meeting.error.no_place", "meeting.error.place_long", MeetingError)
 
@@ -199,6 +207,7 @@ async def create_meeting(
     now: datetime,
     settings: MeetingsSection,
     series: MeetingSeries | None = None,
+    meal: bool = False,
 ) -> Meeting:
     place, topic, agenda = validate_details(place, topic, agenda)
     if starts_at <= now:
@@ -215,6 +224,7 @@ async def create_meeting(
         created_by_id=creator.id if creator else None,
         created_at=now,
         series_id=series.id if series else None,
+        meal=meal,
     )
     session.add(meeting)
     await session.flush()

@@ -27,6 +27,7 @@ from storage.models import (
     Delivery,
     Group,
     Meeting,
+    MeetingNeed,
     Membership,
     Notice,
     Person,
@@ -74,6 +75,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("web_sessions", "person_id"): "dashboard_sessions",
     ("questions", "person_id"): "questions_asked",
     ("questions", "answered_by_id"): "questions_answered",
+    ("meeting_needs", "person_id"): "meeting_needs",
 }
 
 
@@ -337,6 +339,14 @@ async def _questions(session: AsyncSession, person: Person, column: Any) -> list
     ]
 
 
+async def _needs(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _with_meeting(session, MeetingNeed, MeetingNeed.person_id, person)
+    return [
+        _meeting(meeting, group) | {"children_to_look_after": need.children, "meal_need": need.diet}
+        for need, meeting, group in rows
+    ]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -362,6 +372,7 @@ SECTIONS: dict[str, Section] = {
     "dashboard_sessions": _dashboard_sessions,
     "questions_asked": lambda session, person: _questions(session, person, Question.person_id),
     "questions_answered": lambda session, person: _questions(session, person, Question.answered_by_id),
+    "meeting_needs": _needs,
 }
 
 

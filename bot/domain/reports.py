@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain.needs import counts_for
 from bot.domain.periods import Period
 from bot.domain.polls import evaluations
 from bot.domain.proposals import TRANSMITTED, contributions, taken_into_account_rate, transmitted_and_taken
@@ -77,6 +78,8 @@ class Report:
     ride_seats: int = 0
     ride_requests: int = 0
     rides_matched: int = 0
+    children_to_look_after: int = 0  # 🧸 over the period's meetings
+    meal_needs: int = 0  # 🍽 dietary needs said
 
     @property
     def attendance_rate(self) -> int | None:
@@ -170,6 +173,9 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
         )
     ).one()
     report.ride_requests, report.rides_matched = int(requests), int(matched)
+    needs = (await counts_for(session, ids)).values()
+    report.children_to_look_after = sum(found.children for found in needs)
+    report.meal_needs = sum(sum(found.diets.values()) for found in needs)
     return report
 
 

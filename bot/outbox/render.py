@@ -22,6 +22,7 @@ from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
 from bot.domain.facilitators import reads_absence_reasons, runs_meeting
+from bot.domain.needs import counts as needs_counts
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -29,6 +30,7 @@ from bot.outbox.reach import mention, waiting_for
 from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
 from bot.ui.i18n import Markup, plain, t, tn
+from bot.ui.needs import counts_lines
 from bot.ui.proposals import (
     action_keyboard,
     action_reminder_text,
@@ -149,6 +151,8 @@ async def digest(r: Rendering) -> bool:
     runners = {person.id for person, membership, _ in members if runs_meeting(person, membership, meeting, admin_ids)}
     reasons = reads_absence_reasons(r.recipient, meeting, admin_ids)
     r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons)
+    if lines := counts_lines(r.language, await needs_counts(r.session, meeting)):  # childcare, meal
+        r.out.text += "\n" + "\n".join(lines)
     return True
 
 

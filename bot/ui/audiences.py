@@ -35,6 +35,7 @@ RULES: dict[str, str] = {
     "meeting.cancelled_banner": PIECE,
     "meeting.private_group": PIECE,
     "meeting.announce_intro": PIECE,
+    "meeting.meal": PIECE,
     "carpool.seats": PIECE,
     "carpool.requests_waiting": PIECE,
     "carpool.km": PIECE,
@@ -114,6 +115,10 @@ RULES: dict[str, str] = {
     # -- a participant, in private or as the short answer to a tap
     "rsvp.": PARTICIPANT,
     "reminder.nudge": PARTICIPANT,
+    "needs.": PARTICIPANT,
+    "needs.count_": FACILITATOR,
+    "needs.diet.": PIECE,
+    "needs.no_": PIECE,
     "question.": PARTICIPANT,
     "question.to_facilitators": FACILITATOR,
     "question.answer_prompt": FACILITATOR,
@@ -214,6 +219,12 @@ ABOUT_A_MEETING = frozenset(
         "carpool.rider_cancelled",
         "carpool.to_driver",
         "question.ask",
+        "needs.ask_children",
+        "needs.ask_diet",
+        "needs.children_noted",
+        "needs.children_none",
+        "needs.diet_noted",
+        "needs.diet_none",
         "question.answer",
     }
 )

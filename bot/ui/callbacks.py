@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN
 from bot.domain.meetings import REASONS
+from bot.domain.needs import CHILDREN_MAX, DIETS
 
 MAX_BYTES = 64
 _ID_DIGITS = 9  # ids stay below 10**9: longer digit strings are refused before int() is called
@@ -183,6 +184,33 @@ class ReplyQuestion(Callback):
     """✍️ Répondre, under a question a facilitator received in private."""
 
     question_id: int
+
+
+@button("need", Id(), Choice("kids", "meal"))
+@dataclass(frozen=True)
+class Need(Callback):
+    """🧸 Garde d'enfants / 🍽 Repas, under an announcement: the question is asked in private."""
+
+    meeting_id: int
+    kind: str
+
+
+@button("kids", Id(), Number(0, CHILDREN_MAX))
+@dataclass(frozen=True)
+class Children(Callback):
+    """How many children to look after during the meeting (0: none, or no longer)."""
+
+    meeting_id: int
+    count: int
+
+
+@button("diet", Id(), Choice(*DIETS, "none"))
+@dataclass(frozen=True)
+class Diet(Callback):
+    """A dietary need for the meeting's meal ("none": no need, or no longer)."""
+
+    meeting_id: int
+    diet: str
 
 
 @button("why", Id(), Choice(*REASONS))

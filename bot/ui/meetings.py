@@ -67,6 +67,8 @@ def meeting_body(group: Group, meeting: Meeting, counts: Counts | None = None, l
         t(language, "meeting.when", when=when_text(meeting.starts_at, group.timezone, language)),
         t(language, "meeting.place", place=meeting.place),
     ]
+    if meeting.meal:
+        lines.append(t(language, "meeting.meal"))
     if meeting.agenda:
         lines.append(t(language, "meeting.agenda", agenda=meeting.agenda))
     if counts is not None:
@@ -101,6 +103,11 @@ def rsvp_keyboard(
             cb.key(plain(language, "button.car_request"), cb.Carpool(meeting.id, "r")),
         ]
     )
+    # Childcare and meals are barriers beside transport: said in private, counted for facilitators.
+    needs = [cb.key(plain(language, "button.need_childcare"), cb.Need(meeting.id, "kids"))]
+    if meeting.meal:
+        needs.append(cb.key(plain(language, "button.need_meal"), cb.Need(meeting.id, "meal")))
+    rows.append(needs)
     if with_pause:  # in private: stopping reminders is one tap away, and erases nothing
         rows.append([cb.key(plain(language, "button.private_off"), cb.PrivateMessages("off"))])
     return InlineKeyboardMarkup(rows)

@@ -40,6 +40,7 @@ _LINES = {
     "messages_sent_or_planned": "privacy.summary.messages",
     "dialogues_in_progress": "privacy.summary.dialogues",
     "questions_asked": "privacy.summary.questions",
+    "meeting_needs": "privacy.summary.needs",
 }
 _FACILITATION = (
     "meetings_created",

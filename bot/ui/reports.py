@@ -90,6 +90,8 @@ def report_text(language: str, group: Group, report: Report) -> str:
             unmet=report.rides_unmet,
         )
     )
+    if report.children_to_look_after or report.meal_needs:
+        lines.append(t(language, "report.needs", children=report.children_to_look_after, diets=report.meal_needs))
     lines.append("")
     lines.append(t(language, "report.files"))
     return "\n".join(lines)

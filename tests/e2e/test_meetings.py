@@ -37,6 +37,7 @@ async def test_one_line_meeting_is_announced_with_buttons(relais):
         "❓ Une question",
         "🚗 Je propose des places",
         "🙋 Je cherche une place",
+        "🧸 Garde d'enfants",
     ]
     [meeting] = await meetings_of(relais, chat.id)
     assert meeting.starts_at == datetime(2026, 11, 12, 13, 0, tzinfo=UTC)

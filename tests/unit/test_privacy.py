@@ -27,6 +27,7 @@ from storage.models import (
     Attendance,
     Base,
     Delivery,
+    MeetingNeed,
     Notice,
     Place,
     Poll,
@@ -161,6 +162,7 @@ async def karims_world(session):
         answered_at=NOW,
     )
     session.add_all([asked, answered])
+    session.add(MeetingNeed(meeting_id=meeting.id, person_id=karim.id, children=2, diet="no_pork", updated_at=NOW))
     await session.flush()
     return group, awa, karim, julie, meeting
 
