@@ -33,6 +33,7 @@ MENUS = {
     "admins": (
         "aide",
         "reunion",
+        "quand",
         "reunions",
         "prochaine",
         "annuler",

@@ -559,3 +559,39 @@ class MeetingNeed(Base):
     children: Mapped[int] = mapped_column(Integer, default=0)  # to be looked after during the meeting
     diet: Mapped[str | None] = mapped_column(String(16))  # vegetarian | no_pork | no_gluten | allergy
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DatePoll(Base):
+    """/quand: 2 to 6 candidate dates for the next meeting. Members tick those they can make; at
+    the deadline, or when a facilitator chooses, one becomes the meeting and the rest are released."""
+
+    __tablename__ = "date_polls"
+
+    group_id: Mapped[int] = cascade_key("groups")
+    place: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the group message with the dates
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | chosen | closed
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DateOption(Base):
+    __tablename__ = "date_options"
+
+    date_poll_id: Mapped[int] = cascade_key("date_polls")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DateTick(Base):
+    """A member can make this candidate date (a second tap takes it back)."""
+
+    __tablename__ = "date_ticks"
+    __table_args__ = (UniqueConstraint("option_id", "person_id"),)
+
+    option_id: Mapped[int] = cascade_key("date_options", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    ticked_at: Mapped[datetime] = mapped_column(UTCDateTime)

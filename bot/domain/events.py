@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     POLL_CLOSE = "poll_close"
     PRIORITY_CLOSE = "priority_close"
     ACTION_REMINDER = "action_reminder"
+    DATE_POLL_CLOSE = "date_poll_close"  # /quand's deadline: the best date becomes the meeting
 
 
 MEETING_EVENTS = frozenset(

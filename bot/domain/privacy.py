@@ -24,6 +24,9 @@ from bot.domain.people import find_person, forget_seen
 from storage.models import (
     ActionItem,
     Attendance,
+    DateOption,
+    DatePoll,
+    DateTick,
     Delivery,
     Group,
     Meeting,
@@ -76,6 +79,8 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("questions", "person_id"): "questions_asked",
     ("questions", "answered_by_id"): "questions_answered",
     ("meeting_needs", "person_id"): "meeting_needs",
+    ("date_ticks", "person_id"): "dates_you_can_make",
+    ("date_polls", "created_by_id"): "date_polls_created",
 }
 
 
@@ -347,6 +352,30 @@ async def _needs(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
     ]
 
 
+async def _date_ticks(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(DateTick, DateOption, DatePoll, Group)
+        .join(DateOption, DateOption.id == DateTick.option_id)
+        .join(DatePoll, DatePoll.id == DateOption.date_poll_id)
+        .join(Group, Group.id == DatePoll.group_id)
+        .where(DateTick.person_id == person.id)
+        .order_by(DateTick.id),
+    )
+    return [
+        {"group": group.display_name, "topic": poll.topic, "date": _iso(option.starts_at), "at": _iso(tick.ticked_at)}
+        for tick, option, poll, group in rows
+    ]
+
+
+async def _date_polls_created(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(DatePoll, Group).join(Group, Group.id == DatePoll.group_id).where(DatePoll.created_by_id == person.id),
+    )
+    return [{"group": group.display_name, "topic": poll.topic, "at": _iso(poll.created_at)} for poll, group in rows]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -373,6 +402,8 @@ SECTIONS: dict[str, Section] = {
     "questions_asked": lambda session, person: _questions(session, person, Question.person_id),
     "questions_answered": lambda session, person: _questions(session, person, Question.answered_by_id),
     "meeting_needs": _needs,
+    "dates_you_can_make": _date_ticks,
+    "date_polls_created": _date_polls_created,
 }
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import carpool, polls, proposals
+from bot.domain import carpool, date_polls, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
@@ -26,6 +26,7 @@ from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.reach import reach_out
 from storage.models import (
     ActionItem,
+    DatePoll,
     Group,
     Meeting,
     MeetingSeries,
@@ -248,6 +249,29 @@ async def priority_close(x: Expansion) -> None:
         return
     await close_round(x.session, round_, x.now)
     x.to_group("priority_close")
+
+
+async def date_poll_close(x: Expansion) -> None:
+    """/quand's deadline: the date most members can make becomes the meeting, announced as usual;
+    with no date ticked, the group is told that none was chosen."""
+    poll = await x.session.get(DatePoll, x.event.subject_id)
+    if poll is None or poll.status != "open":
+        x.skip()
+        return
+    if not await date_polls.tick_counts(x.session, poll):
+        poll.status, poll.closed_at = "closed", x.now
+        x.to_group("date_poll_close")
+        return
+    creator = await x.session.get(Person, poll.created_by_id) if poll.created_by_id else None
+    option = await date_polls.best_option(x.session, poll)
+    meeting = await date_polls.choose(x.session, poll, option, x.group, creator, x.now, x.outbox.meetings)
+    x.to_group("date_poll_close")
+    announce = ScheduledEvent(
+        meeting_id=meeting.id, kind=EventKind.ANNOUNCEMENT, offset_minutes=0, due_at=x.now, status="done", done_at=x.now
+    )
+    x.session.add(announce)
+    await x.session.flush()
+    x.to_group("announcement", announce)
 
 
 async def action_reminder(x: Expansion) -> None:

@@ -48,6 +48,7 @@ class DeliveryKind(StrEnum):
     ACTION_REMINDER = "action_reminder"
     PROPOSALS_DIGEST = "proposals_digest"
     REACH_OUT = "reach_out"  # in the group: a report waits in private for facilitators not reached
+    DATE_POLL_CLOSE = "date_poll_close"
 
 
 class RegistryError(RuntimeError):
@@ -80,6 +81,7 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.PRIORITY_CLOSE: EventSpec(expand.priority_close, frozenset({D.PRIORITY_CLOSE})),
     EventKind.ACTION_REMINDER: EventSpec(expand.action_reminder, frozenset({D.ACTION_REMINDER})),
     EventKind.PROPOSALS_DIGEST: EventSpec(expand.proposals_digest, frozenset({D.PROPOSALS_DIGEST})),
+    EventKind.DATE_POLL_CLOSE: EventSpec(expand.date_poll_close, frozenset({D.DATE_POLL_CLOSE, D.ANNOUNCEMENT})),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -100,6 +102,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.ACTION_REMINDER: render.action_reminder,
     D.PROPOSALS_DIGEST: render.proposals_digest,
     D.REACH_OUT: render.reach_out,
+    D.DATE_POLL_CLOSE: render.date_poll_close,
 }
 
 

@@ -27,15 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.domain import date_polls
 from bot.domain import meetings as m
 from bot.domain import priorities as pr
 from bot.domain.proposals import open_proposals
 from bot.outbox.claims import locking
 from bot.outbox.pacing import EDIT, send_priority
+from bot.ui.date_polls import date_poll_keyboard, date_poll_text
 from bot.ui.meetings import announcement_text, reminder_text, rsvp_keyboard
 from bot.ui.proposals import priority_keyboard, priority_text
 from storage.db import insert_if_absent
-from storage.models import Group, Meeting, PriorityRound, Refresh
+from storage.models import DatePoll, Group, Meeting, PriorityRound, Refresh
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -83,11 +85,23 @@ async def _priority_round(session: AsyncSession, round_id: int, now: datetime) -
     )
 
 
+async def _date_poll(session: AsyncSession, poll_id: int, now: datetime) -> Content | None:
+    poll = await session.get(DatePoll, poll_id)
+    group = await session.get(Group, poll.group_id) if poll is not None else None
+    if poll is None or group is None or poll.status != "open":
+        return None  # chosen: the choice rewrote the message
+    options, counts = await date_polls.options_of(session, poll), await date_polls.tick_counts(session, poll)
+    return Content(
+        date_poll_text(group.language, group, poll), date_poll_keyboard(group.language, group, poll, options, counts)
+    )
+
+
 # What each kind of refreshed message shows, from the row its subject_id names.
 KINDS: dict[str, Render] = {
     "announcement": _meeting_counts(lambda group, meeting, counts, now: announcement_text(group, meeting, counts)),
     "group_reminder": _meeting_counts(reminder_text),
     "priority_round": _priority_round,
+    "date_poll": _date_poll,
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import carpool
+from bot.domain import carpool, date_polls
 from bot.domain import meetings as m
 from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
@@ -29,6 +29,7 @@ from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.reach import mention, waiting_for
 from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
+from bot.ui.date_polls import date_poll_outcome
 from bot.ui.i18n import Markup, plain, t, tn
 from bot.ui.needs import counts_lines
 from bot.ui.proposals import (
@@ -48,6 +49,7 @@ from bot.ui.proposals import (
 from bot.ui.proposals import digest_text as proposals_digest_text
 from storage.models import (
     ActionItem,
+    DatePoll,
     Delivery,
     Group,
     Meeting,
@@ -255,6 +257,18 @@ async def priority_close(r: Rendering) -> bool:
     if round_ is None:
         return False
     r.out.text = ranking_text(r.language, await ranking(r.session, round_), await participants(r.session, round_))
+    return True
+
+
+async def date_poll_close(r: Rendering) -> bool:
+    """/quand's outcome, in reply to the dates' message: the date chosen, or none."""
+    poll = await r.session.get(DatePoll, r.event.subject_id)
+    if poll is None:
+        return False
+    meeting = await r.session.get(Meeting, poll.meeting_id) if poll.meeting_id else None
+    counts = await date_polls.tick_counts(r.session, poll)
+    r.out.text = date_poll_outcome(r.language, r.group, poll, meeting, counts)
+    r.out.reply_to = poll.message_id
     return True
 
 

@@ -213,6 +213,30 @@ class Diet(Callback):
     diet: str
 
 
+@button("tick", Id())
+@dataclass(frozen=True)
+class DateTickButton(Callback):
+    """A candidate date of /quand: one tap says I can come then, a second takes it back."""
+
+    option_id: int
+
+
+@button("choose", Id())
+@dataclass(frozen=True)
+class DateChoose(Callback):
+    """✅ Choisir, under /quand's dates: the facilitator sees who can come when, in private."""
+
+    date_poll_id: int
+
+
+@button("pick", Id())
+@dataclass(frozen=True)
+class DatePick(Callback):
+    """Retenir cette date: it becomes the meeting."""
+
+    option_id: int
+
+
 @button("why", Id(), Choice(*REASONS))
 @dataclass(frozen=True)
 class AbsenceReason(Callback):

@@ -13,7 +13,7 @@ TASKS = ("reunion", "propositions", "votes", "actions", "covoiturage", "bilan", 
 # What a facilitator may type after /aide: a task's name, or one of its commands.
 ALIASES = {
     **{task: task for task in TASKS},
-    **dict.fromkeys(("reunions", "rappels", "serie", "annuler", "deplacer", "prochaine"), "reunion"),
+    **dict.fromkeys(("reunions", "quand", "rappels", "serie", "annuler", "deplacer", "prochaine"), "reunion"),
     **dict.fromkeys(("proposition", "suivi", "modifier", "fusionner", "retirer", "indicateurs"), "propositions"),
     **dict.fromkeys(("vote", "sondage", "sondages", "priorites", "clore", "quorum"), "votes"),
     "action": "actions",

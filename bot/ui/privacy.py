@@ -49,6 +49,7 @@ _FACILITATION = (
     "priority_rounds_created",
     "actions_created",
     "questions_answered",
+    "date_polls_created",
 )
 
 

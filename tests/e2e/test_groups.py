@@ -333,6 +333,7 @@ async def test_command_menus_per_scope_and_language(relais):
     assert admin_fr == [
         "aide",
         "reunion",
+        "quand",
         "reunions",
         "prochaine",
         "annuler",

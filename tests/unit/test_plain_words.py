@@ -40,6 +40,8 @@ NOT_ABOUT_A_MEETING = {
     "poll.group_reminder": "{when} is the poll's deadline",
     "poll.nudge": "{when} is the poll's deadline",
     "priorities.intro": "{when} is the round's deadline",
+    "when.poll": "{until} is the choice's deadline; the dates are its buttons",
+    "when.none_chosen": "no meeting: none was chosen",
 }
 # A command to type, in a text for participants: they are given buttons instead.
 TYPED_COMMAND = re.compile(r"(?:^|[\s(«“])/[a-z]")

@@ -26,6 +26,9 @@ from storage.models import (
     ActionItem,
     Attendance,
     Base,
+    DateOption,
+    DatePoll,
+    DateTick,
     Delivery,
     MeetingNeed,
     Notice,
@@ -163,6 +166,15 @@ async def karims_world(session):
     )
     session.add_all([asked, answered])
     session.add(MeetingNeed(meeting_id=meeting.id, person_id=karim.id, children=2, diet="no_pork", updated_at=NOW))
+    date_poll = DatePoll(
+        group_id=group.id, place="Mairie", topic="Bilan", created_by_id=karim.id, created_at=NOW, closes_at=NOW
+    )
+    session.add(date_poll)
+    await session.flush()
+    option = DateOption(date_poll_id=date_poll.id, starts_at=meeting.starts_at)
+    session.add(option)
+    await session.flush()
+    session.add(DateTick(option_id=option.id, person_id=karim.id, ticked_at=NOW))
     await session.flush()
     return group, awa, karim, julie, meeting
 
