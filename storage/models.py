@@ -595,3 +595,19 @@ class DateTick(Base):
     option_id: Mapped[int] = cascade_key("date_options", index=False)
     person_id: Mapped[int] = cascade_key("people")
     ticked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Evaluation(Base):
+    """The evaluation sheet, in private the day after, to those who came: "utile ?" with one tap,
+    and an optional free text for the next meeting, read by the facilitators without the member's
+    name unless they sign it."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    meeting_id: Mapped[int] = cascade_key("meetings", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    useful: Mapped[str | None] = mapped_column(String(8))  # very | bit | not
+    hope: Mapped[str | None] = mapped_column(Text)  # "Qu'attendez-vous de la prochaine réunion ?"
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)

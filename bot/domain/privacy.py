@@ -28,6 +28,7 @@ from storage.models import (
     DatePoll,
     DateTick,
     Delivery,
+    Evaluation,
     Group,
     Meeting,
     MeetingNeed,
@@ -81,6 +82,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("meeting_needs", "person_id"): "meeting_needs",
     ("date_ticks", "person_id"): "dates_you_can_make",
     ("date_polls", "created_by_id"): "date_polls_created",
+    ("evaluations", "person_id"): "evaluations",
 }
 
 
@@ -376,6 +378,14 @@ async def _date_polls_created(session: AsyncSession, person: Person) -> list[dic
     return [{"group": group.display_name, "topic": poll.topic, "at": _iso(poll.created_at)} for poll, group in rows]
 
 
+async def _evaluations(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _with_meeting(session, Evaluation, Evaluation.person_id, person)
+    return [
+        _meeting(meeting, group) | {"useful": row.useful, "for_next_meeting": row.hope, "signed": row.signed}
+        for row, meeting, group in rows
+    ]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -404,6 +414,7 @@ SECTIONS: dict[str, Section] = {
     "meeting_needs": _needs,
     "dates_you_can_make": _date_ticks,
     "date_polls_created": _date_polls_created,
+    "evaluations": _evaluations,
 }
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain.evaluations import USEFUL, Hope, hopes
+from bot.domain.evaluations import useful_counts as private_useful
 from bot.domain.needs import counts_for
 from bot.domain.periods import Period
 from bot.domain.polls import evaluations
@@ -78,6 +80,7 @@ class Report:
     ride_seats: int = 0
     ride_requests: int = 0
     rides_matched: int = 0
+    hopes: list[Hope] = field(default_factory=list)  # "Qu'attendez-vous de la prochaine réunion ?"
     children_to_look_after: int = 0  # 🧸 over the period's meetings
     meal_needs: int = 0  # 🍽 dietary needs said
 
@@ -95,6 +98,26 @@ class Report:
     @property
     def rides_unmet(self) -> int:
         return self.ride_requests - self.rides_matched
+
+
+PRIVATE_LABELS = ("👍", "🙂", "👎")  # the group poll's options begin with these, in this order
+
+
+def _with_private_answers(
+    polls: dict[int, list[tuple[str, int]]], private: dict[int, dict[str, int]]
+) -> dict[int, list[tuple[str, int]]]:
+    """Each meeting's "utile ?": the group poll's counts plus the answers given in private (the
+    evaluation sheet), option by option; without a poll, the private answers under the poll's
+    emoji."""
+    merged = dict(polls)
+    for meeting_id, answers in private.items():
+        extra = [answers.get(useful, 0) for useful in USEFUL]
+        pairs = merged.get(meeting_id)
+        if pairs and len(pairs) == len(USEFUL):
+            merged[meeting_id] = [(option, votes + add) for (option, votes), add in zip(pairs, extra, strict=True)]
+        else:
+            merged[meeting_id] = list(zip(PRIVATE_LABELS, extra, strict=True))
+    return merged
 
 
 async def group_report(session: AsyncSession, group: Group, period: Period) -> Report:
@@ -135,7 +158,7 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
             )
         ).all()
     )
-    evaluated = await evaluations(session, ids)
+    evaluated = _with_private_answers(await evaluations(session, ids), await private_useful(session, ids))
     report.meetings = [
         MeetingFigures(
             m.number,
@@ -173,6 +196,7 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
         )
     ).one()
     report.ride_requests, report.rides_matched = int(requests), int(matched)
+    report.hopes = await hopes(session, ids)
     needs = (await counts_for(session, ids)).values()
     report.children_to_look_after = sum(found.children for found in needs)
     report.meal_needs = sum(sum(found.diets.values()) for found in needs)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import carpool, date_polls, polls, proposals
+from bot.domain import carpool, date_polls, evaluations, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
@@ -177,7 +177,14 @@ async def feedback(x: Expansion) -> None:
     if x.the_meeting.status != "scheduled" or x.now - x.event.due_at > FEEDBACK_LATEST:
         x.skip()  # weeks after the meeting, the question makes no sense
         return
-    x.to_group("feedback")
+    # In private to those who came (the evaluation sheet); the group's anonymous poll too when one
+    # of them cannot be written to in private, or when nobody is known to have come.
+    came = await evaluations.attendees(x.session, x.the_meeting)
+    for person in came:
+        if reachable_in_private(person):
+            x.deliver("evaluation", person.id)
+    if not came or not all(reachable_in_private(person) for person in came):
+        x.to_group("feedback")
 
 
 async def rides_reminder(x: Expansion) -> None:

@@ -49,6 +49,7 @@ class DeliveryKind(StrEnum):
     PROPOSALS_DIGEST = "proposals_digest"
     REACH_OUT = "reach_out"  # in the group: a report waits in private for facilitators not reached
     DATE_POLL_CLOSE = "date_poll_close"
+    EVALUATION = "evaluation"  # the day after, in private, to those who came
 
 
 class RegistryError(RuntimeError):
@@ -72,7 +73,7 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.REMINDER: EventSpec(expand.reminder, frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE})),
     EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST, D.REACH_OUT})),
     EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST, D.REACH_OUT})),
-    EventKind.FEEDBACK: EventSpec(expand.feedback, frozenset({D.FEEDBACK})),
+    EventKind.FEEDBACK: EventSpec(expand.feedback, frozenset({D.FEEDBACK, D.EVALUATION})),
     EventKind.RIDES_REMINDER: EventSpec(expand.rides_reminder, frozenset({D.RIDE_REMINDER})),
     EventKind.RIDES_ALERT: EventSpec(expand.rides_alert, frozenset({D.RIDES_UNMATCHED, D.REACH_OUT})),
     EventKind.PROPOSAL_NEWS: EventSpec(expand.proposal_news, frozenset({D.PROPOSAL_NEWS})),
@@ -103,6 +104,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.PROPOSALS_DIGEST: render.proposals_digest,
     D.REACH_OUT: render.reach_out,
     D.DATE_POLL_CLOSE: render.date_poll_close,
+    D.EVALUATION: render.evaluation,
 }
 
 

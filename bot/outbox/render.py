@@ -30,6 +30,7 @@ from bot.outbox.reach import mention, waiting_for
 from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
 from bot.ui.date_polls import date_poll_outcome
+from bot.ui.evaluations import evaluation_question, useful_keyboard
 from bot.ui.i18n import Markup, plain, t, tn
 from bot.ui.needs import counts_lines
 from bot.ui.proposals import (
@@ -155,6 +156,13 @@ async def digest(r: Rendering) -> bool:
     r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons)
     if lines := counts_lines(r.language, await needs_counts(r.session, meeting)):  # childcare, meal
         r.out.text += "\n" + "\n".join(lines)
+    return True
+
+
+async def evaluation(r: Rendering) -> bool:
+    """The day after, in private: "utile ?" with one tap (then, if they like, a free text)."""
+    r.out.text = evaluation_question(r.language, r.group, r.the_meeting)
+    r.out.markup = useful_keyboard(r.language, r.the_meeting)
     return True
 
 

@@ -125,6 +125,8 @@ RULES: dict[str, str] = {
     # -- a participant, in private or as the short answer to a tap
     "rsvp.": PARTICIPANT,
     "reminder.nudge": PARTICIPANT,
+    "evaluation.": PARTICIPANT,
+    "evaluation.to_facilitators": FACILITATOR,
     "needs.": PARTICIPANT,
     "needs.count_": FACILITATOR,
     "needs.diet.": PIECE,
@@ -229,6 +231,7 @@ ABOUT_A_MEETING = frozenset(
         "carpool.rider_cancelled",
         "carpool.to_driver",
         "question.ask",
+        "evaluation.question",
         "when.chosen",
         "needs.ask_children",
         "needs.ask_diet",

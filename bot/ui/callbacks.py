@@ -19,6 +19,7 @@ from typing import Any, ClassVar, TypeVar
 from telegram import InlineKeyboardButton
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN
+from bot.domain.evaluations import USEFUL
 from bot.domain.meetings import REASONS
 from bot.domain.needs import CHILDREN_MAX, DIETS
 
@@ -235,6 +236,24 @@ class DatePick(Callback):
     """Retenir cette date: it becomes the meeting."""
 
     option_id: int
+
+
+@button("useful", Id(), Choice(*USEFUL))
+@dataclass(frozen=True)
+class Useful(Callback):
+    """👍 / 🙂 / 👎 under the private evaluation of a meeting."""
+
+    meeting_id: int
+    answer: str
+
+
+@button("eval", Id(), Choice("sign", "skip"))
+@dataclass(frozen=True)
+class EvaluationStep(Callback):
+    """✍️ Signer de mon prénom (a toggle) / Rien à ajouter, under the free-text question."""
+
+    meeting_id: int
+    choice: str
 
 
 @button("why", Id(), Choice(*REASONS))

@@ -14,7 +14,7 @@ import html
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
 from bot.ui import callbacks as cb
@@ -37,13 +37,21 @@ def contact(person: Person) -> Markup:
     return Markup(link)
 
 
+def _car_buttons(language: str, meeting: Meeting) -> list[InlineKeyboardButton]:
+    return [
+        cb.key(plain(language, "button.car_offer"), cb.Carpool(meeting.id, "o")),
+        cb.key(plain(language, "button.car_request"), cb.Carpool(meeting.id, "r")),
+    ]
+
+
 def car_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
-    """The last row of the meeting buttons, on its own (the board, the transport reason)."""
-    return InlineKeyboardMarkup([rsvp_keyboard(language, meeting).inline_keyboard[-1]])
+    """🚗 / 🙋 on their own (the board)."""
+    return InlineKeyboardMarkup([_car_buttons(language, meeting)])
 
 
 def request_only_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[rsvp_keyboard(language, meeting).inline_keyboard[-1][1]]])
+    """🙋 alone (after "Transport" as the reason for not coming)."""
+    return InlineKeyboardMarkup([_car_buttons(language, meeting)[1:]])
 
 
 def _listing(title: str, empty: str, lines: list[str], *after: str) -> str:

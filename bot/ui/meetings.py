@@ -102,7 +102,7 @@ def rsvp_keyboard(
             cb.key(plain(language, "button.car_offer"), cb.Carpool(meeting.id, "o")),
             cb.key(plain(language, "button.car_request"), cb.Carpool(meeting.id, "r")),
         ]
-    )
+    )  # the same two as bot/ui/carpool.car_keyboard (which imports this module)
     # Childcare and meals are barriers beside transport: said in private, counted for facilitators.
     needs = [cb.key(plain(language, "button.need_childcare"), cb.Need(meeting.id, "kids"))]
     if meeting.meal:

@@ -41,6 +41,7 @@ _LINES = {
     "dialogues_in_progress": "privacy.summary.dialogues",
     "questions_asked": "privacy.summary.questions",
     "meeting_needs": "privacy.summary.needs",
+    "evaluations": "privacy.summary.evaluations",
 }
 _FACILITATION = (
     "meetings_created",

@@ -90,6 +90,11 @@ def report_text(language: str, group: Group, report: Report) -> str:
             unmet=report.rides_unmet,
         )
     )
+    if report.hopes:
+        lines.append(tn(language, "report.hopes", len(report.hopes)))
+        for hope in report.hopes[-5:]:
+            who = hope.name or plain(language, "someone")
+            lines.append(t(language, "report.hope_line", text=excerpt(hope.text, 120), who=who))
     if report.children_to_look_after or report.meal_needs:
         lines.append(t(language, "report.needs", children=report.children_to_look_after, diets=report.meal_needs))
     lines.append("")

@@ -30,6 +30,7 @@ from storage.models import (
     DatePoll,
     DateTick,
     Delivery,
+    Evaluation,
     MeetingNeed,
     Notice,
     Place,
@@ -175,6 +176,11 @@ async def karims_world(session):
     session.add(option)
     await session.flush()
     session.add(DateTick(option_id=option.id, person_id=karim.id, ticked_at=NOW))
+    session.add(
+        Evaluation(
+            meeting_id=meeting.id, person_id=karim.id, useful="bit", hope="Plus court", signed=False, answered_at=NOW
+        )
+    )
     await session.flush()
     return group, awa, karim, julie, meeting
 
