@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from bot.domain.settings import CarpoolSection, MeetingsSection, ProposalsSection, Section
+from bot.domain.settings import CarpoolSection, CostsSection, MeetingsSection, ProposalsSection, Section
 
 ENV_PREFIX = "RELAIS_"
 CONFIG_ENV = "RELAIS_CONFIG"
@@ -150,6 +150,7 @@ class Settings(Section):
     meetings: MeetingsSection = MeetingsSection()
     proposals: ProposalsSection = ProposalsSection()
     carpool: CarpoolSection = CarpoolSection()
+    costs: CostsSection = CostsSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
     dashboard: DashboardSection = DashboardSection()

@@ -52,6 +52,8 @@ MENUS = {
         "action",
         "actions",
         "indicateurs",
+        "compterendu",
+        "frais",
         "bilan",
         "tableau",
         "attestation",
@@ -62,7 +64,7 @@ MENUS = {
         "covoiturage",
         "lieux",
     ),
-    "private": ("aide", "proposition", "attestation", "mesdonnees", "oublier", "tableau"),
+    "private": ("aide", "proposition", "frais", "attestation", "mesdonnees", "oublier", "tableau"),
 }
 SCOPES = {
     "group": BotCommandScopeAllGroupChats(),

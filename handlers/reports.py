@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler
 
+from bot.domain.costs import of_meetings as cost_claims
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.reports import attendance_sheet, group_report
 from bot.services import db, services
 from bot.ui.charts import attendance_chart
+from bot.ui.costs import costs_csv
 from bot.ui.i18n import t
 from bot.ui.reports import attendance_csv, meetings_csv, proposals_csv, report_text
 from handlers.common import Context, command_args, private_reader, refuse, reply, require_facilitator, say, send
@@ -42,11 +44,14 @@ async def report_command(update: Update, context: Context) -> None:
     if chart is not None:
         send(asker.telegram_id, "send_photo", photo=InputFile(io.BytesIO(chart), filename="presence.png"))
     stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    for name, content in (
+    tables = [
         ("reunions", meetings_csv(language, group, report)),
         ("presences", attendance_csv(language, group, sheet)),
         ("propositions", proposals_csv(language, group, report)),
-    ):
+    ]
+    if report.costs.claims:  # for the department's accounting
+        tables.append(("frais", costs_csv(language, group, await cost_claims(db(), report.meeting_ids))))
+    for name, content in tables:
         document = InputFile(io.BytesIO(content), filename=f"bilan-{name}-{stamp}.csv")
         send(asker.telegram_id, "send_document", document=document)
     reply(update, t(language, "report.sent"))

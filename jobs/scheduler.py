@@ -15,6 +15,7 @@ from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
+from bot.domain.costs import forget_old as forget_old_claims
 from bot.domain.privacy import forget_old_reasons
 from bot.domain.web_access import forget_expired
 from bot.outages import database_away
@@ -68,6 +69,7 @@ async def dispatch_now(application: Application) -> DispatchReport:
             await forget_old_reasons(session, now, svc.settings.privacy.reasons_days)
             # Dashboard links and sessions that can no longer serve (they point at a person).
             await forget_expired(session, now, timedelta(minutes=svc.settings.dashboard.idle_minutes))
+            await forget_old_claims(session, now, svc.settings.costs.keep_months)
             svc.retention_done_at = now
     if report.sent or report.failed:
         log.info(

@@ -611,3 +611,59 @@ class Evaluation(Base):
     hope: Mapped[str | None] = mapped_column(Text)  # "Qu'attendez-vous de la prochaine réunion ?"
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Minutes(Base):
+    """The compte rendu of a meeting (/compterendu): a text or a document (kept as Telegram's file
+    id only). It goes first to those who came, for their opinion ("✅ D'accord" / "✏️ Compléter"),
+    then, at `publish_at` or on a facilitator's word, to the group (pinned when the bot may pin)
+    and in private to the members who did not come."""
+
+    __tablename__ = "minutes"
+
+    meeting_id: Mapped[int] = cascade_key("meetings", index=False)
+    group_id: Mapped[int] = cascade_key("groups")
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="review")  # review | published
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the group's copy, once posted
+    __table_args__ = (UniqueConstraint("meeting_id"),)
+
+
+class MinutesReview(Base):
+    """A member who came agreed with the minutes, or sent a comment to the facilitators."""
+
+    __tablename__ = "minutes_reviews"
+    __table_args__ = (UniqueConstraint("minutes_id", "person_id"),)
+
+    minutes_id: Mapped[int] = cascade_key("minutes", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CostClaim(Base):
+    """A member's costs for coming to a meeting they attended ("organiser le défraiement"): a
+    receipt (kept as Telegram's file id only) with an amount and a category, or the group's flat
+    allowance. Facilitators mark it refunded or refused (with the reason); erased with its receipt
+    `costs.keep_months` after it was made."""
+
+    __tablename__ = "cost_claims"
+
+    meeting_id: Mapped[int] = cascade_key("meetings")
+    group_id: Mapped[int] = cascade_key("groups")
+    person_id: Mapped[int] = cascade_key("people")
+    category: Mapped[str] = mapped_column(String(16))  # transport | fuel | childcare | meal | other | allowance
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[str | None] = mapped_column(String(255))  # the receipt's photo
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | refunded | refused
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was refused
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError, folded_text
-from storage.models import Attendance, Evaluation, Meeting, Person, Rsvp
+from storage.models import Attendance, Evaluation, Group, Meeting, Person, Rsvp
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +108,23 @@ async def hopes(session: AsyncSession, meeting_ids: list[int]) -> list[Hope]:
         .order_by(Evaluation.answered_at)
     )
     return [Hope(row.meeting_id, row.hope or "", name if row.signed else None) for row, name in rows]
+
+
+async def latest_attended(
+    session: AsyncSession, group: Group, person: Person, since: datetime, now: datetime
+) -> Meeting | None:
+    """The latest meeting of the group, started between `since` and `now`, that the person came to."""
+    meetings = await session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.group_id == group.id,
+            Meeting.status == "scheduled",
+            Meeting.starts_at >= since,
+            Meeting.starts_at <= now,
+        )
+        .order_by(Meeting.starts_at.desc())
+    )
+    for meeting in meetings:
+        if await came(session, meeting, person):
+            return meeting
+    return None

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     PRIORITY_CLOSE = "priority_close"
     ACTION_REMINDER = "action_reminder"
     DATE_POLL_CLOSE = "date_poll_close"  # /quand's deadline: the best date becomes the meeting
+    MINUTES_PUBLISH = "minutes_publish"  # the minutes' review is over: to the group and the absent
 
 
 MEETING_EVENTS = frozenset(

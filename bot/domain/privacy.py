@@ -24,6 +24,7 @@ from bot.domain.people import find_person, forget_seen
 from storage.models import (
     ActionItem,
     Attendance,
+    CostClaim,
     DateOption,
     DatePoll,
     DateTick,
@@ -33,6 +34,8 @@ from storage.models import (
     Meeting,
     MeetingNeed,
     Membership,
+    Minutes,
+    MinutesReview,
     Notice,
     Person,
     Place,
@@ -83,6 +86,10 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("date_ticks", "person_id"): "dates_you_can_make",
     ("date_polls", "created_by_id"): "date_polls_created",
     ("evaluations", "person_id"): "evaluations",
+    ("minutes", "created_by_id"): "minutes_written",
+    ("minutes_reviews", "person_id"): "minutes_reviews",
+    ("cost_claims", "person_id"): "cost_claims",
+    ("cost_claims", "decided_by_id"): "cost_claims_decided",
 }
 
 
@@ -386,6 +393,43 @@ async def _evaluations(session: AsyncSession, person: Person) -> list[dict[str, 
     ]
 
 
+async def _minutes_written(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _with_meeting(session, Minutes, Minutes.created_by_id, person)
+    return [_meeting(meeting, group) | {"status": row.status} for row, meeting, group in rows]
+
+
+async def _minutes_reviews(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(MinutesReview, Meeting, Group)
+        .join(Minutes, Minutes.id == MinutesReview.minutes_id)
+        .join(Meeting, Meeting.id == Minutes.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .where(MinutesReview.person_id == person.id),
+    )
+    return [
+        _meeting(meeting, group) | {"agreed": review.agreed, "comment": review.comment, "at": _iso(review.at)}
+        for review, meeting, group in rows
+    ]
+
+
+async def _claims(session: AsyncSession, person: Person, column: Any) -> list[dict[str, Any]]:
+    """Cost claims (the receipt is a Telegram file id; the photo itself is Telegram's)."""
+    rows = await _with_meeting(session, CostClaim, column, person)
+    return [
+        _meeting(meeting, group)
+        | {
+            "category": claim.category,
+            "amount_euros": claim.amount_cents / 100,
+            "receipt_file_id": claim.file_id,
+            "status": claim.status,
+            "reason": claim.reason,
+            "claimed_at": _iso(claim.created_at),
+        }
+        for claim, meeting, group in rows
+    ]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -415,6 +459,10 @@ SECTIONS: dict[str, Section] = {
     "dates_you_can_make": _date_ticks,
     "date_polls_created": _date_polls_created,
     "evaluations": _evaluations,
+    "minutes_written": _minutes_written,
+    "minutes_reviews": _minutes_reviews,
+    "cost_claims": lambda session, person: _claims(session, person, CostClaim.person_id),
+    "cost_claims_decided": lambda session, person: _claims(session, person, CostClaim.decided_by_id),
 }
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain.costs import CostTotals
+from bot.domain.costs import totals as cost_totals
 from bot.domain.evaluations import USEFUL, Hope, hopes
 from bot.domain.evaluations import useful_counts as private_useful
 from bot.domain.needs import counts_for
@@ -81,6 +83,8 @@ class Report:
     ride_requests: int = 0
     rides_matched: int = 0
     hopes: list[Hope] = field(default_factory=list)  # "Qu'attendez-vous de la prochaine réunion ?"
+    meeting_ids: list[int] = field(default_factory=list)
+    costs: CostTotals = field(default_factory=CostTotals)  # 🧾 claims for the period's meetings
     children_to_look_after: int = 0  # 🧸 over the period's meetings
     meal_needs: int = 0  # 🍽 dietary needs said
 
@@ -197,6 +201,7 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
     ).one()
     report.ride_requests, report.rides_matched = int(requests), int(matched)
     report.hopes = await hopes(session, ids)
+    report.meeting_ids, report.costs = ids, await cost_totals(session, ids)
     needs = (await counts_for(session, ids)).values()
     report.children_to_look_after = sum(found.children for found in needs)
     report.meal_needs = sum(sum(found.diets.values()) for found in needs)

@@ -30,6 +30,9 @@ class MeetingsSection(Section):
     # Facilitators get the carpool requests still without a seat this many days before a meeting,
     # at reminder_time (drivers and passengers are reminded the day before).
     carpool_alert_days: int = Field(default=2, ge=2, le=14)
+    # The minutes (/compterendu) go to those who came for their opinion this many days before
+    # they are posted in the group (or sooner, on a facilitator's word).
+    minutes_review_days: int = Field(default=3, ge=0, le=30)
 
     @field_validator("default_reminders")
     @classmethod
@@ -59,6 +62,17 @@ class ProposalsSection(Section):
     digest_day: int = Field(default=1, ge=1, le=28)
     # Longest proposal text, in characters.
     text_max: int = Field(default=600, ge=50, le=2000)
+
+
+class CostsSection(Section):
+    # A flat allowance per half-day of participation, in euros (one department pays 15 €); none
+    # by default: members then claim their costs on receipts.
+    allowance_per_half_day: float | None = Field(default=None, ge=0, le=500)
+    # Claims and their receipts (Telegram file ids only) are erased this many months after they
+    # were made, once the accounts are closed.
+    keep_months: int = Field(default=13, ge=1, le=120)
+    # The largest amount one claim may ask for, in euros (a typing slip is caught, not paid).
+    max_claim_euros: float = Field(default=300, gt=0, le=10000)
 
 
 class CarpoolSection(Section):

@@ -21,6 +21,7 @@ from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.domain.groups import deactivate_group, migrate_group
+from bot.domain.minutes import set_message as set_minutes_message
 from bot.domain.people import mark_unreachable
 from bot.domain.polls import EVALUATION_OPEN, record_evaluation_poll
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
@@ -71,7 +72,24 @@ async def _send(bot: Bot, out: Outgoing) -> Message:
             open_period=int(EVALUATION_OPEN.total_seconds()),
         )
     reply = ReplyParameters(out.reply_to, allow_sending_without_reply=True) if out.reply_to else None
-    return await bot.send_message(out.chat_id, out.text, reply_markup=out.markup, reply_parameters=reply)
+    if out.document_id is not None:
+        sent = await bot.send_document(out.chat_id, out.document_id, caption=out.text or None, reply_markup=out.markup)
+    else:
+        sent = await bot.send_message(out.chat_id, out.text, reply_markup=out.markup, reply_parameters=reply)
+    if out.pin:
+        await _pin(bot, sent)
+    return sent
+
+
+async def _pin(bot: Bot, message: Message) -> None:
+    """Pin a message the group should keep at hand, when the bot is allowed to (an administrator
+    with the right to pin); otherwise it stays an ordinary message."""
+    try:
+        member = await bot.get_chat_member(message.chat_id, bot.id)
+        if getattr(member, "can_pin_messages", False):
+            await bot.pin_chat_message(message.chat_id, message.message_id, disable_notification=True)
+    except TelegramError as exc:  # the message is out: a pin that fails must not send it again
+        log.warning("could not pin message %s: %s", message.message_id, exc.__class__.__name__)
 
 
 async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
@@ -113,6 +131,8 @@ async def _record(run: Dispatcher, results: list[tuple[Outgoing, str, Any]], rep
                     group = await session.get(Group, out.group_id)
                     if group is not None:
                         await migrate_group(session, group.chat_id, out.chat_id)
+                if out.kind == "minutes" and isinstance(value, Message) and out.subject_id is not None:
+                    await set_minutes_message(session, out.subject_id, value.message_id)
                 if out.kind == "announcement" and isinstance(value, Message):
                     meeting = await session.get(Meeting, out.meeting_id)
                     if meeting is not None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import carpool, date_polls, evaluations, polls, proposals
+from bot.domain import carpool, date_polls, evaluations, minutes, polls, proposals
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
@@ -30,6 +30,7 @@ from storage.models import (
     Group,
     Meeting,
     MeetingSeries,
+    Minutes,
     Person,
     Poll,
     PriorityRound,
@@ -279,6 +280,22 @@ async def date_poll_close(x: Expansion) -> None:
     x.session.add(announce)
     await x.session.flush()
     x.to_group("announcement", announce)
+
+
+async def minutes_publish(x: Expansion) -> None:
+    """The review of the minutes is over: the group gets them (pinned when the bot may pin), and
+    the members who did not come get them in private."""
+    found = await x.session.get(Minutes, x.event.subject_id)
+    meeting = await x.session.get(Meeting, found.meeting_id) if found else None
+    if found is None or meeting is None or found.status != "review":
+        x.skip()
+        return
+    minutes.mark_published(found, x.now)
+    x.to_group("minutes")
+    came = await evaluations.attendees(x.session, meeting)
+    for person in await minutes.absent_members(x.session, meeting, came):
+        if reachable_in_private(person):
+            x.deliver("minutes_absent", person.id)
 
 
 async def action_reminder(x: Expansion) -> None:

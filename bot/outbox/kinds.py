@@ -50,6 +50,8 @@ class DeliveryKind(StrEnum):
     REACH_OUT = "reach_out"  # in the group: a report waits in private for facilitators not reached
     DATE_POLL_CLOSE = "date_poll_close"
     EVALUATION = "evaluation"  # the day after, in private, to those who came
+    MINUTES = "minutes"  # the group's copy of the minutes, pinned
+    MINUTES_ABSENT = "minutes_absent"  # in private, to members who did not come
 
 
 class RegistryError(RuntimeError):
@@ -83,6 +85,7 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.ACTION_REMINDER: EventSpec(expand.action_reminder, frozenset({D.ACTION_REMINDER})),
     EventKind.PROPOSALS_DIGEST: EventSpec(expand.proposals_digest, frozenset({D.PROPOSALS_DIGEST})),
     EventKind.DATE_POLL_CLOSE: EventSpec(expand.date_poll_close, frozenset({D.DATE_POLL_CLOSE, D.ANNOUNCEMENT})),
+    EventKind.MINUTES_PUBLISH: EventSpec(expand.minutes_publish, frozenset({D.MINUTES, D.MINUTES_ABSENT})),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -105,6 +108,8 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.REACH_OUT: render.reach_out,
     D.DATE_POLL_CLOSE: render.date_poll_close,
     D.EVALUATION: render.evaluation,
+    D.MINUTES: render.minutes,
+    D.MINUTES_ABSENT: render.minutes,
 }
 
 

@@ -28,6 +28,9 @@ class Outgoing:
     poll: dict[str, Any] | None = None
     stop_poll_message_id: int | None = None  # closed (stopPoll) before the text is sent
     reply_to: int | None = None
+    document_id: str | None = None  # a file Telegram has (its id): sent with the text as caption
+    pin: bool = False  # pinned once sent, when the bot may pin in that chat
+    subject_id: int | None = None  # the row the message is about (its id is recorded once sent)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
 from bot.domain.facilitators import reads_absence_reasons, runs_meeting
+from bot.domain.minutes import previous_published
 from bot.domain.needs import counts as needs_counts
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
@@ -32,6 +33,7 @@ from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
 from bot.ui.date_polls import date_poll_outcome
 from bot.ui.evaluations import evaluation_question, useful_keyboard
 from bot.ui.i18n import Markup, plain, t, tn
+from bot.ui.minutes import minutes_line, minutes_text
 from bot.ui.needs import counts_lines
 from bot.ui.proposals import (
     action_keyboard,
@@ -54,6 +56,7 @@ from storage.models import (
     Delivery,
     Group,
     Meeting,
+    Minutes,
     Person,
     Poll,
     PollVote,
@@ -109,9 +112,18 @@ async def _proposals_moved_block(r: Rendering) -> str:
     return "\n\n" + changes_block(group.language, moved) if moved else ""
 
 
+async def _minutes_block(r: Rendering) -> str:
+    """The J-7 reminder links to the previous meeting's minutes, once they are posted."""
+    if ui.days_until(r.the_meeting, r.group.timezone, r.event.due_at) != 7:
+        return ""
+    found = await previous_published(r.session, r.the_meeting)
+    return "\n\n" + minutes_line(r.language, r.group, found) if found is not None else ""
+
+
 async def group_reminder(r: Rendering) -> bool:
     meeting = r.the_meeting
     r.out.text = ui.reminder_text(r.group, meeting, await m.counts(r.session, meeting), r.event.due_at)
+    r.out.text += await _minutes_block(r)
     r.out.text += await _proposals_moved_block(r)
     r.out.markup = ui.rsvp_keyboard(r.language, meeting)
     return True
@@ -132,6 +144,7 @@ async def private_reminder(r: Rendering) -> bool:
         return False  # declined since the wave was planned: nobody who declined is reminded
     answered = rsvp.answer if rsvp else None
     r.out.text = ui.private_reminder_text(r.language, r.group, meeting, answered, r.event.due_at)
+    r.out.text += await _minutes_block(r)
     if answered is None:
         r.out.markup = ui.rsvp_keyboard(r.language, meeting, with_calendar=True, with_pause=True)
     else:
@@ -277,6 +290,19 @@ async def date_poll_close(r: Rendering) -> bool:
     counts = await date_polls.tick_counts(r.session, poll)
     r.out.text = date_poll_outcome(r.language, r.group, poll, meeting, counts)
     r.out.reply_to = poll.message_id
+    return True
+
+
+async def minutes(r: Rendering) -> bool:
+    """The published minutes: in the group (pinned when the bot may), or in private to a member
+    who did not come; a document is sent again by its file id, the title as its caption."""
+    found = await r.session.get(Minutes, r.event.subject_id)
+    meeting = await r.session.get(Meeting, found.meeting_id) if found else None
+    if found is None or meeting is None:
+        return False
+    r.out.text = minutes_text(r.language, r.group, meeting, found, private=r.person is not None)
+    r.out.document_id, r.out.subject_id = found.file_id, found.id
+    r.out.pin = r.person is None
     return True
 
 

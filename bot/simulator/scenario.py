@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 
 from bot.simulator.server import FakeTelegramServer, SimChat, SimMessage, SimUser
+from bot.simulator.spec import UploadedFile
 
 _MENTION_RE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 
@@ -144,6 +145,31 @@ class FakeTelegram(FakeTelegramServer):
         return self._post(
             chat, user, self.message_api(message) | self._text_payload(text), reply_to, text.startswith("/")
         )
+
+    def send_document(
+        self, chat: SimChat, user: SimUser, filename: str, content: bytes, reply_to: SimMessage | None = None
+    ) -> int:
+        """`user` sends a file (the 📎 menu), in reply to `reply_to` when given."""
+        if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
+            raise AssertionError(f"{user.first_name} is not in {chat.title}")
+        message = self.record_message(
+            chat.id,
+            user.id,
+            document=UploadedFile(filename, content),
+            reply_to=reply_to.message_id if reply_to else None,
+        )
+        return self._post(chat, user, self.message_api(message), reply_to, False)
+
+    def send_photo(
+        self, chat: SimChat, user: SimUser, filename: str = "ticket.jpg", size: tuple[int, int] = (960, 1280)
+    ) -> int:
+        """`user` sends a photo (a receipt, say): the bot gets it as Telegram's sizes of one picture."""
+        if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
+            raise AssertionError(f"{user.first_name} is not in {chat.title}")
+        message = self.record_message(
+            chat.id, user.id, photo=UploadedFile(filename, b"\xff\xd8 photo"), photo_size=size
+        )
+        return self._post(chat, user, self.message_api(message), None, False)
 
     def share_location(
         self, chat: SimChat, user: SimUser, latitude: float, longitude: float, reply_to: SimMessage | None = None

@@ -105,6 +105,7 @@ class SimChat:
     # user id -> creator | administrator | member | left | kicked
     statuses: dict[int, str] = field(default_factory=dict)
     migrated_to: int | None = None
+    pinned: int | None = None  # the pinned message's id
 
     def as_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -215,6 +216,8 @@ class FakeTelegramServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.polls: dict[str, dict[str, Any]] = {}  # poll id -> chat, message, votes by user
+        self.files: dict[str, UploadedFile] = {}  # file id -> the file, for a document sent again by id
+        self.photo_sizes: dict[str, tuple[int, int]] = {}  # photo file id -> width, height
 
     # ---------------------------------------------------------------- lifecycle
     async def start(
@@ -287,6 +290,7 @@ class FakeTelegramServer:
             "from": self.users[message.sender_id].as_api(),
         }
         if message.document is not None:
+            self.files.setdefault(f"doc{message.chat_id}_{message.message_id}", message.document)
             data["document"] = {
                 "file_id": f"doc{message.chat_id}_{message.message_id}",
                 "file_unique_id": f"u{message.chat_id}_{message.message_id}",
@@ -297,6 +301,8 @@ class FakeTelegramServer:
         elif message.photo is not None and message.photo_size is not None:
             width, height = message.photo_size
             unique = f"{message.chat_id}_{message.message_id}"
+            self.files.setdefault(f"photo{unique}", message.photo)
+            self.photo_sizes.setdefault(f"photo{unique}", message.photo_size)
             data["photo"] = [
                 {"file_id": f"photo{unique}", "file_unique_id": f"p{unique}", "width": width, "height": height}
             ]
@@ -583,6 +589,8 @@ class FakeTelegramServer:
     async def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._target_chat(params["chat_id"])
         document = params["document"]
+        if isinstance(document, str) and document in self.files:  # a file Telegram already has, by its id
+            document = self.files[document]
         if not isinstance(document, UploadedFile):
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         caption, source = ("", None)
@@ -599,6 +607,21 @@ class FakeTelegramServer:
         sides at most 20 to 1). Only PNG is read here, which is what Relais sends."""
         chat = self._target_chat(params["chat_id"])
         photo = params["photo"]
+        if isinstance(photo, str) and photo in self.files:  # a photo Telegram already has, by its id
+            caption, source = ("", None)
+            if params.get("caption"):
+                caption, source = self._render(params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption")
+            markup = self._check_markup(params.get("reply_markup"))
+            message = self.record_message(
+                chat.id,
+                self.bot.id,
+                text=caption,
+                html=source,
+                photo=self.files[photo],
+                photo_size=self.photo_sizes.get(photo, (640, 480)),
+                reply_markup=markup,
+            )
+            return self.message_api(message)
         if not isinstance(photo, UploadedFile):
             raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         content = bytes(photo.content)
@@ -699,6 +722,7 @@ class FakeTelegramServer:
             for f in type_fields("ChatMemberAdministrator"):
                 if f["required"] and f["types"] == ["Boolean"]:
                     data[f["name"]] = f["name"] not in ("can_be_edited", "is_anonymous")
+            data["can_pin_messages"] = True  # optional in the API; an administrator of a group may pin
             return data
         if status == "kicked":
             return {"status": "kicked", "user": user, "until_date": 0}
@@ -804,6 +828,16 @@ class FakeTelegramServer:
         message.reply_markup = self._check_markup(params.get("reply_markup"))
         self.note("edit", message.chat_id, self.bot.id, message)
         return message.poll
+
+    async def _m_pinChatMessage(self, params: dict[str, Any]) -> bool:
+        chat = self._target_chat(params["chat_id"])
+        message = self.find_message(chat.id, params["message_id"])
+        if message is None:
+            raise ApiError(400, "Bad Request: message to pin not found")
+        if chat.type != "private" and chat.statuses.get(self.bot.id) not in ("administrator", "creator"):
+            raise ApiError(400, "Bad Request: not enough rights to manage pinned messages in the chat")
+        chat.pinned = message.message_id
+        return True
 
     async def _m_close(self, params: dict[str, Any]) -> bool:
         return True

@@ -19,6 +19,8 @@ from typing import Any, ClassVar, TypeVar
 from telegram import InlineKeyboardButton
 
 from bot.domain.carpool import SEATS_MAX, SEATS_MIN
+from bot.domain.costs import ALLOWANCE
+from bot.domain.costs import CATEGORIES as COST_CATEGORIES
 from bot.domain.evaluations import USEFUL
 from bot.domain.meetings import REASONS
 from bot.domain.needs import CHILDREN_MAX, DIETS
@@ -254,6 +256,49 @@ class EvaluationStep(Callback):
 
     meeting_id: int
     choice: str
+
+
+@button("minutes", Id(), Choice("ok", "add"))
+@dataclass(frozen=True)
+class MinutesAnswer(Callback):
+    """✅ D'accord / ✏️ Compléter, under the minutes sent for review to those who came."""
+
+    minutes_id: int
+    choice: str
+
+
+@button("publish", Id())
+@dataclass(frozen=True)
+class MinutesPublish(Callback):
+    """📢 Publier maintenant: the minutes go to the group without waiting for the review's end."""
+
+    minutes_id: int
+
+
+@button("costs", Id())
+@dataclass(frozen=True)
+class Costs(Callback):
+    """🧾 Mes frais, in private after a meeting the member attended."""
+
+    meeting_id: int
+
+
+@button("costcat", Id(), Choice(*COST_CATEGORIES, ALLOWANCE))
+@dataclass(frozen=True)
+class CostCategory(Callback):
+    """What the costs were for (then the amount and the receipt), or the flat allowance."""
+
+    meeting_id: int
+    category: str
+
+
+@button("costdec", Id(), Choice("refund", "refuse"))
+@dataclass(frozen=True)
+class CostDecision(Callback):
+    """✅ Remboursé / ✖️ Refusé, under a claim a facilitator received."""
+
+    claim_id: int
+    decision: str
 
 
 @button("why", Id(), Choice(*REASONS))

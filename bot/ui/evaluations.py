@@ -25,9 +25,17 @@ def evaluation_question(language: str, group: Group, meeting: Meeting) -> str:
     )
 
 
+def _costs_row(language: str, meeting: Meeting) -> list:
+    """🧾 Mes frais: the day after is when costs are claimed."""
+    return [cb.key(plain(language, "button.costs"), cb.Costs(meeting.id))]
+
+
 def useful_keyboard(language: str, meeting: Meeting) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[cb.key(plain(language, OPTION_KEYS[useful]), cb.Useful(meeting.id, useful)) for useful in USEFUL]]
+        [
+            [cb.key(plain(language, OPTION_KEYS[useful]), cb.Useful(meeting.id, useful)) for useful in USEFUL],
+            _costs_row(language, meeting),
+        ]
     )
 
 
@@ -41,6 +49,7 @@ def hope_keyboard(language: str, meeting: Meeting, signed: bool) -> InlineKeyboa
         [
             [cb.key(sign, cb.EvaluationStep(meeting.id, "sign"))],
             [cb.key(plain(language, "button.eval_skip"), cb.EvaluationStep(meeting.id, "skip"))],
+            _costs_row(language, meeting),
         ]
     )
 

@@ -18,7 +18,7 @@ ALIASES = {
     **dict.fromkeys(("vote", "sondage", "sondages", "priorites", "clore", "quorum"), "votes"),
     "action": "actions",
     "lieux": "covoiturage",
-    **dict.fromkeys(("tableau", "attestation", "bilans"), "bilan"),
+    **dict.fromkeys(("tableau", "attestation", "bilans", "compterendu", "frais"), "bilan"),
     **dict.fromkeys(("configurer", "animateur", "animation"), "groupe"),
 }
 

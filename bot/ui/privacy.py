@@ -42,6 +42,8 @@ _LINES = {
     "questions_asked": "privacy.summary.questions",
     "meeting_needs": "privacy.summary.needs",
     "evaluations": "privacy.summary.evaluations",
+    "minutes_reviews": "privacy.summary.minutes",
+    "cost_claims": "privacy.summary.costs",
 }
 _FACILITATION = (
     "meetings_created",
@@ -51,6 +53,8 @@ _FACILITATION = (
     "actions_created",
     "questions_answered",
     "date_polls_created",
+    "minutes_written",
+    "cost_claims_decided",
 )
 
 

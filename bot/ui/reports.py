@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.domain.costs import euros
 from bot.domain.periods import Period
-from bot.domain.reports import GroupLine, Report, SheetLine
+from bot.domain.reports import PRIVATE_LABELS, GroupLine, Report, SheetLine
 from bot.ui.i18n import plain, t, tn
 from bot.ui.meetings import short_when
 from bot.ui.proposals import excerpt
@@ -28,6 +29,14 @@ def period_text(language: str, period: Period) -> str:
 
 def _rate(language: str, rate: int | None) -> str:
     return plain(language, "report.no_rate") if rate is None else f"{rate} %"
+
+
+def useful_label(language: str, option: str) -> str:
+    """An answer to "utile ?": the group poll's own option text, or, for answers given only in
+    private, the same words in the reader's language."""
+    if option in PRIVATE_LABELS:
+        return plain(language, f"feedback.option{PRIVATE_LABELS.index(option) + 1}")
+    return option
 
 
 def report_text(language: str, group: Group, report: Report) -> str:
@@ -53,7 +62,7 @@ def report_text(language: str, group: Group, report: Report) -> str:
                 )
             )
         if meeting.evaluation:
-            answers = " · ".join(f"{option} {votes}" for option, votes in meeting.evaluation)
+            answers = " · ".join(f"{useful_label(language, option)} {votes}" for option, votes in meeting.evaluation)
             lines.append(t(language, "report.evaluation", answers=answers))
     lines.append("")
     lines.append(
@@ -95,6 +104,17 @@ def report_text(language: str, group: Group, report: Report) -> str:
         for hope in report.hopes[-5:]:
             who = hope.name or plain(language, "someone")
             lines.append(t(language, "report.hope_line", text=excerpt(hope.text, 120), who=who))
+    if report.costs.claims:
+        lines.append(
+            t(
+                language,
+                "report.costs",
+                claims=report.costs.claims,
+                refunded=euros(report.costs.refunded_cents),
+                pending=euros(report.costs.pending_cents),
+                refused=report.costs.refused,
+            )
+        )
     if report.children_to_look_after or report.meal_needs:
         lines.append(t(language, "report.needs", children=report.children_to_look_after, diets=report.meal_needs))
     lines.append("")
@@ -110,7 +130,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def csv_table(header: list[str], rows: list[list[object]]) -> bytes:
     """UTF-8 with a BOM and `;`: what French spreadsheet software opens without asking."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -125,7 +145,7 @@ def _local_date(moment, group: Group) -> str:
 
 def meetings_csv(language: str, group: Group, report: Report) -> bytes:
     header = plain(language, "report.csv.meetings").split(";")
-    return _csv(
+    return csv_table(
         header,
         [
             [
@@ -136,7 +156,7 @@ def meetings_csv(language: str, group: Group, report: Report) -> bytes:
                 m.coming,
                 m.present,
                 m.rate,
-                " / ".join(f"{option} : {votes}" for option, votes in m.evaluation),
+                " / ".join(f"{useful_label(language, option)} : {votes}" for option, votes in m.evaluation),
             ]
             for m in report.meetings
         ],
@@ -146,7 +166,7 @@ def meetings_csv(language: str, group: Group, report: Report) -> bytes:
 def attendance_csv(language: str, group: Group, sheet: list[SheetLine]) -> bytes:
     header = plain(language, "report.csv.attendance").split(";")
     yes, no = plain(language, "report.csv.present"), plain(language, "report.csv.absent")
-    return _csv(
+    return csv_table(
         header,
         [[line.number, _local_date(line.starts_at, group), line.name, yes if line.present else no] for line in sheet],
     )
@@ -154,7 +174,7 @@ def attendance_csv(language: str, group: Group, sheet: list[SheetLine]) -> bytes
 
 def proposals_csv(language: str, group: Group, report: Report) -> bytes:
     header = plain(language, "report.csv.proposals").split(";")
-    return _csv(
+    return csv_table(
         header,
         [
             [
@@ -172,7 +192,7 @@ def proposals_csv(language: str, group: Group, report: Report) -> bytes:
 def groups_csv(language: str, lines: list[GroupLine], total: GroupLine) -> bytes:
     """The department's view: one line per group, then the total."""
     header = plain(language, "web.csv.groups").split(";")
-    return _csv(
+    return csv_table(
         header,
         [
             [

@@ -35,6 +35,8 @@ class Route:
 
     text: StepHandler | None = None
     location: StepHandler | None = None
+    document: StepHandler | None = None  # a file sent (the minutes)
+    photo: StepHandler | None = None  # a photo sent (a receipt)
     reply_to_prompt: bool = False
     ttl: timedelta = dialogues.DEFAULT_TTL  # a dialogue left longer than this is forgotten
 
@@ -42,7 +44,7 @@ class Route:
 ROUTES: dict[str, Route] = {}
 HANDLER_GROUP = 1  # the router's handler group (see the table in bot/application.py)
 # What the router reads: text or a location, in private, or in a group as a reply (privacy mode).
-ANSWERS = (filters.TEXT & ~filters.COMMAND | filters.LOCATION) & (
+ANSWERS = (filters.TEXT & ~filters.COMMAND | filters.LOCATION | filters.Document.ALL | filters.PHOTO) & (
     filters.ChatType.PRIVATE | filters.ChatType.GROUPS & filters.REPLY
 )
 
@@ -115,7 +117,16 @@ async def route(update: Update, context: Context) -> None:
         return
     found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
     route = ROUTES.get(found.kind) if found is not None else None
-    handler = (route.location if message.location else route.text) if route is not None else None
+    handler = None
+    if route is not None:
+        if message.location:
+            handler = route.location
+        elif message.document:
+            handler = route.document
+        elif message.photo:
+            handler = route.photo
+        else:
+            handler = route.text
     replied = message.reply_to_message
     to_prompt = found is not None and replied is not None and replied.message_id == found.prompt_message_id
     if route is not None and route.reply_to_prompt and not to_prompt:

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from bot.domain import carpool
 from bot.domain import meetings as m
 from bot.domain import proposals as p
+from bot.domain.costs import euros
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import is_facilitator
 from bot.domain.groups import find_group_by_id
@@ -36,7 +37,7 @@ from bot.ui.charts import attendance_chart
 from bot.ui.i18n import LANGUAGES, plain, tn
 from bot.ui.meetings import when_text
 from bot.ui.proposals import change_sentence
-from bot.ui.reports import attendance_csv, groups_csv, meetings_csv, proposals_csv
+from bot.ui.reports import attendance_csv, groups_csv, meetings_csv, proposals_csv, useful_label
 from handlers.dashboard.security import (
     DASHBOARD,
     LANGUAGE_COOKIE,
@@ -91,7 +92,10 @@ def helpers(language: str) -> dict[str, Any]:
     def when(moment: datetime, zone: str) -> str:
         return when_text(moment, zone, language)
 
-    return {"tr": tr, "trn": trn, "rate": rate, "when": when, "language": language}
+    def useful(option: str) -> str:
+        return useful_label(language, option)
+
+    return {"tr": tr, "trn": trn, "rate": rate, "when": when, "euros": euros, "useful": useful, "language": language}
 
 
 def render(

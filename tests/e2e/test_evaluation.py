@@ -34,7 +34,7 @@ async def test_the_evaluation_in_private_with_a_free_text_unsigned_and_signed(re
     relais.clock.set(NEXT_DAY)
     await relais.run_jobs()
     question = find(relais, karim, "⭐ La réunion du jeudi 12 novembre à 14h (Centre social) vous a été utile ?")
-    assert question.labels() == ["👍 Oui, très", "🙂 Un peu", "👎 Pas vraiment"]
+    assert question.labels() == ["👍 Oui, très", "🙂 Un peu", "👎 Pas vraiment", "🧾 Mes frais"]
     assert not any((m.text or "").startswith("⭐") for m in tg.bot_messages(lina.id))  # she did not come
     assert all(m.poll is None for m in tg.bot_messages(chat.id))  # everyone who came is asked in private
     # Karim: very useful, and a text without his name.
@@ -70,7 +70,7 @@ async def test_the_evaluation_in_private_with_a_free_text_unsigned_and_signed(re
     tg.say(chat, awa, "/bilan")
     await relais.settle()
     report = find(relais, awa, "📊 Bilan du groupe")
-    assert "utile ? 👍 1 · 🙂 1 · 👎 0" in report.text
+    assert "utile ? 👍 Oui, très 1 · 🙂 Un peu 1 · 👎 Pas vraiment 0" in report.text
     assert "Ce que les membres attendent de la suite (2 textes)" in report.text
     assert (
         "« Parler des horaires de bus. » (un membre)" in report.text and "« Inviter la mairie. » (Julie)" in report.text

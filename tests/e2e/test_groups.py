@@ -352,6 +352,8 @@ async def test_command_menus_per_scope_and_language(relais):
         "action",
         "actions",
         "indicateurs",
+        "compterendu",
+        "frais",
         "bilan",
         "tableau",
         "attestation",

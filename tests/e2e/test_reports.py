@@ -37,11 +37,11 @@ async def held_meeting(h):
     await h.settle()
     tg.press(awa, checklist, "Enregistrer")
     await h.settle()
-    h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))  # the next day: "Cette réunion vous a été utile ?"
+    h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))  # the next day: "… vous a été utile ?" in private
     await h.run_jobs()
-    evaluation = tg.bot_messages(chat.id)[-1]
-    tg.vote(karim, evaluation, [0])
-    tg.vote(julie, evaluation, [1])
+    for person, answer in ((karim, "Oui, très"), (julie, "Un peu")):
+        asked = next(m for m in reversed(tg.bot_messages(person.id)) if (m.text or "").startswith("⭐"))
+        tg.press(person, asked, answer)
     await h.settle()
     return chat, awa, karim, julie, sami, lina
 

@@ -26,12 +26,15 @@ from storage.models import (
     ActionItem,
     Attendance,
     Base,
+    CostClaim,
     DateOption,
     DatePoll,
     DateTick,
     Delivery,
     Evaluation,
     MeetingNeed,
+    Minutes,
+    MinutesReview,
     Notice,
     Place,
     Poll,
@@ -181,6 +184,27 @@ async def karims_world(session):
             meeting_id=meeting.id, person_id=karim.id, useful="bit", hope="Plus court", signed=False, answered_at=NOW
         )
     )
+    minutes = Minutes(
+        meeting_id=meeting.id, group_id=group.id, text="CR", created_by_id=karim.id, created_at=NOW, publish_at=NOW
+    )
+    session.add(minutes)
+    await session.flush()
+    session.add(MinutesReview(minutes_id=minutes.id, person_id=karim.id, agreed=True, at=NOW))
+    for claimant, decider in ((karim, awa), (julie, karim)):
+        session.add(
+            CostClaim(
+                meeting_id=meeting.id,
+                group_id=group.id,
+                person_id=claimant.id,
+                category="transport",
+                amount_cents=340,
+                file_id="photo1",
+                status="refunded",
+                created_at=NOW,
+                decided_at=NOW,
+                decided_by_id=decider.id,
+            )
+        )
     await session.flush()
     return group, awa, karim, julie, meeting
 
