@@ -183,6 +183,15 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.press(awa, waiting, "Ouvrir le message privé")
     await h.run_jobs()
     await step("Awa touche le bouton : la discussion privée s'ouvre et la liste de la veille arrive")
+    tg.press(karim, announcement, "Une question")
+    await h.settle()
+    tg.say(tg.private_chat(karim), karim, "Il y a un ascenseur ? Je viens avec une poussette.")
+    await step("Karim touche « ❓ Une question » : il l'écrit en privé, l'animation la reçoit ; le groupe ne voit rien")
+    question = next(m for m in reversed(tg.bot_messages(awa.id)) if "Question de Karim" in (m.text or ""))
+    tg.press(awa, question, "Répondre")
+    await h.settle()
+    tg.say(tg.private_chat(awa), awa, "Oui, l'ascenseur est au fond du hall.")
+    await step("Awa lit la question de Karim et y répond : la réponse arrive à Karim en privé")
 
     tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")
     await step("Karim touche « 💡 Faire une proposition » sous le message d'accueil : Relais lui répond en privé")
@@ -220,9 +229,33 @@ async def play(h: Harness, show: Transcript) -> None:
     await step(
         "Awa note que la proposition est transmise : une phrase dans le groupe, un message privé à Karim et Julie"
     )
+    tg.say(
+        group, awa, "/compterendu Nous avons fait le bilan des propositions.\nLa proposition n°1 part à la Commission."
+    )
+    await step("Après la réunion, Awa envoie le compte rendu : Karim, venu, le reçoit en privé pour avis")
+    review = next(m for m in reversed(tg.bot_messages(karim.id)) if (m.text or "").startswith("📝 Compte rendu"))
+    tg.press(karim, review, "D'accord")
+    await h.settle()
+    tg.press(awa, tg.bot_messages(group.id)[-1], "Publier maintenant")
+    await h.run_jobs()
+    await step("Karim est d'accord ; Awa le publie sans attendre : il est épinglé si Relais le peut, et envoyé à Julie")
     h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))
     await h.run_jobs()
-    await step("Le lendemain de la réunion, un sondage anonyme d'un seul toucher")
+    await step("Le lendemain, Karim, venu à la réunion, reçoit en privé « utile ? »")
+    evaluation = next(m for m in reversed(tg.bot_messages(karim.id)) if (m.text or "").startswith("⭐"))
+    tg.press(karim, evaluation, "Oui, très")
+    await h.settle()
+    tg.press(karim, evaluation, "Mes frais")
+    await h.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Transport")
+    await h.settle()
+    tg.say(tg.private_chat(karim), karim, "3,40")
+    await h.settle()
+    tg.send_photo(tg.private_chat(karim), karim, "ticket-bus.jpg")
+    await step("Karim répond d'un toucher, puis demande ses frais : 3,40 € de bus, avec la photo du ticket")
+    claim = next(m for m in reversed(tg.bot_messages(awa.id)) if (m.text or "").startswith("🧾 Demande"))
+    tg.press(awa, claim, "Remboursé")
+    await step("Awa marque la demande remboursée : Karim en est prévenu en privé")
     h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
     tg.say(group, awa, "/suivi 1 réalisée")
     await h.run_jobs()
@@ -232,6 +265,20 @@ async def play(h: Harness, show: Transcript) -> None:
     await step("Le 1er du mois à 10h : « Où en sont nos propositions ? »")
     tg.say(group, karim, "/propositions")
     await step("Le tableau de suivi, comme sur papier")
+    tg.say(
+        group,
+        awa,
+        "/quand Centre social Les Vennes | La suite | mardi 15/12 14h | jeudi 17/12 10h | jusqu'à vendredi 18h",
+    )
+    await step("Pour la réunion suivante, Awa propose deux dates : chacun coche celles qui lui vont")
+    dates = tg.bot_messages(group.id)[-1]
+    for person, label in ((karim, "jeu. 17 déc."), (julie, "jeu. 17 déc."), (julie, "mar. 15 déc.")):
+        tg.press(person, dates, label)
+        await h.settle()
+    tg.press(awa, dates, "Choisir")
+    await step("Karim et Julie cochent ; Awa touche « Choisir » et voit en privé qui peut venir quand")
+    tg.press(awa, tg.bot_messages(awa.id)[-1], "Retenir jeu. 17 déc.")
+    await step("Awa retient le jeudi : la réunion est créée et annoncée comme d'habitude")
 
 
 async def run_demo(verbose: bool = False, telegram_group_limit: bool = False) -> int:

@@ -46,6 +46,9 @@ async def useful_button(update: Update, context: Context) -> None:
         answer(update, plain(language, exc.key, **exc.values), show_alert=True)
         return
     answer(update, plain(language, "evaluation.done"))
+    open_ = await router.of(update, context, DIALOGUE)
+    if open_ is not None and open_.get("meeting_id") == meeting.id:
+        return  # the free-text question is already there (an answer changed, or a press replayed)
     user_id = update.effective_user.id
     await router.start(context, user_id, user_id, DIALOGUE, "hope", meeting_id=meeting.id, signed=False)
     edit_tapped(update, hope_question(language), reply_markup=hope_keyboard(language, meeting, signed=False))

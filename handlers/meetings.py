@@ -15,7 +15,7 @@ from telegram import ForceReply, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
-from bot.domain.dates import is_series, parse_series, parse_when
+from bot.domain.dates import is_series, parse_series, parse_series_end, parse_when
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, groups_of
@@ -73,8 +73,10 @@ async def _create(
     creator = await find_person(db(), update.effective_user.id) if update.effective_user else None
     try:
         if is_series(when_text):
+            today = now.astimezone(ZoneInfo(group.timezone)).date()
+            end = parse_series_end(when_text, today)  # "jusqu'en juin", "6 fois"
             _, meeting = await m.create_series(
-                db(), group, parse_series(when_text), place, topic, creator, now, svc.settings.meetings
+                db(), group, parse_series(when_text), place, topic, creator, now, svc.settings.meetings, end
             )
         else:
             starts = parse_when(when_text, now, ZoneInfo(group.timezone))

@@ -143,6 +143,9 @@ class MeetingSeries(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its end, said in its announcements: a last day ("jusqu'en juin") or a number of meetings.
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    max_meetings: Mapped[int | None] = mapped_column(Integer)
 
 
 class Meeting(Base):

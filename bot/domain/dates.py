@@ -279,6 +279,49 @@ def parse_series(text: str) -> Recurrence:
     return Recurrence(weekday=rule.weekday, hour=clock[0], minute=clock[1], nth=rule.nth)
 
 
+_UNTIL_MONTH_RE = re.compile(r"\bjusqu'?\s*(?:en|a fin|a la fin de|fin)\s+([a-z]+)\b")
+_UNTIL_DATE_RE = re.compile(r"\bjusqu'?\s*(?:au|a)\s+(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b")
+_COUNT_RE = re.compile(r"\b(\d{1,2})\s*(?:fois|reunions?)\b")
+SERIES_COUNT_MAX = 52
+
+
+@dataclass(frozen=True)
+class SeriesEnd:
+    """When a series stops: after a last day, after a number of meetings, or never (both None)."""
+
+    last_day: date | None = None
+    meetings: int | None = None
+
+
+def parse_series_end(text: str, today: date) -> SeriesEnd:
+    """ "… jusqu'en juin", "… jusqu'au 30/06", "… 6 fois", "… pour 6 réunions". Raises DateError."""
+    cleaned = normalise(text)
+    if (match := _UNTIL_MONTH_RE.search(cleaned)) is not None:
+        month = MONTHS.get(match.group(1))
+        if month is None:
+            raise DateError("date.error.bad_date")
+        year = today.year if month >= today.month else today.year + 1
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        return SeriesEnd(last_day=following - timedelta(days=1))
+    if (match := _UNTIL_DATE_RE.search(cleaned)) is not None:
+        day, month = int(match.group(1)), int(match.group(2))
+        if match.group(3):
+            last = _make_date(day, month, int(match.group(3)), today)
+        else:  # a series ends ahead: a day already passed this year is next year's
+            last = _make_date(day, month, today.year, today)
+            if last < today:
+                last = _make_date(day, month, today.year + 1, today)
+        if last < today:
+            raise DateError("date.error.past")
+        return SeriesEnd(last_day=last)
+    if (match := _COUNT_RE.search(cleaned)) is not None:
+        count = int(match.group(1))
+        if not 1 <= count <= SERIES_COUNT_MAX:
+            raise DateError("date.error.series_count", high=SERIES_COUNT_MAX)
+        return SeriesEnd(meetings=count)
+    return SeriesEnd()
+
+
 def is_series(text: str) -> bool:
     cleaned = normalise(text)
     return bool(_MONTHLY_RE.search(cleaned) or _WEEKLY_RE.search(cleaned))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.dates import Recurrence, normalise
+from bot.domain.dates import Recurrence, SeriesEnd, normalise
 from bot.domain.errors import RefusalError, folded_text
 from bot.domain.events import EventKind
 from bot.domain.groups import next_number
@@ -242,9 +242,12 @@ async def create_series(
     creator: Person | None,
     now: datetime,
     settings: MeetingsSection,
+    end: SeriesEnd | None = None,
 ) -> tuple[MeetingSeries, Meeting]:
     place, topic, _ = validate_details(place, topic)
     series = MeetingSeries(group_id=group.id, place=place, topic=topic, active=True, created_at=now)
+    if end is not None:
+        series.ends_on, series.max_meetings = end.last_day, end.meetings
     _apply_rule(series, rule)
     session.add(series)
     await session.flush()
@@ -277,8 +280,32 @@ async def next_in_series(
     )
     if upcoming is not None:
         return None
-    start = series_rule(series).occurrences(max(after, now), ZoneInfo(group.timezone), 1)[0]
+    zone = ZoneInfo(group.timezone)
+    start = series_rule(series).occurrences(max(after, now), zone, 1)[0]
+    if series.ends_on is not None and start.astimezone(zone).date() > series.ends_on:
+        return None  # the series has reached its last day
+    if series.max_meetings is not None:
+        held = await session.scalar(
+            select(func.count())
+            .select_from(Meeting)
+            .where(Meeting.series_id == series.id, Meeting.status == "scheduled")
+        )
+        if (held or 0) >= series.max_meetings:
+            return None  # as many meetings as it was meant to have
     return await create_meeting(session, group, start, series.place, series.topic, None, None, now, settings, series)
+
+
+async def series_position(session: AsyncSession, meeting: Meeting) -> tuple[MeetingSeries, int] | None:
+    """A meeting of a series that has an end, with its rank in the series (for its announcement)."""
+    series = await session.get(MeetingSeries, meeting.series_id) if meeting.series_id else None
+    if series is None or (series.ends_on is None and series.max_meetings is None):
+        return None
+    rank = await session.scalar(
+        select(func.count())
+        .select_from(Meeting)
+        .where(Meeting.series_id == series.id, Meeting.status == "scheduled", Meeting.starts_at <= meeting.starts_at)
+    )
+    return series, int(rank or 1)
 
 
 async def find_meeting(session: AsyncSession, group: Group, number: int) -> Meeting | None:

@@ -59,7 +59,7 @@ class Content:
 Render = Callable[[AsyncSession, int, datetime], Awaitable[Content | None]]
 
 
-def _meeting_counts(text: Callable[[Group, Meeting, m.Counts, datetime], str]) -> Render:
+def _meeting_counts(text: Callable[[AsyncSession, Group, Meeting, m.Counts, datetime], Awaitable[str]]) -> Render:
     """A message about a meeting with its counts and answer buttons (announcement or reminder)."""
 
     async def render(session: AsyncSession, meeting_id: int, now: datetime) -> Content | None:
@@ -68,9 +68,19 @@ def _meeting_counts(text: Callable[[Group, Meeting, m.Counts, datetime], str]) -
         if meeting is None or group is None or meeting.status != "scheduled":
             return None  # cancelled or moved messages were rewritten by the change itself
         counts = await m.counts(session, meeting)
-        return Content(text(group, meeting, counts, now), rsvp_keyboard(group.language, meeting))
+        return Content(await text(session, group, meeting, counts, now), rsvp_keyboard(group.language, meeting))
 
     return render
+
+
+async def _announcement(session: AsyncSession, group: Group, meeting: Meeting, counts: m.Counts, now: datetime) -> str:
+    return announcement_text(group, meeting, counts, await m.series_position(session, meeting))
+
+
+async def _group_reminder(
+    session: AsyncSession, group: Group, meeting: Meeting, counts: m.Counts, now: datetime
+) -> str:
+    return reminder_text(group, meeting, counts, now)
 
 
 async def _priority_round(session: AsyncSession, round_id: int, now: datetime) -> Content | None:
@@ -98,8 +108,8 @@ async def _date_poll(session: AsyncSession, poll_id: int, now: datetime) -> Cont
 
 # What each kind of refreshed message shows, from the row its subject_id names.
 KINDS: dict[str, Render] = {
-    "announcement": _meeting_counts(lambda group, meeting, counts, now: announcement_text(group, meeting, counts)),
-    "group_reminder": _meeting_counts(reminder_text),
+    "announcement": _meeting_counts(_announcement),
+    "group_reminder": _meeting_counts(_group_reminder),
     "priority_round": _priority_round,
     "date_poll": _date_poll,
 }

@@ -131,7 +131,8 @@ async def group_reminder(r: Rendering) -> bool:
 
 async def announcement(r: Rendering) -> bool:
     meeting = r.the_meeting
-    r.out.text = ui.announcement_text(r.group, meeting, await m.counts(r.session, meeting))
+    counts, series = await m.counts(r.session, meeting), await m.series_position(r.session, meeting)
+    r.out.text = ui.announcement_text(r.group, meeting, counts, series)
     r.out.markup = ui.rsvp_keyboard(r.language, meeting)
     return True
 

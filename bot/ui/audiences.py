@@ -46,6 +46,7 @@ RULES: dict[str, str] = {
     "meeting.private_group": PIECE,
     "meeting.announce_intro": PIECE,
     "meeting.meal": PIECE,
+    "meeting.series_": PIECE,
     "carpool.seats": PIECE,
     "carpool.requests_waiting": PIECE,
     "carpool.km": PIECE,

@@ -20,7 +20,7 @@ from bot.domain.groups import TIMEZONE_CHOICES
 from bot.domain.meetings import REASONS, Counts, ReminderReach
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t, tn
-from storage.models import Group, Meeting
+from storage.models import Group, Meeting, MeetingSeries
 
 ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}
 
@@ -77,8 +77,23 @@ def meeting_body(group: Group, meeting: Meeting, counts: Counts | None = None, l
     return "\n".join(lines)
 
 
-def announcement_text(group: Group, meeting: Meeting, counts: Counts) -> str:
-    return t(group.language, "meeting.announce_intro") + "\n" + meeting_body(group, meeting, counts)
+def announcement_text(
+    group: Group, meeting: Meeting, counts: Counts, series: tuple[MeetingSeries, int] | None = None
+) -> str:
+    """The announcement; a meeting of a series that ends says so ("jusqu'au 30 juin", "2 sur 6")."""
+    text = t(group.language, "meeting.announce_intro") + "\n" + meeting_body(group, meeting, counts)
+    if series is not None:
+        text += "\n" + series_end_line(group.language, *series)
+    return text
+
+
+def series_end_line(language: str, series: MeetingSeries, rank: int) -> str:
+    if series.max_meetings is not None:
+        return t(language, "meeting.series_count", rank=rank, total=series.max_meetings)
+    last = series.ends_on
+    return t(
+        language, "meeting.series_until", day=format_date(last, "EEEE d MMMM yyyy", locale=language) if last else ""
+    )
 
 
 def rsvp_keyboard(

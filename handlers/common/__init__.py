@@ -254,7 +254,7 @@ async def publish(context: Context, group: Group, meeting: Meeting) -> None:
     """Post the announcement with its buttons and plan the jobs for its events."""
     say(
         group.chat_id,
-        announcement_text(group, meeting, m.Counts()),
+        announcement_text(group, meeting, m.Counts(), await m.series_position(db(), meeting)),
         on_sent=remember_message(m.set_announcement, meeting.id),  # its counts are edited there
         reply_markup=rsvp_keyboard(group.language, meeting),
     )

@@ -38,6 +38,16 @@ async def test_the_demo_transcript_reads_in_time_order(capsys):
     closed = _index(lines, "Awa touche [ 🔒 Clore le vote (animation) ]", refused)
     result = _index(lines, "Sondage terminé : « On fait une pause de 10 minutes ? »", closed)
     assert result - closed <= 5
+    # Around the meeting: a question answered in private, the minutes, a refund, a date chosen.
+    asked = _index(lines, "Karim touche [ ❓ Une question ]")
+    answered = _index(lines, "[privé Karim] 🤖 Relais : 💬 Réponse de l'animation", asked)
+    assert not any(line.startswith("[Groupe ressources Oyonnax] 🤖") for line in lines[asked + 1 : answered])
+    published = _index(lines, "[Groupe ressources Oyonnax] 🤖 Relais : 📝 Compte rendu de la réunion")
+    assert _index(lines, "Karim touche [ ✅ D'accord ]") < published
+    refunded = _index(lines, "Awa touche [ ✅ Remboursé ]")
+    assert "est remboursée" in lines[_index(lines, "[privé Karim] 🤖 Relais : 🧾 Votre demande", refunded)]
+    chosen = _index(lines, "Awa touche [ Retenir jeu. 17 déc. 10h ]")
+    assert _index(lines, "📣 Prochaine réunion", chosen) > chosen
     # Nothing is printed before what caused it: every "voit" line follows a "touche" line.
     for index, line in enumerate(lines):
         if " voit, " in line:

@@ -376,3 +376,35 @@ async def test_series_monthly(relais):
     await relais.settle()
     async with relais.services.sessionmaker() as session:
         assert not (await session.get(MeetingSeries, series_id)).active
+
+
+async def test_a_series_with_an_end_says_so_and_stops(relais):
+    chat, awa, _ = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/reunion chaque premier mardi du mois 14h jusqu'en décembre | Centre social | Point du mois")
+    await relais.settle()
+    assert "🔁 La série continue jusqu'au jeudi 31 décembre 2026." in tg.bot_messages(chat.id)[-1].text
+    relais.clock.set(datetime(2026, 11, 3, 13, 0, tzinfo=UTC))
+    await relais.run_jobs()
+    assert [m.starts_at for m in await meetings_of(relais, chat.id)][-1] == datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    relais.clock.set(datetime(2026, 12, 1, 13, 0, tzinfo=UTC))
+    await relais.run_jobs()
+    assert len(await meetings_of(relais, chat.id)) == 2  # January is after its last day: no third
+
+
+async def test_a_series_of_a_number_of_meetings(relais):
+    chat, awa, _ = await group_with_bot(relais, title="Comité")
+    tg = relais.tg
+    tg.say(chat, awa, "/reunion tous les mardis 10h 2 fois | Mairie | Atelier")
+    await relais.settle()
+    assert "🔁 Réunion 1 sur 2 de la série." in tg.bot_messages(chat.id)[-1].text
+    relais.clock.set(datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+    await relais.run_jobs()
+    second = next(m for m in reversed(tg.bot_messages(chat.id)) if "Prochaine réunion" in (m.text or ""))
+    assert "🔁 Réunion 2 sur 2 de la série." in second.text and "mardi 10 novembre" in second.text
+    relais.clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    await relais.run_jobs()
+    assert len(await meetings_of(relais, chat.id)) == 2
+    tg.say(chat, awa, "/reunion tous les mardis 10h 99 fois | Mairie | Atelier")
+    await relais.settle()
+    assert "Une série compte de 1 à 52 réunions." in last_text(relais, chat.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,9 +13,11 @@ from bot.domain.dates import (
     MONTHS,
     WEEKDAYS,
     DateError,
+    SeriesEnd,
     is_series,
     parse_duration,
     parse_series,
+    parse_series_end,
     parse_until,
     parse_when,
 )
@@ -205,3 +207,16 @@ def test_a_time_alone_is_today_or_tomorrow_once_passed():
         parse_until("hier 18h", NOW, PARIS)
     with pytest.raises(DateError):
         parse_until("aujourd'hui 9h", NOW, PARIS)
+
+
+def test_a_series_end_as_people_write_it():
+    today = NOW.date()  # Sunday 22 November 2026
+    assert parse_series_end("chaque premier mardi du mois 14h jusqu'en juin", today) == SeriesEnd(date(2027, 6, 30))
+    assert parse_series_end("tous les mardis 10h jusqu'en décembre", today) == SeriesEnd(date(2026, 12, 31))
+    assert parse_series_end("tous les mardis 10h jusqu'au 30/06", today) == SeriesEnd(date(2027, 6, 30))
+    assert parse_series_end("chaque mardi 14h 6 fois", today) == SeriesEnd(meetings=6)
+    assert parse_series_end("chaque mardi 14h pour 4 réunions", today) == SeriesEnd(meetings=4)
+    assert parse_series_end("chaque mardi 14h", today) == SeriesEnd()
+    for bad in ("chaque mardi 14h 99 fois", "chaque mardi 14h jusqu'en brumaire", "chaque mardi 14h jusqu'au 3/1/2020"):
+        with pytest.raises(DateError):
+            parse_series_end(bad, today)
