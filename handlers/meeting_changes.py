@@ -223,6 +223,9 @@ async def move_button(update: Update, context: Context) -> None:
     if meeting is None:
         return
     answer(update)
+    open_ = await router.of(update, context, DIALOGUE)
+    if open_ is not None and open_.get("meeting_id") == meeting.id:
+        return  # a second tap (two taps in a row reach the bot before the buttons go): asked already
     await router.start(context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
     edit_tapped(update, t(group.language, "meeting.picked", number=meeting.number))
     say(

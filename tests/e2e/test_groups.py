@@ -372,8 +372,8 @@ async def test_command_menus_per_scope_and_language(relais):
         "propositions",
         "covoiturage",
     ]
-    assert commands[("all_private_chats", "en")][3]["description"] == "Get my data"
-    assert commands[("all_private_chats", "")][3]["description"] == "Recevoir mes données"
+    assert commands[("all_private_chats", "en")][4]["description"] == "Get my data"
+    assert commands[("all_private_chats", "")][4]["description"] == "Recevoir mes données"
 
 
 async def test_english_speaker_gets_english_in_private(relais):
