@@ -42,6 +42,7 @@ MENUS = {
         "serie",
         "configurer",
         "animateur",
+        "joignables",
         "proposition",
         "propositions",
         "suivi",

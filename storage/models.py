@@ -82,6 +82,8 @@ class Group(Base):
     next_proposal_number: Mapped[int] = mapped_column(Integer, default=1)
     # A proposal vote counts only when at least this share of members voted (0: no quorum).
     quorum_percent: Mapped[int] = mapped_column(Integer, default=0)
+    # When the group was last offered "Recevoir mes rappels en privé" (at most once a month).
+    reach_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 

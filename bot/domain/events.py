@@ -23,6 +23,8 @@ class EventKind(StrEnum):
     SERIES_NEXT = "series_next"  # when an occurrence starts, announce the next one
     RIDES_REMINDER = "rides_reminder"  # the day before, drivers and passengers: who, where, when
     RIDES_ALERT = "rides_unmatched"  # carpool_alert_days before, facilitators: requests without a seat
+    REACH_LIST = "reach_list"  # written done with the first reminder: whom no private reminder reaches
+    REACH_NUDGE = "reach_nudge"  # written done with it, at most monthly: the group offered private reminders
     # About a group's subject
     PROPOSAL_NEWS = "proposal_news"  # private notices of a change, to the author and followers
     PROPOSALS_DIGEST = "proposals_digest"  # monthly, in the group
@@ -44,6 +46,8 @@ MEETING_EVENTS = frozenset(
         EventKind.SERIES_NEXT,
         EventKind.RIDES_REMINDER,
         EventKind.RIDES_ALERT,
+        EventKind.REACH_LIST,
+        EventKind.REACH_NUDGE,
     }
 )
 

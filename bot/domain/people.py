@@ -184,3 +184,26 @@ async def link_private(session: AsyncSession, group: Group, person: Person, now:
     membership = await record_presence(session, group, person, now)
     membership.private_reminders = True
     return membership
+
+
+NEVER_STARTED, BLOCKED, PAUSED = "never", "blocked", "paused"
+
+
+async def unreachable_members(session: AsyncSession, group: Group) -> list[tuple[Person, str]]:
+    """The group's members who cannot get private reminders, and why: they never opened the
+    private chat, blocked the bot, or stopped its messages. Facilitators phone or text them."""
+    rows = await session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.group_id == group.id, Membership.status == "member")
+        .order_by(Person.first_name, Person.id)
+    )
+    found = []
+    for person in rows:
+        if person.private_status == "unreachable":
+            found.append((person, BLOCKED))
+        elif person.private_status != "started":
+            found.append((person, NEVER_STARTED))
+        elif person.private_paused:
+            found.append((person, PAUSED))
+    return found

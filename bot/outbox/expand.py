@@ -19,7 +19,7 @@ from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
 from bot.domain.facilitators import meeting_runners
-from bot.domain.people import reachable_in_private
+from bot.domain.people import NEVER_STARTED, reachable_in_private, unreachable_members
 from bot.domain.priorities import close_round
 from bot.outbox.claims import add_delivery
 from bot.outbox.outgoing import OutboxSettings
@@ -82,7 +82,7 @@ class Expansion:
             raise RuntimeError(f"{self.event.kind} needs a meeting")
         return self.meeting
 
-    async def report(self, kind: str, readers: list[Person]) -> None:
+    async def report(self, kind: str, readers: list[Person], event: ScheduledEvent | None = None) -> None:
         """A report for those who run the meeting, in private. One who never opened a private chat
         with the bot (or blocked it) gets it as soon as they start the bot (the delivery is held),
         and the group is told once per kind of report, without details, with the link that opens
@@ -90,12 +90,12 @@ class Expansion:
         waiting: list[Person] = []
         for person in readers:
             if reachable_in_private(person):
-                self.deliver(kind, person.id)
+                self.deliver(kind, person.id, event)
             elif not person.private_paused:
-                self.deliver(kind, person.id, status="held")
+                self.deliver(kind, person.id, event, status="held")
                 waiting.append(person)
         if await reach_out(self.session, self.group, waiting, kind, self.now):
-            self.to_group("reach_out")
+            self.to_group("reach_out", event)
 
     async def runners(self) -> list[Person]:
         return await meeting_runners(self.session, self.the_meeting, self.group, self.outbox.admins)
@@ -153,6 +153,42 @@ async def reminder(x: Expansion) -> None:
     for person, _membership, rsvp in await m.members_with_answers(x.session, meeting):
         if reachable_in_private(person) and (rsvp is None or rsvp.answer != "no"):
             x.deliver("nudge" if rsvp is None else "private_reminder", person.id)
+    if x.event.offset_minutes == max(m.offset_minutes(t) for t in m.group_offsets(x.group, x.outbox.meetings)):
+        await _reach_everyone(x)
+
+
+REACH_NUDGE_EVERY = timedelta(days=30)
+
+
+async def _reach_everyone(x: Expansion) -> None:
+    """With a meeting's first reminder (J-7 by default): those who run it get, in private, the
+    members whom no private reminder reaches (to phone or text them); and, at most once a month,
+    the group is offered "Recevoir mes rappels en privé" when some never opened the private chat."""
+    unreachable = await unreachable_members(x.session, x.group)
+    if not unreachable:
+        return
+    # Events of their own (written done): the reminder already has a delivery for these people
+    # and for the group, and a group hears of facilitators to reach once per event.
+    await x.report("unreachable", await x.runners(), await _done_event(x, EventKind.REACH_LIST))
+    never = any(why == NEVER_STARTED for _, why in unreachable)
+    last = x.group.reach_nudged_at
+    if never and (last is None or x.now - last >= REACH_NUDGE_EVERY):
+        x.group.reach_nudged_at = x.now
+        x.to_group("reach_nudge", await _done_event(x, EventKind.REACH_NUDGE))
+
+
+async def _done_event(x: Expansion, kind: EventKind) -> ScheduledEvent:
+    event = ScheduledEvent(
+        meeting_id=x.the_meeting.id, kind=kind, offset_minutes=0, due_at=x.now, status="done", done_at=x.now
+    )
+    x.session.add(event)
+    await x.session.flush()
+    return event
+
+
+async def written_done(x: Expansion) -> None:
+    """An event the first reminder writes done (REACH_LIST, REACH_NUDGE): never due on its own."""
+    x.skip()
 
 
 async def facilitator_digest(x: Expansion) -> None:

@@ -52,6 +52,8 @@ class DeliveryKind(StrEnum):
     EVALUATION = "evaluation"  # the day after, in private, to those who came
     MINUTES = "minutes"  # the group's copy of the minutes, pinned
     MINUTES_ABSENT = "minutes_absent"  # in private, to members who did not come
+    UNREACHABLE = "unreachable"  # with the first reminder, to those who run it: whom to phone
+    REACH_NUDGE = "reach_nudge"  # in the group, at most monthly: "Recevoir mes rappels en privé"
 
 
 class RegistryError(RuntimeError):
@@ -72,7 +74,12 @@ D = DeliveryKind
 EVENTS: dict[EventKind, EventSpec] = {
     EventKind.ANNOUNCEMENT: EventSpec(expand.announcement, frozenset({D.ANNOUNCEMENT})),
     EventKind.SERIES_NEXT: EventSpec(expand.series_next, frozenset({D.ANNOUNCEMENT})),
-    EventKind.REMINDER: EventSpec(expand.reminder, frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE})),
+    EventKind.REMINDER: EventSpec(
+        expand.reminder,
+        frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE, D.UNREACHABLE, D.REACH_OUT, D.REACH_NUDGE}),
+    ),
+    EventKind.REACH_LIST: EventSpec(expand.written_done, frozenset({D.UNREACHABLE, D.REACH_OUT})),
+    EventKind.REACH_NUDGE: EventSpec(expand.written_done, frozenset({D.REACH_NUDGE})),
     EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST, D.REACH_OUT})),
     EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST, D.REACH_OUT})),
     EventKind.FEEDBACK: EventSpec(expand.feedback, frozenset({D.FEEDBACK, D.EVALUATION})),
@@ -110,6 +117,8 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.EVALUATION: render.evaluation,
     D.MINUTES: render.minutes,
     D.MINUTES_ABSENT: render.minutes,
+    D.UNREACHABLE: render.unreachable,
+    D.REACH_NUDGE: render.reach_nudge,
 }
 
 

@@ -24,6 +24,7 @@ from bot.domain.events import EventKind
 from bot.domain.facilitators import reads_absence_reasons, runs_meeting
 from bot.domain.minutes import previous_published
 from bot.domain.needs import counts as needs_counts
+from bot.domain.people import unreachable_members
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -50,6 +51,7 @@ from bot.ui.proposals import (
     ranking_text,
 )
 from bot.ui.proposals import digest_text as proposals_digest_text
+from bot.ui.reach import unreachable_text
 from storage.models import (
     ActionItem,
     DatePoll,
@@ -170,6 +172,24 @@ async def digest(r: Rendering) -> bool:
     r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons)
     if lines := counts_lines(r.language, await needs_counts(r.session, meeting)):  # childcare, meal
         r.out.text += "\n" + "\n".join(lines)
+    return True
+
+
+async def unreachable(r: Rendering) -> bool:
+    """Those who run the meeting: the members no private reminder reaches, and why."""
+    found = await unreachable_members(r.session, r.group)
+    if not found:
+        return False
+    r.out.text = unreachable_text(r.language, r.group, found, r.the_meeting)
+    return True
+
+
+async def reach_nudge(r: Rendering) -> bool:
+    r.out.text = t(r.language, "reach.nudge")
+    url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id))
+    r.out.markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(r.language, "button.private_reminders"), url=url)]]
+    )
     return True
 
 

@@ -121,6 +121,8 @@ RULES: dict[str, str] = {
     "carpool.group_": GROUP,
     "carpool.board_": GROUP,
     "reach.group": GROUP,
+    "reach.nudge": GROUP,
+    "reach.": FACILITATOR,
     "feedback.question": GROUP,
     "close.done": GROUP,
     # -- a participant, in private or as the short answer to a tap

@@ -55,7 +55,8 @@ async def test_a_reminder_goes_to_the_group_and_privately_to_who_did_not_decline
         ("group_reminder", None),
         ("nudge", julie.id),  # no answer yet: the reminder carries the buttons
         ("private_reminder", karim.id),
-    ]  # Sami declined; Lina never started the bot
+        ("reach_nudge", None),  # the first reminder: "Recevoir mes rappels en privé", Lina never started
+    ]  # Sami declined; Lina never started the bot (no facilitator among them gets the list)
     assert j7.status == "done" and lina.private_status != "started"
 
 
