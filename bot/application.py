@@ -24,6 +24,7 @@ from bot.update_order import ChatOrderedProcessor
 from handlers import (
     actions,
     attestation,
+    card,
     carpool,
     closing,
     costs,
@@ -195,6 +196,7 @@ FEATURES = (
     members,
     groups,
     setup,
+    card,
     facilitators,
     start,
     help,

@@ -41,6 +41,7 @@ MENUS = {
         "rappels",
         "serie",
         "configurer",
+        "presentation",
         "animateur",
         "joignables",
         "proposition",

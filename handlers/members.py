@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, TypeHandler, filters
 
-from bot.domain.people import record_departure, record_presence, upsert_person
+from bot.domain.people import find_membership, reachable_in_private, record_departure, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import PRESENT, Context, current_group, forget_admins, user_info
+from bot.ui.card import welcome_line
+from handlers.common import PRESENT, Context, current_group, forget_admins, say, send_card, user_info
+from storage.models import Group, Person
 
 # Runs before the feature handlers so that they find the person already recorded.
 TRACKING_GROUP = -10
@@ -42,7 +46,20 @@ async def on_new_members(update: Update, context: Context) -> None:
     now = services(context).clock.now()
     for user in update.message.new_chat_members:
         if not user.is_bot:
-            await record_presence(db(), group, await upsert_person(db(), user_info(user), now), now)
+            await _arrived(context, group, await upsert_person(db(), user_info(user), now), now)
+
+
+async def _arrived(context: Context, group: Group, person: Person, now: datetime) -> None:
+    """Someone joined: recorded once (a member who comes back is the same member), greeted in
+    one line that names nobody's situation, and given the group's card in private."""
+    before = await find_membership(db(), group, person)
+    if before is not None and before.status == "member":
+        await record_presence(db(), group, person, now)
+        return
+    await record_presence(db(), group, person, now)
+    say(group.chat_id, welcome_line(group.language, person.first_name, back=before is not None))
+    if reachable_in_private(person):
+        await send_card(context, group, person)
 
 
 async def on_left_member(update: Update, context: Context) -> None:
@@ -66,7 +83,11 @@ async def on_chat_member(update: Update, context: Context) -> None:
         return
     now = services(context).clock.now()
     if change.new_chat_member.status in PRESENT:
-        await record_presence(db(), group, await upsert_person(db(), user_info(user), now), now)
+        person = await upsert_person(db(), user_info(user), now)
+        if change.old_chat_member.status in PRESENT:
+            await record_presence(db(), group, person, now)  # a change of rights, not an arrival
+        else:
+            await _arrived(context, group, person, now)
     elif change.old_chat_member.status in PRESENT:
         await record_departure(db(), group, user.id, now)
 

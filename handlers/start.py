@@ -12,7 +12,7 @@ from bot.outbox.claims import release_held
 from bot.services import db, services
 from bot.ui.i18n import t
 from bot.ui.privacy import pause_keyboard
-from handlers.common import LINK_OPENERS, Context, language_for, reply, user_info, wake_at
+from handlers.common import LINK_OPENERS, Context, language_for, reply, send_card, user_info, wake_at
 
 
 async def start(update: Update, context: Context) -> None:
@@ -48,6 +48,7 @@ async def start(update: Update, context: Context) -> None:
         await opener.open(update, context, group)
         return
     reply(update, t(language, "start.linked", group=group.display_name), reply_markup=pause_keyboard(language, False))
+    await send_card(context, group, person)
 
 
 def register(application: Application) -> None:

@@ -84,6 +84,9 @@ class Group(Base):
     quorum_percent: Mapped[int] = mapped_column(Integer, default=0)
     # When the group was last offered "Recevoir mes rappels en privé" (at most once a month).
     reach_nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The group's card (/presentation), given to newcomers: what it is for, when and where it meets.
+    card_purpose: Mapped[str | None] = mapped_column(Text)
+    card_usual: Mapped[str | None] = mapped_column(Text)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 

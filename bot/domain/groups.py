@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import RefusalError
+from bot.domain.errors import RefusalError, folded_text
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -127,3 +127,18 @@ async def next_number(session: AsyncSession, group: Group, counter: str) -> int:
     number: int = getattr(locked, counter)
     setattr(locked, counter, number + 1)
     return number
+
+
+CARD_MAX = 400  # each answer of /presentation: a few lines, read on a phone
+
+
+class CardError(RefusalError):
+    """A group card that cannot be recorded."""
+
+
+def set_card(group: Group, purpose: str | None = None, usual: str | None = None) -> None:
+    """/presentation's answers: what the group is for, when and where it usually meets."""
+    if purpose is not None:
+        group.card_purpose = folded_text(purpose, CARD_MAX, "card.error.empty", "card.error.long", CardError)
+    if usual is not None:
+        group.card_usual = folded_text(usual, CARD_MAX, "card.error.empty", "card.error.long", CardError)

@@ -33,6 +33,7 @@ from bot.outbox.after_commit import (
 from bot.outbox.claims import pending_due_times
 from bot.services import db, fetch_admin_ids, services
 from bot.ui import callbacks as cb
+from bot.ui.card import card_text
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import announcement_text, rsvp_keyboard
 from bot.ui.proposals import change_sentence
@@ -259,6 +260,18 @@ async def publish(context: Context, group: Group, meeting: Meeting) -> None:
         reply_markup=rsvp_keyboard(group.language, meeting),
     )
     await plan_jobs(context, meeting_id=meeting.id)
+
+
+async def send_card(context: Context, group: Group, person: Person) -> None:
+    """The group's card in private, with the next meeting and its buttons (a newcomer, or someone
+    who opened the private chat from the group's link)."""
+    now = services(context).clock.now()
+    upcoming = await m.upcoming_meetings(db(), group, now, limit=1)
+    meeting = upcoming[0] if upcoming else None
+    names = [p.first_name for p in await facilitators.named_facilitators(db(), group)]
+    language = pick_language(person.language_code, group.language)
+    markup = rsvp_keyboard(language, meeting) if meeting is not None else None
+    say(person.telegram_id, card_text(language, group, names, meeting), reply_markup=markup)
 
 
 async def next_meeting_here(update: Update, context: Context) -> tuple[Group, Meeting] | None:

@@ -341,6 +341,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "rappels",
         "serie",
         "configurer",
+        "presentation",
         "animateur",
         "joignables",
         "proposition",
