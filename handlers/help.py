@@ -42,6 +42,7 @@ MENUS = {
         "serie",
         "configurer",
         "presentation",
+        "charte",
         "animateur",
         "joignables",
         "proposition",

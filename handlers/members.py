@@ -9,8 +9,7 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, TypeHan
 
 from bot.domain.people import find_membership, reachable_in_private, record_departure, record_presence, upsert_person
 from bot.services import db, services
-from bot.ui.card import welcome_line
-from handlers.common import PRESENT, Context, current_group, forget_admins, say, send_card, user_info
+from handlers.common import PRESENT, Context, current_group, forget_admins, send_card, user_info
 from storage.models import Group, Person
 
 # Runs before the feature handlers so that they find the person already recorded.
@@ -50,15 +49,12 @@ async def on_new_members(update: Update, context: Context) -> None:
 
 
 async def _arrived(context: Context, group: Group, person: Person, now: datetime) -> None:
-    """Someone joined: recorded once (a member who comes back is the same member), greeted in
-    one line that names nobody's situation, and given the group's card in private."""
+    """Someone joined: recorded once (a member who comes back is the same member) and given the
+    group's card in private. (No line in the group yet: one per arrival would spend the group's
+    20 messages a minute when many are added at once.)"""
     before = await find_membership(db(), group, person)
-    if before is not None and before.status == "member":
-        await record_presence(db(), group, person, now)
-        return
     await record_presence(db(), group, person, now)
-    say(group.chat_id, welcome_line(group.language, person.first_name, back=before is not None))
-    if reachable_in_private(person):
+    if (before is None or before.status != "member") and reachable_in_private(person):
         await send_card(context, group, person)
 
 

@@ -87,6 +87,7 @@ class Group(Base):
     # The group's card (/presentation), given to newcomers: what it is for, when and where it meets.
     card_purpose: Mapped[str | None] = mapped_column(Text)
     card_usual: Mapped[str | None] = mapped_column(Text)
+    charter: Mapped[str | None] = mapped_column(Text)  # the group's rules (/charte); None: the default
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 
@@ -675,3 +676,14 @@ class CostClaim(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class CharterReading(Base):
+    """A member said "✅ J'ai lu" under the group's charter (once; a new charter asks again)."""
+
+    __tablename__ = "charter_readings"
+    __table_args__ = (UniqueConstraint("group_id", "person_id"),)
+
+    group_id: Mapped[int] = cascade_key("groups", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)

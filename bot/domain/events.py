@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     ACTION_REMINDER = "action_reminder"
     DATE_POLL_CLOSE = "date_poll_close"  # /quand's deadline: the best date becomes the meeting
     MINUTES_PUBLISH = "minutes_publish"  # the minutes' review is over: to the group and the absent
+    CHARTER_POST = "charter_post"  # /charte: the charter posted (and pinned) in the group
 
 
 MEETING_EVENTS = frozenset(

@@ -24,6 +24,7 @@ from bot.domain.people import find_person, forget_seen
 from storage.models import (
     ActionItem,
     Attendance,
+    CharterReading,
     CostClaim,
     DateOption,
     DatePoll,
@@ -90,6 +91,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("minutes_reviews", "person_id"): "minutes_reviews",
     ("cost_claims", "person_id"): "cost_claims",
     ("cost_claims", "decided_by_id"): "cost_claims_decided",
+    ("charter_readings", "person_id"): "charter_read",
 }
 
 
@@ -430,6 +432,16 @@ async def _claims(session: AsyncSession, person: Person, column: Any) -> list[di
     ]
 
 
+async def _charter_read(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await _rows(
+        session,
+        select(CharterReading, Group)
+        .join(Group, Group.id == CharterReading.group_id)
+        .where(CharterReading.person_id == person.id),
+    )
+    return [{"group": group.display_name, "read_at": _iso(row.read_at)} for row, group in rows]
+
+
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
@@ -463,6 +475,7 @@ SECTIONS: dict[str, Section] = {
     "minutes_reviews": _minutes_reviews,
     "cost_claims": lambda session, person: _claims(session, person, CostClaim.person_id),
     "cost_claims_decided": lambda session, person: _claims(session, person, CostClaim.decided_by_id),
+    "charter_read": _charter_read,
 }
 
 

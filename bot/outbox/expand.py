@@ -149,12 +149,12 @@ async def reminder(x: Expansion) -> None:
     if later is not None:
         x.skip()
         return
+    if x.event.offset_minutes == max(m.offset_minutes(t) for t in m.group_offsets(x.group, x.outbox.meetings)):
+        await _reach_everyone(x)  # first: the reminder is then the group's latest message
     x.to_group("group_reminder")
     for person, _membership, rsvp in await m.members_with_answers(x.session, meeting):
         if reachable_in_private(person) and (rsvp is None or rsvp.answer != "no"):
             x.deliver("nudge" if rsvp is None else "private_reminder", person.id)
-    if x.event.offset_minutes == max(m.offset_minutes(t) for t in m.group_offsets(x.group, x.outbox.meetings)):
-        await _reach_everyone(x)
 
 
 REACH_NUDGE_EVERY = timedelta(days=30)
@@ -167,9 +167,13 @@ async def _reach_everyone(x: Expansion) -> None:
     unreachable = await unreachable_members(x.session, x.group)
     if not unreachable:
         return
-    # Events of their own (written done): the reminder already has a delivery for these people
-    # and for the group, and a group hears of facilitators to reach once per event.
-    await x.report("unreachable", await x.runners(), await _done_event(x, EventKind.REACH_LIST))
+    # Events of their own (written done): the reminder has a delivery for these people and for
+    # the group. The list goes to those who run the meeting and can be written to; the others get
+    # it with /joignables once they open the private chat.
+    listed = await _done_event(x, EventKind.REACH_LIST)
+    for runner in await x.runners():
+        if reachable_in_private(runner):
+            x.deliver("unreachable", runner.id, listed)
     never = any(why == NEVER_STARTED for _, why in unreachable)
     last = x.group.reach_nudged_at
     if never and (last is None or x.now - last >= REACH_NUDGE_EVERY):
@@ -332,6 +336,10 @@ async def minutes_publish(x: Expansion) -> None:
     for person in await minutes.absent_members(x.session, meeting, came):
         if reachable_in_private(person):
             x.deliver("minutes_absent", person.id)
+
+
+async def charter_post(x: Expansion) -> None:
+    x.to_group("charter")
 
 
 async def action_reminder(x: Expansion) -> None:

@@ -52,6 +52,7 @@ class DeliveryKind(StrEnum):
     EVALUATION = "evaluation"  # the day after, in private, to those who came
     MINUTES = "minutes"  # the group's copy of the minutes, pinned
     MINUTES_ABSENT = "minutes_absent"  # in private, to members who did not come
+    CHARTER = "charter"  # the group's charter, pinned
     UNREACHABLE = "unreachable"  # with the first reminder, to those who run it: whom to phone
     REACH_NUDGE = "reach_nudge"  # in the group, at most monthly: "Recevoir mes rappels en privé"
 
@@ -76,9 +77,9 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.SERIES_NEXT: EventSpec(expand.series_next, frozenset({D.ANNOUNCEMENT})),
     EventKind.REMINDER: EventSpec(
         expand.reminder,
-        frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE, D.UNREACHABLE, D.REACH_OUT, D.REACH_NUDGE}),
+        frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE, D.UNREACHABLE, D.REACH_NUDGE}),
     ),
-    EventKind.REACH_LIST: EventSpec(expand.written_done, frozenset({D.UNREACHABLE, D.REACH_OUT})),
+    EventKind.REACH_LIST: EventSpec(expand.written_done, frozenset({D.UNREACHABLE})),
     EventKind.REACH_NUDGE: EventSpec(expand.written_done, frozenset({D.REACH_NUDGE})),
     EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST, D.REACH_OUT})),
     EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST, D.REACH_OUT})),
@@ -93,6 +94,7 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.PROPOSALS_DIGEST: EventSpec(expand.proposals_digest, frozenset({D.PROPOSALS_DIGEST})),
     EventKind.DATE_POLL_CLOSE: EventSpec(expand.date_poll_close, frozenset({D.DATE_POLL_CLOSE, D.ANNOUNCEMENT})),
     EventKind.MINUTES_PUBLISH: EventSpec(expand.minutes_publish, frozenset({D.MINUTES, D.MINUTES_ABSENT})),
+    EventKind.CHARTER_POST: EventSpec(expand.charter_post, frozenset({D.CHARTER})),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -118,6 +120,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.MINUTES: render.minutes,
     D.MINUTES_ABSENT: render.minutes,
     D.UNREACHABLE: render.unreachable,
+    D.CHARTER: render.charter,
     D.REACH_NUDGE: render.reach_nudge,
 }
 

@@ -31,6 +31,7 @@ from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.reach import mention, waiting_for
 from bot.ui import meetings as ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
+from bot.ui.charter import charter_keyboard, charter_text
 from bot.ui.date_polls import date_poll_outcome
 from bot.ui.evaluations import evaluation_question, useful_keyboard
 from bot.ui.i18n import Markup, plain, t, tn
@@ -172,6 +173,13 @@ async def digest(r: Rendering) -> bool:
     r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons)
     if lines := counts_lines(r.language, await needs_counts(r.session, meeting)):  # childcare, meal
         r.out.text += "\n" + "\n".join(lines)
+    return True
+
+
+async def charter(r: Rendering) -> bool:
+    """The group's charter with "✅ J'ai lu", pinned when the bot may pin."""
+    r.out.text, r.out.markup = charter_text(r.language, r.group), charter_keyboard(r.language, r.group)
+    r.out.pin = True
     return True
 
 

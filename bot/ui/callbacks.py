@@ -301,6 +301,14 @@ class CostDecision(Callback):
     decision: str
 
 
+@button("read", Id())
+@dataclass(frozen=True)
+class CharterRead(Callback):
+    """✅ J'ai lu, under the group's charter: for the one who taps, once."""
+
+    group_id: int
+
+
 @button("why", Id(), Choice(*REASONS))
 @dataclass(frozen=True)
 class AbsenceReason(Callback):

@@ -1,5 +1,5 @@
 """The group's card: what a newcomer reads in private (the group's purpose, when and where it
-meets, who facilitates it, the next meeting), and the one line the group reads."""
+meets, who facilitates it, the next meeting)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,3 @@ def card_text(language: str, group: Group, facilitators: list[str], meeting: Mee
         lines += ["", t(language, "card.next"), meeting_body(group, meeting, language=language)]
     lines += ["", t(language, "card.buttons")]
     return "\n".join(lines)
-
-
-def welcome_line(language: str, name: str, back: bool) -> str:
-    return t(language, "card.welcome_back" if back else "card.welcome", name=name)

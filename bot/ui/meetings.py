@@ -84,7 +84,16 @@ def announcement_text(
     text = t(group.language, "meeting.announce_intro") + "\n" + meeting_body(group, meeting, counts)
     if series is not None:
         text += "\n" + series_end_line(group.language, *series)
-    return text
+    return text + "\n" + charter_line(group)
+
+
+def charter_line(group: Group) -> str:
+    """One line of the group's charter, recalled by every announcement: its first line, or the
+    default's."""
+    if group.charter:
+        first = group.charter.splitlines()[0]
+        return t(group.language, "charter.line", text=first if len(first) <= 120 else first[:119] + "…")
+    return t(group.language, "charter.line_default")
 
 
 def series_end_line(language: str, series: MeetingSeries, rank: int) -> str:

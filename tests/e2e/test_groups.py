@@ -342,6 +342,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "serie",
         "configurer",
         "presentation",
+        "charte",
         "animateur",
         "joignables",
         "proposition",

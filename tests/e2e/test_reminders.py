@@ -65,9 +65,9 @@ async def test_reminder_wave_group_private_and_nudges(relais):
     assert len(private_texts(relais, sami)) == before[sami.id]  # declined: never reminded
     assert lina.id not in tg.chats  # never started: nothing attempted
     # The group, Karim and Julie; and, Lina having never opened the private chat, the group's
-    # "Recevoir mes rappels en privé" and its note that the list of whom to reach waits for Awa.
-    assert report.sent == 5 and report.failed == 0
-    assert report.kinds["reach_nudge"] == 1 and report.kinds["reach_out"] == 1
+    # "Recevoir mes rappels en privé" (Awa, who runs it, cannot be written to: no list for her yet).
+    assert report.sent == 4 and report.failed == 0
+    assert report.kinds["reach_nudge"] == 1
     # Julie answers from the private nudge; the group counts follow.
     tg.press(julie, tg.bot_messages(julie.id)[-1], "Je viens")
     await relais.settle()
@@ -145,12 +145,11 @@ async def test_deliveries_in_flight_at_a_crash_are_sent_after_the_lease(relais):
         await expand_due_events(session, relais.clock.now(), dispatcher(relais.services, relais.app.bot).outbox)
         claimed = await claim_deliveries(session, relais.clock.now(), 100, timedelta(seconds=60), "dead-process")
         # The group's reminder, Karim's and Julie's, and (Lina never opened the private chat) the
-        # group's "Recevoir mes rappels en privé" and its note that a list waits for Awa: a process
-        # took them, then died before sending.
-        assert len(claimed) == 5
+        # group's "Recevoir mes rappels en privé": a process took them, then died before sending.
+        assert len(claimed) == 4
     assert (await relais.run_jobs()).sent == 0  # still leased
     relais.clock.advance(timedelta(seconds=61))
-    assert (await relais.run_jobs()).sent == 5  # nothing missed
+    assert (await relais.run_jobs()).sent == 4  # nothing missed
 
 
 async def _none() -> frozenset[int]:
@@ -222,7 +221,7 @@ async def test_failures_during_a_wave(relais):
     tg.script_fault("sendMessage", "500", times=1, chat_id=karim.id)  # retried later
     relais.clock.set(J7)
     report = await relais.run_jobs()
-    assert "Dans une semaine" in tg.bot_messages(chat.id)[-1].text
+    assert any("Dans une semaine" in (m.text or "") for m in tg.bot_messages(chat.id))
     assert report.retried == 1
     relais.clock.advance(timedelta(seconds=10))
     report = await relais.run_jobs()

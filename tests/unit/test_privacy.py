@@ -26,6 +26,7 @@ from storage.models import (
     ActionItem,
     Attendance,
     Base,
+    CharterReading,
     CostClaim,
     DateOption,
     DatePoll,
@@ -190,6 +191,7 @@ async def karims_world(session):
     session.add(minutes)
     await session.flush()
     session.add(MinutesReview(minutes_id=minutes.id, person_id=karim.id, agreed=True, at=NOW))
+    session.add(CharterReading(group_id=group.id, person_id=karim.id, read_at=NOW))
     for claimant, decider in ((karim, awa), (julie, karim)):
         session.add(
             CostClaim(
