@@ -346,10 +346,13 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
             await second.shutdown()
             await engine.dispose()
         assert first_report.sent > 0 and second_report.sent > 0  # both did part of the work
-        assert first_report.sent + second_report.sent == 6 + 60
+        # Each group's reminder and its "Recevoir mes rappels en privé" (its facilitator never
+        # opened the private chat), and the 60 private reminders: each once.
+        assert first_report.sent + second_report.sent == 6 + 6 + 60
         for chat in chats:
             reminders = [m for m in tg.bot_messages(chat.id) if m.text.startswith("⏰ Dans une semaine :")]
-            assert len(reminders) == 1
+            nudges = [m for m in tg.bot_messages(chat.id) if m.text.startswith("🔔 Pour recevoir")]
+            assert len(reminders) == 1 and len(nudges) == 1
         reminded = [
             u
             for u in tg.users.values()

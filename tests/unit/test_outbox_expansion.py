@@ -52,10 +52,10 @@ async def test_a_reminder_goes_to_the_group_and_privately_to_who_did_not_decline
     j7 = await event(session, meeting, m.REMINDER, 7 * 24 * 60)
     assert await expand_due_events(session, j7.due_at, OUTBOX) == 1
     assert await deliveries(session) == [
+        ("reach_nudge", None),  # with the first reminder, before it: Lina never opened the chat
         ("group_reminder", None),
         ("nudge", julie.id),  # no answer yet: the reminder carries the buttons
         ("private_reminder", karim.id),
-        ("reach_nudge", None),  # the first reminder: "Recevoir mes rappels en privé", Lina never started
     ]  # Sami declined; Lina never started the bot (no facilitator among them gets the list)
     assert j7.status == "done" and lina.private_status != "started"
 
