@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import EventKind
+from bot.domain.events import EventKind, move_pending
 from bot.domain.proposals import ProposalError, find_proposal
-from storage.models import Group, Poll, PriorityRound, Proposal, ScheduledEvent
+from storage.models import Group, Poll, PriorityRound, Proposal
 
 POLL, ROUND = "poll", "round"
 _CLOSING = {POLL: EventKind.POLL_CLOSE, ROUND: EventKind.PRIORITY_CLOSE}
@@ -70,17 +70,7 @@ async def close_now(session: AsyncSession, group: Group, kind: str, subject_id: 
     )
     if subject is None or subject.group_id != group.id or subject.status != "open":
         return False
-    moved = await session.execute(
-        update(ScheduledEvent)
-        .where(
-            ScheduledEvent.group_id == group.id,
-            ScheduledEvent.kind == _CLOSING[kind],
-            ScheduledEvent.subject_id == subject_id,
-            ScheduledEvent.status == "pending",
-        )
-        .values(due_at=now)
-    )
-    if not getattr(moved, "rowcount", 0):
+    if not await move_pending(session, _CLOSING[kind], subject_id, now):
         return False  # its closing is already being sent
     subject.closes_at = min(subject.closes_at, now)
     return True

@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from storage.models import ScheduledEvent
 
 
@@ -58,3 +61,18 @@ def subject_event(group_id: int, kind: EventKind, subject_id: int, due: datetime
     return ScheduledEvent(
         group_id=group_id, kind=kind, subject_id=subject_id, offset_minutes=offset, due_at=due, status="pending"
     )
+
+
+async def move_pending(session: AsyncSession, kind: EventKind, subject_id: int, due: datetime) -> bool:
+    """A subject's pending event of this kind, now due at `due` (a poll closed early, minutes
+    posted sooner); False when none is pending (it is already being sent, or done)."""
+    moved = await session.execute(
+        update(ScheduledEvent)
+        .where(
+            ScheduledEvent.kind == kind,
+            ScheduledEvent.subject_id == subject_id,
+            ScheduledEvent.status == "pending",
+        )
+        .values(due_at=due)
+    )
+    return bool(getattr(moved, "rowcount", 0))

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError, folded_text
-from bot.domain.events import EventKind, subject_event
-from storage.models import Meeting, Membership, Minutes, MinutesReview, Person, ScheduledEvent
+from bot.domain.events import EventKind, move_pending, subject_event
+from storage.models import Meeting, Membership, Minutes, MinutesReview, Person
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def record(
         await session.flush()
         session.add(subject_event(meeting.group_id, MINUTES_PUBLISH, minutes.id, minutes.publish_at))
     else:
-        await _move_publication(session, minutes, minutes.publish_at)
+        await move_pending(session, MINUTES_PUBLISH, minutes.id, minutes.publish_at)
     await session.flush()
     log.info("minutes %s for meeting %s, to publish at %s", minutes.id, meeting.id, minutes.publish_at)
     return minutes
@@ -82,26 +82,13 @@ def folded_lines(text: str) -> str:
     return kept
 
 
-async def _move_publication(session: AsyncSession, minutes: Minutes, when: datetime) -> bool:
-    moved = await session.execute(
-        update(ScheduledEvent)
-        .where(
-            ScheduledEvent.kind == MINUTES_PUBLISH,
-            ScheduledEvent.subject_id == minutes.id,
-            ScheduledEvent.status == "pending",
-        )
-        .values(due_at=when)
-    )
-    return bool(getattr(moved, "rowcount", 0))
-
-
 async def publish_now(session: AsyncSession, minutes: Minutes, now: datetime) -> bool:
     """A facilitator's word: the publication is brought forward to now (the outbox posts them as
     at the end of the review). False when already published."""
     if minutes.status != "review":
         return False
     minutes.publish_at = now
-    return await _move_publication(session, minutes, now)
+    return await move_pending(session, MINUTES_PUBLISH, minutes.id, now)
 
 
 async def agree(session: AsyncSession, minutes: Minutes, person: Person, now: datetime) -> None:
