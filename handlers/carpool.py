@@ -61,6 +61,7 @@ from handlers.common import (
     language_for,
     next_meeting_here,
     on_link,
+    person_language,
     reply,
     require_facilitator,
     say,
@@ -76,10 +77,6 @@ PLACE_DIALOGUE = "place_location"  # in the group: a departure point waiting for
 KINDS = {"o": CAR_OFFER, "r": CAR_REQUEST}
 
 
-def _language(person: Person, group: Group) -> str:
-    return pick_language(person.language_code, group.language)
-
-
 async def _member(group: Group, telegram_id: int) -> Person | None:
     found = await person_in_group(db(), group, telegram_id)
     return found[0] if found and found[1].status == "member" else None
@@ -88,7 +85,7 @@ async def _member(group: Group, telegram_id: int) -> Person | None:
 # ----------------------------------------------------------------------------- starting a dialogue
 async def ask_departure(context: Context, person: Person, group: Group, meeting: Meeting, kind: str) -> None:
     """The first question in private: where do you leave from?"""
-    language = _language(person, group)
+    language = person_language(person, group)
     now = services(context).clock.now()
     places = await c.group_places(db(), group)
     if not m.is_open(meeting, now):
@@ -170,7 +167,7 @@ async def _dialogue(
     if meeting is None or group is None or person is None:
         await router.end(state)
         return None
-    return state, meeting, group, person, _language(person, group)
+    return state, meeting, group, person, person_language(person, group)
 
 
 def _reply(update: Update, text: str, **kwargs) -> None:
@@ -399,11 +396,11 @@ async def ride_button(update: Update, context: Context) -> None:
     to_person(
         db(),
         rider,
-        match_text(_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
+        match_text(person_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
         "ride_accepted",
         now,
         reply_markup=with_coming(
-            _language(rider, group), meeting, cancel_request_keyboard(_language(rider, group), request)
+            person_language(rider, group), meeting, cancel_request_keyboard(person_language(rider, group), request)
         ),
     )
 
@@ -452,7 +449,7 @@ async def _cancel(
 
 async def _tell(context: Context, person: Person, group: Group, meeting: Meeting, key: str, name: str) -> None:
     """A private notice about a ride to someone in it (403: marked unreachable)."""
-    language = _language(person, group)
+    language = person_language(person, group)
     text = t(language, key, name=name, meeting=meeting_label(language, group, meeting))
     to_person(db(), person, text, "ride_cancelled", services(context).clock.now())
 

@@ -30,7 +30,7 @@ from bot.ui.costs import (
     decision_keyboard,
     pending_text,
 )
-from bot.ui.i18n import pick_language, plain, t
+from bot.ui.i18n import plain, t
 from handlers.common import (
     Context,
     admin_lookup,
@@ -40,6 +40,7 @@ from handlers.common import (
     is_facilitator,
     is_group_chat,
     language_for,
+    person_language,
     private_reader,
     reply,
     require_facilitator,
@@ -54,10 +55,6 @@ CLAIMING, REFUSING = "costs", "cost_refusal"
 RECENT = timedelta(days=60)  # /frais in private: the latest meeting attended within this time
 
 
-def _language(person: Person, group: Group) -> str:
-    return pick_language(person.language_code, group.language)
-
-
 def _allowance(context: Context) -> int | None:
     settings = services(context).settings
     per_half_day = settings.costs.allowance_per_half_day
@@ -67,7 +64,7 @@ def _allowance(context: Context) -> int | None:
 
 
 async def _offer(context: Context, person: Person, group: Group, meeting: Meeting) -> None:
-    language = _language(person, group)
+    language = person_language(person, group)
     markup = category_keyboard(language, meeting, _allowance(context))
     say(person.telegram_id, ask_category(language, group, meeting), reply_markup=markup)
 
@@ -92,7 +89,7 @@ async def _tell_facilitators(
     for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
         if runner.id == person.id:
             continue
-        language = _language(runner, group)
+        language = person_language(runner, group)
         text = claim_for_facilitators(language, group, meeting, person, claim)
         told = to_person(db(), runner, text, "cost_claim", now, reply_markup=decision_keyboard(language, claim))
         if told and claim.file_id:  # the receipt itself, by the id Telegram gave it
@@ -135,7 +132,7 @@ async def _claiming(update: Update, dialogue: Dialogue) -> tuple[Meeting, Group,
     if meeting is None or group is None or found is None:
         await router.end(dialogue)
         return None
-    return meeting, group, found[0], _language(found[0], group)
+    return meeting, group, found[0], person_language(found[0], group)
 
 
 async def claim_text(update: Update, context: Context, dialogue: Dialogue) -> None:
@@ -204,7 +201,7 @@ async def _decidable(update: Update, context: Context, claim_id: int) -> tuple[C
 async def _tell_member(context: Context, group: Group, meeting: Meeting, claim: CostClaim) -> None:
     member = await db().get(Person, claim.person_id)
     if member is not None:
-        text = decision_for_member(_language(member, group), group, meeting, claim)
+        text = decision_for_member(person_language(member, group), group, meeting, claim)
         to_person(db(), member, text, "cost_decision", services(context).clock.now())
 
 

@@ -17,7 +17,7 @@ from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.evaluations import hope_for_facilitators, hope_keyboard, hope_question
-from bot.ui.i18n import pick_language, plain, t
+from bot.ui.i18n import plain, t
 from handlers.common import (
     Context,
     admin_lookup,
@@ -25,6 +25,7 @@ from handlers.common import (
     button_member,
     edit_tapped,
     edit_tapped_buttons,
+    person_language,
     reply,
     tapped,
 )
@@ -84,7 +85,7 @@ async def hope_text(update: Update, context: Context, dialogue: Dialogue) -> Non
         await router.end(dialogue)
         return
     person, now = found[0], services(context).clock.now()
-    language = pick_language(person.language_code, group.language)
+    language = person_language(person, group)
     signed = bool(dialogue.get("signed"))
     try:
         row = await ev.record_hope(db(), meeting, person, update.effective_message.text or "", signed, now)
@@ -93,7 +94,7 @@ async def hope_text(update: Update, context: Context, dialogue: Dialogue) -> Non
         return
     await router.end(dialogue)
     for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
-        runner_language = pick_language(runner.language_code, group.language)
+        runner_language = person_language(runner, group)
         name = person.first_name if signed else None
         to_person(
             db(), runner, hope_for_facilitators(runner_language, group, meeting, row.hope or "", name), "hope", now

@@ -30,6 +30,7 @@ from handlers.common import (
     command_args,
     current_group,
     is_facilitator,
+    person_language,
     refuse,
     reply,
     require_facilitator,
@@ -57,7 +58,7 @@ async def _record(update: Update, context: Context, group: Group, meeting: Meeti
         return
     reviewers = 0
     for person in await ev.attendees(db(), meeting):
-        language = pick_language(person.language_code, group.language)
+        language = person_language(person, group)
         text = review_text(language, group, meeting, minutes)
         if to_person(db(), person, text, "minutes_review", now, reply_markup=review_keyboard(language, minutes)):
             reviewers += 1
@@ -173,7 +174,7 @@ async def comment_text(update: Update, context: Context, dialogue: Dialogue) -> 
         await router.end(dialogue)
         return
     person, now = found[0], services(context).clock.now()
-    language = pick_language(person.language_code, group.language)
+    language = person_language(person, group)
     try:
         review = await mn.comment(db(), minutes, person, update.effective_message.text or "", now)
     except RefusalError as exc:
@@ -182,7 +183,7 @@ async def comment_text(update: Update, context: Context, dialogue: Dialogue) -> 
     await router.end(dialogue)
     for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
         if runner.id != person.id:
-            runner_language = pick_language(runner.language_code, group.language)
+            runner_language = person_language(runner, group)
             text = comment_for_facilitators(runner_language, group, meeting, person.first_name, review.comment or "")
             to_person(db(), runner, text, "minutes_comment", now)
     reply(update, t(language, "minutes.comment_sent"))

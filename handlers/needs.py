@@ -15,20 +15,27 @@ from bot.domain.groups import find_group_by_id
 from bot.domain.people import person_in_group
 from bot.services import db, services
 from bot.ui import callbacks as cb
-from bot.ui.i18n import pick_language, plain, t
+from bot.ui.i18n import plain, t
 from bot.ui.needs import children_keyboard, children_noted, children_question, diet_keyboard, diet_noted, diet_question
-from handlers.common import Context, answer, button_member, edit_tapped, language_for, on_link, reply, say, tapped
+from handlers.common import (
+    Context,
+    answer,
+    button_member,
+    edit_tapped,
+    language_for,
+    on_link,
+    person_language,
+    reply,
+    say,
+    tapped,
+)
 from storage.models import Group, Meeting, Person
 
 PURPOSES = {"kids": NEED_CHILDCARE, "meal": NEED_DIET}
 
 
-def _language(person: Person, group: Group) -> str:
-    return pick_language(person.language_code, group.language)
-
-
 def _ask(context: Context, person: Person, group: Group, meeting: Meeting, kind: str) -> None:
-    language = _language(person, group)
+    language = person_language(person, group)
     if not m.is_open(meeting, services(context).clock.now()):
         say(person.telegram_id, t(language, "needs.error.closed"))
     elif kind == "kids":

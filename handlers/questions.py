@@ -18,7 +18,7 @@ from bot.domain.people import find_person, person_in_group
 from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
-from bot.ui.i18n import pick_language, plain, t
+from bot.ui.i18n import plain, t
 from bot.ui.questions import answer_for_member, answer_prompt, ask_text, for_facilitators, reply_keyboard
 from handlers.common import (
     Context,
@@ -27,6 +27,7 @@ from handlers.common import (
     button_member,
     language_for,
     on_link,
+    person_language,
     reply,
     say,
     tapped,
@@ -37,13 +38,9 @@ from storage.models import Group, Meeting, Person, Question
 ASKING, ANSWERING = "question", "question_answer"
 
 
-def _language(person: Person, group: Group) -> str:
-    return pick_language(person.language_code, group.language)
-
-
 async def _open(context: Context, person: Person, group: Group, meeting: Meeting) -> None:
     """The question asked in private: the dialogue waits for one message."""
-    language = _language(person, group)
+    language = person_language(person, group)
     if not m.is_open(meeting, services(context).clock.now()):
         say(person.telegram_id, t(language, "question.error.closed"))
         return
@@ -86,7 +83,7 @@ async def question_text(update: Update, context: Context, dialogue: Dialogue) ->
         await router.end(dialogue)
         return
     person, now = found[0], services(context).clock.now()
-    language = _language(person, group)
+    language = person_language(person, group)
     try:
         question = await q.ask(db(), meeting, person, update.effective_message.text or "", now)
     except RefusalError as exc:
@@ -97,7 +94,7 @@ async def question_text(update: Update, context: Context, dialogue: Dialogue) ->
     for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
         if runner.id == person.id:
             continue
-        runner_language = _language(runner, group)
+        runner_language = person_language(runner, group)
         text = for_facilitators(runner_language, group, meeting, person.first_name, question)
         reached += to_person(
             db(), runner, text, "question", now, reply_markup=reply_keyboard(runner_language, question)
@@ -151,7 +148,7 @@ async def answer_text(update: Update, context: Context, dialogue: Dialogue) -> N
     asker = await db().get(Person, question.person_id)
     name = asker.first_name if asker else ""
     told = asker is not None and to_person(
-        db(), asker, answer_for_member(_language(asker, group), group, meeting, question), "question_answer", now
+        db(), asker, answer_for_member(person_language(asker, group), group, meeting, question), "question_answer", now
     )
     reply(update, t(language, "question.answered_sent" if told else "question.asker_unreachable", name=name))
 

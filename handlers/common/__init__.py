@@ -147,6 +147,11 @@ async def current_group(update: Update) -> Group | None:
     return memo[chat_id]
 
 
+def person_language(person: Person, group: Group) -> str:
+    """The language to write to a member in private: theirs when Relais has it, else the group's."""
+    return pick_language(person.language_code, group.language)
+
+
 def language_for(update: Update, context: Context, group: Group | None = None) -> str:
     """The group's language in groups; the person's Telegram language in private."""
     default = services(context).settings.bot.default_language
@@ -269,7 +274,7 @@ async def send_card(context: Context, group: Group, person: Person) -> None:
     upcoming = await m.upcoming_meetings(db(), group, now, limit=1)
     meeting = upcoming[0] if upcoming else None
     names = [p.first_name for p in await facilitators.named_facilitators(db(), group)]
-    language = pick_language(person.language_code, group.language)
+    language = person_language(person, group)
     markup = rsvp_keyboard(language, meeting) if meeting is not None else None
     say(person.telegram_id, card_text(language, group, names, meeting), reply_markup=markup)
 
