@@ -15,7 +15,6 @@ from bot.domain import costs as c
 from bot.domain import evaluations as ev
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.domain.facilitators import meeting_runners
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, groups_of, person_in_group
 from bot.outbox.sending import to_person
@@ -33,7 +32,6 @@ from bot.ui.costs import (
 from bot.ui.i18n import plain, t
 from handlers.common import (
     Context,
-    admin_lookup,
     answer,
     button_member,
     edit_tapped,
@@ -47,6 +45,7 @@ from handlers.common import (
     say,
     send,
     tapped,
+    tell_runners,
 )
 from handlers.common import dialogue_router as router
 from storage.models import CostClaim, Group, Meeting, Person
@@ -85,15 +84,16 @@ async def costs_button(update: Update, context: Context) -> None:
 async def _tell_facilitators(
     context: Context, group: Group, meeting: Meeting, person: Person, claim: CostClaim
 ) -> None:
-    now = services(context).clock.now()
-    for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
-        if runner.id == person.id:
-            continue
-        language = person_language(runner, group)
-        text = claim_for_facilitators(language, group, meeting, person, claim)
-        told = to_person(db(), runner, text, "cost_claim", now, reply_markup=decision_keyboard(language, claim))
-        if told and claim.file_id:  # the receipt itself, by the id Telegram gave it
-            send(runner.telegram_id, "send_photo", photo=claim.file_id)
+    reached = await tell_runners(
+        context,
+        meeting,
+        group,
+        "cost_claim",
+        lambda lang: (claim_for_facilitators(lang, group, meeting, person, claim), decision_keyboard(lang, claim)),
+        besides=person,
+    )
+    for runner in reached if claim.file_id else []:  # the receipt itself, by the id Telegram gave it
+        send(runner.telegram_id, "send_photo", photo=claim.file_id)
 
 
 async def category_button(update: Update, context: Context) -> None:

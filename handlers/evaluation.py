@@ -10,17 +10,14 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.domain import evaluations as ev
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.domain.facilitators import meeting_runners
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import person_in_group
-from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.evaluations import hope_for_facilitators, hope_keyboard, hope_question
 from bot.ui.i18n import plain, t
 from handlers.common import (
     Context,
-    admin_lookup,
     answer,
     button_member,
     edit_tapped,
@@ -28,6 +25,7 @@ from handlers.common import (
     person_language,
     reply,
     tapped,
+    tell_runners,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Meeting
@@ -93,12 +91,14 @@ async def hope_text(update: Update, context: Context, dialogue: Dialogue) -> Non
         reply(update, t(language, exc.key, **exc.values))
         return
     await router.end(dialogue)
-    for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
-        runner_language = person_language(runner, group)
-        name = person.first_name if signed else None
-        to_person(
-            db(), runner, hope_for_facilitators(runner_language, group, meeting, row.hope or "", name), "hope", now
-        )
+    name = person.first_name if signed else None
+    await tell_runners(
+        context,
+        meeting,
+        group,
+        "hope",
+        lambda lang: (hope_for_facilitators(lang, group, meeting, row.hope or "", name), None),
+    )
     reply(update, t(language, "evaluation.hope_sent_signed" if signed else "evaluation.hope_sent"))
 
 

@@ -14,7 +14,6 @@ from bot.domain import minutes as mn
 from bot.domain.dates import normalise
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.domain.facilitators import meeting_runners
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
 from bot.outbox.sending import to_person
@@ -25,7 +24,6 @@ from bot.ui.i18n import pick_language, plain, t
 from bot.ui.minutes import comment_for_facilitators, publish_keyboard, review_keyboard, review_text, sent_for_review
 from handlers.common import (
     Context,
-    admin_lookup,
     answer,
     command_args,
     current_group,
@@ -37,6 +35,7 @@ from handlers.common import (
     say,
     send,
     tapped,
+    tell_runners,
     wake_at,
 )
 from handlers.common import dialogue_router as router
@@ -181,11 +180,15 @@ async def comment_text(update: Update, context: Context, dialogue: Dialogue) -> 
         reply(update, t(language, exc.key, **exc.values))
         return
     await router.end(dialogue)
-    for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
-        if runner.id != person.id:
-            runner_language = person_language(runner, group)
-            text = comment_for_facilitators(runner_language, group, meeting, person.first_name, review.comment or "")
-            to_person(db(), runner, text, "minutes_comment", now)
+    comment = review.comment or ""
+    await tell_runners(
+        context,
+        meeting,
+        group,
+        "minutes_comment",
+        lambda lang: (comment_for_facilitators(lang, group, meeting, person.first_name, comment), None),
+        besides=person,
+    )
     reply(update, t(language, "minutes.comment_sent"))
 
 

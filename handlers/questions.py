@@ -12,7 +12,7 @@ from bot.domain import questions as q
 from bot.domain.deeplinks import ASK_QUESTION, group_payload, start_url
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.domain.facilitators import may_run, meeting_runners
+from bot.domain.facilitators import may_run
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
 from bot.outbox.sending import to_person
@@ -31,6 +31,7 @@ from handlers.common import (
     reply,
     say,
     tapped,
+    tell_runners,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting, Person, Question
@@ -90,15 +91,17 @@ async def question_text(update: Update, context: Context, dialogue: Dialogue) ->
         reply(update, t(language, exc.key, **exc.values))  # the dialogue stays open: try again
         return
     await router.end(dialogue)
-    reached = 0
-    for runner in await meeting_runners(db(), meeting, group, admin_lookup(context)):
-        if runner.id == person.id:
-            continue
-        runner_language = person_language(runner, group)
-        text = for_facilitators(runner_language, group, meeting, person.first_name, question)
-        reached += to_person(
-            db(), runner, text, "question", now, reply_markup=reply_keyboard(runner_language, question)
-        )
+    reached = await tell_runners(
+        context,
+        meeting,
+        group,
+        "question",
+        lambda lang: (
+            for_facilitators(lang, group, meeting, person.first_name, question),
+            reply_keyboard(lang, question),
+        ),
+        besides=person,
+    )
     reply(update, t(language, "question.sent" if reached else "question.nobody"))
 
 

@@ -31,6 +31,7 @@ from bot.outbox.after_commit import (
     remember_message,
 )
 from bot.outbox.claims import pending_due_times
+from bot.outbox.sending import to_person
 from bot.services import db, fetch_admin_ids, services
 from bot.ui import callbacks as cb
 from bot.ui.card import card_text
@@ -150,6 +151,25 @@ async def current_group(update: Update) -> Group | None:
 def person_language(person: Person, group: Group) -> str:
     """The language to write to a member in private: theirs when Relais has it, else the group's."""
     return pick_language(person.language_code, group.language)
+
+
+Message = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]  # language -> text, buttons
+
+
+async def tell_runners(
+    context: Context, meeting: Meeting, group: Group, kind: str, message: Message, besides: Person | None = None
+) -> list[Person]:
+    """A durable notice, in private and in each one's language, to those who run the meeting
+    (`besides`, who wrote it, excepted); returns those it reached."""
+    now = services(context).clock.now()
+    reached = []
+    for runner in await facilitators.meeting_runners(db(), meeting, group, admin_lookup(context)):
+        if besides is not None and runner.id == besides.id:
+            continue
+        text, markup = message(person_language(runner, group))
+        if to_person(db(), runner, text, kind, now, reply_markup=markup):
+            reached.append(runner)
+    return reached
 
 
 def language_for(update: Update, context: Context, group: Group | None = None) -> str:
