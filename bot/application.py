@@ -41,6 +41,7 @@ from handlers import (
     members,
     minutes,
     needs,
+    other_groups,
     polls,
     priorities,
     privacy,
@@ -48,9 +49,11 @@ from handlers import (
     questions,
     reach,
     reports,
+    roster,
     rsvp,
     setup,
     start,
+    terms,
 )
 from handlers.common import dialogue_router
 from handlers.dashboard import command as dashboard
@@ -216,6 +219,9 @@ FEATURES = (
     minutes,
     costs,
     reach,
+    roster,
+    terms,
+    other_groups,
     attestation,
     polls,
     priorities,

@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from bot.domain.settings import CarpoolSection, CostsSection, MeetingsSection, ProposalsSection, Section
+from bot.domain.settings import (
+    CarpoolSection,
+    CostsSection,
+    MeetingsSection,
+    MembershipSection,
+    ProposalsSection,
+    Section,
+)
 
 ENV_PREFIX = "RELAIS_"
 CONFIG_ENV = "RELAIS_CONFIG"
@@ -151,6 +158,7 @@ class Settings(Section):
     proposals: ProposalsSection = ProposalsSection()
     carpool: CarpoolSection = CarpoolSection()
     costs: CostsSection = CostsSection()
+    membership: MembershipSection = MembershipSection()
     web: WebSection = WebSection()
     webhook: WebhookSection = WebhookSection()
     dashboard: DashboardSection = DashboardSection()

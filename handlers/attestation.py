@@ -146,6 +146,19 @@ async def name_button(update: Update, context: Context) -> None:
         )
 
 
+async def exit_attestation_button(update: Update, context: Context) -> None:
+    """📄 Mon attestation, under the thank-you of someone who left: the same dialogue, for the
+    group they left (they are no longer in it, so /attestation alone would not find it)."""
+    group = await find_group_by_id(db(), tapped(update, cb.ExitAttestation).group_id)
+    person = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    found = await person_in_group(db(), group, person.telegram_id) if group is not None and person is not None else None
+    if found is None or person is None or group is None or is_group_chat(update):
+        answer(update, plain(language_for(update, context), "button.invalid"))
+        return
+    answer(update)
+    await _ask_name(context, person, group, asked_by=None)
+
+
 async def my_attendance_button(update: Update, context: Context) -> None:
     """📋 Mes présences: the person's own lines of the attendance sheets, in private."""
     language = language_for(update, context)
@@ -172,4 +185,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("attestation", attestation_command))
     application.add_handler(CallbackQueryHandler(name_button, pattern=cb.AttestationName.matches))
     application.add_handler(CallbackQueryHandler(my_attendance_button, pattern=cb.MyAttendance.matches))
+    application.add_handler(CallbackQueryHandler(exit_attestation_button, pattern=cb.ExitAttestation.matches))
     router.on(DIALOGUE, router.Route(text=name_typed, ttl=timedelta(minutes=30)))

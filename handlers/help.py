@@ -45,6 +45,7 @@ MENUS = {
         "charte",
         "animateur",
         "joignables",
+        "membres",
         "proposition",
         "propositions",
         "suivi",

@@ -1,4 +1,6 @@
-"""Members recorded when they join, speak or tap, and marked gone when they leave."""
+"""Members recorded when they join, speak or tap, and marked gone when they leave. A newcomer
+gets the group's card in private and is greeted in the group's next line; someone who leaves is
+thanked there and in private (bot/domain/membership.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, TypeHandler, filters
 
+from bot.domain.membership import deserves_thanks, name_in_group_line, plan_farewell, start_term
 from bot.domain.people import find_membership, reachable_in_private, record_departure, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import PRESENT, Context, current_group, forget_admins, send_card, user_info
+from handlers.common import PRESENT, Context, current_group, forget_admins, send_card, user_info, wake_at
 from storage.models import Group, Person
 
 # Runs before the feature handlers so that they find the person already recorded.
@@ -49,13 +52,36 @@ async def on_new_members(update: Update, context: Context) -> None:
 
 
 async def _arrived(context: Context, group: Group, person: Person, now: datetime) -> None:
-    """Someone joined: recorded once (a member who comes back is the same member) and given the
-    group's card in private. (No line in the group yet: one per arrival would spend the group's
-    20 messages a minute when many are added at once.)"""
+    """Someone joined: recorded once (a member who comes back is the same member, with the same
+    start date), given the group's card in private, greeted in the group's next line (arrivals a
+    minute apart share one), and given a term when the department sets terms."""
     before = await find_membership(db(), group, person)
-    await record_presence(db(), group, person, now)
-    if (before is None or before.status != "member") and reachable_in_private(person):
+    if before is not None and before.status == "member":
+        await record_presence(db(), group, person, now)
+        return
+    membership = await record_presence(db(), group, person, now)
+    if reachable_in_private(person):
         await send_card(context, group, person)
+    moments = [due] if (due := await name_in_group_line(db(), group, membership, now)) else []
+    months = services(context).settings.membership.term_months
+    if months is not None:
+        moments += start_term(db(), group, membership, months, now)
+    wake_at(context, moments)
+
+
+async def _departed(context: Context, group: Group, telegram_id: int, now: datetime) -> None:
+    """Someone left: thanked in private and in the group's next line, never told why; not someone
+    added by mistake and gone the same day."""
+    membership = await record_departure(db(), group, telegram_id, now)
+    if membership is None:
+        return
+    if not await deserves_thanks(db(), membership, now):
+        membership.news_event_id = None  # nor thanked in the line that was to greet them
+        return
+    moments = [await plan_farewell(db(), group, membership, now)]
+    if due := await name_in_group_line(db(), group, membership, now):
+        moments.append(due)
+    wake_at(context, moments)
 
 
 async def on_left_member(update: Update, context: Context) -> None:
@@ -64,7 +90,7 @@ async def on_left_member(update: Update, context: Context) -> None:
         return
     user = update.message.left_chat_member
     if not user.is_bot:
-        await record_departure(db(), group, user.id, services(context).clock.now())
+        await _departed(context, group, user.id, services(context).clock.now())
 
 
 async def on_chat_member(update: Update, context: Context) -> None:
@@ -85,7 +111,7 @@ async def on_chat_member(update: Update, context: Context) -> None:
         else:
             await _arrived(context, group, person, now)
     elif change.old_chat_member.status in PRESENT:
-        await record_departure(db(), group, user.id, now)
+        await _departed(context, group, user.id, now)
 
 
 def register(application: Application) -> None:

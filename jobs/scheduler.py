@@ -16,6 +16,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.domain import dialogues
 from bot.domain.costs import forget_old as forget_old_claims
+from bot.domain.membership import give_terms
 from bot.domain.privacy import forget_old_reasons
 from bot.domain.web_access import forget_expired
 from bot.outages import database_away
@@ -41,7 +42,9 @@ def dispatcher(svc: Services, bot: Bot) -> Dispatcher:
         return await fetch_admin_ids(bot, svc, chat_id)
 
     settings = svc.settings
-    outbox = OutboxSettings(settings.meetings, settings.proposals, admins, svc.bot_username, svc.link_secret)
+    outbox = OutboxSettings(
+        settings.meetings, settings.proposals, admins, svc.bot_username, svc.link_secret, settings.membership
+    )
     return Dispatcher(
         sessionmaker=svc.sessionmaker,
         now=svc.clock.now,
@@ -70,6 +73,8 @@ async def dispatch_now(application: Application) -> DispatchReport:
             # Dashboard links and sessions that can no longer serve (they point at a person).
             await forget_expired(session, now, timedelta(minutes=svc.settings.dashboard.idle_minutes))
             await forget_old_claims(session, now, svc.settings.costs.keep_months)
+            if svc.settings.membership.term_months is not None:  # members who have no term yet get one
+                await give_terms(session, svc.settings.membership.term_months, now)
             svc.retention_done_at = now
     if report.sent or report.failed:
         log.info(

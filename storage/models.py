@@ -88,6 +88,8 @@ class Group(Base):
     card_purpose: Mapped[str | None] = mapped_column(Text)
     card_usual: Mapped[str | None] = mapped_column(Text)
     charter: Mapped[str | None] = mapped_column(Text)  # the group's rules (/charte); None: the default
+    # Offered by a coordinator (/groupes) to members who leave another of the department's groups.
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 
@@ -126,9 +128,17 @@ class Membership(Base):
     status: Mapped[str] = mapped_column(String(16), default="member")  # member | left
     named_facilitator: Mapped[bool] = mapped_column(Boolean, default=False)
     private_reminders: Mapped[bool] = mapped_column(Boolean, default=False)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the start date, kept when they come back
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest return, after leaving
+    # Terms ([membership] term_months): when the current one ends, and what the member wishes
+    # ("stay" or "stop") when asked a month before; the facilitators decide.
+    term_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stay_wish: Mapped[str | None] = mapped_column(String(8))
+    farewell_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # thanked on leaving (once a stay)
+    # The group line that will name their arrival or departure (a scheduled event gathering them).
+    news_event_id: Mapped[int | None] = mapped_column(Integer)
 
     group: Mapped[Group] = relationship(back_populates="memberships")
     person: Mapped[Person] = relationship(back_populates="memberships")

@@ -38,6 +38,11 @@ class EventKind(StrEnum):
     DATE_POLL_CLOSE = "date_poll_close"  # /quand's deadline: the best date becomes the meeting
     MINUTES_PUBLISH = "minutes_publish"  # the minutes' review is over: to the group and the absent
     CHARTER_POST = "charter_post"  # /charte: the charter posted (and pinned) in the group
+    # About a membership (bot/domain/membership.py)
+    TERM_NOTICE = "term_notice"  # a month before a term ends: the member asked, the facilitators told
+    TERM_END = "term_end"  # the term is over: the member thanked, the facilitators told
+    FAREWELL = "farewell"  # someone left: their thank-you, in private
+    MEMBER_NEWS = "member_news"  # in the group: the arrivals and departures of the last minute
 
 
 MEETING_EVENTS = frozenset(

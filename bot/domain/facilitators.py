@@ -64,6 +64,18 @@ async def meeting_runners(session: AsyncSession, meeting: Meeting, group: Group,
     return [person for person, membership in rows if runs_meeting(person, membership, meeting, admin_ids)]
 
 
+async def group_facilitators(session: AsyncSession, group: Group, admins: AdminLookup) -> list[Person]:
+    """The current members who facilitate the group (its administrators and those it named)."""
+    admin_ids = await admins(group.chat_id)
+    rows = await session.execute(
+        select(Person, Membership)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.group_id == group.id, Membership.status == "member")
+        .order_by(Person.id)
+    )
+    return [person for person, membership in rows if facilitates(person.telegram_id, membership, admin_ids)]
+
+
 def reads_absence_reasons(person: Person, meeting: Meeting, admin_ids: frozenset[int]) -> bool:
     """Who may read why members cannot come (health among the reasons): the group's Telegram
     administrators and whoever created the meeting; not members named with /animateur."""

@@ -81,7 +81,8 @@ async def record_presence(session: AsyncSession, group: Group, person: Person, n
         assert membership is not None
         log.info("person %s joined group %s", person.id, group.id)
     elif membership.status != "member":
-        membership.status, membership.joined_at, membership.left_at = "member", now, None
+        # Welcomed back: the start date is kept, the return is dated.
+        membership.status, membership.returned_at, membership.left_at = "member", now, None
         log.info("person %s back in group %s", person.id, group.id)
     # To the hour: a write on every tap would cost more than the figure is worth.
     if membership.last_seen_at is None or now - membership.last_seen_at >= LAST_SEEN_STEP:
@@ -102,15 +103,17 @@ def forget_seen(session: AsyncSession) -> None:
 
 
 async def record_departure(session: AsyncSession, group: Group, telegram_id: int, now: datetime) -> Membership | None:
+    """The member left the group; their membership, or None when they were not a member."""
     person = await find_person(session, telegram_id)
     if person is None:
         return None
     membership = await find_membership(session, group, person)
-    if membership is not None and membership.status == "member":
-        membership.status, membership.left_at = "left", now
-        # A facilitator role given by the group does not survive leaving it.
-        membership.named_facilitator = False
-        log.info("person %s left group %s", person.id, group.id)
+    if membership is None or membership.status != "member":
+        return None
+    membership.status, membership.left_at = "left", now
+    # A facilitator role given by the group does not survive leaving it.
+    membership.named_facilitator = False
+    log.info("person %s left group %s", person.id, group.id)
     return membership
 
 

@@ -128,6 +128,10 @@ async def _groups(session: AsyncSession, person: Person) -> list[dict[str, Any]]
             "last_seen_at": _iso(membership.last_seen_at),
             "facilitator": membership.named_facilitator,
             "private_reminders": membership.private_reminders,
+            "returned_at": _iso(membership.returned_at),
+            "term_ends_at": _iso(membership.term_ends_at),
+            "stay_wish": membership.stay_wish,
+            "thanked_at": _iso(membership.farewell_at),
         }
         for membership, group in rows
     ]

@@ -75,6 +75,15 @@ class CostsSection(Section):
     max_claim_euros: float = Field(default=300, gt=0, le=10000)
 
 
+class MembershipSection(Section):
+    # Members' terms, in months (a department allows two years: 24); none by default. A month
+    # before a term ends, the facilitators are told and the member asked whether they want to stay.
+    term_months: int | None = Field(default=None, ge=1, le=120)
+    # How a member who leaves can join another group (a phone number, an office), under the list
+    # of the department's other groups (/groupes).
+    other_groups_contact: str = Field(default="", max_length=300)
+
+
 class CarpoolSection(Section):
     # A request is offered to drivers whose departure point is within this distance (km, as the
     # crow flies), nearest first.

@@ -18,18 +18,21 @@ from bot.domain import carpool, date_polls, evaluations, minutes, polls, proposa
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
-from bot.domain.facilitators import meeting_runners
+from bot.domain.facilitators import group_facilitators, meeting_runners
+from bot.domain.membership import is_current, named_in_line, owes_farewell
 from bot.domain.people import NEVER_STARTED, reachable_in_private, unreachable_members
 from bot.domain.priorities import close_round
 from bot.outbox.claims import add_delivery
 from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.reach import reach_out
+from storage.db import get_row
 from storage.models import (
     ActionItem,
     DatePoll,
     Group,
     Meeting,
     MeetingSeries,
+    Membership,
     Minutes,
     Person,
     Poll,
@@ -359,3 +362,71 @@ async def proposals_digest(x: Expansion) -> None:
         x.to_group("proposals_digest")
     else:
         x.skip()
+
+
+# ----------------------------------------------------------------------------- memberships
+async def _membership(x: Expansion) -> tuple[Membership, Person] | None:
+    """The membership a term or farewell event names, in this event's group, with its person."""
+    membership = await x.session.get(Membership, x.event.subject_id)
+    if membership is None or membership.group_id != x.group.id:
+        return None
+    return membership, await get_row(x.session, Person, membership.person_id)
+
+
+async def _facilitators_but(x: Expansion, person: Person) -> list[Person]:
+    return [p for p in await group_facilitators(x.session, x.group, x.outbox.admins) if p.id != person.id]
+
+
+async def _term_applies(x: Expansion, found: tuple[Membership, Person] | None) -> bool:
+    """Terms are the members': not the group's Telegram administrators (the professionals who
+    run it); and an event is about the current term only (not one renewed since)."""
+    if found is None or x.outbox.membership.term_months is None or not is_current(found[0], x.event.offset_minutes):
+        return False
+    return found[1].telegram_id not in await x.outbox.admins(x.group.chat_id)
+
+
+async def term_notice(x: Expansion) -> None:
+    """A month before a term ends: the member is asked whether they want to stay, and the
+    facilitators (who decide) are told, with the buttons to prolong or let it end."""
+    found = await _membership(x)
+    if found is None or not await _term_applies(x, found):
+        x.skip()  # renewed since, gone, an administrator, or terms switched off
+        return
+    _, member = found
+    if reachable_in_private(member):
+        x.deliver("term_ask", member.id)
+    await x.report("term_warn", await _facilitators_but(x, member))
+
+
+async def term_end(x: Expansion) -> None:
+    """The term is over and nobody prolonged it: the member is thanked, the facilitators told."""
+    found = await _membership(x)
+    if found is None or not await _term_applies(x, found) or not owes_farewell(found[0]):
+        x.skip()
+        return
+    membership, member = found
+    membership.farewell_at = x.now
+    if reachable_in_private(member):
+        x.deliver("farewell", member.id)
+    await x.report("term_ended", await _facilitators_but(x, member))
+
+
+async def farewell(x: Expansion) -> None:
+    """Someone left the group: their thank-you in private, once for this stay."""
+    found = await _membership(x)
+    if found is None or found[0].status != "left" or not owes_farewell(found[0]):
+        x.skip()  # came back meanwhile, erased, or already thanked at their term's end
+        return
+    membership, member = found
+    membership.farewell_at = x.now
+    if reachable_in_private(member):
+        x.deliver("farewell", member.id)
+
+
+async def member_news(x: Expansion) -> None:
+    """The last minute's arrivals and departures, in one group line."""
+    arrived, left = await named_in_line(x.session, x.event.id)
+    if arrived or left:
+        x.to_group("member_news")
+    else:
+        x.skip()  # they all came back or left again, or were erased

@@ -55,6 +55,11 @@ class DeliveryKind(StrEnum):
     CHARTER = "charter"  # the group's charter, pinned
     UNREACHABLE = "unreachable"  # with the first reminder, to those who run it: whom to phone
     REACH_NUDGE = "reach_nudge"  # in the group, at most monthly: "Recevoir mes rappels en privé"
+    TERM_ASK = "term_ask"  # to the member, a month before their term ends: stay or stop?
+    TERM_WARN = "term_warn"  # to the facilitators, then: prolong or let it end
+    TERM_ENDED = "term_ended"  # to the facilitators: the term is over (it can still be prolonged)
+    FAREWELL = "farewell"  # to someone who left or whose term ended: thanks, attestation, other groups
+    MEMBER_NEWS = "member_news"  # in the group: welcome to the newcomers, thanks to those who left
 
 
 class RegistryError(RuntimeError):
@@ -95,6 +100,10 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.DATE_POLL_CLOSE: EventSpec(expand.date_poll_close, frozenset({D.DATE_POLL_CLOSE, D.ANNOUNCEMENT})),
     EventKind.MINUTES_PUBLISH: EventSpec(expand.minutes_publish, frozenset({D.MINUTES, D.MINUTES_ABSENT})),
     EventKind.CHARTER_POST: EventSpec(expand.charter_post, frozenset({D.CHARTER})),
+    EventKind.TERM_NOTICE: EventSpec(expand.term_notice, frozenset({D.TERM_ASK, D.TERM_WARN, D.REACH_OUT})),
+    EventKind.TERM_END: EventSpec(expand.term_end, frozenset({D.FAREWELL, D.TERM_ENDED, D.REACH_OUT})),
+    EventKind.FAREWELL: EventSpec(expand.farewell, frozenset({D.FAREWELL})),
+    EventKind.MEMBER_NEWS: EventSpec(expand.member_news, frozenset({D.MEMBER_NEWS})),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -122,6 +131,11 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.UNREACHABLE: render.unreachable,
     D.CHARTER: render.charter,
     D.REACH_NUDGE: render.reach_nudge,
+    D.TERM_ASK: render.term_ask,
+    D.TERM_WARN: render.term_warn,
+    D.TERM_ENDED: render.term_ended,
+    D.FAREWELL: render.farewell,
+    D.MEMBER_NEWS: render.member_news,
 }
 
 

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
 from bot.domain.facilitators import AdminLookup
-from bot.domain.settings import MeetingsSection, ProposalsSection
+from bot.domain.settings import MeetingsSection, MembershipSection, ProposalsSection
 
 
 @dataclass
@@ -42,3 +42,4 @@ class OutboxSettings:
     admins: AdminLookup
     bot_username: str = ""
     link_secret: bytes = b""
+    membership: MembershipSection = field(default_factory=MembershipSection)

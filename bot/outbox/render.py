@@ -22,9 +22,10 @@ from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
 from bot.domain.facilitators import reads_absence_reasons, runs_meeting
+from bot.domain.membership import exit_facts, is_current, named_in_line, other_groups
 from bot.domain.minutes import previous_published
 from bot.domain.needs import counts as needs_counts
-from bot.domain.people import unreachable_members
+from bot.domain.people import reachable_in_private, unreachable_members
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -35,6 +36,17 @@ from bot.ui.charter import charter_keyboard, charter_text
 from bot.ui.date_polls import date_poll_outcome
 from bot.ui.evaluations import evaluation_question, useful_keyboard
 from bot.ui.i18n import Markup, plain, t, tn
+from bot.ui.membership import (
+    decision_keyboard,
+    discover_keyboard,
+    farewell_keyboard,
+    farewell_text,
+    group_line,
+    term_over,
+    term_question,
+    term_warning,
+    wish_keyboard,
+)
 from bot.ui.minutes import minutes_line, minutes_text
 from bot.ui.needs import counts_lines
 from bot.ui.proposals import (
@@ -59,6 +71,7 @@ from storage.models import (
     Delivery,
     Group,
     Meeting,
+    Membership,
     Minutes,
     Person,
     Poll,
@@ -366,4 +379,70 @@ async def reach_out(r: Rendering) -> bool:
     r.out.markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(plain(r.group.language, "button.open_private"), url=url)]]
     )
+    return True
+
+
+# ----------------------------------------------------------------------------- memberships
+async def _membership(r: Rendering) -> tuple[Membership, Person] | None:
+    membership = await r.session.get(Membership, r.event.subject_id)
+    if membership is None or membership.group_id != r.group.id:
+        return None  # erased since
+    member = await r.session.get(Person, membership.person_id)
+    return (membership, member) if member is not None else None
+
+
+async def term_ask(r: Rendering) -> bool:
+    """To the member: "Voulez-vous continuer ?", with one tap for each answer."""
+    found = await _membership(r)
+    if found is None or not is_current(found[0], r.event.offset_minutes):
+        return False
+    r.out.text, r.out.markup = term_question(r.language, r.group, found[0]), wish_keyboard(r.language, found[0])
+    return True
+
+
+async def term_warn(r: Rendering) -> bool:
+    """To the facilitators: a member's term ends in a month; prolong it, or let it end."""
+    found = await _membership(r)
+    if found is None or not is_current(found[0], r.event.offset_minutes):
+        return False
+    membership, member = found
+    r.out.text = term_warning(r.language, r.group, member, membership, reachable_in_private(member))
+    r.out.markup = decision_keyboard(r.language, membership)
+    return True
+
+
+async def term_ended(r: Rendering) -> bool:
+    found = await _membership(r)
+    if found is None or not is_current(found[0], r.event.offset_minutes):
+        return False
+    membership, member = found
+    r.out.text = term_over(r.language, r.group, member, membership)
+    r.out.markup = decision_keyboard(r.language, membership, ended=True)
+    return True
+
+
+async def farewell(r: Rendering) -> bool:
+    """The thank-you: the group's figures while they were there, the attestation, other groups."""
+    found = await _membership(r)
+    if found is None:
+        return False
+    membership, member = found
+    facts = await exit_facts(r.session, r.group, membership, r.event.due_at)
+    others = await other_groups(r.session, r.group, member)
+    contact = r.outbox.membership.other_groups_contact
+    r.out.text = farewell_text(r.language, r.group, member, facts, others, contact)
+    r.out.markup = farewell_keyboard(r.language, r.group)
+    return True
+
+
+async def member_news(r: Rendering) -> bool:
+    """In the group: welcome to the newcomers (with the button that opens the group's card in
+    private) and thanks to those who left; never why."""
+    arrived, left = await named_in_line(r.session, r.event.id)
+    if not arrived and not left:
+        return False
+    r.out.text = group_line(r.language, arrived, left)
+    if arrived:
+        url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id))
+        r.out.markup = discover_keyboard(r.language, url)
     return True

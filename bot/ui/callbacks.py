@@ -538,3 +538,41 @@ class Forget(Callback):
     """/oublier's confirmation."""
 
     choice: str
+
+
+# ----------------------------------------------------------------------------- membership
+@button("wish", Id(), Id(), Choice("stay", "stop"))
+@dataclass(frozen=True)
+class TermWish(Callback):
+    """🙋 Je veux continuer / 👋 Je préfère arrêter: the member's answer a month before their
+    term ends (the term is named by its end, in minutes: a stale button is recognised)."""
+
+    membership_id: int
+    term: int
+    wish: str
+
+
+@button("term", Id(), Id(), Choice("renew", "end"))
+@dataclass(frozen=True)
+class TermDecision(Callback):
+    """🔁 Prolonger / 👋 Laisser finir: the facilitators' decision on a member's term."""
+
+    membership_id: int
+    term: int
+    decision: str
+
+
+@button("exatt", Id())
+@dataclass(frozen=True)
+class ExitAttestation(Callback):
+    """📄 Mon attestation, under the thank-you of someone who left the group."""
+
+    group_id: int
+
+
+@button("listed", Id())
+@dataclass(frozen=True)
+class ListedGroup(Callback):
+    """/groupes (coordinators): a group offered to those who leave another, or no longer."""
+
+    group_id: int

@@ -19,7 +19,9 @@ ALIASES = {
     "action": "actions",
     "lieux": "covoiturage",
     **dict.fromkeys(("tableau", "attestation", "bilans", "compterendu", "frais"), "bilan"),
-    **dict.fromkeys(("configurer", "animateur", "animation", "joignables", "presentation", "charte"), "groupe"),
+    **dict.fromkeys(
+        ("configurer", "animateur", "animation", "joignables", "presentation", "charte", "membres", "groupes"), "groupe"
+    ),
 }
 
 

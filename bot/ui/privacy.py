@@ -3,12 +3,14 @@ buttons that stop or resume Relais' private messages."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.ui import callbacks as cb
-from bot.ui.i18n import plain, t, tn
+from bot.ui.i18n import Markup, plain, t, tn
 
 
 def pause_button(language: str, paused: bool) -> InlineKeyboardButton:
@@ -58,6 +60,14 @@ _FACILITATION = (
 )
 
 
+def _since(language: str, entry: dict[str, Any]) -> str:
+    """ "Groupe ressources (depuis le 3 mars 2025)": the start date kept for each group."""
+    joined = datetime.fromisoformat(entry["joined_at"]).date()
+    return t(
+        language, "privacy.summary.since", group=entry["group"], day=format_date(joined, "d MMMM y", locale=language)
+    )
+
+
 def summary_text(language: str, data: dict[str, Any], reasons_days: int) -> str:
     """ "Vous avez répondu à 4 réunions…": the export in a few plain lines, in French by default."""
     if not data.get("stored"):
@@ -65,9 +75,9 @@ def summary_text(language: str, data: dict[str, Any], reasons_days: int) -> str:
     person = data["person"]
     lines = [t(language, "privacy.summary.intro", name=person["first_name"])]
     lines.append(t(language, "privacy.summary.identity"))
-    groups = [entry["group"] for entry in data["groups"] if entry["status"] == "member"]
+    groups = [_since(language, entry) for entry in data["groups"] if entry["status"] == "member"]
     if groups:
-        lines.append(tn(language, "privacy.summary.groups", len(groups), names=", ".join(groups)))
+        lines.append(tn(language, "privacy.summary.groups", len(groups), names=Markup(", ".join(groups))))
     for section, key in _LINES.items():
         if data[section]:
             lines.append(tn(language, key, len(data[section])))

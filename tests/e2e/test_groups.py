@@ -345,6 +345,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "charte",
         "animateur",
         "joignables",
+        "membres",
         "proposition",
         "propositions",
         "suivi",

@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime
 
 from tests.e2e.test_reminders import private_texts, setup_meeting
-from tests.support.helpers import last_text
+from tests.support.helpers import last_text, pdf_text
 
 
 def parse(document) -> list[list[str]]:
@@ -109,14 +109,6 @@ async def test_a_period_a_bad_period_and_a_participant(relais):
     await relais.settle()
     assert last_text(relais, chat.id) == "Seule l'animation du groupe peut faire cela."
     assert len(private_texts(relais, awa)) == before
-
-
-def pdf_text(document) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(bytes(document.content)))
-    assert len(reader.pages) == 1
-    return " ".join(reader.pages[0].extract_text().split())
 
 
 async def test_an_attestation_asked_by_the_facilitator_names_the_person_as_they_write_it(relais):

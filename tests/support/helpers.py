@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from bot.simulator.harness import Harness
@@ -69,3 +71,12 @@ async def proposals_of(h, chat_id: int) -> list[Proposal]:
         return list(
             await session.scalars(select(Proposal).where(Proposal.group_id == group.id).order_by(Proposal.number))
         )
+
+
+def pdf_text(document) -> str:
+    """The words of a one-page PDF the bot sent (an attestation)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(bytes(document.content)))
+    assert len(reader.pages) == 1
+    return " ".join(reader.pages[0].extract_text().split())
