@@ -52,27 +52,27 @@ async def may_run(session: AsyncSession, meeting: Meeting, group: Group, telegra
     return telegram_id in await admins(group.chat_id)
 
 
-async def meeting_runners(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[Person]:
-    """The current members who run the meeting (those who get its lists, in private)."""
-    admin_ids = await admins(group.chat_id)
+async def _current_members(session: AsyncSession, group: Group) -> list[tuple[Person, Membership]]:
     rows = await session.execute(
         select(Person, Membership)
         .join(Membership, Membership.person_id == Person.id)
         .where(Membership.group_id == group.id, Membership.status == "member")
         .order_by(Person.id)
     )
+    return [(person, membership) for person, membership in rows]
+
+
+async def meeting_runners(session: AsyncSession, meeting: Meeting, group: Group, admins: AdminLookup) -> list[Person]:
+    """The current members who run the meeting (those who get its lists, in private)."""
+    admin_ids = await admins(group.chat_id)
+    rows = await _current_members(session, group)
     return [person for person, membership in rows if runs_meeting(person, membership, meeting, admin_ids)]
 
 
 async def group_facilitators(session: AsyncSession, group: Group, admins: AdminLookup) -> list[Person]:
     """The current members who facilitate the group (its administrators and those it named)."""
     admin_ids = await admins(group.chat_id)
-    rows = await session.execute(
-        select(Person, Membership)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.group_id == group.id, Membership.status == "member")
-        .order_by(Person.id)
-    )
+    rows = await _current_members(session, group)
     return [person for person, membership in rows if facilitates(person.telegram_id, membership, admin_ids)]
 
 

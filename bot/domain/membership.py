@@ -102,6 +102,17 @@ def start_term(
     return _plan_term_events(session, group, membership, now)
 
 
+async def membership_in_group(
+    session: AsyncSession, group: Group, membership_id: int | None
+) -> tuple[Membership, Person] | None:
+    """The membership an event names, when it is this group's (not erased since), with its person."""
+    membership = await session.get(Membership, membership_id) if membership_id is not None else None
+    if membership is None or membership.group_id != group.id:
+        return None
+    person = await session.get(Person, membership.person_id)
+    return (membership, person) if person is not None else None
+
+
 def is_current(membership: Membership | None, term_key: int) -> bool:
     """Whether an event or a button made for the term ending at `term_key` is still about a
     member's current term (not renewed since, not gone)."""

@@ -19,13 +19,12 @@ from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
 from bot.domain.facilitators import group_facilitators, meeting_runners
-from bot.domain.membership import is_current, named_in_line, owes_farewell
+from bot.domain.membership import is_current, membership_in_group, named_in_line, owes_farewell
 from bot.domain.people import NEVER_STARTED, reachable_in_private, unreachable_members
 from bot.domain.priorities import close_round
 from bot.outbox.claims import add_delivery
 from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.reach import reach_out
-from storage.db import get_row
 from storage.models import (
     ActionItem,
     DatePoll,
@@ -366,11 +365,7 @@ async def proposals_digest(x: Expansion) -> None:
 
 # ----------------------------------------------------------------------------- memberships
 async def _membership(x: Expansion) -> tuple[Membership, Person] | None:
-    """The membership a term or farewell event names, in this event's group, with its person."""
-    membership = await x.session.get(Membership, x.event.subject_id)
-    if membership is None or membership.group_id != x.group.id:
-        return None
-    return membership, await get_row(x.session, Person, membership.person_id)
+    return await membership_in_group(x.session, x.group, x.event.subject_id)
 
 
 async def _facilitators_but(x: Expansion, person: Person) -> list[Person]:

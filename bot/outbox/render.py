@@ -22,7 +22,7 @@ from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
 from bot.domain.facilitators import reads_absence_reasons, runs_meeting
-from bot.domain.membership import exit_facts, is_current, named_in_line, other_groups
+from bot.domain.membership import exit_facts, is_current, membership_in_group, named_in_line, other_groups
 from bot.domain.minutes import previous_published
 from bot.domain.needs import counts as needs_counts
 from bot.domain.people import reachable_in_private, unreachable_members
@@ -383,18 +383,15 @@ async def reach_out(r: Rendering) -> bool:
 
 
 # ----------------------------------------------------------------------------- memberships
-async def _membership(r: Rendering) -> tuple[Membership, Person] | None:
-    membership = await r.session.get(Membership, r.event.subject_id)
-    if membership is None or membership.group_id != r.group.id:
-        return None  # erased since
-    member = await r.session.get(Person, membership.person_id)
-    return (membership, member) if member is not None else None
+async def _current_term(r: Rendering) -> tuple[Membership, Person] | None:
+    """The membership whose term the event was planned for, while that term is still current."""
+    found = await membership_in_group(r.session, r.group, r.event.subject_id)
+    return found if found is not None and is_current(found[0], r.event.offset_minutes) else None
 
 
 async def term_ask(r: Rendering) -> bool:
     """To the member: "Voulez-vous continuer ?", with one tap for each answer."""
-    found = await _membership(r)
-    if found is None or not is_current(found[0], r.event.offset_minutes):
+    if (found := await _current_term(r)) is None:
         return False
     r.out.text, r.out.markup = term_question(r.language, r.group, found[0]), wish_keyboard(r.language, found[0])
     return True
@@ -402,8 +399,7 @@ async def term_ask(r: Rendering) -> bool:
 
 async def term_warn(r: Rendering) -> bool:
     """To the facilitators: a member's term ends in a month; prolong it, or let it end."""
-    found = await _membership(r)
-    if found is None or not is_current(found[0], r.event.offset_minutes):
+    if (found := await _current_term(r)) is None:
         return False
     membership, member = found
     r.out.text = term_warning(r.language, r.group, member, membership, reachable_in_private(member))
@@ -412,8 +408,7 @@ async def term_warn(r: Rendering) -> bool:
 
 
 async def term_ended(r: Rendering) -> bool:
-    found = await _membership(r)
-    if found is None or not is_current(found[0], r.event.offset_minutes):
+    if (found := await _current_term(r)) is None:
         return False
     membership, member = found
     r.out.text = term_over(r.language, r.group, member, membership)
@@ -423,7 +418,7 @@ async def term_ended(r: Rendering) -> bool:
 
 async def farewell(r: Rendering) -> bool:
     """The thank-you: the group's figures while they were there, the attestation, other groups."""
-    found = await _membership(r)
+    found = await membership_in_group(r.session, r.group, r.event.subject_id)
     if found is None:
         return False
     membership, member = found
