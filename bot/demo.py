@@ -134,6 +134,12 @@ async def play(h: Harness, show: Transcript) -> None:
     help_message = tg.bot_messages(group.id)[-1]
     tg.say(group, awa, "/animateur @julie_b")
     await step("Awa nomme Julie co-animatrice")
+    tg.say(group, awa, "/charte")
+    await h.run_jobs()
+    await step("Awa publie la charte du groupe : confidentialité, bienveillance, respect, écoute")
+    charter = next(m for m in reversed(tg.bot_messages(group.id)) if "charte" in (m.text or ""))
+    tg.press(karim, charter, "J'ai lu")
+    await step("Karim la lit et touche « ✅ J'ai lu » : c'est noté une fois pour toutes")
     tg.say(tg.private_chat(karim), karim, "/mesdonnees")
     await step("Karim demande, en privé, ce que Relais sait de lui")
 
@@ -279,6 +285,19 @@ async def play(h: Harness, show: Transcript) -> None:
     await step("Karim et Julie cochent ; Awa touche « Choisir » et voit en privé qui peut venir quand")
     tg.press(awa, tg.bot_messages(awa.id)[-1], "Retenir jeu. 17 déc.")
     await step("Awa retient le jeudi : la réunion est créée et annoncée comme d'habitude")
+    nadia = tg.user("Nadia", "nadia_o")
+    tg.join(group, nadia)
+    await h.settle()
+    h.clock.set(datetime(2026, 12, 1, 9, 2, tzinfo=UTC))
+    await h.run_jobs()
+    await step("Nadia rejoint le groupe : une ligne de bienvenue, qui ne dit rien de sa situation")
+    welcome = next(m for m in reversed(tg.bot_messages(group.id)) if "Bienvenue à Nadia" in (m.text or ""))
+    tg.press(nadia, welcome, "Découvrir le groupe")
+    await h.settle()
+    link = tg.last_callback_url()
+    if link is not None:  # she never started the bot: the button opens the private chat
+        tg.open_link(nadia, link)
+    await step("Nadia touche « 👋 Découvrir le groupe » : en privé, la présentation du groupe et la prochaine réunion")
 
 
 async def run_demo(verbose: bool = False, telegram_group_limit: bool = False) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from telegram import ForceReply, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.domain import facilitators
 from bot.domain import meetings as m
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
@@ -15,7 +14,7 @@ from bot.domain.groups import set_card
 from bot.services import db, services
 from bot.ui.card import card_text
 from bot.ui.i18n import t
-from handlers.common import Context, current_group, reply, require_facilitator
+from handlers.common import Context, current_group, facilitator_names, reply, require_facilitator
 from handlers.common import dialogue_router as router
 
 DIALOGUE = "card"
@@ -59,7 +58,7 @@ async def card_answer(update: Update, context: Context, dialogue: Dialogue) -> N
         return
     await router.end(dialogue)
     upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)
-    names = [person.first_name for person in await facilitators.named_facilitators(db(), group)]
+    names = await facilitator_names(context, group)
     preview = card_text(group.language, group, names, upcoming[0] if upcoming else None)
     reply(update, t(group.language, "card.saved") + "\n\n" + preview)
 

@@ -287,13 +287,21 @@ async def publish(context: Context, group: Group, meeting: Meeting) -> None:
     await plan_jobs(context, meeting_id=meeting.id)
 
 
+async def facilitator_names(context: Context, group: Group) -> list[str]:
+    """The first names the card gives as its facilitation: the group's Telegram administrators
+    and the members it named with /animateur (the creator of a group is usually its facilitator
+    and is never named)."""
+    people = await facilitators.group_facilitators(db(), group, admin_lookup(context))
+    return sorted(person.first_name for person in people)
+
+
 async def send_card(context: Context, group: Group, person: Person) -> None:
     """The group's card in private, with the next meeting and its buttons (a newcomer, or someone
     who opened the private chat from the group's link)."""
     now = services(context).clock.now()
     upcoming = await m.upcoming_meetings(db(), group, now, limit=1)
     meeting = upcoming[0] if upcoming else None
-    names = [p.first_name for p in await facilitators.named_facilitators(db(), group)]
+    names = await facilitator_names(context, group)
     language = person_language(person, group)
     markup = rsvp_keyboard(language, meeting) if meeting is not None else None
     say(person.telegram_id, card_text(language, group, names, meeting), reply_markup=markup)

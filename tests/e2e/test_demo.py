@@ -48,6 +48,16 @@ async def test_the_demo_transcript_reads_in_time_order(capsys):
     assert "est remboursée" in lines[_index(lines, "[privé Karim] 🤖 Relais : 🧾 Votre demande", refunded)]
     chosen = _index(lines, "Awa touche [ Retenir jeu. 17 déc. 10h ]")
     assert _index(lines, "📣 Prochaine réunion", chosen) > chosen
+    # The charter posted with its four rules, read by Karim with one tap.
+    charter = _index(lines, "[Groupe ressources Oyonnax] 🤖 Relais : 🤝 Notre charte")
+    assert "Confidentialité" in lines[charter + 1] and "Écoute" in lines[charter + 4]
+    read = _index(lines, "Karim touche [ ✅ J'ai lu ]", charter)
+    assert "Karim voit, en bref : Merci ! C'est noté." in lines[read + 1]
+    # A newcomer: one welcome line naming nothing but her, then the card and the next meeting in private.
+    welcome = _index(lines, "🤖 Relais : 👋 Bienvenue à Nadia dans le groupe !")
+    card = _index(lines, "[privé Nadia] 🤖 Relais : 👋 Bienvenue dans le groupe", welcome)
+    assert "Animation : Awa, Julie." in lines[card + 2]
+    assert "🗓 jeudi 17 décembre à 10h" in "\n".join(lines[card : card + 9])
     # Nothing is printed before what caused it: every "voit" line follows a "touche" line.
     for index, line in enumerate(lines):
         if " voit, " in line:
