@@ -57,6 +57,7 @@ from handlers import (
 )
 from handlers.common import dialogue_router
 from handlers.dashboard import command as dashboard
+from storage.db import first_handling
 
 _REMEMBERED_UPDATES = 10_000
 MAX_TRIES = 30  # an update the database refused this many times (about 25 minutes) is dropped
@@ -121,6 +122,12 @@ class RelaisApplication(Application):
             async with svc.update_turn(), svc.sessionmaker() as session:
                 token = current_session.set(session)
                 try:
+                    if not await first_handling(session, update.update_id, svc.clock.now()):
+                        # Another process (or this one, before a restart) committed it: Telegram
+                        # re-sent it, behind a load balancer maybe to us. Nothing is said twice.
+                        await session.rollback()
+                        log.handled(update.update_id)
+                        return
                     await super().process_update(update)
                     if update.update_id in log.failed:
                         await session.rollback()

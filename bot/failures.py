@@ -21,6 +21,7 @@ EXIT_TOKEN = 3  # Telegram rejected the token
 EXIT_NETWORK = 4  # Telegram could not be reached
 EXIT_DATABASE = 5  # the database cannot be opened, reached or migrated
 EXIT_WEB = 6  # the web server (webhook, health) cannot listen on its address
+EXIT_ALREADY_RUNNING = 7  # another process holds the SQLite file, or already long-polls (PostgreSQL)
 
 
 class StartupError(Exception):

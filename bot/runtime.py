@@ -24,6 +24,7 @@ from bot.logs import quiet_libraries
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
 from bot.outbox.refresh import Refresher
+from bot.process_lock import ProcessLock
 from bot.services import Services, fetch_admin_ids
 from handlers.dashboard.routes import setup_dashboard
 from handlers.help import set_command_menus
@@ -96,6 +97,7 @@ class Relais:
         self.services: Services | None = None
         self._web: web.AppRunner | None = None
         self.web_port: int | None = None
+        self.process_lock = ProcessLock()
 
     async def start(self) -> None:
         settings = self.settings
@@ -103,6 +105,12 @@ class Relais:
         quiet_libraries()  # whoever set up logging, no request URL (and so no token) is logged
         check_registry()  # a kind without its expansion or rendering stops here, before any send
         engine = await open_database(settings.database.url, settings.database.echo)
+        webhook = bool(settings.webhook.url)
+        try:
+            await self.process_lock.acquire(engine, settings.database.url, polling=not webhook)
+        except StartupError:
+            await engine.dispose()
+            raise
         self.services = Services(
             settings=settings,
             engine=engine,
@@ -111,7 +119,6 @@ class Relais:
             link_secret=derive_secret(token),
             auto_dispatch=self.auto_dispatch,
         )
-        webhook = bool(settings.webhook.url)
         self.application = build_application(self.services, with_updater=not webhook)
         async with _telegram_phase(settings):
             await self.application.initialize()
@@ -187,6 +194,7 @@ class Relais:
             await application.shutdown()
         if self._web is not None:
             await self._web.cleanup()
+        await self.process_lock.release()
         if self.services is not None:
             await self.services.engine.dispose()
         log.info("stopped")

@@ -26,10 +26,12 @@ from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, services
+from storage.db import forget_handled_updates
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"
 RETENTION_EVERY = timedelta(hours=1)
+UPDATES_KEPT = timedelta(days=1)  # Telegram keeps an undelivered update for 24 hours
 # Runs that find a wave going out return at once; allowing a few instances keeps APScheduler from
 # logging a "skipped" warning every interval during a long wave.
 JOB_KWARGS = {"max_instances": 3, "coalesce": True}
@@ -73,6 +75,7 @@ async def dispatch_now(application: Application) -> DispatchReport:
             # Dashboard links and sessions that can no longer serve (they point at a person).
             await forget_expired(session, now, timedelta(minutes=svc.settings.dashboard.idle_minutes))
             await forget_old_claims(session, now, svc.settings.costs.keep_months)
+            await forget_handled_updates(session, now - UPDATES_KEPT)  # Telegram re-sends none older
             if svc.settings.membership.term_months is not None:  # members who have no term yet get one
                 await give_terms(session, svc.settings.membership.term_months, now)
             svc.retention_done_at = now

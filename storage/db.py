@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.migrations.runner import upgrade_to_head
+from storage.models import HandledUpdate
 
 
 def is_sqlite(url: str) -> bool:
@@ -70,3 +72,24 @@ async def get_row(session: AsyncSession, model: type[Row], row_id: int | None) -
     if row is None:
         raise LookupError(f"{model.__name__} {row_id} is missing")
     return row
+
+
+async def first_handling(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Record, in the update's own transaction, that this update is handled; False when another
+    transaction already committed it (Telegram re-sent it, maybe to another process). On
+    PostgreSQL a copy handled at the same moment elsewhere waits here on the unique key until the
+    other transaction ends: it then proceeds only if that one rolled back."""
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+    statement = (
+        insert(HandledUpdate)
+        .values(update_id=update_id, handled_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(HandledUpdate.update_id)
+    )
+    return (await session.execute(statement)).scalar() is not None
+
+
+async def forget_handled_updates(session: AsyncSession, before: datetime) -> int:
+    """Telegram keeps an update for a day at most: older records can never match a copy."""
+    result = await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -697,3 +697,14 @@ class CharterReading(Base):
     group_id: Mapped[int] = cascade_key("groups", index=False)
     person_id: Mapped[int] = cascade_key("people")
     read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HandledUpdate(Base):
+    """A Telegram update whose transaction committed, in whichever process handled it: a copy
+    Telegram delivers again (to this process or, behind a load balancer, to another) is dropped.
+    Kept a day, as long as Telegram keeps an update it could re-send."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

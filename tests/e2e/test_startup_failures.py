@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.failures import (
+    EXIT_ALREADY_RUNNING,
     EXIT_DATABASE,
     EXIT_NETWORK,
     EXIT_TOKEN,
@@ -21,7 +22,7 @@ from bot.failures import (
     print_failure,
     redact,
 )
-from bot.simulator.harness import free_port
+from bot.simulator.harness import Harness, free_port
 from bot.simulator.scenario import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,6 +129,26 @@ async def test_a_web_port_already_taken(tmp_path):
             await tg.stop()
     assert code == EXIT_WEB
     assert_plain(output, f"cannot listen on 127.0.0.1:{port}", "web.port")
+
+
+async def test_a_second_process_where_only_one_may_run(tmp_path, database_url):
+    """On a SQLite file, a second process; on PostgreSQL, a second one long-polling. A process in
+    webhook mode on the same PostgreSQL database is welcome (tests/e2e/test_scale_out.py)."""
+    async with Harness(database_url) as h:  # long polling
+        env = base_env(tmp_path) | {
+            "RELAIS_TELEGRAM__TOKEN": h.tg.token,
+            "RELAIS_TELEGRAM__API_BASE_URL": h.tg.base_url,
+            "RELAIS_DATABASE__URL": database_url,
+        }
+        code, output = await run(env, tmp_path)
+    assert code == EXIT_ALREADY_RUNNING
+    if database_url.startswith("sqlite"):
+        assert_plain(output, "another Relais process already runs on this database (sqlite at", "PostgreSQL")
+    else:
+        assert_plain(output, "already long polling", "only one may poll", "webhook")
+    # Once the first one has stopped, the second starts: the lock went with it.
+    async with Harness(database_url) as h:
+        assert h.relais is not None and h.relais.application is not None
 
 
 def test_an_unexpected_error_prints_its_traceback_without_secrets(capsys):

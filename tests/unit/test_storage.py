@@ -127,3 +127,21 @@ async def test_the_same_person_seen_by_two_updates_at_once(engine):
     async with sessions() as session:
         assert (await session.execute(text("SELECT count(*) FROM people WHERE telegram_id = 77"))).scalar() == 1
         assert (await session.execute(text("SELECT count(*) FROM memberships"))).scalar() == 1
+
+
+async def test_an_update_is_handled_once_and_its_record_kept_a_day(engine):
+    from storage.db import first_handling, forget_handled_updates
+
+    sessions = create_sessionmaker(engine)
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    async with sessions.begin() as session:
+        assert await first_handling(session, 2**40, now)  # Telegram's ids exceed 32 bits
+        assert not await first_handling(session, 2**40, now)
+    async with sessions() as session:  # a transaction that rolls back leaves no record
+        assert await first_handling(session, 7, now)
+        await session.rollback()
+    async with sessions.begin() as session:
+        assert await first_handling(session, 7, now + timedelta(hours=2))
+        assert await forget_handled_updates(session, now + timedelta(hours=1)) == 1
+        assert await first_handling(session, 2**40, now)  # forgotten: would be handled again
+        assert not await first_handling(session, 7, now)

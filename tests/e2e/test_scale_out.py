@@ -1,0 +1,127 @@
+"""Several Relais processes on one database, in webhook mode behind a load balancer: whichever
+process receives an update handles it, a copy Telegram re-sends to another process is dropped,
+a dialogue begun on one process goes on on the other, and a reminder wave run by both at once
+sends each message once. PostgreSQL only: that is how Relais runs on several processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.runtime import Relais
+from bot.simulator.harness import Harness
+from jobs.scheduler import dispatch_now
+from tests.conftest import assert_telegram_happy
+from tests.e2e.test_reminders import J7, setup_meeting
+from tests.e2e.test_webhook import private_command
+from tests.support.helpers import load_group
+
+SECRET = "test-secret_123"
+
+
+@pytest.fixture
+async def pair(database_url, clock) -> AsyncIterator[tuple[Harness, Relais]]:
+    """Process A (the harness's) and process B on the same database and Telegram. Several
+    processes need PostgreSQL: a second one on a SQLite file is refused (test_startup_failures)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("several processes share a PostgreSQL database, not a SQLite file")
+    async with Harness(database_url, clock=clock, webhook=True) as h:
+        other = Relais(h.settings(), clock=clock, auto_dispatch=False)  # its own port
+        await other.start()
+        h.tg.webhook_url = h.relais.settings.webhook.url  # B's start registered B: the balancer decides
+        try:
+            yield h, other
+            await settle(h, other)
+            assert_telegram_happy(h)
+        finally:
+            await other.stop()
+
+
+async def settle(h: Harness, other: Relais) -> None:
+    """Both processes are done: every posted update answered (the webhook answers after the
+    commit), then what each said is out."""
+    await h.tg.webhook_idle()
+    for relais in (h.relais, other):
+        assert relais is not None and relais.services is not None and relais.services.sender is not None
+        await relais.services.sender.drain()
+
+
+def to(h: Harness, relais: Relais) -> None:
+    """The load balancer sends what comes next to this process."""
+    h.tg.webhook_url = relais.settings.webhook.url
+
+
+async def post(relais: Relais, update: dict) -> int:
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+    url = relais.settings.webhook.url
+    async with aiohttp.ClientSession() as session, session.post(url, data=json.dumps(update), headers=headers) as r:
+        return r.status
+
+
+def answers_to(h: Harness, chat_id: int) -> int:
+    return sum(1 for method, params in h.tg.calls if method == "sendMessage" and params.get("chat_id") == chat_id)
+
+
+async def test_an_update_redelivered_to_another_process_is_handled_once(pair):
+    h, other = pair
+    update = private_command(700001, 41, "Inès", "/aide")
+    # The same update reaches both processes at once (Telegram re-sent it; the balancer split).
+    assert await asyncio.gather(post(h.relais, update), post(other, update)) == [200, 200]
+    await settle(h, other)
+    assert answers_to(h, 41) == 1
+    # Again later, to each: both drop it (neither process remembers it in memory for the other).
+    for relais in (other, h.relais):
+        assert await post(relais, update) == 200
+    await settle(h, other)
+    assert answers_to(h, 41) == 1
+    # A new update is handled by whichever process gets it.
+    assert await post(other, private_command(700002, 41, "Inès", "/aide")) == 200
+    await settle(h, other)
+    assert answers_to(h, 41) == 2
+
+
+async def test_a_dialogue_goes_on_on_another_process(pair):
+    h, other = pair
+    tg = h.tg
+    to(h, h.relais)
+    awa = tg.user("Awa", "awa_anim")
+    chat = tg.group("Groupe ressources Oyonnax", creator=awa)
+    tg.add_bot(chat, awa)
+    tg.say(chat, awa, "/configurer")
+    await settle(h, other)
+    to(h, other)  # the answer reaches the other process, which finds the dialogue in the database
+    tg.reply(chat, awa, tg.bot_messages(chat.id)[-1], "Groupe des deux processus")
+    await settle(h, other)
+    to(h, h.relais)
+    tg.press(awa, tg.bot_messages(chat.id)[-1], "Métropole")
+    await settle(h, other)
+    to(h, other)
+    tg.press(awa, tg.bot_messages(chat.id)[-1], "Enregistrer")
+    await settle(h, other)
+    group = await load_group(h, chat.id)
+    assert group.name == "Groupe des deux processus" and group.timezone == "Europe/Paris"
+
+
+async def test_two_processes_share_a_wave_and_send_each_message_once(pair):
+    h, other = pair
+    to(h, h.relais)
+    chat, awa, karim, julie, sami, lina = await setup_meeting(h)
+    before = Counter(params["chat_id"] for method, params in h.tg.calls if method == "sendMessage")
+    h.clock.set(J7)
+    assert other.application is not None
+    reports = await asyncio.gather(dispatch_now(h.app), dispatch_now(other.application))
+    await settle(h, other)
+    after = Counter(params["chat_id"] for method, params in h.tg.calls if method == "sendMessage")
+    wave = after - before
+    # The J-7 reminder: once in the group, once to each member who started the bot and did not decline.
+    assert wave[chat.id] >= 1 and wave[karim.id] == 1 and wave[julie.id] == 1
+    assert sum(report.sent for report in reports) == sum(wave.values())
+    reminders = [
+        params for method, params in h.tg.calls if method == "sendMessage" and "Rappel" in str(params.get("text", ""))
+    ]
+    assert len(reminders) == len({(params["chat_id"], params["text"]) for params in reminders})
