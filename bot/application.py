@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +101,8 @@ class RelaisApplication(Application):
             await super().process_update(update)
             return
         log = self.update_log()
-        if not any(getattr(update, kind, None) is not None for kind in ALLOWED_UPDATES):
+        kind = next((kind for kind in ALLOWED_UPDATES if getattr(update, kind, None) is not None), None)
+        if kind is None:
             # A kind Relais never asks for (an edited message, a channel post, a join request):
             # nothing to do, and an edited command must not run twice.
             log.handled(update.update_id)
@@ -116,6 +118,7 @@ class RelaisApplication(Application):
         svc.telegram_outage.recovered()  # an update came: Telegram is reachable
         sends, collecting = after_commit.collect()
         committed = False
+        started = time.perf_counter()
         try:
             # SQLite has one writer: updates take turns for their (short) transaction; with
             # PostgreSQL they run side by side. Nothing inside waits for Telegram's send limits.
@@ -146,6 +149,8 @@ class RelaisApplication(Application):
             if error is not None and issubclass(error, TRANSIENT):
                 log.retry.add(update.update_id)
             if committed:
+                svc.metrics.updates.labels(kind).inc()
+                svc.metrics.handler_seconds.labels(kind).observe(time.perf_counter() - started)
                 log.handled(update.update_id)
                 log.tries.pop(update.update_id, None)
                 svc.database_outage.recovered()
@@ -239,10 +244,17 @@ FEATURES = (
 )
 
 
-def rate_limiter(per_second: float, group_per_minute: int, max_retries: int) -> PriorityRateLimiter:
+def rate_limiter(
+    per_second: float,
+    group_per_minute: int,
+    max_retries: int,
+    on_outcome: Callable[[str], None] = lambda outcome: None,
+) -> PriorityRateLimiter:
     """Evenly paced overall, a budget per group, answers to people before scheduled waves
-    (bot/outbox/pacing.py)."""
-    return PriorityRateLimiter(per_second, group_per_minute=group_per_minute, max_retries=max_retries)
+    (bot/outbox/pacing.py); each send's answer counted by `on_outcome`."""
+    return PriorityRateLimiter(
+        per_second, group_per_minute=group_per_minute, max_retries=max_retries, on_outcome=on_outcome
+    )
 
 
 def build_application(services: Services, with_updater: bool = True) -> Application:
@@ -258,6 +270,7 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
                 settings.telegram.messages_per_second,
                 settings.telegram.group_messages_per_minute,
                 settings.telegram.max_retries,
+                services.metrics.count_send,
             )
         )
         .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))

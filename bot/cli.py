@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     settings.require_token()
-    setup_logging(settings.logging.level, _secrets)
+    setup_logging(settings.logging.level, _secrets, settings.logging.format)
     asyncio.run(run_until_signalled(settings))
     return EXIT_OK
 
@@ -59,7 +59,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.runtime import open_database
 
     settings = _settings(args)
-    setup_logging(settings.logging.level, _secrets)
+    setup_logging(settings.logging.level, _secrets, settings.logging.format)
 
     async def upgrade() -> None:
         engine = await open_database(settings.database.url)

@@ -86,6 +86,9 @@ class WebSection(Section):
     enabled: bool = True
     listen: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # GET /metrics (Prometheus): with a token, only "Authorization: Bearer <token>" reads it;
+    # without one, only a client on loopback (the process's own machine).
+    metrics_token: SecretStr = SecretStr("")
 
 
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -144,10 +147,13 @@ class DashboardSection(Section):
 class PrivacySection(Section):
     # Absence reasons (health, childcare...) are erased this many days after their meeting.
     reasons_days: int = Field(default=30, ge=1, le=365)
+    # People who left all their groups this many months ago are erased, with what only they owned.
+    retention_months: int = Field(default=12, ge=1, le=120)
 
 
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"  # json: one object per line, for a log collector
 
 
 class Settings(Section):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
@@ -22,6 +23,7 @@ class Outage:
         self.since: float | None = None
         self.failures = 0
         self.next_try = 0.0
+        self.on_failure: Callable[[], None] = lambda: None  # counts every failure (GET /metrics)
 
     @property
     def ongoing(self) -> bool:
@@ -32,6 +34,7 @@ class Outage:
         return time.monotonic() >= self.next_try
 
     def failed(self, error: BaseException) -> None:
+        self.on_failure()
         now = time.monotonic()
         if self.since is None:
             self.since = now

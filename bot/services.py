@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.outages import Outage
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.refresh import Refresher
@@ -52,7 +53,11 @@ class Services:
     database_outage: Outage = field(default_factory=lambda: Outage("database"))
     telegram_outage: Outage = field(default_factory=lambda: Outage("Telegram"))
     retention_done_at: datetime | None = None  # when old absence reasons were last erased
+    metrics: Metrics = field(default_factory=Metrics)  # this process's figures, for GET /metrics
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.database_outage.on_failure = self.metrics.database_errors.inc
 
     def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """SQLite has one writer: updates take turns for their transaction, which is short since

@@ -10,6 +10,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.metrics import CONTENT_TYPE
+from bot.outbox.backlog import read_backlog
 from bot.services import Services
 from storage.db import ping
 
@@ -25,6 +27,31 @@ async def healthz(request: web.Request) -> web.Response:
     database_ok = await ping(request.app[SERVICES].engine)
     body = {"status": "ok" if database_ok else "degraded", "database": "ok" if database_ok else "unreachable"}
     return web.json_response(body, status=200 if database_ok else 503)
+
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' scrape: with `web.metrics_token`, only its bearer; without, only loopback
+    (a reverse proxy must then not pass /metrics on: README, nginx)."""
+    svc = request.app[SERVICES]
+    token = svc.settings.web.metrics_token.get_secret_value()
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return web.Response(status=401, text="a bearer token is needed\n")
+    elif request.remote not in LOOPBACK:
+        return web.Response(status=403, text="only from this machine, or set web.metrics_token\n")
+    now = svc.clock.now()
+    try:
+        async with svc.sessionmaker() as session:
+            backlog = await read_backlog(session, now)
+    except Exception as exc:  # the scrape fails: Prometheus marks the target down, which it is
+        svc.database_outage.failed(exc)
+        return web.Response(status=503, text="the database is unreachable\n")
+    body = svc.metrics.exposition(backlog, backlog.oldest_due_seconds(now))
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -62,6 +89,7 @@ def build_web_app(application: Application, services: Services) -> web.Applicati
     app[APPLICATION] = application
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     if services.settings.webhook.url:
         app.router.add_post(services.settings.webhook.path, telegram_webhook)
     return app

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import Forbidden, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,15 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
     An evenly paced start (one every 1/per_second s) matters: a bucket that lets 30 go at once and
     30 more within the same second earns 429s from Telegram, and each one pauses every send."""
 
-    def __init__(self, per_second: float, group_per_minute: int = 20, max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        group_per_minute: int = 20,
+        max_retries: int = 3,
+        on_outcome: Callable[[str], None] = lambda outcome: None,
+    ) -> None:
         self.per_second = per_second
+        self.on_outcome = on_outcome  # each send's answer: ok, 429, 403 or error (GET /metrics)
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
         self._pacer: Pacer | None = None
@@ -183,8 +190,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             await self._wait_turn(group)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as exc:
+                self.on_outcome("429")
                 if attempt == retries:
                     raise
                 pause = exc._retry_after.total_seconds() + 0.1
@@ -196,4 +204,13 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                 else:
                     assert self._pacer is not None  # everyone waits: Telegram refuses all until then
                     self._pacer.paused_until = max(self._pacer.paused_until, self._clock() + pause)
+            except Forbidden:
+                self.on_outcome("403")
+                raise
+            except Exception:
+                self.on_outcome("error")
+                raise
+            else:
+                self.on_outcome("ok")
+                return result
         raise AssertionError("unreachable")

@@ -61,3 +61,28 @@ def test_a_library_thread_that_fails_logs_one_line_without_its_traceback(caplog)
     [record] = caplog.records
     assert record.getMessage() == "a background thread stopped: RuntimeError"
     assert record.exc_info is None and TOKEN not in caplog.text
+
+
+def test_json_logs_are_one_object_per_line_with_secrets_blanked():
+    import json
+
+    from bot.logs import JsonLines
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    handler.addFilter(RedactSecrets([TOKEN]))
+    logger = logging.getLogger("test.json")
+    logger.addHandler(handler)
+    try:
+        logger.warning("update %s handled for chat %s", 12, -1001)
+        try:
+            raise ValueError(f"token {TOKEN}")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["message"] == "update 12 handled for chat -1001" and first["level"] == "WARNING"
+    assert first["logger"] == "test.json" and first["time"].endswith("+00:00")
+    assert "ValueError" in second["error"] and TOKEN not in json.dumps(second)
