@@ -1,4 +1,4 @@
-"""The `relais` command: run, demo, check-config, db upgrade."""
+"""The `relais` command: run, demo, check-config, status, db upgrade | backup | restore."""
 
 from __future__ import annotations
 
@@ -70,6 +70,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.operations import read_status
+
+    settings = _settings(args)
+    status = asyncio.run(read_status(settings.database.url, version()))
+    print("\n".join(status.lines()))
+    return EXIT_OK
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.operations import backup
+
+    print(backup(_settings(args).database.url, Path(args.path)))
+    return EXIT_OK
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.operations import restore
+
+    print(restore(_settings(args).database.url, Path(args.path)))
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -116,11 +143,34 @@ def build_parser() -> argparse.ArgumentParser:
         "check the configuration",
         "Read the configuration, say what is wrong in it or what it sets, and exit.",
     ).set_defaults(func=cmd_check_config)
+    command(
+        "status",
+        "is it keeping up?",
+        "The messages waiting to go out, the oldest due one, the last one sent, the database's migration "
+        "revision and the version (read from the database: any process, or none, may be running).",
+    ).set_defaults(func=cmd_status)
     db = command("db", "database maintenance", "Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     command(
         "upgrade", "apply the migrations", "Create the database or bring it to the current schema.", db_commands
     ).set_defaults(func=cmd_db_upgrade)
+    backup = command(
+        "backup",
+        "a consistent copy of the database",
+        "Write a consistent copy of the database to PATH while Relais runs (SQLite: its online backup; "
+        "PostgreSQL: pg_dump's custom format, which needs PostgreSQL's client tools).",
+        db_commands,
+    )
+    backup.add_argument("path", metavar="PATH", help="the new file to write (never overwritten)")
+    backup.set_defaults(func=cmd_db_backup)
+    restore = command(
+        "restore",
+        "put a backup back",
+        "Replace the database with the backup at PATH. Stop Relais first (checked for SQLite).",
+        db_commands,
+    )
+    restore.add_argument("path", metavar="PATH", help="a file written by `relais db backup`")
+    restore.set_defaults(func=cmd_db_restore)
     return parser
 
 

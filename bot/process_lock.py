@@ -38,11 +38,11 @@ class ProcessLock:
     async def acquire(self, engine: AsyncEngine, url: str, polling: bool) -> None:
         path = sqlite_file(url)
         if path is not None:
-            self._lock_file(path, url)
+            self.lock_file(path, url)
         elif engine.dialect.name == "postgresql" and polling:
             await self._lock_polling(engine, url)
 
-    def _lock_file(self, path: Path, url: str) -> None:
+    def lock_file(self, path: Path, url: str) -> None:
         fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,6 +75,9 @@ class ProcessLock:
                 await self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": POLLING_LOCK_KEY})
                 await self._connection.close()
             self._connection = None
+        self.release_file()
+
+    def release_file(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing the file releases the flock
             self._fd = None

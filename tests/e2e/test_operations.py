@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.failures import EXIT_ALREADY_RUNNING, EXIT_DATABASE, StartupError
+from bot.operations import read_status, restore
 from bot.simulator.harness import Harness
 from tests.e2e.test_reminders import J7, setup_meeting
+from tests.support.helpers import group_with_bot, load_group
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def scrape(h: Harness, token: str | None = None) -> tuple[int, str]:
@@ -61,3 +71,63 @@ async def test_metrics_need_the_token_when_one_is_set(database_url, clock):
         assert (await scrape(h, "wrong"))[0] == 401
         status, text = await scrape(h, "scrape-token_1")
         assert status == 200 and "relais_sends_total" in text
+
+
+async def relais_command(database_url: str, *command: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *command,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "RELAIS_DATABASE__URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_status_says_what_waits_and_when_the_last_message_went(relais):
+    chat, awa, karim, julie, sami, lina = await setup_meeting(relais)
+    relais.clock.set(J7)
+    code, output = await relais_command(relais.database_url, "status")  # while the bot runs
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0].startswith("Relais ") and "revision 0021 (up to date)" in lines[0]
+    assert "events due" in lines[1] and "0 events due" not in lines[1]  # the J-7 reminder waits
+    assert lines[3].startswith("last message sent: ")
+    await relais.run_jobs()
+    status = await read_status(relais.database_url, "test", relais.clock)
+    assert status.backlog.events_due == 0 and status.backlog.deliveries == 0
+    assert status.last_sent_at is not None and status.revision == status.head
+
+
+async def test_a_backup_taken_while_running_restores_the_database(database_url, clock, tmp_path):
+    target = tmp_path / "relais-backup.db"
+    async with Harness(database_url, clock=clock) as h:
+        chat, awa, _ = await group_with_bot(h)
+        h.tg.say(chat, awa, "/configurer Avant la sauvegarde")
+        await h.settle()
+        code, output = await relais_command(database_url, "db", "backup", str(target))  # online
+        assert code == 0 and "backup written to" in output, output
+        h.tg.say(chat, awa, "/configurer Après la sauvegarde")
+        await h.settle()
+        assert (await load_group(h, chat.id)).name == "Après la sauvegarde"
+        if database_url.startswith("sqlite"):  # a restore under a running bot is refused
+            code, output = await relais_command(database_url, "db", "restore", str(target))
+            assert code == EXIT_ALREADY_RUNNING and "stop it before restoring" in output
+        # A second backup to the same file never overwrites it.
+        code, output = await relais_command(database_url, "db", "backup", str(target))
+        assert code == EXIT_DATABASE and "a backup never overwrites" in output
+    code, output = await relais_command(database_url, "db", "restore", str(target))
+    assert code == 0 and "restored from" in output, output
+    async with Harness(database_url, clock=clock) as h:
+        assert (await load_group(h, chat.id)).name == "Avant la sauvegarde"
+
+
+def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
+    bogus = tmp_path / "not-a-backup.db"
+    bogus.write_bytes(b"hello")
+    with pytest.raises(StartupError, match="not a sound Relais backup"):
+        restore(f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}", bogus)
