@@ -18,6 +18,7 @@ from bot.domain import dialogues
 from bot.domain.costs import forget_old as forget_old_claims
 from bot.domain.membership import give_terms
 from bot.domain.privacy import forget_old_reasons
+from bot.domain.retention import forget_departed
 from bot.domain.web_access import forget_expired
 from bot.outages import database_away
 from bot.outbox.after_commit import UpdateSends
@@ -76,6 +77,14 @@ async def dispatch_now(application: Application) -> DispatchReport:
             await forget_expired(session, now, timedelta(minutes=svc.settings.dashboard.idle_minutes))
             await forget_old_claims(session, now, svc.settings.costs.keep_months)
             await forget_handled_updates(session, now - UPDATES_KEPT)  # Telegram re-sends none older
+            coordinators = frozenset(svc.settings.dashboard.coordinators)
+            erased = await forget_departed(session, now, svc.settings.privacy.retention_months, coordinators)
+            if erased.people:
+                log.info(
+                    "retention: erased people who left %s months ago: %s",
+                    svc.settings.privacy.retention_months,
+                    erased.summary(),
+                )
             if svc.settings.membership.term_months is not None:  # members who have no term yet get one
                 await give_terms(session, svc.settings.membership.term_months, now)
             svc.retention_done_at = now

@@ -509,10 +509,18 @@ async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
     follows, votes, picks, rides, messages planned for them: the database cascades). What they
     made for the group stays with the group without their name (a proposal's text, an action,
     a meeting they created: the reference is set to NULL, shown as "un membre")."""
-    await dialogues.forget_person(session, telegram_id)  # a half-written proposal is theirs too
     person = await find_person(session, telegram_id)
     if person is None:
+        await dialogues.forget_person(session, telegram_id)
         return False
+    await erase(session, person)
+    log.info("a person erased their data")
+    return True
+
+
+async def erase(session: AsyncSession, person: Person) -> None:
+    """The erasure itself (by the person's choice, or by the retention job)."""
+    await dialogues.forget_person(session, person.telegram_id)  # a half-written proposal is theirs too
     # Their passengers are not left in a car that no longer exists: back in the queue.
     offers = select(RideOffer.id).where(RideOffer.driver_id == person.id)
     await session.execute(
@@ -524,8 +532,6 @@ async def erase_person(session: AsyncSession, telegram_id: int) -> bool:
     await session.delete(person)
     forget_seen(session)
     await session.flush()
-    log.info("a person erased their data")
-    return True
 
 
 async def pause_private(session: AsyncSession, telegram_id: int, paused: bool) -> bool:
