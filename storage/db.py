@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import os
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -41,10 +46,33 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+MIGRATION_LOCK_KEY = 0x52454C4D  # "RELM": processes starting together migrate one at a time
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Apply every Alembic migration not yet applied (idempotent)."""
-    async with engine.begin() as connection:
+    """Apply every Alembic migration not yet applied (idempotent). On PostgreSQL, processes that
+    start at the same moment take turns (a transaction-level advisory lock): the first migrates,
+    the others then find the schema current."""
+    async with _sqlite_migration_turn(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(upgrade_to_head)
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_migration_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """SQLite runs DDL outside a transaction: `relais db upgrade` and a starting bot take turns
+    on a lock file beside the database (taken in a thread: the wait must not block the loop)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 async def ping(engine: AsyncEngine) -> bool:

@@ -56,3 +56,21 @@ async def test_each_migration_upgrades_downgrades_one_step_and_upgrades_again(da
     finally:
         await engine.dispose()
     assert seen == revisions()
+
+
+async def test_processes_starting_together_migrate_one_at_a_time(database_url):
+    """Several processes starting at once (a deployment of two) all migrate: none fails on a
+    table another is creating."""
+    import asyncio
+
+    from storage.db import migrate
+
+    engines = [create_engine(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate(engine) for engine in engines))
+        async with engines[0].connect() as connection:
+            revision = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert revision == revisions()[-1]
