@@ -29,7 +29,7 @@ from bot.services import Services, fetch_admin_ids
 from handlers.dashboard.routes import setup_dashboard
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
-from jobs.scheduler import start_dispatcher
+from jobs.scheduler import leave, start_dispatcher
 from storage.db import create_engine, create_sessionmaker, migrate
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,7 @@ class Relais:
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+                await leave(application)  # the other processes take this one's share of the rate
             svc = self.services
             if svc is not None and svc.refresher is not None:
                 await svc.refresher.stop()

@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.outages import Outage
 from bot.outbox.after_commit import ChatSender
+from bot.outbox.claims import WORKER_ID
 from bot.outbox.refresh import Refresher
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ class Services:
     telegram_outage: Outage = field(default_factory=lambda: Outage("Telegram"))
     retention_done_at: datetime | None = None  # when old absence reasons were last erased
     metrics: Metrics = field(default_factory=Metrics)  # this process's figures, for GET /metrics
+    # This process among those sharing the database (and Telegram's rate): bot/outbox/workers.py.
+    worker_name: str = field(default_factory=lambda: f"{WORKER_ID[:50]}-{uuid.uuid4().hex[:6]}")
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:

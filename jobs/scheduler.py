@@ -7,6 +7,7 @@ restart loses nothing and a reminder missed while the bot was down goes out at t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -21,9 +22,11 @@ from bot.domain.privacy import forget_old_reasons
 from bot.domain.retention import forget_departed
 from bot.domain.web_access import forget_expired
 from bot.outages import database_away
+from bot.outbox import workers
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
+from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, services
@@ -130,6 +133,34 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     outage.recovered()
 
 
+async def share_rate(application: Application) -> int:
+    """This process is alive; it sends at its share of the rate among those alive (how many)."""
+    svc = services(application)
+    async with svc.sessionmaker.begin() as session:
+        alive = await workers.heartbeat(session, svc.worker_name, svc.clock.now())
+    limiter = getattr(application.bot, "rate_limiter", None)
+    if isinstance(limiter, PriorityRateLimiter):
+        limiter.set_share(alive)
+    return alive
+
+
+async def heartbeat_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    try:
+        await share_rate(context.application)
+    except Exception as exc:
+        if not database_away(exc):
+            raise
+        services(context).database_outage.failed(exc)  # the share stays as it was meanwhile
+
+
+async def leave(application: Application) -> None:
+    """A process that stops: the others take its share at their next heartbeat."""
+    svc = services(application)
+    with contextlib.suppress(Exception):  # the database may be away at shutdown: the row then expires
+        async with svc.sessionmaker.begin() as session:
+            await workers.leave(session, svc.worker_name)
+
+
 def schedule_at(job_queue: JobQueue | None, svc: Services, moments: Iterable[datetime]) -> None:
     """One run at each moment (a run for a moment already past happens at once)."""
     if job_queue is None or not svc.auto_dispatch:
@@ -147,6 +178,9 @@ async def start_dispatcher(application: Application) -> int:
     job_queue = application.job_queue
     svc.wake_at = lambda moments: schedule_at(job_queue, svc, moments)
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
+    await share_rate(application)  # before the first wave: the others may be sending already
+    every = workers.HEARTBEAT_EVERY.total_seconds()
+    application.job_queue.run_repeating(heartbeat_job, interval=every, first=every, name="relais-heartbeat")
     moments = await pending_events_due(svc.sessionmaker)
     schedule_at(application.job_queue, svc, moments)
     return len(set(moments))

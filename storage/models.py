@@ -708,3 +708,13 @@ class HandledUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Worker(Base):
+    """A running Relais process, seen every few seconds: processes sharing a database share
+    Telegram's 30 messages a second between those alive (bot/outbox/workers.py)."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # host:pid:random, as claims name it
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -148,7 +148,20 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         return asyncio.get_running_loop().time()
 
     async def initialize(self) -> None:
-        self._pacer = Pacer(1 / self.per_second, self._clock)
+        self._pacer = Pacer(self.share / self.per_second, self._clock)
+
+    share = 1  # processes sharing Telegram's limit (bot/outbox/workers.py): this one paces at 1/share
+
+    def set_share(self, processes: int) -> None:
+        """`processes` share the rate from now on; the pace changes at the next slot."""
+        processes = max(1, processes)
+        if processes != self.share:
+            log.info(
+                "%s processes share the sending rate: %.1f messages/s each", processes, self.per_second / processes
+            )
+        self.share = processes
+        if self._pacer is not None:
+            self._pacer.interval = processes / self.per_second
 
     async def shutdown(self) -> None:
         if self._pacer is not None:

@@ -1,0 +1,33 @@
+"""Processes on one database share Telegram's limit: each says every few seconds that it is
+alive (a row in `workers`), counts those seen lately, and paces its sends at its share of
+`telegram.messages_per_second`. A process that stops removes its row, so the others take the
+whole rate at once; one that dies is forgotten after `ALIVE_WITHIN`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Worker
+
+HEARTBEAT_EVERY = timedelta(seconds=5)
+ALIVE_WITHIN = timedelta(seconds=20)  # four heartbeats missed: the process is gone
+
+
+async def heartbeat(session: AsyncSession, name: str, now: datetime) -> int:
+    """Say this process is alive; how many are (itself included)."""
+    dialect = session.bind.dialect.name  # type: ignore[union-attr]
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Worker).values(name=name, seen_at=now)
+    await session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now}))
+    await session.execute(delete(Worker).where(Worker.seen_at < now - 3 * ALIVE_WITHIN))  # long gone
+    alive = await session.scalar(select(func.count()).where(Worker.seen_at >= now - ALIVE_WITHIN))
+    return max(1, alive or 0)
+
+
+async def leave(session: AsyncSession, name: str) -> None:
+    await session.execute(delete(Worker).where(Worker.name == name))
