@@ -1,12 +1,19 @@
 """Benchmark: one reminder wave for 1,000 groups of 15 members who all started the bot.
 
     python bench/reminder_wave.py [--groups 1000] [--members 15] [--kill-at 0.5] [--database URL]
+                                  [--processes 2] [--faults]
 
 The fake Telegram (flood control on: 30 messages/s overall, 20/min per group) runs in its own
 process; `relais run` runs in another, on its own SQLite file (or --database), exactly as
 deployed. Every group's meeting has one reminder due a few seconds after the bot starts, so the
 wave is 1,000 group messages and 15,000 private ones. With --kill-at F the bot is killed with
 SIGKILL once a fraction F of the wave went out, and started again at once.
+
+With --processes N (PostgreSQL) N bot processes share the database and the wave, in webhook
+mode (only one process may long-poll); --kill-at then kills one of them for good. With --faults
+the fake answers, at set fractions of the wave, a burst of 429s, 5xx errors, replies slower than
+the client's timeout and dropped connections, and then the database is restarted (PostgreSQL) or
+locked by another program (SQLite); the database then says what was retried and what failed.
 
 Reports: sustained rate against Telegram's 30/s ceiling, 429s received, lateness (p50, p95) from
 the due time, duplicates and misses, and for a kill the sends in flight at the kill.
@@ -65,7 +72,22 @@ def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
             sends = [(m.chat_id, m.at) for msgs in tg.messages.values() for m in msgs if m.sender_id == tg.bot.id]
             return web.json_response({"sends": sends, "rate_limited": tg.rate_limited, "flagged": tg.flagged[:20]})
 
-        await tg.start(port=port, extra_routes=lambda app: app.router.add_get("/_bench/stats", stats))
+        async def fault(request: web.Request) -> web.Response:
+            spec = await request.json()  # {"method", "kind", "times", "retry_after", "delay"}
+            tg.script_fault(
+                spec.get("method", "sendMessage"),
+                spec["kind"],
+                spec.get("times", 1),
+                retry_after=spec.get("retry_after", 1),
+                delay=spec.get("delay", 0.0),
+            )
+            return web.json_response({"ok": True})
+
+        def routes(app: web.Application) -> None:
+            app.router.add_get("/_bench/stats", stats)
+            app.router.add_post("/_bench/fault", fault)
+
+        await tg.start(port=port, extra_routes=routes)
         Path(world_file).write_text(json.dumps({"token": tg.token, "base_url": tg.base_url, "world": world}))
         await asyncio.Event().wait()
 
@@ -103,6 +125,58 @@ def start_bot(env: dict[str, str], log_path: Path) -> subprocess.Popen:
 def in_flight(database_path: str) -> int:
     with sqlite3.connect(database_path) as connection:
         return connection.execute("SELECT count(*) FROM deliveries WHERE status = 'sending'").fetchone()[0]
+
+
+async def delivery_outcomes(database_url: str) -> dict:
+    """What the database says of the wave: deliveries by status, and how many needed a retry."""
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT status, count(*) FROM deliveries GROUP BY status"))
+            by_status = {row[0]: row[1] for row in rows.all()}
+            retried = await connection.scalar(text("SELECT count(*) FROM deliveries WHERE attempts > 1"))
+            errors = await connection.execute(
+                text("SELECT error, count(*) FROM deliveries WHERE error IS NOT NULL GROUP BY error")
+            )
+            by_error = {row[0]: row[1] for row in errors.all()}
+    finally:
+        await engine.dispose()
+    return {"by_status": by_status, "retried": retried, "errors": by_error}
+
+
+# The faults a wave meets with --faults, at these fractions of it (the database's own fault last).
+FAULTS = [
+    (0.15, {"kind": "429", "times": 40, "retry_after": 3}, "429 burst: 40 answers 'retry after 3 s'"),
+    (0.30, {"kind": "500", "times": 60}, "5xx: 60 answers 500"),
+    (0.45, {"kind": "slow", "times": 12, "delay": 7.0}, "timeouts: 12 answers after 7 s (the client waits 5 s)"),
+    (0.60, {"kind": "drop", "times": 30}, "dropped connections: 30"),
+]
+
+
+async def post_fault(port: int, spec: dict) -> None:
+    async with aiohttp.ClientSession() as session:
+        await session.post(f"http://127.0.0.1:{port}/_bench/fault", json=spec)
+
+
+def database_fault(database_url: str, database_path: Path) -> str:
+    """PostgreSQL restarted under the bot, or the SQLite file locked by another program for 10 s."""
+    if database_url.startswith("postgresql"):
+        subprocess.run(["pg_ctlcluster", "15", "main", "restart", "--", "-m", "fast"], check=True)
+        return "PostgreSQL restarted (pg_ctlcluster restart -m fast)"
+    import threading
+
+    def hold() -> None:
+        with sqlite3.connect(database_path, timeout=30) as connection:
+            connection.execute("BEGIN EXCLUSIVE")
+            time.sleep(10)
+            connection.rollback()
+
+    threading.Thread(target=hold, daemon=True).start()
+    return "SQLite file locked by another program for 10 s (BEGIN EXCLUSIVE)"
 
 
 async def fetch_stats(url: str) -> dict:
@@ -146,31 +220,62 @@ async def run(args: argparse.Namespace) -> dict:
             "PYTHONPATH": str(ROOT),
         }
         log_path = folder / "bot.log"
-        bot = start_bot(env, log_path)
+        envs = [env]
+        if args.processes > 1:  # several processes: webhook mode (only one may long-poll), own ports
+            envs = []
+            for index in range(args.processes):
+                web_port = port + 1 + index
+                envs.append(
+                    env
+                    | {
+                        "RELAIS_WEB__ENABLED": "true",
+                        "RELAIS_WEB__PORT": str(web_port),
+                        "RELAIS_WEBHOOK__URL": f"http://127.0.0.1:{web_port}/telegram/webhook",
+                        "RELAIS_WEBHOOK__SECRET_TOKEN": "bench-secret",
+                    }
+                )
+        bots = [start_bot(process_env, log_path) for process_env in envs]
         stats_url = f"http://127.0.0.1:{port}/_bench/stats"
         killed_in_flight = None
         kill_done = args.kill_at is None
+        faults = list(FAULTS) if args.faults else []
+        database_fault_done = not args.faults
+        injected: list[str] = []
         deadline = time.time() + args.timeout
         while time.time() < deadline:
-            await asyncio.sleep(1 if not kill_done else 3)
+            await asyncio.sleep(1 if not kill_done or faults or not database_fault_done else 3)
             progress = await fetch_stats(stats_url + "?progress=1")
             sent = progress["sent"]
+            while faults and sent >= faults[0][0] * expected:
+                _, spec, label = faults.pop(0)
+                await post_fault(port, spec)
+                injected.append(f"{label} at {sent} sent")
+            if not database_fault_done and sent >= 0.75 * expected:
+                injected.append(f"{database_fault(database_url, database_path)} at {sent} sent")
+                database_fault_done = True
             if not kill_done and sent >= args.kill_at * expected:
-                bot.send_signal(signal.SIGKILL)
-                bot.wait()
+                bots[0].send_signal(signal.SIGKILL)
+                bots[0].wait()
                 killed_in_flight = in_flight(str(database_path)) if not args.database else None
                 sent_at_kill = sent
-                bot = start_bot(env, log_path)
+                if len(bots) == 1:
+                    bots[0] = start_bot(env, log_path)  # restarted at once
+                else:
+                    bots.pop(0)  # the other processes carry on without it
+                injected.append(f"process killed (SIGKILL) at {sent} sent")
                 kill_done = True
             if progress["recipients"] >= expected:
                 await asyncio.sleep(3)  # let anything still in flight land, to count duplicates honestly
                 break
         stats = await fetch_stats(stats_url)
-        bot.send_signal(signal.SIGTERM)
-        try:
-            bot.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            bot.kill()
+        for bot in bots:
+            bot.send_signal(signal.SIGTERM)
+        for bot in bots:
+            try:
+                bot.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+        outcomes = await delivery_outcomes(database_url)
     finally:
         fake.terminate()
         fake.wait()
@@ -201,6 +306,12 @@ async def run(args: argparse.Namespace) -> dict:
         "duplicates": sum(count - 1 for count in per_recipient.values() if count > 1),
         "misses": len(all_recipients - set(per_recipient)),
         "flagged": stats.get("flagged", []),
+        "processes": args.processes,
+        "database": "postgresql" if database_url.startswith("postgresql") else "sqlite",
+        "faults": injected,
+        "deliveries_by_status": outcomes["by_status"],
+        "deliveries_retried": outcomes["retried"],
+        "delivery_errors": outcomes["errors"],
         "killed": args.kill_at is not None,
         "in_flight_at_kill": killed_in_flight,
         "sent_before_kill": sent_at_kill if args.kill_at is not None else None,
@@ -227,6 +338,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=15)
     parser.add_argument("--kill-at", type=float, default=None, help="SIGKILL the bot after this fraction of the wave")
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: a fresh SQLite file)")
+    parser.add_argument("--processes", type=int, default=1, help="bot processes sharing the database (PostgreSQL)")
+    parser.add_argument("--faults", action="store_true", help="inject Telegram's and the database's faults")
     parser.add_argument("--timeout", type=float, default=1500)
     parser.add_argument("--json", default=None, help="append the result as one JSON line to this file")
     args = parser.parse_args()

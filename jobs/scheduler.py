@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from telegram import Bot
@@ -41,7 +41,7 @@ UPDATES_KEPT = timedelta(days=1)  # Telegram keeps an undelivered update for 24 
 JOB_KWARGS = {"max_instances": 3, "coalesce": True}
 
 
-def dispatcher(svc: Services, bot: Bot) -> Dispatcher:
+def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]] | None = None) -> Dispatcher:
     """The outbox's view of this process: its database, clock, settings and Telegram admins."""
 
     async def admins(chat_id: int) -> frozenset[int]:
@@ -58,6 +58,7 @@ def dispatcher(svc: Services, bot: Bot) -> Dispatcher:
         outbox=outbox,
         max_attempts=settings.meetings.max_attempts,
         batch_size=settings.meetings.send_concurrency,
+        on_wave=on_wave,
     )
 
 
@@ -66,7 +67,7 @@ async def dispatch_now(application: Application) -> DispatchReport:
     svc = services(application)
     bot = application.bot
 
-    report = await run_dispatch(dispatcher(svc, bot), bot)
+    report = await run_dispatch(dispatcher(svc, bot, on_wave=lambda: share_rate(application)), bot)
     async with svc.sessionmaker.begin() as session:  # seats held by drivers Telegram cannot reach
         await pass_on_unreachable(session, svc.clock.now(), svc.settings.carpool.radius_km)
     await resend_stale_notices(svc)
@@ -134,10 +135,10 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def share_rate(application: Application) -> int:
-    """This process is alive; it sends at its share of the rate among those alive (how many)."""
+    """This process is alive; it sends at its share of the rate among those sending (how many)."""
     svc = services(application)
     async with svc.sessionmaker.begin() as session:
-        alive = await workers.heartbeat(session, svc.worker_name, svc.clock.now())
+        alive = await workers.heartbeat(session, svc.worker_name, svc.clock.now(), svc.dispatch_lock.locked())
     limiter = getattr(application.bot, "rate_limiter", None)
     if isinstance(limiter, PriorityRateLimiter):
         limiter.set_share(alive)

@@ -718,3 +718,4 @@ class Worker(Base):
 
     name: Mapped[str] = mapped_column(String(64), unique=True)  # host:pid:random, as claims name it
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sending: Mapped[bool] = mapped_column(Boolean, default=False)  # a wave in hand at its last beat

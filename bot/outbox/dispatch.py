@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +45,9 @@ class Dispatcher:
     outbox: OutboxSettings
     max_attempts: int
     batch_size: int
+    # Called once a run has messages in hand, before it sends them: the process tells the others
+    # it is sending, so that they share the rate at once rather than at the next heartbeat.
+    on_wave: Callable[[], Awaitable[object]] | None = None
 
 
 @dataclass
@@ -213,6 +216,8 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
                         report.skipped += 1
                     else:
                         rendered.append(out)
+            if claimed and batches == 1 and run.on_wave is not None:
+                await run.on_wave()
             if len(in_flight) >= IN_FLIGHT or (not claimed and in_flight):
                 await _record(run, await in_flight.popleft(), report)
             if not claimed:

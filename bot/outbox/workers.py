@@ -18,15 +18,21 @@ HEARTBEAT_EVERY = timedelta(seconds=5)
 ALIVE_WITHIN = timedelta(seconds=20)  # four heartbeats missed: the process is gone
 
 
-async def heartbeat(session: AsyncSession, name: str, now: datetime) -> int:
-    """Say this process is alive; how many are (itself included)."""
+async def heartbeat(session: AsyncSession, name: str, now: datetime, sending: bool) -> int:
+    """Say this process is alive (and whether it has a wave in hand); how many processes share
+    the rate with it: those alive and sending, itself counted once either way. An idle process
+    takes no share from the busy ones, so the end of a wave held by one process goes at full pace."""
     dialect = session.bind.dialect.name  # type: ignore[union-attr]
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Worker).values(name=name, seen_at=now)
-    await session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now}))
+    statement = insert(Worker).values(name=name, seen_at=now, sending=sending)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now, "sending": sending})
+    )
     await session.execute(delete(Worker).where(Worker.seen_at < now - 3 * ALIVE_WITHIN))  # long gone
-    alive = await session.scalar(select(func.count()).where(Worker.seen_at >= now - ALIVE_WITHIN))
-    return max(1, alive or 0)
+    others = await session.scalar(
+        select(func.count()).where(Worker.seen_at >= now - ALIVE_WITHIN, Worker.sending.is_(True), Worker.name != name)
+    )
+    return 1 + (others or 0)
 
 
 async def leave(session: AsyncSession, name: str) -> None:

@@ -14,10 +14,10 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from bot.runtime import Relais
-from bot.simulator.harness import Harness
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.workers import ALIVE_WITHIN
+from bot.runtime import Relais
+from bot.simulator.harness import Harness
 from jobs.scheduler import dispatch_now, leave, share_rate
 from tests.conftest import assert_telegram_happy
 from tests.e2e.test_reminders import J7, setup_meeting
@@ -132,18 +132,26 @@ async def test_two_processes_share_a_wave_and_send_each_message_once(pair):
 
 async def test_two_processes_share_telegrams_rate_and_one_that_stops_gives_its_share_back(pair):
     h, other = pair
-    assert other.application is not None
-    assert await share_rate(h.app) == 1  # A alone so far (the harness runs no periodic jobs)
-    assert await share_rate(other.application) == 2 and await share_rate(h.app) == 2
+    assert other.application is not None and other.services is not None and h.services is not None
     per_second = h.relais.settings.telegram.messages_per_second
-    for application in (h.app, other.application):
+
+    def interval(application) -> float:
         limiter = application.bot.rate_limiter
         assert isinstance(limiter, PriorityRateLimiter) and limiter._pacer is not None
-        assert limiter._pacer.interval == pytest.approx(2 / per_second)  # together: the one limit
-    await leave(other.application)  # B stops
-    assert await share_rate(h.app) == 1
-    assert h.app.bot.rate_limiter._pacer.interval == pytest.approx(1 / per_second)
-    # A process that died without leaving is forgotten once its heartbeats stop.
-    await share_rate(other.application)
-    h.clock.advance(ALIVE_WITHIN + timedelta(seconds=1))
-    assert await share_rate(h.app) == 1
+        return limiter._pacer.interval
+
+    assert await share_rate(h.app) == 1  # A alone so far (the harness runs no periodic jobs)
+    assert await share_rate(other.application) == 1  # B idle: A takes nothing from it
+    async with h.services.dispatch_lock, other.services.dispatch_lock:  # both have a wave in hand
+        assert await share_rate(h.app) == 1  # B's last beat said idle
+        assert await share_rate(other.application) == 2 and await share_rate(h.app) == 2
+        assert interval(h.app) == pytest.approx(2 / per_second)  # together: the one limit
+        assert interval(other.application) == pytest.approx(2 / per_second)
+        await leave(other.application)  # B stops
+        assert await share_rate(h.app) == 1
+        assert interval(h.app) == pytest.approx(1 / per_second)
+        # A process that died without leaving is forgotten once its heartbeats stop.
+        await share_rate(other.application)
+        assert await share_rate(h.app) == 2
+        h.clock.advance(ALIVE_WITHIN + timedelta(seconds=1))
+        assert await share_rate(h.app) == 1

@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sending", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_workers"),
         sa.UniqueConstraint("name", name="uq_workers_name"),
     )
