@@ -8,8 +8,6 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy.exc import DBAPIError
-
 log = logging.getLogger("relais.outages")
 
 
@@ -52,8 +50,3 @@ class Outage:
                 "%s back after %.0f s and %s failed tries", self.what, time.monotonic() - self.since, self.failures
             )
         self.since, self.failures, self.next_try = None, 0, 0.0
-
-
-def database_away(error: BaseException | None) -> bool:
-    """Whether this error says the database (or the connection to it) is away for a moment."""
-    return isinstance(error, DBAPIError | OSError)

@@ -8,11 +8,11 @@ from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler
 
-from bot.outages import database_away
 from bot.outbox.after_commit import collecting
 from bot.services import services
 from bot.ui.i18n import plain, t
 from handlers.common import Context, answer, language_for, reply
+from storage.db import database_away
 
 log = logging.getLogger("relais.errors")
 CHECK_GROUP = -5  # after presence tracking (-10), before the features (0)

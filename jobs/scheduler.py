@@ -21,7 +21,6 @@ from bot.domain.membership import give_terms
 from bot.domain.privacy import forget_old_reasons
 from bot.domain.retention import forget_departed
 from bot.domain.web_access import forget_expired
-from bot.outages import database_away
 from bot.outbox import workers
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
@@ -30,7 +29,7 @@ from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, services
-from storage.db import forget_handled_updates
+from storage.db import database_away, forget_handled_updates
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.migrations.runner import upgrade_to_head
@@ -121,3 +122,8 @@ async def forget_handled_updates(session: AsyncSession, before: datetime) -> int
     """Telegram keeps an update for a day at most: older records can never match a copy."""
     result = await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def database_away(error: BaseException | None) -> bool:
+    """Whether this error says the database (or the connection to it) is away for a moment."""
+    return isinstance(error, DBAPIError | OSError)

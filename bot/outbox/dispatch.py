@@ -28,11 +28,14 @@ from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_t
 from bot.outbox.kinds import RegistryError, expand_due_events, render_delivery
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.pacing import WAVE, send_priority
+from storage.db import database_away
 from storage.models import Group, Meeting
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 IN_FLIGHT = 2  # batches being sent at once
+RECORD_EVERY = 10  # outcomes recorded together (a commit about three times a second in a wave)
+RECORD_WAITS = (0.5, 1, 2, 4, 8, 16, None)  # about 31 s in all: half the lease
 
 
 @dataclass
@@ -116,9 +119,39 @@ async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
         return "bad_request", exc.__class__.__name__
 
 
-async def _send_batch(bot: Bot, batch: list[Outgoing]) -> list[tuple[Outgoing, str, Any]]:
-    outcomes = await asyncio.gather(*(_deliver(bot, out) for out in batch))
-    return [(out, outcome, value) for out, (outcome, value) in zip(batch, outcomes, strict=False)]
+async def _deliver_one(bot: Bot, out: Outgoing) -> tuple[Outgoing, str, Any]:
+    outcome, value = await _deliver(bot, out)
+    return out, outcome, value
+
+
+async def _send_batch(run: Dispatcher, bot: Bot, batch: list[Outgoing], report: DispatchReport) -> None:
+    """Send a batch and record the outcomes in small slices as they come: what Telegram accepted
+    is marked within a moment, so a process that dies re-sends only the few in that moment."""
+    done: list[tuple[Outgoing, str, Any]] = []
+    # Tasks made in the batch's order start in that order (as_completed alone would not keep it).
+    sends = [asyncio.create_task(_deliver_one(bot, out)) for out in batch]
+    for finished in asyncio.as_completed(sends):
+        done.append(await finished)
+        if len(done) >= RECORD_EVERY:
+            await _record_surely(run, done, report)
+            done = []
+    if done:
+        await _record_surely(run, done, report)
+
+
+async def _record_surely(run: Dispatcher, results: list[tuple[Outgoing, str, Any]], report: DispatchReport) -> None:
+    """Record, waiting out a database that is away for a moment (restarted, locked): these
+    messages are out, and unrecorded they would go again once their claim expires. Waits up to
+    about half the claim's lease, then gives up (the claim then expires: sent again, never lost)."""
+    for wait in RECORD_WAITS:
+        try:
+            await _record(run, results, report)
+            return
+        except Exception as exc:
+            if not database_away(exc) or wait is None:
+                raise
+            log.warning("recording %s sends waits for the database (%s)", len(results), exc.__class__.__name__)
+            await asyncio.sleep(wait)
 
 
 def _seconds(value: Any) -> float:
@@ -193,38 +226,48 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
     async with run.lock:
         async with run.sessionmaker.begin() as session:
             report.events = await expand_due_events(session, run.now(), run.outbox)
-        batches = 0
         in_flight: deque[asyncio.Task] = deque()
-        while max_batches is None or batches < max_batches:
-            batches += 1
-            # Claim and render the next batch while the previous ones are being sent, and keep
-            # two in flight: the rate limiter always has the next messages waiting, even when a
-            # batch ends with a slow send or replies to people take some of the slots.
-            async with run.sessionmaker.begin() as session:
-                claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID)
-                rendered: list[Outgoing] = []
-                for delivery in claimed:
-                    try:
-                        out = await render_delivery(session, delivery, run.outbox)
-                    except RegistryError as exc:
-                        log.error("delivery %s: %s", delivery.id, exc)
-                        delivery.status, delivery.error = "failed", "unknown kind"
-                        report.failed += 1
-                        continue
-                    if out is None:
-                        delivery.status, delivery.error = "skipped", "not needed"
-                        report.skipped += 1
-                    else:
-                        rendered.append(out)
-            if claimed and batches == 1 and run.on_wave is not None:
-                await run.on_wave()
-            if len(in_flight) >= IN_FLIGHT or (not claimed and in_flight):
-                await _record(run, await in_flight.popleft(), report)
-            if not claimed:
-                break
-            in_flight.append(asyncio.create_task(_send_batch(bot, rendered)))
-        while in_flight:
-            await _record(run, await in_flight.popleft(), report)
+        try:
+            await _claim_and_send(run, bot, report, max_batches, in_flight)
+        finally:  # a batch that failed (the database stayed away): the others finish first
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+async def _claim_and_send(
+    run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None, in_flight: deque[asyncio.Task]
+) -> None:
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        # Claim and render the next batch while the previous ones are being sent, and keep
+        # two in flight: the rate limiter always has the next messages waiting, even when a
+        # batch ends with a slow send or replies to people take some of the slots.
+        async with run.sessionmaker.begin() as session:
+            claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID)
+            rendered: list[Outgoing] = []
+            for delivery in claimed:
+                try:
+                    out = await render_delivery(session, delivery, run.outbox)
+                except RegistryError as exc:
+                    log.error("delivery %s: %s", delivery.id, exc)
+                    delivery.status, delivery.error = "failed", "unknown kind"
+                    report.failed += 1
+                    continue
+                if out is None:
+                    delivery.status, delivery.error = "skipped", "not needed"
+                    report.skipped += 1
+                else:
+                    rendered.append(out)
+        if claimed and batches == 1 and run.on_wave is not None:
+            await run.on_wave()
+        if len(in_flight) >= IN_FLIGHT or (not claimed and in_flight):
+            await in_flight.popleft()
+        if not claimed:
+            break
+        in_flight.append(asyncio.create_task(_send_batch(run, bot, rendered, report)))
+    while in_flight:
+        await in_flight.popleft()
 
 
 async def pending_events_due(sessionmaker: async_sessionmaker[AsyncSession]) -> list[datetime]:
