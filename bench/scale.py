@@ -16,7 +16,7 @@ on that database against the fake Telegram (flood control on) and times:
 - each command, end to end (the update handed to the bot until its transaction has committed;
   and, as `_sent_`, until what it says has been accepted by the fake too), in groups created for
   the run so that nothing of theirs is cached: a tap on ✅/❌, /prochaine, /rappels, /reunion,
-  /deplacer, /indicateurs;
+  /deplacer, /indicateurs, /bilan (its figures, the chart and the CSV, sent in private);
 - peak memory (max RSS) of the measuring process.
 
 Prints one JSON line; append it to bench/results.jsonl and sum it up in bench/RESULTS.md.
@@ -230,7 +230,7 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
     first_answer_ms = 1000 * (time.monotonic() - sent)
 
     timings: dict[str, list[float]] = {
-        k: [] for k in ("rsvp", "prochaine", "rappels", "reunion", "deplacer", "indicateurs")
+        k: [] for k in ("rsvp", "prochaine", "rappels", "reunion", "deplacer", "indicateurs", "bilan")
     }
 
     sent_timings: dict[str, list[float]] = {k: [] for k in timings}
@@ -254,6 +254,7 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
         tg.add_bot(chat, admin)
         for person in people:
             tg.join(chat, person)
+        tg.start_private(admin)  # /bilan goes to the facilitator in private
         await h.settle()
         await timed("reunion", tg.say, chat, admin, "/reunion 20/11 14h | Salle | Bilan")
         announcement = tg.bot_messages(chat.id)[-1]
@@ -264,6 +265,7 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
         await timed("rappels", tg.say, chat, admin, f"/rappels 7j {1 + i % 3}j")
         await timed("deplacer", tg.say, chat, admin, "/deplacer 1 21/11 15h")
         await timed("indicateurs", tg.say, chat, admin, "/indicateurs")
+        await timed("bilan", tg.say, chat, admin, "/bilan")
     flagged = len(tg.flagged)
     await h.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
