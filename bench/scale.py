@@ -17,6 +17,8 @@ on that database against the fake Telegram (flood control on) and times:
   and, as `_sent_`, until what it says has been accepted by the fake too), in groups created for
   the run so that nothing of theirs is cached: a tap on ✅/❌, /prochaine, /rappels, /reunion,
   /deplacer, /indicateurs, /bilan (its figures, the chart and the CSV, sent in private);
+- the dashboard: a group's page, and the department's view of every group as a coordinator
+  sees it, over HTTP with a session cookie;
 - peak memory (max RSS) of the measuring process.
 
 Prints one JSON line; append it to bench/results.jsonl and sum it up in bench/RESULTS.md.
@@ -43,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CHUNK = 5_000
+COORDINATOR = 999_999_999  # sees every group in the dashboard
 
 
 def p95(values: list[float]) -> float:
@@ -208,7 +211,7 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
     from jobs.scheduler import JOB_NAME, start_dispatcher
 
     clock = FakeClock(NOW)
-    h = Harness(url, clock=clock)
+    h = Harness(url, clock=clock, overrides={"dashboard": {"coordinators": [COORDINATOR]}})
     started = time.monotonic()
     await h.start()
     start_s = time.monotonic() - started
@@ -266,6 +269,7 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
         await timed("deplacer", tg.say, chat, admin, "/deplacer 1 21/11 15h")
         await timed("indicateurs", tg.say, chat, admin, "/indicateurs")
         await timed("bilan", tg.say, chat, admin, "/bilan")
+    pages = await dashboard_timings(h, samples)
     flagged = len(tg.flagged)
     await h.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -281,7 +285,45 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
         **{f"{kind}_p95_ms": round(p95(values), 1) for kind, values in timings.items() if values},
         **{f"{kind}_p50_ms": round(statistics.median(values), 1) for kind, values in timings.items() if values},
         **{f"{kind}_sent_p95_ms": round(p95(values), 1) for kind, values in sent_timings.items() if values},
+        **pages,
     }
+
+
+async def dashboard_timings(h: Any, samples: int) -> dict[str, float]:
+    """A group's page and the department's view (every group, as a coordinator sees it), fetched
+    over HTTP with a session cookie as a browser does, on the national-scale database."""
+    import aiohttp
+    from sqlalchemy import func, select
+
+    from bot.domain.web_access import issue_login, redeem_login
+    from storage.models import Group, Person
+
+    svc = h.services
+    async with svc.sessionmaker.begin() as session:
+        person = Person(telegram_id=COORDINATOR, first_name="Coordinatrice", created_at=NOW)
+        session.add(person)
+        await session.flush()
+        token = await issue_login(session, person, svc.link_secret, NOW, 15)
+        secret, _ = await redeem_login(session, token, svc.link_secret, NOW, "fr")
+        group_id = await session.scalar(select(func.min(Group.id)))
+    base = f"http://127.0.0.1:{h.relais.web_port}"
+    results: dict[str, float] = {}
+    async with aiohttp.ClientSession(headers={"Cookie": f"relais_session={secret}"}) as client:
+        for name, path, runs in (
+            ("group_page", f"/groupes/{group_id}", samples),
+            ("department_view", "/groupes", max(3, samples // 5)),
+        ):
+            times = []
+            for _ in range(runs):
+                began = time.monotonic()
+                async with client.get(base + path) as response:
+                    body = await response.read()
+                    assert response.status == 200, (path, response.status)
+                times.append(1000 * (time.monotonic() - began))
+            results[f"{name}_p50_ms"] = round(statistics.median(times), 1)
+            results[f"{name}_p95_ms"] = round(p95(times), 1)
+            results[f"{name}_kb"] = round(len(body) / 1024)
+    return results
 
 
 def main() -> None:
