@@ -60,6 +60,12 @@ async def test_metrics_count_updates_sends_and_the_backlog(relais):
     assert figures[("relais_sends_total", (("outcome", "403"),))] == 1
     assert figures[("relais_outbox_backlog", (("what", "events_due"),))] == 0
     assert figures[("relais_outbox_oldest_due_seconds", ())] == 0
+    # A database error met at run time is counted (the outage itself is logged once).
+    assert figures[("relais_database_errors_total", ())] == 0
+    relais.services.database_outage.failed(OSError("connection reset"))
+    relais.services.database_outage.recovered()
+    figures = samples((await scrape(relais))[1])
+    assert figures[("relais_database_errors_total", ())] == 1
     # No label names a person or a chat.
     assert str(karim.id) not in text and str(chat.id) not in text and "Karim" not in text
 
