@@ -49,3 +49,27 @@ async def add_group(
             )
         )
     return group
+
+
+def stop_processes(processes: list[Any]) -> None:
+    """SIGTERM every bot process (they shut down cleanly, together), then wait; kill a laggard."""
+    import signal
+    import subprocess
+
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def write_result(result: dict[str, Any], json_path: str | None, shown: dict[str, Any] | None = None) -> None:
+    """Print the result (or the part worth reading) and append it whole to `json_path`."""
+    import json
+
+    print(json.dumps(result if shown is None else shown, indent=2))
+    if json_path:
+        with open(json_path, "a") as handle:
+            handle.write(json.dumps(result) + "\n")

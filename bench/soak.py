@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench_world import stop_processes, write_result  # noqa: E402 (beside this script)
 
 PARIS = ZoneInfo("Europe/Paris")
 WAVE_EVERY = 300.0  # seconds
@@ -160,11 +161,7 @@ async def run(args: argparse.Namespace) -> dict:
                 tg.say(chat, person, f"/proposition Une idée n°{rng.randint(1, 10**6)}")
             await asyncio.sleep(rng.expovariate(args.rate))
     finally:
-        bot.send_signal(signal.SIGTERM)
-        try:
-            bot.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            bot.kill()
+        stop_processes([bot])
         flagged = list(tg.flagged[:10])
         rate_limited = tg.rate_limited
         await tg.stop()
@@ -237,11 +234,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="append the result as one JSON line to this file")
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    summary = {key: value for key, value in result.items() if key != "samples"}
-    print(json.dumps(summary, indent=2))
-    if args.json:
-        with open(args.json, "a") as handle:
-            handle.write(json.dumps(result) + "\n")
+    write_result(result, args.json, {key: value for key, value in result.items() if key != "samples"})
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_world import add_group  # noqa: E402 (beside this script)
+from bench_world import add_group, stop_processes, write_result  # noqa: E402 (beside this script)
 
 SECRET = "bench-secret"
 NGINX_PORT = 18590
@@ -231,13 +231,7 @@ async def run_processes(args: argparse.Namespace, processes: int, url: str) -> d
         if nginx is not None:
             nginx.send_signal(signal.SIGQUIT)
             nginx.wait(timeout=10)
-        for bot in bots:
-            bot.send_signal(signal.SIGTERM)
-        for bot in bots:
-            try:
-                bot.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                bot.kill()
+        stop_processes(bots)
         results["flagged"] = list(tg.flagged[:10])
         await tg.stop()
     results["handled_in_database"] = await handled_count(url)
@@ -311,10 +305,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    print(json.dumps(result, indent=2))
-    if args.json:
-        with open(args.json, "a") as handle:
-            handle.write(json.dumps(result) + "\n")
+    write_result(result, args.json)
 
 
 if __name__ == "__main__":
