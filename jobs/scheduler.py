@@ -136,6 +136,8 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def share_rate(application: Application) -> int:
     """This process is alive; it sends at its share of the rate among those sending (how many)."""
     svc = services(application)
+    if svc.engine.dialect.name == "sqlite":
+        return 1  # one process per SQLite file (bot/process_lock.py): nobody to share with
     async with svc.sessionmaker.begin() as session:
         alive = await workers.heartbeat(session, svc.worker_name, svc.clock.now(), svc.dispatch_lock.locked())
     limiter = getattr(application.bot, "rate_limiter", None)
@@ -178,9 +180,10 @@ async def start_dispatcher(application: Application) -> int:
     job_queue = application.job_queue
     svc.wake_at = lambda moments: schedule_at(job_queue, svc, moments)
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
-    await share_rate(application)  # before the first wave: the others may be sending already
-    every = workers.HEARTBEAT_EVERY.total_seconds()
-    application.job_queue.run_repeating(heartbeat_job, interval=every, first=every, name="relais-heartbeat")
+    if svc.engine.dialect.name == "postgresql":  # several processes may share the database
+        await share_rate(application)  # before the first wave: the others may be sending already
+        every = workers.HEARTBEAT_EVERY.total_seconds()
+        application.job_queue.run_repeating(heartbeat_job, interval=every, first=every, name="relais-heartbeat")
     moments = await pending_events_due(svc.sessionmaker)
     schedule_at(application.job_queue, svc, moments)
     return len(set(moments))

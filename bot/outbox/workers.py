@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Worker
 
-HEARTBEAT_EVERY = timedelta(seconds=5)
-ALIVE_WITHIN = timedelta(seconds=20)  # four heartbeats missed: the process is gone
+HEARTBEAT_EVERY = timedelta(seconds=1)  # a process that starts a wave late is known within a second
+ALIVE_WITHIN = timedelta(seconds=10)  # ten heartbeats missed: the process is gone
 
 
 async def heartbeat(session: AsyncSession, name: str, now: datetime, sending: bool) -> int:
