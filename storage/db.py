@@ -65,8 +65,8 @@ async def _sqlite_migration_turn(engine: AsyncEngine) -> AsyncIterator[None]:
     """SQLite runs DDL outside a transaction: `relais db upgrade` and a starting bot take turns
     on a lock file beside the database (taken in a thread: the wait must not block the loop)."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
-        yield
+    if not database or database == ":memory:" or not os.path.isdir(os.path.dirname(os.path.abspath(database))):
+        yield  # no folder: SQLite itself says so, in the start-up failure's own words
         return
     fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -572,12 +572,16 @@ class Fuzzer:
         return "facilitator_command_by_participant"
 
     # ------------------------------------------------------------------ the run
+    # Tables of the process's own bookkeeping, not data: edits to make, the updates handled (a
+    # forged update is handled too, and recorded), the processes alive.
+    BOOKKEEPING = frozenset({"refreshes", "handled_updates", "workers"})
+
     async def snapshot(self) -> dict[str, dict[Any, tuple]]:
         """Every row of every table, by id (when a member was last seen left out)."""
         rows: dict[str, dict[Any, tuple]] = {}
         async with self.h.services.sessionmaker() as session:
             for table in Base.metadata.sorted_tables:
-                if table.name == "refreshes":  # edits' bookkeeping, not data
+                if table.name in self.BOOKKEEPING:
                     continue
                 columns = [c for c in table.columns if c.name != "last_seen_at"]
                 result = await session.execute(select(*columns))
