@@ -60,15 +60,24 @@ async def migrate(engine: AsyncEngine) -> None:
         await connection.run_sync(upgrade_to_head)
 
 
+def _migration_lock_path(engine: AsyncEngine) -> str | None:
+    """Beside a SQLite file; none in memory, on PostgreSQL, or where the folder does not exist
+    (SQLite then says so itself, in the start-up failure's words)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or not os.path.isdir(os.path.dirname(os.path.abspath(database))):
+        return None
+    return f"{database}.migrate.lock"
+
+
 @contextlib.asynccontextmanager
 async def _sqlite_migration_turn(engine: AsyncEngine) -> AsyncIterator[None]:
     """SQLite runs DDL outside a transaction: `relais db upgrade` and a starting bot take turns
     on a lock file beside the database (taken in a thread: the wait must not block the loop)."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or not os.path.isdir(os.path.dirname(os.path.abspath(database))):
-        yield  # no folder: SQLite itself says so, in the start-up failure's own words
+    path = _migration_lock_path(engine)
+    if path is None:
+        yield
         return
-    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
         yield
