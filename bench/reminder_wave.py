@@ -117,6 +117,10 @@ async def populate(database_url: str, world: list[dict], due_in: float) -> datet
     return due
 
 
+def into(began: float) -> str:
+    return f"{time.time() - began:.0f} s into the wave"
+
+
 def start_bot(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")
     return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log)
@@ -242,6 +246,7 @@ async def run(args: argparse.Namespace) -> dict:
         database_fault_done = not args.faults
         injected: list[str] = []
         deadline = time.time() + args.timeout
+        wave_began = due.timestamp()
         while time.time() < deadline:
             await asyncio.sleep(1 if not kill_done or faults or not database_fault_done else 3)
             progress = await fetch_stats(stats_url + "?progress=1")
@@ -249,9 +254,9 @@ async def run(args: argparse.Namespace) -> dict:
             while faults and sent >= faults[0][0] * expected:
                 _, spec, label = faults.pop(0)
                 await post_fault(port, spec)
-                injected.append(f"{label} at {sent} sent")
+                injected.append(f"{label} at {sent} sent, {into(wave_began)}")
             if not database_fault_done and sent >= 0.75 * expected:
-                injected.append(f"{database_fault(database_url, database_path)} at {sent} sent")
+                injected.append(f"{database_fault(database_url, database_path)} at {sent} sent, {into(wave_began)}")
                 database_fault_done = True
             if not kill_done and sent >= args.kill_at * expected:
                 bots[0].send_signal(signal.SIGKILL)
@@ -262,7 +267,7 @@ async def run(args: argparse.Namespace) -> dict:
                     bots[0] = start_bot(env, log_path)  # restarted at once
                 else:
                     bots.pop(0)  # the other processes carry on without it
-                injected.append(f"process killed (SIGKILL) at {sent} sent")
+                injected.append(f"process killed (SIGKILL) at {sent} sent, {into(wave_began)}")
                 kill_done = True
             if progress["recipients"] >= expected:
                 await asyncio.sleep(3)  # let anything still in flight land, to count duplicates honestly
@@ -292,6 +297,13 @@ async def run(args: argparse.Namespace) -> dict:
     for chat, at in sends:
         first_seen[chat] = min(at, first_seen.get(chat, at))
     lateness = [at - due.timestamp() for at in first_seen.values()]
+    # When the second copies went (seconds after the wave's first send, per 10 s): which fault
+    # they follow.
+    copies: dict[int, int] = {}
+    for chat, at in sorted(sends, key=lambda send: send[1]):
+        if at > first_seen[chat]:
+            bucket = int((at - times[0]) // 10 * 10)
+            copies[bucket] = copies.get(bucket, 0) + 1
     result = {
         "groups": expected_groups,
         "members": args.members,
@@ -304,6 +316,7 @@ async def run(args: argparse.Namespace) -> dict:
         "lateness_p50_s": round(statistics.median(lateness), 1) if lateness else None,
         "lateness_p95_s": round(percentile(lateness, 0.95), 1) if lateness else None,
         "duplicates": sum(count - 1 for count in per_recipient.values() if count > 1),
+        "duplicates_by_10s": copies,
         "misses": len(all_recipients - set(per_recipient)),
         "flagged": stats.get("flagged", []),
         "processes": args.processes,

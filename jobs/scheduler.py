@@ -23,7 +23,8 @@ from bot.domain.retention import forget_departed
 from bot.domain.web_access import forget_expired
 from bot.outbox import workers
 from bot.outbox.after_commit import UpdateSends
-from bot.outbox.dispatch import Dispatcher, DispatchReport, pending_events_due, run_dispatch
+from bot.outbox.claims import renew_claims
+from bot.outbox.dispatch import LEASE, Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.ride_changes import pass_on_unreachable
@@ -155,6 +156,19 @@ async def heartbeat_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         services(context).database_outage.failed(exc)  # the share stays as it was meanwhile
 
 
+async def renew_leases(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The claims of the sends this process has in hand stay its own while they wait (a
+    dispatcher run may wait minutes on Telegram's 429s; this job is not held up by it)."""
+    svc = services(context)
+    try:
+        async with svc.sessionmaker.begin() as session:
+            await renew_claims(session, svc.clock.now(), LEASE)
+    except Exception as exc:
+        if not database_away(exc):
+            raise
+        svc.database_outage.failed(exc)
+
+
 async def leave(application: Application) -> None:
     """A process that stops: the others take its share at their next heartbeat."""
     svc = services(application)
@@ -180,6 +194,8 @@ async def start_dispatcher(application: Application) -> int:
     job_queue = application.job_queue
     svc.wake_at = lambda moments: schedule_at(job_queue, svc, moments)
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
+    lease_every = (LEASE / 4).total_seconds()
+    application.job_queue.run_repeating(renew_leases, interval=lease_every, first=lease_every, name="relais-leases")
     if svc.engine.dialect.name == "postgresql":  # several processes may share the database
         await share_rate(application)  # before the first wave: the others may be sending already
         every = workers.HEARTBEAT_EVERY.total_seconds()

@@ -94,6 +94,18 @@ async def claim_deliveries(
     return deliveries
 
 
+async def renew_claims(session: AsyncSession, now: datetime, lease: timedelta, worker: str = WORKER_ID) -> int:
+    """Keep this process's claims alive while their sends wait (a long 429 pause, a slow
+    Telegram): a claim older than a third of the lease is renewed, so that no other process, and
+    no later run of this one, takes it over and sends the message a second time."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == "sending", Delivery.claimed_by == worker, Delivery.claimed_at < now - lease / 3)
+        .values(claimed_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def finish(
     session: AsyncSession,
     delivery_id: int,
