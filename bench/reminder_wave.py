@@ -41,7 +41,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_world import add_group  # noqa: E402 (beside this script)
+from bench_world import add_group, stop_processes, write_result  # noqa: E402 (beside this script)
 
 
 def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
@@ -273,13 +273,7 @@ async def run(args: argparse.Namespace) -> dict:
                 await asyncio.sleep(3)  # let anything still in flight land, to count duplicates honestly
                 break
         stats = await fetch_stats(stats_url)
-        for bot in bots:
-            bot.send_signal(signal.SIGTERM)
-        for bot in bots:
-            try:
-                bot.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                bot.kill()
+        stop_processes(bots)
         outcomes = await delivery_outcomes(database_url)
     finally:
         fake.terminate()
@@ -359,10 +353,7 @@ def main() -> None:
     result = asyncio.run(run(args))
     result["machine"] = machine()
     result["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(json.dumps(result, indent=2))
-    if args.json:
-        with open(args.json, "a") as handle:
-            handle.write(json.dumps(result) + "\n")
+    write_result(result, args.json)
 
 
 if __name__ == "__main__":
