@@ -1,5 +1,5 @@
-"""Processes on one database share Telegram's limit: each says every few seconds that it is
-alive (a row in `workers`), counts those seen lately, and paces its sends at its share of
+"""Processes on one database share Telegram's limit: each says every second that it is
+alive and whether it is sending (a row in `workers`), and paces its sends at its share of
 `telegram.messages_per_second`. A process that stops removes its row, so the others take the
 whole rate at once; one that dies is forgotten after `ALIVE_WITHIN`."""
 
