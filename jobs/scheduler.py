@@ -147,26 +147,32 @@ async def share_rate(application: Application) -> int:
     return alive
 
 
-async def heartbeat_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _through_outage(svc: Services, work: Awaitable[object]) -> None:
+    """A small periodic job: a database away for a moment is counted and logged once by the
+    outage; the job simply tries again at its next run."""
     try:
-        await share_rate(context.application)
+        await work
     except Exception as exc:
         if not database_away(exc):
             raise
-        services(context).database_outage.failed(exc)  # the share stays as it was meanwhile
+        svc.database_outage.failed(exc)
+
+
+async def heartbeat_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    # The share stays as it was while the database is away.
+    await _through_outage(services(context), share_rate(context.application))
+
+
+async def _renew(svc: Services) -> None:
+    async with svc.sessionmaker.begin() as session:
+        await renew_claims(session, svc.clock.now(), LEASE)
 
 
 async def renew_leases(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The claims of the sends this process has in hand stay its own while they wait (a
     dispatcher run may wait minutes on Telegram's 429s; this job is not held up by it)."""
     svc = services(context)
-    try:
-        async with svc.sessionmaker.begin() as session:
-            await renew_claims(session, svc.clock.now(), LEASE)
-    except Exception as exc:
-        if not database_away(exc):
-            raise
-        svc.database_outage.failed(exc)
+    await _through_outage(svc, _renew(svc))
 
 
 async def leave(application: Application) -> None:

@@ -94,10 +94,15 @@ async def ping(engine: AsyncEngine) -> bool:
         return False
 
 
+def upsert_insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL's or SQLite's)."""
+    return postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+
+
 async def insert_if_absent(session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: two updates about the same person handled at once (a
     webhook delivers them concurrently) must not fail on the unique key the other just used."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+    insert = upsert_insert(session)
     await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
 
 
@@ -117,7 +122,7 @@ async def first_handling(session: AsyncSession, update_id: int, now: datetime) -
     transaction already committed it (Telegram re-sent it, maybe to another process). On
     PostgreSQL a copy handled at the same moment elsewhere waits here on the unique key until the
     other transaction ends: it then proceeds only if that one rolled back."""
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+    insert = upsert_insert(session)
     statement = (
         insert(HandledUpdate)
         .values(update_id=update_id, handled_at=now)

@@ -29,18 +29,16 @@ class Backlog:
 async def read_backlog(session: AsyncSession, now: datetime) -> Backlog:
     deliveries = await session.scalar(select(func.count()).where(Delivery.status.in_(WAITING)))
     notices = await session.scalar(select(func.count()).where(Notice.status.in_(WAITING)))
-    events_due = await session.scalar(
-        select(func.count()).where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
-    )
+    due = (ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
+    events_due, oldest_event = (
+        await session.execute(select(func.count(), func.min(ScheduledEvent.due_at)).where(*due))
+    ).one()
     oldest = [
         await session.scalar(
             select(func.min(model.not_before)).where(model.status.in_(WAITING), model.not_before <= now)
         )
         for model in (Delivery, Notice)
     ]
-    oldest_event = await session.scalar(
-        select(func.min(ScheduledEvent.due_at)).where(ScheduledEvent.status == "pending", ScheduledEvent.due_at <= now)
-    )
     moments = [moment for moment in (*oldest, oldest_event) if moment is not None]
     dialogues = await session.scalar(select(func.count()).select_from(DialogueState))
     return Backlog(deliveries or 0, notices or 0, events_due or 0, min(moments) if moments else None, dialogues or 0)

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import Worker
 
 HEARTBEAT_EVERY = timedelta(seconds=1)  # a process that starts a wave late is known within a second
@@ -22,9 +21,7 @@ async def heartbeat(session: AsyncSession, name: str, now: datetime, sending: bo
     """Say this process is alive (and whether it has a wave in hand); how many processes share
     the rate with it: those alive and sending, itself counted once either way. An idle process
     takes no share from the busy ones, so the end of a wave held by one process goes at full pace."""
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Worker).values(name=name, seen_at=now, sending=sending)
+    statement = upsert_insert(session)(Worker).values(name=name, seen_at=now, sending=sending)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now, "sending": sending})
     )
