@@ -29,8 +29,8 @@ def test_the_revisions_form_one_line():
     assert found[0] == "0001" and found == sorted(found) and len(found) == len(set(found))
 
 
-async def test_each_migration_upgrades_downgrades_one_step_and_upgrades_again(database_url):
-    engine = create_engine(database_url)
+async def test_each_migration_upgrades_downgrades_one_step_and_upgrades_again(empty_database_url):
+    engine = create_engine(empty_database_url)
     try:
         async with engine.connect() as connection:
 
@@ -58,14 +58,14 @@ async def test_each_migration_upgrades_downgrades_one_step_and_upgrades_again(da
     assert seen == revisions()
 
 
-async def test_processes_starting_together_migrate_one_at_a_time(database_url):
+async def test_processes_starting_together_migrate_one_at_a_time(empty_database_url):
     """Several processes starting at once (a deployment of two) all migrate: none fails on a
     table another is creating."""
     import asyncio
 
     from storage.db import migrate
 
-    engines = [create_engine(database_url) for _ in range(3)]
+    engines = [create_engine(empty_database_url) for _ in range(3)]
     try:
         await asyncio.gather(*(migrate(engine) for engine in engines))
         async with engines[0].connect() as connection:
