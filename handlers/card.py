@@ -4,7 +4,7 @@ when and where it usually meets). Newcomers get it in private with the next meet
 
 from __future__ import annotations
 
-from telegram import ForceReply, Update
+from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.domain import meetings as m
@@ -14,7 +14,7 @@ from bot.domain.groups import set_card
 from bot.services import db, services
 from bot.ui.card import card_text
 from bot.ui.i18n import t
-from handlers.common import Context, current_group, facilitator_names, reply, require_facilitator
+from handlers.common import Context, ask, current_group, facilitator_names, reply, require_facilitator
 from handlers.common import dialogue_router as router
 
 DIALOGUE = "card"
@@ -25,12 +25,7 @@ async def card_command(update: Update, context: Context) -> None:
     if group is None:
         return
     dialogue = await router.start(context, update.effective_user.id, group.chat_id, DIALOGUE, "purpose")
-    reply(
-        update,
-        t(group.language, "card.ask_purpose"),
-        on_sent=router.prompt_of(dialogue, "purpose"),
-        reply_markup=ForceReply(selective=True),
-    )
+    ask(update, t(group.language, "card.ask_purpose"), router.prompt_of(dialogue, "purpose"))
 
 
 async def card_answer(update: Update, context: Context, dialogue: Dialogue) -> None:
@@ -45,16 +40,11 @@ async def card_answer(update: Update, context: Context, dialogue: Dialogue) -> N
         else:
             set_card(group, usual=text)
     except RefusalError as exc:
-        reply(update, t(group.language, exc.key, **exc.values), reply_markup=ForceReply(selective=True))
+        ask(update, t(group.language, exc.key, **exc.values), router.prompt_of(dialogue, dialogue.step))
         return
     if dialogue.step == "purpose":
         await router.next_step(context, dialogue, "usual")
-        reply(
-            update,
-            t(group.language, "card.ask_usual"),
-            on_sent=router.prompt_of(dialogue, "usual"),
-            reply_markup=ForceReply(selective=True),
-        )
+        ask(update, t(group.language, "card.ask_usual"), router.prompt_of(dialogue, "usual"))
         return
     await router.end(dialogue)
     upcoming = await m.upcoming_meetings(db(), group, services(context).clock.now(), limit=1)

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import (
-    ForceReply,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -54,6 +53,7 @@ from bot.ui.i18n import pick_language, plain, t
 from handlers.common import (
     Context,
     answer,
+    ask,
     button_member,
     command_args,
     current_group,
@@ -534,12 +534,7 @@ async def places_command(update: Update, context: Context) -> None:
             name = c.validate_place_name(rest)
             dialogue = await router.start(context, update.effective_user.id, group.chat_id, PLACE_DIALOGUE, "location")
             await router.next_step(context, dialogue, "location", name=name)
-            reply(
-                update,
-                t(group.language, "places.share", name=name),
-                on_sent=router.prompt_of(dialogue, "location"),
-                reply_markup=ForceReply(selective=True),
-            )
+            ask(update, t(group.language, "places.share", name=name), router.prompt_of(dialogue, "location"))
             return
         spec = c.parse_place(rest if word.lower() == "ajouter" else args)
         place = await c.add_place(db(), group, spec, now)

@@ -3,7 +3,7 @@ buttons), set the group's vote rule with /quorum, and get the indicators with /i
 
 from __future__ import annotations
 
-from telegram import ForceReply, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import carpool
@@ -20,6 +20,8 @@ from bot.ui.proposals import CODE_STATES, excerpt, indicators_text, pick_proposa
 from handlers.common import (
     Context,
     answer,
+    ask,
+    asker_name,
     command_args,
     current_group,
     edit_tapped,
@@ -125,13 +127,11 @@ async def state_button(update: Update, context: Context) -> None:
         edit_tapped(update, t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text)))
         dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "note")
         await router.next_step(context, dialogue, "note", proposal_id=proposal.id, state=state)
-        say(
-            group.chat_id,
-            t(language, "suivi.ask_reply", name=user.first_name),
-            on_sent=router.prompt_of(dialogue, "note"),
-            reply_markup=ForceReply(
-                selective=False, input_field_placeholder=plain(language, f"suivi.placeholder.{state}")
-            ),
+        ask(
+            update,
+            t(language, "suivi.ask_reply", name=asker_name(update)),
+            router.prompt_of(dialogue, "note"),
+            placeholder=plain(language, f"suivi.placeholder.{state}"),
         )
         return
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
@@ -26,6 +26,8 @@ from bot.ui.meetings import announcement_text, rsvp_keyboard, short_when, when_t
 from handlers.common import (
     Context,
     answer,
+    ask,
+    asker_name,
     current_group,
     edit,
     edit_tapped,
@@ -35,7 +37,6 @@ from handlers.common import (
     publish,
     reply,
     require_facilitator,
-    say,
     tapped,
 )
 from handlers.common import dialogue_router as router
@@ -226,13 +227,11 @@ async def move_button(update: Update, context: Context) -> None:
     open_ = await router.of(update, context, DIALOGUE)
     if open_ is not None and open_.get("meeting_id") == meeting.id:
         return  # a second tap (two taps in a row reach the bot before the buttons go): asked already
-    await router.start(context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
-    edit_tapped(update, t(group.language, "meeting.picked", number=meeting.number))
-    say(
-        group.chat_id,
-        t(group.language, "meeting.ask_new_date", name=update.effective_user.first_name),
-        reply_markup=ForceReply(selective=False),
+    dialogue = await router.start(
+        context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id
     )
+    edit_tapped(update, t(group.language, "meeting.picked", number=meeting.number))
+    ask(update, t(group.language, "meeting.ask_new_date", name=asker_name(update)), router.prompt_of(dialogue, "date"))
 
 
 async def receive_new_date(update: Update, context: Context, dialogue: Dialogue) -> None:
@@ -243,11 +242,7 @@ async def receive_new_date(update: Update, context: Context, dialogue: Dialogue)
         return
     problem = await _move(context, group, meeting, update.effective_message.text or "")
     if problem:
-        reply(
-            update,
-            problem + "\n" + t(group.language, "meeting.ask_date_again"),
-            reply_markup=ForceReply(selective=True),
-        )
+        ask(update, problem + "\n" + t(group.language, "meeting.ask_date_again"), router.prompt_of(dialogue, "date"))
         return
     await router.end(dialogue)
 

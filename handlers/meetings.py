@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
@@ -35,6 +35,7 @@ from bot.ui.meetings import (
 from handlers.common import (
     Context,
     answer,
+    ask,
     current_group,
     edit_tapped,
     is_group_chat,
@@ -115,12 +116,8 @@ async def meeting_command(update: Update, context: Context) -> None:
         agenda = parts[3] if len(parts) == 4 else None
         await _create(update, context, group, parts[0], parts[1], parts[2], agenda, meal)
         return
-    await router.start(context, user.id, group.chat_id, DIALOGUE, "date")
-    reply(
-        update,
-        t(group.language, "meeting.ask_date"),
-        reply_markup=ForceReply(selective=True, input_field_placeholder="mardi 14h"),
-    )
+    dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "date")
+    ask(update, t(group.language, "meeting.ask_date"), router.prompt_of(dialogue, "date"), placeholder="mardi 14h")
 
 
 async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
@@ -138,10 +135,10 @@ async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
             else:
                 parse_when(text, services(context).clock.now(), ZoneInfo(group.timezone))
             await router.next_step(context, dialogue, "place", when=text)
-            reply(update, t(language, "meeting.ask_place"), reply_markup=ForceReply(selective=True))
+            ask(update, t(language, "meeting.ask_place"), router.prompt_of(dialogue, "place"))
         elif dialogue.step == "place":
             await router.next_step(context, dialogue, "topic", place=m.validate_place(text))
-            reply(update, t(language, "meeting.ask_topic"), reply_markup=ForceReply(selective=True))
+            ask(update, t(language, "meeting.ask_topic"), router.prompt_of(dialogue, "topic"))
         elif dialogue.step == "topic":
             topic, _, agenda = text.strip().partition("\n")
             m.validate_details(dialogue.get("place"), topic, agenda)
@@ -153,7 +150,7 @@ async def _answer(update: Update, context: Context, dialogue: Dialogue) -> None:
             )
     except RefusalError as exc:
         again = "\n" + t(language, "meeting.ask_date_again") if dialogue.step == "date" else ""
-        reply(update, _error_text(language, exc) + again, reply_markup=ForceReply(selective=True))
+        ask(update, _error_text(language, exc) + again, router.prompt_of(dialogue, dialogue.step))
 
 
 async def confirm(update: Update, context: Context) -> None:

@@ -6,7 +6,7 @@ and sends them to the members who did not come (bot/domain/minutes.py)."""
 
 from __future__ import annotations
 
-from telegram import ForceReply, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import evaluations as ev
@@ -25,6 +25,7 @@ from bot.ui.minutes import comment_for_facilitators, publish_keyboard, review_ke
 from handlers.common import (
     Context,
     answer,
+    ask,
     command_args,
     current_group,
     is_facilitator,
@@ -98,11 +99,10 @@ async def minutes_command(update: Update, context: Context) -> None:
         return
     user_id = update.effective_user.id
     dialogue = await router.start(context, user_id, group.chat_id, ASKING, "content", meeting_id=meeting.id)
-    reply(
+    ask(
         update,
         t(group.language, "minutes.ask", meeting=meeting_label(group.language, group, meeting)),
-        on_sent=router.prompt_of(dialogue, "content"),
-        reply_markup=ForceReply(selective=True),
+        router.prompt_of(dialogue, "content"),
     )
 
 

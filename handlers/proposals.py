@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ForceReply, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -23,6 +23,7 @@ from bot.ui.proposals import board_text, follow_keyboard, proposal_ack, propose_
 from handlers.common import (
     Context,
     answer,
+    ask,
     button_member,
     command_args,
     current_group,
@@ -113,10 +114,10 @@ async def ask_proposal(update: Update, context: Context, group: Group) -> None:
         return
     await router.start(context, user.id, user.id, DIALOGUE, "text", group_id=group.id)
     language = language_for(update, context)
-    reply(
+    ask(
         update,
         t(language, "proposal.ask", group=group.display_name, limit=services(context).settings.proposals.text_max),
-        reply_markup=ForceReply(input_field_placeholder=plain(language, "proposal.placeholder")),
+        placeholder=plain(language, "proposal.placeholder"),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import ForceReply, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain.dialogues import Dialogue
@@ -19,7 +19,7 @@ from bot.services import services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
 from bot.ui.meetings import save_keyboard, timezone_keyboard
-from handlers.common import Context, answer, current_group, edit_tapped, reply, require_facilitator, tapped
+from handlers.common import Context, answer, ask, current_group, edit_tapped, reply, require_facilitator, tapped
 from handlers.common import dialogue_router as router
 
 DIALOGUE = "setup"  # name, then time zone (buttons), then save
@@ -47,11 +47,12 @@ async def start_setup(update: Update, context: Context) -> None:
         apply_setup(group, setup)
         reply(update, t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone)))
         return
-    await router.start(context, user.id, group.chat_id, DIALOGUE, "name")
-    reply(
+    dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "name")
+    ask(
         update,
         t(language, "setup.ask_name", current=group.display_name),
-        reply_markup=ForceReply(selective=True, input_field_placeholder=plain(language, "setup.name_placeholder")),
+        router.prompt_of(dialogue, "name"),
+        placeholder=plain(language, "setup.name_placeholder"),
     )
 
 
@@ -63,10 +64,10 @@ async def receive_name(update: Update, context: Context, dialogue: Dialogue) -> 
     try:
         setup = validate_setup(message.text or "", group.timezone, services(context).settings.bot.default_timezone)
     except RefusalError as exc:
-        reply(
+        ask(
             update,
             t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "setup.ask_name_again"),
-            reply_markup=ForceReply(selective=True),
+            router.prompt_of(dialogue, "name"),
         )
         return
     await router.next_step(context, dialogue, "timezone", name=setup.name)

@@ -5,13 +5,13 @@ The group learns nothing of what the report says."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import reachable_in_private
+from bot.ui.mentions import mention as mention_of
 from storage.models import Delivery, Group, Person, ReachOut
 
 
@@ -49,7 +49,7 @@ async def waiting_for(session: AsyncSession, event_id: int) -> list[Person]:
 
 def mention(person: Person) -> str:
     """The person's first name as a Telegram mention (they get a notification)."""
-    return f'<a href="tg://user?id={person.telegram_id}">{html.escape(person.first_name, quote=False)}</a>'
+    return mention_of(person.telegram_id, person.first_name)
 
 
 def still_unreachable(people: list[Person]) -> list[Person]:

@@ -201,7 +201,27 @@ class FakeTelegram(FakeTelegramServer):
         return 0
 
     def reply(self, chat: SimChat, user: SimUser, to: SimMessage, text: str) -> int:
+        """`user` replies to `to` (swipes it, or the reply field the bot's question opened). A
+        question with ForceReply is answered only by those whose client shows it: anyone else
+        would not see the reply field open, and a test that replies for them proves nothing."""
+        if to.asks_reply and to.sender_id == self.bot.id and not self.shows_prompt(to, user.id):
+            raise AssertionError(
+                f"{user.first_name}'s client does not show the question {to.text[:60]!r}: "
+                "it neither quotes them nor mentions them"
+            )
         return self.say(chat, user, text, reply_to=to)
+
+    def question_for(self, chat: SimChat, user: SimUser) -> SimMessage:
+        """The bot's latest question whose reply field `user`'s client opened in `chat`."""
+        for message in reversed(self.bot_messages(chat.id)):
+            if self.shows_prompt(message, user.id):
+                return message
+        raise AssertionError(f"no question of the bot is open for {user.first_name} in {chat.title or 'private'}")
+
+    def answer_question(self, chat: SimChat, user: SimUser, text: str) -> int:
+        """`user` types `text` in the reply field the bot's latest question opened for them (what
+        a facilitator does without thinking of the reply gesture)."""
+        return self.reply(chat, user, self.question_for(chat, user), text)
 
     def press(self, user: SimUser, message: SimMessage, label: str) -> int:
         """`user` taps the button whose label contains `label` under `message`."""

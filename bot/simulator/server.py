@@ -15,6 +15,7 @@ import copy
 import itertools
 import logging
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -131,6 +132,11 @@ class SimMessage:
     poll: dict[str, Any] | None = None
     location: dict[str, float] | None = None
     reply_to: int | None = None
+    thread_id: int | None = None  # the forum topic it is in (None: General, or not a forum)
+    # A ForceReply's audience: the ids whose client opens the reply field, or None for everyone
+    # (selective=False); unset when the message asks nothing.
+    prompt_for: frozenset[int] | None = None
+    asks_reply: bool = False
     deleted: bool = False
     edits: int = 0
     service: dict[str, Any] | None = None
@@ -580,11 +586,62 @@ class FakeTelegramServer:
         chat = self._target_chat(params["chat_id"])
         text, source = self._render(params["text"], params.get("parse_mode"), MAX_TEXT)
         markup = self._check_markup(params.get("reply_markup"))
-        reply_to = (params.get("reply_parameters") or {}).get("message_id")
+        reply_to = self._quoted(chat, params.get("reply_parameters"))
         message = self.record_message(
             chat.id, self.bot.id, text=text, html=source, reply_markup=markup, reply_to=reply_to
         )
+        self._set_prompt_audience(chat, message, params.get("reply_markup"))
         return self.message_api(message)
+
+    def _quoted(self, chat: SimChat, reply_parameters: Any) -> int | None:
+        """The message a send replies to: it must exist in that chat, unless the bot allowed
+        sending without it (then the message goes as if it replied to nothing)."""
+        if not isinstance(reply_parameters, dict) or "message_id" not in reply_parameters:
+            return None
+        if reply_parameters.get("chat_id") not in (None, chat.id):
+            self.flag("reply_parameters.chat_id names another chat: Relais never quotes across chats")
+        quoted = self.find_message(chat.id, reply_parameters["message_id"])
+        if quoted is None:
+            if reply_parameters.get("allow_sending_without_reply"):
+                return None
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return quoted.message_id
+
+    def _set_prompt_audience(self, chat: SimChat, message: SimMessage, markup: Any) -> None:
+        """Who Telegram shows a ForceReply to. Selective: the users mentioned in the text (an
+        @username, or a tg://user?id= link) and the sender of the message it replies to, and nobody
+        else; not selective: every member of the chat."""
+        if not isinstance(markup, dict) or not markup.get("force_reply"):
+            return
+        message.asks_reply = True
+        if not markup.get("selective"):
+            message.prompt_for = None
+            if chat.type != "private":
+                self.flag(f"ForceReply(selective=False) in {chat.title}: every member's keyboard switches to a reply")
+            return
+        audience: set[int] = set()
+        for link in telegram_html.parse(message.html).links if message.html else []:
+            if link.startswith("tg://user?id="):
+                audience.add(int(link.removeprefix("tg://user?id=")))
+        usernames = {user.username.lower(): user.id for user in self.users.values() if user.username}
+        for name in re.findall(r"@([A-Za-z][A-Za-z0-9_]{3,31})", message.text):
+            if name.lower() in usernames:
+                audience.add(usernames[name.lower()])
+        if message.reply_to is not None:
+            quoted = self.find_message(chat.id, message.reply_to)
+            if quoted is not None:
+                audience.add(quoted.sender_id)
+        audience.discard(self.bot.id)
+        message.prompt_for = frozenset(audience)
+        if chat.type != "private" and not audience:
+            self.flag(f"ForceReply(selective=True) in {chat.title} neither quotes nor mentions anyone: nobody sees it")
+
+    def shows_prompt(self, message: SimMessage, user_id: int) -> bool:
+        """Whether `user_id`'s client opens the reply field for this ForceReply message."""
+        if not message.asks_reply:
+            return False
+        chat = self.chats[message.chat_id]
+        return chat.type == "private" or message.prompt_for is None or user_id in message.prompt_for
 
     async def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._target_chat(params["chat_id"])
@@ -687,7 +744,7 @@ class FakeTelegramServer:
         if query_id not in self.pending_callbacks:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
-        if text is not None and len(text) > 200:
+        if text is not None and telegram_html.utf16_length(text) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.pending_callbacks.discard(query_id)
         self.callback_answers[query_id] = text

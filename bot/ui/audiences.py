@@ -68,6 +68,7 @@ RULES: dict[str, str] = {
     "digest_p.moved_line": PIECE,
     "priorities.line": PIECE,
     "privacy.summary.": PIECE,  # lines of /mesdonnees' summary
+    "dialogue.": GROUP,  # read by whoever answers a question in the group
     "report.": FACILITATOR,
     "report.csv.": PIECE,
     "chart.": FACILITATOR,

@@ -20,6 +20,7 @@ from bot.domain.carpool import SEATS_MAX, SEATS_MIN, PlaceCounts, RideFigures
 from bot.ui import callbacks as cb
 from bot.ui.i18n import Markup, plain, t, tn
 from bot.ui.meetings import clock, rsvp_keyboard, when_text
+from bot.ui.mentions import mention
 from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 DEPARTURE_CHOICES = (60, 45, 30)  # minutes before the start, offered as buttons
@@ -31,7 +32,7 @@ def clock_text(moment: datetime, group: Group, language: str) -> str:
 
 def contact(person: Person) -> Markup:
     """A link that opens a private chat with the person, shown only once a ride is accepted."""
-    link = f'<a href="tg://user?id={person.telegram_id}">{html.escape(person.first_name, quote=False)}</a>'
+    link: str = mention(person.telegram_id, person.first_name)
     if person.username:
         link += f" @{html.escape(person.username, quote=False)}"
     return Markup(link)

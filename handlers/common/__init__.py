@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from telegram import Chat, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram import (
+    Chat,
+    ChatMember,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
 from telegram.ext import ContextTypes
 
 from bot.domain import facilitators
@@ -37,6 +47,7 @@ from bot.ui import callbacks as cb
 from bot.ui.card import card_text
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import announcement_text, rsvp_keyboard
+from bot.ui.mentions import mention
 from bot.ui.proposals import change_sentence
 from storage.models import ActionItem, Group, Meeting, Person, Proposal, ProposalChange
 
@@ -81,9 +92,66 @@ def say(chat_id: int, text: str, on_sent: OnSent | None = None, *, always: bool 
     queue_message(chat_id, text, on_sent, always, **kwargs)
 
 
+def topic_of(message: Message | None) -> int | None:
+    """The forum topic a message is in (None: General, or a group without topics). Only a topic
+    message's thread is a topic: in other supergroups a reply thread has an id too."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+def replied_to(message: Message | None) -> Message | None:
+    """The message someone really replied to. In a forum every message of a topic carries the
+    topic's creation message as `reply_to_message` although the person replied to nothing."""
+    if message is None or message.reply_to_message is None:
+        return None
+    replied = message.reply_to_message
+    if replied.forum_topic_created is not None or (
+        message.is_topic_message and replied.message_id == message.message_thread_id
+    ):
+        return None
+    return replied
+
+
+def answering(update: Update) -> dict[str, Any]:
+    """Where an answer to this update goes: in the topic it came from and, for a message in a
+    group (or a command in private), quoting it: everyone sees what is answered, and a selective
+    ForceReply opens for its author. The quote is dropped, not the answer, if the message is gone."""
+    message = update.effective_message
+    if message is None:
+        return {}
+    where: dict[str, Any] = {}
+    if (thread := topic_of(message)) is not None:
+        where["message_thread_id"] = thread
+    is_command = bool(message.text and message.text.startswith("/"))
+    if update.callback_query is None and (message.chat.type != Chat.PRIVATE or is_command):
+        where["reply_parameters"] = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    return where
+
+
 def reply(update: Update, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
-    """A message in the chat the update comes from."""
-    say(update.effective_chat.id, text, on_sent, always=always, **kwargs)
+    """A message in the chat the update comes from, answering it (see `answering`)."""
+    say(update.effective_chat.id, text, on_sent, always=always, **(answering(update) | kwargs))
+
+
+def ask(
+    update: Update, text: str, on_sent: OnSent | None = None, *, placeholder: str | None = None, **kwargs: Any
+) -> None:
+    """A question to answer by replying (a step of a guided dialogue). In a group Telegram opens
+    the reply field only for the people a question quotes or names: after a command it quotes the
+    command; after a tap it names who tapped (a link on their first name, `{name}` in the text's
+    catalogue entry, which the caller fills with `asker_name`). Never for every member."""
+    markup = ForceReply(selective=True, input_field_placeholder=placeholder)
+    reply(update, text, on_sent, reply_markup=markup, **kwargs)
+
+
+def asker_name(update: Update) -> str:
+    """Who asked, as a question after a tap names them: a link in groups (so that the reply field
+    opens for them), their first name in private."""
+    user = update.effective_user
+    if is_group_chat(update):
+        return mention(user.id, user.first_name)
+    return user.first_name
 
 
 def send(chat_id: int, method: str, on_sent: OnSent | None = None, **kwargs: Any) -> None:
@@ -153,11 +221,11 @@ def person_language(person: Person, group: Group) -> str:
     return pick_language(person.language_code, group.language)
 
 
-Message = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]  # language -> text, buttons
+Wording = Callable[[str], tuple[str, InlineKeyboardMarkup | None]]  # language -> text, buttons
 
 
 async def tell_runners(
-    context: Context, meeting: Meeting, group: Group, kind: str, message: Message, besides: Person | None = None
+    context: Context, meeting: Meeting, group: Group, kind: str, message: Wording, besides: Person | None = None
 ) -> list[Person]:
     """A durable notice, in private and in each one's language, to those who run the meeting
     (`besides`, who wrote it, excepted); returns those it reached."""

@@ -21,7 +21,7 @@ from bot.domain.dialogues import Dialogue
 from bot.outbox.after_commit import OnSent
 from bot.services import db, services
 from bot.ui.i18n import plain, t
-from handlers.common import Context, answer, current_group, language_for, reply
+from handlers.common import Context, answer, ask, current_group, language_for, replied_to, reply
 from storage.models import Group
 
 StepHandler = Callable[[Update, Any, Dialogue], Awaitable[None]]
@@ -111,9 +111,15 @@ async def end(dialogue: Dialogue) -> None:
 
 
 async def route(update: Update, context: Context) -> None:
-    """The router: a private message, or a reply in a group, goes to the open dialogue's step."""
+    """The router: a private message, or a reply to one of the bot's messages in a group, goes to
+    the open dialogue's step. In a group nothing else is an answer: an administrator bot receives
+    every message, and in a forum every message looks like a reply to its topic's first one."""
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
+        return
+    replied = replied_to(message)
+    in_group = chat.type != Chat.PRIVATE
+    if in_group and (replied is None or replied.from_user is None or replied.from_user.id != context.bot.id):
         return
     found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
     route = ROUTES.get(found.kind) if found is not None else None
@@ -127,10 +133,12 @@ async def route(update: Update, context: Context) -> None:
             handler = route.photo
         else:
             handler = route.text
-    replied = message.reply_to_message
     to_prompt = found is not None and replied is not None and replied.message_id == found.prompt_message_id
-    if route is not None and route.reply_to_prompt and not to_prompt:
-        handler = None
+    if found is not None and route is not None and route.reply_to_prompt and not to_prompt:
+        if in_group:  # they replied to another of the bot's messages: never left without an answer
+            language = language_for(update, context, await current_group(update))
+            ask(update, t(language, "dialogue.answer_here"), prompt_of(found, found.step))
+        return
     if found is not None and handler is not None:
         await handler(update, context, found)
         return

@@ -23,7 +23,10 @@ async def test_a_newcomer_gets_the_card_and_the_next_meeting_in_private(relais):
     await relais.settle()
     assert last_text(relais, chat.id) == "C'est trop long (500 caractères) : 400 au plus."
     assert (await load_group(relais, chat.id)).card_purpose is None
-    tg.reply(chat, awa, question, "Nous parlons de notre parcours et faisons des propositions.")
+    tg.reply(chat, awa, question, "Nous parlons de notre parcours et faisons des propositions.")  # not the re-ask
+    await relais.settle()
+    assert last_text(relais, chat.id) == "Pour que je lise votre réponse, répondez à ce message-ci."
+    tg.answer_question(chat, awa, "Nous parlons de notre parcours et faisons des propositions.")
     await relais.settle()
     tg.reply(chat, awa, tg.bot_messages(chat.id)[-1], "Un mardi par mois, à 14h, au centre social.")
     await relais.settle()

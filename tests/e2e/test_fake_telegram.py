@@ -8,7 +8,7 @@ import time
 
 import aiohttp
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
@@ -238,3 +238,32 @@ async def test_polls_votes_and_limits(tg, bot):
         with pytest.raises(BadRequest):
             await bot.send_poll(chat.id, question, options)
     assert len(tg.flagged) == 5
+
+
+async def test_a_force_reply_reaches_only_whom_it_quotes_or_names(tg, bot):
+    awa, chat = world(tg)
+    karim = tg.user("Karim", "karim_m")
+    chat.statuses[karim.id] = "member"
+    tg.say(chat, awa, "/reunion")
+    command = tg.chat_messages(chat.id)[-1]
+    quoted = await bot.send_message(
+        chat.id, "Quand ?", reply_parameters={"message_id": command.message_id}, reply_markup=ForceReply(selective=True)
+    )
+    sent = tg.find_message(chat.id, quoted.message_id)
+    assert tg.shows_prompt(sent, awa.id) and not tg.shows_prompt(sent, karim.id)
+    with pytest.raises(AssertionError, match="does not show"):
+        tg.reply(chat, karim, sent, "mardi")
+    named = await bot.send_message(
+        chat.id,
+        f'<a href="tg://user?id={karim.id}">Karim</a>, quelle date ?',
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(selective=True),
+    )
+    assert tg.shows_prompt(tg.find_message(chat.id, named.message_id), karim.id)
+    assert tg.flagged == []
+    await bot.send_message(chat.id, "Quand ?", reply_markup=ForceReply(selective=True))  # to nobody
+    await bot.send_message(chat.id, "Quand ?", reply_markup=ForceReply(selective=False))  # to everyone
+    assert len(tg.flagged) == 2 and "nobody sees it" in tg.flagged[0] and "every member" in tg.flagged[1]
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+        await bot.send_message(chat.id, "x", reply_parameters={"message_id": 999})
+    await bot.send_message(chat.id, "x", reply_parameters={"message_id": 999, "allow_sending_without_reply": True})

@@ -215,10 +215,12 @@ async def test_follow_up_with_buttons_and_forged_buttons(relais):
     await relais.settle()
     prompt = tg.bot_messages(chat.id)[-1]
     assert "répondez à ce message" in prompt.text
+    assert tg.shows_prompt(prompt, awa.id) and not tg.shows_prompt(prompt, karim.id)  # named: only Awa's field opens
     tg.reply(chat, awa, tg.bot_messages(chat.id)[0], "Une réponse à autre chose")  # not the note
     await relais.settle()
     assert (await proposals_of(relais, chat.id))[0].state == "adopted"
-    tg.reply(chat, awa, prompt, "Commission insertion du 15/01")
+    assert last_text(relais, chat.id) == "Pour que je lise votre réponse, répondez à ce message-ci."
+    tg.answer_question(chat, awa, "Commission insertion du 15/01")  # the field the reminder opened
     await relais.settle()
     assert "est transmise (Commission insertion du 15/01)" in last_text(relais, chat.id)
     [mine] = await proposals_of(relais, chat.id)
