@@ -17,9 +17,11 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults, MessageHandler
+from telegram.request import HTTPXRequest
 
 from bot.outbox import after_commit
 from bot.outbox.pacing import PriorityRateLimiter
+from bot.outbox.topics import TopicBot
 from bot.services import SERVICES, Services, current_session
 from bot.update_order import ChatOrderedProcessor
 from handlers import (
@@ -259,22 +261,27 @@ def rate_limiter(
 
 def build_application(services: Services, with_updater: bool = True) -> Application:
     settings = services.settings
+    # python-telegram-bot's own defaults for the two connection pools (sends; long polling).
+    bot = TopicBot(
+        token=settings.require_token(),
+        base_url=settings.telegram.api_base_url,
+        base_file_url=settings.telegram.api_file_url,
+        defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=rate_limiter(
+            settings.telegram.messages_per_second,
+            settings.telegram.group_messages_per_minute,
+            settings.telegram.max_retries,
+            services.metrics.count_send,
+        ),
+        topics=services.topics,
+    )
     builder = (
         ApplicationBuilder()
         .application_class(RelaisApplication)
-        .token(settings.require_token())
-        .base_url(settings.telegram.api_base_url)
-        .base_file_url(settings.telegram.api_file_url)
-        .rate_limiter(
-            rate_limiter(
-                settings.telegram.messages_per_second,
-                settings.telegram.group_messages_per_minute,
-                settings.telegram.max_retries,
-                services.metrics.count_send,
-            )
-        )
+        .bot(bot)
         .concurrent_updates(ChatOrderedProcessor(settings.telegram.concurrent_updates))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
     )
     if not with_updater:
         builder = builder.updater(None)

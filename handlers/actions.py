@@ -29,6 +29,7 @@ from handlers.common import (
     reply,
     require_facilitator,
     say,
+    someone_named,
     tapped,
     user_info,
     wake_at,
@@ -40,7 +41,6 @@ async def action_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    message = update.effective_message
     svc = services(context)
     now = svc.clock.now()
     try:
@@ -50,12 +50,8 @@ async def action_command(update: Update, context: Context) -> None:
             owner = found[0] if found and found[1].status == "member" else None
             if owner is None:
                 raise a.ProposalError("action.error.unknown_member", username=spec.username)
-        elif (
-            message.reply_to_message is not None
-            and message.reply_to_message.from_user
-            and not message.reply_to_message.from_user.is_bot
-        ):
-            owner = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
+        elif (named := someone_named(update)) is not None:
+            owner = await upsert_person(db(), user_info(named), now)
         else:
             raise a.ProposalError("action.error.who")
         due = a.due_day(spec, now, ZoneInfo(group.timezone))

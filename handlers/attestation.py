@@ -34,6 +34,7 @@ from handlers.common import (
     require_facilitator,
     say,
     send,
+    someone_named,
     tapped,
 )
 from handlers.common import dialogue_router as router
@@ -71,9 +72,9 @@ async def attestation_command(update: Update, context: Context) -> None:
 
 async def _target(update: Update, group: Group) -> Person | None:
     """The member named by @pseudo, or whose message the command replies to."""
-    replied = update.effective_message.reply_to_message if update.effective_message else None
-    if replied is not None and replied.from_user is not None and not replied.from_user.is_bot:
-        found = await person_in_group(db(), group, replied.from_user.id)
+    named = someone_named(update)
+    if named is not None:
+        found = await person_in_group(db(), group, named.id)
     else:
         username = command_args(update).split(" ")[0].lstrip("@")
         found = await find_member_by_username(db(), group, username) if username else None

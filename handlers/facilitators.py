@@ -21,9 +21,19 @@ from bot.domain.people import (
 )
 from bot.services import db, services
 from bot.ui.i18n import t
-from handlers.common import Context, admin_ids, current_group, is_facilitator, language_for, reply, user_info
+from handlers.common import (
+    Context,
+    admin_ids,
+    current_group,
+    is_facilitator,
+    language_for,
+    reply,
+    someone_named,
+    user_info,
+)
 
-_USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+# A @username, with its @: a first name typed plainly ("Karim") is not one, and may be another's username.
+_USERNAME_RE = re.compile(r"^@([A-Za-z][A-Za-z0-9_]{3,31})$")
 REMOVE_WORDS = {"retirer", "enlever", "supprimer", "remove"}
 
 
@@ -38,7 +48,8 @@ async def facilitator_command(update: Update, context: Context) -> None:
         return
     language = group.language
     args = list(context.args or [])
-    if not args and message.reply_to_message is None:
+    named = someone_named(update)
+    if not args and named is None:
         await _list(update, context)
         return
     if not await is_facilitator(context, group, update.effective_user.id):
@@ -49,7 +60,10 @@ async def facilitator_command(update: Update, context: Context) -> None:
         args = args[1:]
     now = services(context).clock.now()
     target = None
-    if args:
+    if named is not None:  # picked in the mention list, or the author of the message replied to
+        person = await upsert_person(db(), user_info(named), now)
+        target = (person, await record_presence(db(), group, person, now))
+    elif args:
         match = _USERNAME_RE.match(args[0]) if len(args) == 1 else None
         if match is None:
             reply(update, t(language, "facilitator.usage"))
@@ -58,13 +72,6 @@ async def facilitator_command(update: Update, context: Context) -> None:
         if target is None:
             reply(update, t(language, "facilitator.unknown", username=match.group(1)))
             return
-    elif (
-        message.reply_to_message
-        and message.reply_to_message.from_user
-        and not message.reply_to_message.from_user.is_bot
-    ):
-        person = await upsert_person(db(), user_info(message.reply_to_message.from_user), now)
-        target = (person, await record_presence(db(), group, person, now))
     if target is None:
         reply(update, t(language, "facilitator.usage"))
         return

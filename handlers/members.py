@@ -9,10 +9,21 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, TypeHandler, filters
 
+from bot.domain.groups import saw_topic
 from bot.domain.membership import deserves_thanks, name_in_group_line, plan_farewell, start_term
 from bot.domain.people import find_membership, reachable_in_private, record_departure, record_presence, upsert_person
 from bot.services import db, services
-from handlers.common import PRESENT, Context, current_group, forget_admins, send_card, user_info, wake_at
+from handlers.common import (
+    PRESENT,
+    Context,
+    current_group,
+    forget_admins,
+    is_person,
+    send_card,
+    topic_of,
+    user_info,
+    wake_at,
+)
 from storage.models import Group, Person
 
 # Runs before the feature handlers so that they find the person already recorded.
@@ -21,11 +32,16 @@ TRACKING_GROUP = -10
 
 async def track_presence(update: Update, context: Context) -> None:
     """Anyone who writes to the bot or taps a button in an active group is a member of it. Other
-    updates prove nothing: someone asking to join (chat_join_request) or reacting is not a member."""
+    updates prove nothing: someone asking to join (chat_join_request) or reacting is not a member,
+    nor are bots, Telegram's own accounts (a linked channel's forwards come from one), or a message
+    signed by a chat (an anonymous administrator, a channel). In a forum, the topic a message came
+    from is remembered, as somewhere Relais may write if the chosen one closes."""
     user = update.effective_user
-    if user is None or user.is_bot or (update.message is None and update.callback_query is None):
+    if not is_person(user) or (update.message is None and update.callback_query is None):
         return
     message = update.message
+    if message is not None and message.sender_chat is not None:
+        return
     if message is not None and (
         message.left_chat_member
         or message.new_chat_members
@@ -36,6 +52,8 @@ async def track_presence(update: Update, context: Context) -> None:
     group = await current_group(update)
     if group is None:
         return
+    if saw_topic(group, topic_of(message)):
+        services(context).topics.expire()
     now = services(context).clock.now()
     person = await upsert_person(db(), user_info(user), now)
     await record_presence(db(), group, person, now)
@@ -47,7 +65,7 @@ async def on_new_members(update: Update, context: Context) -> None:
         return
     now = services(context).clock.now()
     for user in update.message.new_chat_members:
-        if not user.is_bot:
+        if is_person(user):
             await _arrived(context, group, await upsert_person(db(), user_info(user), now), now)
 
 
@@ -89,7 +107,7 @@ async def on_left_member(update: Update, context: Context) -> None:
     if group is None or update.message is None or update.message.left_chat_member is None:
         return
     user = update.message.left_chat_member
-    if not user.is_bot:
+    if is_person(user):
         await _departed(context, group, user.id, services(context).clock.now())
 
 
@@ -101,7 +119,7 @@ async def on_chat_member(update: Update, context: Context) -> None:
         return
     forget_admins(context, change.chat.id)
     user = change.new_chat_member.user
-    if user.is_bot:
+    if not is_person(user):
         return
     now = services(context).clock.now()
     if change.new_chat_member.status in PRESENT:

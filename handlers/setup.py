@@ -14,13 +14,24 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.domain.groups import TIMEZONE_CHOICES, apply_setup, validate_setup
+from bot.domain.groups import TIMEZONE_CHOICES, apply_setup, choose_topic, validate_setup
 from bot.services import services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
 from bot.ui.meetings import save_keyboard, timezone_keyboard
-from handlers.common import Context, answer, ask, current_group, edit_tapped, reply, require_facilitator, tapped
+from handlers.common import (
+    Context,
+    answer,
+    ask,
+    current_group,
+    edit_tapped,
+    reply,
+    require_facilitator,
+    tapped,
+    topic_of,
+)
 from handlers.common import dialogue_router as router
+from storage.models import Group
 
 DIALOGUE = "setup"  # name, then time zone (buttons), then save
 
@@ -45,15 +56,27 @@ async def start_setup(update: Update, context: Context) -> None:
             reply(update, t(language, exc.key, **exc.values) + "\n" + t(language, "setup.example"))
             return
         apply_setup(group, setup)
-        reply(update, t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone)))
+        saved = t(language, "setup.saved", name=setup.name, zone=_zone_label(language, setup.timezone))
+        reply(update, _place_here(update, context, group) + saved)
         return
     dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "name")
     ask(
         update,
-        t(language, "setup.ask_name", current=group.display_name),
+        _place_here(update, context, group) + t(language, "setup.ask_name", current=group.display_name),
         router.prompt_of(dialogue, "name"),
         placeholder=plain(language, "setup.name_placeholder"),
     )
+
+
+def _place_here(update: Update, context: Context, group: Group) -> str:
+    """In a forum, /configurer typed in a topic (or in General) sends Relais' own messages there
+    from now on; the line that says so, or nothing elsewhere."""
+    if not update.effective_chat.is_forum:
+        return ""
+    topic = topic_of(update.effective_message)
+    choose_topic(group, topic)
+    services(context).topics.expire()
+    return t(group.language, "setup.topic_chosen" if topic is not None else "setup.topic_general") + "\n"
 
 
 async def receive_name(update: Update, context: Context, dialogue: Dialogue) -> None:

@@ -90,6 +90,18 @@ class Group(Base):
     charter: Mapped[str | None] = mapped_column(Text)  # the group's rules (/charte); None: the default
     # Offered by a coordinator (/groupes) to members who leave another of the department's groups.
     listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In a forum: the topic Relais' own messages go to (None: General), chosen by typing /configurer
+    # there; the latest topic a command came from (somewhere to write when the chosen one closes);
+    # when the facilitators were told Relais had to write elsewhere.
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    seen_topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    topic_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many members Telegram counts (getChatMemberCount, bots excepted), and when it was asked:
+    # people who were there before the bot are in it, though Relais never saw them.
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    member_count_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the facilitators were told that Telegram refused a message for lack of a right.
+    rights_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 

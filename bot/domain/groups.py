@@ -118,6 +118,22 @@ def apply_setup(group: Group, setup: GroupSetup) -> None:
     group.timezone = setup.timezone
 
 
+def choose_topic(group: Group, topic_id: int | None) -> None:
+    """In a forum: Relais' own messages go to this topic from now on (None: General). A warning
+    that it had to write elsewhere may be given again for the new place."""
+    if group.topic_id != topic_id:
+        group.topic_id, group.topic_warned_at = topic_id, None
+
+
+def saw_topic(group: Group, topic_id: int | None) -> bool:
+    """A command came from this topic: somewhere Relais may write if the chosen place closes.
+    True when that is news."""
+    if topic_id is None or group.seen_topic_id == topic_id:
+        return False
+    group.seen_topic_id = topic_id
+    return True
+
+
 async def next_number(session: AsyncSession, group: Group, counter: str) -> int:
     """The group's next meeting or proposal number (`counter` names the column). The row lock
     (PostgreSQL) keeps two processes from taking the same n°."""

@@ -83,6 +83,39 @@ class FakeTelegram(FakeTelegramServer):
         self.chats[chat.id] = chat
         return chat
 
+    def forum(
+        self,
+        title: str,
+        creator: SimUser,
+        members: tuple[SimUser, ...] | list[SimUser] = (),
+        admins: tuple[SimUser, ...] | list[SimUser] = (),
+    ) -> SimChat:
+        """A supergroup with topics (a forum) the bot is not yet in."""
+        self._chat_counter += 1
+        chat = SimChat(id=-(1000000000000 + self._chat_counter), type="supergroup", title=title, is_forum=True)
+        chat.statuses[creator.id] = "creator"
+        for admin in admins:
+            chat.statuses[admin.id] = "administrator"
+        for member in members:
+            chat.statuses.setdefault(member.id, "member")
+        self.chats[chat.id] = chat
+        return chat
+
+    def create_topic(self, chat: SimChat, by: SimUser, name: str) -> int:
+        """`by` opens a topic in a forum; its id is the id of its first (service) message."""
+        assert chat.is_forum, f"{chat.title} has no topics"
+        message = self.record_message(chat.id, by.id, service={"forum_topic_created": {"name": name, "icon_color": 0}})
+        message.thread_id = message.message_id
+        chat.topics[message.message_id] = {"name": name, "closed": False}
+        return message.message_id
+
+    def close_topic(self, chat: SimChat, topic: int | None) -> None:
+        """An administrator closes a topic (None: General): only administrators may write there."""
+        if topic is None:
+            chat.general_closed = True
+        else:
+            chat.topics[topic]["closed"] = True
+
     def private_chat(self, user: SimUser) -> SimChat:
         if user.id not in self.chats:
             self.chats[user.id] = SimChat(id=user.id, type="private", first_name=user.first_name)
@@ -129,21 +162,53 @@ class FakeTelegram(FakeTelegramServer):
             last = self.deliver("chat_member", update) or last
         return last
 
-    def _text_payload(self, text: str) -> dict[str, Any]:
-        entities = []
+    def _text_payload(self, text: str, mentioned: SimUser | None = None) -> dict[str, Any]:
+        entities: list[dict[str, Any]] = []
+        if mentioned is not None:  # picked in Telegram's mention list: a link to the person, no @
+            start = text.index(mentioned.first_name)
+            entities.append(
+                {
+                    "type": "text_mention",
+                    "offset": len(text[:start].encode("utf-16-le")) // 2,
+                    "length": len(mentioned.first_name.encode("utf-16-le")) // 2,
+                    "user": mentioned.as_api(),
+                }
+            )
         if text.startswith("/"):
             entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
         for match in _MENTION_RE.finditer(text):
             entities.append({"type": "mention", "offset": match.start(), "length": match.end() - match.start()})
+        entities.sort(key=lambda entity: entity["offset"])
         return {"text": text, "entities": entities} if entities else {"text": text}
 
-    def say(self, chat: SimChat, user: SimUser, text: str, reply_to: SimMessage | None = None) -> int:
-        """`user` writes `text` in `chat`; a bot in privacy mode sees only commands and replies to it."""
+    def say(
+        self,
+        chat: SimChat,
+        user: SimUser,
+        text: str,
+        reply_to: SimMessage | None = None,
+        topic: int | None = None,
+        mentioning: SimUser | None = None,
+    ) -> int:
+        """`user` writes `text` in `chat` (in a forum, in `topic`, or in the replied message's
+        topic; General otherwise); a bot in privacy mode sees only commands and replies to it.
+        `mentioning`: someone picked in the mention list, whose first name is in `text`."""
         if chat.type != "private" and chat.statuses.get(user.id) not in ("creator", "administrator", "member"):
             raise AssertionError(f"{user.first_name} is not in {chat.title}")
-        message = self.record_message(chat.id, user.id, text=text, reply_to=reply_to.message_id if reply_to else None)
+        if topic is None and reply_to is not None:
+            topic = reply_to.thread_id
+        if topic is not None:
+            assert topic in chat.topics, f"no topic {topic} in {chat.title}"
+            closed = chat.topics[topic]["closed"]
+        else:
+            closed = chat.is_forum and chat.general_closed
+        if closed and chat.statuses.get(user.id) not in ("creator", "administrator"):
+            raise AssertionError(f"{user.first_name} cannot write in a closed topic")
+        message = self.record_message(
+            chat.id, user.id, text=text, reply_to=reply_to.message_id if reply_to else None, thread_id=topic
+        )
         return self._post(
-            chat, user, self.message_api(message) | self._text_payload(text), reply_to, text.startswith("/")
+            chat, user, self.message_api(message) | self._text_payload(text, mentioning), reply_to, text.startswith("/")
         )
 
     def send_document(

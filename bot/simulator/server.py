@@ -107,9 +107,17 @@ class SimChat:
     statuses: dict[int, str] = field(default_factory=dict)
     migrated_to: int | None = None
     pinned: int | None = None  # the pinned message's id
+    # A forum (a supergroup with topics): topic id (its creation message's id) -> name and whether
+    # it is closed; General has no id and may be closed too. A closed topic takes messages only
+    # from administrators (TOPIC_CLOSED for everyone else, the bot included).
+    is_forum: bool = False
+    topics: dict[int, dict[str, Any]] = field(default_factory=dict)
+    general_closed: bool = False
 
     def as_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.is_forum:
+            data["is_forum"] = True
         if self.title is not None:
             data["title"] = self.title
         if self.first_name is not None:
@@ -322,8 +330,14 @@ class FakeTelegramServer:
             data["text"] = message.text
         if message.reply_markup and "inline_keyboard" in message.reply_markup:
             data["reply_markup"] = message.reply_markup
-        if message.reply_to:
-            replied = self.find_message(message.chat_id, message.reply_to)
+        if message.thread_id is not None:
+            data["message_thread_id"] = message.thread_id
+            data["is_topic_message"] = True
+        replied_id = message.reply_to
+        if replied_id is None and message.thread_id is not None and message.message_id != message.thread_id:
+            replied_id = message.thread_id  # in a topic, every message "replies" to the topic's first one
+        if replied_id:
+            replied = self.find_message(message.chat_id, replied_id)
             if replied:
                 data["reply_to_message"] = self.message_api(replied)
         if message.service:
@@ -587,11 +601,36 @@ class FakeTelegramServer:
         text, source = self._render(params["text"], params.get("parse_mode"), MAX_TEXT)
         markup = self._check_markup(params.get("reply_markup"))
         reply_to = self._quoted(chat, params.get("reply_parameters"))
+        thread = self._placement(chat, params, reply_to)
         message = self.record_message(
-            chat.id, self.bot.id, text=text, html=source, reply_markup=markup, reply_to=reply_to
+            chat.id, self.bot.id, text=text, html=source, reply_markup=markup, reply_to=reply_to, thread_id=thread
         )
         self._set_prompt_audience(chat, message, params.get("reply_markup"))
         return self.message_api(message)
+
+    def _placement(self, chat: SimChat, params: dict[str, Any], quoted: int | None) -> int | None:
+        """The topic a message goes to: the one named, else the quoted message's, else General.
+        A closed one refuses the bot unless it is an administrator."""
+        named = params.get("message_thread_id")
+        if not chat.is_forum:
+            if named is not None:
+                raise ApiError(400, "Bad Request: message thread not found")
+            return None
+        thread = named
+        if thread is None and quoted is not None:
+            replied = self.find_message(chat.id, quoted)
+            thread = replied.thread_id if replied is not None else None
+        admin = chat.statuses.get(self.bot.id) in ("administrator", "creator")
+        if thread is None:
+            if chat.general_closed and not admin:
+                raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+            return None
+        topic = chat.topics.get(thread)
+        if topic is None:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if topic["closed"] and not admin:
+            raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+        return thread
 
     def _quoted(self, chat: SimChat, reply_parameters: Any) -> int | None:
         """The message a send replies to: it must exist in that chat, unless the bot allowed
@@ -654,8 +693,17 @@ class FakeTelegramServer:
         if params.get("caption"):
             caption, source = self._render(params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption")
         markup = self._check_markup(params.get("reply_markup"))
+        reply_to = self._quoted(chat, params.get("reply_parameters"))
+        thread = self._placement(chat, params, reply_to)
         message = self.record_message(
-            chat.id, self.bot.id, text=caption, html=source, document=document, reply_markup=markup
+            chat.id,
+            self.bot.id,
+            text=caption,
+            html=source,
+            document=document,
+            reply_markup=markup,
+            reply_to=reply_to,
+            thread_id=thread,
         )
         return self.message_api(message)
 
@@ -663,6 +711,8 @@ class FakeTelegramServer:
         """A photo uploaded as a file: Telegram's limits (10 MB; width + height at most 10,000;
         sides at most 20 to 1). Only PNG is read here, which is what Relais sends."""
         chat = self._target_chat(params["chat_id"])
+        reply_to = self._quoted(chat, params.get("reply_parameters"))
+        thread = self._placement(chat, params, reply_to)
         photo = params["photo"]
         if isinstance(photo, str) and photo in self.files:  # a photo Telegram already has, by its id
             caption, source = ("", None)
@@ -677,6 +727,8 @@ class FakeTelegramServer:
                 photo=self.files[photo],
                 photo_size=self.photo_sizes.get(photo, (640, 480)),
                 reply_markup=markup,
+                reply_to=reply_to,
+                thread_id=thread,
             )
             return self.message_api(message)
         if not isinstance(photo, UploadedFile):
@@ -693,7 +745,14 @@ class FakeTelegramServer:
         if params.get("caption"):
             caption, source = self._render(params["caption"], params.get("parse_mode"), MAX_CAPTION, "caption")
         message = self.record_message(
-            chat.id, self.bot.id, text=caption, html=source, photo=photo, photo_size=(width, height)
+            chat.id,
+            self.bot.id,
+            text=caption,
+            html=source,
+            photo=photo,
+            photo_size=(width, height),
+            reply_to=reply_to,
+            thread_id=thread,
         )
         return self.message_api(message)
 
@@ -867,7 +926,11 @@ class FakeTelegramServer:
         elif close_date is not None:
             poll["close_date"] = close_date
         markup = self._check_markup(params.get("reply_markup"))
-        message = self.record_message(chat.id, self.bot.id, poll=poll, reply_markup=markup)
+        reply_to = self._quoted(chat, params.get("reply_parameters"))
+        thread = self._placement(chat, params, reply_to)
+        message = self.record_message(
+            chat.id, self.bot.id, poll=poll, reply_markup=markup, reply_to=reply_to, thread_id=thread
+        )
         self.polls[poll_id] = {"chat_id": chat.id, "message_id": message.message_id, "votes": {}}
         return self.message_api(message)
 

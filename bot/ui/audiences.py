@@ -69,6 +69,7 @@ RULES: dict[str, str] = {
     "priorities.line": PIECE,
     "privacy.summary.": PIECE,  # lines of /mesdonnees' summary
     "dialogue.": GROUP,  # read by whoever answers a question in the group
+    "topics.": FACILITATOR,  # in the group, for whoever can type /configurer
     "report.": FACILITATOR,
     "report.csv.": PIECE,
     "chart.": FACILITATOR,

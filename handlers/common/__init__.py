@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from telegram import (
     Chat,
@@ -17,6 +17,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     ReplyParameters,
     Update,
     User,
@@ -111,6 +112,33 @@ def replied_to(message: Message | None) -> Message | None:
     ):
         return None
     return replied
+
+
+# Telegram's own accounts, never members or authors: the "Telegram" user behind a linked channel's
+# automatic forwards (not flagged as a bot), and the bot standing for anonymous administrators.
+TELEGRAM_SERVICE = 777000
+GROUP_ANONYMOUS_BOT = 1087968824
+
+
+def is_person(user: User | None) -> TypeGuard[User]:
+    """Someone who can be a member: not a bot, not one of Telegram's own accounts."""
+    return user is not None and not user.is_bot and user.id not in (TELEGRAM_SERVICE, GROUP_ANONYMOUS_BOT)
+
+
+def someone_named(update: Update) -> User | None:
+    """Whom a command names without a @username: someone picked in Telegram's mention list (a
+    text_mention, for people who have no username), or the author of the message the command
+    really replies to (a person, not a channel or an anonymous administrator)."""
+    message = update.effective_message
+    if message is None:
+        return None
+    for entity in message.entities or ():
+        if entity.type == MessageEntity.TEXT_MENTION and is_person(entity.user):
+            return entity.user
+    replied = replied_to(message)
+    if replied is not None and replied.sender_chat is None and is_person(replied.from_user):
+        return replied.from_user
+    return None
 
 
 def answering(update: Update) -> dict[str, Any]:

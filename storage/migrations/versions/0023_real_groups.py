@@ -1,0 +1,36 @@
+"""Groups as Telegram really has them: the forum topic for Relais' own messages, the member count
+Telegram gives, and whether the facilitators were told the bot lacks a right.
+
+Revision ID: 0023
+Revises: 0022
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0023"
+down_revision = "0022"
+branch_labels = None
+depends_on = None
+
+COLUMNS = {
+    "topic_id": sa.BigInteger,
+    "seen_topic_id": sa.BigInteger,
+    "topic_warned_at": lambda: sa.DateTime(timezone=True),
+    "member_count": sa.Integer,
+    "member_count_at": lambda: sa.DateTime(timezone=True),
+    "rights_warned_at": lambda: sa.DateTime(timezone=True),
+}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("groups") as batch:
+        for name, kind in COLUMNS.items():
+            batch.add_column(sa.Column(name, kind(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("groups") as batch:
+        for name in reversed(COLUMNS):
+            batch.drop_column(name)
