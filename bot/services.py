@@ -42,7 +42,8 @@ class Services:
     bot_username: str = ""
     dashboard_url: str = ""  # where the dashboard's login links point (set once the web server listens)
     link_secret: bytes = b""
-    admin_cache: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
+    # chat id -> (until when, its administrators, those of them who remain anonymous)
+    admin_cache: dict[int, tuple[float, frozenset[int], frozenset[int]]] = field(default_factory=dict)
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # False in tests and the demo, which run the dispatcher themselves at chosen (fake) times.
     auto_dispatch: bool = True
@@ -86,16 +87,28 @@ def db() -> AsyncSession:
     return current_session.get()
 
 
-async def fetch_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
-    """Telegram administrators of the chat, checked live and cached briefly."""
+async def _administrators(bot: Bot, svc: Services, chat_id: int) -> tuple[frozenset[int], frozenset[int]]:
+    """Telegram administrators of the chat and those who remain anonymous, checked live and
+    cached briefly."""
     cached = svc.admin_cache.get(chat_id)
     if cached and cached[0] > time.monotonic():
-        return cached[1]
+        return cached[1], cached[2]
     try:
         admins = await bot.get_chat_administrators(chat_id)
     except TelegramError as exc:
         log.warning("could not read administrators of chat %s: %s", chat_id, exc.__class__.__name__)
-        return cached[1] if cached else frozenset()
+        return (cached[1], cached[2]) if cached else (frozenset(), frozenset())
     ids = frozenset(member.user.id for member in admins)
-    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids)
-    return ids
+    anonymous = frozenset(member.user.id for member in admins if getattr(member, "is_anonymous", False))
+    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids, anonymous)
+    return ids, anonymous
+
+
+async def fetch_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
+    """Telegram administrators of the chat."""
+    return (await _administrators(bot, svc, chat_id))[0]
+
+
+async def fetch_anonymous_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
+    """The administrators of the chat who chose to remain anonymous: never named to the group."""
+    return (await _administrators(bot, svc, chat_id))[1]

@@ -19,7 +19,7 @@ from bot.domain.people import (
     record_presence,
     upsert_person,
 )
-from bot.services import db, services
+from bot.services import db, fetch_anonymous_admin_ids, services
 from bot.ui.i18n import t
 from handlers.common import (
     Context,
@@ -96,7 +96,8 @@ async def _list(update: Update, context: Context) -> None:
     assert group is not None and update.effective_message is not None
     names = [p.first_name for p in await named_facilitators(db(), group)]
     admins = await admin_ids(context, group.chat_id)
-    for admin_id in sorted(admins):
+    hidden = await fetch_anonymous_admin_ids(context.bot, services(context), group.chat_id)
+    for admin_id in sorted(admins - hidden):  # an anonymous administrator is never named
         found = await person_in_group(db(), group, admin_id)
         if found and found[0].first_name not in names:
             names.append(found[0].first_name)

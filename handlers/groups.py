@@ -12,7 +12,7 @@ from bot.domain.groups import deactivate_group, migrate_group, register_group
 from bot.domain.people import mark_unreachable, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
-from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, propose_url, say, user_info
+from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, is_person, propose_url, say, user_info
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,16 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         group, _ = await register_group(
             db(), chat.id, chat.title or "", now, settings.default_timezone, settings.default_language
         )
-        adder = await upsert_person(db(), user_info(change.from_user), now)
-        await record_presence(db(), group, adder, now)
+        # Added by an anonymous administrator: nobody to record, nobody to write to in private.
+        adder = await upsert_person(db(), user_info(change.from_user), now) if is_person(change.from_user) else None
+        if adder is not None:
+            await record_presence(db(), group, adder, now)
         forget_admins(context, chat.id)
         say(chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group))
         # The set-up is the facilitators' business: in private to whoever added the bot when it can
         # write to them, otherwise in a short message of its own after the greeting.
         setup = t(group.language, "group.setup_hint", group=group.display_name)
-        say(adder.telegram_id if adder.private_status == "started" else chat.id, setup)
+        say(adder.telegram_id if adder is not None and adder.private_status == "started" else chat.id, setup)
     elif was_in and not is_in:
         await deactivate_group(db(), chat.id, now)
         forget_admins(context, chat.id)

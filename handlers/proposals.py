@@ -28,6 +28,7 @@ from handlers.common import (
     command_args,
     current_group,
     is_group_chat,
+    is_person,
     language_for,
     on_link,
     propose_url,
@@ -55,7 +56,7 @@ async def _post_new(context: Context, group: Group, proposal: Proposal) -> None:
     )
 
 
-async def _create(context: Context, group: Group, author: Person, text: str) -> Proposal:
+async def _create(context: Context, group: Group, author: Person | None, text: str) -> Proposal:
     svc = services(context)
     proposal, digest = await p.create_proposal(
         db(), group, author, text, svc.clock.now(), svc.settings.proposals, svc.settings.meetings
@@ -71,11 +72,14 @@ async def propose_command(update: Update, context: Context) -> None:
         return
     text = command_args(update)
     now = services(context).clock.now()
-    person = await upsert_person(db(), user_info(user), now)
+    # An anonymous administrator's (or a channel's) proposal is the group's own: no author.
+    person = await upsert_person(db(), user_info(user), now) if is_person(user) else None
     if is_group_chat(update):
         group = await current_group(update)
         if group is None:
             return
+    elif person is None:
+        return
     else:
         group = await only_group(db(), person)
         if group is None:

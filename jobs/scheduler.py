@@ -29,7 +29,7 @@ from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
-from bot.services import Services, fetch_admin_ids, services
+from bot.services import Services, fetch_admin_ids, fetch_anonymous_admin_ids, services
 from storage.db import database_away, forget_handled_updates
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,18 @@ def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]]
     async def admins(chat_id: int) -> frozenset[int]:
         return await fetch_admin_ids(bot, svc, chat_id)
 
+    async def anonymous(chat_id: int) -> frozenset[int]:
+        return await fetch_anonymous_admin_ids(bot, svc, chat_id)
+
     settings = svc.settings
     outbox = OutboxSettings(
-        settings.meetings, settings.proposals, admins, svc.bot_username, svc.link_secret, settings.membership
+        settings.meetings,
+        settings.proposals,
+        admins,
+        svc.bot_username,
+        svc.link_secret,
+        settings.membership,
+        anonymous,
     )
     return Dispatcher(
         sessionmaker=svc.sessionmaker,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError
-from bot.domain.people import person_in_group
+from bot.domain.people import GROUP_ANONYMOUS_BOT, person_in_group
 from storage.models import Group, Meeting, Membership, Person
 
 AdminLookup = Callable[[int], Awaitable[frozenset[int]]]
@@ -37,7 +37,10 @@ def runs_meeting(person: Person, membership: Membership | None, meeting: Meeting
 
 
 async def is_facilitator(session: AsyncSession, group: Group, telegram_id: int, admins: AdminLookup) -> bool:
-    """Whether this Telegram user facilitates the group (asks Telegram only when needed)."""
+    """Whether this Telegram user facilitates the group (asks Telegram only when needed). A message
+    from GroupAnonymousBot in the group is one of its anonymous administrators'."""
+    if telegram_id == GROUP_ANONYMOUS_BOT:
+        return True
     found = await person_in_group(session, group, telegram_id)
     if facilitates(telegram_id, found[1] if found else None, frozenset()):
         return True
@@ -46,6 +49,8 @@ async def is_facilitator(session: AsyncSession, group: Group, telegram_id: int, 
 
 async def may_run(session: AsyncSession, meeting: Meeting, group: Group, telegram_id: int, admins: AdminLookup) -> bool:
     """Whether this Telegram user runs the meeting (ticks attendance, gets the lists)."""
+    if telegram_id == GROUP_ANONYMOUS_BOT:
+        return True
     found = await person_in_group(session, group, telegram_id)
     if found is not None and runs_meeting(found[0], found[1], meeting, frozenset()):
         return True
@@ -74,6 +79,12 @@ async def group_facilitators(session: AsyncSession, group: Group, admins: AdminL
     admin_ids = await admins(group.chat_id)
     rows = await _current_members(session, group)
     return [person for person, membership in rows if facilitates(person.telegram_id, membership, admin_ids)]
+
+
+def nameable(people: list[Person], anonymous_ids: frozenset[int]) -> list[Person]:
+    """Those who may be named where the group (or a newcomer) reads: not the administrators who
+    chose to remain anonymous, whom Relais knows by their taps but must never unmask."""
+    return [person for person in people if person.telegram_id not in anonymous_ids]
 
 
 def reads_absence_reasons(person: Person, meeting: Meeting, admin_ids: frozenset[int]) -> bool:

@@ -14,6 +14,11 @@ from storage.models import Group, Membership, Person
 
 log = logging.getLogger(__name__)
 LAST_SEEN_STEP = timedelta(hours=1)
+# Telegram's own accounts, never members or authors: the "Telegram" user behind a linked channel's
+# automatic forwards (not flagged as a bot), and the bot that anonymous administrators' messages
+# come from (only a group's own anonymous administrators can write as it, in that group).
+TELEGRAM_SERVICE = 777000
+GROUP_ANONYMOUS_BOT = 1087968824
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,9 @@ class OutboxSettings:
     bot_username: str = ""
     link_secret: bytes = b""
     membership: MembershipSection = field(default_factory=MembershipSection)
+    # The administrators of a chat who remain anonymous: never named in what the group reads.
+    anonymous: AdminLookup = field(default=lambda chat_id: _nobody())
+
+
+async def _nobody() -> frozenset[int]:
+    return frozenset()

@@ -21,7 +21,7 @@ from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
 from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.events import EventKind
-from bot.domain.facilitators import reads_absence_reasons, runs_meeting
+from bot.domain.facilitators import nameable, reads_absence_reasons, runs_meeting
 from bot.domain.membership import exit_facts, is_current, membership_in_group, named_in_line, other_groups
 from bot.domain.minutes import previous_published
 from bot.domain.needs import counts as needs_counts
@@ -373,8 +373,12 @@ async def reach_out(r: Rendering) -> bool:
     waiting = await waiting_for(r.session, r.delivery.event_id)
     if not waiting:
         return False  # they all started the bot since
-    names = Markup(", ".join(mention(person) for person in waiting))
-    r.out.text = tn(r.group.language, "reach.group", len(waiting), names=names)
+    named = nameable(waiting, await r.outbox.anonymous(r.group.chat_id))
+    if named:
+        names = Markup(", ".join(mention(person) for person in named))
+        r.out.text = tn(r.group.language, "reach.group", len(named), names=names)
+    else:  # anonymous administrators only: the message says who it is for without naming them
+        r.out.text = t(r.group.language, "reach.group_unnamed")
     url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id))
     r.out.markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(plain(r.group.language, "button.open_private"), url=url)]]

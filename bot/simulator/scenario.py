@@ -109,6 +109,30 @@ class FakeTelegram(FakeTelegramServer):
         chat.topics[message.message_id] = {"name": name, "closed": False}
         return message.message_id
 
+    def automatic_forward(self, chat: SimChat, text: str) -> int:
+        """A post of the group's linked channel, forwarded into the group by Telegram: from the
+        "Telegram" account (777000, not a bot), signed by the channel."""
+        telegram = self.users[777000]
+        message = self.record_message(chat.id, telegram.id, text=text)
+        channel = {"id": -(1000000000000 + 999), "type": "channel", "title": f"{chat.title} (canal)"}
+        payload = self.message_api(message) | self._text_payload(text)
+        payload |= {
+            "sender_chat": channel,
+            "is_automatic_forward": True,
+            "forward_origin": {
+                "type": "channel",
+                "chat": channel,
+                "message_id": message.message_id,
+                "date": self.now(),
+            },
+        }
+        return self._post(chat, telegram, payload, None, text.startswith("/"))
+
+    def remain_anonymous(self, chat: SimChat, admin: SimUser) -> None:
+        """An administrator switches on "Remain anonymous": their messages are the group's."""
+        assert chat.statuses.get(admin.id) in ("creator", "administrator"), f"{admin.first_name} is not an admin"
+        chat.anonymous.add(admin.id)
+
     def close_topic(self, chat: SimChat, topic: int | None) -> None:
         """An administrator closes a topic (None: General): only administrators may write there."""
         if topic is None:
@@ -205,7 +229,12 @@ class FakeTelegram(FakeTelegramServer):
         if closed and chat.statuses.get(user.id) not in ("creator", "administrator"):
             raise AssertionError(f"{user.first_name} cannot write in a closed topic")
         message = self.record_message(
-            chat.id, user.id, text=text, reply_to=reply_to.message_id if reply_to else None, thread_id=topic
+            chat.id,
+            user.id,
+            text=text,
+            reply_to=reply_to.message_id if reply_to else None,
+            thread_id=topic,
+            anonymous=user.id in chat.anonymous,
         )
         return self._post(
             chat, user, self.message_api(message) | self._text_payload(text, mentioning), reply_to, text.startswith("/")

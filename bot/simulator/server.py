@@ -68,6 +68,8 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 GLOBAL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+GROUP_ANONYMOUS_BOT = 1087968824  # the account anonymous administrators' messages come from
+TELEGRAM_SERVICE = 777000  # the account a linked channel's automatic forwards come from
 
 
 class ApiError(Exception):
@@ -113,6 +115,8 @@ class SimChat:
     is_forum: bool = False
     topics: dict[int, dict[str, Any]] = field(default_factory=dict)
     general_closed: bool = False
+    # Administrators who remain anonymous: their messages are signed by the group itself.
+    anonymous: set[int] = field(default_factory=set)
 
     def as_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -145,6 +149,9 @@ class SimMessage:
     # (selective=False); unset when the message asks nothing.
     prompt_for: frozenset[int] | None = None
     asks_reply: bool = False
+    # Written by an anonymous administrator: Telegram shows it as the group's (sender_chat) and
+    # from GroupAnonymousBot; `sender_id` keeps the real author, whom their own client knows.
+    anonymous: bool = False
     deleted: bool = False
     edits: int = 0
     service: dict[str, Any] | None = None
@@ -196,7 +203,11 @@ class FakeTelegramServer:
         self.bot = SimUser(id=int(token.split(":")[0]), first_name=bot_name, username=bot_username, is_bot=True)
         self.flood_control = flood_control
         self.clock = clock
-        self.users: dict[int, SimUser] = {self.bot.id: self.bot}
+        self.users: dict[int, SimUser] = {
+            self.bot.id: self.bot,
+            GROUP_ANONYMOUS_BOT: SimUser(GROUP_ANONYMOUS_BOT, "Group", "GroupAnonymousBot", None, is_bot=True),
+            TELEGRAM_SERVICE: SimUser(TELEGRAM_SERVICE, "Telegram", None, None),
+        }
         self.chats: dict[int, SimChat] = {}
         self.messages: dict[int, list[SimMessage]] = {}
         self.flagged: list[str] = []
@@ -303,6 +314,9 @@ class FakeTelegramServer:
             "chat": chat.as_api(),
             "from": self.users[message.sender_id].as_api(),
         }
+        if message.anonymous:
+            data["from"] = self.users[GROUP_ANONYMOUS_BOT].as_api()
+            data["sender_chat"] = chat.as_api()
         if message.document is not None:
             self.files.setdefault(f"doc{message.chat_id}_{message.message_id}", message.document)
             data["document"] = {
@@ -832,12 +846,13 @@ class FakeTelegramServer:
         status = chat.statuses.get(user_id, "left")
         user = self.users[user_id].as_api()
         if status == "creator":
-            return {"status": "creator", "user": user, "is_anonymous": False}
+            return {"status": "creator", "user": user, "is_anonymous": user_id in chat.anonymous}
         if status == "administrator":
             data: dict[str, Any] = {"status": "administrator", "user": user}
             for f in type_fields("ChatMemberAdministrator"):
                 if f["required"] and f["types"] == ["Boolean"]:
                     data[f["name"]] = f["name"] not in ("can_be_edited", "is_anonymous")
+            data["is_anonymous"] = user_id in chat.anonymous
             data["can_pin_messages"] = True  # optional in the API; an administrator of a group may pin
             return data
         if status == "kicked":

@@ -31,7 +31,7 @@ from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
-from bot.domain.people import UserInfo, find_person, person_in_group
+from bot.domain.people import GROUP_ANONYMOUS_BOT, TELEGRAM_SERVICE, UserInfo, find_person, person_in_group
 from bot.outbox.after_commit import (
     Answer,
     OnSent,
@@ -43,7 +43,7 @@ from bot.outbox.after_commit import (
 )
 from bot.outbox.claims import pending_due_times
 from bot.outbox.sending import to_person
-from bot.services import db, fetch_admin_ids, services
+from bot.services import db, fetch_admin_ids, fetch_anonymous_admin_ids, services
 from bot.ui import callbacks as cb
 from bot.ui.card import card_text
 from bot.ui.i18n import pick_language, plain, t
@@ -112,12 +112,6 @@ def replied_to(message: Message | None) -> Message | None:
     ):
         return None
     return replied
-
-
-# Telegram's own accounts, never members or authors: the "Telegram" user behind a linked channel's
-# automatic forwards (not flagged as a bot), and the bot standing for anonymous administrators.
-TELEGRAM_SERVICE = 777000
-GROUP_ANONYMOUS_BOT = 1087968824
 
 
 def is_person(user: User | None) -> TypeGuard[User]:
@@ -388,7 +382,8 @@ async def facilitator_names(context: Context, group: Group) -> list[str]:
     and the members it named with /animateur (the creator of a group is usually its facilitator
     and is never named)."""
     people = await facilitators.group_facilitators(db(), group, admin_lookup(context))
-    return sorted(person.first_name for person in people)
+    hidden = await fetch_anonymous_admin_ids(context.bot, services(context), group.chat_id)
+    return sorted(person.first_name for person in facilitators.nameable(people, hidden))
 
 
 async def send_card(context: Context, group: Group, person: Person) -> None:
@@ -459,6 +454,9 @@ async def private_reader(update: Update, context: Context, group: Group, start_f
     """The person who asked, when an answer naming members can go to them in private (an answer to
     their own command goes even if they paused Relais' own messages); otherwise they are asked, in
     the group, to open the private chat first (`start_first`, with its button), and None is returned."""
+    if update.effective_user is not None and update.effective_user.id == GROUP_ANONYMOUS_BOT:
+        reply(update, t(group.language, "facilitator.anonymous_private"))
+        return None
     asker = await find_person(db(), update.effective_user.id) if update.effective_user else None
     if asker is not None and asker.private_status == "started":
         return asker

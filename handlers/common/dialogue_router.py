@@ -18,8 +18,9 @@ from telegram.ext import filters
 
 from bot.domain import dialogues
 from bot.domain.dialogues import Dialogue
+from bot.domain.people import GROUP_ANONYMOUS_BOT
 from bot.outbox.after_commit import OnSent
-from bot.services import db, services
+from bot.services import db, fetch_anonymous_admin_ids, services
 from bot.ui.i18n import plain, t
 from handlers.common import Context, answer, ask, current_group, language_for, replied_to, reply
 from storage.models import Group
@@ -61,11 +62,17 @@ async def start(context: Context, user_id: int, chat_id: int, kind: str, step: s
 
 
 async def of(update: Update, context: Context, kind: str) -> Dialogue | None:
-    """The dialogue of this kind open for the person in this chat (buttons of a dialogue step)."""
+    """The dialogue of this kind open for the person in this chat (buttons of a dialogue step). An
+    anonymous administrator types as the group but taps as themself: their taps reach the
+    dialogue the group's anonymous administration opened."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return None
-    found = await dialogues.current(db(), user.id, chat.id, services(context).clock.now())
+    now = services(context).clock.now()
+    found = await dialogues.current(db(), user.id, chat.id, now)
+    anonymous = chat.type != Chat.PRIVATE and found is None
+    if anonymous and user.id in await fetch_anonymous_admin_ids(context.bot, services(context), chat.id):
+        found = await dialogues.current(db(), GROUP_ANONYMOUS_BOT, chat.id, now)
     return found if found is not None and found.kind == kind else None
 
 

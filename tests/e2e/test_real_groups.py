@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.support.helpers import group_with_bot, last_text, meetings_of
+from sqlalchemy import select
+
+from storage.models import Person
+from tests.support.helpers import group_with_bot, last_text, load_group, meetings_of, proposals_of
 
 
 async def test_a_guided_meeting_completes_through_the_reply_field_the_facilitator_sees(relais):
@@ -120,3 +123,59 @@ async def test_the_implicit_reply_of_a_topic_is_not_a_reply(relais):
     await relais.settle()
     names = tg.bot_messages(chat.id)[-1].text
     assert "Julie" in names and "Karim" not in names
+
+
+async def test_an_anonymous_administrator_runs_the_group_and_is_never_named(relais):
+    tg = relais.tg
+    awa, julie = tg.user("Awa", "awa_anim"), tg.user("Julie", "julie_m")
+    karim = tg.user("Karim", "karim_m")
+    chat = tg.group("Groupe ressources Oyonnax", creator=julie, admins=[awa], members=[karim])
+    tg.add_bot(chat, julie)
+    tg.remain_anonymous(chat, awa)
+    await relais.settle()
+    tg.say(chat, awa, "/configurer")  # signed by the group: the administration, guided as anyone
+    await relais.settle()
+    tg.answer_question(chat, awa, "Groupe des Monts")
+    await relais.settle()
+    tg.press(awa, tg.bot_messages(chat.id)[-1], "Paris")
+    await relais.settle()
+    tg.press(awa, tg.bot_messages(chat.id)[-1], "Enregistrer")
+    await relais.settle()
+    assert (await load_group(relais, chat.id)).name == "Groupe des Monts"
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    tg.say(chat, awa, "/proposition Un local ouvert le samedi")
+    await relais.settle()
+    announcement = next(m for m in tg.bot_messages(chat.id) if "Bilan" in m.text and m.buttons())
+    tg.press(awa, announcement, "Je viens")  # a tap carries her real id: now Relais knows her
+    await relais.settle()
+    [proposal] = await proposals_of(relais, chat.id)
+    assert proposal.author_id is None  # the group's own, not a person called "Group"
+    async with relais.services.sessionmaker() as session:
+        names = set(await session.scalars(select(Person.first_name)))
+    assert "Group" not in names and "Awa" in names
+    tg.say(chat, karim, "/animateur")
+    await relais.settle()
+    listing = last_text(relais, chat.id)
+    assert "Julie" in listing and "Awa" not in listing
+    tg.say(chat, julie, "/presentation")
+    await relais.settle()
+    tg.answer_question(chat, julie, "Nous faisons des propositions au Département.")
+    await relais.settle()
+    tg.answer_question(chat, julie, "Un mardi par mois.")
+    await relais.settle()
+    card = last_text(relais, chat.id)
+    assert "Animation : Julie." in card and "Awa" not in card
+
+
+async def test_telegram_s_own_accounts_are_never_members(relais):
+    tg = relais.tg
+    awa = tg.user("Awa", "awa_anim")
+    chat = tg.group("Groupe ressources Oyonnax", creator=awa)
+    tg.add_bot(chat, awa, as_admin=True)  # an administrator bot receives every message
+    await relais.settle()
+    tg.automatic_forward(chat, "Nouvelle publication du canal du Département")
+    tg.automatic_forward(chat, "/proposition Un texte venu du canal")
+    await relais.settle()
+    async with relais.services.sessionmaker() as session:
+        people = set(await session.scalars(select(Person.telegram_id)))
+    assert 777000 not in people and 1087968824 not in people
