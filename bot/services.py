@@ -33,6 +33,15 @@ SERVICES = "relais.services"
 current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("relais_session")
 
 
+@dataclass(frozen=True)
+class Administrators:
+    """A chat's administrators as Telegram lists them."""
+
+    ids: frozenset[int] = frozenset()
+    anonymous: frozenset[int] = frozenset()  # those who remain anonymous: never named to the group
+    bots: frozenset[int] = frozenset()  # those that are bots (Relais, when it is one)
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -42,8 +51,7 @@ class Services:
     bot_username: str = ""
     dashboard_url: str = ""  # where the dashboard's login links point (set once the web server listens)
     link_secret: bytes = b""
-    # chat id -> (until when, its administrators, those of them who remain anonymous)
-    admin_cache: dict[int, tuple[float, frozenset[int], frozenset[int]]] = field(default_factory=dict)
+    admin_cache: dict[int, tuple[float, Administrators]] = field(default_factory=dict)  # chat id -> (until, ...)
     dispatch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # False in tests and the demo, which run the dispatcher themselves at chosen (fake) times.
     auto_dispatch: bool = True
@@ -87,28 +95,42 @@ def db() -> AsyncSession:
     return current_session.get()
 
 
-async def _administrators(bot: Bot, svc: Services, chat_id: int) -> tuple[frozenset[int], frozenset[int]]:
-    """Telegram administrators of the chat and those who remain anonymous, checked live and
-    cached briefly."""
+async def fetch_administrators(bot: Bot, svc: Services, chat_id: int) -> Administrators:
+    """Telegram administrators of the chat, checked live and cached briefly."""
     cached = svc.admin_cache.get(chat_id)
     if cached and cached[0] > time.monotonic():
-        return cached[1], cached[2]
+        return cached[1]
     try:
         admins = await bot.get_chat_administrators(chat_id)
     except TelegramError as exc:
         log.warning("could not read administrators of chat %s: %s", chat_id, exc.__class__.__name__)
-        return (cached[1], cached[2]) if cached else (frozenset(), frozenset())
-    ids = frozenset(member.user.id for member in admins)
-    anonymous = frozenset(member.user.id for member in admins if getattr(member, "is_anonymous", False))
-    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, ids, anonymous)
-    return ids, anonymous
+        return cached[1] if cached else Administrators()
+    found = Administrators(
+        ids=frozenset(member.user.id for member in admins),
+        anonymous=frozenset(member.user.id for member in admins if getattr(member, "is_anonymous", False)),
+        bots=frozenset(member.user.id for member in admins if member.user.is_bot),
+    )
+    svc.admin_cache[chat_id] = (time.monotonic() + svc.settings.bot.admin_cache_seconds, found)
+    return found
 
 
 async def fetch_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
     """Telegram administrators of the chat."""
-    return (await _administrators(bot, svc, chat_id))[0]
+    return (await fetch_administrators(bot, svc, chat_id)).ids
 
 
 async def fetch_anonymous_admin_ids(bot: Bot, svc: Services, chat_id: int) -> frozenset[int]:
     """The administrators of the chat who chose to remain anonymous: never named to the group."""
-    return (await _administrators(bot, svc, chat_id))[1]
+    return (await fetch_administrators(bot, svc, chat_id)).anonymous
+
+
+async def fetch_member_count(bot: Bot, svc: Services, chat_id: int) -> int | None:
+    """How many people Telegram counts in the group, bots aside (Relais, and the bots among the
+    administrators; other bots are not known). None when Telegram cannot say."""
+    try:
+        total = await bot.get_chat_member_count(chat_id)
+    except TelegramError as exc:
+        log.warning("could not count the members of chat %s: %s", chat_id, exc.__class__.__name__)
+        return None
+    bots = (await fetch_administrators(bot, svc, chat_id)).bots | {bot.id}
+    return max(0, total - len(bots))

@@ -12,24 +12,31 @@ from bot.domain.groups import deactivate_group, migrate_group, register_group
 from bot.domain.people import mark_unreachable, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
-from handlers.common import GROUP_TYPES, PRESENT, Context, forget_admins, is_person, propose_url, say, user_info
+from bot.ui.reach import presence_keyboard
+from handlers.common import (
+    GROUP_TYPES,
+    PRESENT,
+    Context,
+    forget_admins,
+    is_person,
+    propose_url,
+    refresh_member_count,
+    say,
+    user_info,
+)
 from storage.models import Group
 
 log = logging.getLogger(__name__)
 
 
 def greeting_keyboard(context: Context, group: Group) -> InlineKeyboardMarkup:
-    """One tap opens a private chat already linked to this group; the other, the private
-    dialogue for a proposal."""
+    """ "👋 Je suis membre du groupe" (those who were there before Relais make themselves known),
+    a private chat already linked to this group, and the private dialogue for a proposal."""
     svc = services(context)
     link = start_url(svc.bot_username, group_payload(svc.link_secret, group.id))
-    propose = propose_url(context, group)
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(plain(group.language, "button.private_reminders"), url=link)],
-            [InlineKeyboardButton(plain(group.language, "button.propose"), url=propose)],
-        ]
-    )
+    propose = InlineKeyboardButton(plain(group.language, "button.propose"), url=propose_url(context, group))
+    presence = presence_keyboard(group.language, group, link)
+    return InlineKeyboardMarkup([*presence.inline_keyboard, [propose]])
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:
@@ -56,6 +63,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         if adder is not None:
             await record_presence(db(), group, adder, now)
         forget_admins(context, chat.id)
+        await refresh_member_count(context, group)
         say(chat.id, t(group.language, "group.greeting"), reply_markup=greeting_keyboard(context, group))
         # The set-up is the facilitators' business: in private to whoever added the bot when it can
         # write to them, otherwise in a short message of its own after the greeting.

@@ -45,6 +45,7 @@ MENUS = {
         "charte",
         "animateur",
         "joignables",
+        "affiche",
         "membres",
         "proposition",
         "propositions",

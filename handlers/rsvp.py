@@ -39,6 +39,7 @@ from handlers.common import (
     edit_tapped,
     edit_tapped_buttons,
     is_group_chat,
+    refresh_member_count,
     say,
     send,
     tapped,
@@ -167,7 +168,8 @@ async def attendance_button(update: Update, context: Context) -> None:
         return
     try:
         if data.who == "ok":
-            present, listed, rate = await save_attendance(db(), meeting)
+            await refresh_member_count(context, group)
+            present, listed, rate = await save_attendance(db(), meeting, group)
             answer(update)
             edit_tapped(
                 update,

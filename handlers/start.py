@@ -7,12 +7,22 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.domain.deeplinks import parse_payload
 from bot.domain.groups import find_group_by_id
-from bot.domain.people import link_private, mark_started, upsert_person
+from bot.domain.people import link_private, mark_started, record_presence, upsert_person
 from bot.outbox.claims import release_held
 from bot.services import db, services
 from bot.ui.i18n import t
 from bot.ui.privacy import pause_keyboard
-from handlers.common import LINK_OPENERS, Context, language_for, reply, send_card, user_info, wake_at
+from handlers.common import (
+    LINK_OPENERS,
+    Context,
+    in_group_says_telegram,
+    language_for,
+    reply,
+    send_card,
+    user_info,
+    wake_at,
+)
+from storage.models import Meeting
 
 
 async def start(update: Update, context: Context) -> None:
@@ -35,12 +45,24 @@ async def start(update: Update, context: Context) -> None:
     parsed = parse_payload(svc.link_secret, payload)
     opener = LINK_OPENERS.get(parsed[0]) if parsed is not None else None
     # 🚗 / 🙋 pressed by someone who had not started the bot: the link names the meeting.
-    if parsed is not None and opener is not None and opener.subject == "meeting":
-        await opener.open(update, context, parsed[1])
-        return
-    group = await find_group_by_id(db(), parsed[1] if parsed else None)
+    meeting_link = parsed is not None and opener is not None and opener.subject == "meeting"
+    meeting = await db().get(Meeting, parsed[1]) if parsed is not None and meeting_link else None
+    if meeting is not None:
+        group_id: int | None = meeting.group_id
+    else:
+        group_id = parsed[1] if parsed is not None and not meeting_link else None
+    group = await find_group_by_id(db(), group_id)
     if group is None:
         reply(update, t(language, "start.bad_link") + "\n\n" + t(language, "start.welcome", name=user.first_name))
+        return
+    # Links are forwarded: only someone Telegram says is in the group gets it (and is recorded as
+    # a member, if they were there before Relais); a member who left does not come back by a link.
+    if not await in_group_says_telegram(context, group, user.id):
+        reply(update, t(language, "start.not_member", group=group.display_name))
+        return
+    if meeting is not None and opener is not None:
+        await record_presence(db(), group, person, now)
+        await opener.open(update, context, meeting.id)
         return
     await link_private(db(), group, person, now)
     person.private_paused = False  # "Recevoir mes rappels en privé" pressed: they want them

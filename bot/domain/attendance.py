@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.meetings import MeetingError, members_with_answers
-from storage.models import Attendance, Meeting, Person
+from bot.domain.people import electorate_size
+from storage.models import Attendance, Group, Meeting, Person
 
 
 async def prefill_attendance(session: AsyncSession, meeting: Meeting) -> None:
@@ -39,12 +40,15 @@ async def toggle_presence(session: AsyncSession, meeting: Meeting, person_id: in
     row.present = not row.present
 
 
-async def save_attendance(session: AsyncSession, meeting: Meeting) -> tuple[int, int, int]:
-    """Store the attendance rate for the reports; returns (present, listed, rate %)."""
+async def save_attendance(session: AsyncSession, meeting: Meeting, group: Group) -> tuple[int, int, int]:
+    """Store the attendance rate for the reports; returns (present, members, rate %). The rate is
+    over the members Telegram counts (those who were there before Relais too), never fewer than
+    the checklist lists."""
     rows = await attendance_rows(session, meeting)
     if not rows:
         raise MeetingError("button.expired")
     present = sum(1 for _, here in rows if here)
-    rate = round(100 * present / len(rows))
+    members = electorate_size(len(rows), group)
+    rate = round(100 * present / members)
     meeting.attendance_rate = rate
-    return present, len(rows), rate
+    return present, members, rate

@@ -169,6 +169,24 @@ async def person_in_group(session: AsyncSession, group: Group, telegram_id: int)
     return (row[0], row[1]) if row else None
 
 
+async def known_members(session: AsyncSession, group: Group) -> int:
+    """How many current members Relais knows (has seen join, type or tap)."""
+    current = (Membership.group_id == group.id, Membership.status == "member")
+    count = await session.scalar(select(func.count()).select_from(Membership).where(*current))
+    return int(count or 0)
+
+
+def note_member_count(group: Group, count: int | None, now: datetime) -> None:
+    """What Telegram counts (bots aside): members who were there before Relais are in it."""
+    if count is not None:
+        group.member_count, group.member_count_at = count, now
+
+
+def electorate_size(known: int, group: Group) -> int:
+    """Whom a rate is over: the members Telegram counts when it said, never fewer than Relais knows."""
+    return max(known, group.member_count or 0)
+
+
 async def groups_of(session: AsyncSession, person: Person) -> list[Group]:
     """The active groups a person is a member of, oldest first."""
     return list(

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise, parse_duration, parse_until
 from bot.domain.events import EventKind, subject_event
+from bot.domain.people import electorate_size, known_members
 from bot.domain.proposals import ProposalError, change_state, find_proposal, opened, parse_number
 from bot.domain.settings import ProposalsSection
-from storage.db import insert_if_absent
+from storage.db import get_row, insert_if_absent
 from storage.models import Group, Meeting, Membership, Person, Poll, PollVote, Proposal, ProposalChange
 
 EVALUATION_OPEN = timedelta(days=2)  # how long the evaluation poll stays open (Telegram's open_period)
@@ -234,17 +235,11 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
 
 
 async def electorate(session: AsyncSession, poll: Poll) -> int:
-    """Who could vote, for the participation rate: the group's members (never fewer than the
-    voters, who may include people Relais has not seen join)."""
-    members = (
-        await session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.group_id == poll.group_id, Membership.status == "member")
-        )
-        or 0
-    )
-    return max(members, poll.voters)
+    """Who could vote, for the participation rate and the quorum: the group's members as Telegram
+    counts them (people there before Relais included), never fewer than Relais knows nor than the
+    voters."""
+    group = await get_row(session, Group, poll.group_id)
+    return max(electorate_size(await known_members(session, group), group), poll.voters)
 
 
 async def non_voters(session: AsyncSession, poll: Poll) -> list[Person]:

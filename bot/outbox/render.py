@@ -25,7 +25,7 @@ from bot.domain.facilitators import nameable, reads_absence_reasons, runs_meetin
 from bot.domain.membership import exit_facts, is_current, membership_in_group, named_in_line, other_groups
 from bot.domain.minutes import previous_published
 from bot.domain.needs import counts as needs_counts
-from bot.domain.people import reachable_in_private, unreachable_members
+from bot.domain.people import electorate_size, known_members, reachable_in_private, unreachable_members
 from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -64,7 +64,7 @@ from bot.ui.proposals import (
     ranking_text,
 )
 from bot.ui.proposals import digest_text as proposals_digest_text
-from bot.ui.reach import unreachable_text
+from bot.ui.reach import presence_keyboard, unreachable_text
 from storage.models import (
     ActionItem,
     DatePoll,
@@ -199,18 +199,17 @@ async def charter(r: Rendering) -> bool:
 async def unreachable(r: Rendering) -> bool:
     """Those who run the meeting: the members no private reminder reaches, and why."""
     found = await unreachable_members(r.session, r.group)
-    if not found:
+    known = await known_members(r.session, r.group)
+    if not found and electorate_size(known, r.group) <= known:
         return False
-    r.out.text = unreachable_text(r.language, r.group, found, r.the_meeting)
+    r.out.text = unreachable_text(r.language, r.group, found, r.the_meeting, known)
     return True
 
 
 async def reach_nudge(r: Rendering) -> bool:
-    r.out.text = t(r.language, "reach.nudge")
+    r.out.text = t(r.language, "reach.nudge") + "\n" + t(r.language, "reach.nudge_members")
     url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id))
-    r.out.markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(plain(r.language, "button.private_reminders"), url=url)]]
-    )
+    r.out.markup = presence_keyboard(r.language, r.group, url)
     return True
 
 

@@ -865,6 +865,11 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: user not found")
         return self.member_api(chat, params["user_id"])
 
+    async def _m_getChatMemberCount(self, params: dict[str, Any]) -> int:
+        """Everyone in the group, bots included: people who were there before the bot too."""
+        chat = self._target_chat(params["chat_id"])
+        return sum(status in ("creator", "administrator", "member", "restricted") for status in chat.statuses.values())
+
     async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         chat = self._target_chat(params["chat_id"])
         return [

@@ -69,7 +69,11 @@ RULES: dict[str, str] = {
     "priorities.line": PIECE,
     "privacy.summary.": PIECE,  # lines of /mesdonnees' summary
     "dialogue.": GROUP,  # read by whoever answers a question in the group
-    "topics.": FACILITATOR,  # in the group, for whoever can type /configurer
+    "topics.": FACILITATOR,
+    "flyer.": PIECE,  # the printed page: read on paper by anyone, checked there
+    "flyer.sent": FACILITATOR,
+    "flyer.caption": FACILITATOR,
+    "flyer.start_first": FACILITATOR,  # in the group, for whoever can type /configurer
     "report.": FACILITATOR,
     "report.csv.": PIECE,
     "chart.": FACILITATOR,
@@ -99,6 +103,7 @@ RULES: dict[str, str] = {
     "web.": WEB,
     # -- the group chat
     "group.greeting": GROUP,
+    "group.known": PARTICIPANT,  # the answer to "👋 Je suis membre du groupe"
     "help.group": GROUP,
     "meeting.cancelled": GROUP,
     "meeting.moved": GROUP,

@@ -576,3 +576,11 @@ class ListedGroup(Callback):
     """/groupes (coordinators): a group offered to those who leave another, or no longer."""
 
     group_id: int
+
+
+@button("here", Id())
+@dataclass(frozen=True)
+class ImAMember(Callback):
+    """👋 Je suis membre du groupe: someone who was in the group before Relais makes themself known."""
+
+    group_id: int

@@ -20,7 +20,18 @@ ALIASES = {
     "lieux": "covoiturage",
     **dict.fromkeys(("tableau", "attestation", "bilans", "compterendu", "frais"), "bilan"),
     **dict.fromkeys(
-        ("configurer", "animateur", "animation", "joignables", "presentation", "charte", "membres", "groupes"), "groupe"
+        (
+            "configurer",
+            "animateur",
+            "animation",
+            "joignables",
+            "affiche",
+            "presentation",
+            "charte",
+            "membres",
+            "groupes",
+        ),
+        "groupe",
     ),
 }
 

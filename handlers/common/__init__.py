@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeGuard, TypeVar
 
 from telegram import (
@@ -22,6 +22,7 @@ from telegram import (
     Update,
     User,
 )
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain import facilitators
@@ -31,7 +32,14 @@ from bot.domain.deeplinks import PROPOSE, group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup
 from bot.domain.groups import find_group, find_group_by_id
-from bot.domain.people import GROUP_ANONYMOUS_BOT, TELEGRAM_SERVICE, UserInfo, find_person, person_in_group
+from bot.domain.people import (
+    GROUP_ANONYMOUS_BOT,
+    TELEGRAM_SERVICE,
+    UserInfo,
+    find_person,
+    note_member_count,
+    person_in_group,
+)
 from bot.outbox.after_commit import (
     Answer,
     OnSent,
@@ -43,7 +51,7 @@ from bot.outbox.after_commit import (
 )
 from bot.outbox.claims import pending_due_times
 from bot.outbox.sending import to_person
-from bot.services import db, fetch_admin_ids, fetch_anonymous_admin_ids, services
+from bot.services import db, fetch_admin_ids, fetch_anonymous_admin_ids, fetch_member_count, services
 from bot.ui import callbacks as cb
 from bot.ui.card import card_text
 from bot.ui.i18n import pick_language, plain, t
@@ -274,6 +282,31 @@ def language_for(update: Update, context: Context, group: Group | None = None) -
 
 async def admin_ids(context: Context, chat_id: int) -> frozenset[int]:
     return await fetch_admin_ids(context.bot, services(context), chat_id)
+
+
+COUNT_FRESH = timedelta(minutes=10)  # Telegram's member count, asked again after this
+
+
+async def refresh_member_count(context: Context, group: Group) -> None:
+    """Ask Telegram how many members the group has (people there before Relais included), when
+    the count kept is older than a few minutes; kept on the group for rates, votes and jobs."""
+    now = services(context).clock.now()
+    if group.member_count_at is not None and now - group.member_count_at < COUNT_FRESH:
+        return
+    note_member_count(group, await fetch_member_count(context.bot, services(context), group.chat_id), now)
+
+
+async def in_group_says_telegram(context: Context, group: Group, user_id: int) -> bool:
+    """Whether Telegram says this person is in the group now. A deep link can be forwarded to
+    anyone, and a member who left keeps the old ones: opening a link proves nothing."""
+    try:
+        member = await context.bot.get_chat_member(group.chat_id, user_id)
+    except TelegramError as exc:
+        log.info("could not check a member of chat %s: %s", group.chat_id, exc.__class__.__name__)
+        return False
+    if member.status == ChatMember.RESTRICTED:
+        return bool(getattr(member, "is_member", False))
+    return member.status in PRESENT
 
 
 def forget_admins(context: Context, chat_id: int) -> None:

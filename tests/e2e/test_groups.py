@@ -23,7 +23,8 @@ async def test_added_to_group_greets_and_offers_private_reminders(relais):
     assert setup.startswith("Pour l'animation du groupe") and "/configurer" in setup
     for word in ("RSA", "allocataire", "bénéficiaire", "usager"):
         assert word.lower() not in greeting.text.lower()
-    button, propose = greeting.buttons()
+    member, button, propose = greeting.buttons()
+    assert member["text"] == "👋 Je suis membre du groupe" and "callback_data" in member
     assert propose["text"] == "💡 Faire une proposition" and "start=p" in propose["url"]
     url = urlparse(button["url"])
     assert url.netloc == "t.me" and url.path == "/relais_test_bot"
@@ -345,6 +346,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "charte",
         "animateur",
         "joignables",
+        "affiche",
         "membres",
         "proposition",
         "propositions",

@@ -42,8 +42,8 @@ async def test_the_unreachable_are_listed_for_facilitators_and_the_group_nudged_
     before = next(m.text for m in reversed(tg.bot_messages(awa.id)) if m.text.startswith("📵 Avant"))
     assert before.startswith("📵 Avant la réunion du jeudi 12 novembre à 14h (Centre social)")
     nudge = tg.bot_messages(chat.id)[-2]  # just before the reminder
-    assert nudge.text == "🔔 Pour recevoir les rappels des réunions en privé, un toucher suffit."
-    assert nudge.labels() == ["🔔 Recevoir mes rappels en privé"]
+    assert nudge.text.startswith("🔔 Pour recevoir les rappels des réunions en privé, un toucher suffit.\n👋 Vous êtes")
+    assert nudge.labels() == ["👋 Je suis membre du groupe", "🔔 Recevoir mes rappels en privé"]
     tg.press(julie, nudge, "Recevoir mes rappels")
     await relais.settle()
     assert any(m.text.startswith("C'est noté ! Vous recevrez ici les rappels") for m in tg.bot_messages(julie.id))

@@ -4,12 +4,20 @@ administrators, upgrades, forwarded links, strangers' groups, long lists."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from storage.models import Person
-from tests.support.helpers import group_with_bot, last_text, load_group, meetings_of, proposals_of
+from tests.support.helpers import (
+    group_with_bot,
+    last_text,
+    load_group,
+    load_membership,
+    meetings_of,
+    pdf_text,
+    proposals_of,
+)
 
 
 async def test_a_guided_meeting_completes_through_the_reply_field_the_facilitator_sees(relais):
@@ -179,3 +187,79 @@ async def test_telegram_s_own_accounts_are_never_members(relais):
     async with relais.services.sessionmaker() as session:
         people = set(await session.scalars(select(Person.telegram_id)))
     assert 777000 not in people and 1087968824 not in people
+
+
+async def test_members_who_were_there_before_the_bot_are_counted(relais):
+    tg = relais.tg
+    awa = tg.user("Awa", "awa_anim")
+    before = [tg.user(f"Membre{i}", f"membre{i}_m") for i in range(11)]
+    chat = tg.group("Groupe ressources Oyonnax", creator=awa, members=before)  # 12 people, then the bot
+    tg.add_bot(chat, awa)
+    await relais.settle()
+    greeting = tg.bot_messages(chat.id)[0]
+    for person in before[:6]:  # six make themselves known with one tap
+        tg.press(person, greeting, "Je suis membre du groupe")
+    await relais.settle()
+    assert tg.last_callback_answer() == "Merci Membre5, c'est noté : vous recevrez les nouvelles du groupe."
+    assert (await load_group(relais, chat.id)).member_count == 12
+    tg.start_private(awa)
+    tg.say(chat, awa, "/joignables")
+    await relais.settle()
+    listing = last_text(relais, awa.id)
+    assert "👥 Relais connaît 7 membres sur 12 : 5 personnes n'ont encore jamais touché un bouton" in listing
+    assert "Tout le monde reçoit" not in listing
+    # The quorum is over the twelve: four votes for, of twelve members, miss half.
+    tg.say(chat, awa, "/quorum 50")
+    tg.say(chat, awa, "/proposition Un local ouvert le samedi")
+    tg.say(chat, awa, "/vote 1")
+    await relais.settle()
+    vote = next(m for m in tg.bot_messages(chat.id) if m.poll is not None)
+    for person in (awa, *before[:3]):
+        tg.vote(person, vote, [0])
+    await relais.settle()
+    relais.clock.advance(timedelta(hours=48))
+    await relais.run_jobs()
+    assert any("Pas assez de votes (50 % des membres demandés)" in m.text for m in tg.bot_messages(chat.id)[-2:])
+
+
+async def test_the_flyer_opens_the_group_to_its_members_and_to_nobody_else(relais):
+    tg = relais.tg
+    awa, karim, nadia = tg.user("Awa", "awa_anim"), tg.user("Karim", "karim_m"), tg.user("Nadia")
+    outsider = tg.user("Olivier", "olivier_x")
+    chat = tg.group("Groupe ressources Oyonnax", creator=awa, members=[nadia])  # Nadia was there before
+    tg.add_bot(chat, awa)
+    tg.join(chat, karim)
+    tg.start_private(awa)
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    tg.say(chat, awa, "/affiche")
+    await relais.settle()
+    assert last_text(relais, chat.id) == (
+        "🖨 Je vous ai envoyé l'affiche en privé : à imprimer et à distribuer à la prochaine réunion."
+    )
+    pdf, png = tg.bot_messages(awa.id)[-2:]
+    assert pdf.document.filename == "affiche.pdf" and png.photo is not None and png.photo_size == (1000, 1414)
+    words = pdf_text(pdf.document)
+    assert "Groupe ressources Oyonnax" in words and "Prochaine réunion : la réunion du jeudi 12 novembre" in words
+    link = next(word for word in words.split() if word.startswith("https://t.me/relais_test_bot?start="))
+    # Nadia scans it: Telegram says she is in the group, so Relais knows her now, and she gets the card.
+    tg.open_link(nadia, link)
+    await relais.settle()
+    assert (await load_membership(relais, chat.id, nadia.id)).status == "member"
+    assert any("La prochaine réunion" in m.text for m in tg.bot_messages(nadia.id))
+    # A forwarded link gives an outsider nothing: no place, no time, no membership.
+    tg.open_link(outsider, link)
+    await relais.settle()
+    assert [m.text for m in tg.bot_messages(outsider.id)] == [
+        "Ce lien est celui du groupe « Groupe ressources Oyonnax », et vous n'en êtes pas membre sur Telegram. "
+        "Demandez à l'animation de vous y ajouter."
+    ]
+    assert await load_membership(relais, chat.id, outsider.id) is None
+    # Nor does it bring back a member who left.
+    tg.leave(chat, karim)
+    await relais.settle()
+    tg.open_link(karim, link)
+    propose = next(b["url"] for b in tg.bot_messages(chat.id)[0].buttons() if "proposition" in b["text"])
+    tg.open_link(karim, propose)
+    await relais.settle()
+    assert (await load_membership(relais, chat.id, karim.id)).status == "left"
+    assert all("Centre social" not in m.text for m in tg.bot_messages(karim.id))
