@@ -7,6 +7,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
+from bot.domain import meetings as m
 from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.groups import deactivate_group, migrate_group, register_group
 from bot.domain.people import mark_unreachable, record_presence, upsert_person
@@ -17,6 +18,7 @@ from handlers.common import (
     GROUP_TYPES,
     PRESENT,
     Context,
+    announce,
     forget_admins,
     is_person,
     propose_url,
@@ -77,7 +79,10 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
 
 
 async def on_migration(update: Update, context: Context) -> None:
-    """Follow the group to its new supergroup id, keeping every record."""
+    """Follow the group to its new supergroup id, keeping every record. The supergroup numbers its
+    messages anew: what Relais kept of the old chat's messages is forgotten (bot/domain/groups.py),
+    and the announcements of the meetings to come are posted again, with their counts and buttons,
+    once (on the service message the supergroup itself carries)."""
     message = update.effective_message
     if message is None:
         return
@@ -87,8 +92,13 @@ async def on_migration(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    await migrate_group(db(), old, new)
+    group = await migrate_group(db(), old, new)
     forget_admins(context, old)
+    if group is None or not group.active or not message.migrate_from_chat_id:
+        return
+    for meeting in await m.upcoming_meetings(db(), group, services(context).clock.now()):
+        if meeting.announcement_message_id is None:
+            await announce(group, meeting)
 
 
 def register(application: Application) -> None:

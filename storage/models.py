@@ -325,7 +325,7 @@ class Poll(Base):
 
     group_id: Mapped[int] = cascade_key("groups")
     telegram_poll_id: Mapped[str] = mapped_column(String(64), unique=True)
-    message_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # None: in a chat that became a supergroup
     question: Mapped[str] = mapped_column(String(300))
     options: Mapped[str] = mapped_column(Text)  # JSON list of the option texts
     counts: Mapped[str] = mapped_column(Text)  # JSON list of votes per option, from poll updates

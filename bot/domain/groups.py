@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError, folded_text
-from storage.models import Group
+from storage.models import ActionItem, DatePoll, DialogueState, Group, Meeting, Minutes, Poll, PriorityRound, Refresh
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,22 @@ async def migrate_group(session: AsyncSession, old_chat_id: int, new_chat_id: in
         await session.delete(clash)
         await session.flush()
     group.chat_id = new_chat_id
+    await _forget_old_messages(session, group, old_chat_id)
     log.info("group %s migrated to a supergroup", group.id)
     return group
+
+
+async def _forget_old_messages(session: AsyncSession, group: Group, old_chat_id: int) -> None:
+    """The supergroup numbers its messages from 1: an id kept from the basic group means nothing
+    there, or another message. Nothing is edited, stopped, quoted or linked by one again: the
+    live announcements are posted again (handlers/groups.py), polls close with the votes counted,
+    questions asked in the old chat are forgotten."""
+    owned = {"group_id": group.id}
+    await session.execute(update(Meeting).filter_by(**owned).values(announcement_message_id=None))
+    for model in (Poll, PriorityRound, ActionItem, DatePoll, Minutes):
+        await session.execute(update(model).filter_by(**owned).values(message_id=None))
+    await session.execute(delete(Refresh).where(Refresh.chat_id == old_chat_id))
+    await session.execute(delete(DialogueState).where(DialogueState.chat_id == old_chat_id))
 
 
 def validate_setup(name: str, timezone: str | None, default_timezone: str) -> GroupSetup:

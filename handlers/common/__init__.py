@@ -399,14 +399,20 @@ async def publish_change(
     return change_sentence(group.language, proposal, change.state, change.note, change.progress, target)
 
 
-async def publish(context: Context, group: Group, meeting: Meeting) -> None:
-    """Post the announcement with its buttons and plan the jobs for its events."""
+async def announce(group: Group, meeting: Meeting) -> None:
+    """Post the meeting's announcement with its answers so far and its buttons; its counts are
+    edited in that message from then on."""
     say(
         group.chat_id,
-        announcement_text(group, meeting, m.Counts(), await m.series_position(db(), meeting)),
-        on_sent=remember_message(m.set_announcement, meeting.id),  # its counts are edited there
+        announcement_text(group, meeting, await m.counts(db(), meeting), await m.series_position(db(), meeting)),
+        on_sent=remember_message(m.set_announcement, meeting.id),
         reply_markup=rsvp_keyboard(group.language, meeting),
     )
+
+
+async def publish(context: Context, group: Group, meeting: Meeting) -> None:
+    """Post the announcement with its buttons and plan the jobs for its events."""
+    await announce(group, meeting)
     await plan_jobs(context, meeting_id=meeting.id)
 
 

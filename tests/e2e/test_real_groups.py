@@ -263,3 +263,30 @@ async def test_the_flyer_opens_the_group_to_its_members_and_to_nobody_else(relai
     await relais.settle()
     assert (await load_membership(relais, chat.id, karim.id)).status == "left"
     assert all("Centre social" not in m.text for m in tg.bot_messages(karim.id))
+
+
+async def test_after_an_upgrade_nothing_is_edited_or_stopped_by_an_old_message_id(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    tg.say(chat, karim, "/proposition Un local ouvert le samedi")
+    await relais.settle()
+    tg.press(karim, next(m for m in tg.bot_messages(chat.id) if "Bilan" in m.text and m.buttons()), "Je viens")
+    tg.say(chat, awa, "/vote 1 pendant 10 min")
+    await relais.settle()
+    old_vote = next(m for m in tg.bot_messages(chat.id) if m.poll is not None)
+    tg.vote(karim, old_vote, [0])
+    supergroup = tg.upgrade_to_supergroup(chat, awa)
+    await relais.settle()
+    [announcement] = [m for m in tg.bot_messages(supergroup.id) if "Bilan" in m.text and m.buttons()]
+    assert "✅ 1" in announcement.text  # posted again in the supergroup, with the answers so far
+    [meeting] = await meetings_of(relais, supergroup.id)
+    assert meeting.announcement_message_id == announcement.message_id
+    tg.press(julie, announcement, "Je viens")
+    await relais.settle()
+    assert "✅ 2" in announcement.text
+    relais.clock.advance(timedelta(minutes=11))
+    await relais.run_jobs()
+    assert not any(method == "stopPoll" for method, _ in tg.calls)  # the poll's id was the old chat's
+    assert any("Proposition n°1" in m.text or "n°1" in m.text for m in tg.bot_messages(supergroup.id)[-2:])
+    assert [r for r in tg.refused if r[0] in ("editMessageText", "stopPoll")] == []

@@ -1,5 +1,6 @@
 """Groups as Telegram really has them: the forum topic for Relais' own messages, the member count
-Telegram gives, and whether the facilitators were told the bot lacks a right.
+Telegram gives, and whether the facilitators were told the bot lacks a right. A poll's message id
+may be unknown (it was in the basic group a supergroup replaced).
 
 Revision ID: 0023
 Revises: 0022
@@ -28,9 +29,14 @@ def upgrade() -> None:
     with op.batch_alter_table("groups") as batch:
         for name, kind in COLUMNS.items():
             batch.add_column(sa.Column(name, kind(), nullable=True))
+    with op.batch_alter_table("polls") as batch:
+        batch.alter_column("message_id", existing_type=sa.BigInteger(), nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("UPDATE polls SET message_id = 0 WHERE message_id IS NULL")
+    with op.batch_alter_table("polls") as batch:
+        batch.alter_column("message_id", existing_type=sa.BigInteger(), nullable=False)
     with op.batch_alter_table("groups") as batch:
         for name in reversed(COLUMNS):
             batch.drop_column(name)
