@@ -28,12 +28,21 @@ from bot.domain.settings import (
 )
 
 ENV_PREFIX = "RELAIS_"
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram sends webhooks to
 CONFIG_ENV = "RELAIS_CONFIG"
 SECRET_KEYS = {"token", "secret_token"}
 
 
 class ConfigError(Exception):
     """A configuration that cannot be used; the message names the key and what was expected."""
+
+
+def _id_list(value: Any) -> Any:
+    """A list of Telegram user ids, also written as one string ("123, 456"), as an environment
+    variable must be."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,;]+", value.strip().strip("[]")) if part]
+    return value
 
 
 class TelegramSection(Section):
@@ -46,6 +55,15 @@ class TelegramSection(Section):
     polling_timeout: int = Field(default=30, ge=0, le=50)
     concurrent_updates: int = Field(default=32, ge=1, le=512)
     edit_spacing_seconds: float = Field(default=3.0, ge=0, le=60)
+    # Telegram user ids of the people who may add Relais to a group (the coordinators may too).
+    # Empty: anyone who finds the bot may. Otherwise a group someone else adds it to gets one
+    # sentence and Relais leaves it; a group Relais already serves may always add it back.
+    allowed_adders: list[int] = Field(default_factory=list)
+
+    @field_validator("allowed_adders", mode="before")
+    @classmethod
+    def _adders(cls, value: Any) -> Any:
+        return _id_list(value)
 
     @field_validator("api_base_url", "api_file_url")
     @classmethod
@@ -108,6 +126,15 @@ class WebhookSection(Section):
         loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
         if not parsed.netloc or not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback)):
             raise ValueError("an https:// address (Telegram calls no other), or nothing for long polling")
+        try:
+            port = parsed.port
+        except ValueError:
+            port = -1
+        if not loopback and port not in (None, *WEBHOOK_PORTS):
+            raise ValueError(
+                "an address on port 443 (the default), 80, 88 or 8443: Telegram calls webhooks on no other port; "
+                "put the reverse proxy there and let it forward to web.port"
+            )
         return value
 
     @model_validator(mode="after")
@@ -135,6 +162,11 @@ class DashboardSection(Section):
     department: str = ""  # the department's name, shown above the side-by-side view
     idle_minutes: int = Field(default=30, ge=5, le=24 * 60)  # a session unused this long ends
     link_minutes: int = Field(default=15, ge=1, le=60)  # a login link unused this long expires
+
+    @field_validator("coordinators", mode="before")
+    @classmethod
+    def _coordinators(cls, value: Any) -> Any:
+        return _id_list(value)
 
     @field_validator("public_url")
     @classmethod

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application
 
 from bot.application import ALLOWED_UPDATES, build_application
@@ -77,6 +77,12 @@ async def _telegram_phase(settings: Settings) -> AsyncIterator[None]:
             EXIT_TOKEN,
             "Telegram rejected the bot token: check telegram.token (or RELAIS_TELEGRAM__TOKEN) "
             "against the one @BotFather gave",
+        ) from None
+    except BadRequest as exc:  # Telegram answered, and refused (a BadRequest is a NetworkError too)
+        raise StartupError(
+            EXIT_NETWORK,
+            f"Telegram refused a start-up request ({exc.message}): for a webhook, check webhook.url "
+            "(https://, on port 443, 80, 88 or 8443)",
         ) from None
     except NetworkError as exc:
         raise StartupError(

@@ -9,7 +9,7 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.domain import meetings as m
 from bot.domain.deeplinks import group_payload, start_url
-from bot.domain.groups import deactivate_group, migrate_group, register_group
+from bot.domain.groups import deactivate_group, find_group, migrate_group, register_group
 from bot.domain.people import mark_unreachable, record_presence, upsert_person
 from bot.services import db, services
 from bot.ui.i18n import plain, t
@@ -24,6 +24,7 @@ from handlers.common import (
     propose_url,
     refresh_member_count,
     say,
+    send,
     user_info,
 )
 from storage.models import Group
@@ -57,6 +58,12 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         return
     if is_in and not was_in:
         settings = svc.settings.bot
+        if not await may_add(context, chat.id, change.from_user.id):
+            # A stranger's group: Relais keeps nothing of it, says why in one sentence, and goes.
+            say(chat.id, t(settings.default_language, "group.not_allowed", id=change.from_user.id))
+            send(chat.id, "leave_chat")
+            log.info("added to chat %s by someone not allowed to: leaving", chat.id)
+            return
         group, _ = await register_group(
             db(), chat.id, chat.title or "", now, settings.default_timezone, settings.default_language
         )
@@ -76,6 +83,17 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         forget_admins(context, chat.id)
     else:
         forget_admins(context, chat.id)  # promoted or demoted: admin rights changed
+
+
+async def may_add(context: Context, chat_id: int, user_id: int) -> bool:
+    """Whether this person may add Relais to this group: anyone when no one is named
+    (telegram.allowed_adders empty); otherwise those named and the coordinators; and anyone for a
+    group Relais already serves or served (it was accepted then)."""
+    settings = services(context).settings
+    allowed = set(settings.telegram.allowed_adders)
+    if not allowed or user_id in allowed or user_id in settings.dashboard.coordinators:
+        return True
+    return await find_group(db(), chat_id, active_only=False) is not None
 
 
 async def on_migration(update: Update, context: Context) -> None:

@@ -167,6 +167,9 @@ class FakeTelegram(FakeTelegramServer):
         update = self._member_update(chat, by, self.bot, "administrator" if as_admin else "member")
         return self.deliver("my_chat_member", update)
 
+    def bot_left(self, chat: SimChat) -> None:
+        self.deliver("my_chat_member", self._member_update(chat, self.bot, self.bot, "left"))
+
     def remove_bot(self, chat: SimChat, by: SimUser) -> int:
         update = self._member_update(chat, by, self.bot, "left")
         self.record_message(chat.id, by.id, service={"left_chat_member": self.bot.as_api()})

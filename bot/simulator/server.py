@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from aiohttp import BodyPartReader, web
 
@@ -590,6 +591,13 @@ class FakeTelegramServer:
         return await self._get_updates(params)
 
     async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = urlparse(params["url"]) if params["url"] else None
+        # Loopback is this fake's own test network; Telegram itself reaches only these ports.
+        if url is not None and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+            if url.scheme != "https":
+                raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+            if (url.port or 443) not in (443, 80, 88, 8443):
+                raise ApiError(400, "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
         self.webhook_url = params["url"] or None
         self.webhook_secret = params.get("secret_token")
         if "allowed_updates" in params:
@@ -978,6 +986,18 @@ class FakeTelegramServer:
             raise ApiError(400, "Bad Request: not enough rights to manage pinned messages in the chat")
         chat.pinned = message.message_id
         return True
+
+    async def _m_leaveChat(self, params: dict[str, Any]) -> bool:
+        """The bot leaves a group: Telegram tells it with my_chat_member, as for a removal."""
+        chat = self._target_chat(params["chat_id"])
+        if chat.type == "private":
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        self.bot_left(chat)
+        return True
+
+    def bot_left(self, chat: SimChat) -> None:
+        """Overridden by the scenario side, which delivers the update."""
+        chat.statuses[self.bot.id] = "left"
 
     async def _m_close(self, params: dict[str, Any]) -> bool:
         return True

@@ -104,6 +104,7 @@ RULES: dict[str, str] = {
     # -- the group chat
     "group.greeting": GROUP,
     "group.known": PARTICIPANT,  # the answer to "👋 Je suis membre du groupe"
+    "group.not_allowed": FACILITATOR,  # to whoever added Relais to a group it may not serve
     "help.group": GROUP,
     "meeting.cancelled": GROUP,
     "meeting.moved": GROUP,

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.simulator.harness import Harness
 from storage.models import Person
+from tests.conftest import assert_telegram_happy
 from tests.support.helpers import (
     group_with_bot,
     last_text,
@@ -290,3 +292,28 @@ async def test_after_an_upgrade_nothing_is_edited_or_stopped_by_an_old_message_i
     assert not any(method == "stopPoll" for method, _ in tg.calls)  # the poll's id was the old chat's
     assert any("Proposition n°1" in m.text or "n°1" in m.text for m in tg.bot_messages(supergroup.id)[-2:])
     assert [r for r in tg.refused if r[0] in ("editMessageText", "stopPoll")] == []
+
+
+async def test_a_stranger_s_group_gets_one_sentence_and_the_bot_leaves(database_url, clock):
+    async with Harness(database_url, clock=clock, overrides={"telegram": {"allowed_adders": "1001007"}}) as h:
+        tg = h.tg
+        awa = tg.user("Awa", "awa_anim")  # id 1001007: named in telegram.allowed_adders
+        stranger = tg.user("Inconnu", "inconnu_x")
+        theirs = tg.group("Le groupe d'un inconnu", creator=stranger)
+        tg.add_bot(theirs, stranger)
+        await h.settle()
+        assert [m.text for m in tg.bot_messages(theirs.id)] == [
+            "Relais n'est pas ouvert à ce groupe : il le quitte. Pour l'utiliser, demandez à la coordination de "
+            f"votre département, en donnant votre identifiant Telegram : {stranger.id}."
+        ]
+        assert theirs.statuses[tg.bot.id] == "left" and await load_group(h, theirs.id) is None
+        ours = tg.group("Groupe ressources Oyonnax", creator=awa, members=[stranger])
+        tg.add_bot(ours, awa)
+        await h.settle()
+        assert (await load_group(h, ours.id)).active
+        tg.remove_bot(ours, awa)
+        tg.add_bot(ours, stranger)  # a group Relais served may be given it back by anyone in it
+        await h.settle()
+        assert (await load_group(h, ours.id)).active and ours.statuses[tg.bot.id] == "member"
+        await h.settle()
+        assert_telegram_happy(h)

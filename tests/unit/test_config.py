@@ -86,6 +86,10 @@ def test_config_path_precedence(tmp_path, monkeypatch):
             '[webhook]\nurl = "http://relais.example.org/hook"\nsecret_token = "s"\n',
             "webhook.url is 'http://relais.example.org/hook', but Relais expects an https:// address",
         ),
+        (
+            '[webhook]\nurl = "https://relais.example.org:8080/hook"\nsecret_token = "s"\n',
+            "but Relais expects an address on port 443 (the default), 80, 88 or 8443",
+        ),
         ("[web\nport = 1\n", "not valid TOML"),
         ("telegram = 5\n", "telegram is 5"),
     ],
@@ -137,3 +141,12 @@ def test_a_plain_http_webhook_is_accepted_on_loopback_only(tmp_path):
     for url in ("http://127.0.0.1:8443/hook", "http://localhost/hook", "https://relais.example.org/hook"):
         settings = load_settings(write(tmp_path, f'[webhook]\nurl = "{url}"\nsecret_token = "s"\n'), environ={})
         assert settings.webhook.url == url
+
+
+def test_lists_of_ids_from_the_environment():
+    settings = load_settings(
+        None, environ={"RELAIS_TELEGRAM__ALLOWED_ADDERS": "12, 34", "RELAIS_DASHBOARD__COORDINATORS": "[56]"}
+    )
+    assert settings.telegram.allowed_adders == [12, 34] and settings.dashboard.coordinators == [56]
+    with pytest.raises(ConfigError, match="telegram.allowed_adders.0 is 'douze'"):
+        load_settings(None, environ={"RELAIS_TELEGRAM__ALLOWED_ADDERS": "douze"})
