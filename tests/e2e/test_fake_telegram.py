@@ -270,9 +270,9 @@ async def test_a_force_reply_reaches_only_whom_it_quotes_or_names(tg, bot):
 
 
 async def test_webhooks_only_on_telegram_s_ports(tg, bot):
-    with pytest.raises(BadRequest, match="only on ports 80, 88, 443 or 8443"):
+    with pytest.raises(BadRequest, match="(?i)only on ports 80, 88, 443 or 8443"):
         await bot.set_webhook("https://relais.example.org:8080/hook")
-    with pytest.raises(BadRequest, match="HTTPS URL must be provided"):
+    with pytest.raises(BadRequest, match="(?i)https url must be provided"):
         await bot.set_webhook("http://relais.example.org/hook")
     assert await bot.set_webhook("https://relais.example.org:8443/hook")
     assert tg.webhook_url == "https://relais.example.org:8443/hook"
