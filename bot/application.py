@@ -21,7 +21,7 @@ from telegram.request import HTTPXRequest
 
 from bot.outbox import after_commit
 from bot.outbox.pacing import PriorityRateLimiter
-from bot.outbox.topics import TopicBot
+from bot.outbox.relais_bot import RelaisBot
 from bot.services import SERVICES, Services, current_session
 from bot.update_order import ChatOrderedProcessor
 from handlers import (
@@ -264,7 +264,7 @@ def rate_limiter(
 def build_application(services: Services, with_updater: bool = True) -> Application:
     settings = services.settings
     # python-telegram-bot's own defaults for the two connection pools (sends; long polling).
-    bot = TopicBot(
+    bot = RelaisBot(
         token=settings.require_token(),
         base_url=settings.telegram.api_base_url,
         base_file_url=settings.telegram.api_file_url,

@@ -28,6 +28,7 @@ from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import (
     ANSWER_CODES,
     attendance_keyboard,
+    checklist_page_of,
     reason_keyboard,
     rsvp_keyboard,
 )
@@ -153,19 +154,29 @@ async def calendar_button(update: Update, context: Context) -> None:
     answer(update, plain(language, "calendar.sent"))
 
 
-async def attendance_button(update: Update, context: Context) -> None:
-    """Facilitators tick who came; "save" stores the attendance rate."""
-    data = tapped(update, cb.Attendance)
-    meeting = await db().get(Meeting, data.meeting_id)
+async def _checklist(update: Update, context: Context, meeting_id: int) -> tuple[Meeting, Group, str] | None:
+    """The meeting whose checklist was tapped, its group and the language, when the tap comes in
+    private from someone who runs the meeting; otherwise the tap is answered and None returned."""
+    meeting = await db().get(Meeting, meeting_id)
     group = await db().get(Group, meeting.group_id) if meeting else None
     user = update.effective_user
     language = pick_language(user.language_code, group.language if group else "fr")
     if meeting is None or group is None or is_group_chat(update):
         answer(update, plain(language, "button.invalid"))
-        return
+        return None
     if not await may_run(db(), meeting, group, user.id, admin_lookup(context)):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
+        return None
+    return meeting, group, language
+
+
+async def attendance_button(update: Update, context: Context) -> None:
+    """Facilitators tick who came; "save" stores the attendance rate."""
+    data = tapped(update, cb.Attendance)
+    found = await _checklist(update, context, data.meeting_id)
+    if found is None:
         return
+    meeting, group, language = found
     try:
         if data.who == "ok":
             await refresh_member_count(context, group)
@@ -181,7 +192,20 @@ async def attendance_button(update: Update, context: Context) -> None:
         answer(update, plain(language, exc.key))
         return
     answer(update)
-    edit_tapped_buttons(update, attendance_keyboard(language, meeting, await attendance_rows(db(), meeting)))
+    rows = await attendance_rows(db(), meeting)
+    page = checklist_page_of(rows, int(data.who))
+    edit_tapped_buttons(update, attendance_keyboard(language, meeting, rows, page))
+
+
+async def attendance_page(update: Update, context: Context) -> None:
+    """Another page of a large group's checklist."""
+    data = tapped(update, cb.AttendancePage)
+    found = await _checklist(update, context, data.meeting_id)
+    if found is None:
+        return
+    meeting, _group, language = found
+    answer(update)
+    edit_tapped_buttons(update, attendance_keyboard(language, meeting, await attendance_rows(db(), meeting), data.page))
 
 
 def register(application: Application) -> None:
@@ -190,3 +214,4 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(change_button, pattern=cb.ChangeAnswer.matches))
     application.add_handler(CallbackQueryHandler(calendar_button, pattern=cb.CalendarFile.matches))
     application.add_handler(CallbackQueryHandler(attendance_button, pattern=cb.Attendance.matches))
+    application.add_handler(CallbackQueryHandler(attendance_page, pattern=cb.AttendancePage.matches))

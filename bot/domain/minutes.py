@@ -77,8 +77,9 @@ def folded_lines(text: str) -> str:
     kept = "\n".join(line.rstrip() for line in text.strip().splitlines())
     if not kept:
         raise MinutesError("minutes.error.empty")
-    if len(kept) > TEXT_MAX:
-        raise MinutesError("minutes.error.long", limit=TEXT_MAX, length=len(kept))
+    length = len(kept.encode("utf-16-le")) // 2  # as Telegram counts: an emoji counts two
+    if length > TEXT_MAX:
+        raise MinutesError("minutes.error.long", limit=TEXT_MAX, length=length)
     return kept
 
 

@@ -3,8 +3,8 @@
 Answers land where they were asked: `handlers.common.answering` names the topic of the message
 (or says General explicitly, with `GENERAL`) and quotes it. Everything else Relais says to a
 group on its own (announcements, reminders, news, closings) names no topic: the process's bot
-(`TopicBot`, python-telegram-bot's ExtBot) puts it in the topic the facilitators chose by typing
-/configurer there, whichever sender it comes from.
+(bot/outbox/relais_bot.py) puts it in the topic the facilitators chose by typing /configurer
+there, whichever sender it comes from.
 
 When Telegram refuses that place (a closed topic or a closed General answers TOPIC_CLOSED to a
 bot that is not an administrator; a deleted topic, "message thread not found"), the message goes
@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest
-from telegram.ext import ExtBot
 
 from bot.outbox.notices import new_notice
 from bot.ui.i18n import t
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 # Said by an answer to something tapped in General: "General", not "wherever the group chose".
 # Never sent to Telegram (the bot removes it).
 GENERAL = 0
-PLACED = frozenset({"sendMessage", "sendPoll", "sendDocument", "sendPhoto", "sendLocation", "sendVenue"})
 FRESH_SECONDS = 60.0  # another process's /configurer is seen within a minute
 
 
@@ -96,46 +94,3 @@ class Topics:
                 session.add(notice)
         except Exception:  # the message itself went out: the warning can wait for another one
             log.exception("could not record that group messages moved topic")
-
-
-class TopicBot(ExtBot[int]):
-    """python-telegram-bot's bot, placing what Relais says to a forum group on its own in the
-    group's chosen topic, and elsewhere when Telegram refuses that place."""
-
-    def __init__(self, *args: Any, topics: Topics | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        with self._unfrozen():
-            self.topics = topics
-
-    async def _post(self, endpoint: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        topics = self.topics
-        if topics is None or endpoint not in PLACED or data is None:
-            return await super()._post(endpoint, data, **kwargs)
-        chat_id = data.get("chat_id")
-        if data.get("message_thread_id") == GENERAL:
-            return await super()._post(endpoint, {**data, "message_thread_id": None}, **kwargs)
-        if data.get("message_thread_id") is not None or not isinstance(chat_id, int):
-            return await super()._post(endpoint, data, **kwargs)  # placed by the caller
-        chosen = await topics.chosen(chat_id)
-        quoting = data.get("reply_parameters") is not None  # goes where the quoted message is
-        try:
-            return await super()._post(endpoint, data if quoting else {**data, "message_thread_id": chosen}, **kwargs)
-        except BadRequest as exc:
-            if not topic_refused(exc):
-                raise
-            refusal = exc
-        places = ([chosen] if quoting and chosen is not None else []) + topics.elsewhere(chat_id, chosen)
-        for place in places:  # without the quote, which stays where it was refused
-            try:
-                result = await super()._post(
-                    endpoint, {**data, "message_thread_id": place, "reply_parameters": None}, **kwargs
-                )
-            except BadRequest as exc:
-                if not topic_refused(exc):
-                    raise
-                continue
-            log.info("chat %s: the chosen place refused a message, sent elsewhere", chat_id)
-            if place != chosen:
-                await topics.moved(chat_id)
-            return result
-        raise refusal

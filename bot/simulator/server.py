@@ -64,7 +64,9 @@ CLIENT_BUG_MARKERS = (
     "wrong close date",
     "PHOTO_INVALID_DIMENSIONS",
     "IMAGE_PROCESS_FAILED",
+    "REPLY_MARKUP_TOO_LONG",
 )
+MAX_BUTTONS = 100  # in one inline keyboard
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 GLOBAL_PER_SECOND = 30
@@ -567,6 +569,8 @@ class FakeTelegramServer:
     def _check_markup(self, markup: Any) -> dict[str, Any] | None:
         if not isinstance(markup, dict):
             return None
+        if sum(len(row) for row in markup.get("inline_keyboard", [])) > MAX_BUTTONS:
+            raise ApiError(400, "Bad Request: REPLY_MARKUP_TOO_LONG")
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 data = button.get("callback_data")

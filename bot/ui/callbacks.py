@@ -333,6 +333,15 @@ class Attendance(Callback):
     who: int | str
 
 
+@button("attp", Id(), Number(0, 99))
+@dataclass(frozen=True)
+class AttendancePage(Callback):
+    """The attendance checklist of a large group: turn to another page of names."""
+
+    meeting_id: int
+    page: int
+
+
 @button("mcan", Id())
 @dataclass(frozen=True)
 class CancelMeeting(Callback):

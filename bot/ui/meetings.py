@@ -9,6 +9,7 @@ Callback data stays far below Telegram's 64 bytes: it carries ids, never state.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from bot.domain.groups import TIMEZONE_CHOICES
 from bot.domain.meetings import REASONS, Counts, ReminderReach
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t, tn
-from storage.models import Group, Meeting, MeetingSeries
+from storage.models import Group, Meeting, MeetingSeries, Person
 
 ANSWER_CODES = {"y": "yes", "n": "no", "m": "maybe"}
 
@@ -217,11 +218,48 @@ def digest_text(
     return "\n".join(lines)
 
 
-def attendance_keyboard(language: str, meeting: Meeting, rows: list) -> InlineKeyboardMarkup:
+CHECKLIST_PAGE = 90  # names per page: with the page turns and "Enregistrer", under Telegram's 100 buttons
+
+
+def checklist_names(people: list[Person]) -> dict[int, str]:
+    """Each person's name in the checklist, told apart from a namesake (a wrong tick would end up
+    in an official attestation): their @username, or else a number in the order they came."""
+    counts = Counter(person.first_name for person in people)
+    seen: Counter[str] = Counter()
+    names = {}
+    for person in sorted(people, key=lambda p: p.id):
+        name = person.first_name[:40]
+        if counts[person.first_name] > 1 and person.username:
+            name += f" @{person.username}"
+        elif counts[person.first_name] > 1:
+            seen[person.first_name] += 1
+            name += f" ({seen[person.first_name]})"
+        names[person.id] = name
+    return names
+
+
+def checklist_page_of(rows: list[tuple[Person, bool]], person_id: int) -> int:
+    return next((index // CHECKLIST_PAGE for index, (person, _) in enumerate(rows) if person.id == person_id), 0)
+
+
+def attendance_keyboard(
+    language: str, meeting: Meeting, rows: list[tuple[Person, bool]], page: int = 0
+) -> InlineKeyboardMarkup:
+    names = checklist_names([person for person, _ in rows])
+    pages = max(1, -(-len(rows) // CHECKLIST_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = rows[page * CHECKLIST_PAGE : (page + 1) * CHECKLIST_PAGE]
     buttons = [
-        [cb.key(("✅ " if present else "⬜ ") + person.first_name[:40], cb.Attendance(meeting.id, person.id))]
-        for person, present in rows
+        [cb.key(("✅ " if present else "⬜ ") + names[person.id], cb.Attendance(meeting.id, person.id))]
+        for person, present in shown
     ]
+    if pages > 1:
+        turns = []
+        if page > 0:
+            turns.append(cb.key(plain(language, "button.page_previous"), cb.AttendancePage(meeting.id, page - 1)))
+        if page < pages - 1:
+            turns.append(cb.key(plain(language, "button.page_next"), cb.AttendancePage(meeting.id, page + 1)))
+        buttons.append(turns)
     buttons.append([cb.key(plain(language, "button.attendance_save"), cb.Attendance(meeting.id, "ok"))])
     return InlineKeyboardMarkup(buttons)
 

@@ -13,9 +13,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.membership import ExitFacts, RosterLine, minute_key, term_ended
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t, tn
+from bot.ui.lengths import split_text
 from storage.models import Group, Membership, Person
 
-MESSAGE_MAX = 4000  # below Telegram's 4,096 characters: a long roster is cut into several messages
+MESSAGE_MAX = 4000  # below Telegram's 4,096 UTF-16 units: a long roster is cut into several messages
 
 
 def day(moment: datetime, group: Group, language: str) -> str:
@@ -171,14 +172,7 @@ def roster_messages(
         line += t(language, "roster.attendance", attended=row.attended, held=row.held)
         line += t(language, f"roster.why.{row.unreachable}" if row.unreachable else "roster.reachable")
         lines.append(line)
-    messages, current = [], ""
-    for line in lines:
-        if current and len(current) + 1 + len(line) > MESSAGE_MAX:
-            messages.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    return [*messages, current]
+    return split_text("\n".join(lines), MESSAGE_MAX)
 
 
 # ----------------------------------------------------------------------------- /groupes

@@ -23,7 +23,7 @@ from bot.ui.meetings import relative_when, when_text
 from storage.models import ActionItem, Group, Poll, PriorityRound, Proposal
 
 EXCERPT = 60
-SECTION_LINES = 12  # per state on the board, so that a long board stays one message
+SECTION_LINES = 12  # per state on the board (a board over Telegram's length goes as several messages)
 STATE_CODES = {
     "new": "n",
     "adopted": "a",

@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.domain.people import UserInfo, record_presence, upsert_person
+from bot.domain.proposals import FOLLOW_UP, create_proposal
+from bot.simulator import telegram_html
 from bot.simulator.harness import Harness
 from storage.models import Person
 from tests.conftest import assert_telegram_happy
@@ -317,3 +320,52 @@ async def test_a_stranger_s_group_gets_one_sentence_and_the_bot_leaves(database_
         assert (await load_group(h, ours.id)).active and ours.statuses[tg.bot.id] == "member"
         await h.settle()
         assert_telegram_happy(h)
+
+
+async def test_a_long_board_and_a_large_checklist_fit_telegram(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.start_private(awa)
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    await relais.settle()
+    group = await load_group(relais, chat.id)
+    now = relais.clock.now()
+    settings = relais.services.settings
+    async with relais.services.sessionmaker.begin() as session:
+        for number in range(90):  # nine states, ten each: far over one message of Telegram's
+            proposal, _ = await create_proposal(
+                session,
+                group,
+                None,
+                f"Proposition {number} : " + "des horaires adaptés 😀 " * 4,
+                now,
+                settings.proposals,
+                settings.meetings,
+            )
+            proposal.state = FOLLOW_UP[number % len(FOLLOW_UP)]
+        for number in range(130):  # a department-wide body: more names than a keyboard holds
+            person = await upsert_person(session, UserInfo(9_000_000 + number, "Karim"), now)
+            await record_presence(session, group, person, now)
+    tg.say(chat, karim, "/propositions")
+    await relais.settle()
+    board = [m for m in tg.bot_messages(chat.id) if "Proposition" in m.text][-3:]
+    assert len(board) >= 2 and all(telegram_html.utf16_length(m.text) <= 4096 for m in board)
+    shown = "\n".join(m.text for m in board)
+    assert all(f"Proposition {number} :" in shown for number in range(0, 90, 9))
+    relais.clock.set(datetime(2026, 11, 12, 15, 0, tzinfo=UTC))
+    await relais.run_jobs()
+    checklist = next(m for m in reversed(tg.bot_messages(awa.id)) if "Qui était là" in m.text)
+    labels = checklist.labels()
+    assert len(labels) <= 100 and "Suivants ▶" in labels
+    assert "⬜ Karim (1)" in labels and "⬜ Karim (2)" in labels  # namesakes told apart
+    assert any(label.startswith("⬜ Karim @karim_m") for label in labels)
+    tg.press(awa, checklist, "Suivants ▶")
+    await relais.settle()
+    second = checklist.labels()
+    assert "◀ Précédents" in second and "⬜ Karim (100)" in second
+    tg.press(awa, checklist, "Karim (100)")
+    await relais.settle()
+    assert "✅ Karim (100)" in checklist.labels()  # the page stays where the tick was
+    tg.press(awa, checklist, "Enregistrer")
+    await relais.settle()
+    assert "Présence enregistrée pour la réunion n°1 : 1 sur 133" in checklist.text

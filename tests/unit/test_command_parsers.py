@@ -299,3 +299,13 @@ def test_nearest_place_is_the_nearest(points, latitude, longitude):
     places = [Place(id=i, name=f"P{i}", latitude=lat, longitude=lon) for i, (lat, lon) in enumerate(points)]
     place, km = nearest_place(places, latitude, longitude)
     assert all(km <= haversine_km(latitude, longitude, p.latitude, p.longitude) + 1e-9 for p in places)
+
+
+def test_minutes_are_measured_as_telegram_counts():
+    """An emoji is two units for Telegram: 1,800 of them are 3,600, over the minutes' 3,500."""
+    from bot.domain.minutes import TEXT_MAX, MinutesError, folded_lines
+
+    assert folded_lines("🙂" * (TEXT_MAX // 2)) == "🙂" * (TEXT_MAX // 2)
+    with pytest.raises(MinutesError) as refused:
+        folded_lines("🙂" * 1800)
+    assert refused.value.values == {"limit": TEXT_MAX, "length": 3600}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.domain.deeplinks import derive_secret, group_payload, parse_group_payload
 from bot.domain.groups import GroupSettingError, validate_setup
 from bot.simulator import telegram_html
+from bot.ui.lengths import split_text, visible_length
 
 SECRET = derive_secret("123:abc")
 PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -61,3 +62,30 @@ def test_setup_validation_accepts_or_names_the_problem(name, zone):
         assert exc.key.startswith("setup.error.")
     else:
         assert 1 <= len(setup.name) <= 80 and setup.name == setup.name.strip()
+
+
+LINE = st.one_of(
+    st.builds(
+        lambda text: html.escape(text, quote=False),
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=300),
+    ),
+    st.builds(lambda word: f"<b>{html.escape(word, quote=False)}</b>", st.text(max_size=40)),
+    st.just("😀" * 40),
+)
+
+
+@given(st.lists(LINE, max_size=60), st.integers(min_value=60, max_value=4096))
+def test_a_long_message_splits_into_valid_parts_under_the_limit_with_nothing_lost(lines, limit):
+    text = "\n".join(lines)
+    parts = split_text(text, limit)
+    for part in parts:
+        parsed = telegram_html.parse(part)  # every part is whole Telegram HTML
+        assert telegram_html.utf16_length(parsed.text) <= limit or "<b>" in part  # a marked line is never cut
+    seen = "".join("".join(telegram_html.parse(part).text.split()) for part in parts)
+    assert seen == "".join(telegram_html.parse(text).text.split())
+    if visible_length(text) <= limit:
+        assert parts == [text]
+
+
+def test_length_is_counted_as_telegram_counts():
+    assert visible_length("<b>Caf&amp;é</b> 😀") == len("Caf&é ") + 2
