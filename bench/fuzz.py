@@ -22,7 +22,14 @@ sys.path.insert(0, str(ROOT))
 from bot.simulator.fuzz import Fuzzer  # noqa: E402
 from bot.simulator.harness import Harness  # noqa: E402
 
-FAST = {"telegram": {"group_messages_per_minute": 1000, "messages_per_second": 30}}
+FAST = {
+    "telegram": {
+        "group_messages_per_minute": 1000,
+        "messages_per_second": 30,
+        "private_burst": 1000,
+        "private_messages_per_second": 30,
+    }
+}
 
 
 async def main() -> int:

@@ -19,6 +19,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults, MessageHandler
 from telegram.request import HTTPXRequest
 
+from bot.config import TelegramSection
 from bot.outbox import after_commit
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.relais_bot import RelaisBot
@@ -249,15 +250,17 @@ FEATURES = (
 
 
 def rate_limiter(
-    per_second: float,
-    group_per_minute: int,
-    max_retries: int,
-    on_outcome: Callable[[str], None] = lambda outcome: None,
+    settings: TelegramSection, on_outcome: Callable[[str], None] = lambda outcome: None
 ) -> PriorityRateLimiter:
-    """Evenly paced overall, a budget per group, answers to people before scheduled waves
-    (bot/outbox/pacing.py); each send's answer counted by `on_outcome`."""
+    """Evenly paced overall, a budget per group and per private chat, answers to people before
+    scheduled waves (bot/outbox/pacing.py); each send's answer counted by `on_outcome`."""
     return PriorityRateLimiter(
-        per_second, group_per_minute=group_per_minute, max_retries=max_retries, on_outcome=on_outcome
+        settings.messages_per_second,
+        group_per_minute=settings.group_messages_per_minute,
+        max_retries=settings.max_retries,
+        on_outcome=on_outcome,
+        private_burst=settings.private_burst,
+        private_per_second=settings.private_messages_per_second,
     )
 
 
@@ -271,13 +274,9 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=rate_limiter(
-            settings.telegram.messages_per_second,
-            settings.telegram.group_messages_per_minute,
-            settings.telegram.max_retries,
-            services.metrics.count_send,
-        ),
+        rate_limiter=rate_limiter(settings.telegram, services.metrics.count_send),
         topics=services.topics,
+        rights=services.rights,
     )
     builder = (
         ApplicationBuilder()
@@ -296,6 +295,8 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
     #    0  the features: commands, buttons, membership changes (one module each, FEATURES);
     #    1  the dialogue router (handlers/common/dialogue_router.py): a private message, or a reply in a group,
     #       goes to the dialogue open for that person in that chat, whatever feature owns it;
+    #    2  a command typed with an accent (/réunion), which no command matched: how to type it
+    #       (handlers/help.py);
     #    0  last, the stale-button answer (handlers/errors.py): buttons no feature claimed.
     for feature in FEATURES:
         feature.register(application)

@@ -52,6 +52,10 @@ class TelegramSection(Section):
     max_retries: int = Field(default=3, ge=0, le=10)
     messages_per_second: float = Field(default=29.0, gt=0, le=30)
     group_messages_per_minute: int = Field(default=20, ge=1, le=1000)
+    # One private chat: a burst of this many messages, then this many a second (Telegram asks for
+    # about one a second in one chat).
+    private_burst: int = Field(default=8, ge=1, le=1000)
+    private_messages_per_second: float = Field(default=0.9, gt=0, le=30)
     polling_timeout: int = Field(default=30, ge=0, le=50)
     concurrent_updates: int = Field(default=32, ge=1, le=512)
     edit_spacing_seconds: float = Field(default=3.0, ge=0, le=60)

@@ -24,6 +24,7 @@ from bot.outages import Outage
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.claims import WORKER_ID
 from bot.outbox.refresh import Refresher
+from bot.outbox.rights import Rights
 from bot.outbox.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,13 @@ class Services:
     worker_name: str = field(default_factory=lambda: f"{WORKER_ID[:50]}-{uuid.uuid4().hex[:6]}")
     # Where Relais' own messages go in forum groups (the bot reads it at every send).
     topics: Topics = field(init=False)
+    rights: Rights = field(init=False)  # refusals for lack of rights, told to facilitators once
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.database_outage.on_failure = self.metrics.database_errors.inc
         self.topics = Topics(self.sessionmaker, self.clock.now)
+        self.rights = Rights(self.sessionmaker, self.clock.now)
 
     def update_turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """SQLite has one writer: updates take turns for their transaction, which is short since

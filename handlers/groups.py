@@ -82,7 +82,10 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         await deactivate_group(db(), chat.id, now)
         forget_admins(context, chat.id)
     else:
-        forget_admins(context, chat.id)  # promoted or demoted: admin rights changed
+        forget_admins(context, chat.id)  # promoted, demoted or restricted: its rights changed
+        served = await find_group(db(), chat.id)
+        if served is not None:
+            served.rights_warned_at = None  # a refusal for lack of rights may be told again
 
 
 async def may_add(context: Context, chat_id: int, user_id: int) -> bool:

@@ -10,8 +10,9 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     Update,
 )
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.domain.dates import normalise
 from bot.domain.people import find_person, only_group
 from bot.services import db
 from bot.ui.help import facilitator_help, group_help_keyboard, private_help_keyboard, task_help, task_named
@@ -132,6 +133,32 @@ async def set_command_menus(bot: Bot, default_language: str) -> None:
             )
 
 
+# Every command Relais answers to, whatever the menu it is in.
+KNOWN_COMMANDS = frozenset(name for names in MENUS.values() for name in names) | {
+    "start", "suivi", "oublier", "mesdonnees", "groupes", "frais", "compterendu", "charte", "serie",
+}  # fmt: skip
+ACCENTED_HANDLER_GROUP = 2  # after the features and the dialogue router (bot/application.py)
+
+
+async def accented_command(update: Update, context: Context) -> None:
+    """/réunion, /présentation: Telegram ends a command at its first accent (it reads "/r"), so no
+    command matched. Rather than silence, say how to type it."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    typed = message.text.split(maxsplit=1)[0].split("@")[0].lstrip("/")
+    meant = normalise(typed)
+    if meant == typed.lower() or meant not in KNOWN_COMMANDS:
+        return  # a command Relais does not know: maybe another bot's
+    group = await current_group(update)
+    language = group.language if group is not None else language_for(update, context)
+    reply(update, t(language, "help.no_accent", command=meant))
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("aide", help_command))
+    application.add_handler(
+        MessageHandler(filters.COMMAND & filters.Regex(r"^/\w*[^\x00-\x7f]"), accented_command),
+        group=ACCENTED_HANDLER_GROUP,
+    )
     application.add_handler(CommandHandler("help", help_command))

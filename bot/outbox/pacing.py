@@ -1,14 +1,15 @@
 """Telegram's sending limits, with priorities: answers to people go before scheduled waves.
 
-Telegram allows about 30 messages a second overall and 20 a minute in one group (edits count
-too), and answers a burst above that with 429 "retry after", which pauses everything. This
-rate limiter (python-telegram-bot's BaseRateLimiter) paces sends evenly overall and keeps each
-group within its minute budget, like AIORateLimiter, with two differences that keep Relais
-responsive:
+Telegram allows about 30 messages a second overall, 20 a minute in one group (edits count too)
+and about one a second in one private chat (after a short burst), and answers more with 429
+"retry after". This rate limiter (python-telegram-bot's BaseRateLimiter) paces sends evenly
+overall and keeps each group within its minute budget and each private chat within its own,
+like AIORateLimiter, with three differences that keep Relais responsive:
 
 - Only what Telegram limits waits: sends and edits. answerCallbackQuery, getChatAdministrators,
   getUpdates and the rest go straight through, so a tap is acknowledged even while a reminder
   wave holds the whole budget.
+- A 429 about one chat makes that chat wait, not every send.
 - Waiters are served by priority, then in order. A reply or a confirmation (INTERACTIVE, the
   default) takes the next free slot, then edits that bring counts up to date (EDIT, set by the
   refresher), then the messages of a scheduled wave (WAVE, set by the dispatcher); so a reply
@@ -76,6 +77,25 @@ class GroupBudget:
         return at
 
 
+class PrivateBudget:
+    """One private chat: a burst of `burst` messages, then `per_second` (a bucket of tokens, as
+    reserved start times): Telegram answers more with 429 for that chat."""
+
+    def __init__(self, burst: int, per_second: float) -> None:
+        self.burst, self.per_second = burst, per_second
+        self._tokens, self._at = float(burst), float("-inf")
+
+    def reserve(self, now: float) -> float:
+        if now > self._at:
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
+            self._at = now
+        if self._tokens < 1:
+            self._at += (1 - self._tokens) / self.per_second
+            self._tokens = 1.0
+        self._tokens -= 1
+        return self._at
+
+
 class Pacer:
     """One start every `interval` seconds overall; waiting callers served by priority, then FIFO."""
 
@@ -136,13 +156,17 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         group_per_minute: int = 20,
         max_retries: int = 3,
         on_outcome: Callable[[str], None] = lambda outcome: None,
+        private_burst: int = 8,
+        private_per_second: float = 0.9,
     ) -> None:
         self.per_second = per_second
+        self.private_burst, self.private_per_second = private_burst, private_per_second
         self.on_outcome = on_outcome  # each send's answer: ok, 429, 403 or error (GET /metrics)
         self.group_per_minute = group_per_minute
         self.max_retries = max_retries
         self._pacer: Pacer | None = None
         self._groups: dict[int | str, GroupBudget] = {}
+        self._private: dict[int, PrivateBudget] = {}
 
     def _clock(self) -> float:
         return asyncio.get_running_loop().time()
@@ -167,17 +191,19 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         if self._pacer is not None:
             self._pacer.close()
 
-    def _group_of(self, data: dict[str, Any]) -> int | str | None:
+    def _chat_of(self, data: dict[str, Any]) -> int | str | None:
         chat_id = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)  # type: ignore[arg-type]
-        if isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0):
-            return chat_id
-        return None
+        return chat_id if isinstance(chat_id, int | str) else None
 
-    async def _wait_turn(self, group: int | str | None) -> None:
-        if group is not None:
-            budget = self._groups.setdefault(group, GroupBudget(self.group_per_minute, 60.0))
+    async def _wait_turn(self, chat: int | str | None) -> None:
+        budget: GroupBudget | PrivateBudget | None = None
+        if isinstance(chat, str) or (isinstance(chat, int) and chat < 0):
+            budget = self._groups.setdefault(chat, GroupBudget(self.group_per_minute, 60.0))
+        elif isinstance(chat, int):
+            budget = self._private.setdefault(chat, PrivateBudget(self.private_burst, self.private_per_second))
+        if budget is not None:
             start = budget.reserve(self._clock())
             delay = start - self._clock()
             if delay > 0:
@@ -198,10 +224,10 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint not in LIMITED:
             return await callback(*args, **kwargs)
-        group = self._group_of(data)
+        chat = self._chat_of(data)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            await self._wait_turn(group)
+            await self._wait_turn(chat)
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -210,9 +236,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                     raise
                 pause = exc._retry_after.total_seconds() + 0.1
                 log.info("Telegram asked to wait %.1f s", pause)
-                if group is not None:
-                    # Most likely this group's minute budget (another process, or Telegram counting
-                    # differently): only this group's sends wait, the others go on.
+                if chat is not None:
+                    # Most likely this chat's own limit (a group's minute, a person's second; another
+                    # process, or Telegram counting differently): only this chat waits, not everyone.
                     await asyncio.sleep(pause)
                 else:
                     assert self._pacer is not None  # everyone waits: Telegram refuses all until then

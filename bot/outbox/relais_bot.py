@@ -5,7 +5,8 @@ send, whichever sender it comes from (an update's answers, notices, the dispatch
   group's chosen one, and elsewhere when Telegram refuses that place;
 - how long a message may be (bot/ui/lengths.py): a text over 4,096 UTF-16 units is sent as
   several messages, cut between lines (the buttons under the last, the quote on the first); an
-  edit over it is shortened.
+  edit over it is shortened;
+- a refusal for lack of rights in a group is told to its facilitators once (bot/outbox/rights.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
+from bot.outbox.rights import Rights, rights_refused
 from bot.outbox.topics import GENERAL, Topics, topic_refused
 from bot.ui.lengths import shortened, split_text
 
@@ -25,12 +27,27 @@ PLACED = frozenset({"sendMessage", "sendPoll", "sendDocument", "sendPhoto", "sen
 
 
 class RelaisBot(ExtBot[int]):
-    def __init__(self, *args: Any, topics: Topics | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, topics: Topics | None = None, rights: Rights | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         with self._unfrozen():
-            self.topics = topics
+            self.topics, self.rights = topics, rights
 
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        try:
+            return await self._post_whole(endpoint, data, **kwargs)
+        except BadRequest as exc:
+            chat_id = data.get("chat_id") if data is not None else None
+            if self.rights is not None and isinstance(chat_id, int) and chat_id < 0 and rights_refused(exc):
+                await self.rights.refused(chat_id, await self._admin_ids(chat_id))
+            raise
+
+    async def _admin_ids(self, chat_id: int) -> frozenset[int]:
+        try:
+            return frozenset(member.user.id for member in await self.get_chat_administrators(chat_id))
+        except TelegramError:
+            return frozenset()
+
+    async def _post_whole(self, endpoint: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         if data is not None and endpoint == "editMessageText" and isinstance(data.get("text"), str):
             data = {**data, "text": shortened(data["text"])}
         if data is not None and endpoint == "sendMessage" and isinstance(data.get("text"), str):

@@ -18,6 +18,12 @@ from bot.simulator.server import FakeTelegramServer, SimChat, SimMessage, SimUse
 from bot.simulator.spec import UploadedFile
 
 _MENTION_RE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
+
+
+def is_command(text: str) -> bool:
+    """What privacy mode lets through as a command: one Telegram recognises at the start."""
+    return _COMMAND_RE.match(text) is not None
 
 
 class FakeTelegram(FakeTelegramServer):
@@ -126,7 +132,7 @@ class FakeTelegram(FakeTelegramServer):
                 "date": self.now(),
             },
         }
-        return self._post(chat, telegram, payload, None, text.startswith("/"))
+        return self._post(chat, telegram, payload, None, is_command(text))
 
     def remain_anonymous(self, chat: SimChat, admin: SimUser) -> None:
         """An administrator switches on "Remain anonymous": their messages are the group's."""
@@ -170,6 +176,10 @@ class FakeTelegram(FakeTelegramServer):
     def bot_left(self, chat: SimChat) -> None:
         self.deliver("my_chat_member", self._member_update(chat, self.bot, self.bot, "left"))
 
+    def restrict_bot(self, chat: SimChat, by: SimUser) -> int:
+        """An administrator takes away the bot's right to send messages; it stays in the group."""
+        return self.deliver("my_chat_member", self._member_update(chat, by, self.bot, "restricted"))
+
     def remove_bot(self, chat: SimChat, by: SimUser) -> int:
         update = self._member_update(chat, by, self.bot, "left")
         self.record_message(chat.id, by.id, service={"left_chat_member": self.bot.as_api()})
@@ -201,8 +211,8 @@ class FakeTelegram(FakeTelegramServer):
                     "user": mentioned.as_api(),
                 }
             )
-        if text.startswith("/"):
-            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+        if command := _COMMAND_RE.match(text):  # Telegram ends a command at its first other character
+            entities.append({"type": "bot_command", "offset": 0, "length": command.end()})
         for match in _MENTION_RE.finditer(text):
             entities.append({"type": "mention", "offset": match.start(), "length": match.end() - match.start()})
         entities.sort(key=lambda entity: entity["offset"])
@@ -240,7 +250,7 @@ class FakeTelegram(FakeTelegramServer):
             anonymous=user.id in chat.anonymous,
         )
         return self._post(
-            chat, user, self.message_api(message) | self._text_payload(text, mentioning), reply_to, text.startswith("/")
+            chat, user, self.message_api(message) | self._text_payload(text, mentioning), reply_to, is_command(text)
         )
 
     def send_document(

@@ -71,6 +71,9 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 GLOBAL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
+# One private chat: about one message a second, a burst of ten tolerated (a bucket of ten tokens,
+# one back each second).
+PRIVATE_BURST, PRIVATE_PER_SECOND = 10, 1.0
 GROUP_ANONYMOUS_BOT = 1087968824  # the account anonymous administrators' messages come from
 TELEGRAM_SERVICE = 777000  # the account a linked channel's automatic forwards come from
 
@@ -241,6 +244,7 @@ class FakeTelegramServer:
         self._message_ids: dict[int, itertools.count] = {}
         self._sent_times: deque[float] = deque()
         self._group_sent: dict[int, deque[float]] = {}
+        self._private_tokens: dict[int, tuple[float, float]] = {}  # chat -> (tokens, when)
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.polls: dict[str, dict[str, Any]] = {}  # poll id -> chat, message, votes by user
@@ -469,6 +473,7 @@ class FakeTelegramServer:
                 self.flag(f"{method} is valid Bot API but this fake does not simulate it")
                 raise ApiError(501, f"Not Implemented: {method} is not simulated")
             if method in SEND_METHODS:
+                self._may_send(checked.params.get("chat_id"), method)
                 self._check_flood(checked.params.get("chat_id"))
             result = await handler(checked.params)
         except ApiError as exc:
@@ -519,6 +524,14 @@ class FakeTelegramServer:
                 wait = max(1, math.ceil(60.0 - (now - window[0])))
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
             window.append(now)
+        elif chat is not None:
+            tokens, since = self._private_tokens.get(chat.id, (float(PRIVATE_BURST), now))
+            tokens = min(PRIVATE_BURST, tokens + (now - since) * PRIVATE_PER_SECOND)
+            if tokens < 1:
+                self.rate_limited += 1
+                wait = max(1, math.ceil((1 - tokens) / PRIVATE_PER_SECOND))
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+            self._private_tokens[chat.id] = (tokens - 1, now)
         self._sent_times.append(now)
 
     # ---------------------------------------------------------------- rules
@@ -545,9 +558,18 @@ class FakeTelegramServer:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not user.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        elif chat.statuses.get(self.bot.id) not in ("member", "administrator", "creator"):
+        elif chat.statuses.get(self.bot.id) not in ("member", "administrator", "creator", "restricted"):
             raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         return chat
+
+    def _may_send(self, chat_id: Any, method: str) -> None:
+        """A bot an administrator restricted may not send there (it stays a member)."""
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is not None and chat.type != "private" and chat.statuses.get(self.bot.id) == "restricted":
+            what = {"sendPoll": "polls", "sendDocument": "documents", "sendPhoto": "photos"}.get(
+                method, "text messages"
+            )
+            raise ApiError(400, f"Bad Request: not enough rights to send {what} to the chat")
 
     def _render(self, text: str, parse_mode: str | None, limit: int, what: str = "message") -> tuple[str, str | None]:
         if parse_mode and parse_mode.upper() == "HTML":
@@ -869,6 +891,12 @@ class FakeTelegramServer:
             return data
         if status == "kicked":
             return {"status": "kicked", "user": user, "until_date": 0}
+        if status == "restricted":  # may read, may not send
+            data = {"status": "restricted", "user": user, "until_date": 0}
+            for f in type_fields("ChatMemberRestricted"):
+                if f["required"] and f["types"] == ["Boolean"]:
+                    data[f["name"]] = f["name"] == "is_member"
+            return data
         return {"status": status if status in ("member", "left") else "left", "user": user}
 
     async def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:

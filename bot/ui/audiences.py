@@ -70,6 +70,7 @@ RULES: dict[str, str] = {
     "privacy.summary.": PIECE,  # lines of /mesdonnees' summary
     "dialogue.": GROUP,  # read by whoever answers a question in the group
     "topics.": FACILITATOR,
+    "rights.": FACILITATOR,
     "flyer.": PIECE,  # the printed page: read on paper by anyone, checked there
     "flyer.sent": FACILITATOR,
     "flyer.caption": FACILITATOR,
@@ -253,6 +254,7 @@ RULES: dict[str, str] = {
     "help.task": FACILITATOR,
     "help.detail.": FACILITATOR,
     "help.unknown_task": FACILITATOR,
+    "help.no_accent": FACILITATOR,  # whoever typed a command (facilitators' business)
     "indicators.": FACILITATOR,
     "meeting.": FACILITATOR,
     "places.": FACILITATOR,

@@ -47,12 +47,11 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
         for piece in _cut_line(line, limit):
             candidate = "\n".join([*current, piece])
             if current and visible_length(candidate) > limit:
-                parts.append("\n".join(current).strip("\n") or "…")
+                parts.append("\n".join(current).strip("\n"))
                 current = [piece]
             else:
                 current.append(piece)
-    if current:
-        parts.append("\n".join(current).strip("\n") or "…")
+    parts.append("\n".join(current).strip("\n"))
     return [part for part in parts if part.strip()]
 
 

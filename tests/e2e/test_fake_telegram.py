@@ -149,23 +149,31 @@ async def test_group_migration_answer(tg, bot):
     assert [m.migrate_from_chat_id for m in services if m.migrate_from_chat_id] == [chat.id]
 
 
-async def test_flood_control_overall_and_per_group(tg, bot):
-    karim = tg.user("Karim")
-    tg.start_private(karim)
+async def test_flood_control_overall_per_group_and_per_private_chat(tg, bot):
+    people = [tg.user(f"Membre{i}") for i in range(4)]
+    for person in people:
+        tg.start_private(person)
     started = time.monotonic()
     sent = 0
     with pytest.raises(RetryAfter):
-        for _ in range(40):
-            await bot.send_message(karim.id, "x")
+        for index in range(40):  # spread over four people: the overall limit speaks first
+            await bot.send_message(people[index % 4].id, "x")
             sent += 1
     assert time.monotonic() - started < 1.0 and sent == 30
+    tg._sent_times.clear()
+    karim = tg.user("Karim")
+    tg.start_private(karim)
+    with pytest.raises(RetryAfter):  # one person: a burst of ten, then about one a second
+        for _ in range(12):
+            await bot.send_message(karim.id, "x")
+    assert len(tg.bot_messages(karim.id)) == 10
     awa, chat = world(tg)
     tg._sent_times.clear()
     with pytest.raises(RetryAfter) as caught:
         for _ in range(25):
             await bot.send_message(chat.id, "x")
     assert len(tg.bot_messages(chat.id)) == 20 and seconds(caught.value.retry_after) >= 1
-    assert tg.rate_limited == 2 and tg.flagged == []
+    assert tg.rate_limited == 3 and tg.flagged == []
 
 
 async def test_scripted_faults(tg, bot):

@@ -10,7 +10,14 @@ import pytest
 from bot.simulator.fuzz import Fuzzer
 from bot.simulator.harness import Harness
 
-FAST = {"telegram": {"group_messages_per_minute": 1000, "messages_per_second": 30}}
+FAST = {
+    "telegram": {
+        "group_messages_per_minute": 1000,
+        "messages_per_second": 30,
+        "private_burst": 1000,
+        "private_messages_per_second": 30,
+    }
+}
 
 
 async def test_two_thousand_hostile_updates_break_nothing_and_change_nothing_unallowed(database_url):

@@ -369,3 +369,59 @@ async def test_a_long_board_and_a_large_checklist_fit_telegram(relais):
     tg.press(awa, checklist, "Enregistrer")
     await relais.settle()
     assert "Présence enregistrée pour la réunion n°1 : 1 sur 133" in checklist.text
+
+
+async def test_one_person_s_flood_control_holds_nobody_else(relais):
+    chat, awa, (karim, julie) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.start_private(karim)
+    tg.start_private(julie)
+    await relais.settle()
+    tg.script_fault("sendMessage", "429", retry_after=2, chat_id=karim.id)
+    tg.say(tg.private_chat(karim), karim, "/aide")
+    tg.say(tg.private_chat(julie), julie, "/aide")
+    await relais.settle()
+    karims, julies = tg.bot_messages(karim.id)[-1], tg.bot_messages(julie.id)[-1]
+    assert julies.at + 1.5 < karims.at  # Karim's chat waited its two seconds; Julie's did not
+    # A burst to one person is paced, not refused: twelve answers in a row all arrive.
+    for _ in range(12):
+        tg.say(tg.private_chat(julie), julie, "/aide")
+    await relais.settle(timeout=30)
+    assert len([m for m in tg.bot_messages(julie.id) if m.text == julies.text]) == 13
+    assert tg.rate_limited == 1  # the scripted one only
+
+
+async def test_a_refusal_for_lack_of_rights_is_told_to_the_facilitators_once(relais):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.start_private(awa)
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    await relais.settle()
+    tg.restrict_bot(chat, awa)  # an administrator took away Relais' right to send
+    await relais.settle()
+    for moment in (datetime(2026, 11, 5, 9, 0, tzinfo=UTC), datetime(2026, 11, 11, 9, 0, tzinfo=UTC)):
+        relais.clock.set(moment)
+        await relais.run_jobs()
+        await relais.run_jobs()  # the notices written while the reminder was refused
+    assert ("sendMessage", 400, "Bad Request: not enough rights to send text messages to the chat") in tg.refused
+    told = [m.text for m in tg.bot_messages(awa.id) if m.text.startswith("⚠️ Dans le groupe")]
+    assert told == [
+        "⚠️ Dans le groupe « Groupe ressources Oyonnax », Telegram refuse un message de Relais : il lui manque un "
+        "droit. Dans les réglages du groupe, rendez à Relais le droit d'envoyer des messages (et, s'il est "
+        "administrateur, celui d'épingler). Tant que ce n'est pas fait, les annonces et les rappels n'y arrivent pas."
+    ]
+    assert not any(m.text.startswith("⚠️") for m in tg.bot_messages(karim.id)) if karim.id in tg.chats else True
+
+
+async def test_a_command_typed_with_an_accent_gets_an_answer(relais):
+    chat, awa, _ = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/réunion 12/11 14h | Centre social | Bilan")  # Telegram reads "/r"
+    tg.say(chat, awa, "/présentation")
+    tg.say(chat, awa, "/météo")  # not Relais' own: another bot may answer it
+    await relais.settle()
+    assert [m.text for m in tg.bot_messages(chat.id)[-2:]] == [
+        "Les commandes s'écrivent sans accent : /reunion",
+        "Les commandes s'écrivent sans accent : /presentation",
+    ]
+    assert await meetings_of(relais, chat.id) == []
