@@ -1,9 +1,12 @@
 """A fake Telegram Bot API server over loopback, faithful enough to catch what real Telegram refuses.
 
 The real python-telegram-bot Application talks to it through `telegram.api_base_url`. Every call is
-checked against the official spec; Telegram's rules are enforced (text length, callback data,
-strict HTML, 403 in private, flood control, group migration). Problems that real Telegram would
-reject as a client bug are collected in `flagged`, and tests fail when it is not empty.
+checked against the official spec; Telegram's rules are enforced, never more leniently than
+Telegram: lengths in UTF-16 units, callback data and 100 buttons, strict HTML, 403 in private,
+flood control overall, per group and per private chat, group migration, a quoted message that
+must exist, who a ForceReply is shown to, forums and closed topics, anonymous administrators,
+members present before the bot, a restricted bot, webhook ports. Problems that real Telegram
+would reject as a client bug are collected in `flagged`, and tests fail when it is not empty.
 The scenario side (people speaking, pressing buttons, joining...) lives in `scenario.py`.
 """
 

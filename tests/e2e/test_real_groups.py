@@ -12,7 +12,7 @@ from bot.domain.people import UserInfo, record_presence, upsert_person
 from bot.domain.proposals import FOLLOW_UP, create_proposal
 from bot.simulator import telegram_html
 from bot.simulator.harness import Harness
-from storage.models import Person
+from storage.models import Base, Person
 from tests.conftest import assert_telegram_happy
 from tests.support.helpers import (
     group_with_bot,
@@ -425,3 +425,21 @@ async def test_a_command_typed_with_an_accent_gets_an_answer(relais):
         "Les commandes s'écrivent sans accent : /presentation",
     ]
     assert await meetings_of(relais, chat.id) == []
+
+
+async def test_an_administrator_bot_keeps_nothing_of_the_conversation(relais):
+    tg = relais.tg
+    awa, karim = tg.user("Awa", "awa_anim"), tg.user("Karim", "karim_m")
+    chat = tg.group("Groupe ressources Oyonnax", creator=awa, members=[karim])
+    tg.add_bot(chat, awa, as_admin=True)  # an administrator bot receives every message
+    await relais.settle()
+    tg.say(chat, karim, "Bonjour à tous, je serai en retard jeudi, ma fille est malade")
+    announcement_id = tg.bot_messages(chat.id)[0]
+    tg.reply(chat, karim, announcement_id, "Merci pour le message, à jeudi chez le médecin")  # a reply to the bot
+    await relais.settle()
+    assert (await load_membership(relais, chat.id, karim.id)).status == "member"  # presence: what it needs
+    async with relais.services.sessionmaker() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in (await session.execute(select(table))).all():
+                assert not any(isinstance(v, str) and ("malade" in v or "médecin" in v) for v in row), table.name
+    assert last_text(relais, chat.id) != "Pour que je lise votre réponse, répondez à ce message-ci."
