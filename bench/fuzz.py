@@ -20,16 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.simulator.fuzz import Fuzzer  # noqa: E402
-from bot.simulator.harness import Harness  # noqa: E402
+from bot.simulator.harness import UNPACED, Harness  # noqa: E402
 
-FAST = {
-    "telegram": {
-        "group_messages_per_minute": 1000,
-        "messages_per_second": 30,
-        "private_burst": 1000,
-        "private_messages_per_second": 30,
-    }
-}
+FAST = UNPACED
 
 
 async def main() -> int:

@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.simulator.harness import Harness
+from bot.simulator.harness import UNPACED, Harness
 from bot.simulator.server import JournalEntry, SimMessage
 
 
@@ -308,17 +308,7 @@ async def run_demo(verbose: bool = False, telegram_group_limit: bool = False) ->
         url = f"sqlite+aiosqlite:///{Path(folder) / 'relais.db'}"
         # The built-in fake needs none of Telegram's sending limits to show the flow: without them
         # a scene with many messages in the group does not wait for the minute to pass.
-        fast = (
-            {}
-            if telegram_group_limit
-            else {
-                "telegram": {
-                    "group_messages_per_minute": 1000,
-                    "private_burst": 1000,
-                    "private_messages_per_second": 30,
-                }
-            }
-        )
+        fast = {} if telegram_group_limit else UNPACED
         async with Harness(url, flood_control=telegram_group_limit, overrides=fast) as h:
             if telegram_group_limit:
                 h.patience = 300.0  # a scene may wait for the minute's budget

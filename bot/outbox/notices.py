@@ -50,6 +50,16 @@ def new_notice(
     )
 
 
+def pending_notice(
+    kind: str, text: str, markup: dict | None, now: datetime, group_id: int | None, person_id: int | None
+) -> Notice:
+    """A notice written outside an update (a job, the bot's own bookkeeping): nobody sends it after
+    a commit, so it waits, unclaimed, for the next dispatcher run's pass over notices."""
+    notice = new_notice(kind, text, markup, now, group_id, person_id)
+    notice.status, notice.claimed_by, notice.claimed_at, notice.attempts = "pending", None, None, 0
+    return notice
+
+
 async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datetime, attempts: int) -> None:
     """Record what became of a send: out (or the person cannot be written to) -> the row goes;
     Telegram unreachable -> tried again later with growing waits; refused -> kept as failed, its

@@ -16,7 +16,7 @@ from telegram.error import BadRequest
 
 from bot.domain.facilitators import group_facilitators
 from bot.domain.people import reachable_in_private
-from bot.outbox.notices import new_notice
+from bot.outbox.notices import pending_notice
 from bot.ui.i18n import pick_language, t
 from storage.models import Group
 
@@ -49,9 +49,7 @@ class Rights:
                         continue
                     language = pick_language(person.language_code, group.language)
                     text = t(language, "rights.missing", group=group.display_name)
-                    notice = new_notice("rights_missing", text, None, now, None, person.id)
-                    notice.status, notice.claimed_by, notice.claimed_at, notice.attempts = "pending", None, None, 0
-                    session.add(notice)
+                    session.add(pending_notice("rights_missing", text, None, now, None, person.id))
                 log.info("group %s: Telegram refused a message for lack of rights; facilitators told", group.id)
         except Exception:
             log.exception("could not tell the facilitators of a refusal for lack of rights")

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.domain.people import reachable_in_private
 from bot.outbox.after_commit import Send, queue_send
-from bot.outbox.notices import claim_stale, new_notice
+from bot.outbox.notices import claim_stale, new_notice, pending_notice
 from storage.models import Group, Person
 
 
@@ -85,8 +85,8 @@ def later_to_person(
     pass over notices sends (`stale_notices`). False for someone who cannot be written to."""
     if not reachable_in_private(person):
         return False
-    notice = _write(session, kind, text, now, reply_markup, person_id=person.id)
-    notice.status, notice.claimed_by, notice.claimed_at, notice.attempts = "pending", None, None, 0
+    markup = reply_markup.to_dict() if reply_markup is not None else None
+    session.add(pending_notice(kind, text, markup, now, None, person.id))
     return True
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest
 
-from bot.outbox.notices import new_notice
+from bot.outbox.notices import pending_notice
 from bot.ui.i18n import t
 from storage.models import Group
 
@@ -89,8 +89,6 @@ class Topics:
                     return
                 now = self.now()
                 group.topic_warned_at = now
-                notice = new_notice("topic_moved", t(group.language, "topics.moved"), None, now, group.id, None)
-                notice.status, notice.claimed_by, notice.claimed_at, notice.attempts = "pending", None, None, 0
-                session.add(notice)
+                session.add(pending_notice("topic_moved", t(group.language, "topics.moved"), None, now, group.id, None))
         except Exception:  # the message itself went out: the warning can wait for another one
             log.exception("could not record that group messages moved topic")

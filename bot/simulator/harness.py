@@ -15,6 +15,17 @@ from bot.services import Services
 from bot.simulator.scenario import FakeTelegram
 from jobs.scheduler import dispatch_now
 
+# The bot's own sending limits lifted, for runs whose fake applies none (the demo, the fuzzer):
+# they show or measure what updates do, not how fast Telegram lets the answers go.
+UNPACED = {
+    "telegram": {
+        "group_messages_per_minute": 1000,
+        "messages_per_second": 30,
+        "private_burst": 1000,
+        "private_messages_per_second": 30,
+    }
+}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

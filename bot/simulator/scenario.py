@@ -81,6 +81,15 @@ class FakeTelegram(FakeTelegramServer):
         """A basic group the bot is not yet in."""
         self._chat_counter += 1
         chat = SimChat(id=-(4000000000 + self._chat_counter), type="group", title=title)
+        return self._peopled(chat, creator, members, admins)
+
+    def _peopled(
+        self,
+        chat: SimChat,
+        creator: SimUser,
+        members: tuple[SimUser, ...] | list[SimUser],
+        admins: tuple[SimUser, ...] | list[SimUser],
+    ) -> SimChat:
         chat.statuses[creator.id] = "creator"
         for admin in admins:
             chat.statuses[admin.id] = "administrator"
@@ -99,13 +108,7 @@ class FakeTelegram(FakeTelegramServer):
         """A supergroup with topics (a forum) the bot is not yet in."""
         self._chat_counter += 1
         chat = SimChat(id=-(1000000000000 + self._chat_counter), type="supergroup", title=title, is_forum=True)
-        chat.statuses[creator.id] = "creator"
-        for admin in admins:
-            chat.statuses[admin.id] = "administrator"
-        for member in members:
-            chat.statuses.setdefault(member.id, "member")
-        self.chats[chat.id] = chat
-        return chat
+        return self._peopled(chat, creator, members, admins)
 
     def create_topic(self, chat: SimChat, by: SimUser, name: str) -> int:
         """`by` opens a topic in a forum; its id is the id of its first (service) message."""

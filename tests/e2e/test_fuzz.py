@@ -8,16 +8,9 @@ from __future__ import annotations
 import pytest
 
 from bot.simulator.fuzz import Fuzzer
-from bot.simulator.harness import Harness
+from bot.simulator.harness import UNPACED, Harness
 
-FAST = {
-    "telegram": {
-        "group_messages_per_minute": 1000,
-        "messages_per_second": 30,
-        "private_burst": 1000,
-        "private_messages_per_second": 30,
-    }
-}
+FAST = UNPACED
 
 
 async def test_two_thousand_hostile_updates_break_nothing_and_change_nothing_unallowed(database_url):
