@@ -173,3 +173,16 @@ async def relais(database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
         yield h
         await h.settle()
         assert_telegram_happy(h)
+
+
+# The longest tests start first, so that a test process is not left with one of them at the end
+# while the others are idle: they wait in real time (Telegram's limits) or play the fuzzer.
+LONGEST_FIRST = ("test_nothing_twice.py", "test_fuzz.py", "test_dashboard_browser.py", "test_carpool.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)

@@ -31,7 +31,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Te
 
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
-from bot.outbox.notices import finish
+from bot.outbox.notices import finish, renew, still_ours
 
 # Outcomes of one send, as the durable notices record them (bot/outbox/notices.py).
 SENT, FORBIDDEN, REFUSED, FAILED, NETWORK = "sent", "forbidden", "refused", "failed", "network"
@@ -39,6 +39,7 @@ SENT, FORBIDDEN, REFUSED, FAILED, NETWORK = "sent", "forbidden", "refused", "fai
 log = logging.getLogger(__name__)
 
 RETRIES = 3  # tries of one send when Telegram fails (5xx) or the connection drops
+RENEW_EVERY = 20.0  # seconds between renewals of waiting notices' claims (a third of their lease)
 
 # Called with a new session and what Telegram returned, once the message is out: where a row
 # must remember the message (an announcement's id, to edit its counts later).
@@ -144,11 +145,17 @@ class ChatSender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._waiting_notices: set[int] = set()  # claimed notices queued here, their claims renewed
+        self._renewer: asyncio.Task[None] | None = None
 
     def submit(self, sends: UpdateSends) -> None:
         if sends.answer is not None:
             self._start(self._answer(sends.answer))
         for send in sends.sends:
+            if send.notice is not None:
+                self._waiting_notices.add(send.notice.id)
+                if self._renewer is None or self._renewer.done():
+                    self._renewer = asyncio.ensure_future(self._renew_claims())
             queue = self._queues.get(send.chat_id)
             if queue is not None:
                 queue.append(send)  # this chat's worker is running: it will take it in turn
@@ -172,7 +179,20 @@ class ChatSender:
         while self._tasks:
             await self._idle.wait()
 
+    async def _renew_claims(self) -> None:
+        """While notices wait here (behind a group's minute budget, say), renew their claims well
+        within the lease, so that the dispatcher never takes one over and sends it twice."""
+        while self._waiting_notices:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                async with self.sessionmaker.begin() as session:
+                    await renew(session, sorted(self._waiting_notices), self.now())
+            except Exception:  # the database away a moment: the check before sending still holds
+                log.warning("could not renew the claims of waiting notices")
+
     async def close(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -194,9 +214,25 @@ class ChatSender:
             del self._queues[chat_id]
 
     async def _deliver(self, send: Send) -> None:
-        outcome = await self._try(send)
         if send.notice is not None:
-            await self._finish_notice(send, outcome)
+            try:
+                if not await self._still_ours(send):
+                    log.info("notice %s was taken over by another run: not sent from here", send.notice.id)
+                    return
+                outcome = await self._try(send)
+                await self._finish_notice(send, outcome)
+            finally:
+                self._waiting_notices.discard(send.notice.id)
+            return
+        await self._try(send)
+
+    async def _still_ours(self, send: Send) -> bool:
+        try:
+            async with self.sessionmaker.begin() as session:
+                return await still_ours(session, send.notice.id, send.notice.attempts, self.now())
+        except Exception:  # cannot tell: not sending is the safe side (the lease gives it back later)
+            log.warning("could not check the claim of notice %s", send.notice.id)
+            return False
 
     async def _try(self, send: Send) -> str:
         for attempt in range(RETRIES):

@@ -60,6 +60,35 @@ def pending_notice(
     return notice
 
 
+async def renew(session: AsyncSession, notice_ids: list[int], now: datetime, worker: str = WORKER_ID) -> None:
+    """Keep this process's claim on notices still waiting to be sent (a group's 20 messages a
+    minute can hold one for minutes): their lease starts again, so no dispatcher run takes them."""
+    if notice_ids:
+        await session.execute(
+            update(Notice)
+            .where(Notice.id.in_(notice_ids), Notice.claimed_by == worker, Notice.status == "sending")
+            .values(claimed_at=now)
+        )
+
+
+async def still_ours(
+    session: AsyncSession, notice_id: int, attempts: int, now: datetime, worker: str = WORKER_ID
+) -> bool:
+    """Whether this process's claim on the notice still holds, just before it is sent (and renew
+    it): a claim that lapsed and was taken again, even by this process, is another send's now."""
+    result = await session.execute(
+        update(Notice)
+        .where(
+            Notice.id == notice_id,
+            Notice.claimed_by == worker,
+            Notice.attempts == attempts,
+            Notice.status == "sending",
+        )
+        .values(claimed_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
 async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datetime, attempts: int) -> None:
     """Record what became of a send: out (or the person cannot be written to) -> the row goes;
     Telegram unreachable -> tried again later with growing waits; refused -> kept as failed, its
