@@ -29,6 +29,7 @@ from bot.services import Services, fetch_admin_ids
 from handlers.dashboard.routes import setup_dashboard
 from handlers.help import set_command_menus
 from handlers.web import build_web_app
+from jobs.housekeeping import start_housekeeping
 from jobs.scheduler import leave, start_dispatcher
 from storage.db import create_engine, create_sessionmaker, migrate
 
@@ -181,6 +182,7 @@ class Relais:
         await self.application.start()
         svc.refresher.start()  # edits asked for before a restart go out now
         rebuilt = await start_dispatcher(self.application)
+        start_housekeeping(self.application)
         log.info("dispatcher started, %s pending due times rebuilt from the database", rebuilt)
 
     async def stop(self) -> None:

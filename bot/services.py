@@ -65,7 +65,6 @@ class Services:
     # The database or Telegram away at run time: reported once, retried with growing waits.
     database_outage: Outage = field(default_factory=lambda: Outage("database"))
     telegram_outage: Outage = field(default_factory=lambda: Outage("Telegram"))
-    retention_done_at: datetime | None = None  # when old absence reasons were last erased
     metrics: Metrics = field(default_factory=Metrics)  # this process's figures, for GET /metrics
     # This process among those sharing the database (and Telegram's rate): bot/outbox/workers.py.
     worker_name: str = field(default_factory=lambda: f"{WORKER_ID[:50]}-{uuid.uuid4().hex[:6]}")

@@ -10,17 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.domain import dialogues
-from bot.domain.costs import forget_old as forget_old_claims
-from bot.domain.membership import give_terms
-from bot.domain.privacy import forget_old_reasons
-from bot.domain.retention import forget_departed
-from bot.domain.web_access import forget_expired
 from bot.outbox import workers
 from bot.outbox.after_commit import UpdateSends
 from bot.outbox.claims import renew_claims
@@ -30,12 +24,10 @@ from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, fetch_anonymous_admin_ids, services
-from storage.db import database_away, forget_handled_updates
+from storage.db import database_away
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"
-RETENTION_EVERY = timedelta(hours=1)
-UPDATES_KEPT = timedelta(days=1)  # Telegram keeps an undelivered update for 24 hours
 # Runs that find a wave going out return at once; allowing a few instances keeps APScheduler from
 # logging a "skipped" warning every interval during a long wave.
 JOB_KWARGS = {"max_instances": 3, "coalesce": True}
@@ -80,27 +72,6 @@ async def dispatch_now(application: Application) -> DispatchReport:
     async with svc.sessionmaker.begin() as session:  # seats held by drivers Telegram cannot reach
         await pass_on_unreachable(session, svc.clock.now(), svc.settings.carpool.radius_km)
     await resend_stale_notices(svc)
-    now = svc.clock.now()
-    async with svc.sessionmaker.begin() as session:  # what is no longer needed is not kept
-        await dialogues.purge_expired(session, now)  # drafts nobody finished
-        # Absence reasons past their time: once an hour is enough (the query reads many answers).
-        if svc.retention_done_at is None or now - svc.retention_done_at >= RETENTION_EVERY:
-            await forget_old_reasons(session, now, svc.settings.privacy.reasons_days)
-            # Dashboard links and sessions that can no longer serve (they point at a person).
-            await forget_expired(session, now, timedelta(minutes=svc.settings.dashboard.idle_minutes))
-            await forget_old_claims(session, now, svc.settings.costs.keep_months)
-            await forget_handled_updates(session, now - UPDATES_KEPT)  # Telegram re-sends none older
-            coordinators = frozenset(svc.settings.dashboard.coordinators)
-            erased = await forget_departed(session, now, svc.settings.privacy.retention_months, coordinators)
-            if erased.people:
-                log.info(
-                    "retention: erased people who left %s months ago: %s",
-                    svc.settings.privacy.retention_months,
-                    erased.summary(),
-                )
-            if svc.settings.membership.term_months is not None:  # members who have no term yet get one
-                await give_terms(session, svc.settings.membership.term_months, now)
-            svc.retention_done_at = now
     if report.sent or report.failed:
         log.info(
             "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",

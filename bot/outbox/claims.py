@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union, update
+from sqlalchemy import and_, delete, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Meeting, ScheduledEvent
@@ -150,3 +150,12 @@ async def release_held(session: AsyncSession, person_id: int, now: datetime) -> 
         .values(status="pending", not_before=now)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def forget_finished_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Deliveries sent, skipped or failed before `before` are not kept: their event is done, so
+    nothing will expand it again and no copy can be made."""
+    finished = Delivery.status.in_(("sent", "skipped", "failed"))
+    old = or_(Delivery.sent_at < before, and_(Delivery.sent_at.is_(None), Delivery.not_before < before))
+    result = await session.execute(delete(Delivery).where(finished, old))
+    return int(getattr(result, "rowcount", 0) or 0)

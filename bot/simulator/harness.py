@@ -13,6 +13,7 @@ from bot.outbox.dispatch import DispatchReport
 from bot.runtime import Relais
 from bot.services import Services
 from bot.simulator.scenario import FakeTelegram
+from jobs.housekeeping import housekeep
 from jobs.scheduler import dispatch_now
 
 # The bot's own sending limits lifted, for runs whose fake applies none (the demo, the fuzzer):
@@ -142,3 +143,8 @@ class Harness:
         """What the scheduler would do now (by the injectable clock): tests and the demo call it."""
         await self.settle()
         return await dispatch_now(self.app)
+
+    async def housekeep(self) -> dict[str, int]:
+        """What the hourly housekeeping job would do now (by the injectable clock)."""
+        await self.settle()
+        return await housekeep(self.services)

@@ -152,7 +152,10 @@ async def test_absence_reasons_are_erased_by_the_job_thirty_days_after_the_meeti
 
     relais.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))  # 28 days after the meeting
     await relais.run_jobs()
+    assert (await relais.housekeep())["absence_reasons"] == 0
     assert await reasons() == ["transport"]
     relais.clock.set(datetime(2026, 12, 13, 9, 0, tzinfo=UTC))  # 31 days after
     await relais.run_jobs()
+    assert await reasons() == ["transport"]  # sending is the dispatcher's business, not keeping
+    assert (await relais.housekeep())["absence_reasons"] == 1
     assert await reasons() == [None]  # the answer stays, the reason is gone
