@@ -20,10 +20,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/relais demo
 
-# One test process per core (pytest-xdist), each with its own databases; the slowest tests listed
-# at the end, so that CI's output shows where the time goes.
+# One test process per core (pytest-xdist; an idle one takes tests queued for a busy one), each
+# with its own databases; the slowest tests listed at the end, so that CI's output shows where
+# the time goes.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --durations=25
+	$(BIN)/python -m pytest -q -n auto --dist worksteal --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

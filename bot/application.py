@@ -20,9 +20,9 @@ from telegram.ext import Application, ApplicationBuilder, Defaults, MessageHandl
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramSection
-from bot.outbox import after_commit
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.relais_bot import RelaisBot
+from bot.outbox.unit_of_work import Work, unit_of_work
 from bot.services import SERVICES, Services, current_session
 from bot.update_order import ChatOrderedProcessor
 from handlers import (
@@ -120,7 +120,13 @@ class RelaisApplication(Application):
         log.retry.discard(update.update_id)
         svc: Services = self.bot_data[SERVICES]
         svc.telegram_outage.recovered()  # an update came: Telegram is reachable
-        sends, collecting = after_commit.collect()
+        with unit_of_work(svc.sender, svc.refresher, svc.wake_at) as work:
+            await self._handle_once(update, kind, svc, work)
+
+    async def _handle_once(self, update: Update, kind: str, svc: Services, work: Work) -> None:
+        """The update in one transaction, committed unless a handler failed; what it said goes out
+        once it committed (`work.committed`, read by the unit of work)."""
+        log = self.update_log()
         committed = False
         started = time.perf_counter()
         try:
@@ -140,7 +146,7 @@ class RelaisApplication(Application):
                         await session.rollback()
                     else:
                         await session.commit()
-                        committed = True
+                        committed = work.committed = True
                 finally:
                     current_session.reset(token)
         except TRANSIENT as exc:
@@ -161,11 +167,6 @@ class RelaisApplication(Application):
             elif update.update_id in log.retry and self.updater is not None:
                 self._retry_later(update, svc)  # long polling: Telegram will not send it again
             log.in_flight.discard(update.update_id)
-            after_commit.stop_collecting(collecting)
-            if svc.sender is not None:
-                svc.sender.submit(sends.keep(committed))
-            if committed and sends.refresh and svc.refresher is not None:
-                svc.refresher.wake()
 
     def _retry_later(self, update: Update, svc: Services) -> None:
         """The database was away: handle the update again after the outage's growing wait, so

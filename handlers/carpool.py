@@ -30,8 +30,6 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
-from bot.outbox.ride_changes import ask_drivers
-from bot.outbox.sending import to_group, to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.carpool import (
@@ -54,12 +52,14 @@ from handlers.common import (
     Context,
     answer,
     ask,
+    ask_drivers,
     button_member,
     command_args,
     current_group,
     edit_tapped,
     language_for,
     next_meeting_here,
+    notify,
     on_link,
     person_language,
     reply,
@@ -200,8 +200,8 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
         t(language, "carpool.request_saved", meeting=meeting_label(language, group, meeting)),
         reply_markup=cancel_request_keyboard(language, request),
     )
-    to_group(
-        db(),
+    notify(
+        context,
         group,
         t(
             group.language,
@@ -210,7 +210,6 @@ async def _place_chosen(update: Update, context: Context, place: Place, note: st
             meeting=meeting_label(group.language, group, meeting),
         ),
         "ride_request",
-        now,
     )
     await offer_to_drivers(context, group, meeting, request)
 
@@ -257,8 +256,8 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
         ),
         reply_markup=with_coming(language, meeting, cancel_offer_keyboard(language, offer)),
     )
-    to_group(
-        db(),
+    notify(
+        context,
         group,
         t(
             group.language,
@@ -268,7 +267,6 @@ async def _time_chosen(update: Update, context: Context, departs) -> None:
             meeting=meeting_label(group.language, group, meeting),
         ),
         "ride_offer",
-        now,
     )
     for request in await c.waiting_requests(db(), meeting):
         await offer_to_drivers(context, group, meeting, request)
@@ -362,8 +360,7 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
 # ----------------------------------------------------------------------------- matching
 async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, request: RideRequest) -> RideOffer | None:
     """Ask the nearest driver with a free seat; one who cannot be reached passes it on."""
-    svc = services(context)
-    return await ask_drivers(db(), group, meeting, request, svc.settings.carpool.radius_km, svc.clock.now())
+    return await ask_drivers(context, group, meeting, request)
 
 
 async def ride_button(update: Update, context: Context) -> None:
@@ -393,12 +390,11 @@ async def ride_button(update: Update, context: Context) -> None:
         await offer_to_drivers(context, group, meeting, request)
         return
     edit_tapped(update, match_text(language, group, meeting, offer, rider, pickup, for_driver=True))
-    to_person(
-        db(),
+    notify(
+        context,
         rider,
         match_text(person_language(rider, group), group, meeting, offer, driver, pickup, for_driver=False),
         "ride_accepted",
-        now,
         reply_markup=with_coming(
             person_language(rider, group), meeting, cancel_request_keyboard(person_language(rider, group), request)
         ),
@@ -451,7 +447,7 @@ async def _tell(context: Context, person: Person, group: Group, meeting: Meeting
     """A private notice about a ride to someone in it (403: marked unreachable)."""
     language = person_language(person, group)
     text = t(language, key, name=name, meeting=meeting_label(language, group, meeting))
-    to_person(db(), person, text, "ride_cancelled", services(context).clock.now())
+    notify(context, person, text, "ride_cancelled")
 
 
 async def cancel_offer_button(update: Update, context: Context) -> None:

@@ -17,7 +17,6 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, groups_of, person_in_group
-from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.costs import (
@@ -38,6 +37,7 @@ from handlers.common import (
     is_facilitator,
     is_group_chat,
     language_for,
+    notify,
     person_language,
     private_reader,
     reply,
@@ -202,7 +202,7 @@ async def _tell_member(context: Context, group: Group, meeting: Meeting, claim: 
     member = await db().get(Person, claim.person_id)
     if member is not None:
         text = decision_for_member(person_language(member, group), group, meeting, claim)
-        to_person(db(), member, text, "cost_decision", services(context).clock.now())
+        notify(context, member, text, "cost_decision")
 
 
 async def decision_button(update: Update, context: Context) -> None:

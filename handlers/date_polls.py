@@ -13,8 +13,6 @@ from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
-from bot.outbox.after_commit import refresh_asked
-from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.date_polls import date_poll_keyboard, date_poll_outcome, date_poll_text, pick_keyboard, who_text
@@ -26,6 +24,7 @@ from handlers.common import (
     current_group,
     edit,
     edit_tapped,
+    follow,
     is_facilitator,
     language_for,
     publish,
@@ -101,9 +100,7 @@ async def tick_button(update: Update, context: Context) -> None:
     answer(update, plain(group.language, "when.ticked" if ticked else "when.unticked"))
     message = update.callback_query.message
     if message is not None:  # the counts on the message: edited at most every few seconds
-        spacing = services(context).settings.telegram.edit_spacing_seconds
-        await request_refresh(db(), "date_poll", message.chat.id, message.message_id, poll.id, now, spacing)
-        refresh_asked()
+        await follow(context, "date_poll", message.chat.id, message.message_id, poll.id)
 
 
 async def choose_button(update: Update, context: Context) -> None:

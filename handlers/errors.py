@@ -8,10 +8,9 @@ from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler
 
-from bot.outbox.after_commit import collecting
 from bot.services import services
 from bot.ui.i18n import plain, t
-from handlers.common import Context, answer, language_for, reply
+from handlers.common import Context, answer, language_for, reply, saying_now
 from storage.db import database_away
 
 log = logging.getLogger("relais.errors")
@@ -46,7 +45,7 @@ async def on_error(update: object, context: Context) -> None:
         return  # nowhere to apologise
     language = language_for(update, context)
     try:
-        if not collecting():  # the update's transaction itself failed (at commit): say it now
+        if not saying_now():  # the update's transaction itself failed (at commit): say it now
             await _apologise_now(update, language)
         elif update.callback_query is not None:
             answer(update, plain(language, "error.apology_short"), show_alert=True, always=True)

@@ -17,8 +17,6 @@ from bot.domain import meetings as m
 from bot.domain.dates import DateError, is_series, parse_series, parse_when
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
-from bot.outbox.ride_changes import tell_rides_changed
-from bot.outbox.sending import to_group, to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import pick_language, plain, t, tn
@@ -33,11 +31,13 @@ from handlers.common import (
     edit_tapped,
     is_facilitator,
     language_for,
+    notify,
     plan_jobs,
     publish,
     reply,
     require_facilitator,
     tapped,
+    tell_rides_changed,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting, MeetingSeries
@@ -80,11 +80,10 @@ async def _pick_keyboard(
 async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: str, **values) -> None:
     """The group, and in private everyone who answered: durable notices, written with the change
     (403s mark people unreachable)."""
-    now = services(context).clock.now()
     values.setdefault("place", meeting.place)
     group_text = t(group.language, key, number=meeting.number, topic=meeting.topic, **values)
     markup = rsvp_keyboard(group.language, meeting) if meeting.status == "scheduled" else None
-    to_group(db(), group, group_text, key, now, reply_markup=markup)
+    notify(context, group, group_text, key, reply_markup=markup)
     for person, _, rsvp in await m.members_with_answers(db(), meeting):
         if rsvp is None:
             continue
@@ -94,7 +93,7 @@ async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: 
             + "\n"
             + t(language, "meeting.private_group", group=group.display_name)
         )
-        to_person(db(), person, text, key, now, reply_markup=rsvp_keyboard(language, meeting) if markup else None)
+        notify(context, person, text, key, reply_markup=rsvp_keyboard(language, meeting) if markup else None)
 
 
 async def _refresh_announcement(context: Context, group: Group, meeting: Meeting) -> None:
@@ -123,7 +122,7 @@ async def _cancel(context: Context, group: Group, meeting: Meeting) -> str | Non
     when = when_text(meeting.starts_at, group.timezone, group.language)
     await _refresh_announcement(context, group, meeting)
     await _tell_everyone(context, group, meeting, "meeting.cancelled", when=when)
-    await tell_rides_changed(db(), group, meeting, None, now)
+    await tell_rides_changed(context, group, meeting, None)
     if meeting.series_id is not None:
         series = await db().get(MeetingSeries, meeting.series_id)
         if series is not None:
@@ -155,7 +154,7 @@ async def _move(context: Context, group: Group, meeting: Meeting, when: str) -> 
         when=when_text(starts, group.timezone, group.language),
         place=meeting.place,
     )
-    await tell_rides_changed(db(), group, meeting, starts - before, now)
+    await tell_rides_changed(context, group, meeting, starts - before)
     await plan_jobs(context, meeting_id=meeting.id)
     return None
 
@@ -320,7 +319,7 @@ async def series_command(update: Update, context: Context) -> None:
         await _tell_everyone(
             context, group, upcoming, "meeting.moved", when=when_text(starts, group.timezone, language), place=place
         )
-        await tell_rides_changed(db(), group, upcoming, starts - before, now)
+        await tell_rides_changed(context, group, upcoming, starts - before)
     reply(update, t(language, "series.changed", id=target.id))
 
 

@@ -16,7 +16,6 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
-from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.carpool import meeting_label
@@ -29,6 +28,7 @@ from handlers.common import (
     command_args,
     current_group,
     is_facilitator,
+    notify,
     person_language,
     refuse,
     reply,
@@ -60,7 +60,7 @@ async def _record(update: Update, context: Context, group: Group, meeting: Meeti
     for person in await ev.attendees(db(), meeting):
         language = person_language(person, group)
         text = review_text(language, group, meeting, minutes)
-        if to_person(db(), person, text, "minutes_review", now, reply_markup=review_keyboard(language, minutes)):
+        if notify(context, person, text, "minutes_review", reply_markup=review_keyboard(language, minutes)):
             reviewers += 1
             if minutes.file_id:  # the file itself, by the id Telegram gave it
                 send(person.telegram_id, "send_document", document=minutes.file_id)

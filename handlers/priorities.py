@@ -15,8 +15,6 @@ from bot.domain.errors import RefusalError
 from bot.domain.people import find_person, person_in_group
 from bot.domain.polls import closing_time, deadline_text
 from bot.domain.proposals import ProposalError
-from bot.outbox.after_commit import refresh_asked
-from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain
@@ -26,6 +24,7 @@ from handlers.common import (
     answer,
     command_args,
     current_group,
+    follow,
     refuse,
     remember_message,
     reply,
@@ -99,10 +98,7 @@ async def pick_button(update: Update, context: Context) -> None:
     # The round's message shows how many took part: edited at most every few seconds.
     message = update.callback_query.message
     if message is not None:
-        spacing = services(context).settings.telegram.edit_spacing_seconds
-        now = services(context).clock.now()
-        await request_refresh(db(), "priority_round", message.chat.id, message.message_id, round_.id, now, spacing)
-        refresh_asked()
+        await follow(context, "priority_round", message.chat.id, message.message_id, round_.id)
 
 
 def register(application: Application) -> None:

@@ -15,7 +15,6 @@ from bot.domain.errors import RefusalError
 from bot.domain.facilitators import may_run
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_person, person_in_group
-from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
@@ -26,6 +25,7 @@ from handlers.common import (
     answer,
     button_member,
     language_for,
+    notify,
     on_link,
     person_language,
     reply,
@@ -150,8 +150,8 @@ async def answer_text(update: Update, context: Context, dialogue: Dialogue) -> N
     await router.end(dialogue)
     asker = await db().get(Person, question.person_id)
     name = asker.first_name if asker else ""
-    told = asker is not None and to_person(
-        db(), asker, answer_for_member(person_language(asker, group), group, meeting, question), "question_answer", now
+    told = asker is not None and notify(
+        context, asker, answer_for_member(person_language(asker, group), group, meeting, question), "question_answer"
     )
     reply(update, t(language, "question.answered_sent" if told else "question.asker_unreachable", name=name))
 

@@ -18,8 +18,6 @@ from bot.domain.attendance import attendance_rows, save_attendance, toggle_prese
 from bot.domain.deeplinks import group_payload, start_url
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import may_run
-from bot.outbox.after_commit import refresh_asked
-from bot.outbox.refresh import request_refresh
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.calendar import meeting_ics
@@ -39,6 +37,7 @@ from handlers.common import (
     button_member,
     edit_tapped,
     edit_tapped_buttons,
+    follow,
     is_group_chat,
     refresh_member_count,
     say,
@@ -101,17 +100,15 @@ async def change_button(update: Update, context: Context) -> None:
 async def _refresh_counts(update: Update, context: Context, group: Group, meeting: Meeting, now: datetime) -> None:
     """Ask for the announcement, and the group reminder that was pressed, to show the new counts:
     edited at most once every few seconds each, with the counts as they are then."""
-    spacing = services(context).settings.telegram.edit_spacing_seconds
     pressed = update.callback_query.message
     in_group = is_group_chat(update) and pressed is not None
     announcement = meeting.announcement_message_id
     if announcement is None and in_group:  # pressed before its id was recorded: it is the announcement
         announcement = pressed.message_id
     if announcement is not None:
-        await request_refresh(db(), "announcement", group.chat_id, announcement, meeting.id, now, spacing)
+        await follow(context, "announcement", group.chat_id, announcement, meeting.id)
     if in_group and pressed.message_id != announcement:
-        await request_refresh(db(), "group_reminder", group.chat_id, pressed.message_id, meeting.id, now, spacing)
-    refresh_asked()
+        await follow(context, "group_reminder", group.chat_id, pressed.message_id, meeting.id)
 
 
 async def reason_button(update: Update, context: Context) -> None:

@@ -8,7 +8,6 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.domain.deeplinks import parse_payload
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import link_private, mark_started, record_presence, upsert_person
-from bot.outbox.claims import release_held
 from bot.services import db, services
 from bot.ui.i18n import t
 from bot.ui.privacy import pause_keyboard
@@ -17,6 +16,7 @@ from handlers.common import (
     Context,
     in_group_says_telegram,
     language_for,
+    release_held,
     reply,
     send_card,
     user_info,
@@ -36,7 +36,7 @@ async def start(update: Update, context: Context) -> None:
     person = await upsert_person(db(), user_info(user), now)
     await mark_started(db(), person, now)
     # Reports held for a facilitator who had not opened this chat go out now.
-    if await release_held(db(), person.id, now):
+    if await release_held(context, person):
         wake_at(context, [now])
     payload = context.args[0] if context.args else ""
     if not payload:

@@ -13,7 +13,6 @@ from bot.domain.facilitators import group_facilitators
 from bot.domain.groups import find_group_by_id
 from bot.domain.membership import is_current, record_wish, renew_term
 from bot.domain.people import find_person
-from bot.outbox.sending import to_person
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
@@ -27,6 +26,7 @@ from handlers.common import (
     is_facilitator,
     is_group_chat,
     language_for,
+    notify,
     person_language,
     tapped,
     wake_at,
@@ -66,12 +66,11 @@ async def wish_button(update: Update, context: Context) -> None:
         return
     answer(update)
     edit_tapped(update, t(language, f"term.noted.{data.wish}"))
-    now = services(context).clock.now()
     for facilitator in await group_facilitators(db(), group, admin_lookup(context)):
         if facilitator.id != person.id:
             words = person_language(facilitator, group)
             markup = decision_keyboard(words, membership)
-            to_person(db(), facilitator, wish_notice(words, group, person, membership), "term_wish", now, markup)
+            notify(context, facilitator, wish_notice(words, group, person, membership), "term_wish", markup)
 
 
 async def decision_button(update: Update, context: Context) -> None:
@@ -108,7 +107,7 @@ async def decision_button(update: Update, context: Context) -> None:
     text = t(language, "term.renewed", name=member.first_name, day=until)
     words = person_language(member, group)
     told = t(words, "term.renewed_member", group=group.display_name, day=day(membership.term_ends_at, group, words))
-    if member.telegram_id != update.effective_user.id and to_person(db(), member, told, "term_renewed", now):
+    if member.telegram_id != update.effective_user.id and notify(context, member, told, "term_renewed"):
         text += " " + t(language, "term.member_told", name=member.first_name)
     edit_tapped(update, text)
 

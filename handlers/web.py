@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.metrics import CONTENT_TYPE
-from bot.outbox.backlog import read_backlog
 from bot.services import Services
+from handlers.common import waiting_to_go
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def metrics(request: web.Request) -> web.Response:
     now = svc.clock.now()
     try:
         async with svc.sessionmaker() as session:
-            backlog = await read_backlog(session, now)
+            backlog = await waiting_to_go(session, now)
     except Exception as exc:  # the scrape fails: Prometheus marks the target down, which it is
         svc.database_outage.failed(exc)
         return web.Response(status=503, text="the database is unreachable\n")

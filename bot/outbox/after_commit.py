@@ -84,6 +84,7 @@ class UpdateSends:
     sends: list[Send] = field(default_factory=list)
     answer: Answer | None = None
     refresh: bool = False  # a message was asked to show a new state (bot/outbox/refresh.py)
+    wakes: list[datetime] = field(default_factory=list)  # the dispatcher asked to run at these moments
 
     def keep(self, committed: bool) -> UpdateSends:
         """What goes out: everything after a commit, only what is marked `always` otherwise."""
@@ -129,6 +130,12 @@ def queue_answer(answer: Answer) -> None:
 
 def refresh_asked() -> None:
     _sends().refresh = True
+
+
+def queue_wake(moments: list[datetime]) -> None:
+    """The dispatcher should run at these moments: asked once the transaction has committed (a
+    run asked sooner could look before the rows it is to send exist)."""
+    _sends().wakes.extend(moments)
 
 
 def collecting() -> bool:

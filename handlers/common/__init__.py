@@ -40,17 +40,8 @@ from bot.domain.people import (
     note_member_count,
     person_in_group,
 )
-from bot.outbox.after_commit import (
-    Answer,
-    OnSent,
-    Send,
-    queue_answer,
-    queue_message,
-    queue_send,
-    remember_message,
-)
-from bot.outbox.claims import pending_due_times
-from bot.outbox.sending import to_person
+from bot.outbox import say as outbox
+from bot.outbox.say import OnSent, remember_message
 from bot.services import db, fetch_admin_ids, fetch_anonymous_admin_ids, fetch_member_count, services
 from bot.ui import callbacks as cb
 from bot.ui.card import card_text
@@ -58,7 +49,7 @@ from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import announcement_text, rsvp_keyboard
 from bot.ui.mentions import mention
 from bot.ui.proposals import change_sentence
-from storage.models import ActionItem, Group, Meeting, Person, Proposal, ProposalChange
+from storage.models import ActionItem, Group, Meeting, Person, Proposal, ProposalChange, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
 Tap = TypeVar("Tap", bound=cb.Callback)
@@ -98,7 +89,7 @@ PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMe
 def say(chat_id: int, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
     """A message to a chat; `on_sent(session, message)` runs once it is out. `always`: sent even
     if the update fails (the apology)."""
-    queue_message(chat_id, text, on_sent, always, **kwargs)
+    outbox.reply_in(chat_id, text, on_sent, always, **kwargs)
 
 
 def topic_of(message: Message | None) -> int | None:
@@ -186,12 +177,12 @@ def asker_name(update: Update) -> str:
 
 def send(chat_id: int, method: str, on_sent: OnSent | None = None, **kwargs: Any) -> None:
     """Any other Bot API call to a chat (a document, a poll), by python-telegram-bot's method name."""
-    queue_send(Send(chat_id, method, kwargs, on_sent))
+    outbox.send_in(chat_id, method, on_sent, **kwargs)
 
 
 def edit(chat_id: int, message_id: int, text: str, **kwargs: Any) -> None:
     """New text (and buttons) for a message the bot sent."""
-    queue_send(Send(chat_id, "edit_message_text", {"message_id": message_id, "text": text, **kwargs}))
+    outbox.send_in(chat_id, "edit_message_text", message_id=message_id, text=text, **kwargs)
 
 
 def _tapped_message(update: Update) -> tuple[int, int]:
@@ -208,12 +199,12 @@ def edit_tapped(update: Update, text: str, **kwargs: Any) -> None:
 def edit_tapped_buttons(update: Update, reply_markup: Any) -> None:
     """New buttons only, for the message whose button was pressed."""
     chat_id, message_id = _tapped_message(update)
-    queue_send(Send(chat_id, "edit_message_reply_markup", {"message_id": message_id, "reply_markup": reply_markup}))
+    outbox.send_in(chat_id, "edit_message_reply_markup", message_id=message_id, reply_markup=reply_markup)
 
 
 def answer(update: Update, text: str | None = None, *, always: bool = False, **kwargs: Any) -> None:
     """The short confirmation a person sees after pressing a button (show_alert, url)."""
-    queue_answer(Answer(update.callback_query.id, {"text": text, **kwargs}, always))
+    outbox.answer_tap(update.callback_query.id, {"text": text, **kwargs}, always)
 
 
 def user_info(user: User) -> UserInfo:
@@ -265,7 +256,7 @@ async def tell_runners(
         if besides is not None and runner.id == besides.id:
             continue
         text, markup = message(person_language(runner, group))
-        if to_person(db(), runner, text, kind, now, reply_markup=markup):
+        if outbox.notify(db(), runner, text, kind, now, reply_markup=markup):
             reached.append(runner)
     return reached
 
@@ -376,13 +367,64 @@ def propose_url(context: Context, group: Group) -> str:
 
 
 def wake_at(context: Context, moments: list[datetime]) -> None:
-    """Ask the dispatcher to run at these moments (the database already holds what is due)."""
-    services(context).wake_at(moments)
+    """Ask the dispatcher to run at these moments (the database holds what is due): once the
+    update commits, or at once outside one."""
+    if outbox.collecting():
+        outbox.plan(moments)
+    else:
+        services(context).wake_at(moments)
+
+
+# What handlers say besides replies, by intent (bot/outbox/say.py): no feature handler imports
+# bot/outbox itself.
+
+
+def notify(
+    context: Context, to: Person | Group, text: str, kind: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Durable and once, to a person in private or to a group, sent after the commit; False for
+    someone Relais cannot write to (or who paused its messages), or a group it has left."""
+    return outbox.notify(db(), to, text, kind, services(context).clock.now(), reply_markup)
+
+
+async def follow(context: Context, kind: str, chat_id: int, message_id: int, subject_id: int) -> None:
+    """Keep this message in step with its subject's state (coalesced edits, spaced)."""
+    svc = services(context)
+    now, spacing = svc.clock.now(), svc.settings.telegram.edit_spacing_seconds
+    await outbox.follow(db(), kind, chat_id, message_id, subject_id, now, spacing)
+
+
+async def tell_rides_changed(context: Context, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:
+    """The carpool's notices when its meeting is cancelled (`moved_by` None) or moved."""
+    await outbox.tell_rides_changed(db(), group, meeting, moved_by, services(context).clock.now())
+
+
+async def ask_drivers(context: Context, group: Group, meeting: Meeting, request: RideRequest) -> RideOffer | None:
+    """A ride asked for: the nearest driver with a free seat is asked, in private."""
+    svc = services(context)
+    return await outbox.ask_drivers(db(), group, meeting, request, svc.settings.carpool.radius_km, svc.clock.now())
+
+
+async def release_held(context: Context, person: Person) -> int:
+    """Reports held for a facilitator who had not opened the private chat go out now; how many."""
+    return await outbox.release_held(db(), person.id, services(context).clock.now())
+
+
+def saying_now() -> bool:
+    """Whether an update is being handled here (what it says waits for its commit)."""
+    return outbox.collecting()
+
+
+waiting_to_go = outbox.waiting_to_go  # what waits to go out (/healthz, /metrics)
+# For an entry point other than an update (the dashboard), which holds its own session.
+unit_of_work = outbox.unit_of_work
+notify_in_session = outbox.notify
+plan = outbox.plan
 
 
 async def plan_jobs(context: Context, meeting_id: int | None = None, group_id: int | None = None) -> None:
     """After a meeting (or a group's meetings) changed: one dispatcher run at each pending due time."""
-    wake_at(context, await pending_due_times(db(), meeting_id=meeting_id, group_id=group_id))
+    wake_at(context, await outbox.pending_due_times(db(), meeting_id=meeting_id, group_id=group_id))
 
 
 async def publish_change(

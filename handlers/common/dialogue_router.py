@@ -19,7 +19,7 @@ from telegram.ext import filters
 from bot.domain import dialogues
 from bot.domain.dialogues import Dialogue
 from bot.domain.people import GROUP_ANONYMOUS_BOT
-from bot.outbox.after_commit import OnSent
+from bot.outbox.say import OnSent
 from bot.services import db, fetch_anonymous_admin_ids, services
 from bot.ui.i18n import plain, t
 from handlers.common import Context, answer, ask, current_group, language_for, replied_to, reply

@@ -31,13 +31,13 @@ from bot.domain.groups import find_group_by_id
 from bot.domain.periods import Period, PeriodError, parse_period
 from bot.domain.reports import GroupLine, attendance_sheet, group_line, group_report, side_by_side
 from bot.domain.web_access import Viewer, may_see, visible_groups
-from bot.outbox import after_commit
-from bot.outbox.sending import to_group
 from bot.ui.charts import attendance_chart
 from bot.ui.i18n import LANGUAGES, plain, tn
 from bot.ui.meetings import when_text
 from bot.ui.proposals import change_sentence
 from bot.ui.reports import attendance_csv, groups_csv, meetings_csv, proposals_csv, useful_label
+from handlers.common import notify_in_session as notify
+from handlers.common import plan, unit_of_work
 from handlers.dashboard.security import (
     DASHBOARD,
     LANGUAGE_COOKIE,
@@ -327,8 +327,9 @@ async def change_state(request: web.Request) -> web.StreamResponse:
     state = form.get("etat", "")
     note = form.get("precision", "").strip() or None
     now = svc.clock.now()
-    sends, collecting = after_commit.collect()
-    try:
+    # One unit of work: what it says goes out once the change has committed (the group's sentence
+    # now, the news to followers with the dispatcher run it plans).
+    with unit_of_work(svc.sender, svc.refresher, svc.wake_at) as work:
         async with writing(request) as session:
             group = await _group(request, viewer, session)
             if not await is_facilitator(session, group, viewer.person.telegram_id, request.app[DASHBOARD].admins):
@@ -341,14 +342,9 @@ async def change_state(request: web.Request) -> web.StreamResponse:
                 change = await p.change_state(session, proposal, state, note, None, viewer.person, now)
             except RefusalError as exc:
                 raise PageError(400, exc.key, **exc.values) from None
-            due = await p.plan_news(session, group, change, now)
+            plan([await p.plan_news(session, group, change, now)])
             sentence = change_sentence(group.language, proposal, change.state, change.note, change.progress, None)
-            to_group(session, group, sentence, "follow_up", now)
+            notify(session, group, sentence, "follow_up", now)
             back = f"/groupes/{group.id}?{urlencode({'fait': number, 'nouvel': state})}"
-    finally:
-        after_commit.stop_collecting(collecting)
-    # Committed: the group's sentence goes now, the news to followers with the next dispatcher run.
-    if svc.sender is not None:
-        svc.sender.submit(sends)
-    svc.wake_at([due])
+        work.committed = True
     raise web.HTTPSeeOther(back)

@@ -3,7 +3,8 @@
 - inside bot/, imports run one way: root (assembly) → outbox → ui → domain → storage;
 - bot/domain/ and bot/ui/ import no telegram.ext, handlers or jobs (domain: no telegram at all);
 - jobs/ import no handler; a handler imports no other feature's handler (only handlers.common,
-  and its own package's modules);
+  and its own package's modules), and no feature handler imports bot/outbox: handlers speak
+  through handlers/common, which speaks through bot/outbox/say.py, the one door;
 - storage/ imports nothing of the bot.
 """
 
@@ -121,3 +122,14 @@ def test_handlers_run_no_sql(path):
     """Queries and row changes are the domain's: handlers parse, call it, and render."""
     names = imports_of(path)
     assert not [n for n in names if n == "sqlalchemy" or n.startswith("sqlalchemy.")], path
+
+
+@pytest.mark.parametrize("path", sources("handlers"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_handlers_speak_through_one_door(path):
+    """Only handlers/common reaches the outbox, and only through bot/outbox/say.py: a reply, a
+    durable notice, a plan or a followed message, named by intent."""
+    outbox = sorted(n for n in project_imports(path) if n == "bot.outbox" or n.startswith("bot.outbox."))
+    if module_name(path).startswith("handlers.common"):
+        assert all(n.startswith("bot.outbox.say") or n == "bot.outbox" for n in outbox), (path.name, outbox)
+    else:
+        assert not outbox, f"{path.name} imports {outbox}: speak through handlers/common"

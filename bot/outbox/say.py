@@ -1,0 +1,106 @@
+"""The one door through which handlers speak, by intent. Handlers reach it through
+handlers/common (which adds the update's session, clock and settings); no feature handler imports
+bot/outbox itself (tests/unit/test_architecture.py).
+
+- **reply**: now, to the chat the update came from, quoting what asked, in its topic; sent once
+  the update's transaction commits (bot/outbox/after_commit.py).
+- **notify**: durable and once, to a person in private or to a group: a row written with the
+  change, sent after the commit, taken over by the next dispatcher run if this process dies.
+- **plan**: at a time: the dispatcher runs at these moments (the database already holds what is
+  due), asked once the transaction has committed.
+- **follow**: keep a live message in step with its state (an announcement's counts): coalesced,
+  spaced edits, rows that survive a restart.
+
+And what some features need of the outbox besides: the carpool's notices when a meeting moves or a
+ride is asked for, the reports released when a facilitator opens the private chat, and what waits
+to go out (for /healthz)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup
+
+from bot.outbox.after_commit import (
+    Answer,
+    OnSent,
+    Send,
+    collecting,
+    queue_answer,
+    queue_message,
+    queue_send,
+    queue_wake,
+    refresh_asked,
+    remember_message,
+)
+from bot.outbox.backlog import read_backlog as waiting_to_go
+from bot.outbox.claims import pending_due_times, release_held
+from bot.outbox.refresh import request_refresh
+from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
+from bot.outbox.sending import to_group, to_person
+from bot.outbox.unit_of_work import Work, unit_of_work
+from storage.models import Group, Person
+
+__all__ = [
+    "OnSent",
+    "Work",
+    "answer_tap",
+    "ask_drivers",
+    "collecting",
+    "follow",
+    "notify",
+    "pending_due_times",
+    "plan",
+    "release_held",
+    "remember_message",
+    "reply_in",
+    "send_in",
+    "tell_rides_changed",
+    "unit_of_work",
+    "waiting_to_go",
+]
+
+
+def reply_in(chat_id: int, text: str, on_sent: OnSent | None = None, always: bool = False, **options: object) -> None:
+    """A text to a chat, sent once the update commits (`always`: even if it fails: an apology)."""
+    queue_message(chat_id, text, on_sent, always, **options)
+
+
+def send_in(chat_id: int, method: str, on_sent: OnSent | None = None, **options: object) -> None:
+    """Any other Bot API call to a chat (a document, a poll, an edit), once the update commits."""
+    queue_send(Send(chat_id, method, dict(options), on_sent))
+
+
+def answer_tap(query_id: str, options: dict[str, object], always: bool = False) -> None:
+    """The short answer to a pressed button (the last one asked for wins)."""
+    queue_answer(Answer(query_id, dict(options), always))
+
+
+def notify(
+    session: AsyncSession,
+    to: Person | Group,
+    text: str,
+    kind: str,
+    now: datetime,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Durable, once: to a person in private (False for someone Relais cannot write to, or who
+    paused its messages) or to a group (False once Relais has left it)."""
+    if isinstance(to, Group):
+        return to_group(session, to, text, kind, now, reply_markup)
+    return to_person(session, to, text, kind, now, reply_markup)
+
+
+def plan(moments: list[datetime]) -> None:
+    """The dispatcher runs at these moments, once the update's transaction has committed."""
+    queue_wake(moments)
+
+
+async def follow(
+    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
+) -> datetime:
+    """Keep this message in step with its subject's state (edited at most every `spacing` s)."""
+    due = await request_refresh(session, kind, chat_id, message_id, subject_id, now, spacing)
+    refresh_asked()
+    return due

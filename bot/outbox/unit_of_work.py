@@ -1,0 +1,41 @@
+"""One unit of work for every entry point that changes something for people (an update, a
+dashboard request): what it says is collected while its transaction runs, and only once the
+transaction has committed is it sent (replies, notices, edits) and the dispatcher woken at the
+moments it asked for. If it rolls back, only what is marked `always` goes (the apology), and
+nothing is planned. The caller owns the transaction and says how it ended (`committed`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.outbox.after_commit import ChatSender, collect, stop_collecting
+from bot.outbox.refresh import Refresher
+
+
+@dataclass
+class Work:
+    committed: bool = False
+
+
+@contextlib.contextmanager
+def unit_of_work(
+    sender: ChatSender | None,
+    refresher: Refresher | None,
+    wake_at: Callable[[Iterable[datetime]], None],
+) -> Iterator[Work]:
+    sends, token = collect()
+    work = Work()
+    try:
+        yield work
+    finally:
+        stop_collecting(token)
+        if sender is not None:
+            sender.submit(sends.keep(work.committed))
+        if work.committed:
+            if sends.refresh and refresher is not None:
+                refresher.wake()
+            if sends.wakes:
+                wake_at(sends.wakes)
