@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler
 
 from bot.services import services
 from bot.ui.i18n import plain, t
-from handlers.common import Context, answer, language_for, reply, saying_now
+from handlers.common import Context, answer, language_for, nowhere_to_answer, reply, saying_now
 from storage.db import database_away
 
 log = logging.getLogger("relais.errors")
@@ -41,7 +41,7 @@ async def on_error(update: object, context: Context) -> None:
             exc_info=(type(error), error, error.__traceback__) if error else None,
         )
         return
-    if isinstance(error, Forbidden):
+    if nowhere_to_answer(error):
         return  # nowhere to apologise
     language = language_for(update, context)
     try:

@@ -27,10 +27,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+from telegram.error import TelegramError
 
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
+from bot.outbox.answers import Outcome, classify
 from bot.outbox.notices import finish, renew, still_ours
 
 # Outcomes of one send, as the durable notices record them (bot/outbox/notices.py).
@@ -39,6 +40,10 @@ SENT, FORBIDDEN, REFUSED, FAILED, NETWORK = "sent", "forbidden", "refused", "fai
 log = logging.getLogger(__name__)
 
 RETRIES = 3  # tries of one send when Telegram fails (5xx) or the connection drops
+# Calls about one message of the chat, by its id: pointless once the chat became a supergroup.
+ABOUT_A_MESSAGE = frozenset(
+    {"edit_message_text", "edit_message_reply_markup", "edit_message_caption", "stop_poll", "pin_chat_message"}
+)
 RENEW_EVERY = 20.0  # seconds between renewals of waiting notices' claims (a third of their lease)
 
 # Called with a new session and what Telegram returned, once the message is out: where a row
@@ -243,13 +248,12 @@ class ChatSender:
 
     async def _try(self, send: Send) -> str:
         for attempt in range(RETRIES):
-            try:
-                return await self._deliver_once(send)
-            except NetworkError as exc:  # Telegram's 5xx, a timeout, a dropped connection
-                if attempt == RETRIES - 1:
-                    log.warning("%s failed: %s", send.method, exc.__class__.__name__)
-                    return NETWORK
+            outcome = await self._deliver_once(send)
+            if outcome != NETWORK:
+                return outcome
+            if attempt < RETRIES - 1:  # Telegram's 5xx, a timeout, a dropped connection
                 await asyncio.sleep(0.2 * 2**attempt)
+        log.warning("%s failed %s times: left for later", send.method, RETRIES)
         return NETWORK
 
     async def _finish_notice(self, send: Send, outcome: str) -> None:
@@ -260,31 +264,35 @@ class ChatSender:
             log.exception("recording notice %s failed", send.notice.id)
 
     async def _deliver_once(self, send: Send) -> str:
+        """One try, its answer read by the one classifier (bot/outbox/answers.py)."""
         method = getattr(self.bot, send.method)
-        try:
+        chat_id = send.chat_id
+        while True:
             try:
-                result = await method(chat_id=send.chat_id, **send.kwargs)
-            except ChatMigrated as exc:
-                async with self.sessionmaker.begin() as session:
-                    await migrate_group(session, send.chat_id, exc.new_chat_id)
-                result = await method(chat_id=exc.new_chat_id, **send.kwargs)
-        except Forbidden:
-            async with self.sessionmaker.begin() as session:
-                if send.chat_id > 0:
-                    await mark_unreachable(session, send.chat_id, self.now())
-                else:
-                    await deactivate_group(session, send.chat_id, self.now())
-            return FORBIDDEN
-        except BadRequest as exc:
-            if "not modified" in str(exc):  # an edit that changes nothing is not an error
+                result = await method(chat_id=chat_id, **send.kwargs)
+                break
+            except Exception as exc:
+                answer = classify(exc)
+            if answer.outcome is Outcome.MIGRATED and answer.migrated_to is not None and chat_id == send.chat_id:
+                async with self.sessionmaker.begin() as session:  # follow the group
+                    await migrate_group(session, send.chat_id, answer.migrated_to)
+                if send.method in ABOUT_A_MESSAGE:
+                    return REFUSED  # the supergroup numbers its messages anew: nothing to edit there
+                chat_id = answer.migrated_to  # a new message goes to the supergroup
+                continue
+            if answer.outcome is Outcome.SENT:  # an edit that changes nothing: already shown
                 return SENT
-            log.warning("%s refused: %s", send.method, exc.__class__.__name__)
+            if answer.outcome is Outcome.BLOCKED:
+                async with self.sessionmaker.begin() as session:
+                    if send.chat_id > 0:
+                        await mark_unreachable(session, send.chat_id, self.now())
+                    else:
+                        await deactivate_group(session, send.chat_id, self.now())
+                return FORBIDDEN
+            if answer.outcome in (Outcome.TEMPORARY, Outcome.RATE_LIMITED):
+                return NETWORK  # tried again (a notice: later, with growing waits)
+            log.warning("%s refused: %s", send.method, answer.detail)
             return REFUSED
-        except NetworkError:
-            raise  # retried by _try (BadRequest, a NetworkError too, was handled above)
-        except TelegramError as exc:
-            log.warning("%s failed: %s", send.method, exc.__class__.__name__)
-            return FAILED
         if send.on_sent is not None:
             try:
                 async with self.sessionmaker.begin() as session:

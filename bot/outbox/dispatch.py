@@ -18,18 +18,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Message, ReplyParameters
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.domain.groups import deactivate_group, migrate_group
-from bot.domain.minutes import set_message as set_minutes_message
 from bot.domain.people import mark_unreachable
-from bot.domain.polls import EVALUATION_OPEN, record_evaluation_poll
+from bot.domain.polls import EVALUATION_OPEN
+from bot.outbox.answers import Outcome, classify
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
-from bot.outbox.kinds import RegistryError, expand_due_events, render_delivery
+from bot.outbox.kinds import RegistryError, expand_due_events, record_sent, render_delivery
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.pacing import WAVE, send_priority
 from storage.db import database_away
-from storage.models import Group, Meeting
+from storage.models import Group
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -99,24 +99,27 @@ async def _pin(bot: Bot, message: Message) -> None:
 
 
 async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
-    """Send and classify the outcome; never raises."""
-    try:
+    """Send, and say what Telegram's answer means (bot/outbox/answers.py); never raises."""
+    migrated = False
+    while True:
         try:
-            return "sent", await _send(bot, out)
-        except ChatMigrated as exc:
-            out.chat_id = exc.new_chat_id
-            return "migrated", await _send(bot, out)
-    except Forbidden:
-        return "forbidden", None
-    except RetryAfter as exc:
-        return "retry_after", exc.retry_after
-    except BadRequest as exc:
-        return "bad_request", exc.__class__.__name__
-    except (NetworkError, TelegramError) as exc:
-        return "network", exc.__class__.__name__
-    except Exception as exc:
-        log.exception("delivery %s failed unexpectedly", out.delivery_id)
-        return "bad_request", exc.__class__.__name__
+            sent = await _send(bot, out)
+        except Exception as exc:
+            answer = classify(exc)
+            if answer.outcome is Outcome.REFUSED and not isinstance(exc, TelegramError):
+                log.exception("delivery %s failed unexpectedly", out.delivery_id)
+        else:
+            return ("migrated" if migrated else "sent"), sent
+        if answer.outcome is Outcome.MIGRATED and answer.migrated_to is not None and not migrated:
+            out.chat_id, migrated = answer.migrated_to, True  # followed: sent again in the supergroup
+            continue
+        if answer.outcome is Outcome.BLOCKED:
+            return "forbidden", None
+        if answer.outcome is Outcome.RATE_LIMITED:
+            return "retry_after", answer.retry_after
+        if answer.outcome is Outcome.TEMPORARY:
+            return "network", answer.detail
+        return "bad_request", answer.detail
 
 
 async def _deliver_one(bot: Bot, out: Outgoing) -> tuple[Outgoing, str, Any]:
@@ -167,24 +170,7 @@ async def _record(run: Dispatcher, results: list[tuple[Outgoing, str, Any]], rep
                     group = await session.get(Group, out.group_id)
                     if group is not None:
                         await migrate_group(session, group.chat_id, out.chat_id)
-                if out.kind == "minutes" and isinstance(value, Message) and out.subject_id is not None:
-                    await set_minutes_message(session, out.subject_id, value.message_id)
-                if out.kind == "announcement" and isinstance(value, Message):
-                    meeting = await session.get(Meeting, out.meeting_id)
-                    if meeting is not None:
-                        meeting.announcement_message_id = value.message_id
-                if out.kind == "feedback" and isinstance(value, Message) and value.poll and out.poll:
-                    meeting = await session.get(Meeting, out.meeting_id)
-                    if meeting is not None:  # its counts are the meeting's evaluation (reports)
-                        await record_evaluation_poll(
-                            session,
-                            meeting,
-                            value.poll.id,
-                            value.message_id,
-                            out.poll["question"],
-                            out.poll["options"],
-                            now,
-                        )
+                await record_sent(session, out, value, now)  # the kind's own record (kinds.AFTER_SENT)
                 await finish(session, out.delivery_id, "sent", now)
                 report.sent += 1
                 report.kinds[out.kind] = report.kinds.get(out.kind, 0) + 1

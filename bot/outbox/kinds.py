@@ -16,10 +16,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Message
 
 from bot.domain.events import MEETING_EVENTS, EventKind
 from bot.domain.people import reachable_in_private
-from bot.outbox import expand, render
+from bot.outbox import expand, recorded, render
 from bot.outbox.claims import due_events
 from bot.outbox.expand import Expansion
 from bot.outbox.outgoing import OutboxSettings, Outgoing
@@ -137,6 +138,21 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.FAREWELL: render.farewell,
     D.MEMBER_NEWS: render.member_news,
 }
+
+
+# What a delivery kind records once Telegram took it (the message's id, a poll); most record nothing.
+AFTER_SENT: dict[DeliveryKind, Callable[[AsyncSession, Outgoing, Message, datetime], Awaitable[None]]] = {
+    D.ANNOUNCEMENT: recorded.announcement,
+    D.MINUTES: recorded.minutes,
+    D.FEEDBACK: recorded.feedback,
+}
+
+
+async def record_sent(session: AsyncSession, out: Outgoing, sent: object, now: datetime) -> None:
+    """The kind's own record of a message Telegram took, when it has one."""
+    effect = AFTER_SENT.get(out.kind)  # type: ignore[call-overload]  # a str, as the enum's values are
+    if effect is not None and isinstance(sent, Message):
+        await effect(session, out, sent, now)
 
 
 def check_registry() -> None:

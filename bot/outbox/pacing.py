@@ -29,8 +29,10 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from bot.outbox.answers import Outcome, classify
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +236,7 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                 self.on_outcome("429")
                 if attempt == retries:
                     raise
-                pause = exc._retry_after.total_seconds() + 0.1
+                pause = classify(exc).retry_after + 0.1
                 log.info("Telegram asked to wait %.1f s", pause)
                 if chat is not None:
                     # Most likely this chat's own limit (a group's minute, a person's second; another
@@ -243,11 +245,8 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
                 else:
                     assert self._pacer is not None  # everyone waits: Telegram refuses all until then
                     self._pacer.paused_until = max(self._pacer.paused_until, self._clock() + pause)
-            except Forbidden:
-                self.on_outcome("403")
-                raise
-            except Exception:
-                self.on_outcome("error")
+            except Exception as exc:
+                self.on_outcome("403" if classify(exc).outcome is Outcome.BLOCKED else "error")
                 raise
             else:
                 self.on_outcome("ok")

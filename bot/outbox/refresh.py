@@ -25,12 +25,13 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.domain import date_polls
 from bot.domain import meetings as m
 from bot.domain import priorities as pr
+from bot.domain.groups import migrate_group
 from bot.domain.proposals import open_proposals
+from bot.outbox.answers import Outcome, classify
 from bot.outbox.claims import locking
 from bot.outbox.pacing import EDIT, send_priority
 from bot.ui.date_polls import date_poll_keyboard, date_poll_text
@@ -257,15 +258,20 @@ class Refresher:
                     message_id=item.message_id,
                     reply_markup=item.content.markup,
                 )
-            except RetryAfter as exc:
-                retry_in = exc._retry_after.total_seconds()
-            except (BadRequest, Forbidden) as exc:
-                # Unchanged, deleted, or the bot left the group: nothing more to show there.
-                if "not modified" not in str(exc):
-                    log.info("refresh of a message refused: %s", exc.__class__.__name__)
-            except TelegramError as exc:
-                log.warning("refresh failed, will retry: %s", exc.__class__.__name__)
-                retry_in = 5.0
+            except Exception as exc:
+                answer = classify(exc)
+                if answer.outcome is Outcome.RATE_LIMITED:
+                    retry_in = answer.retry_after  # the same state, later
+                elif answer.outcome is Outcome.TEMPORARY:  # Telegram or the network away a moment
+                    log.warning("refresh failed, will retry: %s", answer.detail)
+                    retry_in = 5.0
+                elif answer.outcome is Outcome.MIGRATED and answer.migrated_to is not None:
+                    async with self.turn(), self.sessionmaker.begin() as session:  # followed, not edited
+                        await migrate_group(session, item.chat_id, answer.migrated_to)
+                elif answer.outcome is not Outcome.SENT:
+                    # Deleted, refused, the bot left, or the group became a supergroup (whose
+                    # messages are numbered anew): nothing more to show there, never retried.
+                    log.info("refresh of a message given up: %s", answer.detail)
         await self._record(item, retry_in)
 
     async def _record(self, item: _Claimed, retry_in: float | None) -> None:

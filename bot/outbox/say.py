@@ -34,6 +34,7 @@ from bot.outbox.after_commit import (
     refresh_asked,
     remember_message,
 )
+from bot.outbox.answers import Outcome, classify
 from bot.outbox.backlog import read_backlog as waiting_to_go
 from bot.outbox.claims import pending_due_times, release_held
 from bot.outbox.refresh import request_refresh
@@ -44,9 +45,11 @@ from storage.models import Group, Person
 
 __all__ = [
     "OnSent",
+    "Outcome",
     "Work",
     "answer_tap",
     "ask_drivers",
+    "classify",
     "collecting",
     "follow",
     "notify",

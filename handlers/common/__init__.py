@@ -416,6 +416,13 @@ def saying_now() -> bool:
 
 
 waiting_to_go = outbox.waiting_to_go  # what waits to go out (/healthz, /metrics)
+
+
+def nowhere_to_answer(error: BaseException | None) -> bool:
+    """Whether Telegram's answer says the chat cannot be written to (blocked, the bot removed)."""
+    return outbox.classify(error).outcome is outbox.Outcome.BLOCKED
+
+
 # For an entry point other than an update (the dashboard), which holds its own session.
 unit_of_work = outbox.unit_of_work
 notify_in_session = outbox.notify

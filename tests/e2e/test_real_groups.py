@@ -4,6 +4,7 @@ administrators, upgrades, forwarded links, strangers' groups, long lists."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from bot.domain.people import UserInfo, record_presence, upsert_person
 from bot.domain.proposals import FOLLOW_UP, create_proposal
 from bot.simulator import telegram_html
 from bot.simulator.harness import Harness
-from storage.models import Base, Person
+from storage.models import Base, Person, Refresh
 from tests.conftest import assert_telegram_happy
 from tests.support.helpers import (
     group_with_bot,
@@ -443,3 +444,23 @@ async def test_an_administrator_bot_keeps_nothing_of_the_conversation(relais):
             for row in (await session.execute(select(table))).all():
                 assert not any(isinstance(v, str) and ("malade" in v or "médecin" in v) for v in row), table.name
     assert last_text(relais, chat.id) != "Pour que je lise votre réponse, répondez à ce message-ci."
+
+
+async def test_an_edit_pending_when_the_group_is_upgraded_is_given_up_not_retried(relais):
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    tg = relais.tg
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    await relais.settle()
+    announcement = tg.bot_messages(chat.id)[-1]
+    tg.allowed_updates = ["callback_query"]  # the upgrade's service messages are lost
+    supergroup = tg.upgrade_to_supergroup(chat, awa)
+    tg.allowed_updates = None
+    tg.press(karim, announcement, "Je viens")  # its count's edit goes to the old chat: migrated
+    await relais.settle()
+    await asyncio.sleep(0.3)  # a retry every 5 s would show here as more edits
+    await relais.settle()
+    edits = [params for method, params in tg.calls if method == "editMessageText" and params["chat_id"] == chat.id]
+    assert len(edits) == 1
+    async with relais.services.sessionmaker() as session:
+        assert set(await session.scalars(select(Refresh.status))) <= {"done"}  # given up, nothing pending
+    assert (await load_group(relais, supergroup.id)) is not None  # and the group followed
