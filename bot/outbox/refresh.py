@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
 
@@ -173,7 +173,9 @@ class Refresher:
         self._wake = asyncio.Event()
         self._run_lock = asyncio.Lock()
         self._edits: set[asyncio.Task[None]] = set()
+        self._editing: dict[int, int] = {}  # refresh id -> generation, while its edit waits or runs
         self._loop: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -182,6 +184,8 @@ class Refresher:
         self._loop = asyncio.create_task(self._run_forever())
 
     async def stop(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
         if self._loop is not None:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -221,9 +225,12 @@ class Refresher:
             while True:
                 claimed = await self._claim(self.now())
                 for item in claimed:
+                    self._editing[item.id] = item.generation
                     task = asyncio.create_task(self._edit(item))
                     self._edits.add(task)
                     task.add_done_callback(self._edits.discard)
+                if self._editing and (self._renewer is None or self._renewer.done()):
+                    self._renewer = asyncio.create_task(self._renew_claims())
                 started += len(claimed)
                 if len(claimed) < BATCH:
                     return started
@@ -274,7 +281,23 @@ class Refresher:
                     log.info("refresh of a message given up: %s", answer.detail)
         await self._record(item, retry_in)
 
+    async def _renew_claims(self) -> None:
+        """While edits wait (a group's minute budget can hold one for a minute or more), their
+        claims are renewed well within the lease: no later run takes one over and edits twice."""
+        while self._editing:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            try:
+                async with self.turn(), self.sessionmaker.begin() as session:
+                    await session.execute(
+                        update(Refresh)
+                        .where(Refresh.id.in_(list(self._editing)), Refresh.status == "editing")
+                        .values(claimed_at=self.now())
+                    )
+            except Exception:  # the database away a moment: the lease is long enough for one miss
+                log.warning("could not renew the claims of waiting edits")
+
     async def _record(self, item: _Claimed, retry_in: float | None) -> None:
+        self._editing.pop(item.id, None)
         now = self.now()
         async with self.turn(), self.sessionmaker.begin() as session:
             query = select(Refresh).where(Refresh.id == item.id)
