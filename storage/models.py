@@ -493,6 +493,9 @@ class Refresh(Base):
     # A digest of what the message shows since the last edit: a state that came back to it (a
     # "yes" taken back) needs no edit, which Telegram would refuse as "not modified".
     shown: Mapped[str | None] = mapped_column(String(64))
+    # What the message carried besides its state, kept as sent (a reminder's minutes line and
+    # proposals' news): an edit shows it again under the new counts.
+    tail: Mapped[str | None] = mapped_column(Text)
 
 
 class Notice(Base):

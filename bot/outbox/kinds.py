@@ -143,6 +143,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
 # What a delivery kind records once Telegram took it (the message's id, a poll); most record nothing.
 AFTER_SENT: dict[DeliveryKind, Callable[[AsyncSession, Outgoing, Message, datetime], Awaitable[None]]] = {
     D.ANNOUNCEMENT: recorded.announcement,
+    D.GROUP_REMINDER: recorded.group_reminder,
     D.MINUTES: recorded.minutes,
     D.FEEDBACK: recorded.feedback,
 }

@@ -31,6 +31,7 @@ class Outgoing:
     document_id: str | None = None  # a file Telegram has (its id): sent with the text as caption
     pin: bool = False  # pinned once sent, when the bot may pin in that chat
     subject_id: int | None = None  # the row the message is about (its id is recorded once sent)
+    tail: str = ""  # what the text carries besides its state, kept for the edits that follow it
 
 
 @dataclass(frozen=True)

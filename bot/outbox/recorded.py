@@ -12,6 +12,7 @@ from bot.domain.meetings import set_announcement
 from bot.domain.minutes import set_message as set_minutes_message
 from bot.domain.polls import record_evaluation_poll
 from bot.outbox.outgoing import Outgoing
+from bot.outbox.refresh import keep_tail
 from storage.models import Meeting
 
 
@@ -19,6 +20,12 @@ async def announcement(session: AsyncSession, out: Outgoing, sent: Message, now:
     """Its counts are edited in that message from then on."""
     if out.meeting_id is not None:
         await set_announcement(session, out.meeting_id, sent.message_id)
+
+
+async def group_reminder(session: AsyncSession, out: Outgoing, sent: Message, now: datetime) -> None:
+    """Its counts are edited when someone answers under it: the edit keeps its other blocks."""
+    if out.tail and out.meeting_id is not None:
+        await keep_tail(session, "group_reminder", out.chat_id, sent.message_id, out.meeting_id, out.tail, now)
 
 
 async def minutes(session: AsyncSession, out: Outgoing, sent: Message, now: datetime) -> None:

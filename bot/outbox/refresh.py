@@ -116,6 +116,23 @@ KINDS: dict[str, Render] = {
 }
 
 
+async def keep_tail(
+    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, tail: str, now: datetime
+) -> None:
+    """A message just sent that will follow its state: what it carries besides (kept for edits)."""
+    values = {
+        "kind": kind,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "subject_id": subject_id,
+        "status": "done",
+        "generation": 0,
+        "due_at": now,
+        "tail": tail,
+    }
+    await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
+
+
 async def request_refresh(
     session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
 ) -> datetime:
@@ -248,6 +265,8 @@ class Refresher:
             for row in await session.scalars(query):
                 row.status, row.claimed_at = "editing", now
                 content = await KINDS[row.kind](session, row.subject_id, now) if row.kind in KINDS else None
+                if content is not None and row.tail:  # the blocks it was sent with, under the new state
+                    content = Content(content.text + row.tail, content.markup)
                 digest = content.digest() if content is not None else None
                 if digest is not None and digest == row.shown:
                     content = None  # the state came back to what the message shows: no edit

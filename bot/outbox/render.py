@@ -139,8 +139,8 @@ async def _minutes_block(r: Rendering) -> str:
 async def group_reminder(r: Rendering) -> bool:
     meeting = r.the_meeting
     r.out.text = ui.reminder_text(r.group, meeting, await m.counts(r.session, meeting), r.event.due_at)
-    r.out.text += await _minutes_block(r)
-    r.out.text += await _proposals_moved_block(r)
+    r.out.tail = await _minutes_block(r) + await _proposals_moved_block(r)
+    r.out.text += r.out.tail
     r.out.markup = ui.rsvp_keyboard(r.language, meeting)
     return True
 

@@ -98,6 +98,11 @@ async def test_minutes_reviewed_completed_posted_pinned_and_sent_to_the_absent(r
     reminder = tg.bot_messages(chat.id)[-1]
     assert reminder.text.startswith("⏰ Dans une semaine")
     assert "Le compte rendu de la dernière réunion est épinglé dans le groupe." in reminder.text
+    # Someone answers under the reminder: its counts are edited, its minutes line stays.
+    tg.press(karim, reminder, "Je viens")
+    await relais.settle()
+    assert reminder.edits == 1 and "✅ 1" in reminder.text
+    assert "Le compte rendu de la dernière réunion est épinglé dans le groupe." in reminder.text
 
 
 async def test_minutes_as_a_file_published_at_once_without_pinning_rights(relais):

@@ -1,6 +1,7 @@
 """Groups as Telegram really has them: the forum topic for Relais' own messages, the member count
 Telegram gives, and whether the facilitators were told the bot lacks a right. A poll's message id
-may be unknown (it was in the basic group a supergroup replaced).
+may be unknown (it was in the basic group a supergroup replaced). A followed message keeps what it
+carried besides its state (`refreshes.tail`).
 
 Revision ID: 0023
 Revises: 0022
@@ -31,9 +32,13 @@ def upgrade() -> None:
             batch.add_column(sa.Column(name, kind(), nullable=True))
     with op.batch_alter_table("polls") as batch:
         batch.alter_column("message_id", existing_type=sa.BigInteger(), nullable=True)
+    with op.batch_alter_table("refreshes") as batch:
+        batch.add_column(sa.Column("tail", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("refreshes") as batch:
+        batch.drop_column("tail")
     op.execute("UPDATE polls SET message_id = 0 WHERE message_id IS NULL")
     with op.batch_alter_table("polls") as batch:
         batch.alter_column("message_id", existing_type=sa.BigInteger(), nullable=False)
