@@ -20,6 +20,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults, MessageHandl
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramSection
+from bot.outbox.group_budget import SharedGroupBudget
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.outbox.relais_bot import RelaisBot
 from bot.outbox.unit_of_work import Work, unit_of_work
@@ -268,6 +269,9 @@ def rate_limiter(
 def build_application(services: Services, with_updater: bool = True) -> Application:
     settings = services.settings
     # python-telegram-bot's own defaults for the two connection pools (sends; long polling).
+    limiter = rate_limiter(settings.telegram, services.metrics.count_send)
+    if services.engine.dialect.name == "postgresql":  # several processes may share the group budgets
+        limiter.shared = SharedGroupBudget(services.engine, settings.telegram.group_messages_per_minute)
     bot = RelaisBot(
         token=settings.require_token(),
         base_url=settings.telegram.api_base_url,
@@ -275,7 +279,7 @@ def build_application(services: Services, with_updater: bool = True) -> Applicat
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=rate_limiter(settings.telegram, services.metrics.count_send),
+        rate_limiter=limiter,
         topics=services.topics,
         rights=services.rights,
     )

@@ -734,3 +734,16 @@ class Worker(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)  # host:pid:random, as claims name it
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     sending: Mapped[bool] = mapped_column(Boolean, default=False)  # a wave in hand at its last beat
+
+
+class GroupSend(Base):
+    """A start reserved for a message to a group, by any process sharing the database: Telegram
+    allows 20 a minute in one group, whichever process sends them (bot/outbox/group_budget.py).
+    Rows older than two minutes are dropped as new ones come."""
+
+    __tablename__ = "group_sends"
+    __table_args__ = (Index("ix_group_sends_chat_at", "chat_id", "at"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+

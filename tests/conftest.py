@@ -177,7 +177,13 @@ async def relais(database_url: str, clock: FakeClock) -> AsyncIterator[Harness]:
 
 # The longest tests start first, so that a test process is not left with one of them at the end
 # while the others are idle: they wait in real time (Telegram's limits) or play the fuzzer.
-LONGEST_FIRST = ("test_nothing_twice.py", "test_fuzz.py", "test_dashboard_browser.py", "test_carpool.py")
+LONGEST_FIRST = (
+    "test_nothing_twice.py",
+    "test_fuzz.py",
+    "test_scale_out.py",
+    "test_dashboard_browser.py",
+    "test_carpool.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

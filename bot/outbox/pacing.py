@@ -33,6 +33,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.outbox.answers import Outcome, classify
+from bot.outbox.group_budget import SharedGroupBudget
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,10 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
         self.max_retries = max_retries
         self._pacer: Pacer | None = None
         self._groups: dict[int | str, GroupBudget] = {}
+        # Processes sharing a PostgreSQL database keep each group's budget there, together
+        # (bot/outbox/group_budget.py); None: this process alone counts (SQLite, one process).
+        self.shared: SharedGroupBudget | None = None
+        self._chat_turns: dict[int, asyncio.Lock] = {}
         self._private: dict[int, PrivateBudget] = {}
 
     def _clock(self) -> float:
@@ -201,6 +206,13 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
 
     async def _wait_turn(self, chat: int | str | None) -> None:
         budget: GroupBudget | PrivateBudget | None = None
+        if isinstance(chat, int) and chat < 0 and self.shared is not None:
+            # One group's sends take their turn in the order they came (a lock is first come,
+            # first served), through the shared reservation and the overall pace alike.
+            async with self._chat_turns.setdefault(chat, asyncio.Lock()):
+                await asyncio.sleep(await self.shared.reserve(chat))
+                await self._slot()
+            return
         if isinstance(chat, str) or (isinstance(chat, int) and chat < 0):
             budget = self._groups.setdefault(chat, GroupBudget(self.group_per_minute, 60.0))
         elif isinstance(chat, int):
@@ -210,6 +222,9 @@ class PriorityRateLimiter(BaseRateLimiter[int]):
             delay = start - self._clock()
             if delay > 0:
                 await asyncio.sleep(delay)
+        await self._slot()
+
+    async def _slot(self) -> None:
         if self._pacer is None:
             await self.initialize()
         assert self._pacer is not None

@@ -573,8 +573,9 @@ class Fuzzer:
 
     # ------------------------------------------------------------------ the run
     # Tables of the process's own bookkeeping, not data: edits to make, the updates handled (a
-    # forged update is handled too, and recorded), the processes alive.
-    BOOKKEEPING = frozenset({"refreshes", "handled_updates", "workers"})
+    # forged update is handled too, and recorded), the processes alive, the groups' sends (a
+    # refusal is a message too).
+    BOOKKEEPING = frozenset({"refreshes", "handled_updates", "workers", "group_sends"})
 
     async def snapshot(self) -> dict[str, dict[Any, tuple]]:
         """Every row of every table, by id (when a member was last seen left out)."""

@@ -13,16 +13,20 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
+from bot.outbox.after_commit import collect, stop_collecting
 from bot.outbox.pacing import PriorityRateLimiter
+from bot.outbox.sending import to_group
 from bot.outbox.workers import ALIVE_WITHIN
 from bot.runtime import Relais
 from bot.simulator.harness import Harness
 from jobs.scheduler import dispatch_now, leave, share_rate
+from storage.models import Group
 from tests.conftest import assert_telegram_happy
 from tests.e2e.test_reminders import J7, setup_meeting
 from tests.e2e.test_webhook import private_command
-from tests.support.helpers import load_group
+from tests.support.helpers import group_with_bot, load_group
 
 SECRET = "test-secret_123"
 
@@ -155,3 +159,31 @@ async def test_two_processes_share_telegrams_rate_and_one_that_stops_gives_its_s
         assert await share_rate(h.app) == 2
         h.clock.advance(ALIVE_WITHIN + timedelta(seconds=1))
         assert await share_rate(h.app) == 1
+
+
+async def test_two_processes_writing_to_one_group_stay_within_its_twenty_a_minute(pair):
+    """In real time: each process has fifteen things to tell the same group at once. Together they
+    keep to Telegram's 20 a minute in that group (the budget is the database's, not each
+    process's own), so Telegram refuses none and nothing is lost."""
+    h, other = pair
+    tg = h.tg
+    chat, _awa, _ = await group_with_bot(h, members=0)
+    start = len(tg.bot_messages(chat.id))
+    for number, relais in enumerate((h.relais, other)):
+        svc = relais.services
+        async with svc.sessionmaker.begin() as session:
+            group = await session.scalar(select(Group).where(Group.chat_id == chat.id))
+            sends, token = collect()
+            try:
+                for index in range(15):
+                    to_group(session, group, f"Avis {number}-{index}", "test", svc.clock.now())
+            finally:
+                stop_collecting(token)
+        svc.sender.submit(sends)
+    async with asyncio.timeout(150):
+        await settle(h, other)
+    sent = tg.bot_messages(chat.id)[start:]
+    assert sorted(m.text for m in sent) == sorted(f"Avis {n}-{i}" for n in (0, 1) for i in range(15))
+    assert tg.rate_limited == 0  # Telegram refused none: the two kept to the budget together
+    moments = sorted(m.at for m in tg.bot_messages(chat.id))
+    assert all(later - moments[i] >= 59.5 for i, later in enumerate(moments[20:]))  # 20 in any minute
