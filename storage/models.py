@@ -746,4 +746,3 @@ class GroupSend(Base):
 
     chat_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-
