@@ -146,6 +146,7 @@ class RelaisApplication(Application):
                     if update.update_id in log.failed:
                         await session.rollback()
                     else:
+                        await work.write_down(session, svc.clock.now())
                         await session.commit()
                         committed = work.committed = True
                 finally:

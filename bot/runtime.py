@@ -131,7 +131,11 @@ class Relais:
             await self.application.initialize()
         self.services.bot_username = self.application.bot.username
         svc = self.services
-        svc.sender = ChatSender(self.application.bot, svc.sessionmaker, self.clock.now)
+        # What a sent answer records may plan the dispatcher (a poll's closing): asked through
+        # svc.wake_at as the scheduler installs it.
+        svc.sender = ChatSender(
+            self.application.bot, svc.sessionmaker, self.clock.now, lambda moments: svc.wake_at(moments)
+        )
         svc.refresher = Refresher(
             self.application.bot,
             svc.sessionmaker,

@@ -18,6 +18,7 @@ from bot.ui.i18n import plain, t
 from bot.ui.proposals import action_keyboard, action_result_text, action_text, day_text
 from handlers.common import (
     Context,
+    after_sent,
     answer,
     button_object,
     command_args,
@@ -25,7 +26,6 @@ from handlers.common import (
     is_facilitator,
     is_group_chat,
     refuse,
-    remember_message,
     reply,
     require_facilitator,
     say,
@@ -63,7 +63,7 @@ async def action_command(update: Update, context: Context) -> None:
     reply(
         update,
         action_text(group.language, action, owner.first_name),
-        on_sent=remember_message(a.set_message, action.id),
+        on_sent=after_sent("action", id=action.id),
         reply_markup=action_keyboard(group.language, action),
     )
     if remind is not None:

@@ -19,6 +19,7 @@ from bot.ui.date_polls import date_poll_keyboard, date_poll_outcome, date_poll_t
 from bot.ui.i18n import plain, t
 from handlers.common import (
     Context,
+    after_sent,
     answer,
     command_args,
     current_group,
@@ -28,7 +29,6 @@ from handlers.common import (
     is_facilitator,
     language_for,
     publish,
-    remember_message,
     reply,
     require_facilitator,
     say,
@@ -65,7 +65,7 @@ async def date_poll_command(update: Update, context: Context) -> None:
     reply(
         update,
         date_poll_text(group.language, group, poll),
-        on_sent=remember_message(dp.set_message, poll.id),  # its counts are edited there
+        on_sent=after_sent("date_poll", id=poll.id),  # its counts are edited there
         reply_markup=date_poll_keyboard(group.language, group, poll, options, {}),
     )
     wake_at(context, [poll.closes_at])

@@ -4,10 +4,9 @@ finds the group in the database."""
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InputPollOption, Message, Update
+from telegram import InputPollOption, Update
 from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHandler
 
 from bot.domain import polls
@@ -16,7 +15,7 @@ from bot.domain.people import find_person, person_in_group, record_presence, ups
 from bot.services import db, services
 from bot.ui.i18n import plain
 from bot.ui.proposals import close_poll_keyboard, poll_intro, vote_question
-from handlers.common import Context, command_args, refuse, reply, require_facilitator, send, user_info
+from handlers.common import Context, command_args, poll_record, refuse, reply, require_facilitator, send, user_info
 from storage.models import Group, Proposal
 
 
@@ -46,17 +45,14 @@ async def _open(
         creator.id if creator else None,
         now,
         closes,
+        polls.reminder_time(now, closes, svc.settings.proposals),
     )
-
-    async def record(session: Any, sent: Message) -> None:
-        if sent.poll is not None:
-            svc.wake_at(await polls.record_sent(session, draft, sent.poll.id, sent.message_id, svc.settings.proposals))
 
     # Texts people typed: never parsed as HTML (the bot's default parse mode would refuse "a < b").
     send(
         group.chat_id,
         "send_poll",
-        on_sent=record,
+        on_sent=poll_record(draft),
         question=question,
         options=[InputPollOption(option, text_parse_mode=None) for option in options],
         is_anonymous=anonymous,

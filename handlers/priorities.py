@@ -21,12 +21,12 @@ from bot.ui.i18n import plain
 from bot.ui.proposals import priority_keyboard, priority_text
 from handlers.common import (
     Context,
+    after_sent,
     answer,
     command_args,
     current_group,
     follow,
     refuse,
-    remember_message,
     reply,
     require_facilitator,
     tapped,
@@ -66,7 +66,7 @@ async def priorities_command(update: Update, context: Context) -> None:
     reply(
         update,
         priority_text(group.language, group, round_, 0),
-        on_sent=remember_message(pr.set_message, round_.id),  # its count is edited there
+        on_sent=after_sent("priorities", id=round_.id),  # its count is edited there
         reply_markup=priority_keyboard(group.language, round_, proposals),
     )
     wake_at(context, [closes])

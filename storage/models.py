@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -499,12 +500,13 @@ class Refresh(Base):
 
 
 class Notice(Base):
-    """A message that tells people something about a change (a meeting cancelled or moved, a ride
-    offered, accepted or cancelled), written in the same transaction as the change
-    (bot/outbox/notices.py). It is sent after the commit: a change rolled back tells nobody, and a
-    process that dies before sending leaves the row for another run to send. A row is claimed
-    before it is sent (`claimed_by`, `claimed_at`: a lease) and deleted once sent, since its text
-    may name people."""
+    """A message that tells people something, written in the same transaction as what it tells
+    (bot/outbox/notices.py): a change (a meeting cancelled or moved, a ride offered, accepted or
+    cancelled) or an answer to an update (a reply, an edit after a tap, a document; `kind`
+    "reply"). It is sent after the commit: a change rolled back tells nobody, and a process that
+    dies before sending leaves the row for another run to send. A row is claimed before it is
+    sent (`claimed_by`, `claimed_at`: a lease) and deleted once sent, since its text may name
+    people."""
 
     __tablename__ = "notices"
     __table_args__ = (Index("ix_notices_ready", "status", "not_before"),)
@@ -521,6 +523,13 @@ class Notice(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(64))
+    # An answer to an update names its chat and its whole Bot API call (bot/outbox/calls.py); a
+    # notice of a change finds its chat from the person or group and is a text with buttons.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    method: Mapped[str | None] = mapped_column(String(40))  # python-telegram-bot's method name
+    call: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the call's arguments, encoded
+    after: Mapped[str | None] = mapped_column(String(32))  # what to record once sent (bot/outbox/recorded.py)
+    after_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ReachOut(Base):

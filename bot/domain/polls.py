@@ -168,9 +168,10 @@ async def record_poll(
     creator: Person | None,
     now: datetime,
     closes: datetime,
-    settings: ProposalsSection,
+    remind: datetime,
 ) -> tuple[Poll, list[datetime]]:
-    """Store a poll Telegram accepted, with its reminder and closing; returns the due times."""
+    """Store a poll Telegram accepted, with its reminder (`reminder_time`) and closing; returns
+    the due times."""
     poll = Poll(
         group_id=group.id,
         telegram_poll_id=telegram_poll_id,
@@ -187,7 +188,6 @@ async def record_poll(
     await session.flush()
     moments = [closes]
     session.add(subject_event(group.id, POLL_CLOSE, poll.id, closes))
-    remind = reminder_time(now, closes, settings)
     if remind > now and closes - now >= QUICK:
         session.add(subject_event(group.id, POLL_REMINDER, poll.id, remind))
         moments.append(remind)
@@ -325,10 +325,11 @@ class PollDraft:
     creator_id: int | None
     opened_at: datetime
     closes: datetime
+    remind: datetime  # the reminder to vote (`reminder_time`)
 
 
 async def record_sent(
-    session: AsyncSession, draft: PollDraft, telegram_poll_id: str, message_id: int, settings: ProposalsSection
+    session: AsyncSession, draft: PollDraft, telegram_poll_id: str, message_id: int
 ) -> list[datetime]:
     """Store a poll Telegram accepted (see record_poll); returns the due times to wake at."""
     group = await session.get(Group, draft.group_id)
@@ -348,7 +349,7 @@ async def record_sent(
         creator,
         draft.opened_at,
         draft.closes,
-        settings,
+        draft.remind,
     )
     return moments
 

@@ -8,10 +8,13 @@ messages only, so a busy group never holds up another. When the transaction fail
 queued is dropped (nothing is said about a change that did not happen) except what is marked
 `always` (the apology).
 
-Answers to people (a reply, a confirmation) are lost if the process dies in the second between
-commit and send: the person sees no answer and tries again. What tells people about a change
-(bot/outbox/notices.py) is also a row written with the change: this sender deletes the row once
-the message is out, and a process that died before leaves it for the next dispatcher run.
+Everything said is also a row of the update's transaction (bot/outbox/notices.py): what tells
+people about a change, written by the handler with it, and every answer (a reply, an edit after a
+tap, a document, a poll), written down just before the commit (`UpdateSends.write_down`) with its
+whole call (bot/outbox/calls.py) and what it records once sent (bot/outbox/recorded.py). This
+sender deletes each row once its message is out (recording what the message records in the same
+transaction); a process that died before leaves the rows for the next dispatcher run. Only the
+answer to a pressed button (useless after 15 s) and the apology after a failure stay in memory.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import TelegramError
 
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
 from bot.outbox.answers import Outcome, classify
-from bot.outbox.notices import finish, renew, still_ours
+from bot.outbox.calls import encode_call
+from bot.outbox.notices import answer_notice, finish, renew, still_ours
+from bot.outbox.recorded import ANSWER_RECORDS, AfterSent
 
 # Outcomes of one send, as the durable notices record them (bot/outbox/notices.py).
 SENT, FORBIDDEN, REFUSED, FAILED, NETWORK = "sent", "forbidden", "refused", "failed", "network"
@@ -45,20 +50,7 @@ ABOUT_A_MESSAGE = frozenset(
     {"edit_message_text", "edit_message_reply_markup", "edit_message_caption", "stop_poll", "pin_chat_message"}
 )
 RENEW_EVERY = 20.0  # seconds between renewals of waiting notices' claims (a third of their lease)
-
-# Called with a new session and what Telegram returned, once the message is out: where a row
-# must remember the message (an announcement's id, to edit its counts later).
-OnSent = Callable[[AsyncSession, Any], Awaitable[None]]
-
-
-def remember_message(setter: Callable[[AsyncSession, int, int], Awaitable[None]], row_id: int) -> OnSent:
-    """For a message a row must remember (to edit it later): once sent, `setter(session, row_id,
-    message_id)` records it, in a transaction of its own."""
-
-    async def remember(session: AsyncSession, message: Any) -> None:
-        await setter(session, row_id, message.message_id)
-
-    return remember
+REPLY = "reply"  # the kind of a notice that is an update's answer
 
 
 @dataclass
@@ -68,7 +60,7 @@ class Send:
     chat_id: int
     method: str
     kwargs: dict[str, Any] = field(default_factory=dict)
-    on_sent: OnSent | None = None
+    on_sent: AfterSent | None = None  # what the message records once sent (its id, a poll's id)
     always: bool = False  # sent even when the update's transaction fails
     notice: Any = None  # the durable row (storage.models.Notice) this send delivers, finished after
 
@@ -90,6 +82,16 @@ class UpdateSends:
     answer: Answer | None = None
     refresh: bool = False  # a message was asked to show a new state (bot/outbox/refresh.py)
     wakes: list[datetime] = field(default_factory=list)  # the dispatcher asked to run at these moments
+
+    def write_down(self, session: AsyncSession, now: datetime) -> None:
+        """Every answer queued so far becomes a row of the update's transaction, claimed by this
+        process: sent after the commit, or by the next dispatcher run if this process dies first.
+        Called by the entry point just before it commits."""
+        for send in self.sends:
+            if send.notice is None:
+                after = (send.on_sent.name, send.on_sent.args) if send.on_sent is not None else (None, None)
+                send.notice = answer_notice(REPLY, send.chat_id, send.method, encode_call(send.kwargs), after, now)
+                session.add(send.notice)
 
     def keep(self, committed: bool) -> UpdateSends:
         """What goes out: everything after a commit, only what is marked `always` otherwise."""
@@ -123,7 +125,9 @@ def queue_send(send: Send) -> None:
     _sends().sends.append(send)
 
 
-def queue_message(chat_id: int, text: str, on_sent: OnSent | None = None, always: bool = False, **kwargs: Any) -> None:
+def queue_message(
+    chat_id: int, text: str, on_sent: AfterSent | None = None, always: bool = False, **kwargs: Any
+) -> None:
     """A text message to a chat (sendMessage), with its options (reply_markup, ...)."""
     queue_send(Send(chat_id, "send_message", {"text": text, **kwargs}, on_sent, always))
 
@@ -151,8 +155,14 @@ def collecting() -> bool:
 class ChatSender:
     """Sends what committed updates said: per chat in order, chats side by side."""
 
-    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime]) -> None:
-        self.bot, self.sessionmaker, self.now = bot, sessionmaker, now
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        now: Callable[[], datetime],
+        wake_at: Callable[[list[datetime]], None] = lambda moments: None,
+    ) -> None:
+        self.bot, self.sessionmaker, self.now, self.wake_at = bot, sessionmaker, now, wake_at
         self._queues: dict[int, deque[Send]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
@@ -226,17 +236,17 @@ class ChatSender:
             del self._queues[chat_id]
 
     async def _deliver(self, send: Send) -> None:
-        if send.notice is not None:
-            try:
-                if not await self._still_ours(send):
-                    log.info("notice %s was taken over by another run: not sent from here", send.notice.id)
-                    return
-                outcome = await self._try(send)
-                await self._finish_notice(send, outcome)
-            finally:
-                self._waiting_notices.discard(send.notice.id)
+        if send.notice is None:  # the apology after a failure: nothing written, nothing to record
+            await self._try(send)
             return
-        await self._try(send)
+        try:
+            if not await self._still_ours(send):
+                log.info("notice %s was taken over by another run: not sent from here", send.notice.id)
+                return
+            outcome, result = await self._try(send)
+            await self._finish_notice(send, outcome, result)
+        finally:
+            self._waiting_notices.discard(send.notice.id)
 
     async def _still_ours(self, send: Send) -> bool:
         try:
@@ -246,24 +256,34 @@ class ChatSender:
             log.warning("could not check the claim of notice %s", send.notice.id)
             return False
 
-    async def _try(self, send: Send) -> str:
+    async def _try(self, send: Send) -> tuple[str, Any]:
         for attempt in range(RETRIES):
-            outcome = await self._deliver_once(send)
+            outcome, result = await self._deliver_once(send)
             if outcome != NETWORK:
-                return outcome
+                return outcome, result
             if attempt < RETRIES - 1:  # Telegram's 5xx, a timeout, a dropped connection
                 await asyncio.sleep(0.2 * 2**attempt)
         log.warning("%s failed %s times: left for later", send.method, RETRIES)
-        return NETWORK
+        return NETWORK, None
 
-    async def _finish_notice(self, send: Send, outcome: str) -> None:
-        try:
-            async with self.sessionmaker.begin() as session:
-                await finish(session, send.notice.id, outcome, self.now(), send.notice.attempts)
-        except Exception:  # the row stays claimed: after its lease, the next run sends it again
-            log.exception("recording notice %s failed", send.notice.id)
+    async def _finish_notice(self, send: Send, outcome: str, result: Any) -> None:
+        """The row goes (or waits for a retry) and what the message records is recorded, in one
+        transaction: a crash before it sends the message again, never records it half."""
+        notice, moments = send.notice, list[datetime]()
+        record = send.on_sent if outcome == SENT and isinstance(result, Message) else None
+        for with_record in (True, False) if record is not None else (False,):
+            try:
+                async with self.sessionmaker.begin() as session:
+                    if with_record and record is not None:
+                        moments = await ANSWER_RECORDS[record.name](session, result, record.args)
+                    await finish(session, notice.id, outcome, self.now(), notice.attempts)
+                break
+            except Exception:  # the row stays claimed: after its lease, the next run sends it again
+                log.exception("recording notice %s failed%s", notice.id, " (with its record)" if with_record else "")
+        if moments:
+            self.wake_at(moments)
 
-    async def _deliver_once(self, send: Send) -> str:
+    async def _deliver_once(self, send: Send) -> tuple[str, Any]:
         """One try, its answer read by the one classifier (bot/outbox/answers.py)."""
         method = getattr(self.bot, send.method)
         chat_id = send.chat_id
@@ -277,26 +297,20 @@ class ChatSender:
                 async with self.sessionmaker.begin() as session:  # follow the group
                     await migrate_group(session, send.chat_id, answer.migrated_to)
                 if send.method in ABOUT_A_MESSAGE:
-                    return REFUSED  # the supergroup numbers its messages anew: nothing to edit there
+                    return REFUSED, None  # the supergroup numbers its messages anew: nothing to edit there
                 chat_id = answer.migrated_to  # a new message goes to the supergroup
                 continue
             if answer.outcome is Outcome.SENT:  # an edit that changes nothing: already shown
-                return SENT
+                return SENT, None
             if answer.outcome is Outcome.BLOCKED:
                 async with self.sessionmaker.begin() as session:
                     if send.chat_id > 0:
                         await mark_unreachable(session, send.chat_id, self.now())
                     else:
                         await deactivate_group(session, send.chat_id, self.now())
-                return FORBIDDEN
+                return FORBIDDEN, None
             if answer.outcome in (Outcome.TEMPORARY, Outcome.RATE_LIMITED):
-                return NETWORK  # tried again (a notice: later, with growing waits)
+                return NETWORK, None  # tried again (a notice: later, with growing waits)
             log.warning("%s refused: %s", send.method, answer.detail)
-            return REFUSED
-        if send.on_sent is not None:
-            try:
-                async with self.sessionmaker.begin() as session:
-                    await send.on_sent(session, result)
-            except Exception:
-                log.exception("recording a sent %s failed", send.method)
-        return SENT
+            return REFUSED, None
+        return SENT, result

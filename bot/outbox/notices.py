@@ -1,5 +1,7 @@
 """Durable notices: what tells people about a change (a meeting cancelled or moved, a ride
-offered, accepted, refused or cancelled) is a row written in the same transaction as the change.
+offered, accepted, refused or cancelled) is a row written in the same transaction as the change;
+so is every answer to an update (`answer_notice`: its chat, its whole call, what it records once
+sent), written down just before the update commits.
 
 - The change rolls back: the rows go with it and nobody is told.
 - It commits: the rows are claimed by this process at birth (a lease), and the update's sender
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +35,7 @@ MAX_ATTEMPTS = 8  # Telegram unreachable this many times in a row: the notice is
 
 
 def new_notice(
-    kind: str, text: str, markup: dict | None, now: datetime, group_id: int | None, person_id: int | None
+    kind: str, text: str, markup: dict[str, Any] | None, now: datetime, group_id: int | None, person_id: int | None
 ) -> Notice:
     """A notice claimed by this process from birth: its sender is the update that wrote it."""
     return Notice(
@@ -50,8 +53,24 @@ def new_notice(
     )
 
 
+def answer_notice(
+    kind: str,
+    chat_id: int,
+    method: str,
+    call: dict[str, Any],
+    after: tuple[str | None, dict[str, Any] | None],
+    now: datetime,
+) -> Notice:
+    """An update's answer (a reply, an edit, a document, a poll), claimed by this process from
+    birth: sent after the commit, or by another run if this process dies first."""
+    notice = new_notice(kind, "", None, now, None, None)
+    notice.chat_id, notice.method, notice.call = chat_id, method, call
+    notice.after, notice.after_args = after
+    return notice
+
+
 def pending_notice(
-    kind: str, text: str, markup: dict | None, now: datetime, group_id: int | None, person_id: int | None
+    kind: str, text: str, markup: dict[str, Any] | None, now: datetime, group_id: int | None, person_id: int | None
 ) -> Notice:
     """A notice written outside an update (a job, the bot's own bookkeeping): nobody sends it after
     a commit, so it waits, unclaimed, for the next dispatcher run's pass over notices."""
@@ -103,7 +122,9 @@ async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datet
     else:
         log.warning("notice %s failed for good: %s", notice_id, outcome)
         await session.execute(
-            update(Notice).where(Notice.id == notice_id).values(status="failed", text="", error=outcome[:64])
+            update(Notice)
+            .where(Notice.id == notice_id)
+            .values(status="failed", text="", call=None, after_args=None, error=outcome[:64])
         )
 
 
@@ -130,6 +151,8 @@ async def claim_stale(
 
 
 async def _chat_of(session: AsyncSession, notice: Notice) -> int | None:
+    if notice.chat_id is not None:  # an answer goes where it was asked (a group that moved is followed)
+        return notice.chat_id
     if notice.person_id is not None:
         person = await session.get(Person, notice.person_id)
         return person.telegram_id if person is not None and reachable_in_private(person) else None

@@ -2,8 +2,9 @@
 handlers/common (which adds the update's session, clock and settings); no feature handler imports
 bot/outbox itself (tests/unit/test_architecture.py).
 
-- **reply**: now, to the chat the update came from, quoting what asked, in its topic; sent once
-  the update's transaction commits (bot/outbox/after_commit.py).
+- **reply**: now, to the chat the update came from, quoting what asked, in its topic; written
+  down with the update's transaction and sent once it commits (bot/outbox/after_commit.py), with
+  what it records once sent (`after_sent`: an announcement's message id, a dialogue's question).
 - **notify**: durable and once, to a person in private or to a group: a row written with the
   change, sent after the commit, taken over by the next dispatcher run if this process dies.
 - **plan**: at a time: the dispatcher runs at these moments (the database already holds what is
@@ -24,7 +25,6 @@ from telegram import InlineKeyboardMarkup
 
 from bot.outbox.after_commit import (
     Answer,
-    OnSent,
     Send,
     collecting,
     queue_answer,
@@ -32,21 +32,25 @@ from bot.outbox.after_commit import (
     queue_send,
     queue_wake,
     refresh_asked,
-    remember_message,
 )
 from bot.outbox.answers import Outcome, classify
 from bot.outbox.backlog import read_backlog as waiting_to_go
 from bot.outbox.claims import pending_due_times, release_held
+from bot.outbox.recorded import AfterSent, after_sent, poll_record
 from bot.outbox.refresh import request_refresh
 from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
 from bot.outbox.sending import to_group, to_person
 from bot.outbox.unit_of_work import Work, unit_of_work
 from storage.models import Group, Person
 
+OnSent = AfterSent  # what a message records once sent
+
 __all__ = [
+    "AfterSent",
     "OnSent",
     "Outcome",
     "Work",
+    "after_sent",
     "answer_tap",
     "ask_drivers",
     "classify",
@@ -55,8 +59,8 @@ __all__ = [
     "notify",
     "pending_due_times",
     "plan",
+    "poll_record",
     "release_held",
-    "remember_message",
     "reply_in",
     "send_in",
     "tell_rides_changed",
@@ -65,12 +69,14 @@ __all__ = [
 ]
 
 
-def reply_in(chat_id: int, text: str, on_sent: OnSent | None = None, always: bool = False, **options: object) -> None:
+def reply_in(
+    chat_id: int, text: str, on_sent: AfterSent | None = None, always: bool = False, **options: object
+) -> None:
     """A text to a chat, sent once the update commits (`always`: even if it fails: an apology)."""
     queue_message(chat_id, text, on_sent, always, **options)
 
 
-def send_in(chat_id: int, method: str, on_sent: OnSent | None = None, **options: object) -> None:
+def send_in(chat_id: int, method: str, on_sent: AfterSent | None = None, **options: object) -> None:
     """Any other Bot API call to a chat (a document, a poll, an edit), once the update commits."""
     queue_send(Send(chat_id, method, dict(options), on_sent))
 

@@ -13,8 +13,10 @@ from telegram import InlineKeyboardMarkup
 
 from bot.domain.people import reachable_in_private
 from bot.outbox.after_commit import Send, queue_send
+from bot.outbox.calls import decode_call
 from bot.outbox.notices import claim_stale, new_notice, pending_notice
-from storage.models import Group, Person
+from bot.outbox.recorded import AfterSent
+from storage.models import Group, Notice, Person
 
 
 def _send(chat_id: int, text: str, markup: InlineKeyboardMarkup | None, notice: Any) -> Send:
@@ -91,10 +93,14 @@ def later_to_person(
 
 
 async def stale_notices(session: AsyncSession, now: datetime) -> list[Send]:
-    """The notices a process left behind, claimed and ready for this process's sender."""
-    return [
-        _send(
-            chat_id, notice.text, InlineKeyboardMarkup.de_json(notice.markup, None) if notice.markup else None, notice
-        )
-        for notice, chat_id in await claim_stale(session, now)
-    ]
+    """The notices a process left behind, claimed and ready for this process's sender: an answer
+    made again from its call, with what it records once sent; a notice of a change from its text."""
+    return [_resend(notice, chat_id) for notice, chat_id in await claim_stale(session, now)]
+
+
+def _resend(notice: Notice, chat_id: int) -> Send:
+    if notice.method is not None:
+        after = AfterSent(notice.after, notice.after_args or {}) if notice.after is not None else None
+        return Send(chat_id, notice.method, decode_call(notice.call or {}), after, notice=notice)
+    markup = InlineKeyboardMarkup.de_json(notice.markup, None) if notice.markup else None
+    return _send(chat_id, notice.text, markup, notice)

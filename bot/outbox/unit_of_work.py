@@ -1,8 +1,10 @@
 """One unit of work for every entry point that changes something for people (an update, a
-dashboard request): what it says is collected while its transaction runs, and only once the
-transaction has committed is it sent (replies, notices, edits) and the dispatcher woken at the
-moments it asked for. If it rolls back, only what is marked `always` goes (the apology), and
-nothing is planned. The caller owns the transaction and says how it ended (`committed`)."""
+dashboard request): what it says is collected while its transaction runs, written down in that
+transaction just before it commits (`Work.write_down`: every answer becomes a row, as notices
+are), and only once the transaction has committed is it sent (replies, notices, edits) and the
+dispatcher woken at the moments it asked for. If it rolls back, only what is marked `always` goes
+(the apology), and nothing is planned. The caller owns the transaction, writes down before its
+commit and says how it ended (`committed`)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,22 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.outbox.after_commit import ChatSender, collect, stop_collecting
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox.after_commit import ChatSender, UpdateSends, collect, stop_collecting
 from bot.outbox.refresh import Refresher
 
 
 @dataclass
 class Work:
+    sends: UpdateSends
     committed: bool = False
+
+    async def write_down(self, session: AsyncSession, now: datetime) -> None:
+        """What was said so far, as rows of this transaction (called just before its commit):
+        a process that dies between the commit and the send loses no answer."""
+        self.sends.write_down(session, now)
+        await session.flush()
 
 
 @contextlib.contextmanager
@@ -27,7 +38,7 @@ def unit_of_work(
     wake_at: Callable[[Iterable[datetime]], None],
 ) -> Iterator[Work]:
     sends, token = collect()
-    work = Work()
+    work = Work(sends)
     try:
         yield work
     finally:

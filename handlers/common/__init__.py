@@ -41,7 +41,7 @@ from bot.domain.people import (
     person_in_group,
 )
 from bot.outbox import say as outbox
-from bot.outbox.say import OnSent, remember_message
+from bot.outbox.say import OnSent, after_sent
 from bot.services import db, fetch_admin_ids, fetch_anonymous_admin_ids, fetch_member_count, services
 from bot.ui import callbacks as cb
 from bot.ui.card import card_text
@@ -427,6 +427,7 @@ def nowhere_to_answer(error: BaseException | None) -> bool:
 unit_of_work = outbox.unit_of_work
 notify_in_session = outbox.notify
 plan = outbox.plan
+poll_record = outbox.poll_record  # what a native poll records once Telegram has it
 
 
 async def plan_jobs(context: Context, meeting_id: int | None = None, group_id: int | None = None) -> None:
@@ -454,7 +455,7 @@ async def announce(group: Group, meeting: Meeting) -> None:
     say(
         group.chat_id,
         announcement_text(group, meeting, await m.counts(db(), meeting), await m.series_position(db(), meeting)),
-        on_sent=remember_message(m.set_announcement, meeting.id),
+        on_sent=after_sent("announcement", id=meeting.id),
         reply_markup=rsvp_keyboard(group.language, meeting),
     )
 

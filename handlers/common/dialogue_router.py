@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import Chat, Message, ReplyKeyboardRemove, Update
+from telegram import Chat, ReplyKeyboardRemove, Update
 from telegram.ext import filters
 
 from bot.domain import dialogues
 from bot.domain.dialogues import Dialogue
 from bot.domain.people import GROUP_ANONYMOUS_BOT
-from bot.outbox.say import OnSent
+from bot.outbox.say import OnSent, after_sent
 from bot.services import db, fetch_anonymous_admin_ids, services
 from bot.ui.i18n import plain, t
 from handlers.common import Context, answer, ask, current_group, language_for, replied_to, reply
@@ -105,12 +105,7 @@ async def next_step(context: Context, dialogue: Dialogue, step: str, **data: Any
 def prompt_of(dialogue: Dialogue, step: str) -> OnSent:
     """For the bot's question at this step, when the answer must reply to it: once sent, the
     dialogue remembers which message the answer must reply to."""
-    user_id, chat_id, kind = dialogue.user_id, dialogue.chat_id, dialogue.kind
-
-    async def remember(session: Any, message: Message) -> None:
-        await dialogues.set_prompt(session, user_id, chat_id, kind, step, message.message_id)
-
-    return remember
+    return after_sent("prompt", user=dialogue.user_id, chat=dialogue.chat_id, kind=dialogue.kind, step=step)
 
 
 async def end(dialogue: Dialogue) -> None:

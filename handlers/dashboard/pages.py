@@ -346,5 +346,6 @@ async def change_state(request: web.Request) -> web.StreamResponse:
             sentence = change_sentence(group.language, proposal, change.state, change.note, change.progress, None)
             notify(session, group, sentence, "follow_up", now)
             back = f"/groupes/{group.id}?{urlencode({'fait': number, 'nouvel': state})}"
+            await work.write_down(session, now)
         work.committed = True
     raise web.HTTPSeeOther(back)

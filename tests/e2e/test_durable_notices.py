@@ -1,6 +1,9 @@
-"""End to end: notices of a change are durable. A crash after the commit and before sending, or
+"""End to end: what Relais says is durable. A crash after the commit and before sending, or
 between two sends, of a meeting cancellation and of a carpool acceptance: after the restart
-everyone is told exactly once. A handler that fails after queuing a notice: nobody is told."""
+everyone is told exactly once. A crash before any answer to a command went out: after the
+restart each answer arrives once, quoting the command, in its topic, and what it records (an
+announcement's message id, a dialogue's question, a poll) is recorded. A handler that fails after
+queuing a notice: nobody is told."""
 
 from __future__ import annotations
 
@@ -83,7 +86,8 @@ async def test_cancellation_told_exactly_once_after_a_crash(relais, monkeypatch,
     assert meeting.status == "cancelled"  # the change committed
     told_before = sum(count(relais, p.id, CANCELLED) for p in people) + count(relais, chat.id, CANCELLED)
     assert told_before <= survivors
-    assert await notices_left(relais) == 5 - told_before  # the group and four people, minus those out
+    # The group and four people, and the announcement's edit (an answer, durable too), minus those out.
+    assert await notices_left(relais) == 6 - survivors
     crash.undo()
     await restart_after_lease(relais)
     assert count(relais, chat.id, CANCELLED) == 1
@@ -190,3 +194,60 @@ async def test_an_update_the_database_refused_is_handled_once_it_is_back(relais,
     assert not any("Désolé" in m.text for m in relais.tg.bot_messages(chat.id))
     outage = [r.getMessage() for r in caplog.records if r.name == "relais.outages"]
     assert len(outage) == 2 and "database unreachable" in outage[0] and "database back" in outage[1]
+
+
+async def test_a_crash_between_commit_and_send_loses_no_answer(relais, monkeypatch):
+    """Answers are rows of the update's transaction: a process that dies after the commit and
+    before sending them leaves them to the next one, which sends each once, where and how it was
+    to go (quoting the command, in its topic), and records what it records."""
+    tg = relais.tg
+    awa, karim = tg.user("Awa", "awa_anim"), tg.user("Karim", "karim_m")
+    chat = tg.forum("Groupe ressources Oyonnax", creator=awa, members=[karim])
+    tg.add_bot(chat, awa)
+    await relais.settle()
+    topic = tg.create_topic(chat, awa, "Réunions")
+    tg.say(chat, awa, "/configurer Groupe ressources Oyonnax | Europe/Paris", topic=topic)
+    await relais.settle()
+
+    async def crashed(text: str) -> int:
+        """The command handled and committed, then the process dies before saying anything."""
+        crash = Crash(monkeypatch, 0)
+        said = len(tg.bot_messages(chat.id))
+        tg.say(chat, awa, text, topic=topic)
+        command = tg.chat_messages(chat.id)[-1]
+        await relais.settle()
+        assert len(tg.bot_messages(chat.id)) == said and await notices_left(relais) > 0
+        crash.undo()
+        await restart_after_lease(relais)
+        assert await notices_left(relais) == 0
+        return command.message_id
+
+    # A meeting: its announcement goes after the restart, and its id is recorded, so that an
+    # answer edits its counts.
+    await crashed(ONE_LINE)
+    [announcement] = [m for m in tg.bot_messages(chat.id) if "Bilan" in m.text and m.buttons()]
+    assert announcement.thread_id == topic
+    tg.press(karim, announcement, "Je viens")
+    await relais.settle()
+    assert "✅ 1" in announcement.text
+    # A guided question: it quotes the command in its topic, opens Awa's reply field, and the
+    # dialogue knows it as the question to answer.
+    command = await crashed("/reunion")
+    question = tg.bot_messages(chat.id)[-1]
+    assert question.reply_to == command and question.thread_id == topic
+    assert tg.shows_prompt(question, awa.id) and not tg.shows_prompt(question, karim.id)
+    tg.answer_question(chat, awa, "mardi prochain 9h30")
+    await relais.settle()
+    assert "Où" in tg.bot_messages(chat.id)[-1].text, tg.bot_messages(chat.id)[-1].text
+    tg.say(chat, awa, "/annuler", topic=topic)
+    await relais.settle()
+    # A poll: sent once after the restart, kept (its votes count), its closing planned.
+    await crashed("/sondage Quel jour ? | Mardi | Jeudi | jusqu'à demain 18h")
+    [poll] = [m for m in tg.bot_messages(chat.id) if m.poll is not None]
+    assert [o["text"] for o in poll.poll["options"]] == ["Mardi", "Jeudi"]
+    tg.vote(karim, poll, [1])
+    await relais.settle()
+    relais.clock.advance(timedelta(days=2))
+    await relais.run_jobs()
+    assert poll.poll["is_closed"] is True and "• Jeudi : 1" in tg.bot_messages(chat.id)[-1].text
+    assert_telegram_happy(relais)

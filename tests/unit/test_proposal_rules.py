@@ -28,7 +28,18 @@ async def propose(session, group, author, text):
 async def open_poll(session, group, poll_id, options, proposal=None, creator=None, anonymous=False, hours=48):
     closes = NOW + timedelta(hours=hours)
     return await polls.record_poll(
-        session, group, poll_id, 10, "Question ?", options, anonymous, proposal, creator, NOW, closes, PROPOSALS
+        session,
+        group,
+        poll_id,
+        10,
+        "Question ?",
+        options,
+        anonymous,
+        proposal,
+        creator,
+        NOW,
+        closes,
+        polls.reminder_time(NOW, closes, PROPOSALS),
     )
 
 
