@@ -100,7 +100,7 @@ async def tick_button(update: Update, context: Context) -> None:
     answer(update, plain(group.language, "when.ticked" if ticked else "when.unticked"))
     message = update.callback_query.message
     if message is not None:  # the counts on the message: edited at most every few seconds
-        await follow(context, "date_poll", message.chat.id, message.message_id, poll.id)
+        await follow(context, message.chat.id, poll.id, date_poll=message.message_id)
 
 
 async def choose_button(update: Update, context: Context) -> None:

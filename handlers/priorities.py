@@ -98,7 +98,7 @@ async def pick_button(update: Update, context: Context) -> None:
     # The round's message shows how many took part: edited at most every few seconds.
     message = update.callback_query.message
     if message is not None:
-        await follow(context, "priority_round", message.chat.id, message.message_id, round_.id)
+        await follow(context, message.chat.id, round_.id, priority_round=message.message_id)
 
 
 def register(application: Application) -> None:

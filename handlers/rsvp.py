@@ -7,7 +7,6 @@ message is in (or, in private, to a group the person is a member of) and still b
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from typing import TypeVar
 
 from telegram import InputFile, Update
@@ -78,7 +77,17 @@ async def answer_button(update: Update, context: Context) -> None:
     answer(update, plain(language, f"rsvp.noted_{rsvp.answer}"))
     if rsvp.answer == previous_answer:
         return
-    await _refresh_counts(update, context, group, meeting, now)
+    # The announcement shows the new counts, and the group reminder pressed if it was one: edited
+    # at most once every few seconds each, with the counts as they are then.
+    message = update.callback_query.message
+    in_group = is_group_chat(update) and message is not None
+    announcement = meeting.announcement_message_id
+    if announcement is None and in_group:  # pressed before its id was recorded: it is the announcement
+        announcement = message.message_id
+    follows = {"announcement": announcement} if announcement is not None else {}
+    if in_group and message.message_id != announcement:
+        follows["group_reminder"] = message.message_id
+    await follow(context, group.chat_id, meeting.id, **follows)
     if rsvp.answer == "no" and person.private_status == "started":
         text = t(language, "rsvp.why", meeting=meeting_label(language, group, meeting))
         say(person.telegram_id, text, reply_markup=reason_keyboard(language, meeting))
@@ -95,20 +104,6 @@ async def change_button(update: Update, context: Context) -> None:
         return
     answer(update)
     edit_tapped_buttons(update, rsvp_keyboard(language, meeting, with_calendar=True, with_pause=True))
-
-
-async def _refresh_counts(update: Update, context: Context, group: Group, meeting: Meeting, now: datetime) -> None:
-    """Ask for the announcement, and the group reminder that was pressed, to show the new counts:
-    edited at most once every few seconds each, with the counts as they are then."""
-    pressed = update.callback_query.message
-    in_group = is_group_chat(update) and pressed is not None
-    announcement = meeting.announcement_message_id
-    if announcement is None and in_group:  # pressed before its id was recorded: it is the announcement
-        announcement = pressed.message_id
-    if announcement is not None:
-        await follow(context, "announcement", group.chat_id, announcement, meeting.id)
-    if in_group and pressed.message_id != announcement:
-        await follow(context, "group_reminder", group.chat_id, pressed.message_id, meeting.id)
 
 
 async def reason_button(update: Update, context: Context) -> None:

@@ -16,18 +16,16 @@ from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.outbox import workers
-from bot.outbox.after_commit import UpdateSends
 from bot.outbox.claims import renew_claims
 from bot.outbox.dispatch import LEASE, Dispatcher, DispatchReport, pending_events_due, run_dispatch
 from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.pacing import PriorityRateLimiter
-from bot.outbox.ride_changes import pass_on_unreachable
-from bot.outbox.sending import stale_notices
 from bot.services import Services, fetch_admin_ids, fetch_anonymous_admin_ids, services
 from storage.db import database_away
 
 log = logging.getLogger(__name__)
 JOB_NAME = "relais-dispatch"
+DISPATCHER = "relais.dispatcher"  # in bot_data: what a run needs, made once by start_dispatcher
 # Runs that find a wave going out return at once; allowing a few instances keeps APScheduler from
 # logging a "skipped" warning every interval during a long wave.
 JOB_KWARGS = {"max_instances": 3, "coalesce": True}
@@ -60,41 +58,16 @@ def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]]
         max_attempts=settings.meetings.max_attempts,
         batch_size=settings.meetings.send_concurrency,
         on_wave=on_wave,
+        sender=svc.sender,
+        radius_km=settings.carpool.radius_km,
     )
 
 
 async def dispatch_now(application: Application) -> DispatchReport:
-    """Run the dispatcher once (the job, the demo and the tests call this)."""
-    svc = services(application)
-    bot = application.bot
-
-    report = await run_dispatch(dispatcher(svc, bot, on_wave=lambda: share_rate(application)), bot)
-    async with svc.sessionmaker.begin() as session:  # seats held by drivers Telegram cannot reach
-        await pass_on_unreachable(session, svc.clock.now(), svc.settings.carpool.radius_km)
-    await resend_stale_notices(svc)
-    if report.sent or report.failed:
-        log.info(
-            "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed",
-            report.events,
-            report.sent,
-            report.skipped,
-            report.retried,
-            report.failed,
-        )
-    return report
-
-
-async def resend_stale_notices(svc: Services) -> int:
-    """Notices a process wrote but did not send (it died after the commit, or Telegram was down):
-    claimed here and handed to this process's sender."""
-    if svc.sender is None:
-        return 0
-    async with svc.sessionmaker.begin() as session:
-        sends = await stale_notices(session, svc.clock.now())
-    if sends:
-        log.info("resending %s notices left behind", len(sends))
-        svc.sender.submit(UpdateSends(sends))
-    return len(sends)
+    """Run the dispatcher once (the job, the demo and the tests call this), as `start_dispatcher`
+    made it for this process."""
+    run: Dispatcher = application.bot_data[DISPATCHER]
+    return await run_dispatch(run, application.bot)
 
 
 async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -172,8 +145,10 @@ def schedule_at(job_queue: JobQueue | None, svc: Services, moments: Iterable[dat
 
 
 async def start_dispatcher(application: Application) -> int:
-    """Periodic run plus one job per distinct pending due time; returns how many were planned."""
+    """The process's dispatcher (what a run needs, made once), its periodic run plus one job per
+    distinct pending due time; returns how many were planned."""
     svc = services(application)
+    application.bot_data[DISPATCHER] = dispatcher(svc, application.bot, on_wave=lambda: share_rate(application))
     if not svc.auto_dispatch or application.job_queue is None:
         return 0
     interval = svc.settings.meetings.dispatch_interval_seconds

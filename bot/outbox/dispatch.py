@@ -3,7 +3,9 @@
 Each run: one transaction expands due events; then, batch by batch, one transaction claims and
 renders deliveries, they are sent concurrently through the rate limiter (two batches in flight),
 and one transaction records the outcomes. A crash between claim and record re-sends at most the
-batches in flight.
+batches in flight. Then what was left behind: seats held by drivers Telegram cannot reach are
+offered again, and notices or answers a process wrote but did not send (it died after the commit,
+or Telegram was down) are claimed and handed to this process's sender.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from telegram.error import BadRequest, TelegramError
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
 from bot.domain.polls import EVALUATION_OPEN
+from bot.outbox.after_commit import ChatSender, UpdateSends
 from bot.outbox.answers import Outcome, classify
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
 from bot.outbox.kinds import RegistryError, expand_due_events, record_sent, render_delivery
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.pacing import WAVE, send_priority
+from bot.outbox.ride_changes import pass_on_unreachable
+from bot.outbox.sending import stale_notices
 from storage.db import database_away
 from storage.models import Group
 
@@ -51,6 +56,8 @@ class Dispatcher:
     # Called once a run has messages in hand, before it sends them: the process tells the others
     # it is sending, so that they share the rate at once rather than at the next heartbeat.
     on_wave: Callable[[], Awaitable[object]] | None = None
+    sender: ChatSender | None = None  # sends the notices and answers left behind (none: not resent)
+    radius_km: float = 0.0  # the carpool's radius, for seats offered again
 
 
 @dataclass
@@ -60,6 +67,7 @@ class DispatchReport:
     skipped: int = 0
     retried: int = 0
     failed: int = 0
+    resent: int = 0  # notices and answers left behind, handed to the sender
     kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -205,7 +213,32 @@ async def run_dispatch(run: Dispatcher, bot: Bot, max_batches: int | None = None
         await _run(run, bot, report, max_batches)
     finally:
         send_priority.reset(priority)
+    await _left_behind(run, report)
+    if report.sent or report.failed or report.resent:
+        log.info(
+            "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed, %s left behind resent",
+            report.events,
+            report.sent,
+            report.skipped,
+            report.retried,
+            report.failed,
+            report.resent,
+        )
     return report
+
+
+async def _left_behind(run: Dispatcher, report: DispatchReport) -> None:
+    """Seats held by drivers Telegram cannot reach go to others; notices and answers a process
+    wrote but did not send are claimed here and handed to this process's sender."""
+    async with run.sessionmaker.begin() as session:
+        await pass_on_unreachable(session, run.now(), run.radius_km)
+    if run.sender is None:
+        return
+    async with run.sessionmaker.begin() as session:
+        sends = await stale_notices(session, run.now())
+    if sends:
+        report.resent = len(sends)
+        run.sender.submit(UpdateSends(sends))
 
 
 async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None) -> None:

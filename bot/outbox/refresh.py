@@ -2,8 +2,9 @@
 
 Fifteen people tapping "Je viens" in the minute after an announcement would otherwise cost fifteen
 edits of the same message, most of the group's 20 sends a minute. A tap only asks for a refresh
-(`request_refresh`, in the update's transaction); the Refresher edits each message with the state
-as it is when the edit goes out, so the latest state wins and the taps in between cost nothing.
+(`follow` in bot/outbox/say.py: a row written in the update's transaction); the Refresher edits
+each message with the state as it is when the edit goes out, so the latest state wins and the taps
+in between cost nothing.
 The first edit of a message goes at once; the next waits until `spacing` after the previous one.
 
 The requests are rows (storage.models.Refresh): an edit asked for before a restart still happens
@@ -131,38 +132,6 @@ async def keep_tail(
         "tail": tail,
     }
     await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
-
-
-async def request_refresh(
-    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
-) -> datetime:
-    """Ask for this message to show the current state; returns when the edit is due."""
-    if kind not in KINDS:
-        raise KeyError(f"no refresh kind {kind!r}")
-    values = {
-        "kind": kind,
-        "chat_id": chat_id,
-        "message_id": message_id,
-        "subject_id": subject_id,
-        "status": "done",
-        "generation": 0,
-        "due_at": now,
-    }
-    query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
-    if locking(session):
-        query = query.with_for_update()
-    row = await session.scalar(query)
-    if row is None:  # the message's first change (two at once: one inserts, both then update)
-        await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
-        row = await session.scalar(query)
-    assert row is not None
-    row.kind, row.subject_id = kind, subject_id
-    row.generation += 1  # an edit under way shows an older state: this asks for one more
-    if row.status == "done":
-        row.status = "pending"
-        next_allowed = row.edited_at + timedelta(seconds=spacing) if row.edited_at else now
-        row.due_at = max(now, next_allowed)
-    return row.due_at
 
 
 @dataclass

@@ -9,8 +9,9 @@ bot/outbox itself (tests/unit/test_architecture.py).
   change, sent after the commit, taken over by the next dispatcher run if this process dies.
 - **plan**: at a time: the dispatcher runs at these moments (the database already holds what is
   due), asked once the transaction has committed.
-- **follow**: keep a live message in step with its state (an announcement's counts): coalesced,
-  spaced edits, rows that survive a restart.
+- **follow**: keep live messages in step with their subject's state (an announcement's counts):
+  a row per message asks for an edit (written here, in the update's transaction), which the
+  Refresher makes (bot/outbox/refresh.py): coalesced, spaced, surviving a restart.
 
 And what some features need of the outbox besides: the carpool's notices when a meeting moves or a
 ride is asked for, the reports released when a facilitator opens the private chat, and what waits
@@ -18,8 +19,9 @@ to go out (for /healthz)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
@@ -35,13 +37,14 @@ from bot.outbox.after_commit import (
 )
 from bot.outbox.answers import Outcome, classify
 from bot.outbox.backlog import read_backlog as waiting_to_go
-from bot.outbox.claims import pending_due_times, release_held
+from bot.outbox.claims import locking, pending_due_times, release_held
 from bot.outbox.recorded import AfterSent, after_sent, poll_record
-from bot.outbox.refresh import request_refresh
+from bot.outbox.refresh import KINDS
 from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
 from bot.outbox.sending import to_group, to_person
 from bot.outbox.unit_of_work import Work, unit_of_work
-from storage.models import Group, Person
+from storage.db import insert_if_absent
+from storage.models import Group, Person, Refresh
 
 OnSent = AfterSent  # what a message records once sent
 
@@ -107,9 +110,27 @@ def plan(moments: list[datetime]) -> None:
 
 
 async def follow(
-    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
-) -> datetime:
-    """Keep this message in step with its subject's state (edited at most every `spacing` s)."""
-    due = await request_refresh(session, kind, chat_id, message_id, subject_id, now, spacing)
+    session: AsyncSession, chat_id: int, subject_id: int, messages: dict[str, int], now: datetime, spacing: float
+) -> None:
+    """Keep these messages of a chat (by refresh kind: {"announcement": 42}) in step with their
+    subject's state, each edited at most every `spacing` s, with the state as it is then."""
+    for kind, message_id in messages.items():
+        if kind not in KINDS:
+            raise KeyError(f"no refresh kind {kind!r}")
+        query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
+        if locking(session):
+            query = query.with_for_update()
+        row = await session.scalar(query)
+        if row is None:  # the message's first change (two at once: one inserts, both then update)
+            values = {"kind": kind, "chat_id": chat_id, "message_id": message_id, "subject_id": subject_id}
+            values |= {"status": "done", "generation": 0, "due_at": now}
+            await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
+            row = await session.scalar(query)
+        assert row is not None
+        row.kind, row.subject_id = kind, subject_id
+        row.generation += 1  # an edit under way shows an older state: this asks for one more
+        if row.status == "done":
+            row.status = "pending"
+            next_allowed = row.edited_at + timedelta(seconds=spacing) if row.edited_at else now
+            row.due_at = max(now, next_allowed)
     refresh_asked()
-    return due

@@ -337,17 +337,14 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
     """The active group a pressed button's object belongs to, and the language to answer in, when
     the button was pressed in that group or in private; otherwise the press is answered as
     invalid (a forged button, another group's id) and None is returned."""
-    _query, user = update.callback_query, update.effective_user
+    query, user = update.callback_query, update.effective_user
     group = await find_group_by_id(db(), group_id)
-    chat_group = await current_group(update)
     in_group = is_group_chat(update)
-    if group is None or (in_group and (chat_group is None or chat_group.id != group.id)):
-        fallback = chat_group or group
+    # Pressed in a group: the object must be that group's (its chat is the one pressed in).
+    if group is None or (in_group and group.chat_id != update.effective_chat.id):
         default = services(context).settings.bot.default_language
-        answer(
-            update,
-            plain(fallback.language if fallback else pick_language(user.language_code, default), "button.invalid"),
-        )
+        language = group.language if group is not None else pick_language(user.language_code, default)
+        outbox.answer_tap(query.id, {"text": plain(language, "button.invalid")})
         return None
     return group, group.language if in_group else pick_language(user.language_code, group.language)
 
@@ -387,11 +384,12 @@ def notify(
     return outbox.notify(db(), to, text, kind, services(context).clock.now(), reply_markup)
 
 
-async def follow(context: Context, kind: str, chat_id: int, message_id: int, subject_id: int) -> None:
-    """Keep this message in step with its subject's state (coalesced edits, spaced)."""
+async def follow(context: Context, chat_id: int, subject_id: int, **messages: int) -> None:
+    """Keep these messages of a chat, named by refresh kind (`announcement=42`), in step with
+    their subject's state: coalesced edits, spaced."""
     svc = services(context)
     now, spacing = svc.clock.now(), svc.settings.telegram.edit_spacing_seconds
-    await outbox.follow(db(), kind, chat_id, message_id, subject_id, now, spacing)
+    await outbox.follow(db(), chat_id, subject_id, messages, now, spacing)
 
 
 async def tell_rides_changed(context: Context, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.simulator.harness import Harness
-from jobs.scheduler import dispatch_now
+from jobs.scheduler import dispatch_now, start_dispatcher
 from storage.models import Attendance, Delivery, Meeting, ScheduledEvent
 from tests.support.helpers import group_with_bot, load_group, load_person
 
@@ -334,6 +334,7 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
         )
         second = build_application(other, with_updater=False)
         await second.initialize()
+        await start_dispatcher(second)  # as the runtime does: its dispatcher (no periodic run here)
         try:
             clock.set(J7)
 
@@ -367,7 +368,7 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
 
 
 async def test_scheduler_is_rebuilt_from_the_database(database_url):
-    from jobs.scheduler import JOB_NAME, start_dispatcher
+    from jobs.scheduler import JOB_NAME
 
     clock = FakeClock()
     async with Harness(database_url, clock=clock) as h:
