@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import TelegramError
+from telegram.ext import Application, CallbackContext
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -86,10 +87,11 @@ class Services:
         return contextlib.nullcontext()
 
 
-def services(context: Any) -> Services:
+def services(context: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any]) -> Services:
     """The Services of the application behind a PTB context (or Application)."""
-    application = getattr(context, "application", context)
-    return application.bot_data[SERVICES]
+    application = getattr(context, "application", context)  # a context has one; an Application is one
+    found: Services = application.bot_data[SERVICES]
+    return found
 
 
 def db() -> AsyncSession:

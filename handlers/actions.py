@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.domain import actions as a
 from bot.domain.errors import RefusalError
 from bot.domain.people import find_member_by_username, find_person, person_in_group, upsert_person
+from bot.domain.proposals import ProposalError
 from bot.services import db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import plain, t
@@ -25,6 +26,7 @@ from handlers.common import (
     edit_tapped,
     is_facilitator,
     is_group_chat,
+    query_of,
     refuse,
     reply,
     require_facilitator,
@@ -32,6 +34,7 @@ from handlers.common import (
     someone_named,
     tapped,
     user_info,
+    user_of,
     wake_at,
 )
 from storage.models import ActionItem, Person
@@ -49,13 +52,13 @@ async def action_command(update: Update, context: Context) -> None:
             found = await find_member_by_username(db(), group, spec.username)
             owner = found[0] if found and found[1].status == "member" else None
             if owner is None:
-                raise a.ProposalError("action.error.unknown_member", username=spec.username)
+                raise ProposalError("action.error.unknown_member", username=spec.username)
         elif (named := someone_named(update)) is not None:
             owner = await upsert_person(db(), user_info(named), now)
         else:
-            raise a.ProposalError("action.error.who")
+            raise ProposalError("action.error.who")
         due = a.due_day(spec, now, ZoneInfo(group.timezone))
-        creator = await find_person(db(), update.effective_user.id)
+        creator = await find_person(db(), user_of(update).id)
         action, remind = await a.create_action(db(), group, owner, spec.text, due, creator, now, svc.settings.meetings)
     except RefusalError as exc:
         await refuse(update, group.language, exc, "action.example")
@@ -94,7 +97,7 @@ async def list_command(update: Update, context: Context) -> None:
 
 async def status_button(update: Update, context: Context) -> None:
     """✅ C'est fait / ⛔ Je suis bloqué·e, pressed by the owner (or a facilitator), in the group or in private."""
-    _query, user = update.callback_query, update.effective_user
+    _query, user = query_of(update), user_of(update)
     data = tapped(update, cb.ActionStatus)
     named = await button_object(update, context, ActionItem, data.action_id)
     if named is None:

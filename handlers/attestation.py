@@ -30,12 +30,14 @@ from handlers.common import (
     edit_tapped,
     is_group_chat,
     language_for,
+    message_of,
     reply,
     require_facilitator,
     say,
     send,
     someone_named,
     tapped,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Person
@@ -92,10 +94,10 @@ async def _ask_name(context: Context, person: Person, group: Group, asked_by: in
 async def name_typed(update: Update, context: Context, dialogue: Dialogue) -> None:
     """The name to print, typed in private: confirmed with a button before printing."""
     language = language_for(update, context)
-    name = " ".join((update.effective_message.text or "").split())
+    name = " ".join((message_of(update).text or "").split())
     if dialogue.step != "name":
         return
-    if not 2 <= len(name) <= NAME_MAX or "\n" in (update.effective_message.text or "").strip():
+    if not 2 <= len(name) <= NAME_MAX or "\n" in (message_of(update).text or "").strip():
         reply(update, t(language, "attestation.bad_name"))
         return
     await router.next_step(context, dialogue, "confirm", name=name)
@@ -119,7 +121,7 @@ async def name_button(update: Update, context: Context) -> None:
         return
     answer(update)
     group = await find_group_by_id(db(), dialogue.get("group_id"))
-    person = await find_person(db(), update.effective_user.id)
+    person = await find_person(db(), user_of(update).id)
     if group is None or person is None:
         await router.end(dialogue)
         edit_tapped(update, plain(language, "button.invalid"))
@@ -151,7 +153,7 @@ async def exit_attestation_button(update: Update, context: Context) -> None:
     """📄 Mon attestation, under the thank-you of someone who left: the same dialogue, for the
     group they left (they are no longer in it, so /attestation alone would not find it)."""
     group = await find_group_by_id(db(), tapped(update, cb.ExitAttestation).group_id)
-    person = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    person = await find_person(db(), user_of(update).id) if update.effective_user else None
     found = await person_in_group(db(), group, person.telegram_id) if group is not None and person is not None else None
     if found is None or person is None or group is None or is_group_chat(update):
         answer(update, plain(language_for(update, context), "button.invalid"))
@@ -163,7 +165,7 @@ async def exit_attestation_button(update: Update, context: Context) -> None:
 async def my_attendance_button(update: Update, context: Context) -> None:
     """📋 Mes présences: the person's own lines of the attendance sheets, in private."""
     language = language_for(update, context)
-    person = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    person = await find_person(db(), user_of(update).id) if update.effective_user else None
     if is_group_chat(update) or person is None:
         answer(update, plain(language, "button.invalid"))
         return

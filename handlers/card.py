@@ -14,7 +14,16 @@ from bot.domain.groups import set_card
 from bot.services import db, services
 from bot.ui.card import card_text
 from bot.ui.i18n import t
-from handlers.common import Context, ask, current_group, facilitator_names, reply, require_facilitator
+from handlers.common import (
+    Context,
+    ask,
+    current_group,
+    facilitator_names,
+    message_of,
+    reply,
+    require_facilitator,
+    user_of,
+)
 from handlers.common import dialogue_router as router
 
 DIALOGUE = "card"
@@ -24,7 +33,7 @@ async def card_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    dialogue = await router.start(context, update.effective_user.id, group.chat_id, DIALOGUE, "purpose")
+    dialogue = await router.start(context, user_of(update).id, group.chat_id, DIALOGUE, "purpose")
     ask(update, t(group.language, "card.ask_purpose"), router.prompt_of(dialogue, "purpose"))
 
 
@@ -33,7 +42,7 @@ async def card_answer(update: Update, context: Context, dialogue: Dialogue) -> N
     if group is None:
         await router.end(dialogue)
         return
-    text = update.effective_message.text or ""
+    text = message_of(update).text or ""
     try:
         if dialogue.step == "purpose":
             set_card(group, purpose=text)

@@ -58,14 +58,17 @@ from handlers.common import (
     current_group,
     edit_tapped,
     language_for,
+    message_of,
     next_meeting_here,
     notify,
     on_link,
     person_language,
+    query_of,
     reply,
     require_facilitator,
     say,
     tapped,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.db import get_row
@@ -130,7 +133,7 @@ async def car_button(update: Update, context: Context) -> None:
     if named is None:
         return
     meeting, group, person, language = named
-    _query, _user = update.callback_query, update.effective_user
+    _query, _user = query_of(update), user_of(update)
     kind = KINDS[data.kind]
     svc = services(context)
     deep_link = start_url(svc.bot_username, group_payload(svc.link_secret, meeting.id, kind))
@@ -145,7 +148,7 @@ async def start_from_link(update: Update, context: Context, meeting_id: int, kin
     """/start with a carpool deep link (called by handlers/start.py)."""
     meeting = await db().get(Meeting, meeting_id)
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    person = await _member(group, update.effective_user.id) if group else None
+    person = await _member(group, user_of(update).id) if group else None
     if meeting is None or group is None or person is None:
         reply(update, t(language_for(update, context), "start.bad_link"))
         return
@@ -163,7 +166,7 @@ async def _dialogue(
         return None
     meeting = await db().get(Meeting, state.get("meeting_id"))
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    person = await _member(group, update.effective_user.id) if group else None
+    person = await _member(group, user_of(update).id) if group else None
     if meeting is None or group is None or person is None:
         await router.end(state)
         return None
@@ -175,7 +178,7 @@ def _reply(update: Update, text: str, **kwargs) -> None:
     if update.callback_query is None:
         reply(update, text, **kwargs)
     else:
-        say(update.effective_user.id, text, **kwargs)
+        say(user_of(update).id, text, **kwargs)
 
 
 async def _place_chosen(update: Update, context: Context, place: Place, note: str | None = None) -> None:
@@ -277,12 +280,12 @@ STEP_TAPS = (cb.CarpoolPlace, cb.CarpoolSeats, cb.CarpoolDeparture)
 
 async def step_button(update: Update, context: Context) -> None:
     """The buttons of the dialogue: a departure point, a number of seats, a departure time."""
-    query = update.callback_query
+    query = query_of(update)
     data = cb.decode(query.data)
     if not isinstance(data, STEP_TAPS):
         raise TypeError("step_button got other button data")
     found = await _dialogue(update, context, data.meeting_id)
-    language = pick_language(update.effective_user.language_code, "fr")
+    language = pick_language(user_of(update).language_code, "fr")
     if found is None:
         answer(update, plain(language, "button.expired"))
         return
@@ -312,7 +315,7 @@ async def dialogue_text(update: Update, context: Context, _open: Dialogue) -> No
     if found is None:
         return  # not in a carpool dialogue: other private handlers answer
     state, meeting, group, _person, language = found
-    text = update.effective_message.text or ""
+    text = message_of(update).text or ""
     try:
         if state.step == "place":
             place, close = await c.match_town(db(), group, text)
@@ -347,7 +350,9 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
         reply(update, t(language_for(update, context), "carpool.location_unused"), reply_markup=ReplyKeyboardRemove())
         return
     _state, _meeting, group, _person, language = found
-    location = update.effective_message.location
+    location = message_of(update).location
+    if location is None:  # registered for shared locations: there is one
+        return
     nearest = c.nearest_place(await c.group_places(db(), group), location.latitude, location.longitude)
     if nearest is None:
         return
@@ -365,7 +370,7 @@ async def offer_to_drivers(context: Context, group: Group, meeting: Meeting, req
 
 async def ride_button(update: Update, context: Context) -> None:
     """Accepter / Refuser a request, pressed by the driver the request was offered to, and nobody else."""
-    _query, user = update.callback_query, update.effective_user
+    _query, user = query_of(update), user_of(update)
     data = tapped(update, cb.RideDecision)
     request = await db().get(RideRequest, data.request_id)
     meeting = await db().get(Meeting, request.meeting_id) if request else None
@@ -406,7 +411,7 @@ async def _owned(
 ) -> tuple | None:
     """The offer or request a cancel button names, when the presser owns it: (ride, meeting,
     group, person, language); otherwise the press is answered and None returned."""
-    _query, user = update.callback_query, update.effective_user
+    _query, user = query_of(update), user_of(update)
     ride: RideOffer | RideRequest | None = await db().get(model, ride_id)
     person = await find_person(db(), user.id)
     meeting = await db().get(Meeting, ride.meeting_id) if ride else None
@@ -528,7 +533,7 @@ async def places_command(update: Update, context: Context) -> None:
             return
         if word.lower() == "ajouter" and "|" not in rest:
             name = c.validate_place_name(rest)
-            dialogue = await router.start(context, update.effective_user.id, group.chat_id, PLACE_DIALOGUE, "location")
+            dialogue = await router.start(context, user_of(update).id, group.chat_id, PLACE_DIALOGUE, "location")
             await router.next_step(context, dialogue, "location", name=name)
             ask(update, t(group.language, "places.share", name=name), router.prompt_of(dialogue, "location"))
             return

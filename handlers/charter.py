@@ -21,12 +21,14 @@ from handlers.common import (
     answer,
     button_group,
     command_args,
+    message_of,
     private_reader,
     refuse,
     reply,
     require_facilitator,
     say,
     tapped,
+    user_of,
     wake_at,
 )
 
@@ -46,7 +48,7 @@ async def charter_command(update: Update, context: Context) -> None:
             reply(update, t(group.language, "charter.sent"))
         return
     if args:
-        full = (update.effective_message.text or "").partition(" ")[2]  # the lines as typed
+        full = (message_of(update).text or "").partition(" ")[2]  # the lines as typed
         try:
             ch.set_charter(group, full)
         except RefusalError as exc:
@@ -63,7 +65,7 @@ async def read_button(update: Update, context: Context) -> None:
     if resolved is None:
         return
     group, language = resolved
-    found = await person_in_group(db(), group, update.effective_user.id)
+    found = await person_in_group(db(), group, user_of(update).id)
     if found is None or found[1].status != "member":
         answer(update, plain(language, "button.not_member"))
         return

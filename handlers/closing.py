@@ -23,10 +23,13 @@ from handlers.common import (
     current_group,
     edit_tapped,
     is_facilitator,
+    pressed_message,
+    query_of,
     refuse,
     reply,
     require_facilitator,
     tapped,
+    user_of,
     wake_at,
 )
 from storage.models import Group, PriorityRound
@@ -78,14 +81,14 @@ async def close_command(update: Update, context: Context) -> None:
 
 async def close_button(update: Update, context: Context) -> None:
     """🔒 under a poll, a round, or in /clore's choice: the tapper must facilitate this group."""
-    data = cb.decode(update.callback_query.data)
+    data = cb.decode(query_of(update).data)
     group = await current_group(update)
-    message = update.callback_query.message
+    message = pressed_message(update)
     language = group.language if group else "fr"
     if group is None or message is None:
         answer(update, plain(language, "button.invalid"))
         return
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "close.facilitators_only"), show_alert=True)
         return
     if isinstance(data, cb.CloseThisPoll):

@@ -37,6 +37,7 @@ from handlers.common import (
     is_facilitator,
     is_group_chat,
     language_for,
+    message_of,
     notify,
     person_language,
     private_reader,
@@ -46,6 +47,7 @@ from handlers.common import (
     send,
     tapped,
     tell_runners,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import CostClaim, Group, Meeting, Person
@@ -120,7 +122,7 @@ async def category_button(update: Update, context: Context) -> None:
         answer(update, plain(language, "costs.error.not_there"), show_alert=True)
         return
     answer(update)
-    user_id = update.effective_user.id
+    user_id = user_of(update).id
     await router.start(context, user_id, user_id, CLAIMING, "amount", meeting_id=meeting.id, category=data.category)
     edit_tapped(update, t(language, "costs.ask_amount"))
 
@@ -128,7 +130,7 @@ async def category_button(update: Update, context: Context) -> None:
 async def _claiming(update: Update, dialogue: Dialogue) -> tuple[Meeting, Group, Person, str] | None:
     meeting = await db().get(Meeting, dialogue.get("meeting_id"))
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    found = await person_in_group(db(), group, update.effective_user.id) if group else None
+    found = await person_in_group(db(), group, user_of(update).id) if group else None
     if meeting is None or group is None or found is None:
         await router.end(dialogue)
         return None
@@ -145,7 +147,7 @@ async def claim_text(update: Update, context: Context, dialogue: Dialogue) -> No
         reply(update, t(language, "costs.need_photo"))
         return
     try:
-        cents = c.parse_amount(update.effective_message.text or "", services(context).settings.costs)
+        cents = c.parse_amount(message_of(update).text or "", services(context).settings.costs)
     except RefusalError as exc:
         reply(update, t(language, exc.key, **exc.values))  # asked again: the dialogue stays
         return
@@ -155,7 +157,7 @@ async def claim_text(update: Update, context: Context, dialogue: Dialogue) -> No
 
 async def claim_photo(update: Update, context: Context, dialogue: Dialogue) -> None:
     found = await _claiming(update, dialogue)
-    photos = update.effective_message.photo
+    photos = message_of(update).photo
     if found is None or not photos:
         return
     meeting, group, person, language = found
@@ -189,7 +191,7 @@ async def _decidable(update: Update, context: Context, claim_id: int) -> tuple[C
     if claim is None or meeting is None or group is None:
         answer(update, plain(language, "button.invalid"))
         return None
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return None
     if claim.status != "pending":
@@ -211,8 +213,8 @@ async def decision_button(update: Update, context: Context) -> None:
     if found is None:
         return
     claim, meeting, group, language = found
-    by = await find_person(db(), update.effective_user.id)
-    user_id = update.effective_user.id
+    by = await find_person(db(), user_of(update).id)
+    user_id = user_of(update).id
     if by is None:
         answer(update, plain(language, "button.invalid"))
         return
@@ -230,16 +232,16 @@ async def refusal_text(update: Update, context: Context, dialogue: Dialogue) -> 
     claim = await db().get(CostClaim, dialogue.get("claim_id"))
     meeting = await db().get(Meeting, claim.meeting_id) if claim else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    by = await find_person(db(), update.effective_user.id)
+    by = await find_person(db(), user_of(update).id)
     if claim is None or meeting is None or group is None or by is None:
         await router.end(dialogue)
         return
     language = language_for(update, context, group)
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         await router.end(dialogue)
         return
     try:
-        await c.decide(db(), claim, by, False, update.effective_message.text, services(context).clock.now())
+        await c.decide(db(), claim, by, False, message_of(update).text, services(context).clock.now())
     except RefusalError as exc:
         if exc.key == "costs.error.decided":
             await router.end(dialogue)
@@ -267,7 +269,7 @@ async def costs_command(update: Update, context: Context) -> None:
             say(asker.telegram_id, f"n°{claim.id}", reply_markup=decision_keyboard(language, claim))
         reply(update, t(language, "costs.sent"))
         return
-    person = await find_person(db(), update.effective_user.id)
+    person = await find_person(db(), user_of(update).id)
     now = services(context).clock.now()
     if person is None:
         reply(update, t(language_for(update, context), "costs.nothing_to_claim"))

@@ -28,11 +28,13 @@ from handlers.common import (
     follow,
     is_facilitator,
     language_for,
+    pressed_message,
     publish,
     reply,
     require_facilitator,
     say,
     tapped,
+    user_of,
     wake_at,
 )
 from storage.models import DateOption, DatePoll, Group
@@ -57,7 +59,7 @@ async def date_poll_command(update: Update, context: Context) -> None:
     now = svc.clock.now()
     try:
         spec = dp.parse_date_poll(command_args(update))
-        creator = await find_person(db(), update.effective_user.id)
+        creator = await find_person(db(), user_of(update).id)
         poll, options = await dp.open_date_poll(db(), group, spec, creator, now, svc.settings.proposals)
     except RefusalError as exc:
         reply(update, _refusal(group.language, exc) + "\n" + t(group.language, "when.example"))
@@ -87,7 +89,7 @@ async def tick_button(update: Update, context: Context) -> None:
     if found is None:
         return
     option, poll, group = found
-    member = await person_in_group(db(), group, update.effective_user.id)
+    member = await person_in_group(db(), group, user_of(update).id)
     if member is None or member[1].status != "member":
         answer(update, plain(group.language, "button.not_member"))
         return
@@ -98,7 +100,7 @@ async def tick_button(update: Update, context: Context) -> None:
         answer(update, plain(group.language, exc.key, **exc.values))
         return
     answer(update, plain(group.language, "when.ticked" if ticked else "when.unticked"))
-    message = update.callback_query.message
+    message = pressed_message(update)
     if message is not None:  # the counts on the message: edited at most every few seconds
         await follow(context, message.chat.id, poll.id, date_poll=message.message_id)
 
@@ -111,13 +113,13 @@ async def choose_button(update: Update, context: Context) -> None:
     if poll is None or group is None or poll.group_id != group.id:
         answer(update, plain(language, "button.invalid"))
         return
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return
     if poll.status != "open":
         answer(update, plain(language, "when.error.closed"), show_alert=True)
         return
-    asker = await find_person(db(), update.effective_user.id)
+    asker = await find_person(db(), user_of(update).id)
     if asker is None or asker.private_status != "started":
         svc = services(context)
         answer(update, url=start_url(svc.bot_username, group_payload(svc.link_secret, group.id)))
@@ -141,12 +143,12 @@ async def pick_button(update: Update, context: Context) -> None:
     if option is None or poll is None or group is None:
         answer(update, plain(language, "button.invalid"))
         return
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return
     svc = services(context)
     now = svc.clock.now()
-    creator = await find_person(db(), update.effective_user.id)
+    creator = await find_person(db(), user_of(update).id)
     try:
         meeting = await dp.choose(db(), poll, option, group, creator, now, svc.settings.meetings)
     except RefusalError as exc:

@@ -22,10 +22,12 @@ from handlers.common import (
     button_member,
     edit_tapped,
     edit_tapped_buttons,
+    message_of,
     person_language,
     reply,
     tapped,
     tell_runners,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Meeting
@@ -48,7 +50,7 @@ async def useful_button(update: Update, context: Context) -> None:
     open_ = await router.of(update, context, DIALOGUE)
     if open_ is not None and open_.get("meeting_id") == meeting.id:
         return  # the free-text question is already there (an answer changed, or a press replayed)
-    user_id = update.effective_user.id
+    user_id = user_of(update).id
     await router.start(context, user_id, user_id, DIALOGUE, "hope", meeting_id=meeting.id, signed=False)
     edit_tapped(update, hope_question(language), reply_markup=hope_keyboard(language, meeting, signed=False))
 
@@ -78,7 +80,7 @@ async def hope_text(update: Update, context: Context, dialogue: Dialogue) -> Non
     """The free text: recorded, then sent to those who run the meeting (named only if signed)."""
     meeting = await db().get(Meeting, dialogue.get("meeting_id"))
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    found = await person_in_group(db(), group, update.effective_user.id) if group else None
+    found = await person_in_group(db(), group, user_of(update).id) if group else None
     if meeting is None or group is None or found is None:
         await router.end(dialogue)
         return
@@ -86,7 +88,7 @@ async def hope_text(update: Update, context: Context, dialogue: Dialogue) -> Non
     language = person_language(person, group)
     signed = bool(dialogue.get("signed"))
     try:
-        row = await ev.record_hope(db(), meeting, person, update.effective_message.text or "", signed, now)
+        row = await ev.record_hope(db(), meeting, person, message_of(update).text or "", signed, now)
     except RefusalError as exc:
         reply(update, t(language, exc.key, **exc.values))
         return

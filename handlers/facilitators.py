@@ -30,6 +30,7 @@ from handlers.common import (
     reply,
     someone_named,
     user_info,
+    user_of,
 )
 
 # A @username, with its @: a first name typed plainly ("Karim") is not one, and may be another's username.
@@ -52,7 +53,7 @@ async def facilitator_command(update: Update, context: Context) -> None:
     if not args and named is None:
         await _list(update, context)
         return
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         reply(update, t(language, "facilitator.only"))
         return
     removing = bool(args) and args[0].lower() in REMOVE_WORDS

@@ -28,10 +28,12 @@ from handlers.common import (
     is_facilitator,
     private_reader,
     publish_change,
+    query_of,
     refuse,
     reply,
     require_facilitator,
     say,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Proposal
@@ -49,7 +51,7 @@ async def _apply(
     progress: int | None,
 ) -> str:
     """Change the state; returns the sentence posted in the group. Raises RefusalError."""
-    person = await find_person(db(), update.effective_user.id)
+    person = await find_person(db(), user_of(update).id)
     change = await p.change_state(db(), proposal, state, note, progress, person, services(context).clock.now())
     return await publish_change(update, context, group, proposal, change)
 
@@ -103,7 +105,7 @@ FOLLOW_UP_TAPS = (cb.PickForFollowUp, cb.FollowUpState)
 
 async def state_button(update: Update, context: Context) -> None:
     """A proposal picked shows its states; a state picked is applied (or its note is asked for)."""
-    query, user = update.callback_query, update.effective_user
+    query, user = query_of(update), user_of(update)
     data = cb.decode(query.data)
     group = await current_group(update)
     proposal = await db().get(Proposal, data.proposal_id) if isinstance(data, FOLLOW_UP_TAPS) else None
@@ -147,7 +149,7 @@ async def note_reply(update: Update, context: Context, dialogue: Dialogue) -> No
     """The recipient of a transmission, or the reason of a refusal, typed in reply to the bot."""
     group = await current_group(update)
     message = update.effective_message
-    if group is None or message is None or not await is_facilitator(context, group, update.effective_user.id):
+    if group is None or message is None or not await is_facilitator(context, group, user_of(update).id):
         return
     proposal = await db().get(Proposal, dialogue.get("proposal_id"))
     if proposal is None:

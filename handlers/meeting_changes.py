@@ -31,6 +31,7 @@ from handlers.common import (
     edit_tapped,
     is_facilitator,
     language_for,
+    message_of,
     notify,
     plan_jobs,
     publish,
@@ -38,6 +39,7 @@ from handlers.common import (
     require_facilitator,
     tapped,
     tell_rides_changed,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting, MeetingSeries
@@ -198,7 +200,7 @@ async def _button_meeting(update: Update, context: Context, group: Group | None,
     if group is None or meeting is None or meeting.group_id != group.id:
         answer(update, plain(language, "button.invalid"))
         return None
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return None
     return meeting
@@ -220,15 +222,13 @@ async def move_command(update: Update, context: Context) -> None:
 async def move_button(update: Update, context: Context) -> None:
     group = await current_group(update)
     meeting = await _button_meeting(update, context, group, tapped(update, cb.MoveMeeting).meeting_id)
-    if meeting is None:
+    if meeting is None or group is None:
         return
     answer(update)
     open_ = await router.of(update, context, DIALOGUE)
     if open_ is not None and open_.get("meeting_id") == meeting.id:
         return  # a second tap (two taps in a row reach the bot before the buttons go): asked already
-    dialogue = await router.start(
-        context, update.effective_user.id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id
-    )
+    dialogue = await router.start(context, user_of(update).id, group.chat_id, DIALOGUE, "date", meeting_id=meeting.id)
     edit_tapped(update, t(group.language, "meeting.picked", number=meeting.number))
     ask(update, t(group.language, "meeting.ask_new_date", name=asker_name(update)), router.prompt_of(dialogue, "date"))
 
@@ -239,7 +239,7 @@ async def receive_new_date(update: Update, context: Context, dialogue: Dialogue)
     if group is None or meeting is None or meeting.group_id != group.id:
         await router.end(dialogue)
         return
-    problem = await _move(context, group, meeting, update.effective_message.text or "")
+    problem = await _move(context, group, meeting, message_of(update).text or "")
     if problem:
         ask(update, problem + "\n" + t(group.language, "meeting.ask_date_again"), router.prompt_of(dialogue, "date"))
         return
@@ -278,7 +278,7 @@ async def series_command(update: Update, context: Context) -> None:
         return
     svc = services(context)
     language = group.language
-    message = update.effective_message
+    message = message_of(update)
     args = list(context.args or [])
     all_series = await m.active_series(db(), group)
     if not args:

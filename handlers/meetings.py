@@ -40,12 +40,14 @@ from handlers.common import (
     edit_tapped,
     is_group_chat,
     language_for,
+    message_of,
     next_meeting_here,
     publish,
     reply,
     require_facilitator,
     say,
     tapped,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting
@@ -71,7 +73,7 @@ async def _create(
     svc = services(context)
     now = svc.clock.now()
     language = group.language
-    creator = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    creator = await find_person(db(), user_of(update).id) if update.effective_user else None
     try:
         if is_series(when_text):
             today = now.astimezone(ZoneInfo(group.timezone)).date()
@@ -102,7 +104,7 @@ async def _create(
 async def meeting_command(update: Update, context: Context) -> None:
     """Entry point: the one-line form, or the first question of the dialogue."""
     group = await require_facilitator(update, context)
-    message, user = update.effective_message, update.effective_user
+    message, user = message_of(update), user_of(update)
     if group is None or message is None or user is None:
         return
     rest = (message.text or "").partition(" ")[2].strip()
@@ -211,11 +213,11 @@ async def next_meeting(update: Update, context: Context) -> None:
     if found is None:
         return
     group, meeting = found
-    rsvp = await m.answer_of(db(), meeting, await find_person(db(), update.effective_user.id))
+    rsvp = await m.answer_of(db(), meeting, await find_person(db(), user_of(update).id))
     own = t(
         group.language,
         f"rsvp.yours_{rsvp.answer}" if rsvp else "rsvp.yours_none",
-        name=update.effective_user.first_name,
+        name=user_of(update).first_name,
     )
     text = meeting_body(group, meeting, await m.counts(db(), meeting)) + "\n" + own
     reply(update, text, reply_markup=rsvp_keyboard(group.language, meeting))
@@ -224,7 +226,7 @@ async def next_meeting(update: Update, context: Context) -> None:
 async def my_meetings_button(update: Update, context: Context) -> None:
     """📋 Mes réunions (under /aide): in the group, the coming meetings and the tapper's answers in
     the tap's own answer (nothing posted, nothing to open); in private, a message per group."""
-    user, now = update.effective_user, services(context).clock.now()
+    user, now = user_of(update), services(context).clock.now()
     person = await find_person(db(), user.id)
     if is_group_chat(update):
         group = await current_group(update)

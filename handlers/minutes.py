@@ -28,6 +28,7 @@ from handlers.common import (
     command_args,
     current_group,
     is_facilitator,
+    message_of,
     notify,
     person_language,
     refuse,
@@ -37,6 +38,7 @@ from handlers.common import (
     send,
     tapped,
     tell_runners,
+    user_of,
     wake_at,
 )
 from handlers.common import dialogue_router as router
@@ -50,7 +52,7 @@ async def _record(update: Update, context: Context, group: Group, meeting: Meeti
     """Record the minutes, send them for review to those who came, and tell the facilitator."""
     svc = services(context)
     now = svc.clock.now()
-    creator = await find_person(db(), update.effective_user.id)
+    creator = await find_person(db(), user_of(update).id)
     try:
         minutes = await mn.record(db(), meeting, creator, now, svc.settings.meetings.minutes_review_days, **content)
     except RefusalError as exc:
@@ -94,10 +96,10 @@ async def minutes_command(update: Update, context: Context) -> None:
             reply(update, t(group.language, "minutes.error.published"))
         return
     if args:
-        full = (update.effective_message.text or "").partition(" ")[2]  # the lines as typed
+        full = (message_of(update).text or "").partition(" ")[2]  # the lines as typed
         await _record(update, context, group, meeting, text=full)
         return
-    user_id = update.effective_user.id
+    user_id = user_of(update).id
     dialogue = await router.start(context, user_id, group.chat_id, ASKING, "content", meeting_id=meeting.id)
     ask(
         update,
@@ -119,12 +121,12 @@ async def content_text(update: Update, context: Context, dialogue: Dialogue) -> 
     found = await _asked(update, dialogue)
     if found is not None:
         await router.end(dialogue)
-        await _record(update, context, *found, text=update.effective_message.text or "")
+        await _record(update, context, *found, text=message_of(update).text or "")
 
 
 async def content_document(update: Update, context: Context, dialogue: Dialogue) -> None:
     found = await _asked(update, dialogue)
-    document = update.effective_message.document
+    document = message_of(update).document
     if found is not None and document is not None:
         await router.end(dialogue)
         await _record(update, context, *found, file_id=document.file_id, file_name=document.file_name)
@@ -139,7 +141,7 @@ async def _minutes_for_member(
     if minutes is None or meeting is None or group is None:
         answer(update, plain("fr", "button.invalid"))
         return None
-    return minutes, meeting, group, pick_language(update.effective_user.language_code, group.language)
+    return minutes, meeting, group, pick_language(user_of(update).language_code, group.language)
 
 
 async def review_button(update: Update, context: Context) -> None:
@@ -149,7 +151,7 @@ async def review_button(update: Update, context: Context) -> None:
     if found is None:
         return
     minutes, meeting, _group, language = found
-    person = await find_person(db(), update.effective_user.id)
+    person = await find_person(db(), user_of(update).id)
     if person is None or not await ev.came(db(), meeting, person):
         answer(update, plain(language, "minutes.error.not_there"), show_alert=True)
         return
@@ -159,7 +161,7 @@ async def review_button(update: Update, context: Context) -> None:
         answer(update, plain(language, "minutes.agreed"))
         return
     answer(update)
-    user_id = update.effective_user.id
+    user_id = user_of(update).id
     await router.start(context, user_id, user_id, COMMENTING, "text", minutes_id=minutes.id)
     say(user_id, t(language, "minutes.ask_comment"))
 
@@ -168,14 +170,14 @@ async def comment_text(update: Update, context: Context, dialogue: Dialogue) -> 
     minutes = await db().get(Minutes, dialogue.get("minutes_id"))
     meeting = await db().get(Meeting, minutes.meeting_id) if minutes else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    found = await person_in_group(db(), group, update.effective_user.id) if group else None
+    found = await person_in_group(db(), group, user_of(update).id) if group else None
     if minutes is None or meeting is None or group is None or found is None:
         await router.end(dialogue)
         return
     person, now = found[0], services(context).clock.now()
     language = person_language(person, group)
     try:
-        review = await mn.comment(db(), minutes, person, update.effective_message.text or "", now)
+        review = await mn.comment(db(), minutes, person, message_of(update).text or "", now)
     except RefusalError as exc:
         reply(update, t(language, exc.key, **exc.values))
         return
@@ -200,7 +202,7 @@ async def publish_button(update: Update, context: Context) -> None:
     if minutes is None or group is None or minutes.group_id != group.id:
         answer(update, plain(language, "button.invalid"))
         return
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return
     now = services(context).clock.now()

@@ -28,6 +28,7 @@ from handlers.common import (
     reply,
     say,
     tapped,
+    user_of,
 )
 from storage.models import Group, Meeting, Person
 
@@ -69,7 +70,7 @@ async def _from_link(update: Update, context: Context, meeting_id: int, kind: st
     """/start with a 🧸 or 🍽 deep link (handlers/start.py)."""
     meeting = await db().get(Meeting, meeting_id)
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    found = await person_in_group(db(), group, update.effective_user.id) if group else None
+    found = await person_in_group(db(), group, user_of(update).id) if group else None
     if meeting is None or group is None or found is None or found[1].status != "member":
         reply(update, t(language_for(update, context), "start.bad_link"))
         return

@@ -15,7 +15,19 @@ from bot.domain.people import find_person, person_in_group, record_presence, ups
 from bot.services import db, services
 from bot.ui.i18n import plain
 from bot.ui.proposals import close_poll_keyboard, poll_intro, vote_question
-from handlers.common import Context, command_args, poll_record, refuse, reply, require_facilitator, send, user_info
+from handlers.common import (
+    Context,
+    command_args,
+    poll_answer_of,
+    poll_of,
+    poll_record,
+    refuse,
+    reply,
+    require_facilitator,
+    send,
+    user_info,
+    user_of,
+)
 from storage.models import Group, Proposal
 
 
@@ -35,7 +47,7 @@ async def _open(
     now = svc.clock.now()
     closes = polls.closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
     reply(update, poll_intro(group.language, group, closes, anonymous, now))
-    creator = await find_person(db(), update.effective_user.id)
+    creator = await find_person(db(), user_of(update).id)
     draft = polls.PollDraft(
         group.id,
         question,
@@ -98,13 +110,13 @@ async def vote_command(update: Update, context: Context) -> None:
 
 async def on_poll(update: Update, context: Context) -> None:
     """New counts for one of our polls (anonymous polls have nothing else)."""
-    poll = update.poll
+    poll = poll_of(update)
     await polls.record_counts(db(), poll.id, [option.voter_count for option in poll.options], poll.total_voter_count)
 
 
 async def on_poll_answer(update: Update, context: Context) -> None:
     """Who voted in a non-anonymous poll; the voter is a member of the poll's group."""
-    answer = update.poll_answer
+    answer = poll_answer_of(update)
     if answer.user is None or answer.user.is_bot:
         return
     poll = await polls.find_poll(db(), answer.poll_id)

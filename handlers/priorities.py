@@ -26,10 +26,13 @@ from handlers.common import (
     command_args,
     current_group,
     follow,
+    pressed_message,
+    query_of,
     refuse,
     reply,
     require_facilitator,
     tapped,
+    user_of,
     wake_at,
 )
 from storage.models import PriorityRound
@@ -56,7 +59,7 @@ async def priorities_command(update: Update, context: Context) -> None:
         if args and deadline is None:
             raise ProposalError("priorities.error.form")
         closes = closing_time(deadline, now, ZoneInfo(group.timezone), svc.settings.proposals)
-        creator = await find_person(db(), update.effective_user.id)
+        creator = await find_person(db(), user_of(update).id)
         round_, proposals = await pr.start_round(
             db(), group, creator, now, closes, svc.settings.proposals.priority_picks
         )
@@ -74,7 +77,7 @@ async def priorities_command(update: Update, context: Context) -> None:
 
 async def pick_button(update: Update, context: Context) -> None:
     """A proposal in a priority round: one tap picks, a second tap takes it back."""
-    _query, user = update.callback_query, update.effective_user
+    _query, user = query_of(update), user_of(update)
     data = tapped(update, cb.PriorityPick)
     group = await current_group(update)
     round_ = await db().get(PriorityRound, data.round_id)
@@ -96,7 +99,7 @@ async def pick_button(update: Update, context: Context) -> None:
         plain(language, "priorities.picked" if picked else "priorities.unpicked", count=count, limit=round_.max_picks),
     )
     # The round's message shows how many took part: edited at most every few seconds.
-    message = update.callback_query.message
+    message = pressed_message(update)
     if message is not None:
         await follow(context, message.chat.id, round_.id, priority_round=message.message_id)
 

@@ -17,6 +17,7 @@ from bot.ui.privacy import pause_keyboard, summary_text
 from handlers.common import (
     Context,
     answer,
+    chat_of,
     current_group,
     edit_tapped,
     is_group_chat,
@@ -24,6 +25,7 @@ from handlers.common import (
     reply,
     send,
     tapped,
+    user_of,
 )
 
 
@@ -47,13 +49,13 @@ async def my_data(update: Update, context: Context) -> None:
         return
     language = language_for(update, context)
     svc = services(context)
-    data = await export_person(db(), update.effective_user.id, svc.clock.now())
+    data = await export_person(db(), user_of(update).id, svc.clock.now())
     paused = bool(data.get("person", {}).get("private_messages_paused"))
     markup = pause_keyboard(language, paused, with_forget=True) if data["stored"] else None
     reply(update, summary_text(language, data, svc.settings.privacy.reasons_days), reply_markup=markup)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     send(
-        update.effective_chat.id,
+        chat_of(update).id,
         "send_document",
         document=InputFile(io.BytesIO(payload), filename="relais-mes-donnees.json"),
         caption=t(language, "privacy.export_caption"),
@@ -86,7 +88,7 @@ async def forget_answer(update: Update, context: Context) -> None:
         return
     answer(update)
     if tapped(update, cb.Forget).choice == "yes":
-        erased = await erase_person(db(), update.effective_user.id)
+        erased = await erase_person(db(), user_of(update).id)
         edit_tapped(update, t(language, "privacy.forgotten" if erased else "privacy.nothing_stored"))
     else:
         edit_tapped(update, t(language, "privacy.kept"))
@@ -101,7 +103,7 @@ async def private_messages_button(update: Update, context: Context) -> None:
         answer(update, plain(language, "button.invalid"))
         return
     paused = tapped(update, cb.PrivateMessages).choice == "off"
-    if not await pause_private(db(), update.effective_user.id, paused):
+    if not await pause_private(db(), user_of(update).id, paused):
         answer(update, plain(language, "privacy.nothing_stored"))
         return
     answer(update)

@@ -30,6 +30,7 @@ from handlers.common import (
     is_group_chat,
     is_person,
     language_for,
+    message_of,
     on_link,
     propose_url,
     publish_change,
@@ -39,6 +40,7 @@ from handlers.common import (
     say,
     tapped,
     user_info,
+    user_of,
     wake_at,
 )
 from handlers.common import dialogue_router as router
@@ -67,7 +69,7 @@ async def _create(context: Context, group: Group, author: Person | None, text: s
 
 async def propose_command(update: Update, context: Context) -> None:
     """/proposition <texte>: anyone records a proposal; without text, say how."""
-    message, user = update.effective_message, update.effective_user
+    message, user = message_of(update), user_of(update)
     if message is None or user is None:
         return
     text = command_args(update)
@@ -127,7 +129,7 @@ async def ask_proposal(update: Update, context: Context, group: Group) -> None:
 
 async def private_text(update: Update, context: Context, dialogue: Dialogue) -> None:
     """The proposal written in private after the button."""
-    message, user = update.effective_message, update.effective_user
+    message, user = message_of(update), user_of(update)
     language = language_for(update, context)
     now = services(context).clock.now()
     group = await find_group_by_id(db(), dialogue.get("group_id"))
@@ -208,7 +210,7 @@ async def merge_command(update: Update, context: Context) -> None:
             raise p.ProposalError("proposal.error.merge_form")
         source = await p.require_proposal(db(), group, source_number)
         target = await p.require_proposal(db(), group, target_number)
-        person = await find_person(db(), update.effective_user.id)
+        person = await find_person(db(), user_of(update).id)
         change = await p.merge(db(), source, target, person, services(context).clock.now())
     except RefusalError as exc:
         await refuse(update, group.language, exc)
@@ -224,7 +226,7 @@ async def withdraw_command(update: Update, context: Context) -> None:
     group, args = found
     try:
         proposal, reason = await p.numbered(db(), group, args, "proposal.error.withdraw_form")
-        person = await find_person(db(), update.effective_user.id)
+        person = await find_person(db(), user_of(update).id)
         change = await p.withdraw(db(), proposal, reason, person, services(context).clock.now())
     except RefusalError as exc:
         await refuse(

@@ -25,6 +25,7 @@ from handlers.common import (
     answer,
     button_member,
     language_for,
+    message_of,
     notify,
     on_link,
     person_language,
@@ -32,6 +33,7 @@ from handlers.common import (
     say,
     tapped,
     tell_runners,
+    user_of,
 )
 from handlers.common import dialogue_router as router
 from storage.models import Group, Meeting, Person, Question
@@ -68,7 +70,7 @@ async def start_from_link(update: Update, context: Context, meeting_id: int) -> 
     """/start with a question deep link (handlers/start.py)."""
     meeting = await db().get(Meeting, meeting_id)
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    found = await person_in_group(db(), group, update.effective_user.id) if group else None
+    found = await person_in_group(db(), group, user_of(update).id) if group else None
     if meeting is None or group is None or found is None or found[1].status != "member":
         reply(update, t(language_for(update, context), "start.bad_link"))
         return
@@ -79,14 +81,14 @@ async def question_text(update: Update, context: Context, dialogue: Dialogue) ->
     """The member's question: recorded, then sent to each person who runs the meeting."""
     meeting = await db().get(Meeting, dialogue.get("meeting_id"))
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    found = await person_in_group(db(), group, update.effective_user.id) if group else None
+    found = await person_in_group(db(), group, user_of(update).id) if group else None
     if meeting is None or group is None or found is None or found[1].status != "member":
         await router.end(dialogue)
         return
     person, now = found[0], services(context).clock.now()
     language = person_language(person, group)
     try:
-        question = await q.ask(db(), meeting, person, update.effective_message.text or "", now)
+        question = await q.ask(db(), meeting, person, message_of(update).text or "", now)
     except RefusalError as exc:
         reply(update, t(language, exc.key, **exc.values))  # the dialogue stays open: try again
         return
@@ -114,14 +116,14 @@ async def reply_button(update: Update, context: Context) -> None:
     if question is None or meeting is None or group is None:
         answer(update, plain(language, "button.invalid"))
         return
-    if not await may_run(db(), meeting, group, update.effective_user.id, admin_lookup(context)):
+    if not await may_run(db(), meeting, group, user_of(update).id, admin_lookup(context)):
         answer(update, plain(language, "facilitator.only_short"), show_alert=True)
         return
     if question.answered_at is not None:
         answer(update, plain(language, "question.error.answered"), show_alert=True)
         return
     asker = await db().get(Person, question.person_id)
-    user_id = update.effective_user.id
+    user_id = user_of(update).id
     await router.start(context, user_id, user_id, ANSWERING, "text", question_id=question.id)
     answer(update)
     say(user_id, answer_prompt(language, asker.first_name if asker else "", question))
@@ -131,17 +133,17 @@ async def answer_text(update: Update, context: Context, dialogue: Dialogue) -> N
     question = await db().get(Question, dialogue.get("question_id"))
     meeting = await db().get(Meeting, question.meeting_id) if question else None
     group = await find_group_by_id(db(), meeting.group_id) if meeting else None
-    by = await find_person(db(), update.effective_user.id)
+    by = await find_person(db(), user_of(update).id)
     if question is None or meeting is None or group is None or by is None:
         await router.end(dialogue)
         return
     language, now = language_for(update, context, group), services(context).clock.now()
-    if not await may_run(db(), meeting, group, update.effective_user.id, admin_lookup(context)):
+    if not await may_run(db(), meeting, group, user_of(update).id, admin_lookup(context)):
         await router.end(dialogue)
         reply(update, t(language, "facilitator.only"))
         return
     try:
-        await q.answer(db(), question, by, update.effective_message.text or "", now)
+        await q.answer(db(), question, by, message_of(update).text or "", now)
     except RefusalError as exc:
         if exc.key == "question.error.answered":
             await router.end(dialogue)

@@ -24,6 +24,7 @@ from handlers.common import (
     require_facilitator,
     say,
     tapped,
+    user_of,
 )
 
 
@@ -45,7 +46,7 @@ async def im_a_member(update: Update, context: Context) -> None:
     resolved = await button_group(update, context, tapped(update, cb.ImAMember).group_id)
     if resolved is None:
         return
-    answer(update, plain(resolved[1], "group.known", name=update.effective_user.first_name))
+    answer(update, plain(resolved[1], "group.known", name=user_of(update).first_name))
 
 
 def register(application: Application) -> None:

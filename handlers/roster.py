@@ -24,6 +24,7 @@ from handlers.common import (
     reply,
     require_facilitator,
     say,
+    user_of,
 )
 from storage.models import Group, Person
 
@@ -47,7 +48,7 @@ async def roster_command(update: Update, context: Context) -> None:
         await _send_roster(context, reader, group)
         reply(update, t(group.language, "roster.sent"))
         return
-    person = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    person = await find_person(db(), user_of(update).id) if update.effective_user else None
     groups = await facilitated_groups(db(), person, admin_lookup(context)) if person is not None else []
     if person is None or not groups:
         reply(update, t(language_for(update, context), "facilitator.only"))

@@ -38,10 +38,12 @@ from handlers.common import (
     edit_tapped_buttons,
     follow,
     is_group_chat,
+    pressed_message,
     refresh_member_count,
     say,
     send,
     tapped,
+    user_of,
 )
 from storage.models import Group, Meeting, Person
 
@@ -79,7 +81,7 @@ async def answer_button(update: Update, context: Context) -> None:
         return
     # The announcement shows the new counts, and the group reminder pressed if it was one: edited
     # at most once every few seconds each, with the counts as they are then.
-    message = update.callback_query.message
+    message = pressed_message(update)
     in_group = is_group_chat(update) and message is not None
     announcement = meeting.announcement_message_id
     if announcement is None and in_group:  # pressed before its id was recorded: it is the announcement
@@ -151,7 +153,7 @@ async def _checklist(update: Update, context: Context, meeting_id: int) -> tuple
     private from someone who runs the meeting; otherwise the tap is answered and None returned."""
     meeting = await db().get(Meeting, meeting_id)
     group = await db().get(Group, meeting.group_id) if meeting else None
-    user = update.effective_user
+    user = user_of(update)
     language = pick_language(user.language_code, group.language if group else "fr")
     if meeting is None or group is None or is_group_chat(update):
         answer(update, plain(language, "button.invalid"))

@@ -23,6 +23,7 @@ from handlers.common import (
     Context,
     answer,
     ask,
+    chat_of,
     current_group,
     edit_tapped,
     reply,
@@ -71,7 +72,7 @@ async def start_setup(update: Update, context: Context) -> None:
 def _place_here(update: Update, context: Context, group: Group) -> str:
     """In a forum, /configurer typed in a topic (or in General) sends Relais' own messages there
     from now on; the line that says so, or nothing elsewhere."""
-    if not update.effective_chat.is_forum:
+    if not chat_of(update).is_forum:
         return ""
     topic = topic_of(update.effective_message)
     choose_topic(group, topic)

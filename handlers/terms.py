@@ -29,6 +29,7 @@ from handlers.common import (
     notify,
     person_language,
     tapped,
+    user_of,
     wake_at,
 )
 from storage.models import Membership, Person
@@ -44,7 +45,7 @@ async def wish_button(update: Update, context: Context) -> None:
     """The member says whether they want to stay; the facilitators are told and decide."""
     data = tapped(update, cb.TermWish)
     membership = await db().get(Membership, data.membership_id)
-    person = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    person = await find_person(db(), user_of(update).id) if update.effective_user else None
     group = await find_group_by_id(db(), membership.group_id) if membership is not None else None
     if (
         membership is None
@@ -82,7 +83,7 @@ async def decision_button(update: Update, context: Context) -> None:
     if resolved is None or membership is None:
         return
     group, language = resolved
-    if not await is_facilitator(context, group, update.effective_user.id):
+    if not await is_facilitator(context, group, user_of(update).id):
         answer(update, plain(language, "term.only_facilitators"))
         return
     months = services(context).settings.membership.term_months
@@ -107,7 +108,7 @@ async def decision_button(update: Update, context: Context) -> None:
     text = t(language, "term.renewed", name=member.first_name, day=until)
     words = person_language(member, group)
     told = t(words, "term.renewed_member", group=group.display_name, day=day(membership.term_ends_at, group, words))
-    if member.telegram_id != update.effective_user.id and notify(context, member, told, "term_renewed"):
+    if member.telegram_id != user_of(update).id and notify(context, member, told, "term_renewed"):
         text += " " + t(language, "term.member_told", name=member.first_name)
     edit_tapped(update, text)
 

@@ -99,7 +99,8 @@ async def record_presence(session: AsyncSession, group: Group, person: Person, n
 def _seen_in_transaction(session: AsyncSession) -> dict[tuple[int, int], tuple[Person, Membership]]:
     """Who was found in which group during this transaction: the presence tracking that runs
     before every feature has just loaded them, so the feature's own lookup needs no query."""
-    return session.info.setdefault("relais.members", {})
+    seen: dict[tuple[int, int], tuple[Person, Membership]] = session.info.setdefault("relais.members", {})
+    return seen
 
 
 def forget_seen(session: AsyncSession) -> None:

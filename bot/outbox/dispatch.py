@@ -245,7 +245,7 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
     async with run.lock:
         async with run.sessionmaker.begin() as session:
             report.events = await expand_due_events(session, run.now(), run.outbox)
-        in_flight: deque[asyncio.Task] = deque()
+        in_flight: deque[asyncio.Task[None]] = deque()
         try:
             await _claim_and_send(run, bot, report, max_batches, in_flight)
         finally:  # a batch that failed (the database stayed away): the others finish first
@@ -254,7 +254,7 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
 
 
 async def _claim_and_send(
-    run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None, in_flight: deque[asyncio.Task]
+    run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None, in_flight: deque[asyncio.Task[None]]
 ) -> None:
     batches = 0
     while max_batches is None or batches < max_batches:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeGuard, TypeVar
 
 from telegram import (
+    CallbackQuery,
     Chat,
     ChatMember,
     ForceReply,
@@ -18,10 +19,13 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    Poll,
+    PollAnswer,
     ReplyParameters,
     Update,
     User,
 )
+from telegram import MaybeInaccessibleMessage as PressedMessage
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -80,6 +84,68 @@ Context = ContextTypes.DEFAULT_TYPE
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 # Member statuses that mean someone is in the group.
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED)
+
+
+# The parts of an update a handler reads, typed as the handler can rely on them. python-telegram-bot
+# types an update's sender, chat, message and pressed button as optional, since an update carries
+# only some of them; each handler is registered (by command, button pattern or filter) for updates
+# that do carry what it reads. These say so once, and fail loudly if a handler were ever
+# registered for updates that do not.
+
+
+class MissingPartError(LookupError):
+    """A handler got an update without what it is registered for (a programming error)."""
+
+
+def user_of(update: Update) -> User:
+    """Who sent the message or pressed the button."""
+    if update.effective_user is None:
+        raise MissingPartError("an update without a sender")
+    return update.effective_user
+
+
+def chat_of(update: Update) -> Chat:
+    """The chat the update comes from."""
+    if update.effective_chat is None:
+        raise MissingPartError("an update without a chat")
+    return update.effective_chat
+
+
+def message_of(update: Update) -> Message:
+    """The message that came (a command, an answer to a question, a document)."""
+    if update.effective_message is None:
+        raise MissingPartError("an update without a message")
+    return update.effective_message
+
+
+def query_of(update: Update) -> CallbackQuery:
+    """The pressed button's query (its data, its id to answer)."""
+    if update.callback_query is None:
+        raise MissingPartError("an update without a pressed button")
+    return update.callback_query
+
+
+def poll_of(update: Update) -> Poll:
+    """A poll's new counts (a `poll` update)."""
+    if update.poll is None:
+        raise MissingPartError("an update without a poll")
+    return update.poll
+
+
+def poll_answer_of(update: Update) -> PollAnswer:
+    """A vote in a poll that is not anonymous (a `poll_answer` update)."""
+    if update.poll_answer is None:
+        raise MissingPartError("an update without a vote")
+    return update.poll_answer
+
+
+def pressed_message(update: Update) -> PressedMessage:
+    """The message whose button was pressed: its chat and id (its content may be out of reach,
+    for a message over 48 hours old)."""
+    message = query_of(update).message
+    if message is None:
+        raise MissingPartError("a button on no message (inline mode, which Relais does not use)")
+    return message
 
 
 # What the bot says. Nothing here waits for Telegram: it is queued with the update and sent once
@@ -152,7 +218,7 @@ def answering(update: Update) -> dict[str, Any]:
 
 def reply(update: Update, text: str, on_sent: OnSent | None = None, *, always: bool = False, **kwargs: Any) -> None:
     """A message in the chat the update comes from, answering it (see `answering`)."""
-    say(update.effective_chat.id, text, on_sent, always=always, **(answering(update) | kwargs))
+    say(chat_of(update).id, text, on_sent, always=always, **(answering(update) | kwargs))
 
 
 def ask(
@@ -169,7 +235,7 @@ def ask(
 def asker_name(update: Update) -> str:
     """Who asked, as a question after a tap names them: a link in groups (so that the reply field
     opens for them), their first name in private."""
-    user = update.effective_user
+    user = user_of(update)
     if is_group_chat(update):
         return mention(user.id, user.first_name)
     return user.first_name
@@ -186,7 +252,7 @@ def edit(chat_id: int, message_id: int, text: str, **kwargs: Any) -> None:
 
 
 def _tapped_message(update: Update) -> tuple[int, int]:
-    message = update.callback_query.message
+    message = pressed_message(update)
     return message.chat.id, message.message_id
 
 
@@ -204,7 +270,7 @@ def edit_tapped_buttons(update: Update, reply_markup: Any) -> None:
 
 def answer(update: Update, text: str | None = None, *, always: bool = False, **kwargs: Any) -> None:
     """The short confirmation a person sees after pressing a button (show_alert, url)."""
-    outbox.answer_tap(update.callback_query.id, {"text": text, **kwargs}, always)
+    outbox.answer_tap(query_of(update).id, {"text": text, **kwargs}, always)
 
 
 def user_info(user: User) -> UserInfo:
@@ -222,7 +288,7 @@ def command_args(update: Update) -> str:
 
 
 def is_group_chat(update: Update) -> bool:
-    return update.effective_chat is not None and update.effective_chat.type in GROUP_TYPES
+    return update.effective_chat is not None and chat_of(update).type in GROUP_TYPES
 
 
 async def current_group(update: Update) -> Group | None:
@@ -231,7 +297,7 @@ async def current_group(update: Update) -> Group | None:
         return None
     # Asked by the presence tracking, the feature and the router in turn: one query per update.
     memo = db().info.setdefault("relais.current_group", {})
-    chat_id = update.effective_chat.id
+    chat_id = chat_of(update).id
     if chat_id not in memo:
         memo[chat_id] = await find_group(db(), chat_id)
     return memo[chat_id]
@@ -266,8 +332,8 @@ def language_for(update: Update, context: Context, group: Group | None = None) -
     default = services(context).settings.bot.default_language
     if group is not None:
         return group.language
-    if update.effective_chat is not None and update.effective_chat.type == Chat.PRIVATE and update.effective_user:
-        return pick_language(update.effective_user.language_code, default)
+    if update.effective_chat is not None and chat_of(update).type == Chat.PRIVATE and update.effective_user:
+        return pick_language(user_of(update).language_code, default)
     return default
 
 
@@ -320,7 +386,7 @@ async def is_facilitator(context: Context, group: Group, user_id: int) -> bool:
 
 async def require_facilitator(update: Update, context: Context) -> Group | None:
     """The group, when the update comes from a facilitator in an active group; otherwise say why."""
-    message, user = update.effective_message, update.effective_user
+    message, user = message_of(update), user_of(update)
     if message is None or user is None:
         return None
     group = await current_group(update)
@@ -337,11 +403,11 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
     """The active group a pressed button's object belongs to, and the language to answer in, when
     the button was pressed in that group or in private; otherwise the press is answered as
     invalid (a forged button, another group's id) and None is returned."""
-    query, user = update.callback_query, update.effective_user
+    query, user = query_of(update), user_of(update)
     group = await find_group_by_id(db(), group_id)
     in_group = is_group_chat(update)
     # Pressed in a group: the object must be that group's (its chat is the one pressed in).
-    if group is None or (in_group and group.chat_id != update.effective_chat.id):
+    if group is None or (in_group and group.chat_id != chat_of(update).id):
         default = services(context).settings.bot.default_language
         language = group.language if group is not None else pick_language(user.language_code, default)
         outbox.answer_tap(query.id, {"text": plain(language, "button.invalid")})
@@ -504,7 +570,7 @@ async def next_meeting_here(update: Update, context: Context) -> tuple[Group, Me
 def tapped(update: Update, kind: type[Tap]) -> Tap:
     """The pressed button's data, decoded. Handlers are registered with `pattern=kind.matches`, so
     anything else here is a programming error."""
-    data = cb.decode(update.callback_query.data if update.callback_query else None)
+    data = cb.decode(query_of(update).data if update.callback_query else None)
     if not isinstance(data, kind):
         raise TypeError(f"{kind.__name__} handler got other button data")
     return data
@@ -526,13 +592,14 @@ async def button_member(
     update: Update, context: Context, model: type[Owned], object_id: int
 ) -> tuple[Owned, Group, Person, str] | None:
     """As button_object, pressed by a current member of the group (who is returned too)."""
+    query, user = query_of(update), user_of(update)
     named = await button_object(update, context, model, object_id)
-    if named is None or update.callback_query is None or update.effective_user is None:
+    if named is None:
         return None
     found, group, language = named
-    member = await person_in_group(db(), group, update.effective_user.id)
+    member = await person_in_group(db(), group, user.id)
     if member is None or member[1].status != "member":
-        answer(update, plain(language, "button.not_member"))
+        outbox.answer_tap(query.id, {"text": plain(language, "button.not_member")})
         return None
     return found, group, member[0], language
 
@@ -541,10 +608,10 @@ async def private_reader(update: Update, context: Context, group: Group, start_f
     """The person who asked, when an answer naming members can go to them in private (an answer to
     their own command goes even if they paused Relais' own messages); otherwise they are asked, in
     the group, to open the private chat first (`start_first`, with its button), and None is returned."""
-    if update.effective_user is not None and update.effective_user.id == GROUP_ANONYMOUS_BOT:
+    if update.effective_user is not None and user_of(update).id == GROUP_ANONYMOUS_BOT:
         reply(update, t(group.language, "facilitator.anonymous_private"))
         return None
-    asker = await find_person(db(), update.effective_user.id) if update.effective_user else None
+    asker = await find_person(db(), user_of(update).id) if update.effective_user else None
     if asker is not None and asker.private_status == "started":
         return asker
     svc = services(context)
