@@ -1,7 +1,8 @@
 """Several Relais processes on one database, in webhook mode behind a load balancer: whichever
 process receives an update handles it, a copy Telegram re-sends to another process is dropped,
-a dialogue begun on one process goes on on the other, and a reminder wave run by both at once
-sends each message once. PostgreSQL only: that is how Relais runs on several processes."""
+a dialogue begun on one process goes on on the other, a reminder wave run by both at once
+sends each message once, their sends to one group keep together to its 20 a minute, and taps
+reaching both keep one announcement's counts right with coalesced edits. PostgreSQL only: that is how Relais runs on several processes."""
 
 from __future__ import annotations
 
@@ -187,3 +188,35 @@ async def test_two_processes_writing_to_one_group_stay_within_its_twenty_a_minut
     assert tg.rate_limited == 0  # Telegram refused none: the two kept to the budget together
     moments = sorted(m.at for m in tg.bot_messages(chat.id))
     assert all(later - moments[i] >= 59.5 for i, later in enumerate(moments[20:]))  # 20 in any minute
+
+
+async def test_taps_on_two_processes_keep_one_announcement_right(pair):
+    """Coalesced edits across processes: taps on one announcement reach both processes in turn
+    while both edit in the background. Every answer counts, the message ends with the counts of
+    the database, no edit is refused (an edit that changes nothing, two processes editing the
+    same message with the same state), and there are no more edits than taps."""
+    h, other = pair
+    tg = h.tg
+    to(h, h.relais)
+    chat, awa, _ = await group_with_bot(h, members=0)
+    people = [tg.user(f"Membre{index}", f"membre{index}") for index in range(10)]
+    for person in people:
+        tg.join(chat, person)
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social | Bilan")
+    await settle(h, other)
+    announcement = next(m for m in tg.bot_messages(chat.id) if "Bilan" in m.text and m.buttons())
+    edits_before = sum(1 for method, _ in tg.calls if method == "editMessageText")
+    for index, person in enumerate(people):
+        to(h, h.relais if index % 2 == 0 else other)
+        tg.press(person, announcement, "Je viens" if index < 8 else "Je ne peux pas")
+        await tg.webhook_idle()  # committed by the process that got it; edits go on meanwhile
+    async with asyncio.timeout(30):
+        while "✅ 8" not in announcement.text or "❌ 2" not in announcement.text:
+            await settle(h, other)
+            for relais in (h.relais, other):
+                await relais.services.refresher.run_due()
+                await relais.services.refresher.drain()
+            await asyncio.sleep(0.05)
+    edits = sum(1 for method, _ in tg.calls if method == "editMessageText") - edits_before
+    assert 1 <= edits <= len(people)
+    assert not [r for r in tg.refused if r[0] == "editMessageText"], tg.refused
