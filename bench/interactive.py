@@ -397,7 +397,7 @@ async def record_messages(url: str, meetings: list[tuple[int, int]], ids: list[l
                 None,
                 now,
                 now + timedelta(days=2),
-                ProposalsSection(),
+                polls.reminder_time(now, now + timedelta(days=2), ProposalsSection()),
             )
     await engine.dispose()
 

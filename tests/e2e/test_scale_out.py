@@ -2,7 +2,8 @@
 process receives an update handles it, a copy Telegram re-sends to another process is dropped,
 a dialogue begun on one process goes on on the other, a reminder wave run by both at once
 sends each message once, their sends to one group keep together to its 20 a minute, and taps
-reaching both keep one announcement's counts right with coalesced edits. PostgreSQL only: that is how Relais runs on several processes."""
+reaching both keep one announcement's counts right with coalesced edits. PostgreSQL only: that
+is how Relais runs on several processes."""
 
 from __future__ import annotations
 
