@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ ABOUT_A_MESSAGE = frozenset(
     {"edit_message_text", "edit_message_reply_markup", "edit_message_caption", "stop_poll", "pin_chat_message"}
 )
 RENEW_EVERY = 20.0  # seconds between renewals of waiting notices' claims (a third of their lease)
+# A claim made (or renewed) this recently cannot have been taken over: another run takes a row
+# only once its 60 s lease has run out. Such a send skips the check, which would cost a
+# transaction before every answer.
+FRESH = 15.0
 REPLY = "reply"  # the kind of a notice that is an update's answer
 
 
@@ -63,6 +68,7 @@ class Send:
     on_sent: AfterSent | None = None  # what the message records once sent (its id, a poll's id)
     always: bool = False  # sent even when the update's transaction fails
     notice: Any = None  # the durable row (storage.models.Notice) this send delivers, finished after
+    claimed_at: float = 0.0  # when this process's claim on the row was made or renewed (monotonic)
 
 
 @dataclass
@@ -171,9 +177,13 @@ class ChatSender:
         self._renewer: asyncio.Task[None] | None = None
 
     def submit(self, sends: UpdateSends) -> None:
+        """What a committed update said (its rows were claimed in that transaction, a moment ago),
+        or rows a dispatcher run just claimed."""
         if sends.answer is not None:
             self._start(self._answer(sends.answer))
+        claimed_at = time.monotonic()
         for send in sends.sends:
+            send.claimed_at = claimed_at
             if send.notice is not None:
                 self._waiting_notices.add(send.notice.id)
                 if self._renewer is None or self._renewer.done():
@@ -240,7 +250,7 @@ class ChatSender:
             await self._try(send)
             return
         try:
-            if not await self._still_ours(send):
+            if time.monotonic() - send.claimed_at >= FRESH and not await self._still_ours(send):
                 log.info("notice %s was taken over by another run: not sent from here", send.notice.id)
                 return
             outcome, result = await self._try(send)
