@@ -12,7 +12,7 @@ from importlib import metadata
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path
-from bot.failures import EXIT_CONFIG, EXIT_OK, print_failure
+from bot.failures import EXIT_CONFIG, EXIT_OK, EXIT_UNCONFIRMED, print_failure
 from bot.logs import setup_logging
 
 # Secrets as the environment gives them, blanked from any output even before the configuration
@@ -91,9 +91,20 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 def cmd_db_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.operations import restore
+    from bot.clock import SystemClock
+    from bot.failures import where
+    from bot.operations import restore, safety_copy
 
-    print(restore(_settings(args).database.url, Path(args.path)))
+    url, path = _settings(args).database.url, Path(args.path)
+    keep = safety_copy(url, path, SystemClock().now())
+    if not args.yes:
+        print(
+            f"relais: this replaces the database ({where(url)}) with {path}; run it again with --yes to do it "
+            f"(a copy of the database as it is now will be kept as {keep})",
+            file=sys.stderr,
+        )
+        return EXIT_UNCONFIRMED
+    print(restore(url, path, keep))
     return EXIT_OK
 
 
@@ -166,10 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     restore = command(
         "restore",
         "put a backup back",
-        "Replace the database with the backup at PATH. Stop Relais first (checked for SQLite).",
+        "Replace the database with the backup at PATH, after keeping a copy of the database as it is "
+        "(beside an SQLite database, beside the backup for PostgreSQL). Stop Relais first (checked for "
+        "SQLite). Asks for --yes.",
         db_commands,
     )
     restore.add_argument("path", metavar="PATH", help="a file written by `relais db backup`")
+    restore.add_argument("--yes", action="store_true", help="yes, replace the database")
     restore.set_defaults(func=cmd_db_restore)
     return parser
 

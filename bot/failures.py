@@ -22,6 +22,8 @@ EXIT_NETWORK = 4  # Telegram could not be reached
 EXIT_DATABASE = 5  # the database cannot be opened, reached or migrated
 EXIT_WEB = 6  # the web server (webhook, health) cannot listen on its address
 EXIT_ALREADY_RUNNING = 7  # another process holds the SQLite file, or already long-polls (PostgreSQL)
+EXIT_FILE = 8  # a file or folder a command names is missing, exists already, or cannot be written
+EXIT_UNCONFIRMED = 9  # a command that replaces the database was not confirmed (--yes)
 
 
 class StartupError(Exception):

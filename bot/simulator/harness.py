@@ -136,7 +136,10 @@ class Harness:
                 await svc.sender.drain()
                 started = await svc.refresher.run_due()
                 await svc.refresher.drain()
-                if not started:
+                # An edit that ended (maybe the background run's) may have asked for another:
+                # the state changed while it was under way. Done when nothing more is due now.
+                upcoming = await svc.refresher.next_due()
+                if not started and (upcoming is None or upcoming > svc.clock.now()):
                     break
 
     async def run_jobs(self) -> DispatchReport:

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.failures import EXIT_ALREADY_RUNNING, EXIT_DATABASE, StartupError
+from bot.failures import EXIT_ALREADY_RUNNING, EXIT_DATABASE, EXIT_FILE, EXIT_UNCONFIRMED, StartupError
 from bot.operations import read_status, restore
 from bot.simulator.harness import Harness
 from tests.e2e.test_reminders import J7, setup_meeting
@@ -109,8 +109,12 @@ async def test_status_says_what_waits_and_when_the_last_message_went(relais):
     assert code == 0, output
     lines = output.splitlines()
     assert lines[0].startswith("Relais ") and f"revision {status_head()} (up to date)" in lines[0]
-    assert "events due" in lines[1] and "0 events due" not in lines[1]  # the J-7 reminder waits
-    assert lines[3].startswith("last message sent: ")
+    if relais.database_url.startswith("sqlite"):  # the running bot holds the file
+        assert lines[1] == "bot: running (a Relais process holds the database file)"
+    else:
+        assert lines[1].startswith("bot: ")
+    assert "events due" in lines[2] and "0 events due" not in lines[2]  # the J-7 reminder waits
+    assert lines[4].startswith("last message sent: ")
     await relais.run_jobs()
     status = await read_status(relais.database_url, "test", relais.clock)
     assert status.backlog.events_due == 0 and status.backlog.deliveries == 0
@@ -129,19 +133,44 @@ async def test_a_backup_taken_while_running_restores_the_database(database_url, 
         await h.settle()
         assert (await load_group(h, chat.id)).name == "Après la sauvegarde"
         if database_url.startswith("sqlite"):  # a restore under a running bot is refused
-            code, output = await relais_command(database_url, "db", "restore", str(target))
+            code, output = await relais_command(database_url, "db", "restore", "--yes", str(target))
             assert code == EXIT_ALREADY_RUNNING and "stop it before restoring" in output
-        # A second backup to the same file never overwrites it.
+        # A second backup to the same file never overwrites it; a folder that is not there is said.
         code, output = await relais_command(database_url, "db", "backup", str(target))
-        assert code == EXIT_DATABASE and "a backup never overwrites" in output
+        assert code == EXIT_FILE and "a backup never overwrites" in output
+        code, output = await relais_command(database_url, "db", "backup", str(tmp_path / "nofolder" / "b.db"))
+        assert code == EXIT_FILE and output.count("\n") == 1 and "no folder" in output, output
+    # Without --yes nothing is replaced; with it, what was replaced is kept.
     code, output = await relais_command(database_url, "db", "restore", str(target))
-    assert code == 0 and "restored from" in output, output
+    assert code == EXIT_UNCONFIRMED and "--yes" in output, output
+    async with Harness(database_url, clock=clock) as h:
+        assert (await load_group(h, chat.id)).name == "Après la sauvegarde"
+    code, output = await relais_command(database_url, "db", "restore", "--yes", str(target))
+    assert code == 0 and "restored from" in output and "what it replaced: " in output, output
+    kept = Path(output.split("what it replaced: ", 1)[1].split(")", 1)[0])
+    assert kept.is_file() and kept != target  # noqa: ASYNC240 (a test's one look at a file)
     async with Harness(database_url, clock=clock) as h:
         assert (await load_group(h, chat.id)).name == "Avant la sauvegarde"
+    # The copy kept is the database as it was: restored, it brings the later name back.
+    code, output = await relais_command(database_url, "db", "restore", "--yes", str(kept))
+    assert code == 0, output
+    async with Harness(database_url, clock=clock) as h:
+        assert (await load_group(h, chat.id)).name == "Après la sauvegarde"
+
+
+async def test_status_never_creates_a_database_and_says_when_none_runs(tmp_path):
+    missing = tmp_path / "relais.db"
+    code, output = await relais_command(f"sqlite+aiosqlite:///{missing}", "status")
+    assert code == EXIT_DATABASE and f"no database at {missing}" in output and output.count("\n") == 1
+    assert not missing.exists()
+    code, output = await relais_command(f"sqlite+aiosqlite:///{missing}", "db", "upgrade")
+    assert code == 0, output
+    code, output = await relais_command(f"sqlite+aiosqlite:///{missing}", "status")
+    assert code == 0 and output.splitlines()[1] == "bot: not running", output
 
 
 def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
     bogus = tmp_path / "not-a-backup.db"
     bogus.write_bytes(b"hello")
     with pytest.raises(StartupError, match="not a sound Relais backup"):
-        restore(f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}", bogus)
+        restore(f"sqlite+aiosqlite:///{tmp_path / 'relais.db'}", bogus, tmp_path / "kept.db")
