@@ -52,6 +52,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"Configuration OK ({path or 'defaults and environment'}): {mode}, database {database}, "
         f"time zone {settings.bot.default_timezone}, language {settings.bot.default_language}."
     )
+    for warning in settings.warnings():
+        print(f"warning: {warning}")
+    if args.online:
+        from bot.operations import check_online
+
+        for line in asyncio.run(check_online(settings)):
+            print(line)
     return 0
 
 
@@ -149,11 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--verbose", action="store_true", help="also print the bot's logs")
     demo.set_defaults(func=cmd_demo)
-    command(
+    check = command(
         "check-config",
         "check the configuration",
-        "Read the configuration, say what is wrong in it or what it sets, and exit.",
-    ).set_defaults(func=cmd_check_config)
+        "Read the configuration, say what is wrong in it, what it sets and what will surprise, and exit. "
+        "With --online, also ask Telegram whose token it is and open the database (read only).",
+    )
+    check.add_argument("--online", action="store_true", help="also check the token with Telegram and the database")
+    check.set_defaults(func=cmd_check_config)
     command(
         "status",
         "is it keeping up?",

@@ -207,6 +207,23 @@ class Settings(Section):
     privacy: PrivacySection = PrivacySection()
     logging: LoggingSection = LoggingSection()
 
+    def warnings(self) -> list[str]:
+        """What works but will surprise: said by check-config, and in the start-up log."""
+        warnings = []
+        public = self.dashboard.public_url
+        if self.web.enabled and not public:
+            warnings.append(
+                f"dashboard.public_url is empty: the dashboard's login links will point to "
+                f"http://{self.web.listen}:{self.web.port}, which a facilitator's phone cannot open; "
+                "set it to the address people reach (https://…)"
+            )
+        elif public.startswith("http://") and urlparse(public).hostname not in ("127.0.0.1", "localhost"):
+            warnings.append(
+                "dashboard.public_url is plain http://: its login links and session cookie cross the network "
+                "unencrypted; serve it over https://"
+            )
+        return warnings
+
     def require_token(self) -> str:
         token = self.telegram.token.get_secret_value()
         if not re.match(r"^\d+:[A-Za-z0-9_-]+$", token):
@@ -226,6 +243,25 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
         overrides.setdefault(section, {})[key] = value
     return overrides
+
+
+def _misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """Variables that look like a setting but have one underscore after the section
+    (RELAIS_WEB_PORT for RELAIS_WEB__PORT): without this they would be silently ignored."""
+    problems = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or "__" in name:
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        for section, field in Settings.model_fields.items():
+            model = field.annotation
+            key = rest.removeprefix(f"{section}_") if rest.startswith(f"{section}_") else None
+            if key and isinstance(model, type) and key in getattr(model, "model_fields", {}):
+                right = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+                problems.append(
+                    f"{name} is not read: a setting's variable has two underscores after its section, {right}."
+                )
+    return problems
 
 
 def _describe(error: ErrorDetails, from_environment: set[tuple[str, ...]]) -> str:
@@ -276,6 +312,9 @@ def load_settings(path: Path | None, environ: dict[str, str] | None = None) -> S
             raise ConfigError(f"the configuration file {path} is not valid TOML ({exc}).") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"the configuration file {path} cannot be read ({exc.__class__.__name__}).") from None
+    misspelt = _misspelt_variables(environ)
+    if misspelt:
+        raise ConfigError("the environment sets something Relais would not read:\n  " + "\n  ".join(misspelt))
     overrides = _env_overrides(environ)
     for section, values in overrides.items():
         current = data.setdefault(section, {})

@@ -87,6 +87,7 @@ def quiet_libraries() -> None:
         "apscheduler",
         "aiohttp.access",
         "aiosqlite",
+        "alembic",  # one line per migration: the start-up says it in one (storage/db.py)
         "asyncpg",
         "sqlalchemy",
     ):

@@ -24,6 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from bot.clock import Clock, SystemClock
+from bot.config import Settings
 from bot.failures import EXIT_ALREADY_RUNNING, EXIT_DATABASE, EXIT_FILE, StartupError, where
 from bot.outbox.backlog import Backlog, last_sent_at, read_backlog
 from bot.outbox.workers import ALIVE_WITHIN
@@ -112,6 +113,33 @@ def _sqlite_running(path: Path, url: str) -> str:
         return "running (a Relais process holds the database file)"
     lock.release_file()
     return "not running"
+
+
+async def check_online(settings: Settings) -> list[str]:
+    """`check-config --online`: whose token it is (Telegram's getMe) and what the database holds,
+    read only. A failure raises StartupError with the exit code `relais run` would give."""
+    from telegram import Bot
+
+    from bot.runtime import telegram_phase
+
+    token = settings.telegram.token.get_secret_value()
+    bot = Bot(token, base_url=settings.telegram.api_base_url, base_file_url=settings.telegram.api_file_url)
+    async with telegram_phase(settings), bot:
+        me = await bot.get_me()
+    lines = [
+        f"Telegram: the token is @{me.username}'s ({me.first_name}); it can read groups' messages: "
+        f"{'yes (privacy mode off)' if me.can_read_all_group_messages else 'no (privacy mode on, as advised)'}"
+    ]
+    url = settings.database.url
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        return [*lines, f"database: none yet at {path}; `relais run` (or `relais db upgrade`) creates it"]
+    status = await read_status(url, "")
+    state = "up to date" if status.revision == status.head else "behind the code: `relais run` migrates it"
+    return [
+        *lines,
+        f"database: {status.database}, revision {status.revision or 'none'} ({state}); bot {status.running}",
+    ]
 
 
 # --- backups ---------------------------------------------------------------------------------

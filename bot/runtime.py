@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from importlib import metadata
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -68,7 +69,7 @@ async def open_database(url: str, echo: bool = False) -> AsyncEngine:
 
 
 @contextlib.asynccontextmanager
-async def _telegram_phase(settings: Settings) -> AsyncIterator[None]:
+async def telegram_phase(settings: Settings) -> AsyncIterator[None]:
     """Telegram's answers at start-up, as one plain line: the token refused, or no network."""
     host = urlsplit(settings.telegram.api_base_url).hostname or settings.telegram.api_base_url
     try:
@@ -91,6 +92,13 @@ async def _telegram_phase(settings: Settings) -> AsyncIterator[None]:
             f"cannot reach Telegram at {host} ({exc.__class__.__name__}): check the network, "
             "a firewall or proxy, and telegram.api_base_url",
         ) from None
+
+
+def relais_version() -> str:
+    try:
+        return metadata.version("relais")
+    except metadata.PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown"
 
 
 class Relais:
@@ -127,7 +135,7 @@ class Relais:
             auto_dispatch=self.auto_dispatch,
         )
         self.application = build_application(self.services, with_updater=not webhook)
-        async with _telegram_phase(settings):
+        async with telegram_phase(settings):
             await self.application.initialize()
         self.services.bot_username = self.application.bot.username
         svc = self.services
@@ -143,7 +151,7 @@ class Relais:
             settings.telegram.edit_spacing_seconds,
             svc.update_turn,
         )
-        async with _telegram_phase(settings):
+        async with telegram_phase(settings):
             await set_command_menus(self.application.bot, settings.bot.default_language)
         if settings.web.enabled or webhook:
             web_app = build_web_app(self.application, self.services)
@@ -164,7 +172,7 @@ class Relais:
             log.info("web server on %s:%s", settings.web.listen, self.web_port)
             svc.dashboard_url = settings.dashboard.public_url or f"http://{settings.web.listen}:{self.web_port}"
         if webhook:
-            async with _telegram_phase(settings):
+            async with telegram_phase(settings):
                 await self.application.bot.set_webhook(
                     settings.webhook.url,
                     secret_token=settings.webhook.secret_token.get_secret_value(),
@@ -172,7 +180,7 @@ class Relais:
                 )
             log.info("webhook mode")
         else:
-            async with _telegram_phase(settings):
+            async with telegram_phase(settings):
                 await self.application.bot.delete_webhook()
             assert self.application.updater is not None
             await self.application.updater.start_polling(
@@ -188,6 +196,18 @@ class Relais:
         rebuilt = await start_dispatcher(self.application)
         start_housekeeping(self.application)
         log.info("dispatcher started, %s pending due times rebuilt from the database", rebuilt)
+        mode = f"webhook at {settings.webhook.url}" if webhook else "long polling"
+        dashboard = svc.dashboard_url if settings.web.enabled else "off"
+        log.info(
+            "Relais %s running as @%s: %s, database %s, dashboard %s",
+            relais_version(),
+            svc.bot_username,
+            mode,
+            where(settings.database.url),
+            dashboard,
+        )
+        for warning in settings.warnings():
+            log.warning("%s", warning)
 
     async def stop(self) -> None:
         application = self.application

@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TypeVar
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.migrations.runner import upgrade_to_head
 from storage.models import HandledUpdate
+
+log = logging.getLogger("relais.storage")
 
 
 def is_sqlite(url: str) -> bool:
@@ -57,7 +62,15 @@ async def migrate(engine: AsyncEngine) -> None:
     async with _sqlite_migration_turn(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        before = await connection.run_sync(_revision)
         await connection.run_sync(upgrade_to_head)
+        after = await connection.run_sync(_revision)
+    if before != after:  # one line, not one per migration
+        log.info("database migrated from revision %s to %s", before or "none (a new database)", after)
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def _migration_lock_path(engine: AsyncEngine) -> str | None:

@@ -108,6 +108,11 @@ async def test_run_serves_then_stops_cleanly_on_sigterm(tmp_path):
     logs = err.decode()
     assert process.returncode == 0, logs
     assert "signal received, shutting down" in logs and "stopped" in logs
+    # The start-up says in a few lines what runs where: one line for the migrations, one naming
+    # the bot, its mode, database and dashboard, and what will surprise.
+    assert "Running upgrade" not in logs and logs.count("database migrated from revision none") == 1
+    assert f"running as @{tg.bot.username}: long polling, database sqlite at " in logs
+    assert f"dashboard http://127.0.0.1:{port}" in logs and "dashboard.public_url is empty" in logs
     assert tg.token not in logs and tg.token.split(":")[1] not in logs
     assert "Awa" not in logs and "Groupe" not in logs
     assert tg.flagged == []
@@ -147,3 +152,31 @@ async def test_a_bad_value_from_the_environment_names_its_variable_and_sentences
     assert code == 2 and "webhook.secret_token must be set when webhook.url is (it proves" in err
     for line in err.strip().splitlines()[1:]:
         assert line.rstrip().endswith("."), line  # each problem reads as a sentence
+
+
+async def test_check_config_warns_and_online_asks_telegram_and_the_database(tmp_path):
+    tg = FakeTelegram()
+    await tg.start()
+    database = tmp_path / "relais.db"
+    env = {
+        "RELAIS_TELEGRAM__TOKEN": tg.token,
+        "RELAIS_TELEGRAM__API_BASE_URL": tg.base_url,
+        "RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{database}",
+    }
+    try:
+        code, out, err = await relais("check-config", env=env, cwd=tmp_path)
+        assert code == 0 and "warning: dashboard.public_url is empty" in out, out + err
+        public = {**env, "RELAIS_DASHBOARD__PUBLIC_URL": "https://relais.example.org"}
+        code, out, err = await relais("check-config", "--online", env=public, cwd=tmp_path)
+        assert code == 0 and "warning" not in out, out + err
+        assert f"Telegram: the token is @{tg.bot.username}'s" in out and "privacy mode on" in out
+        assert f"database: none yet at {database}" in out and not database.exists()  # nothing created
+        code, out, err = await relais("db", "upgrade", env=env, cwd=tmp_path)
+        code, out, err = await relais("check-config", "--online", env=public, cwd=tmp_path)
+        assert code == 0 and "(up to date); bot not running" in out, out + err
+        wrong = {**public, "RELAIS_TELEGRAM__TOKEN": "123456:not-the-token"}
+        code, out, err = await relais("check-config", "--online", env=wrong, cwd=tmp_path)
+        assert code == 3 and "Telegram rejected the bot token" in err and "not-the-token" not in out + err
+    finally:
+        await tg.stop()
+    assert tg.token not in out + err

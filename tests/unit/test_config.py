@@ -150,3 +150,15 @@ def test_lists_of_ids_from_the_environment():
     assert settings.telegram.allowed_adders == [12, 34] and settings.dashboard.coordinators == [56]
     with pytest.raises(ConfigError, match="telegram.allowed_adders.0 is 'douze'"):
         load_settings(None, environ={"RELAIS_TELEGRAM__ALLOWED_ADDERS": "douze"})
+
+
+def test_a_variable_with_one_underscore_too_few_is_named_not_ignored():
+    with pytest.raises(ConfigError, match="RELAIS_WEB_PORT is not read: .* RELAIS_WEB__PORT"):
+        load_settings(None, environ={"RELAIS_WEB_PORT": "9000"})
+    with pytest.raises(ConfigError, match="RELAIS_DASHBOARD__COORDINATORS"):
+        load_settings(None, environ={"RELAIS_DASHBOARD_COORDINATORS": "12"})
+    # Variables that are not settings are left alone; two underscores are read.
+    settings = load_settings(
+        None, environ={"RELAIS_CONFIG": "x.toml", "RELAIS_SOMETHING": "1", "RELAIS_WEB__PORT": "9000"}
+    )
+    assert settings.web.port == 9000
