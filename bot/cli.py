@@ -206,8 +206,14 @@ def _thread_failed(args: threading.ExceptHookArgs) -> None:
         logging.getLogger("relais").warning("a background thread stopped: %s", args.exc_type.__name__)
 
 
+# Files Relais creates (the SQLite database and its journal, backups, pg_dump files, the safety
+# copy of a restore) hold absence reasons, needs and cost claims: its own user's only.
+PRIVATE_FILES = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
     threading.excepthook = _thread_failed
+    os.umask(PRIVATE_FILES)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

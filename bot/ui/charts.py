@@ -38,7 +38,9 @@ def attendance_chart(language: str, group: Group, report: Report) -> bytes | Non
         if meeting.rate is not None:
             axes.annotate(f"{meeting.rate} %", (position, meeting.present or 0), ha="center", va="bottom")
     axes.set_xticks(list(positions), labels, rotation=45 if len(meetings) > 6 else 0)
-    axes.set_title(plain(language, "chart.title", group=group.display_name)[:60])
+    # A group's name is people's words: never read as matplotlib's math ("$\\alpha^^$" would
+    # fail the drawing, and with it /bilan and the dashboard).
+    axes.set_title(plain(language, "chart.title", group=group.display_name)[:60], parse_math=False)
     axes.set_ylabel(plain(language, "chart.people"))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)

@@ -56,6 +56,14 @@ async def test_db_upgrade_creates_schema(tmp_path):
     assert code == 0 and "up to date" in out and database.exists()
     code, out, err = await relais("db", "upgrade", env={"RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{database}"})
     assert code == 0
+    # What Relais writes is its user's alone: the database, and a backup of it.
+    backup = tmp_path / "backup.db"
+    code, out, err = await relais(
+        "db", "backup", str(backup), env={"RELAIS_DATABASE__URL": f"sqlite+aiosqlite:///{database}"}
+    )
+    assert code == 0, err
+    for written in (database, backup):
+        assert written.stat().st_mode & 0o777 == 0o600, oct(written.stat().st_mode)
 
 
 async def test_run_serves_then_stops_cleanly_on_sigterm(tmp_path):

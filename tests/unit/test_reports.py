@@ -3,7 +3,9 @@ the day, the attendance rate counts only filled sheets, proposals are those made
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from bot.domain.people import find_membership, record_departure
 from bot.domain.periods import Period
@@ -84,3 +86,16 @@ async def test_the_department_view_gives_each_group_its_own_report_figures(sessi
     assert (total.meetings, total.invited, total.present, total.proposals) == (3, 5, 3, 6)
     assert total.attendance_rate == 60 and total.taken_rate == 40  # from summed counts, not averaged rates
     assert unsheeted.attendance_rate is None
+
+
+@pytest.mark.parametrize("name", ["$\\alpha^^$", "Groupe $5 $ de Bourg", "a_b^c {x}"])
+def test_a_group_name_is_never_read_as_math_in_the_chart(name):
+    """People's words in a title: matplotlib's mathtext would fail on "$\\alpha^^$"."""
+    from types import SimpleNamespace
+
+    from bot.ui.charts import attendance_chart
+
+    meeting = SimpleNamespace(invited=8, present=5, rate=62, starts_at=datetime(2026, 11, 3, 13, tzinfo=UTC))
+    group = SimpleNamespace(display_name=name, timezone="Europe/Paris")
+    png = attendance_chart("fr", group, SimpleNamespace(meetings=[meeting]))  # type: ignore[arg-type]
+    assert png is not None and png.startswith(b"\x89PNG")
