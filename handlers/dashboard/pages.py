@@ -98,12 +98,22 @@ def helpers(language: str) -> dict[str, Any]:
     return {"tr": tr, "trn": trn, "rate": rate, "when": when, "euros": euros, "useful": useful, "language": language}
 
 
+def small_number(text: str) -> int | None:
+    """A number in an address (a group's id, a proposal's number): ASCII digits that fit the
+    database's integers; anything else ("²", thirty digits) is no number, not an error."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    return int(text)
+
+
 def render(
     request: web.Request, template: str, context: dict[str, Any], viewer: Viewer | None = None, status: int = 200
 ) -> web.Response:
     language = language_of(request, viewer)
     other = plain(language, "web.other_language_code")
-    switch = f"{request.path}?{urlencode({**request.query, 'langue': other})}"
+    # The same page in the other language, on this site: a path such as //evil.example/x would
+    # otherwise make the link leave it.
+    switch = f"/{request.path.lstrip('/')}?{urlencode({**request.query, 'langue': other})}"
     values = {**helpers(language), "viewer": viewer, "switch_language": switch, **context}
     response = aiohttp_jinja2.render_template(template, request, values, status=status)
     if request.query.get("langue") in LANGUAGES:
@@ -219,10 +229,9 @@ class ComingMeeting:
 
 
 async def _group(request: web.Request, viewer: Viewer, session: Any) -> Group:
-    try:
-        group_id = int(request.match_info["group_id"])
-    except ValueError:
-        raise PageError(404, "web.error.not_found") from None
+    group_id = small_number(request.match_info["group_id"])
+    if group_id is None:
+        raise PageError(404, "web.error.not_found")
     group = await find_group_by_id(session, group_id)
     if group is None:
         raise PageError(404, "web.error.not_found")
@@ -268,7 +277,7 @@ async def group_page(request: web.Request) -> web.StreamResponse:
             "state": state if state in board else "",
             "proposals": shown,
             "may_change": may_change,
-            "done": int(done) if done.isdigit() else None,
+            "done": small_number(done),
             "done_state": request.query.get("nouvel", ""),
             "query": urlencode(query),
             "state_url": lambda name: f"/groupes/{group.id}?{urlencode({**query, 'etat': name} if name else query)}",

@@ -152,7 +152,8 @@ async def checked_form(request: web.Request, viewer: Viewer) -> dict[str, str]:
     form = await request.post()
     if not same_token(form.get("csrf"), viewer.session.csrf):
         raise PageError(403, "web.error.csrf")
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    # A NUL character is no text (PostgreSQL refuses it in a text column): dropped.
+    return {key: value.replace("\x00", "") for key, value in form.items() if isinstance(value, str)}
 
 
 class PageError(Exception):

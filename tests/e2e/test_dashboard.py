@@ -231,3 +231,37 @@ async def test_each_sees_the_groups_they_facilitate_and_a_coordinator_sees_all(r
         async with client.get(f"{base}/groupes/{theirs.id}") as page:
             assert page.status == 200
             assert "Seule l'animation du groupe change" in html.unescape(await page.text())  # a coordinator reads
+
+
+async def test_odd_addresses_and_a_nul_in_a_note_get_pages_never_errors(relais):
+    """What a careless or hostile visitor types: a superscript digit, thirty digits, a path that
+    starts with two slashes, a NUL in a note. Each gets a page with the security headers; nothing
+    answers 500, and no link on the page leaves the site."""
+    chat, awa, karim, julie, sami, lina = await held_meeting(relais)
+    group = await load_group(relais, chat.id)
+    base = relais.services.dashboard_url
+    async with browser() as client:
+        await log_in(relais, client, awa)
+        for path, status in (
+            (f"/groupes/{group.id}?fait=²", 200),
+            (f"/groupes/{'1' * 30}", 404),
+            ("/groupes/²", 404),
+            ("//evil.example/x", 404),
+        ):
+            async with client.get(f"{base}{path}", allow_redirects=False) as page:
+                body = await page.text()
+                assert page.status == status, (path, page.status)
+                assert (
+                    page.headers["X-Frame-Options"] == "DENY"
+                    and "default-src 'none'" in page.headers["Content-Security-Policy"]
+                )
+                assert 'href="//' not in body, path
+        async with client.get(f"{base}/groupes/{group.id}") as page:
+            form = await page.text()
+        async with client.post(
+            f"{base}/groupes/{group.id}/propositions/2",
+            data={"csrf": csrf_of(form), "etat": "refused", "precision": "Pas de\x00 budget"},
+        ) as moved:
+            assert moved.status == 200, await moved.text()
+    await relais.settle()
+    assert "Pas de budget" in last_text(relais, chat.id)
