@@ -112,8 +112,16 @@ class WebSection(Section):
     # without one, only a client on loopback (the process's own machine).
     metrics_token: SecretStr = SecretStr("")
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < SECRET_MIN:
+            raise ValueError(f"a secret of at least {SECRET_MIN} characters (a short one can be guessed), or empty")
+        return value
+
 
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_MIN = 16  # a webhook secret or metrics token shorter than this can be guessed
 
 
 class WebhookSection(Section):
@@ -150,6 +158,10 @@ class WebhookSection(Section):
             )
         if secret and not _SECRET_TOKEN_RE.match(secret):
             raise ValueError("webhook.secret_token: 1-256 characters among A-Z a-z 0-9 _ -")
+        if secret and len(secret) < SECRET_MIN:
+            raise ValueError(
+                f"webhook.secret_token: at least {SECRET_MIN} characters (a random one: it can be guessed)"
+            )
         return self
 
     @property

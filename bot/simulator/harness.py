@@ -71,7 +71,7 @@ class Harness:
         if self.webhook:
             port = free_port()
             data["web"]["port"] = port
-            data["webhook"] = {"url": f"http://127.0.0.1:{port}/telegram/webhook", "secret_token": "test-secret_123"}
+            data["webhook"] = {"url": f"http://127.0.0.1:{port}/telegram/webhook", "secret_token": "test-secret_12345"}
         for section, values in self.overrides.items():
             data.setdefault(section, {}).update(values)
         return Settings.model_validate(data)

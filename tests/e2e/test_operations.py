@@ -71,11 +71,11 @@ async def test_metrics_count_updates_sends_and_the_backlog(relais):
 
 
 async def test_metrics_need_the_token_when_one_is_set(database_url, clock):
-    overrides = {"web": {"metrics_token": "scrape-token_1"}}
+    overrides = {"web": {"metrics_token": "scrape-token_12345"}}
     async with Harness(database_url, clock=clock, overrides=overrides) as h:
         assert (await scrape(h))[0] == 401
         assert (await scrape(h, "wrong"))[0] == 401
-        status, text = await scrape(h, "scrape-token_1")
+        status, text = await scrape(h, "scrape-token_12345")
         assert status == 200 and "relais_sends_total" in text
 
 

@@ -30,7 +30,7 @@ from tests.e2e.test_reminders import J7, setup_meeting
 from tests.e2e.test_webhook import private_command
 from tests.support.helpers import group_with_bot, load_group
 
-SECRET = "test-secret_123"
+SECRET = "test-secret_12345"
 
 
 @pytest.fixture

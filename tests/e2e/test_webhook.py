@@ -38,7 +38,7 @@ async def post(url: str, body: bytes | str, secret: str | None) -> int:
 
 async def test_webhook_is_registered_and_updates_flow(hooked):
     tg = hooked.tg
-    assert tg.webhook_url == webhook_url(hooked) and tg.webhook_secret == "test-secret_123"
+    assert tg.webhook_url == webhook_url(hooked) and tg.webhook_secret == "test-secret_12345"
     assert "chat_member" in tg.allowed_updates and "poll_answer" in tg.allowed_updates
     chat, awa, _ = await group_with_bot(hooked)
     tg.say(chat, awa, "/configurer Groupe par webhook")
@@ -69,12 +69,12 @@ async def test_webhook_secret_and_body_checks(hooked):
     assert await post(url, update, None) == 403
     assert await post(url, update, "wrong-secret") == 403
     assert await post(url, update, "") == 403
-    assert await post(url, b"{not json", "test-secret_123") == 400
-    assert await post(url, b"[1, 2]", "test-secret_123") == 400
-    assert await post(url, b'{"no_update_id": 1}', "test-secret_123") == 400
+    assert await post(url, b"{not json", "test-secret_12345") == 400
+    assert await post(url, b"[1, 2]", "test-secret_12345") == 400
+    assert await post(url, b'{"no_update_id": 1}', "test-secret_12345") == 400
     # None of those reached the bot: it never tried to answer chat 5.
     assert not [params for method, params in hooked.tg.calls if params.get("chat_id") == 5]
-    assert await post(url, update, "test-secret_123") == 200
+    assert await post(url, update, "test-secret_12345") == 200
     await hooked.sent()  # answers go out once the update has committed
     assert [params["chat_id"] for method, params in hooked.tg.calls if method == "sendMessage"][-1] == 5
 
@@ -87,7 +87,7 @@ async def test_webhook_redelivery_is_handled_once(hooked):
     before = len(tg.bot_messages(awa.id))
     body = json.dumps(private_command(777777, awa.id, "Awa", "/aide"))
     for _ in range(3):  # Telegram retries when it did not see our 2xx
-        assert await post(webhook_url(hooked), body, "test-secret_123") == 200
+        assert await post(webhook_url(hooked), body, "test-secret_12345") == 200
     await hooked.sent()
     assert len(tg.bot_messages(awa.id)) == before + 1
 
@@ -150,10 +150,10 @@ async def test_an_update_whose_transaction_failed_is_handled_when_sent_again(hoo
 
     monkeypatch.setattr(AsyncSession, "commit", commit)
     body = json.dumps(private_command(888888, awa.id, "Awa", "/aide"))
-    assert await post(webhook_url(hooked), body, "test-secret_123") == 500
+    assert await post(webhook_url(hooked), body, "test-secret_12345") == 500
     await hooked.sent()
     assert len(tg.bot_messages(awa.id)) == before  # nothing said for an update that did not happen
-    assert await post(webhook_url(hooked), body, "test-secret_123") == 200
-    assert await post(webhook_url(hooked), body, "test-secret_123") == 200
+    assert await post(webhook_url(hooked), body, "test-secret_12345") == 200
+    assert await post(webhook_url(hooked), body, "test-secret_12345") == 200
     await hooked.sent()
     assert len(tg.bot_messages(awa.id)) == before + 1

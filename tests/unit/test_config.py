@@ -139,7 +139,9 @@ def test_a_value_from_the_environment_is_blamed_on_its_variable(tmp_path):
 
 def test_a_plain_http_webhook_is_accepted_on_loopback_only(tmp_path):
     for url in ("http://127.0.0.1:8443/hook", "http://localhost/hook", "https://relais.example.org/hook"):
-        settings = load_settings(write(tmp_path, f'[webhook]\nurl = "{url}"\nsecret_token = "s"\n'), environ={})
+        settings = load_settings(
+            write(tmp_path, f'[webhook]\nurl = "{url}"\nsecret_token = "a-secret-of-16-chars"\n'), environ={}
+        )
         assert settings.webhook.url == url
 
 
@@ -162,3 +164,20 @@ def test_a_variable_with_one_underscore_too_few_is_named_not_ignored():
         None, environ={"RELAIS_CONFIG": "x.toml", "RELAIS_SOMETHING": "1", "RELAIS_WEB__PORT": "9000"}
     )
     assert settings.web.port == 9000
+
+
+def test_secrets_too_short_to_resist_guessing_are_refused():
+    hook = "https://relais.example.org/hook"
+    with pytest.raises(ConfigError, match="webhook.secret_token: at least 16 characters"):
+        load_settings(None, environ={"RELAIS_WEBHOOK__URL": hook, "RELAIS_WEBHOOK__SECRET_TOKEN": "short_secret"})
+    with pytest.raises(ConfigError, match="web.metrics_token .*at least 16 characters"):
+        load_settings(None, environ={"RELAIS_WEB__METRICS_TOKEN": "scrape"})
+    settings = load_settings(
+        None,
+        environ={
+            "RELAIS_WEBHOOK__URL": hook,
+            "RELAIS_WEBHOOK__SECRET_TOKEN": "a" * 16,
+            "RELAIS_WEB__METRICS_TOKEN": "",
+        },
+    )
+    assert settings.webhook.secret_token.get_secret_value() == "a" * 16
