@@ -32,6 +32,11 @@ async def healthz(request: web.Request) -> web.Response:
 LOOPBACK = ("127.0.0.1", "::1")
 
 
+def _proxied(request: web.Request) -> bool:
+    """A request a reverse proxy passed on: it comes from loopback, but from anyone behind it."""
+    return any(name in request.headers for name in ("X-Forwarded-For", "X-Real-IP", "Forwarded"))
+
+
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus' scrape: with `web.metrics_token`, only its bearer; without, only loopback
     (a reverse proxy must then not pass /metrics on: README, nginx)."""
@@ -41,7 +46,7 @@ async def metrics(request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
             return web.Response(status=401, text="a bearer token is needed\n")
-    elif request.remote not in LOOPBACK:
+    elif request.remote not in LOOPBACK or _proxied(request):
         return web.Response(status=403, text="only from this machine, or set web.metrics_token\n")
     now = svc.clock.now()
     try:

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError
@@ -46,6 +46,11 @@ def _digest(secret: str) -> str:
 def _signature(key: bytes, body: str) -> str:
     mac = hmac.new(hashlib.sha256(b"relais-dashboard:" + key).digest(), body.encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
+
+
+# A dashboard session ends after this, however busy: a cookie taken from a shared computer, or a
+# phone lent, cannot be used for ever (idle_minutes ends an unused one much sooner).
+SESSION_MAX = timedelta(hours=12)
 
 
 async def issue_login(session: AsyncSession, person: Person, key: bytes, now: datetime, minutes: int) -> str:
@@ -121,8 +126,8 @@ async def open_viewer(
     found = await session.scalar(select(WebSession).where(WebSession.token_hash == _digest(cookie)))
     if found is None:
         return None
-    if found.last_seen_at + idle <= now:
-        await session.delete(found)
+    if found.last_seen_at + idle <= now or found.created_at + SESSION_MAX <= now:
+        await session.delete(found)  # idle too long, or open too long however busy
         return None
     if now - found.last_seen_at > timedelta(seconds=30):  # one write a half-minute, not one a page
         found.last_seen_at = now
@@ -139,7 +144,9 @@ async def close_session(session: AsyncSession, web_session: WebSession) -> None:
 async def forget_expired(session: AsyncSession, now: datetime, idle: timedelta) -> None:
     """Links and sessions that can no longer serve are not kept (they point at a person)."""
     await session.execute(delete(WebLogin).where(WebLogin.expires_at < now - timedelta(days=1)))
-    await session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
+    await session.execute(
+        delete(WebSession).where(or_(WebSession.last_seen_at < now - idle, WebSession.created_at < now - SESSION_MAX))
+    )
 
 
 async def candidate_groups(session: AsyncSession, person: Person) -> list[Group]:

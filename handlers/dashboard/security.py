@@ -76,6 +76,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 def _secure(request: web.Request, headers: Any) -> None:
     headers.update(HEADERS)
+    if is_https(request):  # browsers then never try the dashboard over plain http again
+        headers["Strict-Transport-Security"] = "max-age=31536000"
     if not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"
 

@@ -265,3 +265,14 @@ async def test_odd_addresses_and_a_nul_in_a_note_get_pages_never_errors(relais):
             assert moved.status == 200, await moved.text()
     await relais.settle()
     assert "Pas de budget" in last_text(relais, chat.id)
+
+
+async def test_served_over_https_the_dashboard_asks_browsers_to_stay_there(database_url, clock):
+    from bot.simulator.harness import Harness
+
+    for public, expected in (("https://relais.example.org", "max-age=31536000"), ("", None)):
+        overrides = {"dashboard": {"public_url": public}}
+        async with Harness(database_url, clock=clock, overrides=overrides) as h, browser() as client:
+            page = await client.get(f"http://127.0.0.1:{h.relais.web_port}/connexion")
+            page.release()
+            assert page.headers.get("Strict-Transport-Security") == expected, public

@@ -21,8 +21,10 @@ from tests.support.helpers import group_with_bot, load_group
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def scrape(h: Harness, token: str | None = None) -> tuple[int, str]:
+async def scrape(h: Harness, token: str | None = None, proxied: bool = False) -> tuple[int, str]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    if proxied:  # as a reverse proxy on this machine passes a request on
+        headers["X-Forwarded-For"] = "203.0.113.7"
     url = f"http://127.0.0.1:{h.relais.web_port}/metrics"
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
         return response.status, await response.text()
@@ -68,6 +70,11 @@ async def test_metrics_count_updates_sends_and_the_backlog(relais):
     assert figures[("relais_database_errors_total", ())] == 1
     # No label names a person or a chat.
     assert str(karim.id) not in text and str(chat.id) not in text and "Karim" not in text
+
+
+async def test_without_a_token_metrics_are_for_this_machine_not_for_a_proxy_s_clients(relais):
+    assert (await scrape(relais))[0] == 200  # loopback, straight
+    assert (await scrape(relais, proxied=True))[0] == 403  # loopback too, but for someone behind a proxy
 
 
 async def test_metrics_need_the_token_when_one_is_set(database_url, clock):

@@ -72,6 +72,17 @@ async def test_a_session_ends_after_its_idle_time(session):
     assert await session.scalar(select(func.count()).select_from(WebSession)) == 0
 
 
+async def test_a_session_ends_after_twelve_hours_however_busy(session):
+    group = await make_group(session)
+    (awa,) = await make_members(session, group, "Awa")
+    cookie, _ = await redeem_login(session, await issue_login(session, awa, KEY, NOW, 15), KEY, NOW, "fr")
+    for minutes in range(20, 12 * 60, 20):  # used every 20 minutes all day
+        assert await open_viewer(session, cookie, NOW + timedelta(minutes=minutes), IDLE, frozenset()) is not None
+    assert await open_viewer(session, cookie, NOW + timedelta(hours=12), IDLE, frozenset()) is None
+    await session.flush()
+    assert await session.scalar(select(func.count()).select_from(WebSession)) == 0
+
+
 async def test_links_and_sessions_past_use_are_forgotten(session):
     group = await make_group(session)
     (awa,) = await make_members(session, group, "Awa")
