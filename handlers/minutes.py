@@ -124,10 +124,37 @@ async def content_text(update: Update, context: Context, dialogue: Dialogue) -> 
         await _record(update, context, *found, text=message_of(update).text or "")
 
 
+# What a compte rendu may be: a file every member's phone opens, never a program or an archive
+# (what members are sent must not harm them).
+MINUTES_FILES = frozenset({".pdf", ".odt", ".docx", ".doc", ".rtf", ".txt", ".jpg", ".jpeg", ".png"})
+MINUTES_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/msword",
+        "application/rtf",
+        "text/rtf",
+        "text/plain",
+        "image/jpeg",
+        "image/png",
+    }
+)
+
+
+def minutes_file(name: str | None, mime_type: str | None) -> bool:
+    """Whether a document is a compte rendu members can open: its name's ending and its type."""
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if name and "." in name else ""
+    return suffix in MINUTES_FILES and (mime_type is None or mime_type in MINUTES_TYPES)
+
+
 async def content_document(update: Update, context: Context, dialogue: Dialogue) -> None:
     found = await _asked(update, dialogue)
     document = message_of(update).document
     if found is not None and document is not None:
+        if not minutes_file(document.file_name, document.mime_type):
+            reply(update, t(found[0].language, "minutes.error.file_type"))  # the question stays open
+            return
         await router.end(dialogue)
         await _record(update, context, *found, file_id=document.file_id, file_name=document.file_name)
 

@@ -18,6 +18,7 @@ import copy
 import itertools
 import logging
 import math
+import mimetypes
 import re
 import time
 from collections import deque
@@ -333,7 +334,12 @@ class FakeTelegramServer:
                 "file_id": f"doc{message.chat_id}_{message.message_id}",
                 "file_unique_id": f"u{message.chat_id}_{message.message_id}",
                 "file_name": message.document.filename,
+                "file_size": len(message.document.content),
             }
+            # As Telegram does: the type the sender's app gave, from the file's name.
+            mime_type = mimetypes.guess_type(message.document.filename)[0]
+            if mime_type is not None:
+                data["document"]["mime_type"] = mime_type
             if message.text:
                 data["caption"] = message.text
         elif message.photo is not None and message.photo_size is not None:

@@ -141,3 +141,20 @@ async def test_bad_minutes_change_nothing(relais):
     assert last_text(relais, chat.id).startswith("Pas encore de compte rendu pour cette réunion")
     async with relais.services.sessionmaker() as session:
         assert list(await session.scalars(select(Minutes))) == []
+
+
+async def test_minutes_that_members_could_not_open_safely_are_refused_and_asked_again(relais):
+    chat, awa, karim, julie, sami = await setup(relais, bot_is_admin=False)
+    tg = relais.tg
+    relais.clock.set(AFTER)
+    tg.say(chat, awa, "/compterendu")
+    await relais.settle()
+    question = tg.bot_messages(chat.id)[-1]
+    for name, content in (("compte-rendu.exe", b"MZ\x90\x00"), ("compte-rendu.zip", b"PK\x03\x04")):
+        tg.send_document(chat, awa, name, content, reply_to=question)
+        await relais.settle()
+        assert "Je garde un compte rendu en PDF" in tg.bot_messages(chat.id)[-1].text
+        assert not [m for m in tg.bot_messages(karim.id) if m.document is not None]  # nothing sent on
+    tg.send_document(chat, awa, "compte-rendu.odt", b"PK odt", reply_to=question)  # the question still open
+    await relais.settle()
+    assert tg.bot_messages(karim.id)[-1].document.filename == "compte-rendu.odt"
