@@ -2,8 +2,9 @@
 last group, a person is erased with everything only they owned, as `/oublier` would (what they
 made for a group stays with it, unsigned). Someone who never belonged to a group (they only
 opened the private chat) is erased that long after Relais first saw them, coordinators excepted
-(they follow groups without being members). Run with the hourly retention jobs; what it erased
-is logged as counts, never as names."""
+(they follow groups without being members). A group whose bot was removed is over for its
+members: their membership there ends, for this count, the day Relais left it. Run by the hourly
+housekeeping job; what it erased is logged as counts, never as names."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.membership import add_months
 from bot.domain.privacy import PERSON_COLUMNS, erase
-from storage.models import Base, Membership, Person
+from storage.models import Base, Group, Membership, Person
 
 BATCH = 200  # people per run: a first run on an old database spreads over a few hours
 
@@ -37,12 +38,21 @@ class RetentionReport:
 async def departed_people(
     session: AsyncSession, now: datetime, months: int, keep: frozenset[int] = frozenset(), limit: int = BATCH
 ) -> list[Person]:
-    """Who is due for erasure: no current membership, and the last one ended `months` ago (or
-    none ever, and first seen that long ago)."""
+    """Who is due for erasure: no current membership (a member of a group Relais has left is a
+    member no more), and the last one ended `months` ago (or none ever, and first seen that long
+    ago)."""
     cutoff = add_months(now, -months)
-    current = select(Membership.person_id).where(Membership.status == "member")
+    current = (
+        select(Membership.person_id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.status == "member", Group.active.is_(True))
+    )
+    ended = func.coalesce(
+        Membership.left_at, case((Group.active.is_(False), Group.deactivated_at)), Membership.joined_at
+    )
     last_left = (
-        select(Membership.person_id, func.max(func.coalesce(Membership.left_at, Membership.joined_at)).label("last"))
+        select(Membership.person_id, func.max(ended).label("last"))
+        .join(Group, Group.id == Membership.group_id)
         .group_by(Membership.person_id)
         .subquery()
     )

@@ -55,3 +55,18 @@ async def test_people_who_left_long_ago_are_erased_and_no_one_else(session):
     assert (await forget_departed(session, LATER, 12, keep=frozenset({502}))).people == 0
     later = await forget_departed(session, add_months(NOW, 16) + timedelta(days=1), 12, keep=frozenset({502}))
     assert later.people == 1
+
+
+async def test_the_members_of_a_group_relais_left_are_erased_a_year_after_it_left(session):
+    from bot.domain.groups import deactivate_group
+
+    closed = await make_group(session, chat_id=-7)
+    still = await make_group(session, chat_id=-8)
+    alone, elsewhere = await make_members(session, closed, "Alone", "Elsewhere")
+    await make_members(session, still, "Elsewhere")
+    left_on = add_months(NOW, 2)
+    await deactivate_group(session, closed.chat_id, left_on)  # the bot removed from the group
+    await session.flush()
+    assert await departed_people(session, add_months(left_on, 11), 12) == []  # not a year yet
+    gone = await departed_people(session, add_months(left_on, 12) + timedelta(days=1), 12)
+    assert [p.first_name for p in gone] == ["Alone"]  # still a member of a group Relais serves: kept
