@@ -87,11 +87,14 @@ def quiet_libraries() -> None:
         "apscheduler",
         "aiohttp.access",
         "aiosqlite",
+        "fontTools",
         "alembic",  # one line per migration: the start-up says it in one (storage/db.py)
         "asyncpg",
         "sqlalchemy",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # fpdf warns of each character its font lacks, quoting it: a name or a topic, letter by letter.
+    logging.getLogger("fpdf").setLevel(logging.ERROR)
     bot_logger = logging.getLogger("telegram.Bot")  # where PTB logs the bodies it cannot parse
     if _NO_BODIES not in bot_logger.filters:
         bot_logger.addFilter(_NO_BODIES)

@@ -20,7 +20,7 @@ from bot.domain.people import find_member_by_username, find_person, only_group, 
 from bot.domain.reports import attestation_facts, own_attendance
 from bot.services import db, services
 from bot.ui import callbacks as cb
-from bot.ui.attestation import attestation_pdf
+from bot.ui.attestation import attestation_pdf, printable
 from bot.ui.i18n import pick_language, plain, t
 from bot.ui.meetings import short_when
 from handlers.common import (
@@ -99,6 +99,9 @@ async def name_typed(update: Update, context: Context, dialogue: Dialogue) -> No
         return
     if not 2 <= len(name) <= NAME_MAX or "\n" in (message_of(update).text or "").strip():
         reply(update, t(language, "attestation.bad_name"))
+        return
+    if not printable(name):  # it would print as blanks on an official paper
+        reply(update, t(language, "attestation.name_not_printable"))
         return
     await router.next_step(context, dialogue, "confirm", name=name)
     keyboard = InlineKeyboardMarkup(

@@ -3,15 +3,18 @@ person gave it, the group, the period, the meetings attended with their dates an
 the group carried during that time, and a space for the department's signature.
 
 The font is DejaVu Sans, which matplotlib ships: every French letter (œ, ’, «») prints, with no
-system font needed."""
+system font needed. A name with letters the font lacks (Chinese, say) is asked again in letters
+it has (`printable`), rather than printed with blanks."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import matplotlib
 from babel.dates import format_date
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from bot.domain.reports import AttestationFacts
@@ -20,6 +23,22 @@ from storage.models import Group
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 MAX_LISTED = 24  # meetings listed on the page; beyond, their number is given
+
+
+@cache
+def _letters() -> frozenset[int]:
+    """The characters the attestation's fonts can print (the same in regular and bold)."""
+    found: set[int] | None = None
+    for file in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        cmap = set(TTFont(str(FONTS / file), lazy=True).getBestCmap())
+        found = cmap if found is None else found & cmap
+    return frozenset(found or ())
+
+
+def printable(text: str) -> bool:
+    """Whether every character of `text` prints on the attestation (spaces always do)."""
+    letters = _letters()
+    return all(ord(character) in letters or character.isspace() for character in text)
 
 
 def attestation_pdf(language: str, group: Group, name: str, facts: AttestationFacts, issued: str) -> bytes:

@@ -231,6 +231,7 @@ RULES: dict[str, str] = {
     "attestation.ask_name": PARTICIPANT,
     "attestation.confirm": PARTICIPANT,
     "attestation.bad_name": PARTICIPANT,
+    "attestation.name_not_printable": PARTICIPANT,
     "attestation.ready": PARTICIPANT,
     "attestation.private_group": PARTICIPANT,
     "calendar.": PARTICIPANT,

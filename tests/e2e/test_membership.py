@@ -141,6 +141,10 @@ async def test_a_member_who_leaves_is_thanked_with_the_groups_figures_and_gets_t
     assert last_text(relais, karim.id).startswith(
         "📄 Votre attestation de participation au groupe « Groupe ressources Oyonnax » : quel nom"
     )
+    # A name in letters the attestation cannot print is asked again, never printed as blanks.
+    tg.say(tg.private_chat(karim), karim, "卡里姆 Benali")
+    await relais.settle()
+    assert last_text(relais, karim.id).startswith("L'attestation ne sait pas imprimer certaines lettres")
     tg.say(tg.private_chat(karim), karim, "Karim Benali")
     await relais.settle()
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Oui")
