@@ -334,7 +334,9 @@ async def minutes_publish(x: Expansion) -> None:
         return
     minutes.mark_published(found, x.now)
     x.to_group("minutes")
+    # Those who ran the meeting were there, ticked or not: never told "Vous n'étiez pas là".
     came = await evaluations.attendees(x.session, meeting)
+    came += await meeting_runners(x.session, meeting, x.group, x.outbox.admins)
     for person in await minutes.absent_members(x.session, meeting, came):
         if reachable_in_private(person):
             x.deliver("minutes_absent", person.id)

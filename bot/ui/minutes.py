@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.ui import callbacks as cb
 from bot.ui.carpool import meeting_label
-from bot.ui.i18n import plain, t
+from bot.ui.i18n import plain, t, tn
 from bot.ui.meetings import when_text
 from storage.models import Group, Meeting, Minutes
 
@@ -46,11 +46,8 @@ def publish_keyboard(language: str, minutes: Minutes) -> InlineKeyboardMarkup:
 
 
 def sent_for_review(language: str, group: Group, minutes: Minutes, reviewers: int) -> str:
-    return t(
-        language,
-        "minutes.sent_for_review",
-        count=reviewers,
-        when=when_text(minutes.publish_at, group.timezone, language),
+    return tn(
+        language, "minutes.sent_for_review", reviewers, when=when_text(minutes.publish_at, group.timezone, language)
     )
 
 

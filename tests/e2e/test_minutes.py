@@ -81,6 +81,8 @@ async def test_minutes_reviewed_completed_posted_pinned_and_sent_to_the_absent(r
     assert "Prochaine étape : écrire à la mairie." in posted.text
     assert tg.chats[chat.id].pinned == posted.message_id
     assert last_text(relais, sami.id).startswith("📝 Voici le compte rendu de la réunion du jeudi 12 novembre")
+    # Awa ran the meeting (nobody ticks themselves): she is never told she was not there.
+    assert not any("Vous n'étiez pas là" in m.text for m in tg.bot_messages(awa.id))
     async with relais.services.sessionmaker() as session:
         minutes = await session.scalar(select(Minutes))
         reviews = list(await session.scalars(select(MinutesReview).order_by(MinutesReview.id)))
