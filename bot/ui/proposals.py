@@ -40,7 +40,15 @@ OPTIONAL_NOTE = ("new", "adopted", "not_adopted", "studying", "accepted", "in_pr
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """The text, or its beginning cut between two words (a word cut in half reads as a typo) and
+    marked "…", within `limit` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rstrip().rfind(" ")
+    if space > limit // 2:  # a word boundary not too far back; a very long word is cut itself
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def day_text(day: date, language: str) -> str:

@@ -89,3 +89,26 @@ def test_a_long_message_splits_into_valid_parts_under_the_limit_with_nothing_los
 
 def test_length_is_counted_as_telegram_counts():
     assert visible_length("<b>Caf&amp;é</b> 😀") == len("Caf&é ") + 2
+
+
+@given(st.text(alphabet=st.characters(categories=["L", "Zs"]), max_size=200), st.integers(min_value=10, max_value=120))
+def test_an_excerpt_fits_and_never_cuts_a_word_it_could_keep_whole(text, limit):
+    from bot.ui.proposals import excerpt
+
+    shown = excerpt(text, limit)
+    assert len(shown) <= limit
+    if len(text) <= limit:
+        assert shown == text
+        return
+    assert shown.endswith("…")
+    kept = shown[:-1]
+    assert text.startswith(kept)
+    rest = text[len(kept) :]
+    # Cut between two words, unless the last word is longer than half the room.
+    assert rest[:1].isspace() or kept.rfind(" ") <= limit // 2
+
+
+def test_a_digest_line_stops_between_words():
+    from bot.ui.proposals import excerpt
+
+    assert excerpt("Des horaires de bus adaptés aux réunions du soir", 30) == "Des horaires de bus adaptés…"
