@@ -16,7 +16,7 @@ from bot.domain.dates import normalise
 from bot.domain.people import find_person, only_group
 from bot.services import db
 from bot.ui.help import facilitator_help, group_help_keyboard, private_help_keyboard, task_help, task_named
-from bot.ui.i18n import LANGUAGES, plain, t
+from bot.ui.i18n import LANGUAGES, pick_language, plain, t
 from handlers.common import (
     Context,
     command_args,
@@ -24,8 +24,10 @@ from handlers.common import (
     is_facilitator,
     is_group_chat,
     language_for,
+    private_reader,
     propose_url,
     reply,
+    say,
 )
 
 # Commands per menu scope. Participants never need a command; /aide is there for the curious.
@@ -107,12 +109,19 @@ async def help_command(update: Update, context: Context) -> None:
         if args:
             reply(update, t(group.language, "help.unknown_task", word=args))
             return
+        # The group sees what every member sees; the facilitator's list (every member would read
+        # it) goes to them in private, or they are asked to open the private chat first.
+        asker = await find_person(db(), user.id)
+        reachable = asker is not None and asker.private_status == "started"
+        line = "\n\n" + t(group.language, "help.sent_private") if reachable else ""
         reply(
             update,
-            t(group.language, "help.group"),
+            t(group.language, "help.group") + line,
             reply_markup=group_help_keyboard(group.language, propose_url(context, group)),
         )
-        reply(update, facilitator_help(group.language))
+        asker = await private_reader(update, context, group, "help.start_first")  # or asked to open it
+        if asker is not None:
+            say(asker.telegram_id, facilitator_help(pick_language(asker.language_code, group.language)))
         return
     reply(
         update,

@@ -107,6 +107,8 @@ RULES: dict[str, str] = {
     "group.known": PARTICIPANT,  # the answer to "👋 Je suis membre du groupe"
     "group.not_allowed": FACILITATOR,  # to whoever added Relais to a group it may not serve
     "help.group": GROUP,
+    "help.sent_private": PIECE,  # a line under help.group
+    "help.start_first": FACILITATOR,
     "meeting.cancelled": GROUP,
     "meeting.moved": GROUP,
     "proposal.created": GROUP,

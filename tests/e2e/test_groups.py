@@ -273,11 +273,19 @@ async def test_help_depends_on_who_asks(relais):
     tg.press(julie, help_message, "Covoiturage")
     await relais.settle()
     assert last_text(relais, chat.id).startswith("🚗 Covoiturage pour la réunion du jeudi 5 novembre à 14h")
-    # A facilitator: the same, then the commands by task, one example each; /aide <task> for more.
+    # A facilitator: the same in the group, with one line; the commands by task, one example
+    # each, in private (every member would read them in the group); /aide <task> for more.
     tg.say(chat, awa, "/aide@relais_test_bot")
     await relais.settle()
-    participant_help, tasks = tg.bot_messages(chat.id)[-2:]
+    participant_help, asked = tg.bot_messages(chat.id)[-2:]
     assert participant_help.labels()[0] == "💡 Faire une proposition"
+    # She never opened the private chat: asked to, with its button; then the list goes there.
+    assert asked.text.startswith("Je vous envoie vos commandes d'animation en privé") and asked.buttons()
+    tg.start_private(awa)
+    tg.say(chat, awa, "/aide")
+    await relais.settle()
+    assert "Vos commandes d'animation vous attendent en privé." in tg.bot_messages(chat.id)[-1].text
+    tasks = tg.bot_messages(awa.id)[-1]
     task_lines = tasks.text.splitlines()[1:]
     assert [line.split()[1] for line in task_lines] == [
         "reunion",
