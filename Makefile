@@ -5,19 +5,29 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# What Relais needs to run (make demo, make run: no test or lint tools, about 300 MB), then the
+# tools to test and lint it (make test, make lint).
+APP    := $(VENV)/.relais-app
 STAMP  := $(VENV)/.relais-installed
 
 .PHONY: demo test lint format run install clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@# pip builds Relais in an isolated environment: the venv's own setuptools is never used.
+	$(BIN)/pip uninstall --quiet --yes setuptools
+
+$(APP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --no-compile -e .
+	touch $(APP)
+
+$(STAMP): pyproject.toml $(APP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(APP)
 	$(BIN)/relais demo
 
 # Test processes (pytest-xdist), each with its own databases: one per core and one more, since a
@@ -37,7 +47,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-run: $(STAMP)
+run: $(APP)
 	$(BIN)/relais run
 
 clean:
