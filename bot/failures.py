@@ -1,5 +1,5 @@
 """What `relais` says when it cannot start or run: one line naming the cause and the setting to
-check, a distinct exit code for each cause (documented in the README), and never a secret.
+check, a distinct exit code for each cause (documented in docs/installation.md), and never a secret.
 
 Libraries put secrets in their messages (python-telegram-bot's InvalidToken quotes the token;
 a database driver may quote the URL with its password), so every line and traceback printed here

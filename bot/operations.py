@@ -162,7 +162,7 @@ def _run_pg_tool(tool: str, arguments: list[str], url: str) -> None:
         raise StartupError(
             EXIT_DATABASE,
             f"{tool} is not installed here: install PostgreSQL's client tools (Debian: postgresql-client), "
-            f"or run it where they are (README: Backups)",
+            f"or run it where they are (docs/installation.md: Backups)",
         )
     target, env = _libpq(url)
     done = subprocess.run([tool, *arguments, "--dbname", target], env=env, capture_output=True, text=True)

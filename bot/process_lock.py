@@ -4,7 +4,7 @@ webhook mode behind a load balancer). A second one is refused at start-up in one
 
 PostgreSQL: a session-level advisory lock, held on a connection of its own for the life of the
 process (if the database restarts, the lock goes with the connection; the process keeps polling
-and a second one could then start: the README says so). SQLite: an exclusive `flock` on a file
+and a second one could then start: the installation guide says so). SQLite: an exclusive `flock` on a file
 beside the database."""
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class ProcessLock:
             raise StartupError(
                 EXIT_ALREADY_RUNNING,
                 f"another Relais process already runs on this database ({where(url)}): one process per "
-                "SQLite file; stop the other one, or move to PostgreSQL to run several (README: Scale-out)",
+                "SQLite file; stop the other one, or move to PostgreSQL to run several "
+                "(docs/installation.md: Several processes)",
             ) from None
         self._fd = fd
 
@@ -65,7 +66,7 @@ class ProcessLock:
                 EXIT_ALREADY_RUNNING,
                 f"another Relais process is already long polling Telegram for this database ({where(url)}): "
                 "only one may poll; stop it, or run every process in webhook mode (set webhook.url) "
-                "behind a load balancer (README: Scale-out)",
+                "behind a load balancer (docs/installation.md: Several processes)",
             )
         self._connection = connection
 

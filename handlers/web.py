@@ -39,7 +39,7 @@ def _proxied(request: web.Request) -> bool:
 
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus' scrape: with `web.metrics_token`, only its bearer; without, only loopback
-    (a reverse proxy must then not pass /metrics on: README, nginx)."""
+    (a reverse proxy must then not pass /metrics on: docs/installation.md, nginx)."""
     svc = request.app[SERVICES]
     token = svc.settings.web.metrics_token.get_secret_value()
     if token:

@@ -9,7 +9,7 @@ system's browser: nothing is downloaded), against the real process and the fake 
 - on a phone-sized screen the group page needs no horizontal scrolling.
 
 Skipped, saying why, only where no Chromium can be found (`.ci/run` installs Debian's).
-Set RELAIS_SCREENSHOTS=docs/screenshots to refresh the README's screenshots from this run.
+Set RELAIS_SCREENSHOTS=docs/screenshots to refresh the screenshots of docs/features.md from this run.
 """
 
 from __future__ import annotations
