@@ -11,6 +11,7 @@ plain data through server-side templates (bot/ui/templates/).
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,6 +65,8 @@ SORTS = {
     "trajets": lambda line: line.rides,
 }
 CSV_TABLES = ("reunions", "presences", "propositions")
+
+log = logging.getLogger("relais.dashboard")
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -137,6 +140,12 @@ async def refusals(request: web.Request, handler: Any) -> web.StreamResponse:
         return refusal_page(request, refused, _seen(request))
     except web.HTTPNotFound:
         return refusal_page(request, PageError(404, "web.error.not_found"), _seen(request))
+    except web.HTTPException:
+        raise  # a redirect, aiohttp's 405: as they are
+    except Exception:  # a defect: logged (without the request's data), and a page, with its headers
+        resource = request.match_info.route.resource
+        log.exception("a dashboard page failed: %s", resource.canonical if resource is not None else "?")
+        return refusal_page(request, PageError(500, "web.error.unexpected"), _seen(request))
 
 
 def _seen(request: web.Request) -> Viewer | None:

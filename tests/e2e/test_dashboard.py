@@ -276,3 +276,23 @@ async def test_served_over_https_the_dashboard_asks_browsers_to_stay_there(datab
             page = await client.get(f"http://127.0.0.1:{h.relais.web_port}/connexion")
             page.release()
             assert page.headers.get("Strict-Transport-Security") == expected, public
+
+
+async def test_a_page_that_fails_says_so_with_its_security_headers(relais, monkeypatch):
+    chat, awa, karim, julie, sami, lina = await held_meeting(relais)
+    group = await load_group(relais, chat.id)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr("handlers.dashboard.pages.group_report", broken)
+    async with browser() as client:
+        await log_in(relais, client, awa)
+        async with client.get(f"{relais.services.dashboard_url}/groupes/{group.id}") as page:
+            body = await page.text()
+            assert page.status == 500
+            assert (
+                page.headers["X-Frame-Options"] == "DENY"
+                and "default-src 'none'" in page.headers["Content-Security-Policy"]
+            )
+            assert "cette page n'a pas pu s'afficher" in html.unescape(body) and "injected" not in body
