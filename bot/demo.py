@@ -10,9 +10,15 @@ import logging
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from bot.simulator.harness import UNPACED, Harness
 from bot.simulator.server import JournalEntry, SimMessage
+
+PARIS = ZoneInfo("Europe/Paris")
+SHOWN_LINES = 6  # of a long message, after its first line
 
 
 class Transcript:
@@ -24,6 +30,7 @@ class Transcript:
         self.h = harness
         harness.tg.journal = []
         self.seen = 0
+        self.shown: dict[tuple[int, int], list[str]] = {}  # each message's lines as last printed
 
     def _where(self, chat_id: int) -> str:
         chat = self.h.tg.chats[chat_id]
@@ -63,6 +70,15 @@ class Transcript:
         who, where = self._who(message.sender_id), self._where(message.chat_id)
         if message.service:
             return [f"[{where}] · {self._service(who, message.service)}"]
+        lines = self._full(message, who, where, edited)
+        key = (message.chat_id, message.message_id)
+        before, self.shown[key] = self.shown.get(key), lines[1:]
+        if edited and before is not None:  # what changed only: an edit is mostly a count
+            changed = [line for line in lines[1:] if line not in before]
+            return [lines[0], *changed]
+        return lines
+
+    def _full(self, message: SimMessage, who: str, where: str, edited: bool) -> list[str]:
         body = message.text or ""
         if message.location is not None:
             body = "📍 (position partagée)"  # the demo does not print coordinates either
@@ -77,7 +93,10 @@ class Transcript:
             body = f"🖼 {message.photo.filename} — {body}"
         said = " (message mis à jour) : " if edited else " : "
         lines = [f"[{where}] {who}{said}{body.splitlines()[0] if body else ''}"]
-        lines += [f"    {line}" for line in body.splitlines()[1:]]
+        rest = body.splitlines()[1:]
+        if len(rest) > SHOWN_LINES + 1:  # a long message (a report, a list): its beginning tells enough
+            rest = [*rest[:SHOWN_LINES], f"… ({len(rest) - SHOWN_LINES} lignes de plus)"]
+        lines += [f"    {line}" for line in rest]
         return lines + self._keyboard(message)
 
     def _entry(self, entry: JournalEntry) -> list[str]:
@@ -92,6 +111,20 @@ class Transcript:
         lines = entry.text.splitlines() or [""]
         return [f"[{where}]   ↳ {who} voit, {shown} : {lines[0]}", *(f"      {line}" for line in lines[1:])]
 
+    def summary(self) -> str:
+        """What Relais did for the group in the story, counted from what people saw."""
+        journal = self.h.tg.journal or []
+        bot_id = self.h.tg.bot.id
+        sent = [e for e in journal if e.kind == "message" and e.user_id == bot_id]
+        private = sum(1 for e in sent if self.h.tg.chats[e.chat_id].type == "private")
+        taps = sum(1 for e in journal if e.kind == "tap")
+        typed = sum(1 for e in journal if e.kind == "message" and e.user_id != bot_id)
+        return (
+            f"Ce que Relais a fait pour le groupe en un mois : {len(sent)} messages, dont {private} en privé "
+            f"(rappels, listes, covoiturage, réponses) ; {taps} gestes d'un doigt et {typed} messages tapés "
+            "par les membres et l'animation ; une idée devenue réalité, suivie pas à pas."
+        )
+
     def flush(self) -> None:
         journal = self.h.tg.journal or []
         for entry in journal[self.seen :]:
@@ -105,8 +138,9 @@ async def play(h: Harness, show: Transcript) -> None:
 
     async def step(title: str) -> None:
         await h.settle()
-        if title:
-            print(f"\n— {title}")
+        if title:  # each scene with its day and time, as the group lived it
+            when = format_datetime(h.clock.now().astimezone(PARIS), "EEEE d MMMM, H'h'mm", locale="fr")
+            print(f"\n— {when} · {title}")
         show.flush()
 
     awa = tg.user("Awa", "awa_animatrice")
@@ -298,6 +332,18 @@ async def play(h: Harness, show: Transcript) -> None:
     if link is not None:  # she never started the bot: the button opens the private chat
         tg.open_link(nadia, link)
     await step("Nadia touche « 👋 Découvrir le groupe » : en privé, la présentation du groupe et la prochaine réunion")
+    tg.say(group, awa, "/bilan")
+    await step("Awa demande le bilan : il arrive en privé, avec son graphique ; le groupe n'en voit qu'une ligne")
+    tg.say(tg.private_chat(awa), awa, "/tableau")
+    await step("Awa ouvre le tableau de bord : un lien personnel, valable une fois, pour son téléphone ou son bureau")
+    tg.say(group, awa, "/attestation @karim_oyo")
+    await h.settle()
+    tg.say(tg.private_chat(karim), karim, "Karim Benali")
+    await h.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Oui")
+    await step("Karim a besoin d'une attestation : il écrit son nom comme sur ses papiers, le PDF arrive en privé")
+    await h.settle()
+    print(f"\n— {show.summary()}")
 
 
 async def run_demo(verbose: bool = False, telegram_group_limit: bool = False) -> int:

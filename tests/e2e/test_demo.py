@@ -4,6 +4,8 @@ chats, with the taps, the short answers they got, the votes and the buttons unde
 
 from __future__ import annotations
 
+import re
+
 from bot.demo import run_demo
 
 
@@ -62,3 +64,20 @@ async def test_the_demo_transcript_reads_in_time_order(capsys):
     for index, line in enumerate(lines):
         if " voit, " in line:
             assert " touche [ " in lines[index - 1], line
+
+
+async def test_the_demo_shows_each_scene_s_time_the_report_the_dashboard_and_an_attestation(capsys):
+    assert await run_demo() == 0
+    lines = capsys.readouterr().out.splitlines()
+    scenes = [line for line in lines if line.startswith("— ") and " · " in line]
+    assert scenes and all(re.match(r"— \w+ \d+ \w+, \d+h\d\d · ", line) for line in scenes), scenes[:3]
+    assert _index(lines, "[privé Awa] 🤖 Relais : 📊 Bilan du groupe") < _index(lines, "🖼 presence.png")
+    assert "/connexion?jeton=" in "\n".join(lines[_index(lines, "[privé Awa] Awa : /tableau") :])
+    assert _index(lines, "[privé Karim] 🤖 Relais : 📎 attestation-") > _index(
+        lines, "Karim touche [ ✅ Oui, c'est bon ]"
+    )
+    assert lines[-3].startswith("— Ce que Relais a fait pour le groupe en un mois : ")
+    # An edit shows what changed, not the whole message again.
+    tap = _index(lines, "Karim touche [ ✅ Je viens ]")
+    edited = lines[tap + 2 : _index(lines, "", tap + 2)]
+    assert len(edited) <= 3, edited
