@@ -4,7 +4,12 @@ chats, with the taps, the short answers they got, the votes and the buttons unde
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import re
+
+import pytest
 
 from bot.demo import run_demo
 
@@ -13,9 +18,17 @@ def _index(lines: list[str], fragment: str, after: int = -1) -> int:
     return next(i for i, line in enumerate(lines) if i > after and fragment in line)
 
 
-async def test_the_demo_transcript_reads_in_time_order(capsys):
-    assert await run_demo() == 0
-    lines = capsys.readouterr().out.splitlines()
+@pytest.fixture(scope="module")
+def transcript() -> list[str]:
+    """The demo, played once for the tests of this module: its printed lines."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert asyncio.run(run_demo()) == 0
+    return printed.getvalue().splitlines()
+
+
+def test_the_demo_transcript_reads_in_time_order(transcript):
+    lines = transcript
     assert lines[-1] == "Fin de la démonstration : toutes les requêtes étaient valides pour Telegram."
     # A tap, the short answer it got, then the announcement's counts updated: in that order.
     tap = _index(lines, "Karim touche [ ✅ Je viens ]")
@@ -66,9 +79,8 @@ async def test_the_demo_transcript_reads_in_time_order(capsys):
             assert " touche [ " in lines[index - 1], line
 
 
-async def test_the_demo_shows_each_scene_s_time_the_report_the_dashboard_and_an_attestation(capsys):
-    assert await run_demo() == 0
-    lines = capsys.readouterr().out.splitlines()
+def test_the_demo_shows_each_scene_s_time_the_report_the_dashboard_and_an_attestation(transcript):
+    lines = transcript
     scenes = [line for line in lines if line.startswith("— ") and " · " in line]
     assert scenes and all(re.match(r"— \w+ \d+ \w+, \d+h\d\d · ", line) for line in scenes), scenes[:3]
     assert _index(lines, "[privé Awa] 🤖 Relais : 📊 Bilan du groupe") < _index(lines, "🖼 presence.png")
