@@ -8,9 +8,9 @@ import logging
 import os
 import sys
 import threading
-from importlib import metadata
 from typing import Any
 
+from bot import version
 from bot.config import ConfigError, Settings, load_settings, resolve_config_path
 from bot.failures import EXIT_CONFIG, EXIT_OK, EXIT_UNCONFIRMED, print_failure
 from bot.logs import setup_logging
@@ -119,13 +119,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(verbose=args.verbose))
-
-
-def version() -> str:
-    try:
-        return metadata.version("relais")
-    except metadata.PackageNotFoundError:  # run from a checkout that was not installed
-        return "unknown"
 
 
 CONFIG_HELP = "the TOML configuration file (otherwise $RELAIS_CONFIG, then ./config.toml, then the defaults)"

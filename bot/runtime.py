@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
-from importlib import metadata
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import Application
 
+from bot import version
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -92,13 +92,6 @@ async def telegram_phase(settings: Settings) -> AsyncIterator[None]:
             f"cannot reach Telegram at {host} ({exc.__class__.__name__}): check the network, "
             "a firewall or proxy, and telegram.api_base_url",
         ) from None
-
-
-def relais_version() -> str:
-    try:
-        return metadata.version("relais")
-    except metadata.PackageNotFoundError:  # run from a checkout that was not installed
-        return "unknown"
 
 
 class Relais:
@@ -200,7 +193,7 @@ class Relais:
         dashboard = svc.dashboard_url if settings.web.enabled else "off"
         log.info(
             "Relais %s running as @%s: %s, database %s, dashboard %s",
-            relais_version(),
+            version(),
             svc.bot_username,
             mode,
             where(settings.database.url),
