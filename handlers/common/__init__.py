@@ -93,59 +93,53 @@ PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMe
 # registered for updates that do not.
 
 
+Part = TypeVar("Part")
+
+
 class MissingPartError(LookupError):
     """A handler got an update without what it is registered for (a programming error)."""
 
 
+def _present(part: Part | None, what: str) -> Part:
+    if part is None:
+        raise MissingPartError(f"an update without {what}")
+    return part
+
+
 def user_of(update: Update) -> User:
     """Who sent the message or pressed the button."""
-    if update.effective_user is None:
-        raise MissingPartError("an update without a sender")
-    return update.effective_user
+    return _present(update.effective_user, "a sender")
 
 
 def chat_of(update: Update) -> Chat:
     """The chat the update comes from."""
-    if update.effective_chat is None:
-        raise MissingPartError("an update without a chat")
-    return update.effective_chat
+    return _present(update.effective_chat, "a chat")
 
 
 def message_of(update: Update) -> Message:
     """The message that came (a command, an answer to a question, a document)."""
-    if update.effective_message is None:
-        raise MissingPartError("an update without a message")
-    return update.effective_message
+    return _present(update.effective_message, "a message")
 
 
 def query_of(update: Update) -> CallbackQuery:
     """The pressed button's query (its data, its id to answer)."""
-    if update.callback_query is None:
-        raise MissingPartError("an update without a pressed button")
-    return update.callback_query
+    return _present(update.callback_query, "a pressed button")
 
 
 def poll_of(update: Update) -> Poll:
     """A poll's new counts (a `poll` update)."""
-    if update.poll is None:
-        raise MissingPartError("an update without a poll")
-    return update.poll
+    return _present(update.poll, "a poll")
 
 
 def poll_answer_of(update: Update) -> PollAnswer:
     """A vote in a poll that is not anonymous (a `poll_answer` update)."""
-    if update.poll_answer is None:
-        raise MissingPartError("an update without a vote")
-    return update.poll_answer
+    return _present(update.poll_answer, "a vote")
 
 
 def pressed_message(update: Update) -> PressedMessage:
     """The message whose button was pressed: its chat and id (its content may be out of reach,
     for a message over 48 hours old)."""
-    message = query_of(update).message
-    if message is None:
-        raise MissingPartError("a button on no message (inline mode, which Relais does not use)")
-    return message
+    return _present(query_of(update).message, "the message of a button (inline mode, which Relais does not use)")
 
 
 # What the bot says. Nothing here waits for Telegram: it is queued with the update and sent once
