@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select, update
@@ -41,6 +42,18 @@ async def find_group(session: AsyncSession, chat_id: int, active_only: bool = Tr
     group = await session.scalar(select(Group).where(Group.chat_id == chat_id))
     if group is not None and active_only and not group.active:
         return None
+    return group
+
+
+async def warn_once(
+    session: AsyncSession, chat_id: int, told: Literal["topic_warned_at", "rights_warned_at"], now: datetime
+) -> Group | None:
+    """The group to tell something once (`told`: when it was): marked now, or None when it was
+    told already (or is unknown)."""
+    group = await find_group(session, chat_id, active_only=False)
+    if group is None or getattr(group, told) is not None:
+        return None
+    setattr(group, told, now)
     return group
 
 

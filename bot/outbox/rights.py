@@ -10,15 +10,14 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest
 
 from bot.domain.facilitators import group_facilitators
+from bot.domain.groups import warn_once
 from bot.domain.people import reachable_in_private
 from bot.outbox.notices import pending_notice
 from bot.ui.i18n import pick_language, t
-from storage.models import Group
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,10 @@ class Rights:
     async def refused(self, chat_id: int, admin_ids: frozenset[int]) -> None:
         try:
             async with self.sessionmaker.begin() as session:
-                group = await session.scalar(select(Group).where(Group.chat_id == chat_id))
-                if group is None or group.rights_warned_at is not None:
-                    return
                 now = self.now()
-                group.rights_warned_at = now
+                group = await warn_once(session, chat_id, "rights_warned_at", now)
+                if group is None:
+                    return
 
                 async def admins(_chat_id: int) -> frozenset[int]:
                     return admin_ids

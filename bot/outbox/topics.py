@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest
 
+from bot.domain.groups import warn_once
 from bot.outbox.notices import pending_notice
 from bot.ui.i18n import t
 from storage.models import Group
@@ -84,11 +85,10 @@ class Topics:
         """Tell the group once that Relais writes elsewhere than the place chosen."""
         try:
             async with self.sessionmaker.begin() as session:
-                group = await session.scalar(select(Group).where(Group.chat_id == chat_id))
-                if group is None or group.topic_warned_at is not None:
-                    return
                 now = self.now()
-                group.topic_warned_at = now
+                group = await warn_once(session, chat_id, "topic_warned_at", now)
+                if group is None:
+                    return
                 session.add(pending_notice("topic_moved", t(group.language, "topics.moved"), None, now, group.id, None))
         except Exception:  # the message itself went out: the warning can wait for another one
             log.exception("could not record that group messages moved topic")
