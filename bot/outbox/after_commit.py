@@ -278,20 +278,26 @@ class ChatSender:
 
     async def _finish_notice(self, send: Send, outcome: str, result: Any) -> None:
         """The row goes (or waits for a retry) and what the message records is recorded, in one
-        transaction: a crash before it sends the message again, never records it half."""
-        notice, moments = send.notice, list[datetime]()
+        transaction: a crash before it sends the message again, never records it half. A record
+        that fails does not keep the row: the message is out, it must not go twice."""
         record = send.on_sent if outcome == SENT and isinstance(result, Message) else None
-        for with_record in (True, False) if record is not None else (False,):
-            try:
-                async with self.sessionmaker.begin() as session:
-                    if with_record and record is not None:
-                        moments = await ANSWER_RECORDS[record.name](session, result, record.args)
-                    await finish(session, notice.id, outcome, self.now(), notice.attempts)
-                break
-            except Exception:  # the row stays claimed: after its lease, the next run sends it again
-                log.exception("recording notice %s failed%s", notice.id, " (with its record)" if with_record else "")
+        moments = await self._end(send.notice, outcome, record, result)
+        if moments is None and record is not None:
+            moments = await self._end(send.notice, outcome, None, result)
         if moments:
             self.wake_at(moments)
+
+    async def _end(self, notice: Any, outcome: str, record: AfterSent | None, result: Any) -> list[datetime] | None:
+        """One transaction: the message's record (if any), then the row's end; None if it failed
+        (the row stays claimed: after its lease, the next run sends it again)."""
+        try:
+            async with self.sessionmaker.begin() as session:
+                moments = await ANSWER_RECORDS[record.name](session, result, record.args) if record else []
+                await finish(session, notice.id, outcome, self.now(), notice.attempts)
+            return moments
+        except Exception:
+            log.exception("recording notice %s failed", notice.id)
+            return None
 
     async def _deliver_once(self, send: Send) -> tuple[str, Any]:
         """One try, its answer read by the one classifier (bot/outbox/answers.py)."""
