@@ -119,9 +119,10 @@ async def help_command(update: Update, context: Context) -> None:
             t(group.language, "help.group") + line,
             reply_markup=group_help_keyboard(group.language, propose_url(context, group)),
         )
-        asker = await private_reader(update, context, group, "help.start_first")  # or asked to open it
-        if asker is not None:
+        if asker is not None and reachable:
             say(asker.telegram_id, facilitator_help(pick_language(asker.language_code, group.language)))
+        else:  # asked to open the private chat first (or told an anonymous administrator cannot be)
+            await private_reader(update, context, group, "help.start_first")
         return
     reply(
         update,
