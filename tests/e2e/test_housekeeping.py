@@ -63,3 +63,17 @@ async def test_the_job_runs_hourly_in_each_process(relais):
         job.schedule_removal()
     finally:
         svc.auto_dispatch = False
+
+
+async def test_the_members_of_a_group_that_removed_the_bot_are_erased_a_year_later(relais):
+    from storage.models import Person
+
+    chat, awa, (karim, _) = await group_with_bot(relais)
+    relais.tg.remove_bot(chat, awa)
+    await relais.settle()
+    relais.clock.set(datetime(2027, 10, 1, 9, 0, tzinfo=UTC))  # eleven months after
+    await relais.housekeep()
+    assert await count(relais, Person, Person.telegram_id == karim.id) == 1
+    relais.clock.set(datetime(2027, 11, 15, 9, 0, tzinfo=UTC))  # a year and more
+    done = await relais.housekeep()
+    assert await count(relais, Person, Person.telegram_id == karim.id) == 0 and done["people"] >= 2
