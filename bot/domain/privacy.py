@@ -529,6 +529,8 @@ async def erase(session: AsyncSession, person: Person) -> None:
         .values(status="waiting", offer_id=None, matched_at=None)
     )
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
+    # Answers to them still waiting to go (a retry after Telegram failed): named by their chat.
+    await session.execute(delete(Notice).where(Notice.chat_id == person.telegram_id))
     await session.delete(person)
     forget_seen(session)
     await session.flush()

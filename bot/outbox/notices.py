@@ -124,7 +124,7 @@ async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datet
         await session.execute(
             update(Notice)
             .where(Notice.id == notice_id)
-            .values(status="failed", text="", call=None, after_args=None, error=outcome[:64])
+            .values(status="failed", text="", call=None, after_args=None, chat_id=None, error=outcome[:64])
         )
 
 

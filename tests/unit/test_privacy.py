@@ -280,3 +280,15 @@ async def test_absence_reasons_are_read_by_administrators_and_the_creator_only(s
     name_facilitator(await find_membership(session, group, julie))  # named with /animateur
     readers = await absence_reason_readers(session, meeting, group, admins)
     assert {person.first_name for person in readers} == {"Awa", "Karim"}
+
+
+async def test_an_answer_still_waiting_to_reach_someone_is_erased_with_them(session):
+    from bot.outbox.notices import answer_notice
+
+    group, awa, karim, julie, meeting = await karims_world(session)
+    for chat_id in (karim.telegram_id, julie.telegram_id):  # Telegram failed: a retry is due later
+        session.add(answer_notice("reply", chat_id, "send_message", {"text": "Vos données"}, (None, None), NOW))
+    await session.flush()
+    assert await erase_person(session, karim.telegram_id)
+    left = list(await session.scalars(select(Notice.chat_id).where(Notice.kind == "reply")))
+    assert left == [julie.telegram_id]
