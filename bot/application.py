@@ -48,6 +48,7 @@ from handlers import (
     minutes,
     needs,
     other_groups,
+    places,
     polls,
     priorities,
     privacy,
@@ -248,6 +249,7 @@ FEATURES = (
     closing,
     actions,
     carpool,
+    places,
     dashboard,
 )
 

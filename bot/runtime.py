@@ -19,6 +19,7 @@ from bot import version
 from bot.application import ALLOWED_UPDATES, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain import communes
 from bot.domain.deeplinks import derive_secret
 from bot.failures import EXIT_DATABASE, EXIT_NETWORK, EXIT_TOKEN, EXIT_WEB, StartupError, where
 from bot.logs import quiet_libraries
@@ -106,6 +107,7 @@ class Relais:
         self._web: web.AppRunner | None = None
         self.web_port: int | None = None
         self.process_lock = ProcessLock()
+        self._communes: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -128,6 +130,8 @@ class Relais:
             auto_dispatch=self.auto_dispatch,
         )
         self.application = build_application(self.services, with_updater=not webhook)
+        # The communes (carpool departure points by name) are read in a thread, off the event loop.
+        self._communes = asyncio.get_running_loop().run_in_executor(None, communes.load)
         async with telegram_phase(settings):
             await self.application.initialize()
         self.services.bot_username = self.application.bot.username

@@ -1,7 +1,8 @@
 """Carpooling: 🚗 / 🙋 under meeting messages and /covoiturage start a private dialogue (departure
 point, then seats and time for an offer); requests are offered to the nearest driver with free
-seats, who accepts or refuses; contacts are exchanged only on acceptance. /lieux keeps the
-group's departure points. The group only ever sees counts."""
+seats, who accepts or refuses; contacts are exchanged only on acceptance. Departure points are
+kept by /lieux (handlers/places.py) or come from members' communes. The group only ever sees
+counts."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from telegram.ext import (
 
 from bot.domain import carpool as c
 from bot.domain import meetings as m
+from bot.domain.communes import postal_example, town_key
 from bot.domain.deeplinks import CAR_OFFER, CAR_REQUEST, group_payload, start_url
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
@@ -51,11 +53,8 @@ from bot.ui.i18n import pick_language, plain, t
 from handlers.common import (
     Context,
     answer,
-    ask,
     ask_drivers,
     button_member,
-    command_args,
-    current_group,
     edit_tapped,
     language_for,
     message_of,
@@ -65,7 +64,6 @@ from handlers.common import (
     person_language,
     query_of,
     reply,
-    require_facilitator,
     say,
     tapped,
     user_of,
@@ -76,7 +74,6 @@ from storage.models import Group, Meeting, Person, Place, RideOffer, RideRequest
 
 log = logging.getLogger(__name__)
 DIALOGUE = "carpool"  # in private: {"ride": "o"|"r", "meeting_id", "place_id", "seats"}; place, seats, time
-PLACE_DIALOGUE = "place_location"  # in the group: a departure point waiting for its shared location
 KINDS = {"o": CAR_OFFER, "r": CAR_REQUEST}
 
 
@@ -94,9 +91,6 @@ async def ask_departure(context: Context, person: Person, group: Group, meeting:
     if not m.is_open(meeting, now):
         say(person.telegram_id, t(language, "carpool.error.meeting_closed", number=meeting.number))
         return
-    if not places:
-        say(person.telegram_id, t(language, "carpool.no_places"))
-        return
     offer, request = await c.live_offer(db(), meeting, person), await c.live_request(db(), meeting, person)
     if offer is not None or request is not None:  # one ride per person and meeting: say which, and how to undo it
         key = "carpool.error.already_offering" if offer is not None else "carpool.error.already_asking"
@@ -109,11 +103,15 @@ async def ask_departure(context: Context, person: Person, group: Group, meeting:
     await router.start(
         context, person.telegram_id, person.telegram_id, DIALOGUE, "place", ride=kind, meeting_id=meeting.id
     )
-    key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
+    # No departure point listed yet: the member's commune becomes the first (c.departure_from_town).
+    if places:
+        key = "carpool.ask_place_offer" if kind == CAR_OFFER else "carpool.ask_place_request"
+    else:
+        key = "carpool.ask_town_offer" if kind == CAR_OFFER else "carpool.ask_town_request"
     say(
         person.telegram_id,
         t(language, key, meeting=meeting_label(language, group, meeting)),
-        reply_markup=place_keyboard(meeting, places),
+        reply_markup=place_keyboard(meeting, places) if places else None,
     )
     say(
         person.telegram_id,
@@ -318,21 +316,7 @@ async def dialogue_text(update: Update, context: Context, _open: Dialogue) -> No
     text = message_of(update).text or ""
     try:
         if state.step == "place":
-            place, close = await c.match_town(db(), group, text)
-            if place is not None:
-                await _place_chosen(update, context, place)
-            elif close:
-                _reply(
-                    update,
-                    t(language, "carpool.did_you_mean", town=text[:60]),
-                    reply_markup=place_keyboard(meeting, close),
-                )
-            else:
-                _reply(
-                    update,
-                    t(language, "carpool.unknown_town", town=text[:60]),
-                    reply_markup=place_keyboard(meeting, await c.group_places(db(), group)),
-                )
+            await _town_typed(update, context, meeting, group, language, text)
         elif state.step == "seats":
             await _seats_chosen(update, context, c.parse_seats(text))
         else:
@@ -340,6 +324,35 @@ async def dialogue_text(update: Update, context: Context, _open: Dialogue) -> No
             await _time_chosen(update, context, departs)
     except RefusalError as exc:
         _reply(update, t(language, exc.key, **exc.values, start=clock_text(meeting.starts_at, group, language)))
+
+
+async def _town_typed(
+    update: Update, context: Context, meeting: Meeting, group: Group, language: str, text: str
+) -> None:
+    """A listed point by its name; else a commune or postal code, whose nearest point is taken
+    (or which becomes the group's first); else close spellings of the listed points."""
+    place, close = await c.match_town(db(), group, text)
+    if place is not None:
+        await _place_chosen(update, context, place)
+        return
+    found = await c.departure_from_town(db(), group, text, services(context).clock.now())
+    if isinstance(found, tuple):
+        place, km = found
+        note = None
+        if town_key(place.name) != town_key(text) and km >= 1:
+            note = t(language, "carpool.nearest_town", place=place.name, distance=distance_text(language, km))
+        await _place_chosen(update, context, place, note)
+        return
+    if isinstance(found, list):
+        _reply(update, t(language, "carpool.which_commune", town=text[:60], example=postal_example(found)))
+        return
+    places, town = await c.group_places(db(), group), text[:60]
+    if close:
+        _reply(update, t(language, "carpool.did_you_mean", town=town), reply_markup=place_keyboard(meeting, close))
+    elif places:
+        _reply(update, t(language, "carpool.unknown_town", town=town), reply_markup=place_keyboard(meeting, places))
+    else:
+        _reply(update, t(language, "carpool.unknown_commune", town=town))
 
 
 async def dialogue_location(update: Update, context: Context, _open: Dialogue) -> None:
@@ -353,8 +366,11 @@ async def dialogue_location(update: Update, context: Context, _open: Dialogue) -
     location = message_of(update).location
     if location is None:  # registered for shared locations: there is one
         return
-    nearest = c.nearest_place(await c.group_places(db(), group), location.latitude, location.longitude)
-    if nearest is None:
+    nearest = await c.departure_from_location(
+        db(), group, location.latitude, location.longitude, services(context).clock.now()
+    )
+    if nearest is None:  # far from any French commune
+        reply(update, t(language, "carpool.location_far"))
         return
     place, km = nearest
     await _place_chosen(
@@ -505,75 +521,14 @@ async def carpool_button(update: Update, context: Context) -> None:
     await carpool_command(update, context)
 
 
-async def places_command(update: Update, context: Context) -> None:
-    """/lieux; /lieux Oyonnax | 46.2567, 5.6556; /lieux ajouter Oyonnax (then share a location);
-    /lieux retirer Oyonnax."""
-    group = await require_facilitator(update, context)
-    if group is None:
-        return
-    args = command_args(update)
-    word, _, rest = args.partition(" ")
-    now = services(context).clock.now()
-    try:
-        if not args:
-            places = await c.group_places(db(), group)
-            lines = [t(group.language, "places.title")] + [
-                t(group.language, "places.line", name=p.name) for p in places
-            ]
-            reply(
-                update,
-                "\n".join(lines if places else [t(group.language, "places.none")])
-                + "\n"
-                + t(group.language, "places.usage"),
-            )
-            return
-        if word.lower() == "retirer":
-            place = await c.remove_place(db(), group, rest)
-            reply(update, t(group.language, "places.removed", name=place.name))
-            return
-        if word.lower() == "ajouter" and "|" not in rest:
-            name = c.validate_place_name(rest)
-            dialogue = await router.start(context, user_of(update).id, group.chat_id, PLACE_DIALOGUE, "location")
-            await router.next_step(context, dialogue, "location", name=name)
-            ask(update, t(group.language, "places.share", name=name), router.prompt_of(dialogue, "location"))
-            return
-        spec = c.parse_place(rest if word.lower() == "ajouter" else args)
-        place = await c.add_place(db(), group, spec, now)
-    except RefusalError as exc:
-        reply(update, t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "places.usage"))
-        return
-    reply(update, t(group.language, "places.added", name=place.name))
-
-
-async def place_location(update: Update, context: Context, dialogue: Dialogue) -> None:
-    """A facilitator answers "/lieux ajouter Oyonnax" by sharing the point's location."""
-    group = await current_group(update)
-    message = update.effective_message
-    if group is None or message is None or message.location is None:
-        return
-    location = message.location
-    try:
-        latitude, longitude = c.validate_coordinates(location.latitude, location.longitude)
-        place = await c.add_place(
-            db(), group, c.PlaceSpec(dialogue.get("name"), latitude, longitude), services(context).clock.now()
-        )
-    except RefusalError as exc:
-        reply(update, t(group.language, exc.key, **exc.values))
-        return
-    await router.end(dialogue)
-    reply(update, t(group.language, "places.added", name=place.name))
-
-
 def register(application: Application) -> None:
     on_link(CAR_OFFER, "meeting", partial(start_from_link, kind=CAR_OFFER))
     on_link(CAR_REQUEST, "meeting", partial(start_from_link, kind=CAR_REQUEST))
     application.add_handler(CommandHandler("covoiturage", carpool_command))
     application.add_handler(CallbackQueryHandler(carpool_button, pattern=cb.ShowCarpool.matches))
-    application.add_handler(CommandHandler("lieux", places_command))
     application.add_handler(CallbackQueryHandler(car_button, pattern=cb.Carpool.matches))
     application.add_handler(CallbackQueryHandler(step_button, pattern=cb.any_of(*STEP_TAPS)))
     application.add_handler(CallbackQueryHandler(ride_button, pattern=cb.RideDecision.matches))
     application.add_handler(CallbackQueryHandler(cancel_offer_button, pattern=cb.CancelOffer.matches))
     application.add_handler(CallbackQueryHandler(cancel_request_button, pattern=cb.CancelRequest.matches))
     router.on(DIALOGUE, router.Route(text=dialogue_text, location=dialogue_location))
-    router.on(PLACE_DIALOGUE, router.Route(location=place_location, reply_to_prompt=True))

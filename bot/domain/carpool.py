@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import communes
+from bot.domain.communes import Commune, haversine_km, town_key
 from bot.domain.dates import normalise
 from bot.domain.errors import RefusalError, folded_text
 from bot.domain.meetings import is_open
@@ -29,7 +31,9 @@ log = logging.getLogger(__name__)
 SEATS_MIN, SEATS_MAX = 1, 8
 PLACE_NAME_MAX = 60
 PLACES_MAX = 50
-EARTH_KM = 6371.0088
+FARTHEST_KM = 50  # a typed commune farther than this from every listed point names none of them
+NEIGHBOURS_KM = 25  # communes this close, under one postal code, are one departure point as good as another
+COMMUNE_RADIUS_KM = 20  # a shared location farther than this from any commune's centre is not in France
 HELD = ("proposed", "matched")  # a request that holds a seat in an offer
 LIVE_REQUEST = ("waiting", "proposed", "matched")
 _COORDS_RE = re.compile(r"^\s*(-?\d{1,3}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
@@ -39,14 +43,6 @@ _CLOCK_RE = re.compile(r"^\s*(\d{1,2})\s*(?:h|:)\s*(\d{2})?\s*$")
 
 class CarpoolError(RefusalError):
     """A refusal with the message key that explains it."""
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Distance as the crow flies between two points on the Earth, in kilometres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def place_distance(a: Place, b: Place) -> float:
@@ -59,12 +55,6 @@ class PlaceSpec:
     name: str
     latitude: float
     longitude: float
-
-
-def town_key(text: str) -> str:
-    """What a typed town is compared on: no case, no accents, hyphens and apostrophes as spaces
-    ("saint martin du frene" finds "Saint-Martin-du-Frêne")."""
-    return " ".join(normalise(text).replace("-", " ").replace("'", " ").split())
 
 
 def _number(text: str) -> float:
@@ -152,6 +142,56 @@ async def match_town(session: AsyncSession, group: Group, text: str) -> tuple[Pl
     keys = {place.name_key: place for place in places}
     close = difflib.get_close_matches(key, list(keys), n=3, cutoff=0.7)
     return None, [keys[found] for found in close]
+
+
+def commune_spec(commune: Commune) -> PlaceSpec:
+    return PlaceSpec(commune.name[:PLACE_NAME_MAX], *validate_coordinates(commune.latitude, commune.longitude))
+
+
+async def add_town(session: AsyncSession, group: Group, text: str, now: datetime) -> tuple[Place | None, list[Commune]]:
+    """ "/lieux Oyonnax", "/lieux 01100": the commune's centre becomes a departure point. When the
+    text names several communes, nothing is added and they are returned, to choose from."""
+    found = communes.find(validate_place_name(text))
+    if len(found) == 1:
+        return await add_place(session, group, commune_spec(found[0]), now), []
+    return None, list(found)
+
+
+async def departure_from_town(
+    session: AsyncSession, group: Group, text: str, now: datetime
+) -> tuple[Place, float] | list[Commune] | None:
+    """A member's commune or postal code ("Oyonnax", "01100"): the listed point nearest to it and
+    how far (km), within FARTHEST_KM. A group that lists no point yet takes the commune as its first one, if the text
+    names only one (otherwise the communes are returned, for a postal code to tell them apart).
+    None when the text names no commune."""
+    found = communes.find(text)
+    if not found:
+        return None
+    places = await group_places(session, group)
+    if places:
+        pairs = [(p, haversine_km(c.latitude, c.longitude, p.latitude, p.longitude)) for c in found for p in places]
+        nearest = min(pairs, key=lambda pair: (pair[1], pair[0].id))
+        return nearest if nearest[1] <= FARTHEST_KM else None  # "Paris", for a group in the Ain
+    first = found[0]
+    if any(haversine_km(first.latitude, first.longitude, c.latitude, c.longitude) > NEIGHBOURS_KM for c in found):
+        return list(found)  # "Saint-Denis": which one, the postal code will tell
+    # One commune, or neighbours sharing a postal code ("01100"): the biggest of them.
+    return await add_place(session, group, commune_spec(first), now), 0.0
+
+
+async def departure_from_location(
+    session: AsyncSession, group: Group, latitude: float, longitude: float, now: datetime
+) -> tuple[Place, float] | None:
+    """A shared location: the nearest listed point, or, when the group lists none, the commune
+    around it becomes the first. The location itself is forgotten."""
+    places = await group_places(session, group)
+    if places:
+        return nearest_place(places, latitude, longitude)
+    commune, km = communes.nearest(latitude, longitude)
+    if km > COMMUNE_RADIUS_KM:  # not in France: nothing to offer
+        return None
+    place = await add_place(session, group, commune_spec(commune), now)
+    return place, km
 
 
 def nearest_place(places: list[Place], latitude: float, longitude: float) -> tuple[Place, float] | None:

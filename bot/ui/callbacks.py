@@ -12,6 +12,7 @@ Handlers register with `pattern=Answer.matches` and read `decode(query.data)`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
 from typing import Any, ClassVar, TypeVar
@@ -26,6 +27,7 @@ from bot.domain.meetings import REASONS
 from bot.domain.needs import CHILDREN_MAX, DIETS
 
 MAX_BYTES = 64
+_INSEE_RE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
 _ID_DIGITS = 9  # ids stay below 10**9: longer digit strings are refused before int() is called
 
 
@@ -79,6 +81,13 @@ class IdOr(FieldKind):
 
     def parse(self, text: str) -> int | str | None:
         return self.word if text == self.word else Id().parse(text)
+
+
+class InseeCode(FieldKind):
+    """A commune's INSEE code: five characters, digits but for Corsica's 2A and 2B."""
+
+    def parse(self, text: str) -> str | None:
+        return text if _INSEE_RE.fullmatch(text) else None
 
 
 @dataclass(frozen=True)
@@ -478,6 +487,16 @@ class Carpool(Callback):
 class CarpoolPlace(Callback):
     meeting_id: int
     place_id: int
+
+
+@button("plc", Id(), InseeCode())
+@dataclass(frozen=True)
+class PlaceCommune(Callback):
+    """One of the communes sharing a name, offered after /lieux: its line in the data, and its code
+    to check that line still holds it."""
+
+    row: int
+    code: str
 
 
 @button("cps", Id(), Number(SEATS_MIN, SEATS_MAX))

@@ -256,7 +256,7 @@ async def test_bad_carpool_input_changes_nothing(relais):
     cases = {
         "/lieux Oyonnax | 46.2567, 5.6556": "Le lieu « Oyonnax » existe déjà",
         "/lieux Lune | 123, 5": "Je ne comprends pas les coordonnées",
-        "/lieux Lune 46, 5": "Écrivez le nom puis les coordonnées",
+        "/lieux Lune 46, 5": "Je ne trouve pas de commune « Lune 46, 5 »",
         "/lieux | 46, 5": "Donnez un nom au lieu de départ",
         "/lieux retirer Paris": "Je ne connais pas le lieu « Paris »",
     }
@@ -275,13 +275,13 @@ async def test_places_by_shared_location_and_no_raw_location_kept(relais, caplog
     caplog.set_level(logging.DEBUG)
     chat, announcement, awa, karim, julie, sami, lina, theo, zoe = await setup(relais)
     tg = relais.tg
-    tg.say(chat, awa, "/lieux ajouter Arbent")
+    tg.say(chat, awa, "/lieux ajouter Gare d'Arbent")  # no commune has that name: its location is asked
     await relais.settle()
     prompt = tg.bot_messages(chat.id)[-1]
     tg.share_location(chat, awa, 46.2903, 5.6797, reply_to=prompt)
     await relais.settle()
-    assert last_text(relais, chat.id) == "📍 Lieu de départ ajouté : Arbent."
-    tg.say(chat, awa, "/lieux retirer Arbent")
+    assert last_text(relais, chat.id) == "📍 Lieu de départ ajouté : Gare d'Arbent."
+    tg.say(chat, awa, "/lieux retirer Gare d'Arbent")
     tg.press(zoe, announcement, "Je cherche une place")
     await relais.settle()
     tg.share_location(tg.private_chat(zoe), zoe, *LINA_AT)

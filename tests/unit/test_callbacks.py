@@ -21,6 +21,8 @@ def field_values(kind: cb.FieldKind) -> st.SearchStrategy:
         return st.sampled_from(sorted(kind.words))
     if isinstance(kind, cb.IdOr):
         return st.one_of(st.just(kind.word), st.integers(min_value=1, max_value=999_999_999))
+    if isinstance(kind, cb.InseeCode):
+        return st.from_regex(r"\A(?:\d{2}|2[AB])\d{3}\Z")
     raise AssertionError(f"no strategy for {kind!r}")
 
 

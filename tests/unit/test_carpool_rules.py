@@ -99,3 +99,37 @@ async def test_cancellations_and_moved_meetings(session):
     ended = await c.meeting_cancelled(session, meeting)
     assert [p.first_name for p, _ in ended.drivers] == ["Sami"]
     assert (await c.board(session, meeting)) == []
+
+
+async def test_towns_become_departure_points(session):
+    group = Group(chat_id=-2, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=NOW)
+    session.add(group)
+    await session.flush()
+    # No point listed: a name shared far apart asks for the postal code, and adds nothing.
+    found = await c.departure_from_town(session, group, "Saint-Denis", NOW)
+    assert isinstance(found, list) and {commune.department for commune in found} >= {"93", "974", "11"}
+    assert await c.group_places(session, group) == []
+    assert await c.departure_from_town(session, group, "Atlantide", NOW) is None
+    # A postal code shared by neighbours: the biggest becomes the first point.
+    first = await c.departure_from_town(session, group, "01100", NOW)
+    assert isinstance(first, tuple) and first[0].name == "Oyonnax" and first[1] == 0.0
+    # Listed points: the nearest to the typed commune, not a new one; too far names none.
+    nearest = await c.departure_from_town(session, group, "Arbent", NOW)
+    assert isinstance(nearest, tuple) and nearest[0].name == "Oyonnax" and 1 < nearest[1] < 5
+    assert await c.departure_from_town(session, group, "Paris", NOW) is None
+    # A facilitator's town: one commune is added; a shared name adds nothing and offers the choice.
+    added, choices = await c.add_town(session, group, "nantua", NOW)
+    assert added is not None and added.name == "Nantua" and choices == []
+    added, choices = await c.add_town(session, group, "Saint-Denis", NOW)
+    assert added is None and len(choices) >= 4
+    with pytest.raises(c.CarpoolError) as refused:
+        await c.add_town(session, group, "Oyonnax", NOW)
+    assert refused.value.key == "places.error.exists"
+    assert [p.name for p in await c.group_places(session, group)] == ["Nantua", "Oyonnax"]
+    # A shared location: the nearest listed point; for a group with none, the commune around it.
+    other = Group(chat_id=-3, title="H", timezone="Europe/Paris", language="fr", active=True, created_at=NOW)
+    session.add(other)
+    await session.flush()
+    assert await c.departure_from_location(session, other, 0.5, -30.0, NOW) is None  # the open sea
+    around = await c.departure_from_location(session, other, 46.1561, 5.6071, NOW)
+    assert around is not None and around[0].name == "Nantua" and around[1] < 2

@@ -214,14 +214,13 @@ def test_propose_links_are_signed_and_distinct(group_id):
 from datetime import UTC, timedelta  # noqa: E402
 
 from bot.domain.carpool import (  # noqa: E402
-    EARTH_KM,
     CarpoolError,
-    haversine_km,
     nearest_place,
     parse_departure,
     parse_place,
     parse_seats,
 )
+from bot.domain.communes import EARTH_KM, haversine_km  # noqa: E402
 from storage.models import Meeting, Place  # noqa: E402
 
 LATITUDES = st.floats(min_value=-90, max_value=90, allow_nan=False)
