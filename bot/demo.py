@@ -18,7 +18,7 @@ from bot.simulator.harness import UNPACED, Harness
 from bot.simulator.server import JournalEntry, SimMessage
 
 PARIS = ZoneInfo("Europe/Paris")
-SHOWN_LINES = 6  # of a long message, after its first line
+SHOWN_LINES = 3  # of a long message, after its first line
 
 
 class Transcript:
@@ -31,6 +31,7 @@ class Transcript:
         harness.tg.journal = []
         self.seen = 0
         self.shown: dict[tuple[int, int], list[str]] = {}  # each message's lines as last printed
+        self.keyboards: set[tuple[str, ...]] = set()  # the button rows already printed once
 
     def _where(self, chat_id: int) -> str:
         chat = self.h.tg.chats[chat_id]
@@ -52,7 +53,8 @@ class Transcript:
         return "le groupe devient un supergroupe"
 
     @staticmethod
-    def _keyboard(message: SimMessage) -> list[str]:
+    def _rows(message: SimMessage) -> list[str]:
+        """The buttons under a message, a row a line (reply keyboards too)."""
         markup = message.reply_markup or {}
         lines = []
         if message.buttons():
@@ -66,19 +68,30 @@ class Transcript:
             lines.append("    ↩️ (la réponse se tape en réponse à ce message)")
         return lines
 
+    def _keyboard(self, message: SimMessage) -> list[str]:
+        rows = self._rows(message)
+        labels = tuple(button["text"] for button in message.buttons())
+        if len(labels) > 3 and labels in self.keyboards:  # a reminder carries the announcement's buttons
+            return [f"    [ … les {len(labels)} boutons de l'annonce ]"]
+        self.keyboards.add(labels)
+        return rows
+
     def _message(self, message: SimMessage, edited: bool) -> list[str]:
         who, where = self._who(message.sender_id), self._where(message.chat_id)
         if message.service:
             return [f"[{where}] · {self._service(who, message.service)}"]
-        lines = self._full(message, who, where, edited)
+        head, body = self._text(message, who, where, edited)
         key = (message.chat_id, message.message_id)
-        before, self.shown[key] = self.shown.get(key), lines[1:]
+        before, self.shown[key] = self.shown.get(key), body + self._rows(message)
         if edited and before is not None:  # what changed only: an edit is mostly a count
-            changed = [line for line in lines[1:] if line not in before]
-            return [lines[0], *changed]
-        return lines
+            return [head, *(line for line in self.shown[key] if line not in before)]
+        if len(body) > SHOWN_LINES + 1:  # a long message (a report, a list): its beginning tells enough
+            body = [*body[:SHOWN_LINES], f"    … ({len(body) - SHOWN_LINES} lignes de plus)"]
+        return [head, *body, *self._keyboard(message)]
 
-    def _full(self, message: SimMessage, who: str, where: str, edited: bool) -> list[str]:
+    @staticmethod
+    def _text(message: SimMessage, who: str, where: str, edited: bool) -> tuple[str, list[str]]:
+        """The message's first line, with who said it where, and its other lines."""
         body = message.text or ""
         if message.location is not None:
             body = "📍 (position partagée)"  # the demo does not print coordinates either
@@ -88,16 +101,13 @@ class Transcript:
                 f"  ◯ {option['text']} — {option['voter_count']}" for option in message.poll["options"]
             )
         if message.document is not None:
-            body = f"📎 {message.document.filename} — {body}"
+            body = f"📎 {message.document.filename}" + (f" — {body}" if body else "")
         if message.photo is not None:
-            body = f"🖼 {message.photo.filename} — {body}"
+            body = f"🖼 {message.photo.filename}" + (f" — {body}" if body else "")
         said = " (message mis à jour) : " if edited else " : "
-        lines = [f"[{where}] {who}{said}{body.splitlines()[0] if body else ''}"]
-        rest = body.splitlines()[1:]
-        if len(rest) > SHOWN_LINES + 1:  # a long message (a report, a list): its beginning tells enough
-            rest = [*rest[:SHOWN_LINES], f"… ({len(rest) - SHOWN_LINES} lignes de plus)"]
-        lines += [f"    {line}" for line in rest]
-        return lines + self._keyboard(message)
+        head = f"[{where}] {who}{said}{body.splitlines()[0] if body else ''}"
+        # Blank lines only space a phone screen.
+        return head, [f"    {line}" for line in body.splitlines()[1:] if line.strip()]
 
     def _entry(self, entry: JournalEntry) -> list[str]:
         if entry.message is not None:
@@ -126,11 +136,43 @@ class Transcript:
         )
 
     def flush(self) -> None:
+        """Print what happened since the last scene. Two things are printed once: the same news
+        sent to several people in private, one after the other (with their names), and files sent
+        one after the other into one chat (on one line)."""
         journal = self.h.tg.journal or []
+        blocks: list[tuple[str, list[str], list[str]]] = []  # (kind, names or files, lines)
         for entry in journal[self.seen :]:
-            for line in self._entry(entry):
-                print(line)
+            lines = self._entry(entry)
+            chat = self.h.tg.chats[entry.chat_id]
+            from_bot = entry.kind == "message" and lines[0].partition("] ")[2].startswith("🤖")
+            private = from_bot and chat.type == "private"
+            message = entry.message
+            file = message.document.filename if message and message.document and not message.text else None
+            last = blocks[-1] if blocks else None
+            if file and last and last[0] == f"files:{entry.chat_id}":
+                last[1].append(file)
+                continue
+            if private and last and last[0] == "news" and _said(last[2]) == _said(lines):
+                last[1].append(self.h.tg.users[entry.chat_id].first_name)
+                continue
+            if file:
+                blocks.append((f"files:{entry.chat_id}", [file], lines))
+            elif private:
+                blocks.append(("news", [self.h.tg.users[entry.chat_id].first_name], lines))
+            else:
+                blocks.append(("", [], lines))
+        for kind, names, lines in blocks:
+            if kind == "news" and len(names) > 1:
+                lines = [f"[privé {', '.join(names)}] {lines[0].partition('] ')[2]}", *lines[1:]]
+            elif kind.startswith("files:") and len(names) > 1:
+                lines = [lines[0].replace(names[0], " · ".join(names))]
+            print(*lines, sep="\n")
         self.seen = len(journal)
+
+
+def _said(lines: list[str]) -> list[str]:
+    """A printed message without the chat it went to."""
+    return [lines[0].partition("] ")[2], *lines[1:]]
 
 
 async def play(h: Harness, show: Transcript) -> None:
@@ -138,9 +180,9 @@ async def play(h: Harness, show: Transcript) -> None:
 
     async def step(title: str) -> None:
         await h.settle()
-        if title:  # each scene with its day and time, as the group lived it
-            when = format_datetime(h.clock.now().astimezone(PARIS), "EEEE d MMMM, H'h'mm", locale="fr")
-            print(f"\n— {when} · {title}")
+        # Each scene with its day and time, as the group lived it.
+        when = format_datetime(h.clock.now().astimezone(PARIS), "EEEE d MMMM, H'h'mm", locale="fr")
+        print(f"\n— {when} · {title}")
         show.flush()
 
     awa = tg.user("Awa", "awa_animatrice")
@@ -148,48 +190,25 @@ async def play(h: Harness, show: Transcript) -> None:
     julie = tg.user("Julie", "julie_b")
     group = tg.group("Groupe ressources Oyonnax", creator=awa)
 
+    tg.start_private(awa)
     tg.add_bot(group, awa)
-    await step("L'animatrice, Awa, ajoute Relais au groupe")
-    tg.say(group, awa, "/configurer")
-    await step("Awa configure le groupe avec /configurer : le nom...")
-    tg.reply(group, awa, tg.bot_messages(group.id)[-1], "Groupe ressources Oyonnax")
-    await step("... puis le fuseau horaire, d'un bouton")
-    tg.press(awa, tg.bot_messages(group.id)[-1], "Métropole")
     await h.settle()
-    tg.press(awa, tg.bot_messages(group.id)[-1], "Enregistrer")
-    await step("")
     tg.join(group, karim)
     tg.join(group, julie)
-    await step("Karim et Julie rejoignent le groupe")
+    await step("L'animatrice, Awa, ajoute Relais au groupe ; Karim et Julie le rejoignent")
     tg.press(karim, tg.bot_messages(group.id)[0], "Recevoir mes rappels")
-    await step("Karim appuie sur « Recevoir mes rappels en privé »")
-    tg.say(group, julie, "/aide")
-    await step("Julie demande de l'aide : des boutons, rien à taper")
-    help_message = tg.bot_messages(group.id)[-1]
-    tg.say(group, awa, "/animateur @julie_b")
-    await step("Awa nomme Julie co-animatrice")
-    tg.say(group, awa, "/charte")
-    await h.run_jobs()
-    await step("Awa publie la charte du groupe : confidentialité, bienveillance, respect, écoute")
-    charter = next(m for m in reversed(tg.bot_messages(group.id)) if "charte" in (m.text or ""))
-    tg.press(karim, charter, "J'ai lu")
-    await step("Karim la lit et touche « ✅ J'ai lu » : c'est noté une fois pour toutes")
-    tg.say(tg.private_chat(karim), karim, "/mesdonnees")
-    await step("Karim demande, en privé, ce que Relais sait de lui")
+    await step("Karim touche « Recevoir mes rappels en privé » : c'est tout ce qu'il aura à faire")
 
     tg.say(group, awa, "/reunion 12/11 14h | Centre social Les Vennes, 3 rue X, Bourg | Bilan des propositions")
     await step("Awa annonce la prochaine réunion en une ligne")
     announcement = tg.bot_messages(group.id)[-1]
     tg.press(karim, announcement, "Je viens")
     await h.settle()
-    tg.press(julie, announcement, "Je ne peux pas")
-    await step("Karim répond « Je viens », Julie « Je ne peux pas » : les chiffres changent sur l'annonce")
-    tg.press(karim, help_message, "Mes réunions")
-    await step("Karim touche « 📋 Mes réunions » sous l'aide : la réponse s'affiche pour lui seul")
-
-    tg.say(group, awa, "/lieux Oyonnax | 46.2567, 5.6556")
-    tg.say(group, awa, "/lieux Bellignat | 46.2442, 5.6286")
-    await step("Awa note deux lieux de départ pour le covoiturage")
+    tg.press(julie, announcement, "Peut-être")
+    await step("Karim répond « Je viens », Julie « Peut-être » : les chiffres changent sur l'annonce")
+    tg.say(group, awa, "/lieux Oyonnax")
+    tg.say(group, awa, "/lieux Bellignat")
+    await step("Awa donne deux lieux de départ pour le covoiturage : le nom de la commune suffit")
     tg.press(karim, announcement, "Je propose des places")
     await h.settle()
     tg.press(karim, tg.bot_messages(karim.id)[-2], "Oyonnax")
@@ -197,94 +216,53 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.press(karim, tg.bot_messages(karim.id)[-1], "2")
     await h.settle()
     tg.press(karim, tg.bot_messages(karim.id)[-1], "13h15")
-    await step(
-        "Karim touche 🚗 : en privé, il choisit son départ, ses places et l'heure ; le groupe ne voit que le nombre"
-    )
+    await step("Karim touche 🚗 : en privé, son départ, ses places et l'heure ; le groupe ne voit que le nombre")
     tg.press(julie, announcement, "Je cherche une place")
     await h.settle()
     link = tg.last_callback_url()
     assert link is not None  # 🙋 by someone who never started the bot answers with a link
     tg.open_link(julie, link)
-    await step("Julie, qui n'a pas de voiture, touche 🙋 : le bouton ouvre la conversation privée")
-    tg.share_location(tg.private_chat(julie), julie, 46.2451, 5.6301)
-    await step(
-        "Julie partage sa position : Relais prend le lieu le plus proche et ne garde pas la position ; "
-        "Karim est sollicité"
-    )
+    await h.settle()
+    tg.say(tg.private_chat(julie), julie, "Arbent")
+    await step("Julie touche 🙋 : la conversation privée s'ouvre ; elle écrit sa commune, Karim est sollicité")
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
     await step("Karim accepte : chacun reçoit le prénom de l'autre, un lien pour lui écrire, le lieu et l'heure")
     h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))
     await h.run_jobs()
-    await step(
-        "La veille à 10h, le rappel part dans le groupe, en privé pour Karim, et le rappel du covoiturage ; "
-        "Awa, qui n'a jamais ouvert la discussion privée, est prévenue dans le groupe qu'un message l'attend"
-    )
-    waiting = next(m for m in tg.bot_messages(group.id) if "Relais a un message pour vous" in m.text)
-    tg.press(awa, waiting, "Ouvrir le message privé")
-    await h.run_jobs()
-    await step("Awa touche le bouton : la discussion privée s'ouvre et la liste de la veille arrive")
-    tg.press(karim, announcement, "Une question")
-    await h.settle()
-    tg.say(tg.private_chat(karim), karim, "Il y a un ascenseur ? Je viens avec une poussette.")
-    await step("Karim touche « ❓ Une question » : il l'écrit en privé, l'animation la reçoit ; le groupe ne voit rien")
-    question = next(m for m in reversed(tg.bot_messages(awa.id)) if "Question de Karim" in (m.text or ""))
-    tg.press(awa, question, "Répondre")
-    await h.settle()
-    tg.say(tg.private_chat(awa), awa, "Oui, l'ascenseur est au fond du hall.")
-    await step("Awa lit la question de Karim et y répond : la réponse arrive à Karim en privé")
+    await step("La veille à 10h : le rappel dans le groupe et en privé, le covoiturage, la liste pour l'animation")
 
     tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")
-    await step("Karim touche « 💡 Faire une proposition » sous le message d'accueil : Relais lui répond en privé")
+    await h.settle()
     tg.say(tg.private_chat(karim), karim, "Des horaires de bus adaptés pour venir aux réunions")
-    await step("Karim écrit son idée en un message ; elle est annoncée dans le groupe, sans son nom")
-    tg.start_private(julie)
     await h.settle()
     tg.press(julie, tg.bot_messages(group.id)[-1], "Suivre")
-    await step("Julie ouvre la conversation privée et touche « 🔔 Suivre »")
+    await step("Karim fait une proposition en privé ; elle est annoncée sans son nom ; Julie la suit")
     tg.say(group, awa, "/vote 1 jusqu'à demain 18h")
-    await step("Awa met la proposition n°1 au vote jusqu'au lendemain 18h")
+    await h.settle()
     poll = tg.bot_messages(group.id)[-1]
     tg.vote(karim, poll, [0])
     tg.vote(julie, poll, [0])
     tg.vote(awa, poll, [2])
-    await step("Karim et Julie votent Pour, Awa « Je ne sais pas »")
-    h.clock.set(datetime(2026, 11, 12, 13, 40, tzinfo=UTC))
-    tg.say(group, awa, "/sondage On fait une pause de 10 minutes ? | Oui | Non | pendant 3 min")
-    await step("Pendant la réunion, Awa lance un vote rapide de 3 minutes")
-    pause = tg.bot_messages(group.id)[-1]
-    tg.vote(karim, pause, [0])
-    tg.vote(julie, pause, [0])
-    await step("Karim et Julie votent d'un toucher")
-    tg.press(karim, pause, "Clore")
-    await h.run_jobs()
-    await step("Karim touche « 🔒 Clore » : c'est réservé à l'animation")
-    tg.press(awa, pause, "Clore")
-    await h.run_jobs()
-    await step("Awa n'attend pas les 3 minutes : elle clôt le vote d'un bouton, et le résultat suit aussitôt")
+    await step("Awa met la proposition au vote jusqu'au lendemain 18h ; Karim et Julie votent Pour")
     h.clock.set(datetime(2026, 11, 12, 17, 0, tzinfo=UTC))
     await h.run_jobs()
-    await step("À l'heure dite, le vote est clos : résumé dans le groupe, nouvelle en privé pour Julie (qui suit)")
+    await step("À l'heure dite, le vote est clos : le résultat dans le groupe, la nouvelle en privé pour Julie")
     tg.say(group, awa, "/suivi 1 transmise Commission insertion du 15/01")
     await h.run_jobs()
-    await step(
-        "Awa note que la proposition est transmise : une phrase dans le groupe, un message privé à Karim et Julie"
-    )
+    await step("Après la réunion, Awa note que la proposition est transmise : Karim et Julie le savent en privé")
     tg.say(
         group, awa, "/compterendu Nous avons fait le bilan des propositions.\nLa proposition n°1 part à la Commission."
     )
-    await step("Après la réunion, Awa envoie le compte rendu : Karim, venu, le reçoit en privé pour avis")
+    await h.settle()
     review = next(m for m in reversed(tg.bot_messages(karim.id)) if (m.text or "").startswith("📝 Compte rendu"))
     tg.press(karim, review, "D'accord")
     await h.settle()
     tg.press(awa, tg.bot_messages(group.id)[-1], "Publier maintenant")
     await h.run_jobs()
-    await step("Karim est d'accord ; Awa le publie sans attendre : il est épinglé si Relais le peut, et envoyé à Julie")
+    await step("Awa écrit le compte rendu ; Karim, venu, est d'accord ; il est publié et envoyé à Julie")
     h.clock.set(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))
     await h.run_jobs()
-    await step("Le lendemain, Karim, venu à la réunion, reçoit en privé « utile ? »")
     evaluation = next(m for m in reversed(tg.bot_messages(karim.id)) if (m.text or "").startswith("⭐"))
-    tg.press(karim, evaluation, "Oui, très")
-    await h.settle()
     tg.press(karim, evaluation, "Mes frais")
     await h.settle()
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Transport")
@@ -292,7 +270,7 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.say(tg.private_chat(karim), karim, "3,40")
     await h.settle()
     tg.send_photo(tg.private_chat(karim), karim, "ticket-bus.jpg")
-    await step("Karim répond d'un toucher, puis demande ses frais : 3,40 € de bus, avec la photo du ticket")
+    await step("Le lendemain, « utile ? » en privé ; sous la question, Karim demande ses frais : 3,40 € de bus")
     claim = next(m for m in reversed(tg.bot_messages(awa.id)) if (m.text or "").startswith("🧾 Demande"))
     tg.press(awa, claim, "Remboursé")
     await step("Awa marque la demande remboursée : Karim en est prévenu en privé")
@@ -300,38 +278,20 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.say(group, awa, "/suivi 1 réalisée")
     await h.run_jobs()
     await step("Quelques semaines plus tard, la proposition est réalisée : le groupe la fête")
-    h.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
-    await h.run_jobs()
-    await step("Le 1er du mois à 10h : « Où en sont nos propositions ? »")
-    tg.say(group, karim, "/propositions")
-    await step("Le tableau de suivi, comme sur papier")
-    tg.say(
-        group,
-        awa,
-        "/quand Centre social Les Vennes | La suite | mardi 15/12 14h | jeudi 17/12 10h | jusqu'à vendredi 18h",
-    )
-    await step("Pour la réunion suivante, Awa propose deux dates : chacun coche celles qui lui vont")
-    dates = tg.bot_messages(group.id)[-1]
-    for person, label in ((karim, "jeu. 17 déc."), (julie, "jeu. 17 déc."), (julie, "mar. 15 déc.")):
-        tg.press(person, dates, label)
-        await h.settle()
-    tg.press(awa, dates, "Choisir")
-    await step("Karim et Julie cochent ; Awa touche « Choisir » et voit en privé qui peut venir quand")
-    tg.press(awa, tg.bot_messages(awa.id)[-1], "Retenir jeu. 17 déc.")
-    await step("Awa retient le jeudi : la réunion est créée et annoncée comme d'habitude")
+    tg.say(group, awa, "/reunion 17/12 10h | Centre social Les Vennes, 3 rue X, Bourg | La suite")
     nadia = tg.user("Nadia", "nadia_o")
     tg.join(group, nadia)
     await h.settle()
-    h.clock.set(datetime(2026, 12, 1, 9, 2, tzinfo=UTC))
+    h.clock.set(datetime(2026, 12, 1, 8, 32, tzinfo=UTC))
     await h.run_jobs()
-    await step("Nadia rejoint le groupe : une ligne de bienvenue, qui ne dit rien de sa situation")
+    await h.settle()
     welcome = next(m for m in reversed(tg.bot_messages(group.id)) if "Bienvenue à Nadia" in (m.text or ""))
     tg.press(nadia, welcome, "Découvrir le groupe")
     await h.settle()
     link = tg.last_callback_url()
     if link is not None:  # she never started the bot: the button opens the private chat
         tg.open_link(nadia, link)
-    await step("Nadia touche « 👋 Découvrir le groupe » : en privé, la présentation du groupe et la prochaine réunion")
+    await step("Nadia rejoint le groupe : une ligne de bienvenue ; en privé, le groupe et la prochaine réunion")
     tg.say(group, awa, "/bilan")
     await step("Awa demande le bilan : il arrive en privé, avec son graphique ; le groupe n'en voit qu'une ligne")
     tg.say(tg.private_chat(awa), awa, "/tableau")
