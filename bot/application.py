@@ -59,6 +59,7 @@ from handlers import (
     roster,
     rsvp,
     setup,
+    sms,
     start,
     terms,
 )
@@ -250,6 +251,7 @@ FEATURES = (
     actions,
     carpool,
     places,
+    sms,
     dashboard,
 )
 

@@ -30,7 +30,7 @@ from bot.domain.settings import (
 ENV_PREFIX = "RELAIS_"
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram sends webhooks to
 CONFIG_ENV = "RELAIS_CONFIG"
-SECRET_KEYS = {"token", "secret_token"}
+SECRET_KEYS = {"token", "secret_token", "password", "signing_key"}
 
 
 class ConfigError(Exception):
@@ -199,6 +199,44 @@ class PrivacySection(Section):
     retention_months: int = Field(default=12, ge=1, le=120)
 
 
+class SmsSection(Section):
+    """Text messages for the members Telegram does not reach (docs/installation.md, *SMS*): off
+    unless enabled. `android` is SMS Gateway for Android (a phone with a SIM, run by the
+    department); `fake` is the loopback gateway of the tests and the demo."""
+
+    enabled: bool = False
+    provider: Literal["android", "fake"] = "android"
+    # The gateway's API: the phone's local server (http://phone:8080) or its cloud relay.
+    url: str = "https://api.sms-gate.app/3rdparty/v1"
+    login: str = ""
+    password: SecretStr = SecretStr("")
+    # The key the gateway signs its webhooks with (the app's Settings → Webhooks → Signing key).
+    signing_key: SecretStr = SecretStr("")
+    # Where the gateway posts the answers, on Relais' web port (register https://…/sms/entrant).
+    webhook_path: str = "/sms/entrant"
+    per_minute: int = Field(default=20, ge=1, le=600)  # the phone's or operator's pace
+    monthly_limit: int = Field(default=500, ge=0, le=1_000_000)  # SMS sent in a calendar month, at most
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> SmsSection:
+        if not self.enabled or self.provider == "fake":
+            return self
+        if not self.login or not self.password.get_secret_value():
+            raise ValueError("sms.login and sms.password are needed when sms.enabled is true")
+        if len(self.signing_key.get_secret_value()) < SECRET_MIN:
+            raise ValueError(
+                f"sms.signing_key: at least {SECRET_MIN} characters (it proves an answer comes from the gateway)"
+            )
+        return self
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not re.fullmatch(r"/[A-Za-z0-9/_-]{1,100}", value):
+            raise ValueError("a path such as /sms/entrant")
+        return value
+
+
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"  # json: one object per line, for a log collector
@@ -217,6 +255,7 @@ class Settings(Section):
     webhook: WebhookSection = WebhookSection()
     dashboard: DashboardSection = DashboardSection()
     privacy: PrivacySection = PrivacySection()
+    sms: SmsSection = SmsSection()
     logging: LoggingSection = LoggingSection()
 
     def warnings(self) -> list[str]:

@@ -26,10 +26,12 @@ from bot.logs import quiet_libraries
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
 from bot.outbox.refresh import Refresher
+from bot.outbox.sms_gateway import AndroidGateway, Paced
 from bot.process_lock import ProcessLock
 from bot.services import Services, fetch_admin_ids
 from handlers.dashboard.routes import setup_dashboard
 from handlers.help import set_command_menus
+from handlers.sms import setup_sms
 from handlers.web import build_web_app
 from jobs.housekeeping import start_housekeeping
 from jobs.scheduler import leave, start_dispatcher
@@ -130,6 +132,10 @@ class Relais:
             auto_dispatch=self.auto_dispatch,
         )
         self.application = build_application(self.services, with_updater=not webhook)
+        if settings.sms.enabled:  # the gateway's own pace, apart from Telegram's
+            sms_settings = settings.sms
+            gateway = AndroidGateway(sms_settings.url, sms_settings.login, sms_settings.password.get_secret_value())
+            self.services.sms = Paced(gateway, sms_settings.per_minute)
         # The communes (carpool departure points by name) are read in a thread, off the event loop.
         self._communes = asyncio.get_running_loop().run_in_executor(None, communes.load)
         async with telegram_phase(settings):
@@ -154,6 +160,8 @@ class Relais:
             web_app = build_web_app(self.application, self.services)
             bot = self.application.bot
             setup_dashboard(web_app, svc, lambda chat_id: fetch_admin_ids(bot, svc, chat_id))
+            if settings.sms.enabled:
+                setup_sms(web_app, svc, lambda chat_id: fetch_admin_ids(bot, svc, chat_id))
             self._web = web.AppRunner(web_app, access_log=None)
             await self._web.setup()
             site = web.TCPSite(self._web, settings.web.listen, settings.web.port)
@@ -224,6 +232,8 @@ class Relais:
             await application.shutdown()
         if self._web is not None:
             await self._web.cleanup()
+        if self.services is not None and self.services.sms is not None:
+            await self.services.sms.close()
         await self.process_lock.release()
         if self.services is not None:
             await self.services.engine.dispose()

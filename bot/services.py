@@ -26,6 +26,7 @@ from bot.outbox.after_commit import ChatSender
 from bot.outbox.claims import WORKER_ID
 from bot.outbox.refresh import Refresher
 from bot.outbox.rights import Rights
+from bot.outbox.sms_gateway import SmsGateway
 from bot.outbox.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Services:
     # Where Relais' own messages go in forum groups (the bot reads it at every send).
     topics: Topics = field(init=False)
     rights: Rights = field(init=False)  # refusals for lack of rights, told to facilitators once
+    sms: SmsGateway | None = None  # [sms] enabled: the gateway, paced (the runtime makes it)
     _writer: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:

@@ -48,6 +48,7 @@ MENUS = {
         "charte",
         "animateur",
         "joignables",
+        "sms",
         "affiche",
         "membres",
         "proposition",

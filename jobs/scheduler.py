@@ -49,6 +49,8 @@ def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]]
         svc.link_secret,
         settings.membership,
         anonymous,
+        sms=settings.sms.enabled,
+        sms_monthly_limit=settings.sms.monthly_limit,
     )
     return Dispatcher(
         sessionmaker=svc.sessionmaker,
@@ -60,6 +62,7 @@ def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]]
         on_wave=on_wave,
         sender=svc.sender,
         radius_km=settings.carpool.radius_km,
+        sms=svc.sms,
     )
 
 

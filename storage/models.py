@@ -103,6 +103,8 @@ class Group(Base):
     member_count_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the facilitators were told that Telegram refused a message for lack of a right.
     rights_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The number an SMS tells members to call (the facilitator's or the structure's), /sms numero.
+    sms_call_number: Mapped[str | None] = mapped_column(String(16))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 
@@ -755,3 +757,31 @@ class GroupSend(Base):
 
     chat_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SmsContact(Base):
+    """A member's phone number, for the SMS Telegram cannot carry: registered by a facilitator with
+    the member's consent, asked again by the first SMS ("Répondez OUI"); nothing else is sent
+    before a OUI, and nothing after a STOP. Never shown in a group, never logged."""
+
+    __tablename__ = "sms_contacts"
+    __table_args__ = (UniqueConstraint("group_id", "person_id"), Index("ix_sms_contacts_number", "number"))
+
+    group_id: Mapped[int] = cascade_key("groups", index=False)
+    person_id: Mapped[int] = cascade_key("people")
+    number: Mapped[str] = mapped_column(String(16))  # E.164: +33612345678
+    status: Mapped[str] = mapped_column(String(8), default="asked")  # asked | active | stopped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SmsReceived(Base):
+    """An SMS the gateway delivered to the webhook, by its event id: a webhook delivered twice
+    counts once. What it said is not kept (an answer is recorded where a tap would be)."""
+
+    __tablename__ = "sms_received"
+
+    event_key: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("sms_contacts.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

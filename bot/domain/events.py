@@ -43,6 +43,9 @@ class EventKind(StrEnum):
     TERM_END = "term_end"  # the term is over: the member thanked, the facilitators told
     FAREWELL = "farewell"  # someone left: their thank-you, in private
     MEMBER_NEWS = "member_news"  # in the group: the arrivals and departures of the last minute
+    # By SMS (bot/domain/sms.py)
+    SMS_CONSENT = "sms_consent"  # a number registered: the SMS that asks for a OUI
+    SMS_REPLY = "sms_reply"  # a OUI or a STOP received: its one confirmation
 
 
 MEETING_EVENTS = frozenset(

@@ -52,6 +52,7 @@ from storage.models import (
     RideOffer,
     RideRequest,
     Rsvp,
+    SmsContact,
     WebLogin,
     WebSession,
 )
@@ -63,6 +64,7 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("memberships", "person_id"): "groups",
     ("meetings", "created_by_id"): "meetings_created",
     ("rsvps", "person_id"): "meeting_answers",
+    ("sms_contacts", "person_id"): "sms_numbers",
     ("attendance", "person_id"): "attendance",
     ("deliveries", "person_id"): "messages_sent_or_planned",
     ("notices", "person_id"): "notices_waiting",
@@ -447,6 +449,27 @@ async def _charter_read(session: AsyncSession, person: Person) -> list[dict[str,
 
 
 Section = Callable[[AsyncSession, Person], Awaitable[list[dict[str, Any]]]]
+
+
+async def _sms_numbers(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(SmsContact, Group.title)
+        .join(Group, Group.id == SmsContact.group_id)
+        .where(SmsContact.person_id == person.id)
+    )
+    return [
+        {
+            "group": title,
+            "number": contact.number,
+            "status": contact.status,
+            "registered_at": _iso(contact.created_at),
+            "consented_at": _iso(contact.consented_at),
+            "stopped_at": _iso(contact.stopped_at),
+        }
+        for contact, title in rows
+    ]
+
+
 SECTIONS: dict[str, Section] = {
     "groups": _groups,
     "meetings_created": _meetings_created,
@@ -464,6 +487,7 @@ SECTIONS: dict[str, Section] = {
     "priority_picks": _picks,
     "actions": lambda session, person: _actions(session, person, ActionItem.owner_id),
     "actions_created": lambda session, person: _actions(session, person, ActionItem.created_by_id),
+    "sms_numbers": _sms_numbers,
     "ride_offers": _offers,
     "ride_requests": _requests,
     "dialogues_in_progress": _dialogues,

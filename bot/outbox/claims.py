@@ -35,7 +35,8 @@ def add_delivery(
 ) -> None:
     """One message to send for this event: to a person in private, or to the group. A report for
     a facilitator who has not started the bot is `held` until they do (`release_held`)."""
-    recipient = f"person:{person_id}" if person_id is not None else "group"
+    channel = "sms" if kind.startswith("sms_") else "person"  # bot/outbox/sms_gateway.py sends the SMS
+    recipient = f"{channel}:{person_id}" if person_id is not None else "group"
     session.add(
         Delivery(
             event_id=event.id,

@@ -33,6 +33,7 @@ from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.pacing import WAVE, send_priority
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
+from bot.outbox.sms_gateway import SmsGateway, SmsRefusedError
 from storage.db import database_away
 from storage.models import Group
 
@@ -58,6 +59,15 @@ class Dispatcher:
     on_wave: Callable[[], Awaitable[object]] | None = None
     sender: ChatSender | None = None  # sends the notices and answers left behind (none: not resent)
     radius_km: float = 0.0  # the carpool's radius, for seats offered again
+    sms: SmsGateway | None = None  # sends the deliveries that go by SMS (none: SMS are off)
+    # SMS go at the gateway's pace, a few a minute: sent apart, so that a wave of SMS holds up
+    # neither Telegram's messages nor the next runs (their claims are renewed like any other).
+    sms_sends: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def sms_idle(self) -> None:
+        """Wait until the SMS handed to the gateway are sent and recorded (tests, the demo)."""
+        while self.sms_sends:
+            await asyncio.gather(*list(self.sms_sends), return_exceptions=True)
 
 
 @dataclass
@@ -130,8 +140,25 @@ async def _deliver(bot: Bot, out: Outgoing) -> tuple[str, Any]:
         return "bad_request", answer.detail
 
 
-async def _deliver_one(bot: Bot, out: Outgoing) -> tuple[Outgoing, str, Any]:
-    outcome, value = await _deliver(bot, out)
+async def _deliver_sms(gateway: SmsGateway | None, out: Outgoing) -> tuple[str, Any]:
+    """An SMS, through the gateway; never raises. Its key is the delivery's: sent again after a
+    crash, the gateway sees the same message."""
+    if gateway is None or out.sms_to is None:
+        return "bad_request", "sms off"
+    try:
+        return "sent", await gateway.send(out.sms_to, out.text, f"relais-{out.delivery_id}")
+    except SmsRefusedError as exc:
+        return ("network" if exc.temporary else "bad_request"), str(exc)
+    except Exception:
+        log.exception("sms delivery %s failed unexpectedly", out.delivery_id)
+        return "network", "unexpected"
+
+
+async def _deliver_one(run: Dispatcher, bot: Bot, out: Outgoing) -> tuple[Outgoing, str, Any]:
+    if out.sms_to is not None:
+        outcome, value = await _deliver_sms(run.sms, out)
+    else:
+        outcome, value = await _deliver(bot, out)
     return out, outcome, value
 
 
@@ -140,7 +167,7 @@ async def _send_batch(run: Dispatcher, bot: Bot, batch: list[Outgoing], report: 
     is marked within a moment, so a process that dies re-sends only the few in that moment."""
     done: list[tuple[Outgoing, str, Any]] = []
     # Tasks made in the batch's order start in that order (as_completed alone would not keep it).
-    sends = [asyncio.create_task(_deliver_one(bot, out)) for out in batch]
+    sends = [asyncio.create_task(_deliver_one(run, bot, out)) for out in batch]
     for finished in asyncio.as_completed(sends):
         done.append(await finished)
         if len(done) >= RECORD_EVERY:
@@ -284,6 +311,12 @@ async def _claim_and_send(
             await in_flight.popleft()
         if not claimed:
             break
+        texts = [out for out in rendered if out.sms_to is not None]
+        if texts:
+            sending = asyncio.create_task(_send_batch(run, bot, texts, report))
+            run.sms_sends.add(sending)
+            sending.add_done_callback(run.sms_sends.discard)
+            rendered = [out for out in rendered if out.sms_to is None]
         in_flight.append(asyncio.create_task(_send_batch(run, bot, rendered, report)))
     while in_flight:
         await in_flight.popleft()

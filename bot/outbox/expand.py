@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import carpool, date_polls, evaluations, minutes, polls, proposals
+from bot.domain import carpool, date_polls, evaluations, minutes, polls, proposals, sms
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
@@ -38,6 +38,8 @@ from storage.models import (
     PriorityRound,
     ProposalChange,
     ScheduledEvent,
+    SmsContact,
+    SmsReceived,
 )
 
 FEEDBACK_LATEST = timedelta(days=2)
@@ -154,9 +156,14 @@ async def reminder(x: Expansion) -> None:
     if x.event.offset_minutes == max(m.offset_minutes(t) for t in m.group_offsets(x.group, x.outbox.meetings)):
         await _reach_everyone(x)  # first: the reminder is then the group's latest message
     x.to_group("group_reminder")
+    texted = {c.person_id for c in await sms.active_contacts(x.session, x.group)} if x.outbox.sms else set()
     for person, _membership, rsvp in await m.members_with_answers(x.session, meeting):
-        if reachable_in_private(person) and (rsvp is None or rsvp.answer != "no"):
+        if rsvp is not None and rsvp.answer == "no":
+            continue
+        if reachable_in_private(person):
             x.deliver("nudge" if rsvp is None else "private_reminder", person.id)
+        elif person.id in texted:  # Telegram cannot reach them: the SMS they agreed to
+            x.deliver("sms_reminder", person.id)
 
 
 REACH_NUDGE_EVERY = timedelta(days=30)
@@ -427,3 +434,29 @@ async def member_news(x: Expansion) -> None:
         x.to_group("member_news")
     else:
         x.skip()  # they all came back or left again, or were erased
+
+
+# ----------------------------------------------------------------------------- SMS
+async def _texted(x: Expansion, contact_id: int | None) -> SmsContact | None:
+    contact = await x.session.get(SmsContact, contact_id) if contact_id is not None else None
+    if not x.outbox.sms or contact is None or contact.group_id != x.group.id:
+        x.skip()
+        return None
+    return contact
+
+
+async def sms_consent(x: Expansion) -> None:
+    """The first SMS to a registered number: it asks for a OUI (skipped if a STOP came first)."""
+    contact = await _texted(x, x.event.subject_id)
+    if contact is not None and contact.status == sms.ASKED:
+        x.deliver("sms_consent", contact.person_id)
+    elif contact is not None:
+        x.skip()
+
+
+async def sms_reply(x: Expansion) -> None:
+    """The one confirmation of a OUI or a STOP (the SMS received is the event's subject)."""
+    received = await x.session.get(SmsReceived, x.event.subject_id)
+    contact = await _texted(x, received.contact_id if received is not None else None)
+    if contact is not None:
+        x.deliver("sms_reply", contact.person_id)

@@ -61,6 +61,9 @@ class DeliveryKind(StrEnum):
     TERM_ENDED = "term_ended"  # to the facilitators: the term is over (it can still be prolonged)
     FAREWELL = "farewell"  # to someone who left or whose term ended: thanks, attestation, other groups
     MEMBER_NEWS = "member_news"  # in the group: welcome to the newcomers, thanks to those who left
+    SMS_CONSENT = "sms_consent"  # by SMS: "Répondez OUI" (nothing else before it)
+    SMS_REMINDER = "sms_reminder"  # by SMS, with each reminder wave: the meeting, 1 / 2 / 3, a number to call
+    SMS_REPLY = "sms_reply"  # by SMS: the confirmation of a OUI or a STOP
 
 
 class RegistryError(RuntimeError):
@@ -83,7 +86,7 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.SERIES_NEXT: EventSpec(expand.series_next, frozenset({D.ANNOUNCEMENT})),
     EventKind.REMINDER: EventSpec(
         expand.reminder,
-        frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE, D.UNREACHABLE, D.REACH_NUDGE}),
+        frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE, D.UNREACHABLE, D.REACH_NUDGE, D.SMS_REMINDER}),
     ),
     EventKind.REACH_LIST: EventSpec(expand.written_done, frozenset({D.UNREACHABLE})),
     EventKind.REACH_NUDGE: EventSpec(expand.written_done, frozenset({D.REACH_NUDGE})),
@@ -105,6 +108,8 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.TERM_END: EventSpec(expand.term_end, frozenset({D.FAREWELL, D.TERM_ENDED, D.REACH_OUT})),
     EventKind.FAREWELL: EventSpec(expand.farewell, frozenset({D.FAREWELL})),
     EventKind.MEMBER_NEWS: EventSpec(expand.member_news, frozenset({D.MEMBER_NEWS})),
+    EventKind.SMS_CONSENT: EventSpec(expand.sms_consent, frozenset({D.SMS_CONSENT})),
+    EventKind.SMS_REPLY: EventSpec(expand.sms_reply, frozenset({D.SMS_REPLY})),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -137,6 +142,9 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.TERM_ENDED: render.term_ended,
     D.FAREWELL: render.farewell,
     D.MEMBER_NEWS: render.member_news,
+    D.SMS_CONSENT: render.sms_consent,
+    D.SMS_REMINDER: render.sms_reminder,
+    D.SMS_REPLY: render.sms_reply,
 }
 
 
@@ -227,7 +235,8 @@ async def render_delivery(session: AsyncSession, delivery: Delivery, outbox: Out
     if group is None:
         return None
     person = await session.get(Person, delivery.person_id) if delivery.person_id else None
-    if person is not None and not reachable_in_private(person):
+    by_sms = delivery.recipient.startswith("sms:")
+    if person is not None and not by_sms and not reachable_in_private(person):
         return None  # blocked the bot, or paused its messages, since the wave was planned
     out = Outgoing(
         delivery.id,
@@ -238,6 +247,8 @@ async def render_delivery(session: AsyncSession, delivery: Delivery, outbox: Out
         person.telegram_id if person else None,
         delivery.attempts,
     )
+    if by_sms:
+        out.chat_id = 0  # no chat: bot/outbox/sms_gateway.py sends it to out.sms_to
     language = pick_language(person.language_code, group.language) if person else group.language
     rendering = Rendering(session, delivery, event, group, meeting, person, language, out, outbox)
     before = set(session.dirty) | set(session.new)

@@ -32,6 +32,7 @@ class Outgoing:
     pin: bool = False  # pinned once sent, when the bot may pin in that chat
     subject_id: int | None = None  # the row the message is about (its id is recorded once sent)
     tail: str = ""  # what the text carries besides its state, kept for the edits that follow it
+    sms_to: str | None = None  # an SMS: the number (E.164) the gateway sends the text to
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class OutboxSettings:
     membership: MembershipSection = field(default_factory=MembershipSection)
     # The administrators of a chat who remain anonymous: never named in what the group reads.
     anonymous: AdminLookup = field(default=lambda chat_id: _nobody())
+    sms: bool = False  # [sms] enabled: reminders also go by SMS to the members who agreed
+    sms_monthly_limit: int = 0  # SMS sent in a calendar month, at most (then none until the next)
 
 
 async def _nobody() -> frozenset[int]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import carpool, date_polls
+from bot.domain import carpool, date_polls, sms
 from bot.domain import meetings as m
 from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
@@ -31,6 +31,7 @@ from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.reach import mention, waiting_for
 from bot.ui import meetings as ui
+from bot.ui import sms as sms_ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
 from bot.ui.charter import charter_keyboard, charter_text
 from bot.ui.date_polls import date_poll_outcome
@@ -443,4 +444,44 @@ async def member_news(r: Rendering) -> bool:
     if arrived:
         url = start_url(r.outbox.bot_username, group_payload(r.outbox.link_secret, r.group.id))
         r.out.markup = discover_keyboard(r.language, url)
+    return True
+
+
+# ----------------------------------------------------------------------------- SMS
+async def _number(r: Rendering, *statuses: str) -> str | None:
+    """The member's number in this group, when its contact is in one of these states."""
+    contact = await sms.contact_of(r.session, r.group, r.recipient)
+    return contact.number if contact is not None and contact.status in statuses else None
+
+
+async def _over_limit(r: Rendering) -> bool:
+    """The month's SMS are spent (`sms.monthly_limit`): none until the first of the next month.
+    Counted as sent so far: a batch in flight may go a few over."""
+    return await sms.sent_this_month(r.session, r.event.due_at) >= r.outbox.sms_monthly_limit
+
+
+async def sms_consent(r: Rendering) -> bool:
+    if await _over_limit(r):
+        return False
+    r.out.sms_to = await _number(r, sms.ASKED)
+    r.out.text = sms_ui.consent_text(r.group.language, r.group)
+    return r.out.sms_to is not None
+
+
+async def sms_reminder(r: Rendering) -> bool:
+    meeting = r.the_meeting
+    rsvp = await m.answer_of(r.session, meeting, r.recipient)
+    if (rsvp is not None and rsvp.answer == "no") or await _over_limit(r):
+        return False
+    r.out.sms_to = await _number(r, sms.ACTIVE)
+    r.out.text = sms_ui.reminder_text(r.group.language, r.group, meeting)
+    return r.out.sms_to is not None
+
+
+async def sms_reply(r: Rendering) -> bool:
+    contact = await sms.contact_of(r.session, r.group, r.recipient)
+    if contact is None:
+        return False
+    r.out.sms_to = contact.number
+    r.out.text = sms_ui.reply_text(r.group.language, stopped=contact.status == sms.STOPPED)
     return True

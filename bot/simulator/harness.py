@@ -13,8 +13,9 @@ from bot.outbox.dispatch import DispatchReport
 from bot.runtime import Relais
 from bot.services import Services
 from bot.simulator.scenario import FakeTelegram
+from bot.simulator.sms_gateway import FakeSmsGateway
 from jobs.housekeeping import housekeep
-from jobs.scheduler import dispatch_now
+from jobs.scheduler import DISPATCHER, dispatch_now
 
 # The bot's own sending limits lifted, for runs whose fake applies none (the demo, the fuzzer):
 # they show or measure what updates do, not how fast Telegram lets the answers go.
@@ -45,8 +46,10 @@ class Harness:
         webhook: bool = False,
         flood_control: bool = True,
         overrides: dict[str, dict[str, Any]] | None = None,
+        sms: bool = False,
     ) -> None:
         self.tg = FakeTelegram(flood_control=flood_control)
+        self.sms = FakeSmsGateway() if sms else None  # the members' phones, through a fake gateway
         self.clock = clock or FakeClock()
         self.database_url = database_url
         self.webhook = webhook
@@ -72,12 +75,22 @@ class Harness:
             port = free_port()
             data["web"]["port"] = port
             data["webhook"] = {"url": f"http://127.0.0.1:{port}/telegram/webhook", "secret_token": "test-secret_12345"}
+        if self.sms is not None:
+            data["sms"] = self.sms.settings()
         for section, values in self.overrides.items():
             data.setdefault(section, {}).update(values)
         return Settings.model_validate(data)
 
+    @property
+    def sms_webhook(self) -> str:
+        """Where the gateway posts what people answer by SMS."""
+        assert self.relais is not None
+        return f"http://127.0.0.1:{self.relais.web_port}{self.settings().sms.webhook_path}"
+
     async def start(self) -> Harness:
         await self.tg.start()
+        if self.sms is not None:
+            await self.sms.start()
         self.relais = Relais(self.settings(), clock=self.clock, auto_dispatch=False)
         await self.relais.start()
         return self
@@ -87,6 +100,8 @@ class Harness:
             await self.relais.stop()
             self.relais = None
         await self.tg.stop()
+        if self.sms is not None:
+            await self.sms.stop()
 
     async def restart(self) -> None:
         """Stop the bot process and start a fresh one on the same database and Telegram."""
@@ -145,7 +160,9 @@ class Harness:
     async def run_jobs(self) -> DispatchReport:
         """What the scheduler would do now (by the injectable clock): tests and the demo call it."""
         await self.settle()
-        return await dispatch_now(self.app)
+        report = await dispatch_now(self.app)
+        await self.app.bot_data[DISPATCHER].sms_idle()
+        return report
 
     async def housekeep(self) -> dict[str, int]:
         """What the hourly housekeeping job would do now (by the injectable clock)."""

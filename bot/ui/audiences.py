@@ -260,6 +260,12 @@ RULES: dict[str, str] = {
     "indicators.": FACILITATOR,
     "meeting.": FACILITATOR,
     "places.": FACILITATOR,
+    "sms.": FACILITATOR,
+    "sms.consent": PIECE,  # an SMS: held to two SMS by tests/unit/test_sms.py, not to chat wording
+    "sms.reminder": PIECE,
+    "sms.call": PIECE,
+    "sms.consented": PIECE,
+    "sms.stopped": PIECE,
     "poll.": FACILITATOR,
     "priorities.": FACILITATOR,
     "proposal.error.": PARTICIPANT,

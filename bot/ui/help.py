@@ -25,6 +25,7 @@ ALIASES = {
             "animateur",
             "animation",
             "joignables",
+            "sms",
             "affiche",
             "presentation",
             "charte",

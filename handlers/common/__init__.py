@@ -484,6 +484,7 @@ def nowhere_to_answer(error: BaseException | None) -> bool:
 # For an entry point other than an update (the dashboard), which holds its own session.
 unit_of_work = outbox.unit_of_work
 notify_in_session = outbox.notify
+follow_in_session = outbox.follow  # the same, for the web's entry points (no update, no context)
 plan = outbox.plan
 poll_record = outbox.poll_record  # what a native poll records once Telegram has it
 

@@ -354,6 +354,7 @@ async def test_command_menus_per_scope_and_language(relais):
         "charte",
         "animateur",
         "joignables",
+        "sms",
         "affiche",
         "membres",
         "proposition",

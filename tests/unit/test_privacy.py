@@ -51,6 +51,7 @@ from storage.models import (
     RideRequest,
     Rsvp,
     ScheduledEvent,
+    SmsContact,
 )
 from tests.support.world import NOW, make_group, make_meeting, make_members
 
@@ -208,6 +209,9 @@ async def karims_world(session):
             )
         )
     await session.flush()
+    session.add(
+        SmsContact(group_id=group.id, person_id=karim.id, number="+33612345678", status="active", created_at=NOW)
+    )
     return group, awa, karim, julie, meeting
 
 

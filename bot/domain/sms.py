@@ -1,0 +1,262 @@
+"""SMS for the members Telegram does not reach: their numbers, their consent, and their answers.
+
+A facilitator registers a member's number with the member's consent; the first SMS asks for it
+again ("Répondez OUI"), and nothing else is sent before a OUI. STOP ends everything. Answers
+count where a tap counts: "1" is "Je viens" in the same totals. Numbers are never shown in a
+group and never logged (a contact is logged by its id).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import meetings as m
+from bot.domain.dates import normalise
+from bot.domain.errors import RefusalError
+from bot.domain.events import EventKind, subject_event
+from storage.models import Delivery, Group, Meeting, Person, SmsContact, SmsReceived
+
+log = logging.getLogger(__name__)
+
+ASKED, ACTIVE, STOPPED = "asked", "active", "stopped"
+SMS_KINDS = ("sms_consent", "sms_reminder", "sms_reply")  # delivery kinds that go by SMS
+REASON_MAX = 160
+# GSM 03.38: what one 7-bit SMS carries (160 characters, 153 in each part of a longer one);
+# the extension characters take two places. Anything else makes it UCS-2: 70, then 67.
+_GSM = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+class SmsError(RefusalError):
+    """A refusal with the message key that explains it."""
+
+
+# ----------------------------------------------------------------------------- numbers
+def parse_number(text: str) -> str:
+    """A French or international mobile number as people write it ("06 12 34 56 78",
+    "+33 6 12…", "0033…"), in E.164 ("+33612345678"). Raises SmsError."""
+    try:
+        number = phonenumbers.parse(text.strip()[:32], "FR")
+    except phonenumbers.NumberParseException:
+        raise SmsError("sms.error.number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise SmsError("sms.error.number")
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise SmsError("sms.error.not_mobile")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_call_number(text: str) -> str:
+    """The number an SMS tells people to call: any valid number, a landline included."""
+    try:
+        number = phonenumbers.parse(text.strip()[:32], "FR")
+    except phonenumbers.NumberParseException:
+        raise SmsError("sms.error.number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise SmsError("sms.error.number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def readable(number: str) -> str:
+    """ "06 12 34 56 78": how a French reader writes it (international numbers keep their +)."""
+    parsed = phonenumbers.parse(number, "FR")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+# ----------------------------------------------------------------------------- texts
+def is_gsm(text: str) -> bool:
+    """Every character is one a 7-bit SMS carries."""
+    return all(c in _GSM or c in _GSM_EXTENDED for c in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS a text costs: 7-bit when every character is GSM, UCS-2 otherwise."""
+    if is_gsm(text):
+        length = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
+        return 1 if length <= 160 else -(-length // 153)
+    length = len(text.encode("utf-16-le")) // 2
+    return 1 if length <= 70 else -(-length // 67)
+
+
+def to_gsm(text: str) -> str:
+    """The text with what GSM lacks replaced by its nearest letter ("ô" → "o", "’" → "'",
+    no emoji): one French SMS costs one segment rather than three."""
+    replaced = re.sub(r"«[\s\u202f\xa0]*", '"', text)
+    replaced = re.sub(r"[\s\u202f\xa0]*»", '"', replaced)
+    replaced = replaced.replace("’", "'").replace("\u202f", " ").replace("\xa0", " ")
+    kept = []
+    for c in replaced:
+        if c in _GSM or c in _GSM_EXTENDED:
+            kept.append(c)
+            continue
+        bare = normalise(c) if c.isalpha() else ""
+        kept.append(bare if bare and all(b in _GSM for b in bare) else ("" if not c.isalnum() else "?"))
+    return re.sub(r" {2,}", " ", "".join(kept)).strip()
+
+
+# ----------------------------------------------------------------------------- answers
+@dataclass(frozen=True)
+class Answer:
+    kind: str  # yes | no | maybe | stop | call | other
+    rest: str = ""  # after "2": the reason, as the person wrote it
+
+
+_WORDS = {
+    "yes": ("1", "oui", "je viens", "jviens", "je viendrai", "present", "presente", "ok"),
+    "no": ("2", "non", "je ne peux pas", "je peux pas", "peux pas", "absent", "absente"),
+    "maybe": ("3", "peut etre", "peutetre", "peut-etre", "je ne sais pas", "sais pas"),
+    "stop": ("stop", "stop sms", "arret", "arreter", "desinscription"),
+    "call": ("appel", "appeler", "appelez moi", "appelez-moi", "rappel", "rappelez moi", "rappelez-moi"),
+}
+
+
+CONSENT = ("oui", "ok", "d'accord", "daccord", "oui merci", "oui d'accord")
+
+
+def is_consent(text: str) -> bool:
+    """The OUI the first SMS asks for (a "1" is not one: it answers a meeting)."""
+    return normalise(text).strip(" .!?,;") in CONSENT
+
+
+def parse_answer(text: str) -> Answer:
+    """What an SMS says: "1", "Oui", " je viens !", "2 malade", "STOP", "Appel"... (case, accents,
+    spaces and final punctuation forgiven); anything else is "other", to be passed on as it is."""
+    said = normalise(text).strip(" .!?,;")
+    for kind, words in _WORDS.items():
+        for word in sorted(words, key=len, reverse=True):
+            if said == word:
+                return Answer(kind)
+            if kind == "no" and said.startswith(word + " "):
+                return Answer(kind, text.strip()[len(word) :].strip(" .:,-")[:REASON_MAX])
+    return Answer("other", text.strip()[:REASON_MAX])
+
+
+# ----------------------------------------------------------------------------- contacts
+async def register(session: AsyncSession, group: Group, person: Person, number: str, now: datetime) -> SmsContact:
+    """The member's number, with their consent: the consent SMS goes out (again, for a number that
+    said STOP or changed). Returns the contact."""
+    contact = await session.scalar(
+        select(SmsContact).where(SmsContact.group_id == group.id, SmsContact.person_id == person.id)
+    )
+    if contact is not None and contact.number == number and contact.status == ACTIVE:
+        raise SmsError("sms.error.already", name=person.first_name)
+    if contact is None:
+        contact = SmsContact(group_id=group.id, person_id=person.id, created_at=now)
+        session.add(contact)
+    contact.number, contact.status, contact.consented_at, contact.stopped_at = number, ASKED, None, None
+    await session.flush()
+    asked_before = await session.scalar(
+        select(func.count(Delivery.id)).where(Delivery.kind == "sms_consent", Delivery.recipient == f"sms:{person.id}")
+    )
+    session.add(subject_event(group.id, EventKind.SMS_CONSENT, contact.id, now, offset=int(asked_before or 0)))
+    log.info("sms contact %s registered in group %s", contact.id, group.id)
+    return contact
+
+
+async def contact_of(session: AsyncSession, group: Group, person: Person) -> SmsContact | None:
+    return await session.scalar(
+        select(SmsContact).where(SmsContact.group_id == group.id, SmsContact.person_id == person.id)
+    )
+
+
+async def active_contacts(session: AsyncSession, group: Group) -> list[SmsContact]:
+    return list(
+        await session.scalars(
+            select(SmsContact)
+            .where(SmsContact.group_id == group.id, SmsContact.status == ACTIVE)
+            .order_by(SmsContact.id)
+        )
+    )
+
+
+async def sent_this_month(session: AsyncSession, now: datetime) -> int:
+    """SMS sent since the first of this month (UTC), every group together: the department's bill."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return int(
+        await session.scalar(
+            select(func.count(Delivery.id)).where(
+                Delivery.kind.in_(SMS_KINDS), Delivery.status == "sent", Delivery.sent_at >= start
+            )
+        )
+        or 0
+    )
+
+
+# ----------------------------------------------------------------------------- what comes back
+@dataclass
+class Received:
+    """What an SMS did: `outcome` is duplicate | unknown | ignored | consented | stopped |
+    answered | call | message."""
+
+    outcome: str
+    contact: SmsContact | None = None
+    person: Person | None = None
+    group: Group | None = None
+    meeting: Meeting | None = None
+    answer: Answer | None = None
+    received_id: int | None = None
+
+
+async def receive(session: AsyncSession, event_key: str, number: str, text: str, now: datetime) -> Received:
+    """An SMS from `number`, once per `event_key` (the gateway's event id)."""
+    received = SmsReceived(event_key=event_key[:64], received_at=now)
+    try:
+        async with session.begin_nested():
+            session.add(received)
+            await session.flush()
+    except IntegrityError:
+        return Received("duplicate")
+    contacts = list(
+        await session.scalars(
+            select(SmsContact)
+            .where(SmsContact.number == number, SmsContact.status != STOPPED)
+            .order_by(SmsContact.consented_at.desc().nulls_last(), SmsContact.id.desc())
+        )
+    )
+    if not contacts:
+        return Received("unknown", received_id=received.id)  # a stranger, or someone who said STOP: nothing
+    answer = parse_answer(text)
+    contact = contacts[0]
+    received.contact_id = contact.id
+    person, group = await session.get(Person, contact.person_id), await session.get(Group, contact.group_id)
+    found = Received("ignored", contact, person, group, answer=answer, received_id=received.id)
+    if answer.kind == "stop":
+        for each in contacts:
+            each.status, each.stopped_at = STOPPED, now
+        session.add(subject_event(contact.group_id, EventKind.SMS_REPLY, received.id, now))
+        log.info("sms contact %s stopped", contact.id)
+        found.outcome = "stopped"
+        return found
+    if contact.status == ASKED:
+        if is_consent(text):
+            contact.status, contact.consented_at = ACTIVE, now
+            session.add(subject_event(contact.group_id, EventKind.SMS_REPLY, received.id, now))
+            log.info("sms contact %s consented", contact.id)
+            found.outcome = "consented"
+        return found  # nothing else counts before a OUI
+    if group is None or person is None or not group.active:
+        return found
+    if answer.kind in ("yes", "no", "maybe"):
+        upcoming = await m.upcoming_meetings(session, group, now, 1)
+        if not upcoming:
+            return found
+        meeting = upcoming[0]
+        await m.change_answer(session, meeting, person, answer.kind, now)
+        if answer.kind == "no" and answer.rest:
+            await m.record_reason(session, meeting, person, "other", now)
+        found.outcome, found.meeting = "answered", meeting
+        return found
+    found.outcome = "call" if answer.kind == "call" else "message"
+    return found

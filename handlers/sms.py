@@ -1,0 +1,205 @@
+"""SMS for the members Telegram does not reach ([sms] in the configuration).
+
+/sms @pseudo (a facilitator, in the group): Relais asks them in private for the member's number,
+given with the member's consent; the member then gets one SMS asking for a OUI. /sms numero
+04 74 12 34 56 sets the number an SMS tells people to call. The gateway posts what members answer
+to the webhook (`sms.webhook_path` on the web port), signed with `sms.signing_key`: an answer
+counts where a tap counts, APPEL and anything else reach those who run the meeting in private.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.domain import sms
+from bot.domain.dialogues import Dialogue
+from bot.domain.errors import RefusalError
+from bot.domain.facilitators import AdminLookup, group_facilitators, meeting_runners
+from bot.domain.groups import find_group_by_id
+from bot.domain.people import find_member_by_username, person_in_group
+from bot.services import Services, db, services
+from bot.ui.i18n import pick_language, t
+from handlers.common import (
+    Context,
+    command_args,
+    follow_in_session,
+    language_for,
+    message_of,
+    notify_in_session,
+    plan,
+    reply,
+    require_facilitator,
+    say,
+    someone_named,
+    unit_of_work,
+    user_of,
+)
+from handlers.common import dialogue_router as router
+from storage.models import Group, Person
+
+log = logging.getLogger(__name__)
+DIALOGUE = "sms_number"  # in the facilitator's private chat: the member's number, typed
+SMS = web.AppKey("sms", dict)
+MAX_AGE = 300  # seconds: an older signed webhook is a replay
+
+
+# ----------------------------------------------------------------------------- facilitators
+async def _member(update: Update, group: Group, word: str) -> Person | None:
+    named = someone_named(update)
+    if named is not None:
+        found = await person_in_group(db(), group, named.id)
+    else:
+        found = await find_member_by_username(db(), group, word.lstrip("@")) if word else None
+    return found[0] if found is not None and found[1].status == "member" else None
+
+
+async def sms_command(update: Update, context: Context) -> None:
+    """/sms @pseudo: the number is asked in private; /sms numero 04…: the number to call."""
+    group = await require_facilitator(update, context)
+    if group is None:
+        return
+    if not services(context).settings.sms.enabled:
+        reply(update, t(group.language, "sms.off"))
+        return
+    word, _, rest = command_args(update).partition(" ")
+    if word.lower() == "numero":
+        try:
+            group.sms_call_number = sms.parse_call_number(rest)
+        except RefusalError as exc:
+            reply(update, t(group.language, exc.key) + "\n" + t(group.language, "sms.usage"))
+            return
+        reply(update, t(group.language, "sms.call_number_set"))
+        return
+    member = await _member(update, group, word)
+    if member is None:
+        reply(update, t(group.language, "sms.usage"))
+        return
+    asker = user_of(update)
+    facilitator = await person_in_group(db(), group, asker.id)
+    if facilitator is None or facilitator[0].private_status != "started":
+        reply(update, t(group.language, "sms.start_first"))
+        return
+    await router.start(
+        context, asker.id, asker.id, DIALOGUE, "number", group_id=group.id, person_id=member.id
+    )  # fmt: skip
+    language = pick_language(facilitator[0].language_code, group.language)
+    say(asker.id, t(language, "sms.ask_number", name=member.first_name, group=group.display_name))
+    reply(update, t(group.language, "sms.asked_in_private"))
+
+
+async def number_typed(update: Update, context: Context, dialogue: Dialogue) -> None:
+    """The member's number, typed in private: the consent SMS goes out."""
+    language = language_for(update, context)
+    group = await find_group_by_id(db(), dialogue.get("group_id"))
+    member = await db().get(Person, dialogue.get("person_id"))
+    if group is None or member is None:
+        await router.end(dialogue)
+        return
+    try:
+        number = sms.parse_number(message_of(update).text or "")
+        await sms.register(db(), group, member, number, services(context).clock.now())
+    except RefusalError as exc:
+        reply(update, t(language, exc.key, **exc.values))
+        return
+    await router.end(dialogue)
+    plan([services(context).clock.now()])
+    reply(update, t(language, "sms.registered", name=member.first_name, number=sms.readable(number)))
+
+
+# ----------------------------------------------------------------------------- the gateway's webhook
+def signed(key: str, body: bytes, timestamp: str, signature: str, now: float) -> bool:
+    """SMS Gateway for Android's signature: HMAC-SHA256 of the body then the timestamp, in hex,
+    with the signing key; a timestamp over five minutes old is a replay."""
+    if not key or not timestamp.isdigit() or abs(now - int(timestamp)) > MAX_AGE:
+        return False
+    expected = hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+async def inbound(request: web.Request) -> web.Response:
+    """An SMS received by the gateway. Forged or replayed: 401 and nothing changes; from an
+    unknown number: nothing; twice the same event: counted once."""
+    svc: Services = request.app[SMS]["services"]
+    admins: AdminLookup = request.app[SMS]["admins"]
+    body = await request.read()
+    key = svc.settings.sms.signing_key.get_secret_value()
+    headers = request.headers
+    if not signed(key, body, headers.get("X-Timestamp", ""), headers.get("X-Signature", ""), time.time()):
+        log.warning("sms webhook refused: bad or missing signature")
+        return web.json_response({"ok": False}, status=401)
+    try:
+        data = json.loads(body)
+        event, payload = data["event"], data["payload"]
+        text, sender = str(payload["message"]), str(payload["phoneNumber"])
+        event_key = str(data.get("id") or hashlib.sha256(body).hexdigest())
+    except (ValueError, KeyError, TypeError):
+        return web.json_response({"ok": False}, status=400)
+    if event != "sms:received":
+        return web.json_response({"ok": True})
+    try:
+        number = sms.parse_number(sender)
+    except RefusalError:
+        return web.json_response({"ok": True})  # a short code, a foreign operator's service: not a member
+    now = svc.clock.now()
+    with unit_of_work(svc.sender, svc.refresher, svc.wake_at) as work:
+        async with svc.update_turn(), svc.sessionmaker.begin() as session:
+            got = await sms.receive(session, event_key, number, text, now)
+            log.info("sms received: %s", got.outcome)  # the outcome only: never the number or the words
+            if got.outcome in ("consented", "stopped"):
+                plan([now])  # the one confirmation, by SMS
+            if got.group is not None and got.person is not None:
+                await _tell(session, svc, admins, got, number)
+            await work.write_down(session, now)
+        work.committed = True
+    return web.json_response({"ok": True})
+
+
+async def _tell(session: Any, svc: Services, admins: AdminLookup, got: sms.Received, number: str) -> None:
+    """An answer moves the announcement's counts; a call asked for, a reason or a message goes to
+    those who run the next meeting (the facilitators when none is planned), in private."""
+    group, person, answer = got.group, got.person, got.answer
+    assert group is not None and person is not None and answer is not None
+    now = svc.clock.now()
+    if got.outcome == "answered" and got.meeting is not None:
+        if got.meeting.announcement_message_id is not None:
+            spacing = svc.settings.telegram.edit_spacing_seconds
+            messages = {"announcement": got.meeting.announcement_message_id}
+            await follow_in_session(session, group.chat_id, got.meeting.id, messages, now, spacing)
+        if not (answer.kind == "no" and answer.rest):
+            return
+        key, values = "sms.reason_to_runners", {"text": answer.rest}
+    elif got.outcome == "call":
+        key, values = "sms.call_to_runners", {"number": sms.readable(number)}
+    elif got.outcome == "message":
+        key, values = "sms.message_to_runners", {"text": answer.rest}
+    else:
+        return
+    if got.meeting is not None:
+        readers = await meeting_runners(session, got.meeting, group, admins)
+    else:
+        readers = await group_facilitators(session, group, admins)
+    for reader in readers:
+        language = pick_language(reader.language_code, group.language)
+        notify_in_session(
+            session, reader, t(language, key, name=person.first_name, group=group.display_name, **values), "sms", now
+        )
+
+
+def setup_sms(app: web.Application, svc: Services, admins: AdminLookup) -> None:
+    app[SMS] = {"services": svc, "admins": admins}
+    app.router.add_post(svc.settings.sms.webhook_path, inbound)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("sms", sms_command))
+    router.on(DIALOGUE, router.Route(text=number_typed, ttl=timedelta(minutes=30)))

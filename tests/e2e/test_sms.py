@@ -1,0 +1,130 @@
+"""End to end, through the fake SMS gateway: a member Telegram cannot reach gets the reminders by
+SMS once they said OUI, answers "1" and the group's count moves; a webhook delivered twice counts
+once, a forged one changes nothing, an unknown number gets nothing; APPEL and a reason reach the
+facilitator in private; STOP ends everything with one confirmation; the number never reaches the
+group."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.domain.sms import segments
+from bot.simulator.harness import Harness
+from storage.models import SmsContact, SmsReceived
+from tests.support.helpers import group_with_bot, last_text
+
+KARIM = "+33612345678"
+J7 = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
+J1 = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def texting(database_url, clock):
+    async with Harness(database_url, clock=clock, sms=True) as h:
+        yield h
+        await h.settle()
+        assert h.sms is not None and h.sms.problems == []
+
+
+async def registered(h):
+    """Awa's group; Karim never opened Relais' private chat; Awa gives his number."""
+    chat, awa, (karim, julie) = await group_with_bot(h, members=2)
+    tg = h.tg
+    tg.start_private(awa)
+    tg.start_private(julie)
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social Les Vennes | Bilan")
+    await h.settle()
+    announcement = tg.bot_messages(chat.id)[-1]
+    tg.say(chat, awa, "/sms @karim_m")
+    await h.settle()
+    assert "Je vous demande le numéro en privé" in last_text(h, chat.id)
+    assert tg.bot_messages(awa.id)[-1].text.startswith("📱 Le numéro de portable de Karim")
+    tg.say(tg.private_chat(awa), awa, "06 12 34 56")  # too short: asked again, nothing registered
+    await h.settle()
+    assert tg.bot_messages(awa.id)[-1].text.startswith("Je ne reconnais pas ce numéro")
+    tg.say(tg.private_chat(awa), awa, "06 12 34 56 78")
+    await h.settle()
+    assert "Karim recevra un SMS au 06 12 34 56 78" in tg.bot_messages(awa.id)[-1].text
+    await h.run_jobs()
+    return chat, awa, karim, julie, announcement
+
+
+async def counts(h, chat) -> str:
+    return next(m.text for m in h.tg.bot_messages(chat.id) if "Réponses" in (m.text or ""))
+
+
+async def test_consent_reminders_answers_and_stop(texting):
+    h = texting
+    chat, awa, karim, julie, announcement = await registered(h)
+    gateway, tg = h.sms, h.tg
+    assert gateway is not None
+    (consent,) = gateway.to(KARIM)
+    assert "répondez OUI" in consent and "STOP" in consent and segments(consent) == 1
+    # Before a OUI nothing counts and nothing is sent: "1", a word.
+    for text in ("1", "bonjour"):
+        assert await gateway.answer(h.sms_webhook, KARIM, text) == 200
+    await h.run_jobs()
+    assert gateway.to(KARIM) == [consent] and "✅ 0 oui" in announcement.text
+    assert await gateway.answer(h.sms_webhook, KARIM, " Oui ! ") == 200
+    await h.run_jobs()
+    assert gateway.to(KARIM)[-1].startswith("Merci ! Vous recevrez les rappels des réunions par SMS")
+    # J-7: the reminder by SMS, in at most two SMS, with the day, time and place in words.
+    h.clock.set(J7)
+    await h.run_jobs()
+    reminder = gateway.to(KARIM)[-1]
+    assert reminder.startswith('Relais, groupe "Groupe ressources Oyonnax" : réunion jeudi 12 novembre à 14h')
+    assert "Centre social Les Vennes. Répondez 1 je viens, 2 je ne peux pas, 3 peut-etre." in reminder
+    assert segments(reminder) == 1  # GSM's own letters: é, à, è, ù; "ê" becomes "e"
+    # "1": the same totals as a tap; the same event delivered twice counts once.
+    assert await gateway.answer(h.sms_webhook, KARIM, " 1 ", event_id="evt-1") == 200
+    assert await gateway.answer(h.sms_webhook, KARIM, "2", event_id="evt-1") == 200
+    await h.settle()
+    assert "✅ 1 oui · ❌ 0 non" in announcement.text
+    # A forged webhook (another key) and an unknown number change nothing.
+    assert await gateway.answer(h.sms_webhook, KARIM, "2", key="not-the-gateway-key-at-all") == 401
+    assert await gateway.answer(h.sms_webhook, "+33698765432", "2") == 200
+    await h.settle()
+    assert "✅ 1 oui · ❌ 0 non" in announcement.text
+    # APPEL, and "2" with a reason: the facilitator is told in private; the count moves.
+    assert await gateway.answer(h.sms_webhook, KARIM, "appel") == 200
+    await h.settle()
+    assert tg.bot_messages(awa.id)[-1].text == (
+        "📞 Karim (groupe « Groupe ressources Oyonnax ») a répondu APPEL par SMS : rappelez le 06 12 34 56 78"
+    )
+    assert await gateway.answer(h.sms_webhook, KARIM, "2 Malade, désolé") == 200
+    await h.settle()
+    assert "✅ 0 oui · ❌ 1 non" in announcement.text
+    assert tg.bot_messages(awa.id)[-1].text.endswith("ne peut pas venir : « Malade, désolé »")
+    assert await gateway.answer(h.sms_webhook, KARIM, "3") == 200
+    # STOP: one confirmation, then nothing, not even the J-1 reminder.
+    assert await gateway.answer(h.sms_webhook, KARIM, "Stop") == 200
+    await h.run_jobs()
+    assert gateway.to(KARIM)[-1] == "C'est noté : vous ne recevrez plus de SMS de Relais."
+    sent = len(gateway.to(KARIM))
+    h.clock.set(J1)
+    await h.run_jobs()
+    assert len(gateway.to(KARIM)) == sent
+    async with h.services.sessionmaker() as session:
+        assert await session.scalar(select(SmsContact.status)) == "stopped"
+        assert await session.scalar(select(func.count(SmsReceived.id))) == 9  # the duplicate once
+    # The number is never shown in the group.
+    group_texts = " ".join(m.text or "" for m in tg.bot_messages(chat.id))
+    assert "12 34 56" not in group_texts and "+336" not in group_texts
+
+
+async def test_gateway_down_then_back_sends_once(texting):
+    h = texting
+    gateway = h.sms
+    assert gateway is not None
+    gateway.refuse_next = [503]
+    chat, awa, karim, julie, announcement = await registered(h)
+    assert gateway.to(KARIM) == []  # refused: kept for a retry
+    h.clock.set(datetime(2026, 11, 2, 10, 0, tzinfo=UTC))
+    await h.run_jobs()
+    assert len(gateway.to(KARIM)) == 1
+    await h.restart()
+    await h.run_jobs()
+    assert len(gateway.to(KARIM)) == 1  # never twice, restart or not
