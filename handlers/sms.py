@@ -80,20 +80,37 @@ async def sms_command(update: Update, context: Context) -> None:
             return
         reply(update, t(group.language, "sms.call_number_set"))
         return
+    if word.lower() == "ajouter":  # a member without Telegram, by name
+        try:
+            name = sms.validate_name(rest)
+        except RefusalError as exc:
+            reply(update, t(group.language, exc.key, **exc.values) + "\n" + t(group.language, "sms.usage"))
+            return
+        await _ask_number(update, context, group, name=name)
+        return
     member = await _member(update, group, word)
     if member is None:
         reply(update, t(group.language, "sms.usage"))
         return
+    await _ask_number(update, context, group, member=member)
+
+
+async def _ask_number(
+    update: Update, context: Context, group: Group, member: Person | None = None, name: str | None = None
+) -> None:
+    """The number is asked of the facilitator in private: it is never typed in the group."""
     asker = user_of(update)
     facilitator = await person_in_group(db(), group, asker.id)
     if facilitator is None or facilitator[0].private_status != "started":
         reply(update, t(group.language, "sms.start_first"))
         return
+    person_id = member.id if member is not None else None
     await router.start(
-        context, asker.id, asker.id, DIALOGUE, "number", group_id=group.id, person_id=member.id
-    )  # fmt: skip
+        context, asker.id, asker.id, DIALOGUE, "number", group_id=group.id, person_id=person_id, name=name
+    )
     language = pick_language(facilitator[0].language_code, group.language)
-    say(asker.id, t(language, "sms.ask_number", name=member.first_name, group=group.display_name))
+    named = member.first_name if member is not None else str(name)
+    say(asker.id, t(language, "sms.ask_number", name=named, group=group.display_name))
     reply(update, t(group.language, "sms.asked_in_private"))
 
 
@@ -101,18 +118,22 @@ async def number_typed(update: Update, context: Context, dialogue: Dialogue) -> 
     """The member's number, typed in private: the consent SMS goes out."""
     language = language_for(update, context)
     group = await find_group_by_id(db(), dialogue.get("group_id"))
-    member = await db().get(Person, dialogue.get("person_id"))
-    if group is None or member is None:
+    person_id, name = dialogue.get("person_id"), dialogue.get("name")
+    member = await db().get(Person, person_id) if person_id is not None else None
+    if group is None or (member is None and not name):
         await router.end(dialogue)
         return
+    now = services(context).clock.now()
     try:
         number = sms.parse_number(message_of(update).text or "")
-        await sms.register(db(), group, member, number, services(context).clock.now())
+        if member is None:  # a member without Telegram joins the group now, by name
+            member = await sms.add_member_without_telegram(db(), group, str(name), now)
+        await sms.register(db(), group, member, number, now)
     except RefusalError as exc:
         reply(update, t(language, exc.key, **exc.values))
         return
     await router.end(dialogue)
-    plan([services(context).clock.now()])
+    plan([now])
     reply(update, t(language, "sms.registered", name=member.first_name, number=sms.readable(number)))
 
 

@@ -31,6 +31,15 @@ class UserInfo:
     language_code: str | None = None
 
 
+# Members without Telegram (SMS only, bot/domain/sms.py) are people with an id Telegram never
+# gives: below this (Telegram's users are positive, its groups above -10**13).
+SMS_ONLY_IDS = -(10**15)
+
+
+def has_telegram(person: Person) -> bool:
+    return person.telegram_id > SMS_ONLY_IDS
+
+
 async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from bot.domain import meetings as m
 from bot.domain.dates import normalise
 from bot.domain.errors import RefusalError
 from bot.domain.events import EventKind, subject_event
+from bot.domain.people import SMS_ONLY_IDS, record_presence
 from storage.models import Delivery, Group, Meeting, Person, SmsContact, SmsReceived
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,33 @@ def parse_answer(text: str) -> Answer:
             if kind == "no" and said.startswith(word + " "):
                 return Answer(kind, text.strip()[len(word) :].strip(" .:,-")[:REASON_MAX])
     return Answer("other", text.strip()[:REASON_MAX])
+
+
+# ----------------------------------------------------------------------------- members without Telegram
+NAME_MAX = 60
+
+
+def validate_name(text: str) -> str:
+    """How the group calls a member without Telegram ("Awa D."): one line, 2 to 60 characters."""
+    name = " ".join(text.split())
+    if not 2 <= len(name) <= NAME_MAX:
+        raise SmsError("sms.error.name", limit=NAME_MAX)
+    return name
+
+
+async def add_member_without_telegram(session: AsyncSession, group: Group, name: str, now: datetime) -> Person:
+    """A member who has no Telegram: a person of the group known by a name Relais never writes
+    to on Telegram (an id Telegram never gives, see SMS_ONLY_IDS); SMS only."""
+    while True:
+        telegram_id = SMS_ONLY_IDS - secrets.randbits(40)
+        if await session.scalar(select(Person.id).where(Person.telegram_id == telegram_id)) is None:
+            break
+    person = Person(telegram_id=telegram_id, first_name=validate_name(name), private_status="unknown", created_at=now)
+    session.add(person)
+    await session.flush()
+    await record_presence(session, group, person, now)
+    log.info("person %s added to group %s without Telegram", person.id, group.id)
+    return person
 
 
 # ----------------------------------------------------------------------------- contacts

@@ -184,7 +184,10 @@ async def digest(r: Rendering) -> bool:
     members = await m.members_with_answers(r.session, meeting)  # the runners are among them: one query
     runners = {person.id for person, membership, _ in members if runs_meeting(person, membership, meeting, admin_ids)}
     reasons = reads_absence_reasons(r.recipient, meeting, admin_ids)
-    r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons)
+    texted = (
+        frozenset(c.person_id for c in await sms.active_contacts(r.session, r.group)) if r.outbox.sms else frozenset()
+    )
+    r.out.text = ui.digest_text(r.language, r.group, meeting, members, runners, reasons, texted)
     if lines := counts_lines(r.language, await needs_counts(r.session, meeting)):  # childcare, meal
         r.out.text += "\n" + "\n".join(lines)
     return True

@@ -195,13 +195,24 @@ def _reason(language: str, reason: str | None) -> str:
 
 
 def digest_text(
-    language: str, group: Group, meeting: Meeting, members: list, runners: set[int], with_reasons: bool = True
+    language: str,
+    group: Group,
+    meeting: Meeting,
+    members: list,
+    runners: set[int],
+    with_reasons: bool = True,
+    texted: frozenset[int] = frozenset(),
 ) -> str:
     """For those who run the meeting only (bot/domain/facilitators.py): who has not answered, who
-    declined and, for those who may read it, why. `runners` (person ids) are not listed as silent."""
-    silent = [person.first_name for person, _, rsvp in members if rsvp is None and person.id not in runners]
+    declined and, for those who may read it, why. `runners` (person ids) are not listed as silent;
+    those reached by SMS (`texted`) are marked so."""
+
+    def name(person: Person) -> str:
+        return person.first_name + (" (SMS)" if person.id in texted else "")
+
+    silent = [name(person) for person, _, rsvp in members if rsvp is None and person.id not in runners]
     declined = [
-        f"{person.first_name} ({_reason(language, rsvp.reason)})" if with_reasons else person.first_name
+        f"{name(person)} ({_reason(language, rsvp.reason)})" if with_reasons else name(person)
         for person, _, rsvp in members
         if rsvp is not None and rsvp.answer == "no"
     ]

@@ -128,3 +128,36 @@ async def test_gateway_down_then_back_sends_once(texting):
     await h.restart()
     await h.run_jobs()
     assert len(gateway.to(KARIM)) == 1  # never twice, restart or not
+
+
+async def test_a_member_without_telegram_counts_by_sms(texting):
+    h = texting
+    chat, awa, (karim,) = await group_with_bot(h, members=1)
+    gateway, tg = h.sms, h.tg
+    assert gateway is not None
+    tg.start_private(awa)
+    tg.say(chat, awa, "/reunion 12/11 14h | Centre social Les Vennes | Bilan")
+    await h.settle()
+    announcement = tg.bot_messages(chat.id)[-1]
+    tg.say(chat, awa, "/sms ajouter Fatou D.")
+    await h.settle()
+    assert tg.bot_messages(awa.id)[-1].text.startswith("📱 Le numéro de portable de Fatou D.")
+    tg.say(tg.private_chat(awa), awa, "07 81 22 33 44")
+    await h.run_jobs()
+    fatou = "+33781223344"
+    assert "répondez OUI" in gateway.to(fatou)[0]
+    assert await gateway.answer(h.sms_webhook, fatou, "oui") == 200
+    await h.run_jobs()
+    # The day-before list marks who is reached by SMS; the J-1 reminder goes to her phone.
+    h.clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    await h.run_jobs()
+    digest = next(m.text for m in reversed(tg.bot_messages(awa.id)) if "Pas encore répondu" in (m.text or ""))
+    assert "Fatou D. (SMS)" in digest
+    h.clock.set(J1)
+    await h.run_jobs()
+    assert "Répondez 1 je viens" in gateway.to(fatou)[-1]
+    assert await gateway.answer(h.sms_webhook, fatou, "Je viens") == 200
+    await h.settle()
+    assert "✅ 1 oui" in announcement.text
+    group_texts = " ".join(m.text or "" for m in tg.bot_messages(chat.id))
+    assert "81 22 33" not in group_texts and "+337" not in group_texts
