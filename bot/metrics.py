@@ -55,6 +55,14 @@ class Metrics:
             registry=registry,
         )
         self.dialogues = Gauge("relais_dialogues", "Guided dialogues open", registry=registry)
+        self.sms_sent = Counter(
+            "relais_sms_sent", "SMS the gateway took, or refused (by answer)", ["outcome"], registry=registry
+        )
+        self.sms_received = Counter(
+            "relais_sms_received", "SMS members sent back, by what they did", ["outcome"], registry=registry
+        )
+        for outcome in ("ok", "refused"):
+            self.sms_sent.labels(outcome)
 
     def count_send(self, outcome: str) -> None:
         self.sends.labels(outcome).inc()

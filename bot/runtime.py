@@ -135,7 +135,8 @@ class Relais:
         if settings.sms.enabled:  # the gateway's own pace, apart from Telegram's
             sms_settings = settings.sms
             gateway = AndroidGateway(sms_settings.url, sms_settings.login, sms_settings.password.get_secret_value())
-            self.services.sms = Paced(gateway, sms_settings.per_minute)
+            counted = self.services.metrics.sms_sent.labels
+            self.services.sms = Paced(gateway, sms_settings.per_minute, lambda outcome: counted(outcome).inc())
         # The communes (carpool departure points by name) are read in a thread, off the event loop.
         self._communes = asyncio.get_running_loop().run_in_executor(None, communes.load)
         async with telegram_phase(settings):

@@ -176,6 +176,7 @@ async def inbound(request: web.Request) -> web.Response:
         async with svc.update_turn(), svc.sessionmaker.begin() as session:
             got = await sms.receive(session, event_key, number, text, now)
             log.info("sms received: %s", got.outcome)  # the outcome only: never the number or the words
+            svc.metrics.sms_received.labels(got.outcome).inc()
             if got.outcome in ("consented", "stopped"):
                 plan([now])  # the one confirmation, by SMS
             if got.group is not None and got.person is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.domain import sms
 from bot.domain.costs import CostTotals
 from bot.domain.costs import totals as cost_totals
 from bot.domain.evaluations import USEFUL, Hope, hopes
@@ -87,6 +88,8 @@ class Report:
     costs: CostTotals = field(default_factory=CostTotals)  # 🧾 claims for the period's meetings
     children_to_look_after: int = 0  # 🧸 over the period's meetings
     meal_needs: int = 0  # 🍽 dietary needs said
+    sms_sent: int = 0  # 📱 to members Telegram does not reach
+    sms_answers: int = 0  # and what they sent back
 
     @property
     def attendance_rate(self) -> int | None:
@@ -205,6 +208,7 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
     needs = (await counts_for(session, ids)).values()
     report.children_to_look_after = sum(found.children for found in needs)
     report.meal_needs = sum(sum(found.diets.values()) for found in needs)
+    report.sms_sent, report.sms_answers = await sms.figures(session, group, start, end)
     return report
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,7 @@ from bot.domain.dates import normalise
 from bot.domain.errors import RefusalError
 from bot.domain.events import EventKind, subject_event
 from bot.domain.people import SMS_ONLY_IDS, record_presence
-from storage.models import Delivery, Group, Meeting, Person, SmsContact, SmsReceived
+from storage.models import Delivery, Group, Meeting, Person, ScheduledEvent, SmsContact, SmsReceived
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +221,28 @@ async def sent_this_month(session: AsyncSession, now: datetime) -> int:
         )
         or 0
     )
+
+
+async def figures(session: AsyncSession, group: Group, start: datetime, end: datetime) -> tuple[int, int]:
+    """SMS the group sent, and SMS its members sent back, between `start` and `end`."""
+    of_group = or_(
+        ScheduledEvent.group_id == group.id,
+        ScheduledEvent.meeting_id.in_(select(Meeting.id).where(Meeting.group_id == group.id)),
+    )
+    sent = await session.scalar(
+        select(func.count(Delivery.id))
+        .join(ScheduledEvent, ScheduledEvent.id == Delivery.event_id)
+        .where(
+            Delivery.kind.in_(SMS_KINDS), Delivery.status == "sent", Delivery.sent_at >= start, Delivery.sent_at < end
+        )
+        .where(of_group)
+    )
+    answered = await session.scalar(
+        select(func.count(SmsReceived.id))
+        .join(SmsContact, SmsContact.id == SmsReceived.contact_id)
+        .where(SmsContact.group_id == group.id, SmsReceived.received_at >= start, SmsReceived.received_at < end)
+    )
+    return int(sent or 0), int(answered or 0)
 
 
 # ----------------------------------------------------------------------------- what comes back

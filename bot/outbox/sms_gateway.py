@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import aiohttp
@@ -41,8 +42,10 @@ class Paced:
     """At most `per_minute` sends, evenly spaced: a phone sends about one SMS every few seconds,
     an operator at its contract's rate. Real time, as Telegram's own pacing is."""
 
-    def __init__(self, gateway: SmsGateway, per_minute: int) -> None:
-        self.gateway, self.spacing = gateway, 60.0 / per_minute
+    def __init__(
+        self, gateway: SmsGateway, per_minute: int, on_outcome: Callable[[str], None] = lambda o: None
+    ) -> None:
+        self.gateway, self.spacing, self.on_outcome = gateway, 60.0 / per_minute, on_outcome
         self._lock = asyncio.Lock()
         self._next = 0.0
 
@@ -52,7 +55,13 @@ class Paced:
             if wait > 0:
                 await asyncio.sleep(wait)
             self._next = max(time.monotonic(), self._next) + self.spacing
-        return await self.gateway.send(number, text, key)
+        try:
+            sent = await self.gateway.send(number, text, key)
+        except SmsRefusedError:
+            self.on_outcome("refused")
+            raise
+        self.on_outcome("ok")
+        return sent
 
     async def close(self) -> None:
         await self.gateway.close()

@@ -115,6 +115,8 @@ def report_text(language: str, group: Group, report: Report) -> str:
                 refused=report.costs.refused,
             )
         )
+    if report.sms_sent or report.sms_answers:
+        lines.append(t(language, "report.sms", sent=report.sms_sent, answers=report.sms_answers))
     if report.children_to_look_after or report.meal_needs:
         lines.append(t(language, "report.needs", children=report.children_to_look_after, diets=report.meal_needs))
     lines.append("")

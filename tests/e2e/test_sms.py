@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -110,6 +111,17 @@ async def test_consent_reminders_answers_and_stop(texting):
     async with h.services.sessionmaker() as session:
         assert await session.scalar(select(SmsContact.status)) == "stopped"
         assert await session.scalar(select(func.count(SmsReceived.id))) == 9  # the duplicate once
+    # The figures: /bilan (in private) and /metrics count the SMS sent and received.
+    tg.say(chat, awa, "/bilan")
+    await h.settle()
+    report = next(m.text for m in reversed(tg.bot_messages(awa.id)) if (m.text or "").startswith("📊"))
+    # Sent: the consent, its thanks, the J-7 reminder, the STOP's confirmation; received: 8 events.
+    assert "📱 SMS envoyés aux membres que Telegram ne joint pas : 4 · reçus en réponse : 8" in report
+    async with aiohttp.ClientSession() as session, session.get(h.sms_webhook.split("/sms/")[0] + "/metrics") as got:
+        metrics = await got.text()
+    assert 'relais_sms_sent_total{outcome="ok"} 4.0' in metrics
+    assert 'relais_sms_received_total{outcome="answered"} 3.0' in metrics
+    assert 'relais_sms_received_total{outcome="duplicate"} 1.0' in metrics
     # The number is never shown in the group.
     group_texts = " ".join(m.text or "" for m in tg.bot_messages(chat.id))
     assert "12 34 56" not in group_texts and "+336" not in group_texts
