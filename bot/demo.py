@@ -32,6 +32,8 @@ class Transcript:
         self.seen = 0
         self.shown: dict[tuple[int, int], list[str]] = {}  # each message's lines as last printed
         self.keyboards: set[tuple[str, ...]] = set()  # the button rows already printed once
+        self.sms_seen = 0
+        self.phones: dict[str, str] = {}  # number -> the name printed for it
 
     def _where(self, chat_id: int) -> str:
         chat = self.h.tg.chats[chat_id]
@@ -168,6 +170,21 @@ class Transcript:
                 lines = [lines[0].replace(names[0], " · ".join(names))]
             print(*lines, sep="\n")
         self.seen = len(journal)
+        self._texts()
+
+    def _texts(self) -> None:
+        """The SMS the gateway sent since the last scene (to members without Telegram)."""
+        gateway = self.h.sms
+        if gateway is None:
+            return
+        for sms in gateway.sent[self.sms_seen :]:
+            print(f"[SMS {self.phones.get(sms.number, sms.number)}] 📱 Relais : {sms.text}")
+        self.sms_seen = len(gateway.sent)
+
+    @staticmethod
+    def texted(name: str, text: str) -> None:
+        """What someone answers by SMS, printed as they typed it."""
+        print(f"[SMS {name}] {name} : {text}")
 
 
 def _said(lines: list[str]) -> list[str]:
@@ -178,11 +195,13 @@ def _said(lines: list[str]) -> list[str]:
 async def play(h: Harness, show: Transcript) -> None:
     tg = h.tg
 
-    async def step(title: str) -> None:
+    async def step(title: str, texted: tuple[str, str] | None = None) -> None:
         await h.settle()
         # Each scene with its day and time, as the group lived it.
         when = format_datetime(h.clock.now().astimezone(PARIS), "EEEE d MMMM, H'h'mm", locale="fr")
         print(f"\n— {when} · {title}")
+        if texted is not None:  # what someone answered by SMS, before what it changed
+            show.texted(*texted)
         show.flush()
 
     awa = tg.user("Awa", "awa_animatrice")
@@ -205,7 +224,9 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.press(karim, announcement, "Je viens")
     await h.settle()
     tg.press(julie, announcement, "Peut-être")
-    await step("Karim répond « Je viens », Julie « Peut-être » : les chiffres changent sur l'annonce")
+    await h.settle()
+    tg.press(awa, announcement, "Je viens")
+    await step("Karim et Awa répondent « Je viens », Julie « Peut-être » : les chiffres changent sur l'annonce")
     tg.say(group, awa, "/lieux Oyonnax")
     tg.say(group, awa, "/lieux Bellignat")
     await step("Awa donne deux lieux de départ pour le covoiturage : le nom de la commune suffit")
@@ -227,9 +248,25 @@ async def play(h: Harness, show: Transcript) -> None:
     await step("Julie touche 🙋 : la conversation privée s'ouvre ; elle écrit sa commune, Karim est sollicité")
     tg.press(karim, tg.bot_messages(karim.id)[-1], "Accepter")
     await step("Karim accepte : chacun reçoit le prénom de l'autre, un lien pour lui écrire, le lieu et l'heure")
+    fatou = "+33781223344"
+    show.phones[fatou] = "Fatou"
+    tg.say(group, awa, "/sms ajouter Fatou")
+    await h.settle()
+    tg.say(tg.private_chat(awa), awa, "07 81 22 33 44")
+    await h.run_jobs()
+    assert h.sms is not None
+    await step("Fatou n'a pas Telegram : avec son accord, Awa donne son numéro en privé ; un SMS lui demande OUI")
+    await h.sms.answer(h.sms_webhook, fatou, "Oui")
+    await h.run_jobs()
+    show.texted("Fatou", "Oui")
+    show.flush()
     h.clock.set(datetime(2026, 11, 11, 9, 0, tzinfo=UTC))
     await h.run_jobs()
-    await step("La veille à 10h : le rappel dans le groupe et en privé, le covoiturage, la liste pour l'animation")
+    await step(
+        "La veille à 10h : le rappel dans le groupe, en privé et par SMS, le covoiturage, la liste pour l'animation"
+    )
+    await h.sms.answer(h.sms_webhook, fatou, "1")
+    await step("Fatou répond 1 par SMS : elle compte sur l'annonce du groupe, comme un bouton", ("Fatou", "1"))
 
     tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")
     await h.settle()
@@ -270,15 +307,14 @@ async def play(h: Harness, show: Transcript) -> None:
     tg.say(tg.private_chat(karim), karim, "3,40")
     await h.settle()
     tg.send_photo(tg.private_chat(karim), karim, "ticket-bus.jpg")
-    await step("Le lendemain, « utile ? » en privé ; sous la question, Karim demande ses frais : 3,40 € de bus")
+    await h.settle()
     claim = next(m for m in reversed(tg.bot_messages(awa.id)) if (m.text or "").startswith("🧾 Demande"))
     tg.press(awa, claim, "Remboursé")
-    await step("Awa marque la demande remboursée : Karim en est prévenu en privé")
+    await step("Le lendemain, « utile ? » en privé ; Karim demande ses frais (3,40 € de bus) ; Awa les rembourse")
     h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
     tg.say(group, awa, "/suivi 1 réalisée")
     await h.run_jobs()
     await step("Quelques semaines plus tard, la proposition est réalisée : le groupe la fête")
-    tg.say(group, awa, "/reunion 17/12 10h | Centre social Les Vennes, 3 rue X, Bourg | La suite")
     nadia = tg.user("Nadia", "nadia_o")
     tg.join(group, nadia)
     await h.settle()
@@ -291,7 +327,7 @@ async def play(h: Harness, show: Transcript) -> None:
     link = tg.last_callback_url()
     if link is not None:  # she never started the bot: the button opens the private chat
         tg.open_link(nadia, link)
-    await step("Nadia rejoint le groupe : une ligne de bienvenue ; en privé, le groupe et la prochaine réunion")
+    await step("Nadia rejoint le groupe : une ligne de bienvenue ; en privé, ce qu'est le groupe et qui l'anime")
     tg.say(group, awa, "/bilan")
     await step("Awa demande le bilan : il arrive en privé, avec son graphique ; le groupe n'en voit qu'une ligne")
     tg.say(tg.private_chat(awa), awa, "/tableau")
@@ -315,7 +351,7 @@ async def run_demo(verbose: bool = False, telegram_group_limit: bool = False) ->
         # The built-in fake needs none of Telegram's sending limits to show the flow: without them
         # a scene with many messages in the group does not wait for the minute to pass.
         fast = {} if telegram_group_limit else UNPACED
-        async with Harness(url, flood_control=telegram_group_limit, overrides=fast) as h:
+        async with Harness(url, flood_control=telegram_group_limit, overrides=fast, sms=True) as h:
             if telegram_group_limit:
                 h.patience = 300.0  # a scene may wait for the minute's budget
             print("Relais — démonstration sur un Telegram simulé (aucun jeton, aucun réseau)")

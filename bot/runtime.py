@@ -137,8 +137,6 @@ class Relais:
             gateway = AndroidGateway(sms_settings.url, sms_settings.login, sms_settings.password.get_secret_value())
             counted = self.services.metrics.sms_sent.labels
             self.services.sms = Paced(gateway, sms_settings.per_minute, lambda outcome: counted(outcome).inc())
-        # The communes (carpool departure points by name) are read in a thread, off the event loop.
-        self._communes = asyncio.get_running_loop().run_in_executor(None, communes.load)
         async with telegram_phase(settings):
             await self.application.initialize()
         self.services.bot_username = self.application.bot.username
@@ -214,6 +212,9 @@ class Relais:
         )
         for warning in settings.warnings():
             log.warning("%s", warning)
+        # The communes (carpool departure points by name) are read in a thread once Relais is up,
+        # off the event loop: the first /lieux does not wait for them.
+        self._communes = asyncio.get_running_loop().run_in_executor(None, communes.load)
 
     async def stop(self) -> None:
         application = self.application

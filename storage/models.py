@@ -105,6 +105,8 @@ class Group(Base):
     rights_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The number an SMS tells members to call (the facilitator's or the structure's), /sms numero.
     sms_call_number: Mapped[str | None] = mapped_column(String(16))
+    # When the facilitators were told the month's SMS were spent (once a month at most).
+    sms_limit_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group", passive_deletes=True)
 

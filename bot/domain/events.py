@@ -28,6 +28,7 @@ class EventKind(StrEnum):
     RIDES_ALERT = "rides_unmatched"  # carpool_alert_days before, facilitators: requests without a seat
     REACH_LIST = "reach_list"  # written done with the first reminder: whom no private reminder reaches
     REACH_NUDGE = "reach_nudge"  # written done with it, at most monthly: the group offered private reminders
+    SMS_LIMIT = "sms_limit"  # written done with a reminder, at most monthly: the month's SMS are spent
     # About a group's subject
     PROPOSAL_NEWS = "proposal_news"  # private notices of a change, to the author and followers
     PROPOSALS_DIGEST = "proposals_digest"  # monthly, in the group
@@ -60,6 +61,7 @@ MEETING_EVENTS = frozenset(
         EventKind.RIDES_ALERT,
         EventKind.REACH_LIST,
         EventKind.REACH_NUDGE,
+        EventKind.SMS_LIMIT,
     }
 )
 

@@ -210,6 +210,12 @@ async def active_contacts(session: AsyncSession, group: Group) -> list[SmsContac
     )
 
 
+def limit_news_due(group: Group, now: datetime) -> bool:
+    """The facilitators are told the month's SMS are spent once a month."""
+    told = group.sms_limit_told_at
+    return told is None or (told.year, told.month) != (now.year, now.month)
+
+
 async def sent_this_month(session: AsyncSession, now: datetime) -> int:
     """SMS sent since the first of this month (UTC), every group together: the department's bill."""
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

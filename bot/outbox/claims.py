@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.sms import SMS_KINDS
 from storage.models import Delivery, Meeting, ScheduledEvent
 
 WORKER_ID = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -35,7 +36,7 @@ def add_delivery(
 ) -> None:
     """One message to send for this event: to a person in private, or to the group. A report for
     a facilitator who has not started the bot is `held` until they do (`release_held`)."""
-    channel = "sms" if kind.startswith("sms_") else "person"  # bot/outbox/sms_gateway.py sends the SMS
+    channel = "sms" if kind in SMS_KINDS else "person"  # bot/outbox/sms_gateway.py sends the SMS
     recipient = f"{channel}:{person_id}" if person_id is not None else "group"
     session.add(
         Delivery(

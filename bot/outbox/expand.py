@@ -157,13 +157,17 @@ async def reminder(x: Expansion) -> None:
         await _reach_everyone(x)  # first: the reminder is then the group's latest message
     x.to_group("group_reminder")
     texted = {c.person_id for c in await sms.active_contacts(x.session, x.group)} if x.outbox.sms else set()
+    spent = bool(texted) and await sms.sent_this_month(x.session, x.now) >= x.outbox.sms_monthly_limit
     for person, _membership, rsvp in await m.members_with_answers(x.session, meeting):
         if rsvp is not None and rsvp.answer == "no":
             continue
         if reachable_in_private(person):
             x.deliver("nudge" if rsvp is None else "private_reminder", person.id)
-        elif person.id in texted:  # Telegram cannot reach them: the SMS they agreed to
+        elif person.id in texted and not spent:  # Telegram cannot reach them: the SMS they agreed to
             x.deliver("sms_reminder", person.id)
+    if spent and sms.limit_news_due(x.group, x.now):  # those who run it phone them instead
+        x.group.sms_limit_told_at = x.now
+        await x.report("sms_limit", await x.runners(), await _done_event(x, EventKind.SMS_LIMIT))
 
 
 REACH_NUDGE_EVERY = timedelta(days=30)

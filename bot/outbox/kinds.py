@@ -64,6 +64,7 @@ class DeliveryKind(StrEnum):
     SMS_CONSENT = "sms_consent"  # by SMS: "Répondez OUI" (nothing else before it)
     SMS_REMINDER = "sms_reminder"  # by SMS, with each reminder wave: the meeting, 1 / 2 / 3, a number to call
     SMS_REPLY = "sms_reply"  # by SMS: the confirmation of a OUI or a STOP
+    SMS_LIMIT = "sms_limit"  # to those who run the meeting: the month's SMS are spent, whom to phone
 
 
 class RegistryError(RuntimeError):
@@ -86,10 +87,22 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.SERIES_NEXT: EventSpec(expand.series_next, frozenset({D.ANNOUNCEMENT})),
     EventKind.REMINDER: EventSpec(
         expand.reminder,
-        frozenset({D.GROUP_REMINDER, D.PRIVATE_REMINDER, D.NUDGE, D.UNREACHABLE, D.REACH_NUDGE, D.SMS_REMINDER}),
+        frozenset(
+            {
+                D.GROUP_REMINDER,
+                D.PRIVATE_REMINDER,
+                D.NUDGE,
+                D.UNREACHABLE,
+                D.REACH_NUDGE,
+                D.SMS_REMINDER,
+                D.SMS_LIMIT,
+                D.REACH_OUT,
+            }
+        ),
     ),
     EventKind.REACH_LIST: EventSpec(expand.written_done, frozenset({D.UNREACHABLE})),
     EventKind.REACH_NUDGE: EventSpec(expand.written_done, frozenset({D.REACH_NUDGE})),
+    EventKind.SMS_LIMIT: EventSpec(expand.written_done, frozenset({D.SMS_LIMIT, D.REACH_OUT})),
     EventKind.DIGEST: EventSpec(expand.facilitator_digest, frozenset({D.DIGEST, D.REACH_OUT})),
     EventKind.CHECKLIST: EventSpec(expand.checklist, frozenset({D.CHECKLIST, D.REACH_OUT})),
     EventKind.FEEDBACK: EventSpec(expand.feedback, frozenset({D.FEEDBACK, D.EVALUATION})),
@@ -145,6 +158,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.SMS_CONSENT: render.sms_consent,
     D.SMS_REMINDER: render.sms_reminder,
     D.SMS_REPLY: render.sms_reply,
+    D.SMS_LIMIT: render.sms_limit,
 }
 
 

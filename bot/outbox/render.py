@@ -488,3 +488,15 @@ async def sms_reply(r: Rendering) -> bool:
     r.out.sms_to = contact.number
     r.out.text = sms_ui.reply_text(r.group.language, stopped=contact.status == sms.STOPPED)
     return True
+
+
+async def sms_limit(r: Rendering) -> bool:
+    """The month's SMS are spent: the reminders by SMS stop until the first of the next month;
+    the members they would have reached, to phone."""
+    names = []
+    for contact in await sms.active_contacts(r.session, r.group):
+        person = await r.session.get(Person, contact.person_id)
+        if person is not None:
+            names.append(person.first_name)
+    r.out.text = t(r.language, "sms.limit_reached", limit=r.outbox.sms_monthly_limit, names=", ".join(names))
+    return bool(names)

@@ -90,7 +90,7 @@ async def test_run_serves_then_stops_cleanly_on_sigterm(tmp_path):
     )
     try:
         async with aiohttp.ClientSession() as session:
-            for _ in range(100):
+            for _ in range(300):  # 30 s: a loaded CI machine takes several seconds to import and migrate
                 try:
                     async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
                         if response.status == 200:

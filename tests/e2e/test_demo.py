@@ -62,7 +62,11 @@ def test_the_demo_transcript_reads_in_time_order(transcript):
     # A newcomer: one welcome line naming nothing but her, then the card and the next meeting in private.
     welcome = _index(lines, "🤖 Relais : 👋 Bienvenue à Nadia dans le groupe !")
     card = _index(lines, "[privé Nadia] 🤖 Relais : 👋 Bienvenue dans le groupe", welcome)
-    assert "Animation : Awa." in lines[card + 2] and "La prochaine réunion" in lines[card + 3]
+    assert "Animation : Awa." in lines[card + 2]
+    # A member without Telegram: her SMS answer moves the group's count.
+    sms_in = _index(lines, "[SMS Fatou] Fatou : 1")
+    assert _index(lines, "[SMS Fatou] 📱 Relais : Relais, groupe") < _index(lines, "Répondez 1 je viens") < sms_in
+    assert "(message mis à jour) : 📣 Prochaine réunion" in lines[sms_in + 1] and "✅ 3 oui" in lines[sms_in + 2]
     # Nothing is printed before what caused it: every "voit" line follows a "touche" line.
     for index, line in enumerate(lines):
         if " voit, " in line:

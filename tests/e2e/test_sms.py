@@ -173,3 +173,26 @@ async def test_a_member_without_telegram_counts_by_sms(texting):
     assert "✅ 1 oui" in announcement.text
     group_texts = " ".join(m.text or "" for m in tg.bot_messages(chat.id))
     assert "81 22 33" not in group_texts and "+337" not in group_texts
+
+
+async def test_the_monthly_limit_stops_sending_and_the_facilitators_are_told_once(database_url, clock):
+    async with Harness(database_url, clock=clock, sms=True, overrides={"sms": {"monthly_limit": 2}}) as h:
+        chat, awa, karim, julie, announcement = await registered(h)
+        gateway, tg = h.sms, h.tg
+        assert gateway is not None
+        assert await gateway.answer(h.sms_webhook, KARIM, "oui") == 200
+        await h.run_jobs()
+        assert len(gateway.to(KARIM)) == 2  # the consent and its thanks: the month's two
+        h.clock.set(J7)
+        await h.run_jobs()
+        assert len(gateway.to(KARIM)) == 2
+        told = [m.text for m in tg.bot_messages(awa.id) if (m.text or "").startswith("📱 Les SMS de ce mois")]
+        assert told == [
+            "📱 Les SMS de ce mois sont épuisés (2 au plus) : les rappels par SMS reprendront le 1er du mois "
+            "prochain. À prévenir par téléphone : Karim."
+        ]
+        h.clock.set(J1)
+        await h.run_jobs()
+        assert len(gateway.to(KARIM)) == 2
+        assert sum((m.text or "").startswith("📱 Les SMS de ce mois") for m in tg.bot_messages(awa.id)) == 1
+        await h.settle()

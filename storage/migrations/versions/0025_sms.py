@@ -1,5 +1,6 @@
 """SMS for the members Telegram does not reach: their numbers (with consent), the SMS received
-(once each), and the number a group's SMS tells people to call.
+(once each), the number a group's SMS tells people to call, and when its facilitators were told
+the month's SMS were spent.
 
 Revision ID: 0025
 Revises: 0024
@@ -52,10 +53,12 @@ def upgrade() -> None:
     op.create_index("ix_sms_received_contact_id", "sms_received", ["contact_id"])
     with op.batch_alter_table("groups") as batch:
         batch.add_column(sa.Column("sms_call_number", sa.String(16), nullable=True))
+        batch.add_column(sa.Column("sms_limit_told_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("groups") as batch:
+        batch.drop_column("sms_limit_told_at")
         batch.drop_column("sms_call_number")
     op.drop_index("ix_sms_received_contact_id", "sms_received")
     op.drop_table("sms_received")
