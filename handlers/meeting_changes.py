@@ -14,6 +14,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import meetings as m
+from bot.domain import sms
 from bot.domain.dates import DateError, is_series, parse_series, parse_when
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
@@ -33,6 +34,7 @@ from handlers.common import (
     language_for,
     message_of,
     notify,
+    plan,
     plan_jobs,
     publish,
     reply,
@@ -96,6 +98,9 @@ async def _tell_everyone(context: Context, group: Group, meeting: Meeting, key: 
             + t(language, "meeting.private_group", group=group.display_name)
         )
         notify(context, person, text, key, reply_markup=rsvp_keyboard(language, meeting) if markup else None)
+    now = services(context).clock.now()
+    if services(context).settings.sms.enabled and await sms.plan_change(db(), group, meeting, now):
+        plan([now])  # and by SMS, to the members who get them
 
 
 async def _refresh_announcement(context: Context, group: Group, meeting: Meeting) -> None:

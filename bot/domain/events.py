@@ -47,6 +47,7 @@ class EventKind(StrEnum):
     # By SMS (bot/domain/sms.py)
     SMS_CONSENT = "sms_consent"  # a number registered: the SMS that asks for a OUI
     SMS_REPLY = "sms_reply"  # a OUI or a STOP received: its one confirmation
+    SMS_CHANGE = "sms_change"  # a meeting cancelled or moved: those who get SMS are told
 
 
 MEETING_EVENTS = frozenset(

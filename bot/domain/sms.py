@@ -29,7 +29,7 @@ from storage.models import Delivery, Group, Meeting, Person, ScheduledEvent, Sms
 log = logging.getLogger(__name__)
 
 ASKED, ACTIVE, STOPPED = "asked", "active", "stopped"
-SMS_KINDS = ("sms_consent", "sms_reminder", "sms_reply")  # delivery kinds that go by SMS
+SMS_KINDS = ("sms_consent", "sms_reminder", "sms_reply", "sms_change")  # delivery kinds that go by SMS
 REASON_MAX = 160
 # GSM 03.38: what one 7-bit SMS carries (160 characters, 153 in each part of a longer one);
 # the extension characters take two places. Anything else makes it UCS-2: 70, then 67.
@@ -192,6 +192,20 @@ async def register(session: AsyncSession, group: Group, person: Person, number: 
     session.add(subject_event(group.id, EventKind.SMS_CONSENT, contact.id, now, offset=int(asked_before or 0)))
     log.info("sms contact %s registered in group %s", contact.id, group.id)
     return contact
+
+
+async def plan_change(session: AsyncSession, group: Group, meeting: Meeting, now: datetime) -> bool:
+    """A meeting cancelled or moved: an SMS to the members who get them (sent with the state the
+    meeting is in then). False when nobody in the group gets SMS."""
+    if not await active_contacts(session, group):
+        return False
+    before = await session.scalar(
+        select(func.count(ScheduledEvent.id)).where(
+            ScheduledEvent.kind == EventKind.SMS_CHANGE, ScheduledEvent.subject_id == meeting.id
+        )
+    )
+    session.add(subject_event(group.id, EventKind.SMS_CHANGE, meeting.id, now, offset=int(before or 0)))
+    return True
 
 
 async def contact_of(session: AsyncSession, group: Group, person: Person) -> SmsContact | None:

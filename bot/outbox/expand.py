@@ -464,3 +464,13 @@ async def sms_reply(x: Expansion) -> None:
     contact = await _texted(x, received.contact_id if received is not None else None)
     if contact is not None:
         x.deliver("sms_reply", contact.person_id)
+
+
+async def sms_change(x: Expansion) -> None:
+    """A meeting cancelled or moved: each member who gets SMS is told (the event's subject)."""
+    meeting = await x.session.get(Meeting, x.event.subject_id)
+    if not x.outbox.sms or meeting is None or meeting.group_id != x.group.id:
+        x.skip()
+        return
+    for contact in await sms.active_contacts(x.session, x.group):
+        x.deliver("sms_change", contact.person_id)

@@ -64,6 +64,7 @@ class DeliveryKind(StrEnum):
     SMS_CONSENT = "sms_consent"  # by SMS: "Répondez OUI" (nothing else before it)
     SMS_REMINDER = "sms_reminder"  # by SMS, with each reminder wave: the meeting, 1 / 2 / 3, a number to call
     SMS_REPLY = "sms_reply"  # by SMS: the confirmation of a OUI or a STOP
+    SMS_CHANGE = "sms_change"  # by SMS: the meeting is cancelled, or moved (and 1 / 2 / 3 again)
     SMS_LIMIT = "sms_limit"  # to those who run the meeting: the month's SMS are spent, whom to phone
 
 
@@ -123,6 +124,7 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.MEMBER_NEWS: EventSpec(expand.member_news, frozenset({D.MEMBER_NEWS})),
     EventKind.SMS_CONSENT: EventSpec(expand.sms_consent, frozenset({D.SMS_CONSENT})),
     EventKind.SMS_REPLY: EventSpec(expand.sms_reply, frozenset({D.SMS_REPLY})),
+    EventKind.SMS_CHANGE: EventSpec(expand.sms_change, frozenset({D.SMS_CHANGE})),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -159,6 +161,7 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.SMS_REMINDER: render.sms_reminder,
     D.SMS_REPLY: render.sms_reply,
     D.SMS_LIMIT: render.sms_limit,
+    D.SMS_CHANGE: render.sms_change,
 }
 
 

@@ -500,3 +500,13 @@ async def sms_limit(r: Rendering) -> bool:
             names.append(person.first_name)
     r.out.text = t(r.language, "sms.limit_reached", limit=r.outbox.sms_monthly_limit, names=", ".join(names))
     return bool(names)
+
+
+async def sms_change(r: Rendering) -> bool:
+    """The meeting as it is when the SMS goes: cancelled, or at its new date."""
+    meeting = await r.session.get(Meeting, r.event.subject_id)
+    if meeting is None or await _over_limit(r):
+        return False
+    r.out.sms_to = await _number(r, sms.ACTIVE)
+    r.out.text = sms_ui.change_text(r.group.language, r.group, meeting)
+    return r.out.sms_to is not None

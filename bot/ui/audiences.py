@@ -266,6 +266,8 @@ RULES: dict[str, str] = {
     "sms.call": PIECE,
     "sms.consented": PIECE,
     "sms.stopped": PIECE,
+    "sms.cancelled": PIECE,
+    "sms.moved": PIECE,
     "poll.": FACILITATOR,
     "priorities.": FACILITATOR,
     "proposal.error.": PARTICIPANT,

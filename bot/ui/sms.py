@@ -38,5 +38,16 @@ def reminder_text(language: str, group: Group, meeting: Meeting) -> str:
     return _fit(build(meeting.place), meeting.place, build)
 
 
+def change_text(language: str, group: Group, meeting: Meeting) -> str:
+    when = when_text(meeting.starts_at, group.timezone, language)
+    if meeting.status == "cancelled":
+        return to_gsm(plain(language, "sms.cancelled", group=group.display_name, when=when))
+
+    def build(place: str) -> str:
+        return plain(language, "sms.moved", group=group.display_name, when=when, place=place)
+
+    return _fit(build(meeting.place), meeting.place, build)
+
+
 def reply_text(language: str, stopped: bool) -> str:
     return to_gsm(plain(language, "sms.stopped" if stopped else "sms.consented"))

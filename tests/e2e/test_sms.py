@@ -196,3 +196,28 @@ async def test_the_monthly_limit_stops_sending_and_the_facilitators_are_told_onc
         assert len(gateway.to(KARIM)) == 2
         assert sum((m.text or "").startswith("📱 Les SMS de ce mois") for m in tg.bot_messages(awa.id)) == 1
         await h.settle()
+
+
+async def test_a_meeting_moved_then_cancelled_is_told_by_sms(texting):
+    h = texting
+    chat, awa, karim, julie, announcement = await registered(h)
+    gateway, tg = h.sms, h.tg
+    assert gateway is not None
+    assert await gateway.answer(h.sms_webhook, KARIM, "oui") == 200
+    await h.run_jobs()
+    tg.say(chat, awa, "/deplacer 1 vendredi 13 novembre 15h")
+    await h.run_jobs()
+    moved = gateway.to(KARIM)[-1]
+    assert moved.startswith('Relais, groupe "Groupe ressources Oyonnax" : la réunion change de date, vendredi 13')
+    assert "15h, Centre social Les Vennes. Répondez 1 je viens" in moved and segments(moved) <= 2
+    assert await gateway.answer(h.sms_webhook, KARIM, "1") == 200  # counts for the meeting at its new date
+    await h.settle()
+    assert "✅ 1 oui" in announcement.text
+    tg.say(chat, awa, "/annuler 1")
+    await h.run_jobs()
+    assert gateway.to(KARIM)[-1] == (
+        'Relais, groupe "Groupe ressources Oyonnax" : la réunion du vendredi 13 novembre à 15h est annulée.'
+    )
+    h.clock.set(J7)
+    await h.run_jobs()  # no reminder for a cancelled meeting
+    assert gateway.to(KARIM)[-1].endswith("est annulée.")
