@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from fpdf import FPDF  # noqa: E402
 
-from bot.ui.attestation import FONTS, printable  # noqa: E402
+from bot.ui.attestation import fonts, printable  # noqa: E402
 
 INLINE_CODE = re.compile(r"`([^`]+)`")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -112,11 +112,11 @@ def to_html(markdown: str) -> str:
 def guide_pdf(source: Path) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title("Guide de l'animation — Relais")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.add_font("DejaVu", "I", str(FONTS / "DejaVuSans-Oblique.ttf"))
-    pdf.add_font("DejaVu", "BI", str(FONTS / "DejaVuSans-BoldOblique.ttf"))
-    pdf.add_font("DejaVuMono", "", str(FONTS / "DejaVuSansMono.ttf"))
+    pdf.add_font("DejaVu", "", str(fonts() / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts() / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "I", str(fonts() / "DejaVuSans-Oblique.ttf"))
+    pdf.add_font("DejaVu", "BI", str(fonts() / "DejaVuSans-BoldOblique.ttf"))
+    pdf.add_font("DejaVuMono", "", str(fonts() / "DejaVuSansMono.ttf"))
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()

@@ -12,25 +12,32 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import matplotlib
 from babel.dates import format_date
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
 
 from bot.domain.reports import AttestationFacts
 from bot.ui.i18n import plain, tn
 from storage.models import Group
 
-FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 MAX_LISTED = 24  # meetings listed on the page; beyond, their number is given
+
+
+@cache
+def fonts() -> Path:
+    """Where matplotlib keeps DejaVu. matplotlib and fpdf2 are imported when a page is first
+    made, not when Relais starts (together about two seconds of a start)."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 @cache
 def _letters() -> frozenset[int]:
     """The characters the attestation's fonts can print (the same in regular and bold)."""
+    from fontTools.ttLib import TTFont
+
     found: set[int] | None = None
     for file in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
-        cmap = set(TTFont(str(FONTS / file), lazy=True).getBestCmap())
+        cmap = set(TTFont(str(fonts() / file), lazy=True).getBestCmap())
         found = cmap if found is None else found & cmap
     return frozenset(found or ())
 
@@ -42,6 +49,8 @@ def printable(text: str) -> bool:
 
 
 def attestation_pdf(language: str, group: Group, name: str, facts: AttestationFacts, issued: str) -> bytes:
+    from fpdf import FPDF
+
     zone = ZoneInfo(group.timezone)
 
     def day(moment) -> str:
@@ -49,8 +58,8 @@ def attestation_pdf(language: str, group: Group, name: str, facts: AttestationFa
 
     pdf = FPDF(format="A4")
     pdf.set_title(plain(language, "attestation.title"))
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "", str(fonts() / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts() / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_margins(22, 22, 22)

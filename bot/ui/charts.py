@@ -7,8 +7,6 @@ import io
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from bot.domain.reports import Report
 from bot.ui.i18n import plain
@@ -19,6 +17,10 @@ WIDTH, HEIGHT, DPI = 6.4, 4.8, 150  # 960 x 720 pixels: sharp on a phone, small 
 
 def attendance_chart(language: str, group: Group, report: Report) -> bytes | None:
     """Bars of members present (and invited, behind) per meeting; None with no meeting to show."""
+    # Imported at the first chart, not at start-up (matplotlib takes over a second to import).
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     meetings = [m for m in report.meetings if m.invited][-12:]
     if not meetings:
         return None

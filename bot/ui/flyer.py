@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import matplotlib
 import segno
-from fpdf import FPDF
-from matplotlib.figure import Figure
 
+from bot.ui.attestation import fonts
 from bot.ui.i18n import plain
-
-FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 @dataclass(frozen=True)
@@ -49,10 +44,12 @@ def _qr_png(link: str, scale: int) -> bytes:
 
 
 def flyer_pdf(words: FlyerWords) -> bytes:
+    from fpdf import FPDF  # imported when a flyer is first made, not at start-up
+
     pdf = FPDF(format="A4")
     pdf.set_title(words.title)
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "", str(fonts() / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts() / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_margins(22, 22, 22)
@@ -83,6 +80,8 @@ def flyer_pdf(words: FlyerWords) -> bytes:
 
 def flyer_png(words: FlyerWords) -> bytes:
     """The same page as a picture, 1000 by 1414 pixels (A4's proportions)."""
+    from matplotlib.figure import Figure  # imported when a flyer is first made, not at start-up
+
     figure = Figure(figsize=(10, 14.14), dpi=100)
     figure.patch.set_facecolor("white")
     text: dict[str, Any] = {"fontfamily": "DejaVu Sans", "ha": "center", "wrap": True}
