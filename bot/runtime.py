@@ -34,7 +34,7 @@ from handlers.help import set_command_menus
 from handlers.sms import setup_sms
 from handlers.web import build_web_app
 from jobs.housekeeping import start_housekeeping
-from jobs.scheduler import leave, start_dispatcher
+from jobs.scheduler import DISPATCHER, leave, start_dispatcher
 from storage.db import create_engine, create_sessionmaker, migrate
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,9 @@ class Relais:
     async def stop(self) -> None:
         application = self.application
         if application is not None:
+            dispatcher = application.bot_data.get(DISPATCHER)
+            for sending in list(dispatcher.sms_sends) if dispatcher is not None else ():
+                sending.cancel()  # an SMS in flight: its claim lapses, and the next run sends it once
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:

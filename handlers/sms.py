@@ -162,7 +162,10 @@ async def inbound(request: web.Request) -> web.Response:
         data = json.loads(body)
         event, payload = data["event"], data["payload"]
         text, sender = str(payload["message"]), str(payload["phoneNumber"])
-        event_key = str(data.get("id") or hashlib.sha256(body).hexdigest())
+        # One SMS, once: the app has posted one SMS twice under two event ids (its issue #291),
+        # so the SMS is known by its sender, its id (made from its text) and when it arrived.
+        seen = "|".join(str(payload.get(k, "")) for k in ("phoneNumber", "messageId", "receivedAt"))
+        event_key = hashlib.sha256(seen.encode()).hexdigest()
     except (ValueError, KeyError, TypeError):
         return web.json_response({"ok": False}, status=400)
     if event != "sms:received":

@@ -92,13 +92,20 @@ class AndroidGateway:
         )
         try:
             state = await self._api().send(message)
-        except (errors.InternalServerError, errors.ServiceUnavailableError) as exc:
-            raise SmsRefusedError(f"gateway {exc.status_code}", temporary=True) from None
         except errors.APIError as exc:
-            raise SmsRefusedError(f"gateway {exc.status_code}", temporary=exc.status_code == 429) from None
+            if exc.status_code == 409:  # "Message with the same ID already exists": sent before a crash
+                return key
+            raise self._refused(exc) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SmsRefusedError(exc.__class__.__name__, temporary=True) from None
         return str(state.id)
+
+    @staticmethod
+    def _refused(exc: errors.APIError) -> SmsRefusedError:
+        temporary = (
+            isinstance(exc, errors.InternalServerError | errors.ServiceUnavailableError) or exc.status_code == 429
+        )
+        return SmsRefusedError(f"gateway {exc.status_code}", temporary=temporary)
 
     async def close(self) -> None:
         if self._session is not None:

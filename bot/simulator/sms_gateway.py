@@ -8,6 +8,7 @@ as the app signs it (HMAC-SHA256 of the body then the timestamp, `X-Signature`, 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -38,6 +39,10 @@ class FakeSmsGateway:
     refuse_next: list[int] = field(default_factory=list)  # HTTP statuses for the next sends
     problems: list[str] = field(default_factory=list)  # requests the real gateway would refuse
     _runner: web.AppRunner | None = None
+    _answers: int = 0  # SMS people sent: each arrives at its own second
+    # When set to an unset event, each message is taken (and counted as sent) but answered only
+    # once the event is set: a process that dies meanwhile never learns it went out.
+    hold: asyncio.Event | None = None
     url: str = ""
 
     async def start(self) -> FakeSmsGateway:
@@ -84,8 +89,12 @@ class FakeSmsGateway:
             self.problems.append(f"bad recipients or empty text: {numbers!r}")
             return web.json_response({"message": "bad request"}, status=400)
         key = str(body.get("id") or uuid.uuid4().hex)
+        if any(sms.key == key for sms in self.sent):  # as the real one: an id is sent once
+            return web.json_response({"message": "Message with the same ID already exists"}, status=409)
         for number in numbers:
             self.sent.append(Sms(number, text, key))
+        if self.hold is not None:
+            await self.hold.wait()
         recipients = [{"phoneNumber": n, "state": "Pending"} for n in numbers]
         return web.json_response({"id": key, "state": "Pending", "recipients": recipients}, status=202)
 
@@ -94,10 +103,18 @@ class FakeSmsGateway:
         return [sms.text for sms in self.sent if sms.number == number]
 
     async def answer(
-        self, webhook_url: str, number: str, text: str, event_id: str | None = None, key: str = SIGNING_KEY
+        self,
+        webhook_url: str,
+        number: str,
+        text: str,
+        event_id: str | None = None,
+        key: str = SIGNING_KEY,
+        received_at: str | None = None,
     ) -> int:
         """Someone answers from their phone: the gateway posts it to Relais, signed. Returns the
-        HTTP status Relais gave."""
+        HTTP status Relais gave. The same `received_at` is the same SMS posted again (as the app
+        has done under a new event id)."""
+        self._answers += 1
         body = json.dumps(
             {
                 "deviceId": "fake-phone",
@@ -109,7 +126,8 @@ class FakeSmsGateway:
                     "message": text,
                     "phoneNumber": number,
                     "simNumber": 1,
-                    "receivedAt": "2026-11-05T10:00:00.000+01:00",
+                    "receivedAt": received_at
+                    or f"2026-11-05T10:{self._answers // 60:02d}:{self._answers % 60:02d}.000+01:00",
                 },
             }
         ).encode()

@@ -6,15 +6,18 @@ group."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.domain import sms
 from bot.domain.sms import segments
 from bot.simulator.harness import Harness
-from storage.models import SmsContact, SmsReceived
+from storage.models import Delivery, Group, SmsContact, SmsReceived
 from tests.support.helpers import group_with_bot, last_text
 
 KARIM = "+33612345678"
@@ -79,9 +82,11 @@ async def test_consent_reminders_answers_and_stop(texting):
     assert reminder.startswith('Relais, groupe "Groupe ressources Oyonnax" : réunion jeudi 12 novembre à 14h')
     assert "Centre social Les Vennes. Répondez 1 je viens, 2 je ne peux pas, 3 peut-etre." in reminder
     assert segments(reminder) == 1  # GSM's own letters: é, à, è, ù; "ê" becomes "e"
-    # "1": the same totals as a tap; the same event delivered twice counts once.
-    assert await gateway.answer(h.sms_webhook, KARIM, " 1 ", event_id="evt-1") == 200
-    assert await gateway.answer(h.sms_webhook, KARIM, "2", event_id="evt-1") == 200
+    # "1": the same totals as a tap. The same SMS posted twice (the app has done it under a new
+    # event id, its issue #291) counts once.
+    arrived = "2026-11-05T10:30:00.000+01:00"
+    assert await gateway.answer(h.sms_webhook, KARIM, " 1 ", event_id="evt-1", received_at=arrived) == 200
+    assert await gateway.answer(h.sms_webhook, KARIM, " 1 ", event_id="evt-2", received_at=arrived) == 200
     await h.settle()
     assert "✅ 1 oui · ❌ 0 non" in announcement.text
     # A forged webhook (another key) and an unknown number change nothing.
@@ -140,6 +145,11 @@ async def test_gateway_down_then_back_sends_once(texting):
     await h.restart()
     await h.run_jobs()
     assert len(gateway.to(KARIM)) == 1  # never twice, restart or not
+    # A send again under the same id (the process died between the gateway's answer and the
+    # record): the gateway says 409, it counts as sent, nothing goes twice.
+    key = gateway.sent[0].key
+    assert h.services.sms is not None and await h.services.sms.send(KARIM, "encore", key) == key
+    assert len(gateway.to(KARIM)) == 1
 
 
 async def test_a_member_without_telegram_counts_by_sms(texting):
@@ -221,3 +231,40 @@ async def test_a_meeting_moved_then_cancelled_is_told_by_sms(texting):
     h.clock.set(J7)
     await h.run_jobs()  # no reminder for a cancelled meeting
     assert gateway.to(KARIM)[-1].endswith("est annulée.")
+
+
+async def test_a_restart_in_the_middle_of_a_wave_of_sms_sends_each_once(texting):
+    """Six members get SMS. The gateway takes the J-7 wave's messages but answers none of them
+    before the process dies; the next process sends them again under the same ids once their
+    claims lapse: the gateway's 409 says they went, and each member gets the reminder once."""
+    h = texting
+    gateway = h.sms
+    assert gateway is not None
+    chat, awa, (karim,) = await group_with_bot(h, members=1)
+    h.tg.say(chat, awa, "/reunion 12/11 14h | Centre social Les Vennes | Bilan")
+    await h.settle()
+    numbers = [f"+3378122334{i}" for i in range(6)]
+    async with h.services.sessionmaker.begin() as session:
+        group = (await session.scalars(select(Group))).one()
+        for i, number in enumerate(numbers):
+            member = await sms.add_member_without_telegram(session, group, f"Membre {i}", h.clock.now())
+            contact = await sms.register(session, group, member, number, h.clock.now())
+            contact.status = sms.ACTIVE  # they said OUI long ago
+    h.clock.set(J7)
+    gateway.hold = asyncio.Event()
+    wave = asyncio.create_task(h.run_jobs())
+    async with asyncio.timeout(10):
+        while len(gateway.sent) < 3:  # some taken by the gateway, none answered
+            await asyncio.sleep(0.05)
+    wave.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await wave
+    await h.restart()  # the process dies with SMS in flight
+    gateway.hold.set()
+    h.clock.set(J7 + timedelta(minutes=2))  # their claims lapse
+    await h.run_jobs()
+    reminders = [sms_.number for sms_ in gateway.sent if "Répondez 1 je viens" in sms_.text]
+    assert sorted(reminders) == sorted(numbers)  # each once
+    async with h.services.sessionmaker() as session:
+        statuses = await session.scalars(select(Delivery.status).where(Delivery.kind == "sms_reminder"))
+        assert list(statuses) == ["sent"] * 6
