@@ -43,6 +43,7 @@ class FakeSmsGateway:
     # When set to an unset event, each message is taken (and counted as sent) but answered only
     # once the event is set: a process that dies meanwhile never learns it went out.
     hold: asyncio.Event | None = None
+    _took: asyncio.Event = field(default_factory=asyncio.Event)  # set at each message taken
     url: str = ""
 
     async def start(self) -> FakeSmsGateway:
@@ -93,10 +94,17 @@ class FakeSmsGateway:
             return web.json_response({"message": "Message with the same ID already exists"}, status=409)
         for number in numbers:
             self.sent.append(Sms(number, text, key))
+        self._took.set()
         if self.hold is not None:
             await self.hold.wait()
         recipients = [{"phoneNumber": n, "state": "Pending"} for n in numbers]
         return web.json_response({"id": key, "state": "Pending", "recipients": recipients}, status=202)
+
+    async def taken(self, count: int) -> None:
+        """Wait until the gateway has taken `count` messages."""
+        while len(self.sent) < count:
+            self._took.clear()
+            await self._took.wait()
 
     def to(self, number: str) -> list[str]:
         """The texts a phone received, oldest first."""

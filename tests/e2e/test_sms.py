@@ -254,8 +254,7 @@ async def test_a_restart_in_the_middle_of_a_wave_of_sms_sends_each_once(texting)
     gateway.hold = asyncio.Event()
     wave = asyncio.create_task(h.run_jobs())
     async with asyncio.timeout(10):
-        while len(gateway.sent) < 3:  # some taken by the gateway, none answered
-            await asyncio.sleep(0.05)
+        await gateway.taken(3)  # some taken by the gateway, none answered
     wave.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await wave
