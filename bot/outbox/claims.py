@@ -76,16 +76,25 @@ def ready_or_abandoned(model: Any, now: datetime, lease: timedelta) -> Any:
 
 
 async def claim_deliveries(
-    session: AsyncSession, now: datetime, limit: int, lease: timedelta, worker: str = WORKER_ID
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    worker: str = WORKER_ID,
+    by_sms: bool | None = None,
 ) -> list[Delivery]:
-    """Take up to `limit` deliveries ready to go (group messages first). A delivery left in
-    'sending' longer than the lease belonged to a process that died: it is taken again."""
+    """Take up to `limit` deliveries ready to go (group messages first): those that go by SMS
+    (`by_sms` True), the others (False), or all (None). A delivery left in 'sending' longer than
+    the lease belonged to a process that died: it is taken again."""
     query = (
         select(Delivery)
         .where(ready_or_abandoned(Delivery, now, lease))
         .order_by(Delivery.priority, Delivery.id)
         .limit(limit)
     )
+    if by_sms is not None:
+        texted = Delivery.recipient.startswith("sms:")
+        query = query.where(texted if by_sms else ~texted)
     if locking(session):
         query = query.with_for_update(skip_locked=True)
     deliveries = list(await session.scalars(query))

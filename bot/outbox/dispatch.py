@@ -35,13 +35,14 @@ from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.outbox.sms_gateway import SmsGateway, SmsRefusedError
 from storage.db import database_away
-from storage.models import Group
+from storage.models import Delivery, Group
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 IN_FLIGHT = 2  # batches being sent at once
 RECORD_EVERY = 10  # outcomes recorded together (a commit about three times a second in a wave)
 RECORD_WAITS = (0.5, 1, 2, 4, 8, 16, None)  # about 31 s in all: half the lease
+SMS_AT_ONCE = 5000  # SMS claimed by one run (their claims are renewed while they wait their turn)
 
 
 @dataclass
@@ -280,9 +281,45 @@ async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: i
                 await asyncio.gather(*in_flight, return_exceptions=True)
 
 
+async def _claim_texts(run: Dispatcher, bot: Bot, report: DispatchReport) -> None:
+    """Every SMS due, claimed at once and handed to the gateway's own pace, apart from
+    Telegram's batches: neither channel waits for the other."""
+    if run.sms is None:
+        return
+    async with run.sessionmaker.begin() as session:
+        claimed = await claim_deliveries(session, run.now(), SMS_AT_ONCE, LEASE, WORKER_ID, by_sms=True)
+        texts = await _rendered(session, claimed, run, report)
+    if texts:
+        sending = asyncio.create_task(_send_batch(run, bot, texts, report))
+        run.sms_sends.add(sending)
+        sending.add_done_callback(run.sms_sends.discard)
+
+
+async def _rendered(
+    session: AsyncSession, claimed: list[Delivery], run: Dispatcher, report: DispatchReport
+) -> list[Outgoing]:
+    rendered: list[Outgoing] = []
+    for delivery in claimed:
+        try:
+            out = await render_delivery(session, delivery, run.outbox)
+        except RegistryError as exc:
+            log.error("delivery %s: %s", delivery.id, exc)
+            delivery.status, delivery.error = "failed", "unknown kind"
+            report.failed += 1
+            continue
+        if out is None:
+            delivery.status, delivery.error = "skipped", "not needed"
+            report.skipped += 1
+        else:
+            rendered.append(out)
+    return rendered
+
+
 async def _claim_and_send(
     run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None, in_flight: deque[asyncio.Task[None]]
 ) -> None:
+    await _claim_texts(run, bot, report)
+    by_sms = False if run.sms is not None else None  # SMS off: any left are claimed here, and fail
     batches = 0
     while max_batches is None or batches < max_batches:
         batches += 1
@@ -290,33 +327,14 @@ async def _claim_and_send(
         # two in flight: the rate limiter always has the next messages waiting, even when a
         # batch ends with a slow send or replies to people take some of the slots.
         async with run.sessionmaker.begin() as session:
-            claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID)
-            rendered: list[Outgoing] = []
-            for delivery in claimed:
-                try:
-                    out = await render_delivery(session, delivery, run.outbox)
-                except RegistryError as exc:
-                    log.error("delivery %s: %s", delivery.id, exc)
-                    delivery.status, delivery.error = "failed", "unknown kind"
-                    report.failed += 1
-                    continue
-                if out is None:
-                    delivery.status, delivery.error = "skipped", "not needed"
-                    report.skipped += 1
-                else:
-                    rendered.append(out)
+            claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID, by_sms)
+            rendered = await _rendered(session, claimed, run, report)
         if claimed and batches == 1 and run.on_wave is not None:
             await run.on_wave()
         if len(in_flight) >= IN_FLIGHT or (not claimed and in_flight):
             await in_flight.popleft()
         if not claimed:
             break
-        texts = [out for out in rendered if out.sms_to is not None]
-        if texts:
-            sending = asyncio.create_task(_send_batch(run, bot, texts, report))
-            run.sms_sends.add(sending)
-            sending.add_done_callback(run.sms_sends.discard)
-            rendered = [out for out in rendered if out.sms_to is None]
         in_flight.append(asyncio.create_task(_send_batch(run, bot, rendered, report)))
     while in_flight:
         await in_flight.popleft()

@@ -31,6 +31,7 @@ class Sms:
     number: str
     text: str
     key: str  # the message id Relais gave (the same delivery, the same id)
+    at: float = field(default_factory=time.time)  # when the gateway took it
 
 
 @dataclass
