@@ -18,8 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain import sms
 from bot.domain.dialogues import Dialogue
@@ -28,11 +28,15 @@ from bot.domain.facilitators import AdminLookup, group_facilitators, meeting_run
 from bot.domain.groups import find_group_by_id
 from bot.domain.people import find_member_by_username, person_in_group
 from bot.services import Services, db, services
-from bot.ui.i18n import pick_language, t
+from bot.ui import callbacks as cb
+from bot.ui.i18n import pick_language, plain, t
 from handlers.common import (
     Context,
+    answer,
     command_args,
+    edit_tapped,
     follow_in_session,
+    is_facilitator,
     language_for,
     message_of,
     notify_in_session,
@@ -41,6 +45,7 @@ from handlers.common import (
     require_facilitator,
     say,
     someone_named,
+    tapped,
     unit_of_work,
     user_of,
 )
@@ -215,9 +220,28 @@ async def _tell(session: Any, svc: Services, admins: AdminLookup, got: sms.Recei
         readers = await group_facilitators(session, group, admins)
     for reader in readers:
         language = pick_language(reader.language_code, group.language)
-        notify_in_session(
-            session, reader, t(language, key, name=person.first_name, group=group.display_name, **values), "sms", now
-        )
+        text = t(language, key, name=person.first_name, group=group.display_name, **values)
+        markup = None
+        if got.outcome == "call" and got.received_id is not None:
+            done = cb.key(plain(language, "button.sms_call_done"), cb.SmsCallDone(got.received_id))
+            markup = InlineKeyboardMarkup([[done]])
+        notify_in_session(session, reader, text, "sms", now, reply_markup=markup)
+
+
+async def call_done_button(update: Update, context: Context) -> None:
+    """✅ Rappel fait: a facilitator of the member's group called them back (told once)."""
+    language = language_for(update, context)
+    data = tapped(update, cb.SmsCallDone)
+    call = await sms.call_back(db(), data.received_id)
+    if call is None:
+        answer(update, plain(language, "button.invalid"))
+        return
+    if not await is_facilitator(context, call.group, user_of(update).id):
+        answer(update, plain(language, "facilitator.only"), show_alert=True)
+        return
+    answer(update)
+    key = "sms.call_done" if call.done(services(context).clock.now()) else "sms.call_already_done"
+    edit_tapped(update, t(language, key, name=call.member.first_name, by=user_of(update).first_name))
 
 
 def setup_sms(app: web.Application, svc: Services, admins: AdminLookup) -> None:
@@ -227,4 +251,5 @@ def setup_sms(app: web.Application, svc: Services, admins: AdminLookup) -> None:
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("sms", sms_command))
+    application.add_handler(CallbackQueryHandler(call_done_button, pattern=cb.SmsCallDone.matches))
     router.on(DIALOGUE, router.Route(text=number_typed, ttl=timedelta(minutes=30)))

@@ -265,6 +265,32 @@ async def figures(session: AsyncSession, group: Group, start: datetime, end: dat
     return int(sent or 0), int(answered or 0)
 
 
+@dataclass
+class CallBack:
+    received: SmsReceived
+    member: Person
+    group: Group
+
+    def done(self, now: datetime) -> bool:
+        """ "✅ Rappel fait": marked once; False when someone marked it first."""
+        if self.received.called_at is not None:
+            return False
+        self.received.called_at = now
+        return True
+
+
+async def call_back(session: AsyncSession, received_id: int) -> CallBack | None:
+    """The APPEL an SMS received was, with its member and group (None for anything else)."""
+    received = await session.get(SmsReceived, received_id)
+    contact = await session.get(SmsContact, received.contact_id) if received and received.contact_id else None
+    if received is None or contact is None:
+        return None
+    member, group = await session.get(Person, contact.person_id), await session.get(Group, contact.group_id)
+    if member is None or group is None:
+        return None
+    return CallBack(received, member, group)
+
+
 # ----------------------------------------------------------------------------- what comes back
 @dataclass
 class Received:

@@ -489,6 +489,14 @@ class CarpoolPlace(Callback):
     place_id: int
 
 
+@button("smscall", Id())
+@dataclass(frozen=True)
+class SmsCallDone(Callback):
+    """✅ Rappel fait, under an APPEL received by SMS (the SMS received)."""
+
+    received_id: int
+
+
 @button("plc", Id(), InseeCode())
 @dataclass(frozen=True)
 class PlaceCommune(Callback):

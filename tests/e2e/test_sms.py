@@ -97,9 +97,16 @@ async def test_consent_reminders_answers_and_stop(texting):
     # APPEL, and "2" with a reason: the facilitator is told in private; the count moves.
     assert await gateway.answer(h.sms_webhook, KARIM, "appel") == 200
     await h.settle()
-    assert tg.bot_messages(awa.id)[-1].text == (
+    call = tg.bot_messages(awa.id)[-1]
+    assert call.text == (
         "📞 Karim (groupe « Groupe ressources Oyonnax ») a répondu APPEL par SMS : rappelez le 06 12 34 56 78"
     )
+    tg.send_callback(julie, call, call.buttons()[0]["callback_data"])  # not of the facilitation
+    await h.settle()
+    assert tg.last_callback_answer() == "Seule l'animation du groupe peut faire cela."
+    tg.press(awa, call, "Rappel fait")
+    await h.settle()
+    assert call.text == "✅ Fait : Awa a rappelé Karim."
     assert await gateway.answer(h.sms_webhook, KARIM, "2 Malade, désolé") == 200
     await h.settle()
     assert "✅ 0 oui · ❌ 1 non" in announcement.text

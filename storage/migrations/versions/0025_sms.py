@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("event_key", sa.String(64), nullable=False),
         sa.Column("contact_id", sa.Integer(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("called_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["sms_contacts.id"], name="fk_sms_received_contact_id_sms_contacts", ondelete="SET NULL"
         ),
