@@ -45,30 +45,34 @@ class SmsError(RefusalError):
 
 
 # ----------------------------------------------------------------------------- numbers
-def parse_number(text: str) -> str:
-    """A French or international mobile number as people write it ("06 12 34 56 78",
-    "+33 6 12…", "0033…"), in E.164 ("+33612345678"). Raises SmsError."""
+def _valid_number(text: str) -> phonenumbers.PhoneNumber:
+    """A valid number as people write it ("06 12 34 56 78", "+33 6 12…", "0033…"); the French
+    plan when there is no country code. Raises SmsError."""
     try:
         number = phonenumbers.parse(text.strip()[:32], "FR")
     except phonenumbers.NumberParseException:
         raise SmsError("sms.error.number") from None
     if not phonenumbers.is_valid_number(number):
         raise SmsError("sms.error.number")
+    return number
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_number(text: str) -> str:
+    """A mobile number, French or international, in E.164 ("+33612345678"). Raises SmsError."""
+    number = _valid_number(text)
     kind = phonenumbers.number_type(number)
     if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise SmsError("sms.error.not_mobile")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return _e164(number)
 
 
 def parse_call_number(text: str) -> str:
     """The number an SMS tells people to call: any valid number, a landline included."""
-    try:
-        number = phonenumbers.parse(text.strip()[:32], "FR")
-    except phonenumbers.NumberParseException:
-        raise SmsError("sms.error.number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise SmsError("sms.error.number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return _e164(_valid_number(text))
 
 
 def readable(number: str) -> str:
@@ -186,10 +190,7 @@ async def register(session: AsyncSession, group: Group, person: Person, number: 
         session.add(contact)
     contact.number, contact.status, contact.consented_at, contact.stopped_at = number, ASKED, None, None
     await session.flush()
-    asked_before = await session.scalar(
-        select(func.count(Delivery.id)).where(Delivery.kind == "sms_consent", Delivery.recipient == f"sms:{person.id}")
-    )
-    session.add(subject_event(group.id, EventKind.SMS_CONSENT, contact.id, now, offset=int(asked_before or 0)))
+    await _plan_once(session, group, EventKind.SMS_CONSENT, contact.id, now)
     log.info("sms contact %s registered in group %s", contact.id, group.id)
     return contact
 
@@ -199,13 +200,19 @@ async def plan_change(session: AsyncSession, group: Group, meeting: Meeting, now
     meeting is in then). False when nobody in the group gets SMS."""
     if not await active_contacts(session, group):
         return False
-    before = await session.scalar(
-        select(func.count(ScheduledEvent.id)).where(
-            ScheduledEvent.kind == EventKind.SMS_CHANGE, ScheduledEvent.subject_id == meeting.id
-        )
-    )
-    session.add(subject_event(group.id, EventKind.SMS_CHANGE, meeting.id, now, offset=int(before or 0)))
+    await _plan_once(session, group, EventKind.SMS_CHANGE, meeting.id, now)
     return True
+
+
+async def _plan_once(session: AsyncSession, group: Group, kind: EventKind, subject_id: int, now: datetime) -> None:
+    """An SMS event about a subject, due now. One still pending already says it: its SMS is
+    written with the subject as it is when it goes (a number corrected, a meeting moved then
+    cancelled before the dispatcher ran), so a second would say the same thing twice. Otherwise
+    a new one, after those done (each has its own offset: one row per kind, subject, offset)."""
+    events = select(ScheduledEvent.status).where(ScheduledEvent.kind == kind, ScheduledEvent.subject_id == subject_id)
+    statuses = list(await session.scalars(events))
+    if "pending" not in statuses:
+        session.add(subject_event(group.id, kind, subject_id, now, offset=len(statuses)))
 
 
 async def contact_of(session: AsyncSession, group: Group, person: Person) -> SmsContact | None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from bot.domain import sms
+from bot.domain.events import EventKind
+from bot.domain.meetings import create_meeting
+from bot.domain.settings import MeetingsSection
 from bot.domain.sms import SmsError, is_consent, is_gsm, parse_answer, parse_number, readable, segments, to_gsm
 from bot.ui.i18n import LANGUAGES, plain
 from handlers.sms import signed
+from storage.models import Group, ScheduledEvent
 
 
 def test_french_numbers_as_people_write_them():
@@ -69,3 +76,34 @@ def test_the_gateway_signature():
     assert not signed("another-key-entirely-here", body, str(now), good, now)  # forged
     assert not signed(key, body, str(now), good, now + 301)  # replayed later
     assert not signed("", body, str(now), good, now) and not signed(key, body, "x", good, now)
+
+
+async def test_an_sms_still_pending_is_not_planned_twice(session):
+    """A number corrected, or a meeting moved then cancelled, before the dispatcher ran: the SMS
+    still to go says the latest state once; once it went, the next change plans another."""
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    group = Group(chat_id=-5, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=now)
+    session.add(group)
+    await session.flush()
+    fatou = await sms.add_member_without_telegram(session, group, "Fatou", now)
+    await sms.register(session, group, fatou, "+33612345678", now)
+    contact = await sms.register(session, group, fatou, "+33781223344", now)  # corrected at once
+    meeting = await create_meeting(
+        session, group, now + timedelta(days=10), "Salle", "Sujet", None, None, now, MeetingsSection()
+    )
+    contact.status = sms.ACTIVE
+    assert await sms.plan_change(session, group, meeting, now)
+    assert await sms.plan_change(session, group, meeting, now)
+
+    async def events(kind: EventKind) -> list[tuple[str, int]]:
+        rows = await session.execute(
+            select(ScheduledEvent.status, ScheduledEvent.offset_minutes).where(ScheduledEvent.kind == kind)
+        )
+        return sorted((status, offset) for status, offset in rows)
+
+    assert await events(EventKind.SMS_CONSENT) == [("pending", 0)]
+    assert await events(EventKind.SMS_CHANGE) == [("pending", 0)]
+    for event in await session.scalars(select(ScheduledEvent).where(ScheduledEvent.kind == EventKind.SMS_CHANGE)):
+        event.status = "done"  # it went out
+    assert await sms.plan_change(session, group, meeting, now)
+    assert await events(EventKind.SMS_CHANGE) == [("done", 0), ("pending", 1)]
