@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain.dialogues import Dialogue
 from bot.domain.groups import find_group_by_id
-from bot.domain.people import find_member_by_username, find_person, only_group, person_in_group
+from bot.domain.people import find_person, only_group, person_in_group
 from bot.domain.reports import attestation_facts, own_attendance
 from bot.services import db, services
 from bot.ui import callbacks as cb
@@ -26,16 +26,15 @@ from bot.ui.meetings import short_when
 from handlers.common import (
     Context,
     answer,
-    command_args,
     edit_tapped,
     is_group_chat,
     language_for,
     message_of,
+    named_member,
     reply,
     require_facilitator,
     say,
     send,
-    someone_named,
     tapped,
     user_of,
 )
@@ -61,7 +60,7 @@ async def attestation_command(update: Update, context: Context) -> None:
     group = await require_facilitator(update, context)
     if group is None:
         return
-    target = await _target(update, group)
+    target = await named_member(update, group)
     if target is None:
         reply(update, t(group.language, "attestation.usage"))
         return
@@ -70,17 +69,6 @@ async def attestation_command(update: Update, context: Context) -> None:
         return
     await _ask_name(context, target, group, asked_by=user.id)
     reply(update, t(group.language, "attestation.asked", name=target.first_name))
-
-
-async def _target(update: Update, group: Group) -> Person | None:
-    """The member named by @pseudo, or whose message the command replies to."""
-    named = someone_named(update)
-    if named is not None:
-        found = await person_in_group(db(), group, named.id)
-    else:
-        username = command_args(update).split(" ")[0].lstrip("@")
-        found = await find_member_by_username(db(), group, username) if username else None
-    return found[0] if found is not None and found[1].status == "member" else None
 
 
 async def _ask_name(context: Context, person: Person, group: Group, asked_by: int | None) -> None:

@@ -26,7 +26,7 @@ from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
 from bot.domain.facilitators import AdminLookup, group_facilitators, meeting_runners
 from bot.domain.groups import find_group_by_id
-from bot.domain.people import find_member_by_username, person_in_group
+from bot.domain.people import person_in_group
 from bot.services import Services, db, services
 from bot.ui import callbacks as cb
 from bot.ui.i18n import pick_language, plain, t
@@ -39,12 +39,12 @@ from handlers.common import (
     is_facilitator,
     language_for,
     message_of,
+    named_member,
     notify_in_session,
     plan,
     reply,
     require_facilitator,
     say,
-    someone_named,
     tapped,
     unit_of_work,
     user_of,
@@ -59,15 +59,6 @@ MAX_AGE = 300  # seconds: an older signed webhook is a replay
 
 
 # ----------------------------------------------------------------------------- facilitators
-async def _member(update: Update, group: Group, word: str) -> Person | None:
-    named = someone_named(update)
-    if named is not None:
-        found = await person_in_group(db(), group, named.id)
-    else:
-        found = await find_member_by_username(db(), group, word.lstrip("@")) if word else None
-    return found[0] if found is not None and found[1].status == "member" else None
-
-
 async def sms_command(update: Update, context: Context) -> None:
     """/sms @pseudo: the number is asked in private; /sms numero 04…: the number to call."""
     group = await require_facilitator(update, context)
@@ -93,7 +84,7 @@ async def sms_command(update: Update, context: Context) -> None:
             return
         await _ask_number(update, context, group, name=name)
         return
-    member = await _member(update, group, word)
+    member = await named_member(update, group)
     if member is None:
         reply(update, t(group.language, "sms.usage"))
         return

@@ -40,6 +40,7 @@ from bot.domain.people import (
     GROUP_ANONYMOUS_BOT,
     TELEGRAM_SERVICE,
     UserInfo,
+    find_member_by_username,
     find_person,
     note_member_count,
     person_in_group,
@@ -192,6 +193,18 @@ def someone_named(update: Update) -> User | None:
     if replied is not None and replied.sender_chat is None and is_person(replied.from_user):
         return replied.from_user
     return None
+
+
+async def named_member(update: Update, group: Group) -> Person | None:
+    """The current member a command names: picked in Telegram's mention list, the author of the
+    message it replies to, or a @pseudo as its first word (/attestation, /sms)."""
+    named = someone_named(update)
+    if named is not None:
+        found = await person_in_group(db(), group, named.id)
+    else:
+        username = command_args(update).split(" ")[0].lstrip("@")
+        found = await find_member_by_username(db(), group, username) if username else None
+    return found[0] if found is not None and found[1].status == "member" else None
 
 
 def answering(update: Update) -> dict[str, Any]:
