@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -179,18 +179,19 @@ async def inbound(request: web.Request) -> web.Response:
             if got.outcome in ("consented", "stopped"):
                 plan([now])  # the one confirmation, by SMS
             if got.group is not None and got.person is not None:
-                await _tell(session, svc, admins, got, number)
+                await _tell(session, svc, admins, got, number, now)
             await work.write_down(session, now)
         work.committed = True
     return web.json_response({"ok": True})
 
 
-async def _tell(session: Any, svc: Services, admins: AdminLookup, got: sms.Received, number: str) -> None:
+async def _tell(
+    session: Any, svc: Services, admins: AdminLookup, got: sms.Received, number: str, now: datetime
+) -> None:
     """An answer moves the announcement's counts; a call asked for, a reason or a message goes to
     those who run the next meeting (the facilitators when none is planned), in private."""
     group, person, answer = got.group, got.person, got.answer
     assert group is not None and person is not None and answer is not None
-    now = svc.clock.now()
     if got.outcome == "answered" and got.meeting is not None:
         if got.meeting.announcement_message_id is not None:
             spacing = svc.settings.telegram.edit_spacing_seconds

@@ -459,8 +459,13 @@ async def _number(r: Rendering, *statuses: str) -> str | None:
 
 async def _over_limit(r: Rendering) -> bool:
     """The month's SMS are spent (`sms.monthly_limit`): none until the first of the next month.
-    Counted as sent so far: a batch in flight may go a few over."""
-    return await sms.sent_this_month(r.session, r.event.due_at) >= r.outbox.sms_monthly_limit
+    Counted as sent so far: a batch in flight may go a few over. Counted once per claim (one
+    transaction renders the run's SMS, and none is recorded sent meanwhile), not once per SMS."""
+    month = (r.event.due_at.year, r.event.due_at.month)
+    counts: dict[tuple[int, int], int] = r.session.info.setdefault("relais.sms_sent_this_month", {})
+    if month not in counts:
+        counts[month] = await sms.sent_this_month(r.session, r.event.due_at)
+    return counts[month] >= r.outbox.sms_monthly_limit
 
 
 async def sms_consent(r: Rendering) -> bool:
