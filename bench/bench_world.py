@@ -51,6 +51,20 @@ async def add_group(
     return group
 
 
+def fake_group(tg: Any, g: int, members: int) -> tuple[Any, list[Any]]:
+    """In the fake Telegram: group `g` with the bot, its facilitator, and `members` people who
+    all started the bot (the same people add_group writes into Relais' database)."""
+    admin = tg.user(f"Anim{g}")
+    chat = tg.group(f"Groupe {g}", creator=admin)
+    chat.statuses[tg.bot.id] = "member"
+    people = [tg.user(f"P{g}_{i}") for i in range(members)]
+    for person in people:
+        chat.statuses[person.id] = "member"
+        person.started = True
+        tg.private_chat(person)
+    return chat, people
+
+
 def stop_processes(processes: list[Any]) -> None:
     """SIGTERM every bot process (they shut down cleanly, together), then wait; kill a laggard."""
     import signal

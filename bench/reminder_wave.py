@@ -41,7 +41,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_world import add_group, stop_processes, write_result  # noqa: E402 (beside this script)
+from bench_world import add_group, fake_group, stop_processes, write_result  # noqa: E402 (beside this script)
 
 
 def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
@@ -54,14 +54,7 @@ def serve_fake(port: int, groups: int, members: int, world_file: str) -> None:
         tg = FakeTelegram(flood_control=True)
         world = []
         for g in range(groups):
-            admin = tg.user(f"Anim{g}")
-            chat = tg.group(f"Groupe {g}", creator=admin)
-            chat.statuses[tg.bot.id] = "member"
-            people = [tg.user(f"P{g}_{i}") for i in range(members)]
-            for person in people:
-                chat.statuses[person.id] = "member"
-                person.started = True
-                tg.private_chat(person)
+            chat, people = fake_group(tg, g, members)
             world.append({"chat_id": chat.id, "title": chat.title, "people": [[p.id, p.first_name] for p in people]})
 
         async def stats(request: web.Request) -> web.Response:

@@ -29,19 +29,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_world import add_group, write_result  # noqa: E402 (beside this script)
+from bench_world import add_group, fake_group, write_result  # noqa: E402 (beside this script)
 
 TELEGRAM_PER_SECOND = 30
 
 
 async def run(args: argparse.Namespace) -> dict:
-    from sqlalchemy import select
 
     from bot.domain import sms
     from bot.domain.meetings import create_meeting
     from bot.domain.settings import MeetingsSection
     from bot.simulator.harness import Harness
-    from storage.models import Group
 
     folder = Path(tempfile.mkdtemp(prefix="relais-sms-bench-"))
     url = f"sqlite+aiosqlite:///{folder / 'relais.db'}"
@@ -55,19 +53,11 @@ async def run(args: argparse.Namespace) -> dict:
         settings = MeetingsSection(default_reminders="60min")
         async with h.services.sessionmaker.begin() as session:
             for g in range(args.groups):
-                admin = tg.user(f"Anim{g}")
-                chat = tg.group(f"Groupe {g}", creator=admin)
-                chat.statuses[tg.bot.id] = "member"
-                people = [tg.user(f"P{g}_{i}") for i in range(args.members)]
-                for person in people:
-                    chat.statuses[person.id] = "member"
-                    person.started = True
-                    tg.private_chat(person)
-                    private.append(person.id)
+                chat, people = fake_group(tg, g, args.members)
+                private += [person.id for person in people]
                 names = [(p.id, p.first_name) for p in people]
-                await add_group(session, chat.id, chat.title, names, now, "60min", True)
-            await session.flush()
-            for g, group in enumerate(await session.scalars(select(Group).order_by(Group.id))):
+                group = await add_group(session, chat.id, chat.title, names, now, "60min", True)
+                await session.flush()
                 for t in range(args.texted):
                     number = f"+3378{g:04d}{t:03d}"
                     member = await sms.add_member_without_telegram(session, group, f"S{g}_{t}", now)

@@ -38,7 +38,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_world import add_group, stop_processes, write_result  # noqa: E402 (beside this script)
+from bench_world import add_group, fake_group, stop_processes, write_result  # noqa: E402 (beside this script)
 
 SECRET = "bench-secret"
 NGINX_PORT = 18590
@@ -122,14 +122,7 @@ async def run_processes(args: argparse.Namespace, processes: int, url: str) -> d
     rng = random.Random(11)
     world = []
     for g in range(args.groups):
-        admin = tg.user(f"Anim{g}")
-        chat = tg.group(f"Groupe {g}", creator=admin)
-        chat.statuses[tg.bot.id] = "member"
-        people = [tg.user(f"P{g}_{i}") for i in range(args.members)]
-        for person in people:
-            chat.statuses[person.id] = "member"
-            person.started = True
-            tg.private_chat(person)
+        chat, people = fake_group(tg, g, args.members)
         world.append(
             {
                 "chat_id": chat.id,
