@@ -25,6 +25,7 @@ from bot.domain.costs import forget_old as forget_old_claims
 from bot.domain.membership import give_terms
 from bot.domain.privacy import forget_old_reasons
 from bot.domain.retention import forget_departed
+from bot.domain.sms import forget_strangers
 from bot.domain.web_access import forget_expired
 from bot.outbox.claims import forget_finished_deliveries
 from bot.services import Services, services
@@ -48,6 +49,7 @@ async def housekeep(svc: Services) -> dict[str, int]:
         done["cost_claims"] = await forget_old_claims(session, now, settings.costs.keep_months)
         done["handled_updates"] = await forget_handled_updates(session, now - UPDATES_KEPT)
         done["deliveries"] = await forget_finished_deliveries(session, now - DELIVERIES_KEPT)
+        done["sms_from_strangers"] = await forget_strangers(session, now)
         coordinators = frozenset(settings.dashboard.coordinators)
         erased = await forget_departed(session, now, settings.privacy.retention_months, coordinators)
         done["people"] = erased.people

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import dialogues
 from bot.domain.people import find_person, forget_seen
+from bot.domain.sms import forget_person_sms
 from storage.models import (
     ActionItem,
     Attendance,
@@ -553,6 +554,7 @@ async def erase(session: AsyncSession, person: Person) -> None:
         .values(status="waiting", offer_id=None, matched_at=None)
     )
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
+    await forget_person_sms(session, person)  # before their numbers go (the SMS would stay, unlinked)
     # Answers to them still waiting to go (a retry after Telegram failed): named by their chat.
     await session.execute(delete(Notice).where(Notice.chat_id == person.telegram_id))
     await session.delete(person)

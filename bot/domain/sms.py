@@ -12,10 +12,10 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -296,6 +296,24 @@ async def call_back(session: AsyncSession, received_id: int) -> CallBack | None:
     if member is None or group is None:
         return None
     return CallBack(received, member, group)
+
+
+STRANGERS_KEPT = timedelta(days=1)  # long enough to count a webhook delivered twice once
+
+
+async def forget_strangers(session: AsyncSession, now: datetime) -> int:
+    """SMS received from numbers Relais does not know are kept only to count a duplicate once:
+    their key is made from the sender's number. Erased after a day; returns how many."""
+    result = await session.execute(
+        delete(SmsReceived).where(SmsReceived.contact_id.is_(None), SmsReceived.received_at < now - STRANGERS_KEPT)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def forget_person_sms(session: AsyncSession, person: Person) -> None:
+    """With the person: the SMS they sent (known by a key made from their number)."""
+    theirs = select(SmsContact.id).where(SmsContact.person_id == person.id)
+    await session.execute(delete(SmsReceived).where(SmsReceived.contact_id.in_(theirs)))
 
 
 # ----------------------------------------------------------------------------- what comes back

@@ -107,3 +107,31 @@ async def test_an_sms_still_pending_is_not_planned_twice(session):
         event.status = "done"  # it went out
     assert await sms.plan_change(session, group, meeting, now)
     assert await events(EventKind.SMS_CHANGE) == [("done", 0), ("pending", 1)]
+
+
+async def test_sms_received_go_with_the_person_and_strangers_after_a_day(session):
+    """An SMS received is known by a key made from the sender's number: it goes with the person
+    who sent it, and one from an unknown number is kept a day only (to count a duplicate once)."""
+    from sqlalchemy import func
+
+    from bot.domain.privacy import erase
+    from storage.models import SmsReceived
+
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    group = Group(chat_id=-6, title="G", timezone="Europe/Paris", language="fr", active=True, created_at=now)
+    session.add(group)
+    await session.flush()
+    fatou = await sms.add_member_without_telegram(session, group, "Fatou", now)
+    contact = await sms.register(session, group, fatou, "+33781223344", now)
+    assert (await sms.receive(session, "k1", "+33781223344", "oui", now)).outcome == "consented"
+    assert (await sms.receive(session, "k2", "+33699999999", "1", now)).outcome == "unknown"
+    assert contact.status == sms.ACTIVE
+
+    async def received() -> int:
+        return int(await session.scalar(select(func.count(SmsReceived.id))) or 0)
+
+    assert await received() == 2
+    assert await sms.forget_strangers(session, now + timedelta(hours=23)) == 0
+    assert await sms.forget_strangers(session, now + timedelta(days=1, minutes=1)) == 1
+    await erase(session, fatou)
+    assert await received() == 0
