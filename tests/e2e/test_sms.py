@@ -274,3 +274,36 @@ async def test_a_restart_in_the_middle_of_a_wave_of_sms_sends_each_once(texting)
     async with h.services.sessionmaker() as session:
         statuses = await session.scalars(select(Delivery.status).where(Delivery.kind == "sms_reminder"))
         assert list(statuses) == ["sent"] * 6
+
+
+async def test_the_number_to_call_and_bad_input(texting):
+    h = texting
+    chat, awa, karim, julie, announcement = await registered(h)
+    gateway, tg = h.sms, h.tg
+    assert gateway is not None
+    for command, expected in (
+        ("/sms numero pas un numéro", "Je ne reconnais pas ce numéro"),
+        ("/sms @personne", "Pour qu'un membre reçoive les rappels par SMS"),
+        ("/sms ajouter A", "Donnez le prénom"),
+    ):
+        tg.say(chat, awa, command)
+        await h.settle()
+        assert last_text(h, chat.id).startswith(expected), command
+    tg.say(chat, karim, "/sms numero 04 74 12 34 56")
+    await h.settle()
+    assert last_text(h, chat.id) == "Seule l'animation du groupe peut faire cela."
+    tg.say(chat, awa, "/sms numero 04 74 12 34 56")
+    await h.settle()
+    assert last_text(h, chat.id) == "📞 C'est noté : les SMS donneront ce numéro à appeler."
+    assert await gateway.answer(h.sms_webhook, KARIM, "oui") == 200
+    h.clock.set(J7)
+    await h.run_jobs()
+    assert gateway.to(KARIM)[-1].endswith("Une question ? Appelez le 04 74 12 34 56.")
+    assert segments(gateway.to(KARIM)[-1]) <= 2
+
+
+async def test_sms_off_says_so(relais):
+    chat, awa, (karim,) = await group_with_bot(relais, members=1)
+    relais.tg.say(chat, awa, "/sms @karim_m")
+    await relais.settle()
+    assert last_text(relais, chat.id) == "Les SMS ne sont pas activés sur ce Relais : voyez avec la coordination."
