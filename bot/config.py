@@ -202,11 +202,13 @@ class PrivacySection(Section):
 class SmsSection(Section):
     """Text messages for the members Telegram does not reach (docs/installation.md, *SMS*): off
     unless enabled. `android` is SMS Gateway for Android (a phone with a SIM, run by the
-    department); `fake` is the loopback gateway of the tests and the demo."""
+    department), which posts the answers to a webhook; `ovh` is OVHcloud's SMS API (an operator
+    the department contracts), whose inbox Relais reads; `fake` is the loopback gateway of the
+    tests and the demo."""
 
     enabled: bool = False
-    provider: Literal["android", "fake"] = "android"
-    # The gateway's API: the phone's local server (http://phone:8080) or its cloud relay.
+    provider: Literal["android", "ovh", "fake"] = "android"
+    # android: the gateway's API, the phone's local server (http://phone:8080) or its cloud relay.
     url: str = "https://api.sms-gate.app/3rdparty/v1"
     login: str = ""
     password: SecretStr = SecretStr("")
@@ -214,12 +216,34 @@ class SmsSection(Section):
     signing_key: SecretStr = SecretStr("")
     # Where the gateway posts the answers, on Relais' web port (register https://…/sms/entrant).
     webhook_path: str = "/sms/entrant"
+    # ovh: the API's region (ovh-eu) and the SMS account (sms-ab12345-1), with the application's
+    # keys and a consumer key granted GET/POST/DELETE on /sms/* (https://eu.api.ovh.com/createToken/).
+    ovh_endpoint: str = "ovh-eu"
+    ovh_service: str = ""
+    ovh_application_key: str = ""
+    ovh_application_secret: SecretStr = SecretStr("")
+    ovh_consumer_key: SecretStr = SecretStr("")
+    collect_seconds: int = Field(default=30, ge=5, le=3600)  # how often the operator's inbox is read
     per_minute: int = Field(default=20, ge=1, le=600)  # the phone's or operator's pace
     monthly_limit: int = Field(default=500, ge=0, le=1_000_000)  # SMS sent in a calendar month, at most
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> SmsSection:
         if not self.enabled or self.provider == "fake":
+            return self
+        if self.provider == "ovh":
+            missing = [
+                name
+                for name, value in (
+                    ("ovh_service", self.ovh_service),
+                    ("ovh_application_key", self.ovh_application_key),
+                    ("ovh_application_secret", self.ovh_application_secret.get_secret_value()),
+                    ("ovh_consumer_key", self.ovh_consumer_key.get_secret_value()),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"sms.{', sms.'.join(missing)}: needed when sms.provider is ovh")
             return self
         if not self.login or not self.password.get_secret_value():
             raise ValueError("sms.login and sms.password are needed when sms.enabled is true")
@@ -228,6 +252,13 @@ class SmsSection(Section):
                 f"sms.signing_key: at least {SECRET_MIN} characters (it proves an answer comes from the gateway)"
             )
         return self
+
+    @field_validator("ovh_endpoint")
+    @classmethod
+    def _ovh_endpoint(cls, value: str) -> str:
+        if not re.fullmatch(r"(ovh|kimsufi|soyoustart)-(eu|ca|us)|https?://\S+", value):
+            raise ValueError("an OVHcloud API region such as ovh-eu (or the address of a test double)")
+        return value
 
     @field_validator("webhook_path")
     @classmethod

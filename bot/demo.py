@@ -256,7 +256,7 @@ async def play(h: Harness, show: Transcript) -> None:
     await h.run_jobs()
     assert h.sms is not None
     await step("Fatou n'a pas Telegram : avec son accord, Awa donne son numéro en privé ; un SMS lui demande OUI")
-    await h.sms.answer(h.sms_webhook, fatou, "Oui")
+    await h.sms_answer(fatou, "Oui")
     await h.run_jobs()
     show.texted("Fatou", "Oui")
     show.flush()
@@ -265,7 +265,7 @@ async def play(h: Harness, show: Transcript) -> None:
     await step(
         "La veille à 10h : le rappel dans le groupe, en privé et par SMS, le covoiturage, la liste pour l'animation"
     )
-    await h.sms.answer(h.sms_webhook, fatou, "1")
+    await h.sms_answer(fatou, "1")
     await step("Fatou répond 1 par SMS : elle compte sur l'annonce du groupe, comme un bouton", ("Fatou", "1"))
 
     tg.press(karim, tg.bot_messages(group.id)[0], "Faire une proposition")

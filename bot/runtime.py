@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -26,12 +26,12 @@ from bot.logs import quiet_libraries
 from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
 from bot.outbox.refresh import Refresher
-from bot.outbox.sms_gateway import AndroidGateway, Paced
+from bot.outbox.sms_gateway import AndroidGateway, OvhGateway, Paced, SmsGateway
 from bot.process_lock import ProcessLock
 from bot.services import Services, fetch_admin_ids
 from handlers.dashboard.routes import setup_dashboard
 from handlers.help import set_command_menus
-from handlers.sms import setup_sms
+from handlers.sms import collect, collect_forever, setup_sms
 from handlers.web import build_web_app
 from jobs.housekeeping import start_housekeeping
 from jobs.scheduler import DISPATCHER, leave, start_dispatcher
@@ -97,6 +97,20 @@ async def telegram_phase(settings: Settings) -> AsyncIterator[None]:
         ) from None
 
 
+def sms_gateway(settings: Settings) -> SmsGateway:
+    """The configured SMS gateway (the fake one speaks SMS Gateway for Android's API)."""
+    sms = settings.sms
+    if sms.provider == "ovh":
+        return OvhGateway(
+            sms.ovh_endpoint,
+            sms.ovh_service,
+            sms.ovh_application_key,
+            sms.ovh_application_secret.get_secret_value(),
+            sms.ovh_consumer_key.get_secret_value(),
+        )
+    return AndroidGateway(sms.url, sms.login, sms.password.get_secret_value())
+
+
 class Relais:
     """One running bot. `start()` returns once it is serving; `stop()` undoes it in reverse."""
 
@@ -110,6 +124,7 @@ class Relais:
         self.web_port: int | None = None
         self.process_lock = ProcessLock()
         self._communes: asyncio.Future[None] | None = None
+        self._collecting: asyncio.Task[None] | None = None  # an operator's SMS inbox, read now and then
 
     async def start(self) -> None:
         settings = self.settings
@@ -133,10 +148,8 @@ class Relais:
         )
         self.application = build_application(self.services, with_updater=not webhook)
         if settings.sms.enabled:  # the gateway's own pace, apart from Telegram's
-            sms_settings = settings.sms
-            gateway = AndroidGateway(sms_settings.url, sms_settings.login, sms_settings.password.get_secret_value())
             counted = self.services.metrics.sms_sent.labels
-            self.services.sms = Paced(gateway, sms_settings.per_minute, lambda outcome: counted(outcome).inc())
+            self.services.sms = Paced(sms_gateway(settings), settings.sms.per_minute, lambda o: counted(o).inc())
         async with telegram_phase(settings):
             await self.application.initialize()
         self.services.bot_username = self.application.bot.username
@@ -160,7 +173,7 @@ class Relais:
             bot = self.application.bot
             setup_dashboard(web_app, svc, lambda chat_id: fetch_admin_ids(bot, svc, chat_id))
             if settings.sms.enabled:
-                setup_sms(web_app, svc, lambda chat_id: fetch_admin_ids(bot, svc, chat_id))
+                setup_sms(web_app, svc, self.admins)
             self._web = web.AppRunner(web_app, access_log=None)
             await self._web.setup()
             site = web.TCPSite(self._web, settings.web.listen, settings.web.port)
@@ -200,6 +213,8 @@ class Relais:
         rebuilt = await start_dispatcher(self.application)
         start_housekeeping(self.application)
         log.info("dispatcher started, %s pending due times rebuilt from the database", rebuilt)
+        if settings.sms.enabled and settings.sms.provider == "ovh" and self.auto_dispatch:
+            self._collecting = asyncio.create_task(collect_forever(svc, self.admins))
         mode = f"webhook at {settings.webhook.url}" if webhook else "long polling"
         dashboard = svc.dashboard_url if settings.web.enabled else "off"
         log.info(
@@ -216,7 +231,21 @@ class Relais:
         # off the event loop: the first /lieux does not wait for them.
         self._communes = asyncio.get_running_loop().run_in_executor(None, communes.load)
 
+    def admins(self, chat_id: int) -> Awaitable[frozenset[int]]:
+        """A chat's administrators, as Telegram says (cached)."""
+        assert self.application is not None and self.services is not None
+        return fetch_admin_ids(self.application.bot, self.services, chat_id)
+
+    async def collect_sms(self) -> int:
+        """Read the operator's SMS inbox now (what the collection does every few seconds)."""
+        assert self.services is not None
+        return await collect(self.services, self.admins)
+
     async def stop(self) -> None:
+        if self._collecting is not None:
+            self._collecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._collecting
         application = self.application
         if application is not None:
             dispatcher = application.bot_data.get(DISPATCHER)

@@ -9,6 +9,7 @@ counts where a tap counts, APPEL and anything else reach those who run the meeti
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -166,10 +167,17 @@ async def inbound(request: web.Request) -> web.Response:
         return web.json_response({"ok": False}, status=400)
     if event != "sms:received":
         return web.json_response({"ok": True})
+    await take_in(svc, admins, event_key, sender, text)
+    return web.json_response({"ok": True})
+
+
+async def take_in(svc: Services, admins: AdminLookup, event_key: str, sender: str, text: str) -> str:
+    """One SMS received (by the webhook or from the operator's inbox), in one transaction: what it
+    did (bot/domain/sms.py, `Received.outcome`)."""
     try:
         number = sms.parse_number(sender)
     except RefusalError:
-        return web.json_response({"ok": True})  # a short code, a foreign operator's service: not a member
+        return "unknown"  # a short code, a foreign operator's service: not a member
     now = svc.clock.now()
     with unit_of_work(svc.sender, svc.refresher, svc.wake_at) as work:
         async with svc.update_turn(), svc.sessionmaker.begin() as session:
@@ -182,7 +190,32 @@ async def inbound(request: web.Request) -> web.Response:
                 await _tell(session, svc, admins, got, number, now)
             await work.write_down(session, now)
         work.committed = True
-    return web.json_response({"ok": True})
+    return got.outcome
+
+
+async def collect(svc: Services, admins: AdminLookup) -> int:
+    """The operator's inbox (ovh): each SMS taken in, then cleared. Cleared only once its
+    transaction is committed, and known by its id, sender and arrival: read twice (a crash before
+    the clearing, two processes reading at once), it counts once. Returns how many were read."""
+    assert svc.sms is not None
+    waiting = await svc.sms.inbox()
+    for inbound in waiting:
+        seen = "|".join(("ovh", inbound.id, inbound.number, inbound.received_at))
+        # Two processes reading at once: the second's insert of the same key waits for the
+        # first's commit, then finds it (sms.receive: "duplicate").
+        await take_in(svc, admins, hashlib.sha256(seen.encode()).hexdigest(), inbound.number, inbound.text)
+        await svc.sms.clear(inbound)
+    return len(waiting)
+
+
+async def collect_forever(svc: Services, admins: AdminLookup) -> None:
+    """Reads the operator's inbox every `sms.collect_seconds` (real time, as Telegram's polling)."""
+    while True:
+        try:
+            await collect(svc, admins)
+        except Exception:
+            log.exception("sms inbox: collection failed; tried again later")
+        await asyncio.sleep(svc.settings.sms.collect_seconds)
 
 
 async def _tell(
@@ -237,6 +270,9 @@ async def call_done_button(update: Update, context: Context) -> None:
 
 
 def setup_sms(app: web.Application, svc: Services, admins: AdminLookup) -> None:
+    """The webhook, for a gateway that posts the answers (android, fake)."""
+    if svc.settings.sms.provider == "ovh":
+        return  # its answers are collected from its inbox (collect_forever)
     app[SMS] = {"services": svc, "admins": admins}
     app.router.add_post(svc.settings.sms.webhook_path, inbound)
 

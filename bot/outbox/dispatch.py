@@ -147,7 +147,8 @@ async def _deliver_sms(gateway: SmsGateway | None, out: Outgoing) -> tuple[str, 
     if gateway is None or out.sms_to is None:
         return "bad_request", "sms off"
     try:
-        return "sent", await gateway.send(out.sms_to, out.text, f"relais-{out.delivery_id}")
+        again = out.attempts > 1  # an earlier attempt may have reached the gateway
+        return "sent", await gateway.send(out.sms_to, out.text, f"relais-{out.delivery_id}", again)
     except SmsRefusedError as exc:
         return ("network" if exc.temporary else "bad_request"), str(exc)
     except Exception:

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.outbox.dispatch import DispatchReport
 from bot.runtime import Relais
 from bot.services import Services
+from bot.simulator.ovh_sms import FakeOvhSms
 from bot.simulator.scenario import FakeTelegram
 from bot.simulator.sms_gateway import FakeSmsGateway
 from jobs.housekeeping import housekeep
@@ -46,10 +47,14 @@ class Harness:
         webhook: bool = False,
         flood_control: bool = True,
         overrides: dict[str, dict[str, Any]] | None = None,
-        sms: bool = False,
+        sms: bool | str = False,
     ) -> None:
         self.tg = FakeTelegram(flood_control=flood_control)
-        self.sms = FakeSmsGateway() if sms else None  # the members' phones, through a fake gateway
+        # The members' phones, through a fake gateway: SMS Gateway for Android's (True) or
+        # OVHcloud's ("ovh").
+        self.sms: FakeSmsGateway | FakeOvhSms | None = (
+            FakeOvhSms() if sms == "ovh" else FakeSmsGateway() if sms else None
+        )
         self.clock = clock or FakeClock()
         self.database_url = database_url
         self.webhook = webhook
@@ -163,6 +168,24 @@ class Harness:
         report = await dispatch_now(self.app)
         await self.app.bot_data[DISPATCHER].sms_idle()
         return report
+
+    async def sms_answer(self, number: str, text: str) -> None:
+        """Someone answers an SMS from their phone, and Relais takes it in (by the webhook, or
+        from the operator's inbox)."""
+        if isinstance(self.sms, FakeOvhSms):
+            self.sms.answer(number, text)
+            await self.collect_sms()
+            return
+        assert self.sms is not None
+        status = await self.sms.answer(self.sms_webhook, number, text)
+        assert status == 200, status
+
+    async def collect_sms(self) -> int:
+        """What the collection of the operator's SMS inbox does every few seconds, now."""
+        assert self.relais is not None
+        read = await self.relais.collect_sms()
+        await self.settle()
+        return read
 
     async def housekeep(self) -> dict[str, int]:
         """What the hourly housekeeping job would do now (by the injectable clock)."""

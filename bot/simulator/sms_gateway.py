@@ -35,33 +35,57 @@ class Sms:
 
 
 @dataclass
-class FakeSmsGateway:
+class FakePhones:
+    """What every fake gateway has: the SMS it took (the phones that got them) and the ways a test
+    makes it fail or hang."""
+
     sent: list[Sms] = field(default_factory=list)
     refuse_next: list[int] = field(default_factory=list)  # HTTP statuses for the next sends
     problems: list[str] = field(default_factory=list)  # requests the real gateway would refuse
     _runner: web.AppRunner | None = None
-    _answers: int = 0  # SMS people sent: each arrives at its own second
     # When set to an unset event, each message is taken (and counted as sent) but answered only
     # once the event is set: a process that dies meanwhile never learns it went out.
     hold: asyncio.Event | None = None
     _took: asyncio.Event = field(default_factory=asyncio.Event)  # set at each message taken
     url: str = ""
 
-    async def start(self) -> FakeSmsGateway:
-        app = web.Application()
-        app.router.add_post("/3rdparty/v1/messages", self._send)
+    async def serve(self, app: web.Application) -> int:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/3rdparty/v1"
-        return self
+        return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def took(self, number: str, text: str, key: str) -> None:
+        self.sent.append(Sms(number, text, key))
+        self._took.set()
+
+    async def taken(self, count: int) -> None:
+        """Wait until the gateway has taken `count` messages."""
+        while len(self.sent) < count:
+            self._took.clear()
+            await self._took.wait()
+
+    def to(self, number: str) -> list[str]:
+        """The texts a phone received, oldest first."""
+        return [sms.text for sms in self.sent if sms.number == number]
+
+
+@dataclass
+class FakeSmsGateway(FakePhones):
+    _answers: int = 0  # SMS people sent: each arrives at its own second
+
+    async def start(self) -> FakeSmsGateway:
+        app = web.Application()
+        app.router.add_post("/3rdparty/v1/messages", self._send)
+        port = await self.serve(app)
+        self.url = f"http://127.0.0.1:{port}/3rdparty/v1"
+        return self
 
     def settings(self, relais_port: int | None = None) -> dict[str, object]:
         """The [sms] section that points Relais at this gateway."""
@@ -94,22 +118,11 @@ class FakeSmsGateway:
         if any(sms.key == key for sms in self.sent):  # as the real one: an id is sent once
             return web.json_response({"message": "Message with the same ID already exists"}, status=409)
         for number in numbers:
-            self.sent.append(Sms(number, text, key))
-        self._took.set()
+            self.took(number, text, key)
         if self.hold is not None:
             await self.hold.wait()
         recipients = [{"phoneNumber": n, "state": "Pending"} for n in numbers]
         return web.json_response({"id": key, "state": "Pending", "recipients": recipients}, status=202)
-
-    async def taken(self, count: int) -> None:
-        """Wait until the gateway has taken `count` messages."""
-        while len(self.sent) < count:
-            self._took.clear()
-            await self._took.wait()
-
-    def to(self, number: str) -> list[str]:
-        """The texts a phone received, oldest first."""
-        return [sms.text for sms in self.sent if sms.number == number]
 
     async def answer(
         self,
