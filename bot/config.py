@@ -268,6 +268,27 @@ class SmsSection(Section):
         return value
 
 
+class MailSection(Section):
+    """E-mail, for the answer links sent to the decision-makers (docs/installation.md, *Mail*):
+    off unless enabled; without it, the facilitator forwards the link Relais gives in private."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    # starttls (port 587), tls (port 465), or none (a relay on the same machine only).
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: SecretStr = SecretStr("")  # better in the environment: RELAIS_MAIL__PASSWORD
+    sender: str = ""  # the From address, such as "Relais <relais@departement.fr>"
+    timeout_seconds: int = Field(default=30, ge=1, le=300)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> MailSection:
+        if self.enabled and "@" not in self.sender:
+            raise ValueError("mail.sender: the From address (relais@departement.fr) is needed when mail is enabled")
+        return self
+
+
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"  # json: one object per line, for a log collector
@@ -287,6 +308,7 @@ class Settings(Section):
     dashboard: DashboardSection = DashboardSection()
     privacy: PrivacySection = PrivacySection()
     sms: SmsSection = SmsSection()
+    mail: MailSection = MailSection()
     logging: LoggingSection = LoggingSection()
 
     def warnings(self) -> list[str]:

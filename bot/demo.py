@@ -134,7 +134,7 @@ class Transcript:
         return (
             f"Ce que Relais a fait pour le groupe en un mois : {len(sent)} messages, dont {private} en privé "
             f"(rappels, listes, covoiturage, réponses) ; {taps} gestes d'un doigt et {typed} messages tapés "
-            "par les membres et l'animation ; une idée devenue réalité, suivie pas à pas."
+            "par les membres et l'animation ; une idée acceptée par le Service mobilité, suivie pas à pas."
         )
 
     def flush(self) -> None:
@@ -284,11 +284,13 @@ async def play(h: Harness, show: Transcript) -> None:
     h.clock.set(datetime(2026, 11, 12, 17, 0, tzinfo=UTC))
     await h.run_jobs()
     await step("À l'heure dite, le vote est clos : le résultat dans le groupe, la nouvelle en privé pour Julie")
-    tg.say(group, awa, "/suivi 1 transmise Commission insertion du 15/01")
+    tg.say(group, awa, "/suivi 1 transmise au Service mobilité")
     await h.run_jobs()
-    await step("Après la réunion, Awa note que la proposition est transmise : Karim et Julie le savent en privé")
+    await step("Awa note la proposition transmise : réponse attendue sous 60 jours ; Awa a le lien à transférer")
     tg.say(
-        group, awa, "/compterendu Nous avons fait le bilan des propositions.\nLa proposition n°1 part à la Commission."
+        group,
+        awa,
+        "/compterendu Nous avons fait le bilan des propositions.\nLa proposition n°1 part au Service mobilité.",
     )
     await h.settle()
     review = next(m for m in reversed(tg.bot_messages(karim.id)) if (m.text or "").startswith("📝 Compte rendu"))
@@ -311,10 +313,13 @@ async def play(h: Harness, show: Transcript) -> None:
     claim = next(m for m in reversed(tg.bot_messages(awa.id)) if (m.text or "").startswith("🧾 Demande"))
     tg.press(awa, claim, "Remboursé")
     await step("Le lendemain, « utile ? » en privé ; Karim demande ses frais (3,40 € de bus) ; Awa les rembourse")
-    h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
-    tg.say(group, awa, "/suivi 1 réalisée")
+    h.clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    link = next(m.text for m in reversed(tg.bot_messages(awa.id)) if "/reponse/" in (m.text or ""))
+    url = link[link.index("http") :].split()[0]
+    await h.answer_by_link(url, "acceptee", "Une navette le samedi matin, dès janvier")
     await h.run_jobs()
-    await step("Quelques semaines plus tard, la proposition est réalisée : le groupe la fête")
+    await step("Le Service mobilité répond par le lien, sans compte à créer : le groupe lit la réponse aussitôt")
+    h.clock.set(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
     nadia = tg.user("Nadia", "nadia_o")
     tg.join(group, nadia)
     await h.settle()

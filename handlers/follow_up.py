@@ -52,7 +52,10 @@ async def _apply(
 ) -> str:
     """Change the state; returns the sentence posted in the group. Raises RefusalError."""
     person = await find_person(db(), user_of(update).id)
-    change = await p.change_state(db(), proposal, state, note, progress, person, services(context).clock.now())
+    svc = services(context)
+    change = await p.change_state(
+        db(), proposal, state, note, progress, person, svc.clock.now(), svc.settings.proposals
+    )
     return await publish_change(update, context, group, proposal, change)
 
 

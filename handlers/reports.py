@@ -36,7 +36,7 @@ async def report_command(update: Update, context: Context) -> None:
     asker = await private_reader(update, context, group, "report.start_first")
     if asker is None:
         return
-    report = await group_report(db(), group, period)
+    report = await group_report(db(), group, period, services(context).clock.now())
     sheet = await attendance_sheet(db(), group, period)
     say(asker.telegram_id, report_text(language, group, report))
     # Drawing takes a quarter of a second: in a thread, so that other chats are not held meanwhile.

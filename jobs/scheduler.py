@@ -18,6 +18,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 from bot.outbox import workers
 from bot.outbox.claims import renew_claims
 from bot.outbox.dispatch import LEASE, Dispatcher, DispatchReport, pending_events_due, run_dispatch
+from bot.outbox.mail import MailServer
 from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.pacing import PriorityRateLimiter
 from bot.services import Services, fetch_admin_ids, fetch_anonymous_admin_ids, services
@@ -51,6 +52,23 @@ def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]]
         anonymous,
         sms=settings.sms.enabled,
         sms_monthly_limit=settings.sms.monthly_limit,
+        mail=settings.mail.enabled,
+        dashboard_url=svc.dashboard_url,
+        coordinators=settings.dashboard.coordinators,
+    )
+    mail = settings.mail
+    server = (
+        MailServer(
+            mail.host,
+            mail.port,
+            mail.security,
+            mail.username,
+            mail.password.get_secret_value(),
+            mail.sender,
+            mail.timeout_seconds,
+        )
+        if mail.enabled
+        else None
     )
     return Dispatcher(
         sessionmaker=svc.sessionmaker,
@@ -63,6 +81,7 @@ def dispatcher(svc: Services, bot: Bot, on_wave: Callable[[], Awaitable[object]]
         sender=svc.sender,
         radius_km=settings.carpool.radius_km,
         sms=svc.sms,
+        mail=server,
     )
 
 

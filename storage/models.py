@@ -297,6 +297,60 @@ class Proposal(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Transmitted: to whom (from the department's list, or as typed) and by when the answer is
+    # expected; when the first answer came through the link; when the deadline passed without one.
+    addressee_id: Mapped[int | None] = mapped_column(ForeignKey("addressees.id", ondelete="SET NULL"))
+    addressee_name: Mapped[str | None] = mapped_column(String(120))
+    transmitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Addressee(Base):
+    """A service or an elected official the department's proposals go to, kept by the
+    coordinators (professional data: a name and a work address)."""
+
+    __tablename__ = "addressees"
+
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProposalAnswer(Base):
+    """What the addressee answered through the link; a later one is an update."""
+
+    __tablename__ = "proposal_answers"
+
+    proposal_id: Mapped[int] = cascade_key("proposals")
+    addressee_name: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(16))  # accepted | refused | studying | in_progress
+    text: Mapped[str | None] = mapped_column(String(300))
+    until: Mapped[date | None] = mapped_column(Date)  # studying: an answer expected by then
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_update: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_time: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Mail(Base):
+    """An e-mail to send (an answer link, its reminder): written in the transaction that decided
+    it, sent after the commit, claimed so that one process sends it, retried, kept a week."""
+
+    __tablename__ = "mails"
+    __table_args__ = (Index("ix_mails_status_due_at", "status", "due_at"),)
+
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(64))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
 
 
 class ProposalChange(Base):

@@ -48,6 +48,10 @@ class EventKind(StrEnum):
     SMS_CONSENT = "sms_consent"  # a number registered: the SMS that asks for a OUI
     SMS_REPLY = "sms_reply"  # a OUI or a STOP received: its one confirmation
     SMS_CHANGE = "sms_change"  # a meeting cancelled or moved: those who get SMS are told
+    # A proposal transmitted: the answer link to whoever transmitted it (and by mail to the addressee).
+    ANSWER_LINK = "answer_link"
+    ANSWER_REMINDER = "answer_reminder"  # a week before the deadline, no answer yet: the addressee reminded
+    ANSWER_OVERDUE = "answer_overdue"  # the deadline, no answer: the group, facilitators, coordinators told
 
 
 MEETING_EVENTS = frozenset(

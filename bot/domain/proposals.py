@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import answers
 from bot.domain.dates import normalise
 from bot.domain.errors import RefusalError, folded_text
 from bot.domain.events import EventKind, subject_event
@@ -227,12 +228,18 @@ async def change_state(
     progress: int | None,
     by: Person | None,
     now: datetime,
+    settings: ProposalsSection | None = None,
 ) -> ProposalChange:
-    """Move a proposal in the follow-up. RefusalError needs a reason, transmission a recipient."""
+    """Move a proposal in the follow-up. RefusalError needs a reason, transmission a recipient.
+    Transmitted (`settings` given): the answer's deadline starts ("délai 30 jours" in the note
+    sets it; bot/domain/answers.py)."""
     if state not in STATES:
         raise ProposalError("suivi.error.state", word=state)
     if proposal.state in GONE:
         raise ProposalError("proposal.error.gone", number=proposal.number)
+    days = None
+    if state == "sent":
+        note, days = answers.split_deadline(note)
     note = validate_note(note)
     if state in NOTE_REQUIRED and not note:
         raise ProposalError(NOTE_REQUIRED[state], number=proposal.number)
@@ -246,6 +253,12 @@ async def change_state(
         proposal_id=proposal.id, state=state, note=note, progress=proposal.progress, by_id=by.id if by else None, at=now
     )
     session.add(change)
+    if state == "sent" and note and settings is not None:
+        await answers.transmitted(
+            session, proposal, note, days or settings.answer_days, settings.answer_reminder_days, now
+        )
+    elif state in answers.ANSWERED and proposal.transmitted_at is not None and proposal.answered_at is None:
+        proposal.answered_at = now  # an answer the facilitator records (given by phone, by letter)
     await session.flush()
     log.info("proposal %s moved to %s", proposal.id, state)
     return change

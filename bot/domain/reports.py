@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.domain import sms
+from bot.domain.answers import group_record
 from bot.domain.costs import CostTotals
 from bot.domain.costs import totals as cost_totals
 from bot.domain.evaluations import USEFUL, Hope, hopes
@@ -89,6 +90,8 @@ class Report:
     children_to_look_after: int = 0  # 🧸 over the period's meetings
     meal_needs: int = 0  # 🍽 dietary needs said
     sms_sent: int = 0  # 📱 to members Telegram does not reach
+    answers_in_time: int = 0  # 📬 the decision-makers' answers given before their deadline...
+    answers_due: int = 0  # ... of those given, or due by now
     sms_answers: int = 0  # and what they sent back
 
     @property
@@ -127,7 +130,9 @@ def _with_private_answers(
     return merged
 
 
-async def group_report(session: AsyncSession, group: Group, period: Period) -> Report:
+async def group_report(session: AsyncSession, group: Group, period: Period, now: datetime | None = None) -> Report:
+    """The group's figures over the period; the decision-makers' answers as at `now` (the
+    period's end when not given)."""
     start, end = period.bounds(ZoneInfo(group.timezone))
     report = Report(period)
     held = (
@@ -209,6 +214,8 @@ async def group_report(session: AsyncSession, group: Group, period: Period) -> R
     report.children_to_look_after = sum(found.children for found in needs)
     report.meal_needs = sum(sum(found.diets.values()) for found in needs)
     report.sms_sent, report.sms_answers = await sms.figures(session, group, start, end)
+    record = await group_record(session, group, min(now or end, end))
+    report.answers_in_time, report.answers_due = record.in_time, record.due
     return report
 
 

@@ -62,6 +62,12 @@ class ProposalsSection(Section):
     digest_day: int = Field(default=1, ge=1, le=28)
     # Longest proposal text, in characters.
     text_max: int = Field(default=600, ge=50, le=2000)
+    # A transmitted proposal's answer is expected within this many days ("délai 30 jours" in
+    # /suivi changes it for one proposal); the addressee is reminded answer_reminder_days before.
+    answer_days: int = Field(default=60, ge=1, le=365)
+    answer_reminder_days: int = Field(default=7, ge=1, le=60)
+    # The answer link still opens this many days after the deadline (a late answer is welcome).
+    answer_grace_days: int = Field(default=30, ge=0, le=365)
 
 
 class CostsSection(Section):

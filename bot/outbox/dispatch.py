@@ -11,6 +11,7 @@ or Telegram was down) are claimed and handed to this process's sender.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from bot.outbox.after_commit import ChatSender, UpdateSends
 from bot.outbox.answers import Outcome, classify
 from bot.outbox.claims import WORKER_ID, claim_deliveries, finish, pending_due_times
 from bot.outbox.kinds import RegistryError, expand_due_events, record_sent, render_delivery
+from bot.outbox.mail import MailServer, send_due_mails
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.pacing import WAVE, send_priority
 from bot.outbox.ride_changes import pass_on_unreachable
@@ -42,6 +44,7 @@ LEASE = timedelta(seconds=60)
 IN_FLIGHT = 2  # batches being sent at once
 RECORD_EVERY = 10  # outcomes recorded together (a commit about three times a second in a wave)
 RECORD_WAITS = (0.5, 1, 2, 4, 8, 16, None)  # about 31 s in all: half the lease
+EXPAND_SLICE = 200  # due events turned into deliveries per transaction
 SMS_AT_ONCE = 5000  # SMS claimed by one run (their claims are renewed while they wait their turn)
 
 
@@ -64,6 +67,7 @@ class Dispatcher:
     # SMS go at the gateway's pace, a few a minute: sent apart, so that a wave of SMS holds up
     # neither Telegram's messages nor the next runs (their claims are renewed like any other).
     sms_sends: set[asyncio.Task[None]] = field(default_factory=set)
+    mail: MailServer | None = None  # sends the mails due (none: mail is off)
 
     async def sms_idle(self) -> None:
         """Wait until the SMS handed to the gateway are sent and recorded (tests, the demo)."""
@@ -74,6 +78,7 @@ class Dispatcher:
 @dataclass
 class DispatchReport:
     events: int = 0
+    mailed: int = 0
     sent: int = 0
     skipped: int = 0
     retried: int = 0
@@ -243,6 +248,8 @@ async def run_dispatch(run: Dispatcher, bot: Bot, max_batches: int | None = None
     finally:
         send_priority.reset(priority)
     await _left_behind(run, report)
+    if run.mail is not None:
+        report.mailed = await send_due_mails(run.sessionmaker, run.mail, run.now())
     if report.sent or report.failed or report.resent:
         log.info(
             "dispatch: %s events, %s sent, %s skipped, %s retried, %s failed, %s left behind resent",
@@ -270,16 +277,60 @@ async def _left_behind(run: Dispatcher, report: DispatchReport) -> None:
         run.sender.submit(UpdateSends(sends))
 
 
+class _Expander:
+    """Turns the due events into deliveries, a slice per transaction, while the first slices'
+    messages go out: a wave of a thousand groups keeps both channels busy from the start (its
+    SMS are all claimed within seconds, not group by group as Telegram's batches empty)."""
+
+    def __init__(self, run: Dispatcher, bot: Bot, report: DispatchReport) -> None:
+        self.run, self.bot, self.report = run, bot, report
+        self.slices = 0  # slices written so far
+        self.finished = False
+        self._changed = asyncio.Event()
+
+    async def step(self) -> bool:
+        """One slice; False once no event is due."""
+        async with self.run.sessionmaker.begin() as session:
+            handled = await expand_due_events(session, self.run.now(), self.run.outbox, EXPAND_SLICE)
+        self.report.events += handled
+        if handled:
+            await _claim_texts(self.run, self.bot, self.report)
+        self.slices += 1
+        self._changed.set()
+        return handled == EXPAND_SLICE
+
+    async def rest(self) -> None:
+        try:
+            while await self.step():  # each slice awaits the database: the sends go on meanwhile
+                pass
+        finally:
+            self.finished = True
+            self._changed.set()
+
+    async def more_since(self, slices: int) -> None:
+        """Wait until a slice after the `slices`-th is written, or the expansion is over."""
+        while self.slices == slices and not self.finished:
+            self._changed.clear()
+            await self._changed.wait()
+
+
 async def _run(run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None) -> None:
     async with run.lock:
-        async with run.sessionmaker.begin() as session:
-            report.events = await expand_due_events(session, run.now(), run.outbox)
+        expander = _Expander(run, bot, report)
+        expanding = asyncio.create_task(expander.rest()) if await expander.step() else None
+        if expanding is None:
+            expander.finished = True
         in_flight: deque[asyncio.Task[None]] = deque()
         try:
-            await _claim_and_send(run, bot, report, max_batches, in_flight)
+            await _claim_and_send(run, bot, report, max_batches, in_flight, expander)
         finally:  # a batch that failed (the database stayed away): the others finish first
             if in_flight:
                 await asyncio.gather(*in_flight, return_exceptions=True)
+            if expanding is not None:
+                if not expanding.done():
+                    expanding.cancel()  # the sending stopped early (max_batches, an error)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await expanding  # its error, if any, is this run's
 
 
 async def _claim_texts(run: Dispatcher, bot: Bot, report: DispatchReport) -> None:
@@ -317,25 +368,34 @@ async def _rendered(
 
 
 async def _claim_and_send(
-    run: Dispatcher, bot: Bot, report: DispatchReport, max_batches: int | None, in_flight: deque[asyncio.Task[None]]
+    run: Dispatcher,
+    bot: Bot,
+    report: DispatchReport,
+    max_batches: int | None,
+    in_flight: deque[asyncio.Task[None]],
+    expander: _Expander,
 ) -> None:
-    await _claim_texts(run, bot, report)
+    await _claim_texts(run, bot, report)  # those due before this run (retries, left behind)
     by_sms = False if run.sms is not None else None  # SMS off: any left are claimed here, and fail
     batches = 0
     while max_batches is None or batches < max_batches:
-        batches += 1
+        slices = expander.slices
         # Claim and render the next batch while the previous ones are being sent, and keep
         # two in flight: the rate limiter always has the next messages waiting, even when a
         # batch ends with a slow send or replies to people take some of the slots.
         async with run.sessionmaker.begin() as session:
             claimed = await claim_deliveries(session, run.now(), run.batch_size, LEASE, WORKER_ID, by_sms)
             rendered = await _rendered(session, claimed, run, report)
-        if claimed and batches == 1 and run.on_wave is not None:
+        if claimed and not batches and run.on_wave is not None:
             await run.on_wave()
         if len(in_flight) >= IN_FLIGHT or (not claimed and in_flight):
             await in_flight.popleft()
         if not claimed:
-            break
+            if expander.finished and expander.slices == slices:
+                break
+            await expander.more_since(slices)  # the next slice of events is being written
+            continue
+        batches += 1
         in_flight.append(asyncio.create_task(_send_batch(run, bot, rendered, report)))
     while in_flight:
         await in_flight.popleft()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import carpool, date_polls, evaluations, minutes, polls, proposals, sms
+from bot.domain import answers, carpool, date_polls, evaluations, minutes, polls, proposals, sms
 from bot.domain import meetings as m
 from bot.domain.attendance import prefill_attendance
 from bot.domain.events import EventKind
@@ -23,10 +23,13 @@ from bot.domain.membership import is_current, membership_in_group, named_in_line
 from bot.domain.people import NEVER_STARTED, reachable_in_private, unreachable_members
 from bot.domain.priorities import close_round
 from bot.outbox.claims import add_delivery
+from bot.outbox.mail import write_mail
 from bot.outbox.outgoing import OutboxSettings
 from bot.outbox.reach import reach_out
+from bot.ui.answers import answer_url, mail_text
 from storage.models import (
     ActionItem,
+    Addressee,
     DatePoll,
     Group,
     Meeting,
@@ -36,6 +39,7 @@ from storage.models import (
     Person,
     Poll,
     PriorityRound,
+    Proposal,
     ProposalChange,
     ScheduledEvent,
     SmsContact,
@@ -474,3 +478,74 @@ async def sms_change(x: Expansion) -> None:
         return
     for contact in await sms.active_contacts(x.session, x.group):
         x.deliver("sms_change", contact.person_id)
+
+
+# ----------------------------------------------------------------------------- the decision-maker's answer
+async def _transmitters(x: Expansion, proposal: Proposal) -> list[Person]:
+    """Whoever marked the proposal transmitted; the group's facilitators when nobody did (a
+    change from the dashboard by someone since gone)."""
+    by_id = await x.session.scalar(
+        select(ProposalChange.by_id)
+        .where(ProposalChange.proposal_id == proposal.id, ProposalChange.state == "sent")
+        .order_by(ProposalChange.id.desc())
+        .limit(1)
+    )
+    person = await x.session.get(Person, by_id) if by_id is not None else None
+    if person is not None:
+        return [person]
+    return await group_facilitators(x.session, x.group, x.outbox.admins)
+
+
+async def _transmitted(x: Expansion) -> Proposal | None:
+    proposal = await x.session.get(Proposal, x.event.subject_id)
+    if proposal is None or proposal.group_id != x.group.id or not answers.still_waiting(proposal, x.event):
+        x.skip()  # answered, moved on, or transmitted again since (its own events follow)
+        return None
+    return proposal
+
+
+async def _mail_addressee(x: Expansion, proposal: Proposal, reminder: bool) -> bool:
+    """The link by mail to the addressee, when mail is on and the list has their address."""
+    addressee = await x.session.get(Addressee, proposal.addressee_id) if proposal.addressee_id else None
+    if not x.outbox.mail or addressee is None or not addressee.email:
+        return False
+    url = answer_url(x.outbox.dashboard_url, answers.answer_token(x.outbox.link_secret, proposal))
+    subject, body = mail_text(x.group.language, x.group, proposal, url, reminder)
+    write_mail(x.session, addressee.email, subject, body, x.now, proposal.id)
+    return True
+
+
+async def answer_link(x: Expansion) -> None:
+    """Transmitted: the link to whoever transmitted it (to forward), and by mail to the addressee."""
+    proposal = await _transmitted(x)
+    if proposal is None:
+        return
+    await _mail_addressee(x, proposal, reminder=False)
+    await x.report("answer_link", await _transmitters(x, proposal))
+
+
+async def answer_reminder(x: Expansion) -> None:
+    """A week before the deadline, no answer: the addressee reminded by mail, or the facilitator
+    asked to forward the link again."""
+    proposal = await _transmitted(x)
+    if proposal is None:
+        return
+    if not await _mail_addressee(x, proposal, reminder=True):
+        await x.report("answer_forward", await _transmitters(x, proposal))
+
+
+async def answer_overdue(x: Expansion) -> None:
+    """The deadline, no answer: the group told plainly, the facilitators and the coordinators in
+    private, the proposal flagged overdue."""
+    proposal = await _transmitted(x)
+    if proposal is None:
+        return
+    proposal.overdue_at = x.now
+    x.to_group("answer_overdue")
+    readers = await group_facilitators(x.session, x.group, x.outbox.admins)
+    await x.report("answer_overdue_report", readers)
+    known = {person.id for person in readers}
+    if x.outbox.coordinators:
+        for person in await x.session.scalars(select(Person).where(Person.telegram_id.in_(x.outbox.coordinators))):
+            if person.id not in known and reachable_in_private(person):
+                x.deliver("answer_overdue_report", person.id)

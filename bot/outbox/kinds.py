@@ -66,6 +66,10 @@ class DeliveryKind(StrEnum):
     SMS_REPLY = "sms_reply"  # by SMS: the confirmation of a OUI or a STOP
     SMS_CHANGE = "sms_change"  # by SMS: the meeting is cancelled, or moved (and 1 / 2 / 3 again)
     SMS_LIMIT = "sms_limit"  # to those who run the meeting: the month's SMS are spent, whom to phone
+    ANSWER_LINK = "answer_link"  # to whoever transmitted a proposal: the addressee's answer link
+    ANSWER_FORWARD = "answer_forward"  # a week before the deadline (no mail): forward the link again
+    ANSWER_OVERDUE = "answer_overdue"  # in the group: no answer yet, so many days after
+    ANSWER_OVERDUE_REPORT = "answer_overdue_report"  # to the facilitators and coordinators: the same
 
 
 class RegistryError(RuntimeError):
@@ -125,6 +129,11 @@ EVENTS: dict[EventKind, EventSpec] = {
     EventKind.SMS_CONSENT: EventSpec(expand.sms_consent, frozenset({D.SMS_CONSENT})),
     EventKind.SMS_REPLY: EventSpec(expand.sms_reply, frozenset({D.SMS_REPLY})),
     EventKind.SMS_CHANGE: EventSpec(expand.sms_change, frozenset({D.SMS_CHANGE})),
+    EventKind.ANSWER_LINK: EventSpec(expand.answer_link, frozenset({D.ANSWER_LINK, D.REACH_OUT})),
+    EventKind.ANSWER_REMINDER: EventSpec(expand.answer_reminder, frozenset({D.ANSWER_FORWARD, D.REACH_OUT})),
+    EventKind.ANSWER_OVERDUE: EventSpec(
+        expand.answer_overdue, frozenset({D.ANSWER_OVERDUE, D.ANSWER_OVERDUE_REPORT, D.REACH_OUT})
+    ),
 }
 
 DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
@@ -162,6 +171,10 @@ DELIVERIES: dict[DeliveryKind, Callable[[Rendering], Awaitable[bool]]] = {
     D.SMS_REPLY: render.sms_reply,
     D.SMS_LIMIT: render.sms_limit,
     D.SMS_CHANGE: render.sms_change,
+    D.ANSWER_LINK: render.answer_link,
+    D.ANSWER_FORWARD: render.answer_forward,
+    D.ANSWER_OVERDUE: render.answer_overdue,
+    D.ANSWER_OVERDUE_REPORT: render.answer_overdue_report,
 }
 
 

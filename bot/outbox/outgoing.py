@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,10 @@ class OutboxSettings:
     anonymous: AdminLookup = field(default=lambda chat_id: _nobody())
     sms: bool = False  # [sms] enabled: reminders also go by SMS to the members who agreed
     sms_monthly_limit: int = 0  # SMS sent in a calendar month, at most (then none until the next)
+    mail: bool = False  # [mail] enabled: the answer links also go by mail to the addressee
+    dashboard_url: str = ""  # where the answer links point (the dashboard's public address)
+    # Told when a decision-maker's deadline passes: the configuration's list itself, as it is then.
+    coordinators: Sequence[int] = ()
 
 
 async def _nobody() -> frozenset[int]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import carpool, date_polls, sms
+from bot.domain import answers, carpool, date_polls, sms
 from bot.domain import meetings as m
 from bot.domain import proposals as p
 from bot.domain.attendance import attendance_rows
@@ -30,6 +30,7 @@ from bot.domain.polls import electorate
 from bot.domain.priorities import participants, ranking
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.reach import mention, waiting_for
+from bot.ui import answers as answer_ui
 from bot.ui import meetings as ui
 from bot.ui import sms as sms_ui
 from bot.ui.carpool import driver_reminder, rider_reminder, unmatched_text
@@ -68,6 +69,7 @@ from bot.ui.proposals import digest_text as proposals_digest_text
 from bot.ui.reach import presence_keyboard, unreachable_text
 from storage.models import (
     ActionItem,
+    Addressee,
     DatePoll,
     Delivery,
     Group,
@@ -515,3 +517,48 @@ async def sms_change(r: Rendering) -> bool:
     r.out.sms_to = await _number(r, sms.ACTIVE)
     r.out.text = sms_ui.change_text(r.group.language, r.group, meeting)
     return r.out.sms_to is not None
+
+
+# ----------------------------------------------------------------------------- the decision-maker's answer
+async def _transmitted(r: Rendering) -> Proposal | None:
+    proposal = await r.session.get(Proposal, r.event.subject_id)
+    return proposal if answers.still_waiting(proposal, r.event) else None
+
+
+def _answer_url(r: Rendering, proposal: Proposal) -> str:
+    return answer_ui.answer_url(r.outbox.dashboard_url, answers.answer_token(r.outbox.link_secret, proposal))
+
+
+async def answer_link(r: Rendering) -> bool:
+    """To whoever transmitted it: the link to forward (and whether Relais mailed it already)."""
+    proposal = await _transmitted(r)
+    if proposal is None:
+        return False
+    addressee = await r.session.get(Addressee, proposal.addressee_id) if proposal.addressee_id else None
+    mailed = r.outbox.mail and addressee is not None and bool(addressee.email)
+    r.out.text = answer_ui.link_text(r.language, r.group, proposal, _answer_url(r, proposal), mailed)
+    return True
+
+
+async def answer_forward(r: Rendering) -> bool:
+    proposal = await _transmitted(r)
+    if proposal is None:
+        return False
+    r.out.text = answer_ui.forward_text(r.language, r.group, proposal, _answer_url(r, proposal))
+    return True
+
+
+async def answer_overdue(r: Rendering) -> bool:
+    proposal = await r.session.get(Proposal, r.event.subject_id)
+    if proposal is None or proposal.answered_at is not None or proposal.state != "sent":
+        return False  # answered meanwhile: the group reads the answer instead
+    r.out.text = answer_ui.overdue_group_text(r.language, proposal)
+    return True
+
+
+async def answer_overdue_report(r: Rendering) -> bool:
+    proposal = await r.session.get(Proposal, r.event.subject_id)
+    if proposal is None or proposal.answered_at is not None or proposal.state != "sent":
+        return False
+    r.out.text = answer_ui.overdue_report_text(r.language, r.group, proposal)
+    return True

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from typing import Any
+
+import aiohttp
 
 from bot.application import RelaisApplication
 from bot.clock import FakeClock
@@ -179,6 +182,19 @@ class Harness:
         assert self.sms is not None
         status = await self.sms.answer(self.sms_webhook, number, text)
         assert status == 200, status
+
+    async def answer_by_link(self, url: str, state: str, text: str, until: str = "") -> int:
+        """A decision-maker opens an answer link and sends its form, as a browser would (the
+        cookie, the form's CSRF token); returns the status of the page it lands on."""
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+            async with client.get(url) as page:
+                found = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+            assert found is not None, page.status
+            fields = {"csrf": found.group(1), "etat": state, "reponse": text, "jusqu_au": until}
+            async with client.post(url, data=fields) as landed:
+                status = landed.status
+        await self.settle()
+        return status
 
     async def collect_sms(self) -> int:
         """What the collection of the operator's SMS inbox does every few seconds, now."""

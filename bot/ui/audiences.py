@@ -76,6 +76,16 @@ RULES: dict[str, str] = {
     "flyer.caption": FACILITATOR,
     "flyer.start_first": FACILITATOR,  # in the group, for whoever can type /configurer
     "report.": FACILITATOR,
+    "answer.": FACILITATOR,
+    "answer.error.": WEB,  # the answer page, read by the decision-maker
+    "answer.error.days": FACILITATOR,
+    "answer.error.same": WEB,
+    "answer.mail_": WEB,  # the mails to the decision-maker
+    "answer.overdue_group": GROUP,
+    "answer.note": PIECE,  # inside the follow-up's sentence
+    "answer.due_line": PIECE,
+    "answer.overdue_line": PIECE,
+    "addressee.": WEB,
     "report.csv.": PIECE,
     "chart.": FACILITATOR,
     "attestation.title": PIECE,

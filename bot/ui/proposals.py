@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.closing import ROUND, Closable
 from bot.domain.proposals import FOLLOW_UP, Indicators
 from bot.ui import callbacks as cb
+from bot.ui.deadlines import waiting_line
 from bot.ui.i18n import Markup, plain, t, tn
 from bot.ui.meetings import relative_when, when_text
 from storage.models import ActionItem, Group, Poll, PriorityRound, Proposal
@@ -89,13 +90,14 @@ def news_text(language: str, group: Group, sentence: str) -> str:
     return t(language, "news.intro", group=group.display_name) + "\n" + Markup(sentence)
 
 
-def board_line(language: str, proposal: Proposal) -> str:
+def board_line(language: str, proposal: Proposal, zone: str = "Europe/Paris") -> str:
     line = t(language, "board.line", number=proposal.number, text=excerpt(proposal.text, 80))
     if proposal.state == "in_progress" and proposal.progress is not None:
         line += t(language, "board.progress", progress=proposal.progress)
     elif proposal.state_note and proposal.state in ("sent", "refused"):
         line += t(language, "board.note", note=excerpt(proposal.state_note, 60))
-    return line
+    waiting = waiting_line(language, proposal, zone)  # "réponse attendue avant le 12 février"
+    return line + " — " + waiting if waiting else line
 
 
 def board_text(language: str, group: Group, board: dict[str, list[Proposal]]) -> str:
@@ -107,7 +109,7 @@ def board_text(language: str, group: Group, board: dict[str, list[Proposal]]) ->
         if not items:
             continue
         lines += ["", t(language, f"board.head.{state}", count=len(items))]
-        lines += [board_line(language, proposal) for proposal in items[:SECTION_LINES]]
+        lines += [board_line(language, proposal, group.timezone) for proposal in items[:SECTION_LINES]]
         if len(items) > SECTION_LINES:
             lines.append(t(language, "board.more", count=len(items) - SECTION_LINES))
     return "\n".join(lines)

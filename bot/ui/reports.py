@@ -117,6 +117,8 @@ def report_text(language: str, group: Group, report: Report) -> str:
         )
     if report.sms_sent or report.sms_answers:
         lines.append(t(language, "report.sms", sent=report.sms_sent, answers=report.sms_answers))
+    if report.answers_due:
+        lines.append(tn(language, "report.answers", report.answers_due, in_time=report.answers_in_time))
     if report.children_to_look_after or report.meal_needs:
         lines.append(t(language, "report.needs", children=report.children_to_look_after, diets=report.meal_needs))
     lines.append("")

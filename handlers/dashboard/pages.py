@@ -33,6 +33,7 @@ from bot.domain.periods import Period, PeriodError, parse_period
 from bot.domain.reports import GroupLine, attendance_sheet, group_line, group_report, side_by_side
 from bot.domain.web_access import Viewer, may_see, visible_groups
 from bot.ui.charts import attendance_chart
+from bot.ui.deadlines import waiting_line
 from bot.ui.i18n import LANGUAGES, plain, tn
 from bot.ui.meetings import when_text
 from bot.ui.proposals import change_sentence
@@ -257,7 +258,7 @@ async def group_page(request: web.Request) -> web.StreamResponse:
     async with reading(request) as session:
         group = await _group(request, viewer, session)
         period, text, error = period_of(request, group.timezone)
-        report = await group_report(session, group, period)
+        report = await group_report(session, group, period, svc.clock.now())
         coming = [
             ComingMeeting(
                 meeting.starts_at,
@@ -290,6 +291,7 @@ async def group_page(request: web.Request) -> web.StreamResponse:
             "done_state": request.query.get("nouvel", ""),
             "query": urlencode(query),
             "state_url": lambda name: f"/groupes/{group.id}?{urlencode({**query, 'etat': name} if name else query)}",
+            "waiting": lambda proposal: waiting_line(language_of(request, viewer), proposal, group.timezone),
             **period_context(period, text, error),
         },
         viewer,
@@ -357,7 +359,9 @@ async def change_state(request: web.Request) -> web.StreamResponse:
                 raise PageError(404, "web.error.not_found")
             try:
                 proposal = await p.require_proposal(session, group, number)
-                change = await p.change_state(session, proposal, state, note, None, viewer.person, now)
+                change = await p.change_state(
+                    session, proposal, state, note, None, viewer.person, now, svc.settings.proposals
+                )
             except RefusalError as exc:
                 raise PageError(400, exc.key, **exc.values) from None
             plan([await p.plan_news(session, group, change, now)])

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.domain.facilitators import AdminLookup
 from bot.services import Services
-from handlers.dashboard import login, pages
+from handlers.dashboard import addressees, answer_page, login, pages
 from handlers.dashboard.security import DASHBOARD, Dashboard, security_headers
 
 STATIC = Path(__file__).resolve().parents[2] / "bot" / "ui" / "static"
@@ -38,4 +38,9 @@ def setup_dashboard(app: web.Application, services: Services, admins: AdminLooku
     router.add_get("/groupes/{group_id}/presence.png", pages.attendance_png)
     router.add_get("/groupes/{group_id}/{table}.csv", pages.group_csv)
     router.add_post("/groupes/{group_id}/propositions/{number}", pages.change_state)
+    router.add_get("/reponse/{token}", answer_page.answer_page)
+    router.add_post("/reponse/{token}", answer_page.answer_submit)
+    router.add_get("/destinataires", addressees.addressees_page)
+    router.add_post("/destinataires", addressees.add)
+    router.add_post("/destinataires/{addressee_id}/retirer", addressees.remove)
     router.add_static("/static/", STATIC, append_version=False)

@@ -106,8 +106,9 @@ async def test_follow_up_reaches_author_and_followers_once(relais):
     report = await relais.run_jobs()
     assert "Du nouveau sur une proposition du groupe" in private_texts(relais, karim)[-1]
     assert "transmise (Commission insertion du 15/01)" in private_texts(relais, julie)[-1]
-    # Sami never started the bot: not even tried (Telegram would refuse), nothing breaks.
-    assert report.sent == 2 and report.skipped == 1
+    # Sami never started the bot: not even tried (Telegram would refuse), nothing breaks. The
+    # third message tells the group that one waits for Awa in private (the answer link).
+    assert report.sent == 3 and report.skipped == 1 and report.kinds["reach_out"] == 1
     assert (await load_person(relais, sami.id)).private_status == "unknown"
     assert private_texts(relais, lina) == []
     assert (await relais.run_jobs()).sent == 0  # never twice

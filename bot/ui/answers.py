@@ -1,0 +1,114 @@
+"""Texts of the decision-maker's answer: the deadline on the board, the link for the facilitator,
+the mails to the addressee, the deadline passed, and the note an answer leaves in the follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from bot.domain.answers import AnswerForm
+from bot.domain.proposals import NOTE_MAX
+from bot.ui.deadlines import due_day, of_name
+from bot.ui.i18n import plain, t
+from bot.ui.proposals import excerpt
+from storage.models import Group, Proposal
+
+STATE_WORDS = {"accepted": "acceptee", "refused": "refusee", "studying": "etude", "in_progress": "en_cours"}
+
+
+def answer_url(base: str, token: str) -> str:
+    return f"{base.rstrip('/')}/reponse/{token}"
+
+
+def link_text(language: str, group: Group, proposal: Proposal, url: str, mailed: bool) -> str:
+    key = "answer.link_mailed" if mailed else "answer.link"
+    return t(
+        language,
+        key,
+        number=proposal.number,
+        group=group.display_name,
+        name=proposal.addressee_name or "",
+        day=due_day(proposal, group.timezone, language),
+        url=url,
+    )
+
+
+def forward_text(language: str, group: Group, proposal: Proposal, url: str) -> str:
+    return t(
+        language,
+        "answer.forward_again",
+        number=proposal.number,
+        group=group.display_name,
+        name=proposal.addressee_name or "",
+        of_name=of_name(language, proposal.addressee_name or ""),
+        day=due_day(proposal, group.timezone, language),
+        url=url,
+    )
+
+
+def overdue_days(proposal: Proposal) -> int:
+    assert proposal.answer_due is not None and proposal.transmitted_at is not None
+    return round((proposal.answer_due - proposal.transmitted_at).total_seconds() / 86400)
+
+
+def overdue_group_text(language: str, proposal: Proposal) -> str:
+    return t(
+        language,
+        "answer.overdue_group",
+        name=proposal.addressee_name or "",
+        of_name=of_name(language, proposal.addressee_name or ""),
+        days=overdue_days(proposal),
+        number=proposal.number,
+        text=excerpt(proposal.text),
+    )
+
+
+def overdue_report_text(language: str, group: Group, proposal: Proposal) -> str:
+    return t(
+        language,
+        "answer.overdue_report",
+        name=proposal.addressee_name or "",
+        of_name=of_name(language, proposal.addressee_name or ""),
+        days=overdue_days(proposal),
+        number=proposal.number,
+        group=group.display_name,
+        text=excerpt(proposal.text),
+    )
+
+
+def answer_note(language: str, name: str, form: AnswerForm) -> str:
+    """What the follow-up keeps of an answer: who, until when (à l'étude), in their words."""
+    until = format_date(form.until, "d MMMM y", locale=language) if form.until else ""
+    if form.text:
+        key = "answer.note_until" if until else "answer.note"
+    else:
+        key = "answer.note_until_bare" if until else "answer.note_bare"
+    values = {"name": name, "of_name": of_name(language, name), "until": until}
+    room = NOTE_MAX - len(plain(language, key, text="", **values))
+    return plain(language, key, text=excerpt(form.text or "", max(room, 20)), **values)[:NOTE_MAX]
+
+
+def mail_text(language: str, group: Group, proposal: Proposal, url: str, reminder: bool) -> tuple[str, str]:
+    """The subject and the plain-text body of the mail that carries the link (or its reminder)."""
+    day = due_day(proposal, group.timezone, language)
+    assert proposal.transmitted_at is not None
+    sent_on = format_date(
+        proposal.transmitted_at.astimezone(ZoneInfo(group.timezone)).date(), "d MMMM y", locale=language
+    )
+    values = {"group": group.display_name, "day": day, "number": proposal.number, "name": proposal.addressee_name or ""}
+    subject = plain(language, "answer.mail_reminder_subject" if reminder else "answer.mail_subject", **values)
+    body = plain(
+        language,
+        "answer.mail_reminder_body" if reminder else "answer.mail_body",
+        text=proposal.text,
+        url=url,
+        sent_on=sent_on,
+        **values,
+    )
+    return subject[:200], body
+
+
+def until_text(language: str, day: date) -> str:
+    return format_date(day, "d MMMM y", locale=language)
