@@ -129,7 +129,7 @@ def answer_token(secret: bytes, proposal: Proposal) -> str:
 async def proposal_for(session: AsyncSession, secret: bytes, token: str, now: datetime, grace_days: int) -> Proposal:
     """The proposal a link is for. AnswerError: forged or altered (404), for an earlier
     transmission or expired (410)."""
-    parts = token.split("-")
+    parts = token.split("-", 2)  # the signature is base64url: it may hold a "-" itself
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(token) > 80:
         raise AnswerError("answer.error.link")
     payload = f"{parts[0]}-{parts[1]}"

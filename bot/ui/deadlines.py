@@ -42,6 +42,8 @@ def of_name(language: str, name: str) -> str:
         return ("du " if first == "le" else "des ") + name[len(first) + 1 :]
     if first == "la" or first in _FEMININE:
         return "de " + name if first == "la" else "de la " + name
+    if first in ("elus", "services", "elues"):
+        return "des " + name
     if first in _MASCULINE:
         return "du " + name
     if first[:1] in "aeiouyh":

@@ -20,6 +20,7 @@ from bot.domain import answers
 from bot.simulator.harness import Harness
 from storage.models import Mail, Proposal, ProposalAnswer
 from tests.conftest import assert_telegram_happy
+from tests.e2e.test_dashboard import browser, log_in
 from tests.e2e.test_durable_notices import Crash, restart_after_lease
 from tests.support.helpers import group_with_bot, last_text
 from tests.support.smtp import FakeSmtp
@@ -118,8 +119,8 @@ async def test_transmitted_answered_and_told_once(answering, monkeypatch):
             assert no_csrf.status == 403
         forged = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
         assert (await open_page(client, forged))[0] == 404
-        number, stamp, mac = token.split("-")
-        _, _, other_mac = other_token.split("-")
+        number, stamp, mac = token.split("-", 2)
+        _, _, other_mac = other_token.split("-", 2)
         assert (await open_page(client, url.replace(token, f"{number}-{stamp}-{other_mac}")))[0] == 404
         assert (await open_page(client, url.replace(token, f"{number}-{int(stamp) + 1}-{mac}")))[0] == 404
         # A refusal without its reason: the page says why, nothing changes.
@@ -217,3 +218,44 @@ async def test_transmitted_again_replaces_the_link(answering):
     h.tg.say(chat, awa, "/suivi 1 transmise Service mobilité délai 0 jours")
     await h.settle()
     assert "Le délai de réponse va de 1 à 365 jours" in last_text(h, chat.id)
+    # A week before the new deadline: the Service mobilité is reminded by mail, and the
+    # facilitator is not asked to forward anything.
+    due = (await proposal(h, 2)).answer_due
+    h.clock.set(due - timedelta(days=7) + timedelta(minutes=1))
+    await h.run_jobs()
+    # Its two links, then the reminders of both proposals (n°1's at day 23 of its 30, n°2's now).
+    subjects = [mail["Subject"] for mail in h.smtp.mailbox.to("mobilite@ain.fr")]
+    assert len(subjects) == 4 and all(s.startswith("Rappel : proposition du groupe") for s in subjects[2:])
+    assert not any("Transférez-lui à nouveau" in (m.text or "") for m in h.tg.bot_messages(awa.id))
+
+
+async def test_coordinators_keep_the_list_of_addressees(answering):
+    h = answering
+    chat, awa, karim, julie, coordinator = await transmitted_world(h)
+    base = h.services.dashboard_url
+    async with browser() as client:
+        await log_in(h, client, awa)
+        async with client.get(f"{base}/destinataires") as page:
+            assert page.status == 403  # a facilitator, not a coordinator
+    async with browser() as client:
+        landed = await log_in(h, client, coordinator)
+        assert 'href="/destinataires"' in landed
+        async with client.get(f"{base}/destinataires") as page:
+            body = await page.text()
+        assert page.status == 200 and "Direction de l&#39;insertion" in body
+        # Each addressee's record: one transmitted each, waiting.
+        assert re.search(r"Service mobilité</th>\s*<td[^>]*>1</td>", body)
+        async with client.post(f"{base}/destinataires", data={"nom": "Cabinet du président"}) as no_csrf:
+            assert no_csrf.status == 403
+        bad = {"nom": "Cabinet du président", "email": "pas une adresse", "csrf": csrf_of(body)}
+        async with client.post(f"{base}/destinataires", data=bad) as refused:
+            assert refused.status == 400 and "adresse e-mail n&#39;est pas valable" in await refused.text()
+        good = {**bad, "email": "cabinet@ain.fr"}
+        async with client.post(f"{base}/destinataires", data=good) as added:
+            body = await added.text()
+            assert added.status == 200 and "cabinet@ain.fr" in body
+        number = re.search(r'action="/destinataires/(\d+)/retirer"', body.split("Cabinet du président")[1]).group(1)
+        async with client.post(f"{base}/destinataires/{number}/retirer", data={"csrf": csrf_of(body)}) as removed:
+            assert removed.status == 200 and "cabinet@ain.fr" not in await removed.text()
+    async with h.services.sessionmaker() as session:
+        assert [a.name for a in await answers.addressees(session)] == ["Direction de l'insertion", "Service mobilité"]
