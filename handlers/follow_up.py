@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.domain import carpool
+from bot.domain import answers, carpool
 from bot.domain import proposals as p
 from bot.domain.dialogues import Dialogue
 from bot.domain.errors import RefusalError
@@ -129,7 +129,13 @@ async def state_button(update: Update, context: Context) -> None:
         return
     if state in p.NOTE_REQUIRED:
         answer(update)
-        edit_tapped(update, t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text)))
+        question = t(language, f"suivi.ask_note.{state}", number=proposal.number, text=excerpt(proposal.text))
+        if state == "sent":  # the department's list, to copy a name from; and the deadline's form
+            listed = [addressee.name for addressee in await answers.addressees(db())]
+            key = "suivi.ask_note.sent_listed" if listed else "suivi.ask_note.sent_how"
+            days = services(context).settings.proposals.answer_days
+            question += "\n" + t(language, key, names=", ".join(listed[:12]), days=days)
+        edit_tapped(update, question)
         dialogue = await router.start(context, user.id, group.chat_id, DIALOGUE, "note")
         await router.next_step(context, dialogue, "note", proposal_id=proposal.id, state=state)
         ask(

@@ -22,7 +22,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.domain import carpool
+from bot.domain import answers, carpool
 from bot.domain import meetings as m
 from bot.domain import proposals as p
 from bot.domain.costs import euros
@@ -271,6 +271,8 @@ async def group_page(request: web.Request) -> web.StreamResponse:
         ]
         board = await p.board(session, group)
         may_change = await is_facilitator(session, group, viewer.person.telegram_id, admins)
+        # Offered in the note of a transmission (an HTML datalist: no script).
+        listed = [addressee.name for addressee in await answers.addressees(session)] if may_change else []
     shown = board.get(state, []) if state in board else [item for items in board.values() for item in items]
     query = {"periode": text} if text else {}
     done = request.query.get("fait", "")
@@ -287,6 +289,7 @@ async def group_page(request: web.Request) -> web.StreamResponse:
             "state": state if state in board else "",
             "proposals": shown,
             "may_change": may_change,
+            "addressees": listed,
             "done": small_number(done),
             "done_state": request.query.get("nouvel", ""),
             "query": urlencode(query),

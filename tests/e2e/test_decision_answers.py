@@ -22,7 +22,7 @@ from storage.models import Mail, Proposal, ProposalAnswer
 from tests.conftest import assert_telegram_happy
 from tests.e2e.test_dashboard import browser, log_in
 from tests.e2e.test_durable_notices import Crash, restart_after_lease
-from tests.support.helpers import group_with_bot, last_text
+from tests.support.helpers import group_with_bot, last_text, load_group
 from tests.support.smtp import FakeSmtp
 
 BUS = "Un bus le samedi matin pour aller au marché"
@@ -233,10 +233,16 @@ async def test_coordinators_keep_the_list_of_addressees(answering):
     h = answering
     chat, awa, karim, julie, coordinator = await transmitted_world(h)
     base = h.services.dashboard_url
+    group = await load_group(h, chat.id)
     async with browser() as client:
         await log_in(h, client, awa)
         async with client.get(f"{base}/destinataires") as page:
             assert page.status == 403  # a facilitator, not a coordinator
+        # The group's page says by when, and offers the list in the transmission's note.
+        async with client.get(f"{base}/groupes/{group.id}") as page:
+            body = html.unescape(await page.text())
+        assert "réponse du Service mobilité attendue avant le" in body
+        assert '<option value="Direction de l\'insertion">' in body
     async with browser() as client:
         landed = await log_in(h, client, coordinator)
         assert 'href="/destinataires"' in landed
