@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -237,17 +237,14 @@ def limit_news_due(group: Group, now: datetime) -> bool:
     return told is None or (told.year, told.month) != (now.year, now.month)
 
 
-async def sent_this_month(session: AsyncSession, now: datetime) -> int:
-    """SMS sent since the first of this month (UTC), every group together: the department's bill."""
+async def sent_this_month(session: AsyncSession, now: datetime, in_flight: bool = False) -> int:
+    """SMS sent since the first of this month (UTC), every group together: the department's bill.
+    `in_flight`: with those being sent (claimed by a process, not yet recorded), which will count."""
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return int(
-        await session.scalar(
-            select(func.count(Delivery.id)).where(
-                Delivery.kind.in_(SMS_KINDS), Delivery.status == "sent", Delivery.sent_at >= start
-            )
-        )
-        or 0
-    )
+    counted = and_(Delivery.status == "sent", Delivery.sent_at >= start)
+    if in_flight:
+        counted = or_(counted, and_(Delivery.status == "sending", Delivery.claimed_at >= start))
+    return int(await session.scalar(select(func.count(Delivery.id)).where(Delivery.kind.in_(SMS_KINDS), counted)) or 0)
 
 
 async def figures(session: AsyncSession, group: Group, start: datetime, end: datetime) -> tuple[int, int]:

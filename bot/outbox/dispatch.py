@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, TelegramError
 
+from bot.domain import sms
 from bot.domain.groups import deactivate_group, migrate_group
 from bot.domain.people import mark_unreachable
 from bot.domain.polls import EVALUATION_OPEN
@@ -33,6 +34,7 @@ from bot.outbox.kinds import RegistryError, expand_due_events, record_sent, rend
 from bot.outbox.mail import MailServer, send_due_mails
 from bot.outbox.outgoing import OutboxSettings, Outgoing
 from bot.outbox.pacing import WAVE, send_priority
+from bot.outbox.render import SMS_SPENT
 from bot.outbox.ride_changes import pass_on_unreachable
 from bot.outbox.sending import stale_notices
 from bot.outbox.sms_gateway import SmsGateway, SmsRefusedError
@@ -339,7 +341,11 @@ async def _claim_texts(run: Dispatcher, bot: Bot, report: DispatchReport) -> Non
     if run.sms is None:
         return
     async with run.sessionmaker.begin() as session:
-        claimed = await claim_deliveries(session, run.now(), SMS_AT_ONCE, LEASE, WORKER_ID, by_sms=True)
+        now = run.now()
+        # The month's SMS so far, those in flight included, counted before this claim: its
+        # rendering then spends what is left of the monthly limit, and no more.
+        session.info[SMS_SPENT] = {(now.year, now.month): await sms.sent_this_month(session, now, in_flight=True)}
+        claimed = await claim_deliveries(session, now, SMS_AT_ONCE, LEASE, WORKER_ID, by_sms=True)
         texts = await _rendered(session, claimed, run, report)
     if texts:
         sending = asyncio.create_task(_send_batch(run, bot, texts, report))

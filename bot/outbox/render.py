@@ -459,33 +459,37 @@ async def _number(r: Rendering, *statuses: str) -> str | None:
     return contact.number if contact is not None and contact.status in statuses else None
 
 
-async def _over_limit(r: Rendering) -> bool:
-    """The month's SMS are spent (`sms.monthly_limit`): none until the first of the next month.
-    Counted as sent so far: a batch in flight may go a few over. Counted once per claim (one
-    transaction renders the run's SMS, and none is recorded sent meanwhile), not once per SMS."""
+SMS_SPENT = "relais.sms_spent"  # session.info: the month's SMS counted so far, as (year, month) -> n
+
+
+async def _spend(r: Rendering) -> bool:
+    """One SMS of the month's (`sms.monthly_limit`), if any is left. Counted: those sent this
+    month, those in flight from earlier claims (dispatch.py primes it before its claim), and
+    those this claim has rendered so far; a wave larger than what is left sends what is left."""
     month = (r.event.due_at.year, r.event.due_at.month)
-    counts: dict[tuple[int, int], int] = r.session.info.setdefault("relais.sms_sent_this_month", {})
-    if month not in counts:
-        counts[month] = await sms.sent_this_month(r.session, r.event.due_at)
-    return counts[month] >= r.outbox.sms_monthly_limit
+    spent: dict[tuple[int, int], int] = r.session.info.setdefault(SMS_SPENT, {})
+    if month not in spent:
+        spent[month] = await sms.sent_this_month(r.session, r.event.due_at)
+    if spent[month] >= r.outbox.sms_monthly_limit:
+        return False
+    spent[month] += 1
+    return True
 
 
 async def sms_consent(r: Rendering) -> bool:
-    if await _over_limit(r):
-        return False
     r.out.sms_to = await _number(r, sms.ASKED)
     r.out.text = sms_ui.consent_text(r.group.language, r.group)
-    return r.out.sms_to is not None
+    return r.out.sms_to is not None and await _spend(r)
 
 
 async def sms_reminder(r: Rendering) -> bool:
     meeting = r.the_meeting
     rsvp = await m.answer_of(r.session, meeting, r.recipient)
-    if (rsvp is not None and rsvp.answer == "no") or await _over_limit(r):
+    if rsvp is not None and rsvp.answer == "no":
         return False
     r.out.sms_to = await _number(r, sms.ACTIVE)
     r.out.text = sms_ui.reminder_text(r.group.language, r.group, meeting)
-    return r.out.sms_to is not None
+    return r.out.sms_to is not None and await _spend(r)
 
 
 async def sms_reply(r: Rendering) -> bool:
@@ -512,11 +516,11 @@ async def sms_limit(r: Rendering) -> bool:
 async def sms_change(r: Rendering) -> bool:
     """The meeting as it is when the SMS goes: cancelled, or at its new date."""
     meeting = await r.session.get(Meeting, r.event.subject_id)
-    if meeting is None or await _over_limit(r):
+    if meeting is None:
         return False
     r.out.sms_to = await _number(r, sms.ACTIVE)
     r.out.text = sms_ui.change_text(r.group.language, r.group, meeting)
-    return r.out.sms_to is not None
+    return r.out.sms_to is not None and await _spend(r)
 
 
 # ----------------------------------------------------------------------------- the decision-maker's answer

@@ -307,3 +307,27 @@ async def test_sms_off_says_so(relais):
     relais.tg.say(chat, awa, "/sms @karim_m")
     await relais.settle()
     assert last_text(relais, chat.id) == "Les SMS ne sont pas activés sur ce Relais : voyez avec la coordination."
+
+
+async def test_a_wave_larger_than_what_is_left_of_the_month_sends_what_is_left(database_url, clock):
+    """Six members by SMS, four SMS left this month: one claim renders the whole wave, and four go."""
+    async with Harness(database_url, clock=clock, sms=True, overrides={"sms": {"monthly_limit": 4}}) as h:
+        gateway = h.sms
+        assert gateway is not None
+        chat, awa, (karim,) = await group_with_bot(h, members=1)
+        h.tg.say(chat, awa, "/reunion 12/11 14h | Centre social Les Vennes | Bilan")
+        await h.settle()
+        async with h.services.sessionmaker.begin() as session:
+            group = (await session.scalars(select(Group))).one()
+            for i in range(6):
+                member = await sms.add_member_without_telegram(session, group, f"Membre {i}", h.clock.now())
+                contact = await sms.register(session, group, member, f"+3378122334{i}", h.clock.now())
+                contact.status = sms.ACTIVE  # they said OUI long ago
+                contact.consented_at = h.clock.now()
+        h.clock.set(J7)
+        await h.run_jobs()
+        reminders = [each for each in gateway.sent if "Répondez 1 je viens" in each.text]
+        assert len(reminders) == 4
+        await h.run_jobs()
+        assert len([each for each in gateway.sent if "Répondez 1 je viens" in each.text]) == 4
+        await h.settle()
