@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -331,3 +332,33 @@ async def test_a_wave_larger_than_what_is_left_of_the_month_sends_what_is_left(d
         await h.run_jobs()
         assert len([each for each in gateway.sent if "Répondez 1 je viens" in each.text]) == 4
         await h.settle()
+
+
+async def test_the_number_in_my_data_then_erased_with_me(texting):
+    """/mesdonnees lists the number; /oublier erases it and the SMS received from it: an SMS from
+    that number afterwards is a stranger's, and gets nothing."""
+    h = texting
+    chat, awa, karim, julie, announcement = await registered(h)
+    gateway, tg = h.sms, h.tg
+    assert gateway is not None
+    assert await gateway.answer(h.sms_webhook, KARIM, "oui") == 200
+    await h.run_jobs()
+    tg.start_private(karim)
+    tg.say(tg.private_chat(karim), karim, "/mesdonnees")
+    await h.settle()
+    data = json.loads(tg.bot_messages(karim.id)[-1].document.content)
+    [number] = data["sms_numbers"]
+    assert number["number"] == KARIM and number["status"] == "active"
+    assert number["group"] == "Groupe ressources Oyonnax"
+    tg.say(tg.private_chat(karim), karim, "/oublier")
+    await h.settle()
+    tg.press(karim, tg.bot_messages(karim.id)[-1], "Oui, tout effacer")
+    await h.settle()
+    async with h.services.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(SmsContact)) == 0
+        assert await session.scalar(select(func.count()).select_from(SmsReceived)) == 0
+    sent = len(gateway.sent)
+    assert await gateway.answer(h.sms_webhook, KARIM, "1") == 200
+    h.clock.set(J7)
+    await h.run_jobs()
+    assert len(gateway.sent) == sent and "✅ 0 oui" in announcement.text
