@@ -27,6 +27,7 @@ from bot.outbox.after_commit import ChatSender
 from bot.outbox.kinds import check_registry
 from bot.outbox.refresh import Refresher
 from bot.outbox.sms_gateway import AndroidGateway, OvhGateway, Paced, SmsGateway
+from bot.outbox.unit_of_work import later_idle
 from bot.process_lock import ProcessLock
 from bot.services import Services, fetch_admin_ids
 from handlers.dashboard.routes import setup_dashboard
@@ -261,6 +262,7 @@ class Relais:
                 await svc.refresher.stop()
             if svc is not None and svc.sender is not None:
                 with contextlib.suppress(TimeoutError):  # what updates said, if it can go quickly
+                    await asyncio.wait_for(later_idle(), 5)  # a chart or a PDF being made
                     await asyncio.wait_for(svc.sender.drain(), 5)
                 await svc.sender.close()
             await application.shutdown()

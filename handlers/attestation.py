@@ -6,12 +6,11 @@ print, and confirms it; the PDF goes to them, and to the facilitator who asked."
 from __future__ import annotations
 
 import asyncio
-import io
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.domain.dialogues import Dialogue
@@ -34,7 +33,7 @@ from handlers.common import (
     reply,
     require_facilitator,
     say,
-    send,
+    send_file_later,
     tapped,
     user_of,
 )
@@ -127,17 +126,20 @@ async def name_button(update: Update, context: Context) -> None:
     name = str(dialogue.get("name"))
     facts = await attestation_facts(db(), group, person, now)
     issued = format_date(now.astimezone(ZoneInfo(group.timezone)).date(), "d MMMM y", locale=language)
-    # Building the PDF takes a tenth of a second or more: in a thread, other chats go on meanwhile.
-    pdf = await asyncio.to_thread(attestation_pdf, language, group, name, facts, issued)
     filename = f"attestation-{now:%Y%m%d}.pdf"
     edit_tapped(update, t(language, "attestation.confirm", name=name).rstrip(" ?") + " ✅")
     caption = t(language, "attestation.ready", name=name, group=group.display_name)
-    send(person.telegram_id, "send_document", document=InputFile(io.BytesIO(pdf), filename=filename), caption=caption)
+    readers = [person.telegram_id]
     asker = await find_person(db(), dialogue.get("asked_by")) if dialogue.get("asked_by") else None
     if asker is not None and asker.id != person.id and asker.private_status == "started":
-        send(
-            asker.telegram_id, "send_document", document=InputFile(io.BytesIO(pdf), filename=filename), caption=caption
-        )
+        readers.append(asker.telegram_id)
+
+    async def pdf() -> bytes:
+        # A tenth of a second or more of building: in a thread, once this update has committed
+        # (outside its transaction: SQLite's writer turn is not held meanwhile).
+        return await asyncio.to_thread(attestation_pdf, language, group, name, facts, issued)
+
+    send_file_later(context, pdf, readers, "send_document", "document", filename, caption=caption)
 
 
 async def exit_attestation_button(update: Update, context: Context) -> None:

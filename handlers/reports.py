@@ -3,7 +3,6 @@ attendance sheet names members), with its tables as CSV files."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from zoneinfo import ZoneInfo
 
@@ -14,11 +13,21 @@ from bot.domain.costs import of_meetings as cost_claims
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.reports import attendance_sheet, group_report
 from bot.services import db, services
-from bot.ui.charts import attendance_chart
+from bot.ui import charts
 from bot.ui.costs import costs_csv
 from bot.ui.i18n import t
 from bot.ui.reports import attendance_csv, meetings_csv, proposals_csv, report_text
-from handlers.common import Context, command_args, private_reader, refuse, reply, require_facilitator, say, send
+from handlers.common import (
+    Context,
+    command_args,
+    private_reader,
+    refuse,
+    reply,
+    require_facilitator,
+    say,
+    send,
+    send_file_later,
+)
 
 
 async def report_command(update: Update, context: Context) -> None:
@@ -39,10 +48,13 @@ async def report_command(update: Update, context: Context) -> None:
     report = await group_report(db(), group, period, services(context).clock.now())
     sheet = await attendance_sheet(db(), group, period)
     say(asker.telegram_id, report_text(language, group, report))
-    # Drawing takes a quarter of a second: in a thread, so that other chats are not held meanwhile.
-    chart = await asyncio.to_thread(attendance_chart, language, group, report)
-    if chart is not None:
-        send(asker.telegram_id, "send_photo", photo=InputFile(io.BytesIO(chart), filename="presence.png"))
+    # The chart takes a quarter of a second to draw: once this update has committed, outside its
+    # transaction (SQLite's writer turn is not held meanwhile), unless it is in the cache.
+    inputs = charts.chart_inputs(language, group, report)
+    if inputs is not None:
+        send_file_later(
+            context, lambda: charts.CHARTS.png(inputs), [asker.telegram_id], "send_photo", "photo", "presence.png"
+        )
     stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     tables = [
         ("reunions", meetings_csv(language, group, report)),

@@ -91,6 +91,9 @@ class Group(Base):
     charter: Mapped[str | None] = mapped_column(Text)  # the group's rules (/charte); None: the default
     # Offered by a coordinator (/groupes) to members who leave another of the department's groups.
     listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The department's territory the group belongs to (a coordinator files it, on its page): the
+    # department's view filters by it.
+    territory: Mapped[str | None] = mapped_column(String(80), index=True)
     # In a forum: the topic Relais' own messages go to (None: General), chosen by typing /configurer
     # there; the latest topic a command came from (somewhere to write when the chosen one closes);
     # when the facilitators were told Relais had to write elsewhere.

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.domain import sms
 from bot.domain.answers import group_record
@@ -27,14 +26,11 @@ from bot.domain.periods import Period
 from bot.domain.polls import evaluations
 from bot.domain.proposals import TRANSMITTED, contributions, taken_into_account_rate, transmitted_and_taken
 from storage.models import (
-    ActionItem,
     Attendance,
     Group,
     Meeting,
     Membership,
     Person,
-    Poll,
-    PollVote,
     Proposal,
     RideOffer,
     RideRequest,
@@ -280,90 +276,6 @@ def group_line(group: Group, report: Report) -> GroupLine:
         actions=report.actions_done,
         rides=report.rides_matched,
     )
-
-
-async def side_by_side(session: AsyncSession, groups: list[Group], period: Period) -> tuple[list[GroupLine], GroupLine]:
-    """Each group's line for the period, and the total line: the department's view.
-
-    The same figures as `group_line(group_report(...))`, for any number of groups in a fixed
-    number of grouped statements per time zone (a period starts at midnight in each group's)."""
-    lines = {group.id: GroupLine(group.id, group.display_name) for group in groups}
-    by_zone: dict[str, list[int]] = {}
-    for group in groups:
-        by_zone.setdefault(group.timezone, []).append(group.id)
-    for zone, ids in by_zone.items():
-        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):  # bound the IN lists
-            await _add_figures(session, lines, chunk, *period.bounds(ZoneInfo(zone)))
-    total = GroupLine(None, "")
-    for line in lines.values():
-        total.add(line)
-    return [lines[group.id] for group in groups], total
-
-
-_SHEET = aliased(Attendance)  # "the meeting has a sheet", beside the attendance rows counted
-
-
-async def _add_figures(
-    session: AsyncSession, lines: dict[int, GroupLine], ids: list[int], start: datetime, end: datetime
-) -> None:
-    held = (
-        Meeting.group_id.in_(ids),
-        Meeting.status == "scheduled",
-        Meeting.starts_at >= start,
-        Meeting.starts_at < end,
-    )
-    # Attendance counts only where the sheet was filled, as in group_report.
-    sheeted = (
-        *held,
-        Meeting.attendance_rate.is_not(None),
-        exists().where(_SHEET.meeting_id == Meeting.id).correlate(Meeting),
-    )
-    on_the_day = and_(
-        Membership.group_id == Meeting.group_id,
-        Membership.joined_at <= Meeting.starts_at,
-        or_(Membership.left_at.is_(None), Membership.left_at > Meeting.starts_at),
-    )
-    statements = {
-        "meetings": select(Meeting.group_id, func.count()).where(*held).group_by(Meeting.group_id),
-        "invited": select(Meeting.group_id, func.count(Membership.id))
-        .join(Membership, on_the_day)
-        .where(*sheeted)
-        .group_by(Meeting.group_id),
-        "present": select(Meeting.group_id, func.count())
-        .join(Attendance, Attendance.meeting_id == Meeting.id)
-        .where(*sheeted, Attendance.present.is_(True))
-        .group_by(Meeting.group_id),
-        "votes": select(Poll.group_id, func.count())
-        .join(PollVote, PollVote.poll_id == Poll.id)
-        .where(Poll.group_id.in_(ids), PollVote.voted_at >= start, PollVote.voted_at < end)
-        .group_by(Poll.group_id),
-        "actions": select(ActionItem.group_id, func.count())
-        .where(
-            ActionItem.group_id.in_(ids),
-            ActionItem.status == "done",
-            ActionItem.done_at >= start,
-            ActionItem.done_at < end,
-        )
-        .group_by(ActionItem.group_id),
-        "rides": select(Meeting.group_id, func.count())
-        .join(RideRequest, RideRequest.meeting_id == Meeting.id)
-        .where(*held, RideRequest.status == "matched")
-        .group_by(Meeting.group_id),
-    }
-    for name, statement in statements.items():
-        for group_id, count in await session.execute(statement):
-            setattr(lines[group_id], name, int(count))
-    made = (Proposal.group_id.in_(ids), Proposal.created_at >= start, Proposal.created_at < end)
-    rows = await session.execute(
-        select(Proposal.group_id, Proposal.state, func.count()).where(*made).group_by(Proposal.group_id, Proposal.state)
-    )
-    by_state: dict[int, dict[str, int]] = {}
-    for group_id, state, count in rows:
-        by_state.setdefault(group_id, {})[state] = count
-    for group_id, counts in by_state.items():
-        line = lines[group_id]
-        line.proposals = sum(counts.values())
-        line.transmitted, line.taken = transmitted_and_taken(counts)
 
 
 async def attendance_sheet(session: AsyncSession, group: Group, period: Period) -> list[SheetLine]:

@@ -88,6 +88,9 @@ class UpdateSends:
     answer: Answer | None = None
     refresh: bool = False  # a message was asked to show a new state (bot/outbox/refresh.py)
     wakes: list[datetime] = field(default_factory=list)  # the dispatcher asked to run at these moments
+    # Work to start once the transaction has committed, outside it (a chart, a PDF drawn):
+    # SQLite's one writer turn is not held while it runs.
+    later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def write_down(self, session: AsyncSession, now: datetime) -> None:
         """Every answer queued so far becomes a row of the update's transaction, claimed by this
@@ -151,6 +154,11 @@ def queue_wake(moments: list[datetime]) -> None:
     """The dispatcher should run at these moments: asked once the transaction has committed (a
     run asked sooner could look before the rows it is to send exist)."""
     _sends().wakes.extend(moments)
+
+
+def queue_later(work: Callable[[], Awaitable[None]]) -> None:
+    """Start `work` once the update has committed (never if it fails)."""
+    _sends().later.append(work)
 
 
 def collecting() -> bool:

@@ -19,6 +19,7 @@ to go out (for /healthz)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from bot.outbox.after_commit import (
     Send,
     collecting,
     queue_answer,
+    queue_later,
     queue_message,
     queue_send,
     queue_wake,
@@ -42,7 +44,7 @@ from bot.outbox.recorded import AfterSent, after_sent, poll_record
 from bot.outbox.refresh import KINDS
 from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
 from bot.outbox.sending import to_group, to_person
-from bot.outbox.unit_of_work import Work, unit_of_work
+from bot.outbox.unit_of_work import Work, later_idle, unit_of_work
 from storage.db import insert_if_absent
 from storage.models import Group, Person, Refresh
 
@@ -59,6 +61,8 @@ __all__ = [
     "classify",
     "collecting",
     "follow",
+    "later",
+    "later_idle",
     "notify",
     "pending_due_times",
     "plan",
@@ -102,6 +106,12 @@ def notify(
     if isinstance(to, Group):
         return to_group(session, to, text, kind, now, reply_markup)
     return to_person(session, to, text, kind, now, reply_markup)
+
+
+def later(work: Callable[[], Awaitable[None]]) -> None:
+    """Start `work` once the update has committed, outside its transaction (a chart or a PDF drawn
+    there would hold SQLite's one writer turn)."""
+    queue_later(work)
 
 
 def plan(moments: list[datetime]) -> None:

@@ -8,8 +8,10 @@ commit and says how it ended (`committed`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.after_commit import ChatSender, UpdateSends, collect, stop_collecting
 from bot.outbox.refresh import Refresher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,3 +54,26 @@ def unit_of_work(
                 refresher.wake()
             if sends.wakes:
                 wake_at(sends.wakes)
+            for later in sends.later:
+                _start(later)
+
+
+_LATER: set[asyncio.Task[None]] = set()  # the work started after a commit, held until it ends
+
+
+def _start(later: Callable[[], Awaitable[None]]) -> None:
+    async def run() -> None:
+        try:
+            await later()
+        except Exception:
+            log.exception("work after a commit failed")
+
+    task = asyncio.get_running_loop().create_task(run())
+    _LATER.add(task)
+    task.add_done_callback(_LATER.discard)
+
+
+async def later_idle() -> None:
+    """Wait until the work started after commits has ended (tests, the demo, a clean stop)."""
+    while _LATER:
+        await asyncio.gather(*list(_LATER), return_exceptions=True)

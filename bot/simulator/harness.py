@@ -13,6 +13,7 @@ from bot.application import RelaisApplication
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.outbox.dispatch import DispatchReport
+from bot.outbox.unit_of_work import later_idle
 from bot.runtime import Relais
 from bot.services import Services
 from bot.simulator.ovh_sms import FakeOvhSms
@@ -156,6 +157,7 @@ class Harness:
         assert svc.sender is not None and svc.refresher is not None
         async with asyncio.timeout(timeout):
             while True:
+                await later_idle()  # a chart or a PDF made after its update's commit
                 await svc.sender.drain()
                 started = await svc.refresher.run_due()
                 await svc.refresher.drain()

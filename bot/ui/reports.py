@@ -193,6 +193,32 @@ def proposals_csv(language: str, group: Group, report: Report) -> bytes:
     )
 
 
+def _group_row(language: str, line: GroupLine) -> list[object]:
+    return [
+        line.name or plain(language, "web.totals"),
+        line.meetings,
+        line.attendance_rate,
+        line.proposals,
+        line.transmitted,
+        line.taken_rate,
+        line.votes,
+        line.actions,
+        line.rides,
+    ]
+
+
+def groups_csv_head(language: str) -> bytes:
+    """The department's CSV streamed: its header (with the BOM), then `groups_csv_rows` slices."""
+    return csv_table(plain(language, "web.csv.groups").split(";"), [])
+
+
+def groups_csv_rows(language: str, lines: list[GroupLine]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerows([_cell(value) for value in _group_row(language, line)] for line in lines)
+    return out.getvalue().encode("utf-8")
+
+
 def groups_csv(language: str, lines: list[GroupLine], total: GroupLine) -> bytes:
     """The department's view: one line per group, then the total."""
     header = plain(language, "web.csv.groups").split(";")

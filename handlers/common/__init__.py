@@ -4,6 +4,7 @@ deep-link openers. The dialogue router is beside it (dialogue_router.py)."""
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     MessageEntity,
     Poll,
@@ -447,6 +449,35 @@ def wake_at(context: Context, moments: list[datetime]) -> None:
 
 # What handlers say besides replies, by intent (bot/outbox/say.py): no feature handler imports
 # bot/outbox itself.
+
+
+def send_file_later(
+    context: Context,
+    make: Callable[[], Awaitable[bytes | None]],
+    chat_ids: list[int],
+    method: str,
+    field: str,
+    filename: str,
+    **options: object,
+) -> None:
+    """A file made once the update has committed, outside its transaction and SQLite's writer
+    turn (a chart, a PDF: a quarter of a second of drawing), then sent to each chat: written down
+    in a short transaction of its own, so durable from then on. None made: nothing sent."""
+    svc = services(context)
+
+    async def made_then_sent() -> None:
+        content = await make()
+        if content is None:
+            return
+        with outbox.unit_of_work(svc.sender, svc.refresher, svc.wake_at) as work:
+            for chat_id in chat_ids:
+                made: dict[str, object] = {field: InputFile(io.BytesIO(content), filename=filename), **options}
+                outbox.send_in(chat_id, method, None, **made)
+            async with svc.update_turn(), svc.sessionmaker.begin() as session:
+                await work.write_down(session, svc.clock.now())
+            work.committed = True
+
+    outbox.later(made_then_sent)
 
 
 def notify(

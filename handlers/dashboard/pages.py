@@ -10,7 +10,6 @@ plain data through server-side templates (bot/ui/templates/).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.domain import answers, carpool
+from bot.domain import answers, carpool, department
 from bot.domain import meetings as m
 from bot.domain import proposals as p
 from bot.domain.costs import euros
@@ -30,14 +29,21 @@ from bot.domain.errors import RefusalError
 from bot.domain.facilitators import is_facilitator
 from bot.domain.groups import find_group_by_id
 from bot.domain.periods import Period, PeriodError, parse_period
-from bot.domain.reports import GroupLine, attendance_sheet, group_line, group_report, side_by_side
+from bot.domain.reports import attendance_sheet, group_line, group_report
 from bot.domain.web_access import Viewer, may_see, visible_groups
-from bot.ui.charts import attendance_chart
+from bot.ui import charts
 from bot.ui.deadlines import waiting_line
 from bot.ui.i18n import LANGUAGES, plain, tn
 from bot.ui.meetings import when_text
 from bot.ui.proposals import change_sentence
-from bot.ui.reports import attendance_csv, groups_csv, meetings_csv, proposals_csv, useful_label
+from bot.ui.reports import (
+    attendance_csv,
+    groups_csv_head,
+    groups_csv_rows,
+    meetings_csv,
+    proposals_csv,
+    useful_label,
+)
 from handlers.common import notify_in_session as notify
 from handlers.common import plan, unit_of_work
 from handlers.dashboard.security import (
@@ -185,47 +191,102 @@ async def home(request: web.Request) -> web.StreamResponse:
     return render(request, "login.html", {"minutes": minutes})
 
 
-async def _lines(request: web.Request, viewer: Viewer) -> tuple[list[GroupLine], GroupLine, dict[str, Any]]:
-    svc = services_of(request)
-    period, text, error = period_of(request, svc.settings.bot.default_timezone)
-    async with reading(request) as session:
-        groups = await visible_groups(session, viewer, request.app[DASHBOARD].admins)
-        lines, total = await side_by_side(session, groups, period)
-    sort = request.query.get("tri", "groupe")
-    if sort not in SORTS:
-        sort = "groupe"
-    lines.sort(key=SORTS[sort], reverse=sort != "groupe")
-    return lines, total, {"sort": sort, **period_context(period, text, error)}
+@dataclass(frozen=True)
+class Asked:
+    """The department's view as the address asks it: period, filters, sort and page."""
+
+    period: Period
+    period_text: str
+    period_error: str | None
+    filters: department.Filters
+    sort: str
+    page: int
+
+    def query(self, **changes: object) -> str:
+        values: dict[str, object] = {
+            "periode": self.period_text,
+            "nom": self.filters.name,
+            "territoire": self.filters.territory,
+            "animateur": self.filters.facilitator,
+            "tri": "" if self.sort == "groupe" else self.sort,
+            "page": "" if self.page == 1 else self.page,
+        }
+        values.update(changes)
+        return urlencode({key: value for key, value in values.items() if value not in ("", None, 1)})
+
+
+def asked(request: web.Request) -> Asked:
+    period, text, error = period_of(request, services_of(request).settings.bot.default_timezone)
+    query = request.query
+    filters = department.Filters.of(query.get("nom", ""), query.get("territoire", ""), query.get("animateur", ""))
+    sort = query.get("tri", "groupe")
+    return Asked(
+        period,
+        text,
+        error,
+        filters,
+        sort if sort in department.SORTS else "groupe",
+        small_number(query.get("page", "1")) or 1,
+    )
+
+
+async def _among(request: web.Request, viewer: Viewer, session: Any) -> list[int] | None:
+    """A coordinator sees every group; anyone else, the groups they facilitate."""
+    if viewer.coordinator:
+        return None
+    return [group.id for group in await visible_groups(session, viewer, request.app[DASHBOARD].admins)]
 
 
 async def groups_page(request: web.Request) -> web.StreamResponse:
     viewer = await require_viewer(request)
-    lines, total, context = await _lines(request, viewer)
-    department = services_of(request).settings.dashboard.department
-    query = {"periode": context["period_text"]} if context["period_text"] else {}
+    ask = asked(request)
+    async with reading(request) as session:
+        among = await _among(request, viewer, session)
+        found = await department.department_page(session, ask.period, ask.filters, ask.sort, ask.page, among)
+        places = await department.territories(session) if viewer.coordinator else []
     return render(
         request,
         "groups.html",
         {
-            "lines": lines,
-            "total": total,
-            "department": department,
-            "csv_url": f"/groupes.csv?{urlencode(query)}",
-            "sort_url": lambda key: f"/groupes?{urlencode({**query, 'tri': key})}",
-            **context,
+            "lines": found.lines,
+            "total": found.total,
+            "found": found,
+            "filters": ask.filters,
+            "territories": places,
+            "department": services_of(request).settings.dashboard.department,
+            "csv_url": f"/groupes.csv?{ask.query(page='')}",
+            "sort_url": lambda key: f"/groupes?{ask.query(tri='' if key == 'groupe' else key, page='')}",
+            "page_url": lambda number: f"/groupes?{ask.query(page=number)}",
+            "sort": ask.sort,
+            **period_context(ask.period, ask.period_text, ask.period_error),
         },
         viewer,
-        status=400 if context["period_error"] else 200,
+        status=400 if ask.period_error else 200,
     )
 
 
 async def groups_csv_file(request: web.Request) -> web.StreamResponse:
+    """Every group the view's filters keep, streamed a slice at a time, then the total."""
     viewer = await require_viewer(request)
-    lines, total, context = await _lines(request, viewer)
-    period = context["period"]
-    return _csv_response(
-        groups_csv(language_of(request, viewer), lines, total), f"groupes-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    ask = asked(request)
+    language = language_of(request, viewer)
+    name = f"groupes-{ask.period.start:%Y%m%d}-{ask.period.end:%Y%m%d}"
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+        }
     )
+    await response.prepare(request)
+    await response.write(groups_csv_head(language))
+    async with reading(request) as session:
+        among = await _among(request, viewer, session)
+        async for lines in department.every_line(session, ask.period, ask.filters, ask.sort, among):
+            await response.write(groups_csv_rows(language, lines))
+        total = await department.totals(session, department.scope(ask.filters, among), ask.period)
+    await response.write(groups_csv_rows(language, [total]))
+    await response.write_eof()
+    return response
 
 
 # ----------------------------------------------------------------------------- one group
@@ -308,8 +369,9 @@ async def attendance_png(request: web.Request) -> web.StreamResponse:
         group = await _group(request, viewer, session)
         period, _, _ = period_of(request, group.timezone)
         report = await group_report(session, group, period)
-    # Drawn after the transaction, in a thread: other requests and chats go on meanwhile.
-    chart = await asyncio.to_thread(attendance_chart, language_of(request, viewer), group, report)
+    # Drawn after the transaction, in a thread (other requests and chats go on meanwhile), unless
+    # the same figures were drawn lately.
+    chart = await charts.attendance_png(language_of(request, viewer), group, report)
     if chart is None:
         raise PageError(404, "web.group.no_meetings_held")
     return web.Response(body=chart, content_type="image/png")
@@ -373,4 +435,17 @@ async def change_state(request: web.Request) -> web.StreamResponse:
             back = f"/groupes/{group.id}?{urlencode({'fait': number, 'nouvel': state})}"
             await work.write_down(session, now)
         work.committed = True
+    raise web.HTTPSeeOther(back)
+
+
+async def set_territory(request: web.Request) -> web.StreamResponse:
+    """A coordinator files a group under a territory (the department's view filters by it)."""
+    viewer = await require_viewer(request)
+    form = await checked_form(request, viewer)
+    if not viewer.coordinator:
+        raise PageError(403, "web.error.forbidden")
+    async with writing(request) as session:
+        group = await _group(request, viewer, session)
+        department.file_under(group, form.get("territoire", ""))
+        back = f"/groupes/{group.id}"
     raise web.HTTPSeeOther(back)

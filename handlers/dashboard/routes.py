@@ -38,6 +38,7 @@ def setup_dashboard(app: web.Application, services: Services, admins: AdminLooku
     router.add_get("/groupes/{group_id}/presence.png", pages.attendance_png)
     router.add_get("/groupes/{group_id}/{table}.csv", pages.group_csv)
     router.add_post("/groupes/{group_id}/propositions/{number}", pages.change_state)
+    router.add_post("/groupes/{group_id}/territoire", pages.set_territory)
     router.add_get("/reponse/{token}", answer_page.answer_page)
     router.add_post("/reponse/{token}", answer_page.answer_submit)
     router.add_get("/destinataires", addressees.addressees_page)

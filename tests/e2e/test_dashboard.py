@@ -296,3 +296,57 @@ async def test_a_page_that_fails_says_so_with_its_security_headers(relais, monke
                 and "default-src 'none'" in page.headers["Content-Security-Policy"]
             )
             assert "cette page n'a pas pu s'afficher" in html.unescape(body) and "injected" not in body
+
+
+async def test_the_department_view_filtered_paged_and_its_csv_streamed(relais, monkeypatch):
+    """A coordinator files a group under a territory on its page; the view keeps only the groups
+    asked for (a territory, a part of a name, a facilitator who planned a meeting), a page at a
+    time, with the totals of all the groups kept; the CSV streams every group kept, then the total."""
+    from bot.domain import department
+
+    h = relais
+    chat, awa, karim, julie, sami, lina = await held_meeting(h)
+    other, zoe = other_group(h)
+    h.tg.say(other, zoe, "/configurer Groupe de Zoé")
+    await h.settle()
+    mine = await load_group(h, chat.id)
+    h.services.settings.dashboard.coordinators.append(sami.id)
+    base = h.services.dashboard_url
+    async with browser() as client:
+        await log_in_with(client, base, await ask_link(h, sami))
+        async with client.get(f"{base}/groupes/{mine.id}") as page:
+            form = await page.text()
+        async with client.post(f"{base}/groupes/{mine.id}/territoire", data={"territoire": "Haut-Bugey"}) as forged:
+            assert forged.status == 403  # no CSRF token: nothing filed
+        filed = {"territoire": "  Haut-Bugey ", "csrf": csrf_of(form)}
+        async with client.post(f"{base}/groupes/{mine.id}/territoire", data=filed) as done:
+            assert done.status == 200
+        assert (await load_group(h, chat.id)).territory == "Haut-Bugey"
+        for query, kept in (
+            ("territoire=Haut-Bugey", [mine.display_name]),
+            ("nom=zoé", ["Groupe de Zoé"]),
+            ("animateur=Awa", [mine.display_name]),  # she planned its meeting
+            ("nom=personne", []),
+        ):
+            async with client.get(f"{base}/groupes?{query}") as page:
+                listing = html.unescape(await page.text())
+            shown = [name for name in (mine.display_name, "Groupe de Zoé") if f">{name}</a>" in listing]
+            assert shown == kept, query
+        assert "Aucun groupe ne correspond à ces choix." in listing
+        # A page at a time (two groups a page here), the totals of every group kept on top.
+        monkeypatch.setattr(department, "PAGE_SIZE", 1)
+        async with client.get(f"{base}/groupes") as page:
+            first = html.unescape(await page.text())
+        assert "Page 1 sur 2" in first and "2 groupes." in first and "En tout — réunions : 1 · présence : 40 %" in first
+        assert 'rel="next"' in first and 'rel="prev"' not in first
+        async with client.get(f"{base}/groupes?page=2") as page:
+            second = html.unescape(await page.text())
+        assert "Page 2 sur 2" in second and 'rel="prev"' in second
+        assert (mine.display_name in first) != (mine.display_name in second)
+        # The CSV: every group kept, whatever the page, streamed, then the total.
+        monkeypatch.setattr(department, "SLICE", 1)
+        async with client.get(f"{base}/groupes.csv") as got:
+            assert got.headers["Content-Type"].startswith("text/csv")
+            rows = parse_csv(await got.read())
+        names = sorted([mine.display_name, "Groupe de Zoé"], key=str.casefold)
+        assert [row[0] for row in rows[1:]] == [*names, "Total"]

@@ -64,7 +64,7 @@ async def test_the_report_of_the_last_three_months_with_its_tables(relais):
     assert "Karim" not in report and "Julie" not in report  # counts for the group, nobody named
     [chart] = [m for m in tg.bot_messages(awa.id) if m.photo is not None]
     assert chart.photo_size == (960, 720) and 10_000 < len(chart.photo.content) < 300_000  # a phone's worth
-    files = {m.document.filename: m.document for m in tg.bot_messages(awa.id)[-3:]}
+    files = {m.document.filename: m.document for m in tg.bot_messages(awa.id) if m.document is not None}
     assert set(files) == {f"bilan-{n}-20260813-20261113.csv" for n in ("reunions", "presences", "propositions")}
     meetings = parse(files["bilan-reunions-20260813-20261113.csv"])
     assert meetings[0][:3] == ["Numéro", "Date", "Sujet"] and meetings[1] == [
@@ -177,3 +177,30 @@ async def test_a_member_sees_their_own_attendance_with_one_tap(relais):
     assert karims.startswith("📋 Vos présences") and "✅ jeu. 12 nov. 14h · Bilan (Groupe ressources Oyonnax)" in karims
     assert "▫️ jeu. 12 nov. 14h · Bilan (Groupe ressources Oyonnax) : absence notée" in samis
     assert "Sami" not in karims and "Karim" not in samis  # one's own lines only
+
+
+async def test_the_chart_is_drawn_outside_the_update_and_once_for_the_same_figures(relais, monkeypatch):
+    """/bilan's chart is drawn after its update has committed: SQLite's one writer turn is free
+    meanwhile (another update may take it). /bilan again with the same figures: no drawing, the
+    same PNG; the dashboard's chart of them too. A changed sheet is another chart."""
+    from bot.ui import charts
+
+    chat, awa, karim, *_ = await held_meeting(relais)
+    svc = relais.services
+    drawn: list[bool] = []  # for each drawing: whether an update held the writer turn then
+    real = charts.draw
+
+    def watched(inputs):
+        drawn.append(svc._writer.locked() if svc.engine.dialect.name == "sqlite" else False)
+        return real(inputs)
+
+    monkeypatch.setattr(charts, "draw", watched)
+    monkeypatch.setattr(charts, "CHARTS", charts.ChartCache())
+    relais.tg.say(chat, awa, "/bilan")
+    await relais.settle()
+    relais.tg.say(chat, awa, "/bilan")
+    await relais.settle()
+    photos = [m.photo.content for m in relais.tg.bot_messages(awa.id) if m.photo is not None]
+    assert len(photos) == 2 and photos[0] == photos[1]
+    assert drawn == [False]  # once, and with the writer turn free
+    assert charts.CHARTS.hits == 1 and charts.CHARTS.misses == 1

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.domain import department
+from bot.domain.department import Filters, department_page, every_line
 from bot.domain.people import find_membership, record_departure
 from bot.domain.periods import Period
-from bot.domain.reports import attendance_sheet, group_line, group_report, side_by_side
+from bot.domain.reports import attendance_sheet, group_line, group_report
 from storage.models import Attendance, Proposal, Rsvp
 from tests.support.world import NOW, make_group, make_meeting, make_members
 
@@ -52,17 +54,20 @@ async def test_figures_of_a_period(session):
     assert (await find_membership(session, group, sami)).status == "left"  # the world is as meant
 
 
-async def test_the_department_view_gives_each_group_its_own_report_figures(session):
-    """side_by_side counts all groups at once; each line must equal that group's own report,
-    in groups with different time zones, departures, sheets and carpools."""
+async def test_the_department_view_gives_each_group_its_own_report_figures(session, monkeypatch):
+    """The department's view counts every group at once, in the database; each line must equal
+    that group's own report, in groups with different time zones, departures, sheets and
+    carpools. Sorted, filtered and paged in the database, with the totals of every group kept."""
     paris = await make_group(session, chat_id=-1)
     reunion = await make_group(session, chat_id=-2, timezone="Indian/Reunion")
     quiet = await make_group(session, chat_id=-3)
+    paris.name, reunion.name, quiet.name = "Bourg centre", "Saint-Denis", "Ambérieu"
+    paris.territory = reunion.territory = "Bresse"
     a1, a2, a3 = await make_members(session, paris, "Awa", "Karim", "Julie")
     (b1, b2) = await make_members(session, reunion, "Zoé", "Théo")
     held = await make_meeting(session, paris, days=10)
     unsheeted = await make_meeting(session, paris, days=20)
-    there = await make_meeting(session, reunion, days=12)
+    there = await make_meeting(session, reunion, days=12, creator=b1)
     await record_departure(session, paris, a3.telegram_id, NOW + timedelta(days=15))
     for meeting, person, present in ((held, a1, True), (held, a2, False), (held, a3, True), (there, b1, True)):
         session.add(Attendance(meeting_id=meeting.id, person_id=person.id, present=present))
@@ -74,18 +79,45 @@ async def test_the_department_view_gives_each_group_its_own_report_figures(sessi
         )
     session.add(Proposal(group_id=reunion.id, number=1, text="R", state="sent", created_at=NOW, state_changed_at=NOW))
     await session.flush()
-    groups = [paris, reunion, quiet]
-    lines, total = await side_by_side(session, groups, PERIOD)
-    expected = [group_line(group, await group_report(session, group, PERIOD)) for group in groups]
-    assert lines == expected
-    assert [(line.meetings, line.invited, line.present, line.transmitted, line.taken) for line in lines] == [
+    found = await department_page(session, PERIOD)
+    by_name = [quiet, paris, reunion]  # Ambérieu, Bourg centre, Saint-Denis
+    expected = [group_line(group, await group_report(session, group, PERIOD)) for group in by_name]
+    assert found.lines == expected and (found.groups, found.page, found.pages) == (3, 1, 1)
+    assert [(line.meetings, line.invited, line.present, line.transmitted, line.taken) for line in found.lines] == [
+        (0, 0, 0, 0, 0),
         (2, 3, 2, 4, 2),
         (1, 2, 1, 1, 0),
-        (0, 0, 0, 0, 0),
     ]
+    total = found.total
     assert (total.meetings, total.invited, total.present, total.proposals) == (3, 5, 3, 6)
     assert total.attendance_rate == 60 and total.taken_rate == 40  # from summed counts, not averaged rates
     assert unsheeted.attendance_rate is None
+    # Sorted in the database: largest first, a group without the figure last, then by name.
+    names = lambda page: [line.name for line in page.lines]  # noqa: E731
+    assert names(await department_page(session, PERIOD, sort="presence")) == ["Bourg centre", "Saint-Denis", "Ambérieu"]
+    assert names(await department_page(session, PERIOD, sort="reunions")) == ["Bourg centre", "Saint-Denis", "Ambérieu"]
+    assert names(await department_page(session, PERIOD, sort="prises")) == ["Bourg centre", "Saint-Denis", "Ambérieu"]
+    # Filtered: a part of the name, a territory, a facilitator (who planned a meeting there); the
+    # totals are those of the groups kept.
+    kept = await department_page(session, PERIOD, Filters.of("saint", "", ""))
+    assert names(kept) == ["Saint-Denis"] and kept.total.meetings == 1
+    assert names(await department_page(session, PERIOD, Filters.of("", "Bresse", ""))) == [
+        "Bourg centre",
+        "Saint-Denis",
+    ]
+    assert names(await department_page(session, PERIOD, Filters.of("", "", "zoé"))) == ["Saint-Denis"]
+    assert names(await department_page(session, PERIOD, Filters.of("100%_", "", ""))) == []  # LIKE's signs are text
+    # Paged: the page asked, the totals of all.
+    monkeypatch.setattr(department, "PAGE_SIZE", 2)
+    second = await department_page(session, PERIOD, page=2)
+    assert names(second) == ["Saint-Denis"] and (second.page, second.pages) == (2, 2) and second.total.meetings == 3
+    assert (await department_page(session, PERIOD, page=99)).page == 2
+    # A facilitator sees the groups they facilitate only.
+    assert names(await department_page(session, PERIOD, among=[paris.id])) == ["Bourg centre"]
+    # The CSV's slices: every group, in the view's order.
+    monkeypatch.setattr(department, "SLICE", 2)
+    slices = [[line.name for line in lines] async for lines in every_line(session, PERIOD)]
+    assert slices == [["Ambérieu", "Bourg centre"], ["Saint-Denis"]]
 
 
 @pytest.mark.parametrize("name", ["$\\alpha^^$", "Groupe $5 $ de Bourg", "a_b^c {x}"])
@@ -99,3 +131,28 @@ def test_a_group_name_is_never_read_as_math_in_the_chart(name):
     group = SimpleNamespace(display_name=name, timezone="Europe/Paris")
     png = attendance_chart("fr", group, SimpleNamespace(meetings=[meeting]))  # type: ignore[arg-type]
     assert png is not None and png.startswith(b"\x89PNG")
+
+
+async def test_the_chart_cache_draws_each_set_of_figures_once(monkeypatch):
+    """The same inputs are the same PNG: a hit costs no drawing; other figures, another name or
+    another language draw again; the least recently used goes first past its size."""
+    from types import SimpleNamespace
+
+    from bot.ui import charts
+
+    calls: list[charts.ChartInputs] = []
+    monkeypatch.setattr(charts, "draw", lambda inputs: calls.append(inputs) or f"png{len(calls)}".encode())
+    cache = charts.ChartCache(size=2)
+    meeting = SimpleNamespace(invited=8, present=5, rate=62, starts_at=datetime(2026, 11, 3, 13, tzinfo=UTC))
+    group = SimpleNamespace(display_name="Groupe", timezone="Europe/Paris")
+
+    def report(present: int) -> SimpleNamespace:
+        return SimpleNamespace(meetings=[SimpleNamespace(**{**vars(meeting), "present": present})])
+
+    first = charts.chart_inputs("fr", group, report(5))  # type: ignore[arg-type]
+    assert await cache.png(first) == await cache.png(charts.chart_inputs("fr", group, report(5))) == b"png1"
+    assert len(calls) == 1 and (cache.hits, cache.misses) == (1, 1)
+    assert await cache.png(charts.chart_inputs("fr", group, report(6))) == b"png2"  # a sheet changed
+    assert await cache.png(charts.chart_inputs("en", group, report(5))) == b"png3"  # another language
+    assert await cache.png(first) == b"png4"  # pushed out by the two after it (size 2)
+    assert await cache.png(charts.chart_inputs("fr", group, SimpleNamespace(meetings=[]))) is None  # type: ignore[arg-type]
