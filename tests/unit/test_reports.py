@@ -156,3 +156,33 @@ async def test_the_chart_cache_draws_each_set_of_figures_once(monkeypatch):
     assert await cache.png(charts.chart_inputs("en", group, report(5))) == b"png3"  # another language
     assert await cache.png(first) == b"png4"  # pushed out by the two after it (size 2)
     assert await cache.png(charts.chart_inputs("fr", group, SimpleNamespace(meetings=[]))) is None  # type: ignore[arg-type]
+
+
+async def test_the_totals_are_kept_until_a_figure_may_change(session, monkeypatch):
+    """Every page and sort of one set of filters shares its totals: counted once, counted again
+    after a write to what they count (a meeting here), and after KEEP_SECONDS at most."""
+    group = await make_group(session)
+    group.name = "Bourg"
+    await make_meeting(session, group, days=10)
+    await session.flush()
+    counted = []
+    real = department.totals
+
+    async def counting(*args):
+        counted.append(1)
+        return await real(*args)
+
+    monkeypatch.setattr(department, "totals", counting)
+    first = await department_page(session, PERIOD)
+    again = await department_page(session, PERIOD, sort="presence")
+    assert first.total.meetings == again.total.meetings == 1 and len(counted) == 1
+    await make_meeting(session, group, days=12)
+    await session.flush()
+    assert (await department_page(session, PERIOD)).total.meetings == 2 and len(counted) == 2
+    # Another process's write is not seen here: what was kept is counted again once it is old.
+    for key, (version, _expires, total) in list(department._KEPT.items()):
+        department._KEPT[key] = (version, 0.0, total)
+    monkeypatch.setattr(department, "KEEP_SECONDS", -1.0)
+    await department_page(session, PERIOD)
+    await department_page(session, PERIOD)
+    assert len(counted) == 4
