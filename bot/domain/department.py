@@ -222,7 +222,9 @@ async def kept_totals(
     session: AsyncSession, filters: Filters, among: Sequence[int] | None, period: Period
 ) -> GroupLine:
     """`totals` of the groups kept, computed again only once a figure may have changed."""
-    key = (filters, tuple(among) if among is not None else None, period.start, period.end)
+    # The database too: one process serves one, but tests and benches open several in turn.
+    database = str(getattr(session.bind, "url", ""))
+    key = (database, filters, tuple(among) if among is not None else None, period.start, period.end)
     found = _KEPT.get(key)
     now = time.monotonic()
     if found is not None and found[0] == CHANGES.figures and found[1] > now:
