@@ -383,6 +383,36 @@ async def board(session: AsyncSession, group: Group) -> dict[str, list[Proposal]
     return {state: items for state, items in found.items() if items}
 
 
+BOARD_PAGE = 20  # proposals a page on the dashboard's board (each comes with its own form)
+
+
+@dataclass
+class BoardPage:
+    counts: dict[str, int]  # live proposals by state, in the follow-up's order
+    proposals: list[Proposal]  # this page's, of the state asked (all live ones when none)
+    page: int
+    pages: int
+
+
+async def board_page(session: AsyncSession, group: Group, state: str = "", page: int = 1) -> BoardPage:
+    """One page of the board, by state, counted and chosen in the database: two years of
+    proposals cost what one month does."""
+    live = (Proposal.group_id == group.id, Proposal.state.not_in(GONE))
+    rows = await session.execute(select(Proposal.state, func.count()).where(*live).group_by(Proposal.state))
+    by_state: dict[str, int] = {}
+    for name, count in rows:
+        by_state[name] = int(count)
+    counts = {name: by_state[name] for name in FOLLOW_UP if by_state.get(name)}
+    shown = (*live, Proposal.state == state) if state in counts else live
+    total = counts.get(state, 0) if state in counts else sum(counts.values())
+    pages = max(1, -(-total // BOARD_PAGE))
+    page = min(max(1, page), pages)
+    chosen = await session.scalars(
+        select(Proposal).where(*shown).order_by(Proposal.number).offset((page - 1) * BOARD_PAGE).limit(BOARD_PAGE)
+    )
+    return BoardPage(counts, list(chosen), page, pages)
+
+
 async def open_proposals(session: AsyncSession, group: Group, limit: int = 30) -> list[Proposal]:
     return list(
         await session.scalars(

@@ -330,11 +330,10 @@ async def group_page(request: web.Request) -> web.StreamResponse:
             )
             for meeting in await m.upcoming_meetings(session, group, svc.clock.now(), limit=5)
         ]
-        board = await p.board(session, group)
+        board = await p.board_page(session, group, state, small_number(request.query.get("page", "1")) or 1)
         may_change = await is_facilitator(session, group, viewer.person.telegram_id, admins)
         # Offered in the note of a transmission (an HTML datalist: no script).
         listed = [addressee.name for addressee in await answers.addressees(session)] if may_change else []
-    shown = board.get(state, []) if state in board else [item for items in board.values() for item in items]
     query = {"periode": text} if text else {}
     done = request.query.get("fait", "")
     return render(
@@ -345,16 +344,22 @@ async def group_page(request: web.Request) -> web.StreamResponse:
             "line": group_line(group, report),
             "report": report,
             "coming": coming,
-            "board_counts": {name: len(items) for name, items in board.items()},
+            "board_counts": board.counts,
+            "board": board,
             "states": p.FOLLOW_UP,
-            "state": state if state in board else "",
-            "proposals": shown,
+            "state": state if state in board.counts else "",
+            "proposals": board.proposals,
             "may_change": may_change,
             "addressees": listed,
             "done": small_number(done),
             "done_state": request.query.get("nouvel", ""),
             "query": urlencode(query),
             "state_url": lambda name: f"/groupes/{group.id}?{urlencode({**query, 'etat': name} if name else query)}",
+            "board_url": lambda number: (
+                f"/groupes/{group.id}?"
+                + urlencode({**query, **({"etat": state} if state in board.counts else {}), "page": number})
+                + "#t-propositions"
+            ),
             "waiting": lambda proposal: waiting_line(language_of(request, viewer), proposal, group.timezone),
             **period_context(period, text, error),
         },

@@ -350,3 +350,33 @@ async def test_the_department_view_filtered_paged_and_its_csv_streamed(relais, m
             rows = parse_csv(await got.read())
         names = sorted([mine.display_name, "Groupe de Zoé"], key=str.casefold)
         assert [row[0] for row in rows[1:]] == [*names, "Total"]
+
+
+async def test_the_board_comes_a_page_at_a_time(relais):
+    """Two years of proposals: the group's page shows twenty at a time, by state or all, with the
+    counts of every state."""
+    from storage.models import Proposal
+
+    h = relais
+    chat, awa, karim, julie, sami, lina = await held_meeting(h)
+    group = await load_group(h, chat.id)
+    async with h.services.sessionmaker.begin() as session:
+        now = h.clock.now()
+        for number in range(3, 48):
+            state = "sent" if number % 3 == 0 else "new"
+            idea = Proposal(group_id=group.id, number=number, text=f"Idée {number}", state=state, created_at=now)
+            idea.state_changed_at = now
+            session.add(idea)
+    base = h.services.dashboard_url
+    async with browser() as client:
+        await log_in(h, client, awa)
+        async with client.get(f"{base}/groupes/{group.id}") as page:
+            first = html.unescape(await page.text())
+        assert first.count('class="card proposal"') == 20 and "Page 1 sur 3" in first
+        assert "nouvelle (30)" in first and "transmise (16)" in first  # the counts of every state
+        async with client.get(f"{base}/groupes/{group.id}?etat=sent&page=2") as page:
+            sent = html.unescape(await page.text())
+        assert sent.count('class="card proposal"') == 16 and "Page 1 sur" not in sent  # one page: 2 is 1
+        async with client.get(f"{base}/groupes/{group.id}?page=3") as page:
+            last = html.unescape(await page.text())
+        assert last.count('class="card proposal"') == 7 and 'rel="prev"' in last and 'rel="next"' not in last
