@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_world import write_result  # noqa: E402 (beside this script)
-from scale import COORDINATOR, NOW, p95  # noqa: E402
+from scale import COORDINATOR, NOW, coordinator_session, p95  # noqa: E402
 
 PAGES = {
     "first_page": "/groupes",
@@ -53,20 +53,12 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
     import aiohttp
 
     from bot.clock import FakeClock
-    from bot.domain.web_access import issue_login, redeem_login
     from bot.simulator.harness import Harness
-    from storage.models import Person
 
     h = Harness(url, clock=FakeClock(NOW), overrides={"dashboard": {"coordinators": [COORDINATOR]}})
     await h.start()
     try:
-        svc = h.services
-        async with svc.sessionmaker.begin() as session:
-            person = Person(telegram_id=COORDINATOR, first_name="Coordinatrice", created_at=NOW)
-            session.add(person)
-            await session.flush()
-            token = await issue_login(session, person, svc.link_secret, NOW, 15)
-            secret, _ = await redeem_login(session, token, svc.link_secret, NOW, "fr")
+        secret = await coordinator_session(h)
         base = f"http://127.0.0.1:{h.relais.web_port}"
         found: dict[str, Any] = {}
         async with aiohttp.ClientSession(headers={"Cookie": f"relais_session={secret}"}) as client:

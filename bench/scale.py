@@ -289,14 +289,10 @@ async def measure(url: str, samples: int) -> dict[str, Any]:
     }
 
 
-async def dashboard_timings(h: Any, samples: int) -> dict[str, float]:
-    """A group's page and the department's view (every group, as a coordinator sees it), fetched
-    over HTTP with a session cookie as a browser does, on the national-scale database."""
-    import aiohttp
-    from sqlalchemy import func, select
-
+async def coordinator_session(h: Any) -> str:
+    """A coordinator's dashboard session, as the one-time link opens it: its cookie's value."""
     from bot.domain.web_access import issue_login, redeem_login
-    from storage.models import Group, Person
+    from storage.models import Person
 
     svc = h.services
     async with svc.sessionmaker.begin() as session:
@@ -305,6 +301,19 @@ async def dashboard_timings(h: Any, samples: int) -> dict[str, float]:
         await session.flush()
         token = await issue_login(session, person, svc.link_secret, NOW, 15)
         secret, _ = await redeem_login(session, token, svc.link_secret, NOW, "fr")
+    return str(secret)
+
+
+async def dashboard_timings(h: Any, samples: int) -> dict[str, float]:
+    """A group's page and the department's view (every group, as a coordinator sees it), fetched
+    over HTTP with a session cookie as a browser does, on the national-scale database."""
+    import aiohttp
+    from sqlalchemy import func, select
+
+    from storage.models import Group
+
+    secret = await coordinator_session(h)
+    async with h.services.sessionmaker() as session:
         group_id = await session.scalar(select(func.min(Group.id)))
     base = f"http://127.0.0.1:{h.relais.web_port}"
     results: dict[str, float] = {}

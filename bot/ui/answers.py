@@ -22,30 +22,30 @@ def answer_url(base: str, token: str) -> str:
     return f"{base.rstrip('/')}/reponse/{token}"
 
 
-def link_text(language: str, group: Group, proposal: Proposal, url: str, mailed: bool) -> str:
-    key = "answer.link_mailed" if mailed else "answer.link"
+def _about(language: str, key: str, proposal: Proposal, **values: object) -> str:
+    """A message about a transmitted proposal: its number and excerpt, who it went to."""
+    name = proposal.addressee_name or ""
     return t(
         language,
         key,
         number=proposal.number,
-        group=group.display_name,
-        name=proposal.addressee_name or "",
-        day=due_day(proposal, group.timezone, language),
-        url=url,
+        text=excerpt(proposal.text),
+        name=name,
+        of_name=of_name(language, name),
+        **values,
+    )
+
+
+def link_text(language: str, group: Group, proposal: Proposal, url: str, mailed: bool) -> str:
+    key = "answer.link_mailed" if mailed else "answer.link"
+    return _about(
+        language, key, proposal, group=group.display_name, day=due_day(proposal, group.timezone, language), url=url
     )
 
 
 def forward_text(language: str, group: Group, proposal: Proposal, url: str) -> str:
-    return t(
-        language,
-        "answer.forward_again",
-        number=proposal.number,
-        group=group.display_name,
-        name=proposal.addressee_name or "",
-        of_name=of_name(language, proposal.addressee_name or ""),
-        day=due_day(proposal, group.timezone, language),
-        url=url,
-    )
+    day = due_day(proposal, group.timezone, language)
+    return _about(language, "answer.forward_again", proposal, group=group.display_name, day=day, url=url)
 
 
 def overdue_days(proposal: Proposal) -> int:
@@ -54,28 +54,11 @@ def overdue_days(proposal: Proposal) -> int:
 
 
 def overdue_group_text(language: str, proposal: Proposal) -> str:
-    return t(
-        language,
-        "answer.overdue_group",
-        name=proposal.addressee_name or "",
-        of_name=of_name(language, proposal.addressee_name or ""),
-        days=overdue_days(proposal),
-        number=proposal.number,
-        text=excerpt(proposal.text),
-    )
+    return _about(language, "answer.overdue_group", proposal, days=overdue_days(proposal))
 
 
 def overdue_report_text(language: str, group: Group, proposal: Proposal) -> str:
-    return t(
-        language,
-        "answer.overdue_report",
-        name=proposal.addressee_name or "",
-        of_name=of_name(language, proposal.addressee_name or ""),
-        days=overdue_days(proposal),
-        number=proposal.number,
-        group=group.display_name,
-        text=excerpt(proposal.text),
-    )
+    return _about(language, "answer.overdue_report", proposal, days=overdue_days(proposal), group=group.display_name)
 
 
 def answer_note(language: str, name: str, form: AnswerForm) -> str:

@@ -222,20 +222,4 @@ def groups_csv_rows(language: str, lines: list[GroupLine]) -> bytes:
 def groups_csv(language: str, lines: list[GroupLine], total: GroupLine) -> bytes:
     """The department's view: one line per group, then the total."""
     header = plain(language, "web.csv.groups").split(";")
-    return csv_table(
-        header,
-        [
-            [
-                line.name or plain(language, "web.totals"),
-                line.meetings,
-                line.attendance_rate,
-                line.proposals,
-                line.transmitted,
-                line.taken_rate,
-                line.votes,
-                line.actions,
-                line.rides,
-            ]
-            for line in [*lines, total]
-        ],
-    )
+    return csv_table(header, [_group_row(language, line) for line in [*lines, total]])
