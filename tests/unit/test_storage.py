@@ -118,14 +118,17 @@ async def test_the_same_person_seen_by_two_updates_at_once(engine):
 
     async def seen(delay: bool) -> None:
         async with turn, sessions.begin() as session:
+            if not delay and engine.dialect.name != "sqlite":
+                # The other transaction inserts first and holds its rows: this one meets them. (It
+                # used to wait after its own insert: when it happened to insert first, each waited
+                # for the other for ever.)
+                await first_inserted.wait()
             group = await session.scalar(select(Group).where(Group.chat_id == -20))
             person = await upsert_person(session, UserInfo(telegram_id=77, first_name="Julie"), now)
             await record_presence(session, group, person, now)
             if delay:  # hold the transaction open while the other one inserts the same keys
                 first_inserted.set()
                 await asyncio.sleep(0.2)
-            elif engine.dialect.name != "sqlite":
-                await first_inserted.wait()
 
     await asyncio.gather(seen(True), seen(False))
     async with sessions() as session:
