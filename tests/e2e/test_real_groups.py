@@ -77,6 +77,10 @@ async def test_a_question_after_a_tap_names_who_tapped(relais):
 
 
 async def test_in_a_forum_with_general_closed_messages_go_to_the_chosen_topic(relais):
+    # Seventeen of the group's twenty messages a minute go out in the few seconds this test runs,
+    # with refused tries in closed topics besides: on a loaded machine the bot may rightly wait for
+    # the group's minute to turn over. Waiting for it is the behaviour under test, not a failure.
+    relais.patience = 70.0
     tg = relais.tg
     awa, karim = tg.user("Awa", "awa_anim"), tg.user("Karim", "karim_m")
     chat = tg.forum("Groupe ressources Oyonnax", creator=awa, members=[karim])
