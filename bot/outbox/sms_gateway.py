@@ -206,14 +206,20 @@ class OvhGateway:
             raise SmsRefusedError(f"operator {status}", temporary=temporary) from None
 
     async def _already_sent(self, number: str, text: str, tag: str) -> str | None:
-        sent = await self._call("GET", "/outgoing", tag=tag, receiver=number)
-        if sent:
-            return str(sent[0])
+        # The pending jobs first, then the SMS sent: a job leaves the first for the second, so it
+        # cannot slip between the two looks. A job gone between the list and its reading (404)
+        # has just been sent: the second look finds it.
         for job_id in (await self._call("GET", "/jobs"))[:LOOKED_AT]:
-            job = await self._call("GET", f"/jobs/{job_id}")
+            try:
+                job = await asyncio.to_thread(self._client.get, f"{self.base}/jobs/{job_id}")
+            except ovh.exceptions.ResourceNotFoundError:
+                continue
+            except ovh.exceptions.APIError:
+                raise SmsRefusedError("operator: pending jobs unreadable", temporary=True) from None
             if job.get("receiver") == number and job.get("message") == text:
                 return str(job_id)
-        return None
+        sent = await self._call("GET", "/outgoing", tag=tag, receiver=number)
+        return str(sent[0]) if sent else None
 
     async def send(self, number: str, text: str, key: str, again: bool = False) -> str:
         tag = key[-20:]  # OVHcloud's tags are short
