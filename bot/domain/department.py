@@ -44,7 +44,6 @@ PAGE_SIZE = 50
 SLICE = 500  # groups per slice of the CSV
 NAME_MAX = 80
 SORTS = ("groupe", "reunions", "presence", "propositions", "transmises", "prises", "contributions", "trajets")
-FIGURES = ("meetings", "invited", "present", "votes", "actions", "rides", "proposals", "transmitted", "taken")
 _SHEET = aliased(Attendance)  # "the meeting has a sheet", beside the attendance rows counted
 
 

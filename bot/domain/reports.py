@@ -245,20 +245,6 @@ class GroupLine:
         """Le nombre de contributions émanant du groupe: proposals made, votes cast, actions done."""
         return self.proposals + self.votes + self.actions
 
-    def add(self, other: GroupLine) -> None:
-        for name in (
-            "meetings",
-            "invited",
-            "present",
-            "proposals",
-            "transmitted",
-            "taken",
-            "votes",
-            "actions",
-            "rides",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
 
 def group_line(group: Group, report: Report) -> GroupLine:
     counted = [m for m in report.meetings if m.present is not None]

@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from bot.domain.answers import AnswerForm
+from bot.domain.answers import ANSWER_STATES, AnswerForm
 from bot.domain.proposals import NOTE_MAX
 from bot.ui.deadlines import due_day, of_name
 from bot.ui.i18n import plain, t
 from bot.ui.proposals import excerpt
 from storage.models import Group, Proposal
 
-STATE_WORDS = {"accepted": "acceptee", "refused": "refusee", "studying": "etude", "in_progress": "en_cours"}
+# The answer form's word for each state (the radio button an answer is shown by).
+STATE_WORDS = {state: word for word, state in ANSWER_STATES.items()}
 
 
 def answer_url(base: str, token: str) -> str:
