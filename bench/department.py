@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_world import write_result  # noqa: E402 (beside this script)
-from scale import COORDINATOR, NOW, coordinator_session, p95  # noqa: E402
+from scale import COORDINATOR, NOW, coordinator_session, p95, timed_gets  # noqa: E402
 
 PAGES = {
     "first_page": "/groupes",
@@ -63,14 +63,8 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
         found: dict[str, Any] = {}
         async with aiohttp.ClientSession(headers={"Cookie": f"relais_session={secret}"}) as client:
             for name, path in PAGES.items():
-                times, size = [], 0
-                for _ in range(runs):
-                    began = time.monotonic()
-                    async with client.get(base + path) as response:
-                        body = await response.read()
-                        assert response.status == 200, (path, response.status)
-                    times.append(1000 * (time.monotonic() - began))
-                    size = len(body)
+                times, body = await timed_gets(client, base + path, runs)
+                size = len(body)
                 found[f"{name}_first_ms"] = round(times[0], 1)  # its totals counted (none kept yet)
                 found[f"{name}_p50_ms"] = round(statistics.median(times), 1)
                 found[f"{name}_p95_ms"] = round(p95(times), 1)

@@ -304,6 +304,18 @@ async def coordinator_session(h: Any) -> str:
     return str(secret)
 
 
+async def timed_gets(client: Any, url: str, runs: int) -> tuple[list[float], bytes]:
+    """Each GET's time in ms, and the last body (each must answer 200)."""
+    times, body = [], b""
+    for _ in range(runs):
+        began = time.monotonic()
+        async with client.get(url) as response:
+            body = await response.read()
+            assert response.status == 200, (url, response.status)
+        times.append(1000 * (time.monotonic() - began))
+    return times, body
+
+
 async def dashboard_timings(h: Any, samples: int) -> dict[str, float]:
     """A group's page and the department's view (every group, as a coordinator sees it), fetched
     over HTTP with a session cookie as a browser does, on the national-scale database."""
@@ -322,13 +334,7 @@ async def dashboard_timings(h: Any, samples: int) -> dict[str, float]:
             ("group_page", f"/groupes/{group_id}", samples),
             ("department_view", "/groupes", max(3, samples // 5)),
         ):
-            times = []
-            for _ in range(runs):
-                began = time.monotonic()
-                async with client.get(base + path) as response:
-                    body = await response.read()
-                    assert response.status == 200, (path, response.status)
-                times.append(1000 * (time.monotonic() - began))
+            times, body = await timed_gets(client, base + path, runs)
             results[f"{name}_p50_ms"] = round(statistics.median(times), 1)
             results[f"{name}_p95_ms"] = round(p95(times), 1)
             results[f"{name}_kb"] = round(len(body) / 1024)
