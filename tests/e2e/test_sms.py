@@ -57,6 +57,18 @@ async def registered(h):
     return chat, awa, karim, julie, announcement
 
 
+async def texted_members(h, count: int = 6) -> list[str]:
+    """`count` members without Telegram in the group, who said OUI long ago: their numbers."""
+    numbers = [f"+3378122334{i}" for i in range(count)]
+    async with h.services.sessionmaker.begin() as session:
+        group = (await session.scalars(select(Group))).one()
+        for i, number in enumerate(numbers):
+            member = await sms.add_member_without_telegram(session, group, f"Membre {i}", h.clock.now())
+            contact = await sms.register(session, group, member, number, h.clock.now())
+            contact.status, contact.consented_at = sms.ACTIVE, h.clock.now()
+    return numbers
+
+
 async def counts(h, chat) -> str:
     return next(m.text for m in h.tg.bot_messages(chat.id) if "Réponses" in (m.text or ""))
 
@@ -251,13 +263,7 @@ async def test_a_restart_in_the_middle_of_a_wave_of_sms_sends_each_once(texting)
     chat, awa, (karim,) = await group_with_bot(h, members=1)
     h.tg.say(chat, awa, "/reunion 12/11 14h | Centre social Les Vennes | Bilan")
     await h.settle()
-    numbers = [f"+3378122334{i}" for i in range(6)]
-    async with h.services.sessionmaker.begin() as session:
-        group = (await session.scalars(select(Group))).one()
-        for i, number in enumerate(numbers):
-            member = await sms.add_member_without_telegram(session, group, f"Membre {i}", h.clock.now())
-            contact = await sms.register(session, group, member, number, h.clock.now())
-            contact.status = sms.ACTIVE  # they said OUI long ago
+    numbers = await texted_members(h)
     h.clock.set(J7)
     gateway.hold = asyncio.Event()
     wave = asyncio.create_task(h.run_jobs())
@@ -318,13 +324,7 @@ async def test_a_wave_larger_than_what_is_left_of_the_month_sends_what_is_left(d
         chat, awa, (karim,) = await group_with_bot(h, members=1)
         h.tg.say(chat, awa, "/reunion 12/11 14h | Centre social Les Vennes | Bilan")
         await h.settle()
-        async with h.services.sessionmaker.begin() as session:
-            group = (await session.scalars(select(Group))).one()
-            for i in range(6):
-                member = await sms.add_member_without_telegram(session, group, f"Membre {i}", h.clock.now())
-                contact = await sms.register(session, group, member, f"+3378122334{i}", h.clock.now())
-                contact.status = sms.ACTIVE  # they said OUI long ago
-                contact.consented_at = h.clock.now()
+        await texted_members(h)
         h.clock.set(J7)
         await h.run_jobs()
         reminders = [each for each in gateway.sent if "Répondez 1 je viens" in each.text]

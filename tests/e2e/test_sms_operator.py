@@ -14,11 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.domain import sms
 from bot.domain.sms import segments
 from bot.simulator.harness import Harness
-from storage.models import Delivery, Group
-from tests.e2e.test_sms import J7, KARIM, registered
+from storage.models import Delivery
+from tests.e2e.test_sms import J7, KARIM, registered, texted_members
 
 
 @pytest.fixture
@@ -75,13 +74,7 @@ async def test_the_operator_down_then_a_crash_mid_wave_sends_each_once(operator)
     h.clock.set(h.clock.now() + timedelta(minutes=1))
     await h.run_jobs()
     assert len(ovh.to(KARIM)) == 1
-    numbers = [f"+3378122334{i}" for i in range(6)]
-    async with h.services.sessionmaker.begin() as session:
-        group = (await session.scalars(select(Group))).one()
-        for i, number in enumerate(numbers):
-            member = await sms.add_member_without_telegram(session, group, f"Membre {i}", h.clock.now())
-            contact = await sms.register(session, group, member, number, h.clock.now())
-            contact.status = sms.ACTIVE
+    numbers = await texted_members(h)
     h.clock.set(J7)
     ovh.hold = asyncio.Event()
     wave = asyncio.create_task(h.run_jobs())
