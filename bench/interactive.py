@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 from bench_world import add_group  # noqa: E402 (beside this script)
 
 MIX = (("tap", 0.60), ("poll_answer", 0.20), ("read", 0.15), ("proposal", 0.05))
+# The issue's mix (60 groups of about 17 people): more proposals, fewer poll votes.
+ISSUE_MIX = (("tap", 0.60), ("poll_answer", 0.15), ("read", 0.15), ("proposal", 0.10))
 ANSWERS = ("y", "n", "m")
 
 
@@ -198,19 +200,20 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
             tg.group_of[update_id] = entry["chat_id"]
             return update_id
 
-        def pick_kind() -> str:
+        def pick_kind(mix: list[list[Any]]) -> str:
             roll, total = rng.random(), 0.0
-            for kind, share in MIX:
+            for kind, share in mix:
                 total += share
                 if roll < total:
                     return kind
-            return MIX[-1][0]
+            return mix[-1][0]
 
         async def run(request: web.Request) -> web.Response:
             """Inject a stream (open loop), wait for the answers, return the latencies."""
             spec = await request.json()
             rate, seconds, burst = spec.get("rate", 0), spec.get("seconds", 0), spec.get("burst", 0)
             hot_share, kinds = spec.get("hot_share", 0.0), spec.get("kinds")
+            mix = spec.get("mix", MIX)
             groups_ = world["groups"][1:] if spec.get("spare_hot") else world["groups"]
             hot = world["groups"][0]
             injected: list[int] = []
@@ -218,7 +221,7 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
             if burst:
                 for _ in range(burst):
                     entry = rng.choice(groups_)
-                    kind = rng.choice(kinds) if kinds else pick_kind()
+                    kind = rng.choice(kinds) if kinds else pick_kind(mix)
                     injected.append(inject(kind, entry, rng.choice(entry["people"])))
             else:
                 moment = start
@@ -228,7 +231,7 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
                     if delay > 0:
                         await asyncio.sleep(delay)
                     entry = hot if hot_share and rng.random() < hot_share else rng.choice(groups_)
-                    kind = rng.choice(kinds) if kinds else pick_kind()
+                    kind = rng.choice(kinds) if kinds else pick_kind(mix)
                     injected.append(inject(kind, entry, rng.choice(entry["people"])))
             timed = [u for u in injected if tg.kind_of[u] != "poll_answer"]
             deadline = time.monotonic() + spec.get("wait", 120)
@@ -426,12 +429,57 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-async def measure_bot(base: str, seconds: float, quick: bool) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far (Linux: /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def timed_run(base: str, pid: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """One run, with the bot's CPU per injected update (its sends that follow included: the
+    measure waits two seconds after the last answer for the edits to go)."""
+    before = cpu_seconds(pid)
+    result = await post(f"{base}/run", spec)
+    await asyncio.sleep(2)
+    used = cpu_seconds(pid) - before
+    result["cpu_ms_per_update"] = round(1000 * used / max(1, result["injected"]), 2)
+    return result
+
+
+async def measure_bot(base: str, pid: int, args: argparse.Namespace, profile: str = "") -> dict[str, Any]:
     """The same runs, in the same order and with the same seed, for whichever bot is polling."""
+    seconds, quick = args.seconds, args.quick
+    mix = ISSUE_MIX if args.issue_mix else MIX
     results: dict[str, Any] = {}
-    await post(f"{base}/run", {"rate": 5, "seconds": 3, "wait": 30})  # warm-up
-    for rate in (20, 50, 100):
-        results[f"rate_{rate}"] = await post(f"{base}/run", {"rate": rate, "seconds": seconds})
+    await post(f"{base}/run", {"rate": 5, "seconds": 3, "wait": 30, "mix": mix})  # warm-up
+    for rate in args.rates:
+        spy = None
+        if profile and rate == args.rates[0]:
+            # Collapsed stacks of the bot's process during the first rate (py-spy, 200 a second).
+            spy = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--duration",
+                    str(int(seconds)),
+                    "-o",
+                    profile,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        results[f"rate_{rate}"] = await timed_run(base, pid, {"rate": rate, "seconds": seconds, "mix": mix})
+        if spy:
+            spy.wait()
+    if args.rates_only:
+        return results
     results["burst_500"] = await post(f"{base}/run", {"burst": 500, "kinds": ["tap"], "wait": 300})
     hot_seconds = 20 if quick else 60
     results["calm_10"] = await post(f"{base}/run", {"rate": 10, "seconds": hot_seconds, "spare_hot": True})
@@ -493,22 +541,23 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             RELAIS_TELEGRAM__POLLING_TIMEOUT="10",
         )
         # -- Relais
-        bot = start([sys.executable, "-m", "bot", "run"], env, folder / "relais.log")
+        profiled = ["-m", "cProfile", "-o", args.cprofile] if args.cprofile else []
+        bot = start([sys.executable, *profiled, "-m", "bot", "run"], env, folder / "relais.log")
         began = time.monotonic()
-        relais = {} if args.only_wave else await measure_bot(base, args.seconds, args.quick)
+        relais = {} if args.only_wave else await measure_bot(base, bot.pid, args, args.profile)
         if args.wave:
             relais["wave"] = await measure_wave(base, args, began + wave_in)
         stop(bot)
         lines.append({"bench": "interactive", "bot": "relais", **relais})
         print(json.dumps(lines[-1]), file=sys.stderr, flush=True)  # kept even if the bare run fails
         # -- the bare bot, on the same fake and stream
-        if not args.only_wave:
+        if not (args.only_wave or args.relais_only):
             bare_bot = start(
                 [sys.executable, __file__, "bare", "--token", info["token"], "--base-url", info["base_url"]],
                 env,
                 folder / "bare.log",
             )
-            bare = await measure_bot(base, args.seconds, args.quick)
+            bare = await measure_bot(base, bare_bot.pid, args)
             stop(bare_bot)
             lines.append({"bench": "interactive", "bot": "bare", **bare})
     finally:
@@ -556,6 +605,14 @@ def main() -> None:
     parser.add_argument("--wave-members", type=int, default=15)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rates", type=int, nargs="+", default=[20, 50, 100])
+    parser.add_argument("--profile", default="", help="py-spy's collapsed stacks of the bot during the first rate")
+    parser.add_argument("--cprofile", default="", help="run Relais under cProfile, its statistics written here")
+    parser.add_argument("--relais-only", action="store_true", help="no bare bot")
+    parser.add_argument("--rates-only", action="store_true", help="only the open-loop rates (no burst, no hot group)")
+    parser.add_argument(
+        "--issue-mix", action="store_true", help="60 %% taps, 15 %% votes, 15 %% reads, 10 %% proposals"
+    )
     parser.add_argument("--only-wave", action="store_true", help="Relais during the wave only (no rates, no bare bot)")
     parser.add_argument("--token", default="")
     parser.add_argument("--base-url", default="")

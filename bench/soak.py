@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -104,11 +105,19 @@ async def run(args: argparse.Namespace) -> dict:
         "RELAIS_LOGGING__LEVEL": "WARNING",
     }
     log = open(folder / "bot.log", "ab")
-    bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    command = [sys.executable, "-m", "bot", "run"]
+    if args.trace:
+        command = [sys.executable, str(ROOT / "bench" / "traced_run.py"), args.trace]
+    bot = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     rng = random.Random(7)
     samples: list[dict] = []
     try:
-        await asyncio.sleep(3)
+        for _ in range(120):  # until the bot answers on its web port (slower to start when traced)
+            try:
+                await scrape(web_port)
+                break
+            except aiohttp.ClientError:
+                await asyncio.sleep(1)
         groups = []
         for g in range(args.groups):
             admin = tg.user(f"Anim{g}", f"anim_{g}")
@@ -145,6 +154,8 @@ async def run(args: argparse.Namespace) -> dict:
                 }
                 samples.append(sample)
                 print(json.dumps(sample), flush=True)
+                if args.trace and len(samples) % 10 == 1:
+                    os.kill(bot.pid, signal.SIGUSR1)  # a heap snapshot (bench/traced_run.py)
                 next_sample += 60
             group = rng.choice(groups)
             chat = group["chat"]
@@ -245,6 +256,9 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--members", type=int, default=12)
     parser.add_argument("--plot", default=str(ROOT / "bench" / "soak.png"))
+    parser.add_argument(
+        "--trace", default="", help="run the bot under tracemalloc, a heap snapshot here every 10 minutes"
+    )
     parser.add_argument("--json", default=None, help="append the result as one JSON line to this file")
     args = parser.parse_args()
     result = asyncio.run(run(args))

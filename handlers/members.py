@@ -11,7 +11,14 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, TypeHan
 
 from bot.domain.groups import saw_topic
 from bot.domain.membership import deserves_thanks, name_in_group_line, plan_farewell, start_term
-from bot.domain.people import find_membership, reachable_in_private, record_departure, record_presence, upsert_person
+from bot.domain.people import (
+    find_membership,
+    reachable_in_private,
+    record_departure,
+    record_presence,
+    seen_in_group,
+    upsert_person,
+)
 from bot.services import db, services
 from handlers.common import (
     PRESENT,
@@ -55,8 +62,7 @@ async def track_presence(update: Update, context: Context) -> None:
     if saw_topic(group, topic_of(message)):
         services(context).topics.expire()
     now = services(context).clock.now()
-    person = await upsert_person(db(), user_info(user), now)
-    await record_presence(db(), group, person, now)
+    await seen_in_group(db(), group, user_info(user), now)
 
 
 async def on_new_members(update: Update, context: Context) -> None:

@@ -71,13 +71,14 @@ async def answer_button(update: Update, context: Context) -> None:
     data, meeting, group, person, language = pressed
     svc = services(context)
     now = svc.clock.now()
+    given = ANSWER_CODES.get(data.code, "")
     try:
-        rsvp, previous_answer = await m.change_answer(db(), meeting, person, ANSWER_CODES.get(data.code, ""), now)
+        changed = await m.change_answer(db(), meeting, person, given, now)
     except RefusalError as exc:
         answer(update, plain(language, exc.key), show_alert=exc.key == "rsvp.closed")
         return
-    answer(update, plain(language, f"rsvp.noted_{rsvp.answer}"))
-    if rsvp.answer == previous_answer:
+    answer(update, plain(language, f"rsvp.noted_{given}"))
+    if not changed:
         return
     # The announcement shows the new counts, and the group reminder pressed if it was one: edited
     # at most once every few seconds each, with the counts as they are then.
@@ -90,7 +91,7 @@ async def answer_button(update: Update, context: Context) -> None:
     if in_group and message.message_id != announcement:
         follows["group_reminder"] = message.message_id
     await follow(context, group.chat_id, meeting.id, **follows)
-    if rsvp.answer == "no" and person.private_status == "started":
+    if given == "no" and person.private_status == "started":
         text = t(language, "rsvp.why", meeting=meeting_label(language, group, meeting))
         say(person.telegram_id, text, reply_markup=reason_keyboard(language, meeting))
 

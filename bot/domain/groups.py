@@ -49,12 +49,17 @@ async def warn_once(
     session: AsyncSession, chat_id: int, told: Literal["topic_warned_at", "rights_warned_at"], now: datetime
 ) -> Group | None:
     """The group to tell something once (`told`: when it was): marked now, or None when it was
-    told already (or is unknown)."""
-    group = await find_group(session, chat_id, active_only=False)
-    if group is None or getattr(group, told) is not None:
-        return None
-    setattr(group, told, now)
-    return group
+    told already (or is unknown). Marked by one statement that only one of two refusals at the
+    same moment can make (each in its own transaction, from the sender and the refresher)."""
+    column = getattr(Group, told)
+    marked = await session.scalar(
+        update(Group)
+        .where(Group.chat_id == chat_id, column.is_(None))
+        .values({told: now})
+        .returning(Group.id)
+        .execution_options(synchronize_session="evaluate")
+    )
+    return await session.get(Group, marked) if marked is not None else None
 
 
 async def find_group_by_id(session: AsyncSession, group_id: int | None, active_only: bool = True) -> Group | None:

@@ -353,29 +353,32 @@ async def move_meeting(
 
 # ----------------------------------------------------------------------------- answers
 async def record_answer(session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime) -> Rsvp:
-    rsvp, _previous = await change_answer(session, meeting, person, answer, now)
+    await change_answer(session, meeting, person, answer, now)
+    rsvp = await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
+    assert rsvp is not None
     return rsvp
 
 
-async def change_answer(
-    session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime
-) -> tuple[Rsvp, str | None]:
-    """Record the person's answer; returns it with the answer it replaced (None the first time)."""
+async def change_answer(session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime) -> bool:
+    """Record the person's answer; whether it changed (True the first time)."""
     if answer not in ANSWERS:
         raise MeetingError("button.invalid")
     if not is_open(meeting, now):
         raise MeetingError("rsvp.closed")
-    rsvp = await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
-    previous = rsvp.answer if rsvp is not None else None
+    mine = (Rsvp.meeting_id == meeting.id) & (Rsvp.person_id == person.id)
+    # The usual tap changes an answer: one statement (a reason belongs to the "no" it explained).
+    changed = await session.execute(
+        update(Rsvp).where(mine, Rsvp.answer != answer).values(answer=answer, answered_at=now, reason=None)
+    )
+    if getattr(changed, "rowcount", 0):
+        return True
+    rsvp = await session.scalar(select(Rsvp).where(mine))
     if rsvp is None:
-        rsvp = Rsvp(meeting_id=meeting.id, person_id=person.id, answer=answer, answered_at=now)
-        session.add(rsvp)
-    else:
-        if rsvp.answer != answer:
-            rsvp.reason = None
-        rsvp.answer, rsvp.answered_at = answer, now
-    await session.flush()
-    return rsvp, previous
+        session.add(Rsvp(meeting_id=meeting.id, person_id=person.id, answer=answer, answered_at=now))
+        await session.flush()
+        return True
+    rsvp.answered_at = now  # the same answer, given again
+    return False
 
 
 async def record_reason(session: AsyncSession, meeting: Meeting, person: Person, reason: str, now: datetime) -> Rsvp:

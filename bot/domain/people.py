@@ -60,11 +60,36 @@ async def upsert_person(session: AsyncSession, info: UserInfo, now: datetime) ->
         )
         person = await find_person(session, info.telegram_id)
         assert person is not None
+    _told(person, info)
+    await session.flush()
+    return person
+
+
+def _told(person: Person, info: UserInfo) -> None:
+    """What Telegram says of them now (a name changes): an update only if it did."""
     person.first_name = info.first_name[:128]
     person.username = info.username[:64] if info.username else None
     person.language_code = info.language_code
-    await session.flush()
-    return person
+
+
+async def seen_in_group(
+    session: AsyncSession, group: Group, info: UserInfo, now: datetime
+) -> tuple[Person, Membership]:
+    """`upsert_person` then `record_presence`, for every update in a group: one query when the
+    person is known (the membership joined to them), which is nearly always."""
+    found = (
+        await session.execute(
+            select(Person, Membership)
+            .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.group_id == group.id))
+            .where(Person.telegram_id == info.telegram_id)
+        )
+    ).first()
+    if found is None:
+        person = await upsert_person(session, info, now)
+        return person, await record_presence(session, group, person, now)
+    person, membership = found
+    _told(person, info)
+    return person, await _present(session, group, person, membership, now)
 
 
 async def find_membership(session: AsyncSession, group: Group, person: Person) -> Membership | None:
@@ -75,7 +100,12 @@ async def find_membership(session: AsyncSession, group: Group, person: Person) -
 
 async def record_presence(session: AsyncSession, group: Group, person: Person, now: datetime) -> Membership:
     """The person is in the group (they joined, spoke or tapped a button)."""
-    membership = await find_membership(session, group, person)
+    return await _present(session, group, person, await find_membership(session, group, person), now)
+
+
+async def _present(
+    session: AsyncSession, group: Group, person: Person, membership: Membership | None, now: datetime
+) -> Membership:
     if membership is None:
         await insert_if_absent(
             session,

@@ -86,7 +86,8 @@ class UpdateSends:
 
     sends: list[Send] = field(default_factory=list)
     answer: Answer | None = None
-    refresh: bool = False  # a message was asked to show a new state (bot/outbox/refresh.py)
+    # A message was asked to show a new state (bot/outbox/refresh.py): the earliest its edit is due.
+    refresh: datetime | None = None
     wakes: list[datetime] = field(default_factory=list)  # the dispatcher asked to run at these moments
     # Work to start once the transaction has committed, outside it (a chart, a PDF drawn):
     # SQLite's one writer turn is not held while it runs.
@@ -146,8 +147,9 @@ def queue_answer(answer: Answer) -> None:
     _sends().answer = answer
 
 
-def refresh_asked() -> None:
-    _sends().refresh = True
+def refresh_asked(due: datetime) -> None:
+    sends = _sends()
+    sends.refresh = due if sends.refresh is None else min(sends.refresh, due)
 
 
 def queue_wake(moments: list[datetime]) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
 
@@ -39,7 +39,7 @@ from bot.ui.date_polls import date_poll_keyboard, date_poll_text
 from bot.ui.meetings import announcement_text, reminder_text, rsvp_keyboard
 from bot.ui.proposals import priority_keyboard, priority_text
 from storage.db import insert_if_absent
-from storage.models import DatePoll, Group, Meeting, PriorityRound, Refresh
+from storage.models import DatePoll, Group, Meeting, PriorityRound, Refresh, UTCDateTime
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -157,6 +157,9 @@ class Refresher:
     ) -> None:
         self.bot, self.sessionmaker, self.now, self.spacing, self.turn = bot, sessionmaker, now, spacing, turn
         self._wake = asyncio.Event()
+        self._due_now = False  # set by wake(): run at once, not only look at the plan again
+        self._planned: datetime | None = None  # the next run, from the table and the updates since
+        self._asked: datetime | None = None  # the earliest edit updates asked for since a run began
         self._run_lock = asyncio.Lock()
         self._edits: set[asyncio.Task[None]] = set()
         self._editing: dict[int, int] = {}  # refresh id -> generation, while its edit waits or runs
@@ -164,7 +167,19 @@ class Refresher:
         self._renewer: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
+        self._due_now = True
         self._wake.set()
+
+    def wake_at(self, due: datetime) -> None:
+        """An update asked for an edit due then: the run is planned for that moment, without a
+        look at the table until it comes (taps within a message's spacing cost no query here)."""
+        if due <= self.now():
+            self.wake()
+            return
+        self._asked = due if self._asked is None else min(self._asked, due)
+        if self._planned is None or due < self._planned:
+            self._planned = due
+            self._wake.set()  # the loop waits again, until the earlier moment
 
     def start(self) -> None:
         self._loop = asyncio.create_task(self._run_forever())
@@ -185,18 +200,34 @@ class Refresher:
 
     async def _run_forever(self) -> None:
         while True:
+            self._asked = None
             try:
                 await self.run_due()
                 upcoming = await self.next_due()
             except Exception:
                 log.exception("refresh run failed")
                 upcoming = None
-            timeout = None if upcoming is None else max(0.05, (upcoming - self.now()).total_seconds())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            # What updates asked for while this run looked is in the plan too.
+            moments = [moment for moment in (upcoming, self._asked) if moment is not None]
+            self._planned = min(moments) if moments else None
+            await self._until_due()
             # Taps come in bursts: a moment's wait lets one run take the requests of many.
             await asyncio.sleep(GATHER_SECONDS)
             self._wake.clear()
+            self._due_now = False
+
+    async def _until_due(self) -> None:
+        """Until the planned moment, or a wake(); a plan moved earlier is waited for instead."""
+        while True:
+            planned = self._planned
+            timeout = None if planned is None else max(0.05, (planned - self.now()).total_seconds())
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                return
+            self._wake.clear()
+            if self._due_now:
+                return
 
     async def next_due(self) -> datetime | None:
         async with self.sessionmaker() as session:
@@ -287,20 +318,24 @@ class Refresher:
     async def _record(self, item: _Claimed, retry_in: float | None) -> None:
         self._editing.pop(item.id, None)
         now = self.now()
+        if retry_in is not None:  # Telegram said wait, or failed: the same state, later
+            values: dict[str, Any] = {"status": "pending", "due_at": now + timedelta(seconds=retry_in)}
+        else:
+            # One statement: the row changed while this edit was under way (a newer generation)
+            # asks for one more edit, spaced; otherwise it is done.
+            changed = Refresh.generation > item.generation
+            values = {
+                "status": case((changed, "pending"), else_="done"),
+                "due_at": case(
+                    (changed, literal(now + timedelta(seconds=self.spacing), UTCDateTime())), else_=Refresh.due_at
+                ),
+            }
+            if item.content is not None:
+                values |= {"edited_at": now, "shown": item.digest}
+        statement = (
+            update(Refresh).where(Refresh.id == item.id).values(values).returning(Refresh.status, Refresh.due_at)
+        )
         async with self.turn(), self.sessionmaker.begin() as session:
-            query = select(Refresh).where(Refresh.id == item.id)
-            row = await session.scalar(query.with_for_update() if locking(session) else query)
-            if row is None:
-                return
-            if retry_in is not None:  # Telegram said wait, or failed: the same state, later
-                row.status, row.due_at = "pending", now + timedelta(seconds=retry_in)
-            else:
-                if item.content is not None:
-                    row.edited_at, row.shown = now, item.digest
-                changed = row.generation > item.generation  # changed while this edit was under way
-                row.status = "pending" if changed else "done"
-                if changed:
-                    row.due_at = now + timedelta(seconds=self.spacing)
-            pending = row.status == "pending"
-        if pending:  # the loop may be asleep with nothing due: it must plan this one
-            self.wake()
+            row = (await session.execute(statement.execution_options(synchronize_session=False))).first()
+        if row is not None and row.status == "pending":  # the loop may be asleep: it must plan this one
+            self.wake_at(row.due_at)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
@@ -41,7 +41,7 @@ from bot.outbox.answers import Outcome, classify
 from bot.outbox.backlog import read_backlog as waiting_to_go
 from bot.outbox.claims import locking, pending_due_times, release_held
 from bot.outbox.recorded import AfterSent, after_sent, poll_record
-from bot.outbox.refresh import KINDS
+from bot.outbox.refresh import KINDS, LEASE
 from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
 from bot.outbox.sending import to_group, to_person
 from bot.outbox.unit_of_work import Work, later_idle, unit_of_work
@@ -127,20 +127,48 @@ async def follow(
     for kind, message_id in messages.items():
         if kind not in KINDS:
             raise KeyError(f"no refresh kind {kind!r}")
-        query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
-        if locking(session):
-            query = query.with_for_update()
+        this = (Refresh.chat_id == chat_id) & (Refresh.message_id == message_id)
+        # Taps come in bursts: while an edit is planned or under way, asking for one more is one
+        # statement (an edit under way shows an older state: a new generation asks again).
+        asked = (
+            await session.execute(
+                update(Refresh)
+                .where(this, Refresh.status != "done")
+                .values(kind=kind, subject_id=subject_id, generation=Refresh.generation + 1)
+                .returning(Refresh.status, Refresh.due_at, Refresh.claimed_at)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        if asked is not None:
+            status, due_at, claimed_at = asked
+        else:
+            status, due_at, claimed_at = await _first_change(
+                session, kind, chat_id, message_id, subject_id, now, spacing
+            )
+        # The refresher plans its run for then (no look at the table before): an edit under way
+        # asks again when it ends, or, its process gone, once its lease is over.
+        refresh_asked(claimed_at + LEASE if status == "editing" and claimed_at is not None else due_at)
+
+
+async def _first_change(
+    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
+) -> tuple[str, datetime, datetime | None]:
+    """The message's first change since its last edit: due at once, or once `spacing` has passed
+    since that edit."""
+    query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
+    if locking(session):
+        query = query.with_for_update()
+    row = await session.scalar(query)
+    if row is None:  # the message's first change ever (two at once: one inserts, both then update)
+        values = {"kind": kind, "chat_id": chat_id, "message_id": message_id, "subject_id": subject_id}
+        values |= {"status": "done", "generation": 0, "due_at": now}
+        await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
         row = await session.scalar(query)
-        if row is None:  # the message's first change (two at once: one inserts, both then update)
-            values = {"kind": kind, "chat_id": chat_id, "message_id": message_id, "subject_id": subject_id}
-            values |= {"status": "done", "generation": 0, "due_at": now}
-            await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
-            row = await session.scalar(query)
-        assert row is not None
-        row.kind, row.subject_id = kind, subject_id
-        row.generation += 1  # an edit under way shows an older state: this asks for one more
-        if row.status == "done":
-            row.status = "pending"
-            next_allowed = row.edited_at + timedelta(seconds=spacing) if row.edited_at else now
-            row.due_at = max(now, next_allowed)
-    refresh_asked()
+    assert row is not None
+    row.kind, row.subject_id = kind, subject_id
+    row.generation += 1
+    if row.status == "done":  # else another process's change came in between: it planned the edit
+        row.status = "pending"
+        next_allowed = row.edited_at + timedelta(seconds=spacing) if row.edited_at else now
+        row.due_at = max(now, next_allowed)
+    return row.status, row.due_at, row.claimed_at

@@ -50,8 +50,8 @@ def unit_of_work(
         if sender is not None:
             sender.submit(sends.keep(work.committed))
         if work.committed:
-            if sends.refresh and refresher is not None:
-                refresher.wake()
+            if sends.refresh is not None and refresher is not None:
+                refresher.wake_at(sends.refresh)
             if sends.wakes:
                 wake_at(sends.wakes)
             for later in sends.later:
