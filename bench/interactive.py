@@ -429,20 +429,23 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process has used so far (Linux: /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, task: int | None = None) -> float:
+    """User and system CPU the process (or one of its threads) has used so far (Linux /proc)."""
+    where = f"/proc/{pid}/task/{task}/stat" if task is not None else f"/proc/{pid}/stat"
+    fields = Path(where).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def timed_run(base: str, pid: int, spec: dict[str, Any]) -> dict[str, Any]:
     """One run, with the bot's CPU per injected update (its sends that follow included: the
     measure waits two seconds after the last answer for the edits to go)."""
-    before = cpu_seconds(pid)
+    before, loop_before = cpu_seconds(pid), cpu_seconds(pid, pid)
     result = await post(f"{base}/run", spec)
     await asyncio.sleep(2)
-    used = cpu_seconds(pid) - before
+    used, loop_used = cpu_seconds(pid) - before, cpu_seconds(pid, pid) - loop_before
     result["cpu_ms_per_update"] = round(1000 * used / max(1, result["injected"]), 2)
+    # The event loop's thread alone (the rest: the database driver's threads, SQLite's work).
+    result["loop_cpu_ms_per_update"] = round(1000 * loop_used / max(1, result["injected"]), 2)
     return result
 
 
@@ -475,7 +478,11 @@ async def measure_bot(base: str, pid: int, args: argparse.Namespace, profile: st
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        if args.cprofile and rate == args.rates[0]:
+            os.kill(pid, signal.SIGUSR1)
         results[f"rate_{rate}"] = await timed_run(base, pid, {"rate": rate, "seconds": seconds, "mix": mix})
+        if args.cprofile and rate == args.rates[0]:
+            os.kill(pid, signal.SIGUSR2)
         if spy:
             spy.wait()
     if args.rates_only:
@@ -541,8 +548,10 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             RELAIS_TELEGRAM__POLLING_TIMEOUT="10",
         )
         # -- Relais
-        profiled = ["-m", "cProfile", "-o", args.cprofile] if args.cprofile else []
-        bot = start([sys.executable, *profiled, "-m", "bot", "run"], env, folder / "relais.log")
+        command = ["-m", "bot", "run"]
+        if args.cprofile:  # cProfile over the first rate's run only (SIGUSR1 on, SIGUSR2 off and written)
+            command = [str(ROOT / "bench" / "profiled_run.py"), args.cprofile]
+        bot = start([sys.executable, *command], env, folder / "relais.log")
         began = time.monotonic()
         relais = {} if args.only_wave else await measure_bot(base, bot.pid, args, args.profile)
         if args.wave:
