@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.migrations.runner import upgrade_to_head
 from storage.models import HandledUpdate
+from storage.sqlite_driver import one_trip_creator
 
 log = logging.getLogger("relais.storage")
 
@@ -33,7 +34,10 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     """hide_parameters: query parameters hold names and texts; keep them out of logs and errors."""
     if is_sqlite(url):
         # A generous busy timeout: the bot, its jobs and `relais db upgrade` may share the file.
-        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
+        # Each statement in one trip to aiosqlite's thread (storage/sqlite_driver.py).
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, async_creator=one_trip_creator(url, timeout=30)
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,0 +1,127 @@
+"""aiosqlite with one trip to its thread per statement.
+
+aiosqlite runs each call on a sqlite3 connection in a thread of its own, and SQLAlchemy's adapter
+makes four calls for every statement (open a cursor, execute, fetch the rows, close): four trips
+across threads, each a queue put, a wake-up of the event loop through its self-pipe and a task
+step. On a tap's path (about fifteen statements) those trips were a tenth of the bot's CPU
+(bench/RESULTS.md, issue 30). The cursor below does the four in one trip: the statement runs, its
+rows are read and the cursor closed in the thread, and SQLAlchemy then reads rows already there.
+Everything else (transactions, the thread, errors) is aiosqlite's.
+
+It leans on aiosqlite's `Connection._execute` (run a function in the connection's thread), which
+its own cursor uses; pyproject.toml bounds aiosqlite's version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.engine import make_url
+
+Outcome = tuple[list[Any], Any, int, int | None]  # rows, description, rowcount, lastrowid
+
+
+def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Outcome:
+    """In the connection's thread: the statement, all its rows, the cursor closed."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        elif parameters is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return rows, description, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneTripCursor:
+    """The DB-API cursor SQLAlchemy's aiosqlite adapter expects, one thread trip per execute."""
+
+    def __init__(self, connection: OneTripConnection) -> None:
+        self._connection = connection
+        self._rows: deque[Any] = deque()
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+
+    def __await__(self) -> Generator[Any, None, OneTripCursor]:
+        if False:  # pragma: no cover (a generator that returns at once: `await connection.cursor()`)
+            yield
+        return self
+
+    async def __aenter__(self) -> OneTripCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _trip(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
+        rows, self.description, self.rowcount, self.lastrowid = await self._connection.in_thread(
+            _run, sql, parameters, many
+        )
+        self._rows = deque(rows)
+        return self
+
+    async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
+        return await self._trip(sql, parameters, many=False)
+
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneTripCursor:
+        return await self._trip(sql, parameters, many=True)
+
+    async def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
+
+    async def fetchall(self) -> list[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    async def close(self) -> None:
+        self._rows.clear()
+
+    async def setinputsizes(self, *sizes: Any) -> None:
+        return None
+
+
+class OneTripConnection(aiosqlite.Connection):
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        # A connection left open (an engine never disposed) must not keep the interpreter from
+        # exiting; SQLite's journal keeps the file whole whatever the thread was doing.
+        self._thread.daemon = True
+
+    def cursor(self) -> OneTripCursor:  # type: ignore[override]
+        return OneTripCursor(self)
+
+    async def in_thread(self, function: Callable[..., Outcome], *args: Any) -> Outcome:
+        """`function(sqlite3 connection, *args)` in the connection's thread."""
+        return await self._execute(lambda: function(self._conn, *args))
+
+
+def one_trip_creator(url: str, timeout: float) -> Callable[[], Any]:
+    """For create_async_engine(async_creator=...): connections made as SQLAlchemy's aiosqlite
+    dialect makes them (same file, same sqlite3 arguments), with the one-trip cursor."""
+    args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    kwargs = {**kwargs, "timeout": timeout}
+
+    async def connect() -> OneTripConnection:
+        database = args[0]
+        connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+        await connection  # starts its thread and opens the file there
+        return connection
+
+    return connect
