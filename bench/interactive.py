@@ -245,12 +245,18 @@ def serve_fake(port: int, info_file: str, groups: int, members: int, wave_groups
                     latencies["hot" if tg.group_of[u] == hot["chat_id"] and hot_share else "others"].append(ms)
             answered = [tg.answered[u] for u in timed if u in tg.answered]
             first = min((tg.handed[u] for u in injected if u in tg.handed), default=start)
+            # Whether the bot kept up: its last tap acknowledged this long after the first update
+            # (replies to commands may wait for their group's 20 messages a minute; taps do not).
+            tap_answers = [tg.answered[u] for u in timed if u in tg.answered and tg.kind_of[u] == "tap"]
+            taps_span = round(max(tap_answers, default=first) - first, 2)
             return web.json_response(
                 {
                     "injected": len(injected),
                     "timed": len(timed),
                     "unanswered": len(timed) - len(answered),
                     "span_s": round(max(answered, default=first) - first, 2),
+                    "taps_span_s": taps_span,
+                    "achieved_per_s": round(len(injected) / taps_span, 1) if taps_span else None,
                     "latency": {kind: summary(values) for kind, values in latencies.items()},
                     "rate_limited": tg.rate_limited,
                 }

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import delete, event, text
+from sqlalchemy import bindparam, delete, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -134,19 +134,23 @@ async def get_row(session: AsyncSession, model: type[Row], row_id: int | None) -
     return row
 
 
+# Built once per dialect: every update runs it first.
+_FIRST_HANDLING = {
+    name: insert(HandledUpdate)
+    .values(update_id=bindparam("b_update_id"), handled_at=bindparam("b_handled_at"))
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(HandledUpdate.update_id)
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 async def first_handling(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record, in the update's own transaction, that this update is handled; False when another
     transaction already committed it (Telegram re-sent it, maybe to another process). On
     PostgreSQL a copy handled at the same moment elsewhere waits here on the unique key until the
     other transaction ends: it then proceeds only if that one rolled back."""
-    insert = upsert_insert(session)
-    statement = (
-        insert(HandledUpdate)
-        .values(update_id=update_id, handled_at=now)
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(HandledUpdate.update_id)
-    )
-    return (await session.execute(statement)).scalar() is not None
+    statement = _FIRST_HANDLING[session.bind.dialect.name]  # type: ignore[union-attr]
+    return (await session.execute(statement, {"b_update_id": update_id, "b_handled_at": now})).scalar() is not None
 
 
 async def forget_handled_updates(session: AsyncSession, before: datetime) -> int:

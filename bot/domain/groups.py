@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import RefusalError, folded_text
@@ -38,8 +38,13 @@ class GroupSetup:
     timezone: str
 
 
+# Built once: every update in a group runs it (a statement built per call costs as much again as
+# its execution: SQLAlchemy's construction and cache key; bench/RESULTS.md, issue 30).
+_BY_CHAT = select(Group).where(Group.chat_id == bindparam("chat_id"))
+
+
 async def find_group(session: AsyncSession, chat_id: int, active_only: bool = True) -> Group | None:
-    group = await session.scalar(select(Group).where(Group.chat_id == chat_id))
+    group = await session.scalar(_BY_CHAT, {"chat_id": chat_id})
     if group is not None and active_only and not group.active:
         return None
     return group

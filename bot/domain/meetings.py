@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import Recurrence, SeriesEnd, normalise
@@ -391,17 +391,18 @@ async def record_reason(session: AsyncSession, meeting: Meeting, person: Person,
     return rsvp
 
 
+# Built once: every edit of an announcement's counts runs it.
+_COUNTS = (
+    select(Rsvp.answer, func.count())
+    .join(Membership, (Membership.person_id == Rsvp.person_id) & (Membership.group_id == bindparam("group_id")))
+    .where(Rsvp.meeting_id == bindparam("meeting_id"), Membership.status == "member")
+    .group_by(Rsvp.answer)
+)
+
+
 async def counts(session: AsyncSession, meeting: Meeting) -> Counts:
-    rows = dict(
-        (
-            await session.execute(
-                select(Rsvp.answer, func.count())
-                .join(Membership, (Membership.person_id == Rsvp.person_id) & (Membership.group_id == meeting.group_id))
-                .where(Rsvp.meeting_id == meeting.id, Membership.status == "member")
-                .group_by(Rsvp.answer)
-            )
-        ).all()
-    )
+    found = await session.execute(_COUNTS, {"group_id": meeting.group_id, "meeting_id": meeting.id})
+    rows: dict[str, int] = dict(found.all())
     return Counts(yes=rows.get("yes", 0), no=rows.get("no", 0), maybe=rows.get("maybe", 0))
 
 

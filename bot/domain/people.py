@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_if_absent
@@ -40,8 +40,17 @@ def has_telegram(person: Person) -> bool:
     return person.telegram_id > SMS_ONLY_IDS
 
 
+# Built once, run for nearly every update (see bot/domain/groups.py, _BY_CHAT).
+_BY_TELEGRAM_ID = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
+_WITH_MEMBERSHIP = (
+    select(Person, Membership)
+    .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.group_id == bindparam("group_id")))
+    .where(Person.telegram_id == bindparam("telegram_id"))
+)
+
+
 async def find_person(session: AsyncSession, telegram_id: int) -> Person | None:
-    return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+    return await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 async def upsert_person(session: AsyncSession, info: UserInfo, now: datetime) -> Person:
@@ -77,13 +86,7 @@ async def seen_in_group(
 ) -> tuple[Person, Membership]:
     """`upsert_person` then `record_presence`, for every update in a group: one query when the
     person is known (the membership joined to them), which is nearly always."""
-    found = (
-        await session.execute(
-            select(Person, Membership)
-            .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.group_id == group.id))
-            .where(Person.telegram_id == info.telegram_id)
-        )
-    ).first()
+    found = (await session.execute(_WITH_MEMBERSHIP, {"group_id": group.id, "telegram_id": info.telegram_id})).first()
     if found is None:
         person = await upsert_person(session, info, now)
         return person, await record_presence(session, group, person, now)

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import reachable_in_private
@@ -108,12 +108,16 @@ async def still_ours(
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
+# Built once: every reply ends with it (no Notice object is loaded where it runs).
+_SENT = delete(Notice).where(Notice.id == bindparam("notice_id")).execution_options(synchronize_session=False)
+
+
 async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datetime, attempts: int) -> None:
     """Record what became of a send: out (or the person cannot be written to) -> the row goes;
     Telegram unreachable -> tried again later with growing waits; refused -> kept as failed, its
     text blanked."""
     if outcome in ("sent", "forbidden"):
-        await session.execute(delete(Notice).where(Notice.id == notice_id))
+        await session.execute(_SENT, {"notice_id": notice_id})
     elif outcome == "network" and attempts < MAX_ATTEMPTS:
         wait = timedelta(seconds=min(600, 5 * 2 ** (attempts - 1)))
         await session.execute(

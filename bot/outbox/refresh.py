@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup
 
@@ -132,6 +132,29 @@ async def keep_tail(
         "tail": tail,
     }
     await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
+
+
+def _recorded(**values: Any) -> Any:
+    """An edit's end, one statement built once (every edit runs one): the row by its id."""
+    return (
+        update(Refresh)
+        .where(Refresh.id == bindparam("b_id"))
+        .values(values)
+        .returning(Refresh.status, Refresh.due_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# The row changed while its edit was under way (a newer generation): one more edit, spaced;
+# otherwise it is done. An edit Telegram refused or deferred: the same state, later.
+_CHANGED = Refresh.generation > bindparam("b_generation")
+_AFTER_EDIT = {
+    "status": case((_CHANGED, "pending"), else_="done"),
+    "due_at": case((_CHANGED, bindparam("b_later", type_=UTCDateTime())), else_=Refresh.due_at),
+}
+_EDITED = _recorded(**_AFTER_EDIT, edited_at=bindparam("b_edited_at"), shown=bindparam("b_shown"))
+_NOT_EDITED = _recorded(**_AFTER_EDIT)  # the state came back to what the message shows
+_AGAIN_LATER = _recorded(status="pending", due_at=bindparam("b_due_at"))
 
 
 @dataclass
@@ -319,23 +342,14 @@ class Refresher:
         self._editing.pop(item.id, None)
         now = self.now()
         if retry_in is not None:  # Telegram said wait, or failed: the same state, later
-            values: dict[str, Any] = {"status": "pending", "due_at": now + timedelta(seconds=retry_in)}
+            values: dict[str, Any] = {"b_due_at": now + timedelta(seconds=retry_in)}
+            statement = _AGAIN_LATER
         else:
-            # One statement: the row changed while this edit was under way (a newer generation)
-            # asks for one more edit, spaced; otherwise it is done.
-            changed = Refresh.generation > item.generation
-            values = {
-                "status": case((changed, "pending"), else_="done"),
-                "due_at": case(
-                    (changed, literal(now + timedelta(seconds=self.spacing), UTCDateTime())), else_=Refresh.due_at
-                ),
-            }
+            statement = _EDITED if item.content is not None else _NOT_EDITED
+            values = {"b_generation": item.generation, "b_later": now + timedelta(seconds=self.spacing)}
             if item.content is not None:
-                values |= {"edited_at": now, "shown": item.digest}
-        statement = (
-            update(Refresh).where(Refresh.id == item.id).values(values).returning(Refresh.status, Refresh.due_at)
-        )
+                values |= {"b_edited_at": now, "b_shown": item.digest}
         async with self.turn(), self.sessionmaker.begin() as session:
-            row = (await session.execute(statement.execution_options(synchronize_session=False))).first()
+            row = (await session.execute(statement, {"b_id": item.id, **values})).first()
         if row is not None and row.status == "pending":  # the loop may be asleep: it must plan this one
             self.wake_at(row.due_at)

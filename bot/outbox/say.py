@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
@@ -119,6 +119,19 @@ def plan(moments: list[datetime]) -> None:
     queue_wake(moments)
 
 
+_ONE_MORE = (  # built once: every tap runs it
+    update(Refresh)
+    .where(
+        Refresh.chat_id == bindparam("b_chat"),
+        Refresh.message_id == bindparam("b_message"),
+        Refresh.status != "done",
+    )
+    .values(kind=bindparam("b_kind"), subject_id=bindparam("b_subject"), generation=Refresh.generation + 1)
+    .returning(Refresh.status, Refresh.due_at, Refresh.claimed_at)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def follow(
     session: AsyncSession, chat_id: int, subject_id: int, messages: dict[str, int], now: datetime, spacing: float
 ) -> None:
@@ -127,18 +140,10 @@ async def follow(
     for kind, message_id in messages.items():
         if kind not in KINDS:
             raise KeyError(f"no refresh kind {kind!r}")
-        this = (Refresh.chat_id == chat_id) & (Refresh.message_id == message_id)
         # Taps come in bursts: while an edit is planned or under way, asking for one more is one
         # statement (an edit under way shows an older state: a new generation asks again).
-        asked = (
-            await session.execute(
-                update(Refresh)
-                .where(this, Refresh.status != "done")
-                .values(kind=kind, subject_id=subject_id, generation=Refresh.generation + 1)
-                .returning(Refresh.status, Refresh.due_at, Refresh.claimed_at)
-                .execution_options(synchronize_session=False)
-            )
-        ).first()
+        values = {"b_chat": chat_id, "b_message": message_id, "b_kind": kind, "b_subject": subject_id}
+        asked = (await session.execute(_ONE_MORE, values)).first()
         if asked is not None:
             status, due_at, claimed_at = asked
         else:
