@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.ext import Application, ContextTypes, JobQueue
@@ -158,12 +158,42 @@ async def leave(application: Application) -> None:
             await workers.leave(session, svc.worker_name)
 
 
-def schedule_at(job_queue: JobQueue | None, svc: Services, moments: Iterable[datetime]) -> None:
-    """One run at each moment (a run for a moment already past happens at once)."""
-    if job_queue is None or not svc.auto_dispatch:
-        return
-    for moment in sorted(set(moments)):
-        job_queue.run_once(dispatch_job, when=moment, name=JOB_NAME, job_kwargs=JOB_KWARGS)
+# The job queue holds one job per moment planned, in memory. Planned without limit, a
+# department's months of future reminders and follow-ups would all sit there (a soak found the
+# jobs growing by about forty a minute), and every call planned its moments again. So: each
+# moment once, and only those of the next hour; the rest are planned from the database every
+# half hour (and the periodic run looks anyway).
+HORIZON = timedelta(hours=1)
+PLANNED = "relais.wake_ups"  # in bot_data: this process's WakeUps
+
+
+class WakeUps:
+    def __init__(self, job_queue: JobQueue, svc: Services) -> None:
+        self.job_queue, self.svc = job_queue, svc
+        self.planned: set[datetime] = set()
+
+    def plan(self, moments: Iterable[datetime]) -> None:
+        """One run at each moment of the next hour not planned yet (a moment already past runs
+        at once)."""
+        now = self.svc.clock.now()
+        self.planned = {moment for moment in self.planned if moment > now}  # those passed have run
+        for moment in sorted(set(moments)):
+            if moment not in self.planned and moment < now + HORIZON:
+                self.planned.add(moment)
+                self.job_queue.run_once(dispatch_job, when=moment, name=JOB_NAME, job_kwargs=JOB_KWARGS)
+
+    async def plan_from_database(self) -> int:
+        """The pending events' moments of the next hour, from the database (start-up, and every
+        half hour); returns how many there are."""
+        moments = await pending_events_due(self.svc.sessionmaker, before=self.svc.clock.now() + HORIZON)
+        self.plan(moments)
+        return len(moments)
+
+
+async def plan_next_hour(context: ContextTypes.DEFAULT_TYPE) -> None:
+    wake_ups: WakeUps = context.application.bot_data[PLANNED]
+    svc = services(context)
+    await _through_outage(svc, wake_ups.plan_from_database())  # away a moment: the periodic run looks
 
 
 async def start_dispatcher(application: Application) -> int:
@@ -175,7 +205,8 @@ async def start_dispatcher(application: Application) -> int:
         return 0
     interval = svc.settings.meetings.dispatch_interval_seconds
     job_queue = application.job_queue
-    svc.wake_at = lambda moments: schedule_at(job_queue, svc, moments)
+    wake_ups = application.bot_data[PLANNED] = WakeUps(job_queue, svc)
+    svc.wake_at = wake_ups.plan
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
     lease_every = (LEASE / 4).total_seconds()
     application.job_queue.run_repeating(renew_leases, interval=lease_every, first=lease_every, name="relais-leases")
@@ -183,6 +214,6 @@ async def start_dispatcher(application: Application) -> int:
         await share_rate(application)  # before the first wave: the others may be sending already
         every = workers.HEARTBEAT_EVERY.total_seconds()
         application.job_queue.run_repeating(heartbeat_job, interval=every, first=every, name="relais-heartbeat")
-    moments = await pending_events_due(svc.sessionmaker)
-    schedule_at(application.job_queue, svc, moments)
-    return len(set(moments))
+    every_half_hour = (HORIZON / 2).total_seconds()
+    job_queue.run_repeating(plan_next_hour, interval=every_half_hour, first=every_half_hour, name="relais-plan")
+    return await wake_ups.plan_from_database()

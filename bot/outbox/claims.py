@@ -134,7 +134,10 @@ async def finish(
 
 
 async def pending_due_times(
-    session: AsyncSession, meeting_id: int | None = None, group_id: int | None = None
+    session: AsyncSession,
+    meeting_id: int | None = None,
+    group_id: int | None = None,
+    before: datetime | None = None,
 ) -> list[datetime]:
     """The distinct moments pending events fall due (all, one meeting's or one group's): what the
     in-memory scheduler is built from. Each form is served by an index; a group's events are its
@@ -148,6 +151,8 @@ async def pending_due_times(
         )
         return sorted(set(await session.scalars(select(both.subquery().c.due_at))))
     query = select(ScheduledEvent.due_at).where(pending).distinct()
+    if before is not None:  # the moments of the next hour only (jobs/scheduler.py: HORIZON)
+        query = query.where(ScheduledEvent.due_at < before)
     if meeting_id is not None:
         query = query.where(ScheduledEvent.meeting_id == meeting_id)
     return list(await session.scalars(query.order_by(ScheduledEvent.due_at)))

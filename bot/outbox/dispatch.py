@@ -407,6 +407,8 @@ async def _claim_and_send(
         await in_flight.popleft()
 
 
-async def pending_events_due(sessionmaker: async_sessionmaker[AsyncSession]) -> list[datetime]:
+async def pending_events_due(
+    sessionmaker: async_sessionmaker[AsyncSession], before: datetime | None = None
+) -> list[datetime]:
     async with sessionmaker() as session:
-        return await pending_due_times(session)
+        return await pending_due_times(session, before=before)
