@@ -1,8 +1,9 @@
 """Wiring the dispatcher into python-telegram-bot's JobQueue (APScheduler).
 
 The database holds what is due; the JobQueue only decides when to look. At start-up it gets a
-periodic run plus one run at each pending event's due time, rebuilt from the database, so a
-restart loses nothing and a reminder missed while the bot was down goes out at the first run.
+periodic run plus one run at each pending event's due time of the next hour, read from the
+database (and again every half hour), so a restart loses nothing and a reminder missed while the
+bot was down goes out at the first run.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ async def leave(application: Application) -> None:
 # moment once, and only those of the next hour; the rest are planned from the database every
 # half hour (and the periodic run looks anyway).
 HORIZON = timedelta(hours=1)
-PLANNED = "relais.wake_ups"  # in bot_data: this process's WakeUps
+WAKE_UPS = "relais.wake_ups"  # in bot_data: this process's WakeUps
 
 
 class WakeUps:
@@ -191,21 +192,21 @@ class WakeUps:
 
 
 async def plan_next_hour(context: ContextTypes.DEFAULT_TYPE) -> None:
-    wake_ups: WakeUps = context.application.bot_data[PLANNED]
+    wake_ups: WakeUps = context.application.bot_data[WAKE_UPS]
     svc = services(context)
     await _through_outage(svc, wake_ups.plan_from_database())  # away a moment: the periodic run looks
 
 
 async def start_dispatcher(application: Application) -> int:
     """The process's dispatcher (what a run needs, made once), its periodic run plus one job per
-    distinct pending due time; returns how many were planned."""
+    distinct pending due time of the next hour; returns how many there are."""
     svc = services(application)
     application.bot_data[DISPATCHER] = dispatcher(svc, application.bot, on_wave=lambda: share_rate(application))
     if not svc.auto_dispatch or application.job_queue is None:
         return 0
     interval = svc.settings.meetings.dispatch_interval_seconds
     job_queue = application.job_queue
-    wake_ups = application.bot_data[PLANNED] = WakeUps(job_queue, svc)
+    wake_ups = application.bot_data[WAKE_UPS] = WakeUps(job_queue, svc)
     svc.wake_at = wake_ups.plan
     application.job_queue.run_repeating(dispatch_job, interval=interval, first=1, name=JOB_NAME, job_kwargs=JOB_KWARGS)
     lease_every = (LEASE / 4).total_seconds()
