@@ -7,7 +7,7 @@ import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -111,9 +111,23 @@ async def ping(engine: AsyncEngine) -> bool:
         return False
 
 
+_UPSERT_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
 def upsert_insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL's or SQLite's)."""
-    return postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
+    return _UPSERT_INSERTS["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]  # type: ignore[union-attr]
+
+
+class UpsertPerDialect:
+    """An INSERT ... ON CONFLICT built once per dialect (from `build(insert)`, given the dialect's
+    INSERT), for the statements that run on every update: building one costs as much as running it."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._built = {name: build(insert) for name, insert in _UPSERT_INSERTS.items()}
+
+    def __call__(self, session: AsyncSession) -> Any:
+        return self._built["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]  # type: ignore[union-attr]
 
 
 async def insert_if_absent(session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]) -> None:
@@ -134,14 +148,15 @@ async def get_row(session: AsyncSession, model: type[Row], row_id: int | None) -
     return row
 
 
-# Built once per dialect: every update runs it first.
-_FIRST_HANDLING = {
-    name: insert(HandledUpdate)
-    .values(update_id=bindparam("b_update_id"), handled_at=bindparam("b_handled_at"))
-    .on_conflict_do_nothing(index_elements=["update_id"])
-    .returning(HandledUpdate.update_id)
-    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
+# Every update runs it first.
+_FIRST_HANDLING = UpsertPerDialect(
+    lambda insert: (
+        insert(HandledUpdate)
+        .values(update_id=bindparam("b_update_id"), handled_at=bindparam("b_handled_at"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(HandledUpdate.update_id)
+    )
+)
 
 
 async def first_handling(session: AsyncSession, update_id: int, now: datetime) -> bool:
@@ -149,8 +164,8 @@ async def first_handling(session: AsyncSession, update_id: int, now: datetime) -
     transaction already committed it (Telegram re-sent it, maybe to another process). On
     PostgreSQL a copy handled at the same moment elsewhere waits here on the unique key until the
     other transaction ends: it then proceeds only if that one rolled back."""
-    statement = _FIRST_HANDLING[session.bind.dialect.name]  # type: ignore[union-attr]
-    return (await session.execute(statement, {"b_update_id": update_id, "b_handled_at": now})).scalar() is not None
+    found = await session.execute(_FIRST_HANDLING(session), {"b_update_id": update_id, "b_handled_at": now})
+    return found.scalar() is not None
 
 
 async def forget_handled_updates(session: AsyncSession, before: datetime) -> int:

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -16,6 +17,7 @@ from bot.domain.errors import RefusalError, folded_text
 from bot.domain.events import EventKind
 from bot.domain.groups import next_number
 from bot.domain.settings import MeetingsSection
+from storage.db import UpsertPerDialect
 from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
 
 log = logging.getLogger(__name__)
@@ -354,7 +356,11 @@ async def move_meeting(
 # ----------------------------------------------------------------------------- answers
 async def record_answer(session: AsyncSession, meeting: Meeting, person: Person, answer: str, now: datetime) -> Rsvp:
     await change_answer(session, meeting, person, answer, now)
-    rsvp = await session.scalar(select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id))
+    rsvp = await session.scalar(
+        select(Rsvp)
+        .where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person.id)
+        .execution_options(populate_existing=True)  # written by a statement, not through the session
+    )
     assert rsvp is not None
     return rsvp
 
@@ -365,20 +371,39 @@ async def change_answer(session: AsyncSession, meeting: Meeting, person: Person,
         raise MeetingError("button.invalid")
     if not is_open(meeting, now):
         raise MeetingError("rsvp.closed")
-    mine = (Rsvp.meeting_id == meeting.id) & (Rsvp.person_id == person.id)
-    # The usual tap changes an answer: one statement (a reason belongs to the "no" it explained).
-    changed = await session.execute(
-        update(Rsvp).where(mine, Rsvp.answer != answer).values(answer=answer, answered_at=now, reason=None)
-    )
-    if getattr(changed, "rowcount", 0):
-        return True
-    rsvp = await session.scalar(select(Rsvp).where(mine))
-    if rsvp is None:
-        session.add(Rsvp(meeting_id=meeting.id, person_id=person.id, answer=answer, answered_at=now))
-        await session.flush()
-        return True
-    rsvp.answered_at = now  # the same answer, given again
+    values = {"b_meeting_id": meeting.id, "b_person_id": person.id, "b_answer": answer, "b_now": now}
+    if (await session.execute(_ANSWER(session), values)).first() is not None:
+        return True  # a first answer, or a changed one
+    # The same answer, given again: only its moment moves (rare; the tap changed nothing shown).
+    await session.execute(_ANSWERED_AGAIN, values)
     return False
+
+
+# Built once: every tap on an announcement runs it. The first answer is inserted; a changed one
+# replaces the old (and the reason that explained an earlier "no"); the same answer again matches
+# nothing, so that RETURNING tells whether anything changed, in one statement, and two taps of one
+# person at the same moment cannot both insert.
+def _answer(insert: Any) -> Any:
+    first = insert(Rsvp).values(
+        meeting_id=bindparam("b_meeting_id"),
+        person_id=bindparam("b_person_id"),
+        answer=bindparam("b_answer"),
+        answered_at=bindparam("b_now"),
+    )
+    return first.on_conflict_do_update(
+        index_elements=["meeting_id", "person_id"],
+        set_={"answer": first.excluded.answer, "answered_at": first.excluded.answered_at, "reason": None},
+        where=Rsvp.answer != first.excluded.answer,
+    ).returning(Rsvp.id)
+
+
+_ANSWER = UpsertPerDialect(_answer)
+_ANSWERED_AGAIN = (
+    update(Rsvp)
+    .where(Rsvp.meeting_id == bindparam("b_meeting_id"), Rsvp.person_id == bindparam("b_person_id"))
+    .values(answered_at=bindparam("b_now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def record_reason(session: AsyncSession, meeting: Meeting, person: Person, reason: str, now: datetime) -> Rsvp:

@@ -72,6 +72,22 @@ async def test_answers_count_change_and_close_at_the_start(session):
         await m.record_answer(session, meeting, karim, "no", meeting.starts_at)
 
 
+async def test_an_answer_says_whether_it_changed_and_the_same_answer_only_moves_its_moment(session):
+    group = await make_group(session)
+    (julie,) = await make_members(session, group, "Julie")
+    meeting = await make_meeting(session, group)
+    later = NOW + timedelta(minutes=5)
+    assert await m.change_answer(session, meeting, julie, "no", NOW) is True  # the first
+    await m.record_reason(session, meeting, julie, "transport", NOW)
+    assert await m.change_answer(session, meeting, julie, "no", later) is False  # the same again
+    rsvp = await m.record_answer(session, meeting, julie, "no", later)
+    assert (rsvp.answer, rsvp.reason, rsvp.answered_at) == ("no", "transport", later)  # the reason stays
+    assert await m.change_answer(session, meeting, julie, "maybe", later) is True
+    rsvp = await m.record_answer(session, meeting, julie, "maybe", later)
+    assert (rsvp.answer, rsvp.reason) == ("maybe", None)
+    assert await m.counts(session, meeting) == m.Counts(yes=0, no=0, maybe=1)
+
+
 async def test_moving_a_meeting_replans_and_cancelling_stops_everything(session):
     group = await make_group(session)
     meeting = await make_meeting(session, group, days=10)
