@@ -227,9 +227,8 @@ async def _tell(
     assert group is not None and person is not None and answer is not None
     if got.outcome == "answered" and got.meeting is not None:
         if got.meeting.announcement_message_id is not None:
-            spacing = svc.settings.telegram.edit_spacing_seconds
             messages = {"announcement": got.meeting.announcement_message_id}
-            await follow_in_session(session, group.chat_id, got.meeting.id, messages, now, spacing)
+            await follow_in_session(session, group.chat_id, got.meeting.id, messages, now)
         if not (answer.kind == "no" and answer.rest):
             return
         key, values = "sms.reason_to_runners", {"text": answer.rest}

@@ -549,6 +549,8 @@ class Refresh(Base):
     subject_id: Mapped[int] = mapped_column(Integer)  # the row the content is rendered from
     status: Mapped[str] = mapped_column(String(12))  # pending, editing, done
     generation: Mapped[int] = mapped_column(Integer, default=0)
+    # Pending: when the edit is due. Done: the earliest moment of the next edit (the spacing
+    # after the last), so that the next change plans it in the statement that counts it.
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

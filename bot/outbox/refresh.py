@@ -146,14 +146,23 @@ def _recorded(**values: Any) -> Any:
 
 
 # The row changed while its edit was under way (a newer generation): one more edit, spaced;
-# otherwise it is done. An edit Telegram refused or deferred: the same state, later.
+# otherwise it is done, its due_at the earliest moment of the next edit (the spacing after this
+# one), which the next change reads (bot/outbox/say.py, follow). An edit Telegram refused or
+# deferred: the same state, later.
 _CHANGED = Refresh.generation > bindparam("b_generation")
-_AFTER_EDIT = {
-    "status": case((_CHANGED, "pending"), else_="done"),
-    "due_at": case((_CHANGED, bindparam("b_later", type_=UTCDateTime())), else_=Refresh.due_at),
-}
-_EDITED = _recorded(**_AFTER_EDIT, edited_at=bindparam("b_edited_at"), shown=bindparam("b_shown"))
-_NOT_EDITED = _recorded(**_AFTER_EDIT)  # the state came back to what the message shows
+_LATER = bindparam("b_later", type_=UTCDateTime())
+_EDITED = _recorded(
+    status=case((_CHANGED, "pending"), else_="done"),
+    due_at=_LATER,
+    edited_at=bindparam("b_edited_at"),
+    shown=bindparam("b_shown"),
+)
+# The state came back to what the message shows: no edit, so the spacing since the last one (its
+# due_at was at least that) still holds.
+_NOT_EDITED = _recorded(
+    status=case((_CHANGED, "pending"), else_="done"),
+    due_at=case((_CHANGED, _LATER), else_=Refresh.due_at),
+)
 _AGAIN_LATER = _recorded(status="pending", due_at=bindparam("b_due_at"))
 
 

@@ -20,9 +20,9 @@ to go out (for /healthz)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
 
@@ -39,14 +39,14 @@ from bot.outbox.after_commit import (
 )
 from bot.outbox.answers import Outcome, classify
 from bot.outbox.backlog import read_backlog as waiting_to_go
-from bot.outbox.claims import locking, pending_due_times, release_held
+from bot.outbox.claims import pending_due_times, release_held
 from bot.outbox.recorded import AfterSent, after_sent, poll_record
 from bot.outbox.refresh import KINDS, LEASE
 from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
 from bot.outbox.sending import to_group, to_person
 from bot.outbox.unit_of_work import Work, later_idle, unit_of_work
 from storage.db import insert_if_absent
-from storage.models import Group, Person, Refresh
+from storage.models import Group, Person, Refresh, UTCDateTime
 
 OnSent = AfterSent  # what a message records once sent
 
@@ -119,61 +119,43 @@ def plan(moments: list[datetime]) -> None:
     queue_wake(moments)
 
 
-_ONE_MORE = (  # built once: every tap runs it
+# Built once: every tap runs it. One more change asked for: while an edit is planned or under way
+# it only counts (an edit under way shows an older state: a new generation asks again); after the
+# last edit, the next is planned for now, or for the moment the spacing allows, which the refresher
+# left in a done row's due_at (bot/outbox/refresh.py). The row is locked by the statement: two
+# processes' changes at once are counted one after the other.
+_DONE = Refresh.status == "done"
+_NOW = bindparam("b_now", type_=UTCDateTime())
+_ONE_MORE = (
     update(Refresh)
-    .where(
-        Refresh.chat_id == bindparam("b_chat"),
-        Refresh.message_id == bindparam("b_message"),
-        Refresh.status != "done",
+    .where(Refresh.chat_id == bindparam("b_chat"), Refresh.message_id == bindparam("b_message"))
+    .values(
+        kind=bindparam("b_kind"),
+        subject_id=bindparam("b_subject"),
+        generation=Refresh.generation + 1,
+        status=case((_DONE, "pending"), else_=Refresh.status),
+        due_at=case((_DONE & (Refresh.due_at < _NOW), _NOW), else_=Refresh.due_at),
     )
-    .values(kind=bindparam("b_kind"), subject_id=bindparam("b_subject"), generation=Refresh.generation + 1)
     .returning(Refresh.status, Refresh.due_at, Refresh.claimed_at)
     .execution_options(synchronize_session=False)
 )
 
 
-async def follow(
-    session: AsyncSession, chat_id: int, subject_id: int, messages: dict[str, int], now: datetime, spacing: float
-) -> None:
+async def follow(session: AsyncSession, chat_id: int, subject_id: int, messages: dict[str, int], now: datetime) -> None:
     """Keep these messages of a chat (by refresh kind: {"announcement": 42}) in step with their
-    subject's state, each edited at most every `spacing` s, with the state as it is then."""
+    subject's state, each edited at most every few seconds (the refresher's spacing), with the
+    state as it is then. One statement a message, however many taps come at once."""
     for kind, message_id in messages.items():
         if kind not in KINDS:
             raise KeyError(f"no refresh kind {kind!r}")
-        # Taps come in bursts: while an edit is planned or under way, asking for one more is one
-        # statement (an edit under way shows an older state: a new generation asks again).
-        values = {"b_chat": chat_id, "b_message": message_id, "b_kind": kind, "b_subject": subject_id}
+        values = {"b_chat": chat_id, "b_message": message_id, "b_kind": kind, "b_subject": subject_id, "b_now": now}
         asked = (await session.execute(_ONE_MORE, values)).first()
-        if asked is not None:
-            status, due_at, claimed_at = asked
-        else:
-            status, due_at, claimed_at = await _first_change(
-                session, kind, chat_id, message_id, subject_id, now, spacing
-            )
+        if asked is None:  # the message's first change ever (two at once: one inserts, both count)
+            first = {"kind": kind, "chat_id": chat_id, "message_id": message_id, "subject_id": subject_id}
+            first |= {"status": "done", "generation": 0, "due_at": now}
+            await insert_if_absent(session, Refresh, first, ["chat_id", "message_id"])
+            asked = (await session.execute(_ONE_MORE, values)).one()
+        status, due_at, claimed_at = asked
         # The refresher plans its run for then (no look at the table before): an edit under way
         # asks again when it ends, or, its process gone, once its lease is over.
         refresh_asked(claimed_at + LEASE if status == "editing" and claimed_at is not None else due_at)
-
-
-async def _first_change(
-    session: AsyncSession, kind: str, chat_id: int, message_id: int, subject_id: int, now: datetime, spacing: float
-) -> tuple[str, datetime, datetime | None]:
-    """The message's first change since its last edit: due at once, or once `spacing` has passed
-    since that edit."""
-    query = select(Refresh).where(Refresh.chat_id == chat_id, Refresh.message_id == message_id)
-    if locking(session):
-        query = query.with_for_update()
-    row = await session.scalar(query)
-    if row is None:  # the message's first change ever (two at once: one inserts, both then update)
-        values = {"kind": kind, "chat_id": chat_id, "message_id": message_id, "subject_id": subject_id}
-        values |= {"status": "done", "generation": 0, "due_at": now}
-        await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
-        row = await session.scalar(query)
-    assert row is not None
-    row.kind, row.subject_id = kind, subject_id
-    row.generation += 1
-    if row.status == "done":  # else another process's change came in between: it planned the edit
-        row.status = "pending"
-        next_allowed = row.edited_at + timedelta(seconds=spacing) if row.edited_at else now
-        row.due_at = max(now, next_allowed)
-    return row.status, row.due_at, row.claimed_at

@@ -491,9 +491,7 @@ def notify(
 async def follow(context: Context, chat_id: int, subject_id: int, **messages: int) -> None:
     """Keep these messages of a chat, named by refresh kind (`announcement=42`), in step with
     their subject's state: coalesced edits, spaced."""
-    svc = services(context)
-    now, spacing = svc.clock.now(), svc.settings.telegram.edit_spacing_seconds
-    await outbox.follow(db(), chat_id, subject_id, messages, now, spacing)
+    await outbox.follow(db(), chat_id, subject_id, messages, services(context).clock.now())
 
 
 async def tell_rides_changed(context: Context, group: Group, meeting: Meeting, moved_by: timedelta | None) -> None:

@@ -129,3 +129,24 @@ async def test_a_state_that_came_back_to_what_is_shown_costs_no_edit(spaced):
     await h.settle()
     assert announcement.edits == 1 and "✅ 1 oui · ❌ 0 non · 🤔 0 peut-être" in announcement.text
     assert not [r for r in h.tg.refused if "not modified" in r[2]]
+
+
+async def test_a_tap_within_the_spacing_waits_for_its_end_and_one_after_it_is_shown_at_once(spaced):
+    """The spacing counts from the last edit: a change within it is shown when it ends (not a
+    full spacing after the tap), a change after it at once."""
+    h = spaced
+    chat, _awa, people, announcement = await announced_group(h, 3)
+    h.tg.press(people[0], announcement, "Je viens")
+    await h.settle()
+    assert announcement.edits == 1  # at once
+    h.clock.advance(timedelta(seconds=SPACING - 2))
+    h.tg.press(people[1], announcement, "Je viens")
+    await h.settle()
+    assert announcement.edits == 1  # within the spacing: planned for its end
+    h.clock.advance(timedelta(seconds=2))
+    await h.settle()
+    assert announcement.edits == 2 and "✅ 2 oui" in announcement.text
+    h.clock.advance(timedelta(seconds=SPACING + 1))
+    h.tg.press(people[2], announcement, "Peut-être")
+    await h.settle()
+    assert announcement.edits == 3 and "🤔 1 peut-être" in announcement.text  # past it: at once
