@@ -11,7 +11,7 @@ from telegram.ext import Application, CommandHandler, PollAnswerHandler, PollHan
 
 from bot.domain import polls
 from bot.domain.errors import RefusalError
-from bot.domain.people import find_person, person_in_group, record_presence, upsert_person
+from bot.domain.people import find_person, seen_in_group
 from bot.services import db, services
 from bot.ui.i18n import plain
 from bot.ui.proposals import close_poll_keyboard, poll_intro, vote_question
@@ -119,15 +119,12 @@ async def on_poll_answer(update: Update, context: Context) -> None:
     answer = poll_answer_of(update)
     if answer.user is None or answer.user.is_bot:
         return
-    poll = await polls.find_poll(db(), answer.poll_id)
-    group = await db().get(Group, poll.group_id) if poll else None
-    if poll is None or group is None or not group.active:
+    found = await polls.find_poll_and_group(db(), answer.poll_id)
+    if found is None or not found[1].active:
         return
+    poll, group = found
     now = services(context).clock.now()
-    person = await upsert_person(db(), user_info(answer.user), now)
-    found = await person_in_group(db(), group, answer.user.id)
-    if found is None or found[1].status != "member":
-        await record_presence(db(), group, person, now)
+    person, _membership = await seen_in_group(db(), group, user_info(answer.user), now)  # a voter is a member
     await polls.record_vote(db(), poll, person, list(answer.option_ids), now)
 
 

@@ -8,9 +8,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dates import normalise, parse_duration, parse_until
@@ -18,7 +19,7 @@ from bot.domain.events import EventKind, subject_event
 from bot.domain.people import electorate_size, known_members
 from bot.domain.proposals import ProposalError, change_state, find_proposal, opened, parse_number
 from bot.domain.settings import ProposalsSection
-from storage.db import get_row, insert_if_absent
+from storage.db import UpsertPerDialect, get_row
 from storage.models import Group, Meeting, Membership, Person, Poll, PollVote, Proposal, ProposalChange
 
 EVALUATION_OPEN = timedelta(days=2)  # how long the evaluation poll stays open (Telegram's open_period)
@@ -197,7 +198,20 @@ async def record_poll(
 
 
 async def find_poll(session: AsyncSession, telegram_poll_id: str) -> Poll | None:
-    return await session.scalar(select(Poll).where(Poll.telegram_poll_id == telegram_poll_id))
+    return await session.scalar(_BY_TELEGRAM_ID, {"b_poll": telegram_poll_id})
+
+
+async def find_poll_and_group(session: AsyncSession, telegram_poll_id: str) -> tuple[Poll, Group] | None:
+    """The poll and its group in one query (every vote needs both)."""
+    found = (await session.execute(_WITH_GROUP, {"b_poll": telegram_poll_id})).first()
+    return (found[0], found[1]) if found else None
+
+
+# Built once: every vote and every new count runs one.
+_BY_TELEGRAM_ID = select(Poll).where(Poll.telegram_poll_id == bindparam("b_poll"))
+_WITH_GROUP = (
+    select(Poll, Group).join(Group, Group.id == Poll.group_id).where(Poll.telegram_poll_id == bindparam("b_poll"))
+)
 
 
 async def record_counts(session: AsyncSession, telegram_poll_id: str, counts: list[int], voters: int) -> Poll | None:
@@ -213,25 +227,35 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
     """A `poll_answer` update: who voted (non-anonymous polls); no options means the vote was taken back."""
     if poll.status != "open":
         return
-    found = await session.scalar(select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id))
+    values = {"b_poll_id": poll.id, "b_person_id": person.id}
     if not option_ids:
-        if found is not None:
-            await session.delete(found)
+        await session.execute(_VOTE_TAKEN_BACK, values)
         return
     choice = ",".join(str(index) for index in option_ids)[:64]
-    if found is None:  # a changed vote can arrive while the first one is being recorded
-        await insert_if_absent(
-            session,
-            PollVote,
-            {"poll_id": poll.id, "person_id": person.id, "option_ids": choice, "voted_at": now},
-            ["poll_id", "person_id"],
-        )
-        found = await session.scalar(
-            select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person.id)
-        )
-    if found is None:  # inserted just above, or by the concurrent update
-        raise LookupError(f"vote of poll {poll.id} vanished")
-    found.option_ids, found.voted_at = choice, now
+    await session.execute(_VOTE(session), values | {"b_options": choice, "b_now": now})
+
+
+def _vote(insert: Any) -> Any:
+    first = insert(PollVote).values(
+        poll_id=bindparam("b_poll_id"),
+        person_id=bindparam("b_person_id"),
+        option_ids=bindparam("b_options"),
+        voted_at=bindparam("b_now"),
+    )
+    return first.on_conflict_do_update(
+        index_elements=["poll_id", "person_id"],
+        set_={"option_ids": first.excluded.option_ids, "voted_at": first.excluded.voted_at},
+    )
+
+
+# Built once: every vote runs one. A first or changed vote in one statement (a changed vote can
+# arrive while the first one is being recorded: the second waits for the first's row).
+_VOTE = UpsertPerDialect(_vote)
+_VOTE_TAKEN_BACK = (
+    delete(PollVote)
+    .where(PollVote.poll_id == bindparam("b_poll_id"), PollVote.person_id == bindparam("b_person_id"))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def electorate(session: AsyncSession, poll: Poll) -> int:

@@ -7,7 +7,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.domain import actions as a
 from bot.domain import carpool, polls
@@ -15,6 +15,7 @@ from bot.domain import priorities as pr
 from bot.domain import proposals as p
 from bot.domain.errors import RefusalError
 from bot.domain.settings import ProposalsSection
+from storage.models import Person, PollVote
 from tests.support.world import NOW, SETTINGS, make_group, make_meeting, make_members
 
 PROPOSALS = ProposalsSection()
@@ -119,6 +120,30 @@ async def test_a_proposal_vote_follows_the_group_rule_and_quorum(session):
     assert result.outcome == "adopted" and proposal.state == "adopted" and result.change is not None
     with pytest.raises(RefusalError, match="quorum.error"):
         polls.set_quorum(group, "150")
+
+
+async def test_a_vote_is_recorded_changed_and_taken_back_and_a_closed_poll_keeps_its_votes(session):
+    group = await make_group(session)
+    awa, karim, julie = await make_members(session, group, "Awa", "Karim", "Julie")
+    poll, _ = await open_poll(session, group, "tg-9", ["Mardi", "Jeudi", "Vendredi"], creator=awa)
+
+    async def votes() -> dict[str, str]:
+        rows = await session.execute(
+            select(Person.first_name, PollVote.option_ids).join(PollVote).where(PollVote.poll_id == poll.id)
+        )
+        return dict(rows.all())
+
+    await polls.record_vote(session, poll, karim, [0], NOW)
+    await polls.record_vote(session, poll, julie, [1, 2], NOW)
+    await polls.record_vote(session, poll, karim, [2], NOW)  # changed
+    assert await votes() == {"Karim": "2", "Julie": "1,2"}
+    await polls.record_vote(session, poll, julie, [], NOW)  # taken back
+    assert await votes() == {"Karim": "2"}
+    assert [person.first_name for person in await polls.non_voters(session, poll)] == ["Awa", "Julie"]
+    poll.status = "closed"
+    await polls.record_vote(session, poll, karim, [], NOW)  # too late: nothing changes
+    await polls.record_vote(session, poll, awa, [1], NOW)
+    assert await votes() == {"Karim": "2"}
 
 
 async def test_an_open_poll_names_its_winner_or_a_tie(session):
