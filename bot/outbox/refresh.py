@@ -61,14 +61,20 @@ class Content:
 Render = Callable[[AsyncSession, int, datetime], Awaitable[Content | None]]
 
 
+# Built once: every edit of a meeting's counts runs it.
+_MEETING_AND_GROUP = (
+    select(Meeting, Group).join(Group, Group.id == Meeting.group_id).where(Meeting.id == bindparam("b_meeting"))
+)
+
+
 def _meeting_counts(text: Callable[[AsyncSession, Group, Meeting, m.Counts, datetime], Awaitable[str]]) -> Render:
     """A message about a meeting with its counts and answer buttons (announcement or reminder)."""
 
     async def render(session: AsyncSession, meeting_id: int, now: datetime) -> Content | None:
-        meeting = await session.get(Meeting, meeting_id)
-        group = await session.get(Group, meeting.group_id) if meeting is not None else None
-        if meeting is None or group is None or meeting.status != "scheduled":
+        found = (await session.execute(_MEETING_AND_GROUP, {"b_meeting": meeting_id})).first()
+        if found is None or found[0].status != "scheduled":
             return None  # cancelled or moved messages were rewritten by the change itself
+        meeting, group = found
         counts = await m.counts(session, meeting)
         return Content(await text(session, group, meeting, counts, now), rsvp_keyboard(group.language, meeting))
 
