@@ -33,8 +33,15 @@ async def add_group(
     session.add(group)
     await session.flush()
     for index, (telegram_id, name) in enumerate(people):
+        # As Relais knows someone who started it: with the language their account gives (the
+        # fake's users are French), else their first update would rewrite it.
         person = Person(
-            telegram_id=telegram_id, first_name=name, private_status="started", created_at=now, started_at=now
+            telegram_id=telegram_id,
+            first_name=name,
+            language_code="fr",
+            private_status="started",
+            created_at=now,
+            started_at=now,
         )
         session.add(person)
         await session.flush()
