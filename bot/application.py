@@ -66,6 +66,7 @@ from handlers import (
 from handlers.common import dialogue_router
 from handlers.dashboard import command as dashboard
 from storage.db import first_handling
+from storage.sqlite_driver import in_the_loop
 
 _REMEMBERED_UPDATES = 10_000
 MAX_TRIES = 30  # an update the database refused this many times (about 25 minutes) is dropped
@@ -133,26 +134,28 @@ class RelaisApplication(Application):
         committed = False
         started = time.perf_counter()
         try:
-            # SQLite has one writer: updates take turns for their (short) transaction; with
-            # PostgreSQL they run side by side. Nothing inside waits for Telegram's send limits.
-            async with svc.update_turn(), svc.sessionmaker() as session:
-                token = current_session.set(session)
-                try:
-                    if not await first_handling(session, update.update_id, svc.clock.now()):
-                        # Another process (or this one, before a restart) committed it: Telegram
-                        # re-sent it, behind a load balancer maybe to us. Nothing is said twice.
-                        await session.rollback()
-                        log.handled(update.update_id)
-                        return
-                    await super().process_update(update)
-                    if update.update_id in log.failed:
-                        await session.rollback()
-                    else:
-                        await work.write_down(session, svc.clock.now())
-                        await session.commit()
-                        committed = work.committed = True
-                finally:
-                    current_session.reset(token)
+            # SQLite has one writer: updates take turns for their (short) transaction, whose
+            # statements run in the loop (storage/sqlite_driver.py); with PostgreSQL they run side
+            # by side. Nothing inside waits for Telegram's send limits.
+            with in_the_loop():
+                async with svc.update_turn(), svc.sessionmaker() as session:
+                    token = current_session.set(session)
+                    try:
+                        if not await first_handling(session, update.update_id, svc.clock.now()):
+                            # Another process (or this one, before a restart) committed it: Telegram
+                            # re-sent it, behind a load balancer maybe to us. Nothing is said twice.
+                            await session.rollback()
+                            log.handled(update.update_id)
+                            return
+                        await super().process_update(update)
+                        if update.update_id in log.failed:
+                            await session.rollback()
+                        else:
+                            await work.write_down(session, svc.clock.now())
+                            await session.commit()
+                            committed = work.committed = True
+                    finally:
+                        current_session.reset(token)
         except TRANSIENT as exc:
             log.retry.add(update.update_id)  # the commit itself failed: the database is away
             svc.database_outage.failed(exc)

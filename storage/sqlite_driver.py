@@ -8,6 +8,14 @@ step. On a tap's path (about fifteen statements) those trips were a tenth of the
 rows are read and the cursor closed in the thread, and SQLAlchemy then reads rows already there.
 Everything else (transactions, the thread, errors) is aiosqlite's.
 
+An update's statements skip the thread (`in_the_loop`): an update holds SQLite's one writer turn
+for its transaction anyway (bot/update_order.py), its statements take tens of microseconds, and
+handing each to a thread and back cost more than running it: the queue, the thread's wake-up, the
+GIL passed twice and the loop woken through its self-pipe, a sixth of a tap's CPU. In the loop a
+statement never waits for another process's lock (busy timeout 0): a busy database sends it to the
+thread, which waits as long as the engine allows. Everything else (the dashboard's reads, exports,
+jobs) keeps the thread, so that a long read never stops the loop.
+
 It leans on aiosqlite's `Connection._execute` (run a function in the connection's thread), which
 its own cursor uses; pyproject.toml bounds aiosqlite's version.
 """
@@ -16,7 +24,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -24,6 +34,23 @@ from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 
 Outcome = tuple[list[Any], Any, int, int | None]  # rows, description, rowcount, lastrowid
+
+_IN_THE_LOOP: ContextVar[bool] = ContextVar("relais_sqlite_in_the_loop", default=False)
+
+
+@contextmanager
+def in_the_loop() -> Iterator[None]:
+    """Statements run here (an update's, short by design) skip aiosqlite's thread."""
+    token = _IN_THE_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _IN_THE_LOOP.reset(token)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY, SQLITE_LOCKED and their extended codes)."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> Outcome:
@@ -66,9 +93,8 @@ class OneTripCursor:
         await self.close()
 
     async def _trip(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
-        rows, self.description, self.rowcount, self.lastrowid = await self._connection.in_thread(
-            _run, sql, parameters, many
-        )
+        outcome = await self._connection.run(_run, sql, parameters, many)
+        rows, self.description, self.rowcount, self.lastrowid = outcome
         self._rows = deque(rows)
         return self
 
@@ -98,18 +124,47 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int, timeout: float) -> None:
         super().__init__(connector, iter_chunk_size)
         # A connection left open (an engine never disposed) must not keep the interpreter from
         # exiting; SQLite's journal keeps the file whole whatever the thread was doing.
         self._thread.daemon = True
+        self._timeout_ms = int(timeout * 1000)
+        self._waits = True  # the busy timeout set now: `timeout` (the thread), or 0 (the loop)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
-    async def in_thread(self, function: Callable[..., Outcome], *args: Any) -> Outcome:
-        """`function(sqlite3 connection, *args)` in the connection's thread."""
-        return await self._execute(lambda: function(self._conn, *args))
+    def _wait_for_locks(self, wait: bool) -> None:
+        # One statement's connection is used by one task at a time (SQLAlchemy's pool), from the
+        # loop or from the thread, never both at once.
+        if self._waits != wait:
+            self._conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms if wait else 0}")
+            self._waits = wait
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(sqlite3 connection, *args)`: in the loop for an update's statements, unless
+        the database is busy; in the connection's thread otherwise."""
+        if _IN_THE_LOOP.get():
+            try:
+                self._wait_for_locks(False)
+                return function(self._conn, *args)
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+        return await self._execute(lambda: self._in_thread(function, *args))
+
+    def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        self._wait_for_locks(True)
+        return function(self._conn, *args)
+
+    async def commit(self) -> None:
+        # Always in the thread: a commit may checkpoint the WAL into the file (a write and an
+        # fsync every thousand pages), which must not stop the loop.
+        await self._execute(lambda: self._in_thread(sqlite3.Connection.commit))
+
+    async def rollback(self) -> None:
+        await self.run(sqlite3.Connection.rollback)
 
 
 def one_trip_creator(url: str, timeout: float) -> Callable[[], Any]:
@@ -120,7 +175,7 @@ def one_trip_creator(url: str, timeout: float) -> Callable[[], Any]:
 
     async def connect() -> OneTripConnection:
         database = args[0]
-        connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), 64)
+        connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), 64, timeout)
         await connection  # starts its thread and opens the file there
         return connection
 
