@@ -78,6 +78,7 @@ class Answer:
     query_id: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     always: bool = False
+    by: int | None = None  # who pressed: their answers go out in the order of their taps
 
 
 @dataclass
@@ -184,13 +185,14 @@ class ChatSender:
         self._idle = asyncio.Event()
         self._idle.set()
         self._waiting_notices: set[int] = set()  # claimed notices queued here, their claims renewed
+        self._answering: dict[int, asyncio.Task[None]] = {}  # each person's latest answer on its way
         self._renewer: asyncio.Task[None] | None = None
 
     def submit(self, sends: UpdateSends) -> None:
         """What a committed update said (its rows were claimed in that transaction, a moment ago),
         or rows a dispatcher run just claimed."""
         if sends.answer is not None:
-            self._start(self._answer(sends.answer))
+            self._start_answer(sends.answer)
         claimed_at = time.monotonic()
         for send in sends.sends:
             send.claimed_at = claimed_at
@@ -205,11 +207,25 @@ class ChatSender:
             self._queues[send.chat_id] = deque([send])
             self._start(self._chat_worker(send.chat_id))
 
-    def _start(self, work: Awaitable[None]) -> None:
+    def _start_answer(self, answer: Answer) -> None:
+        """At once, beside everything else; after the same person's earlier answer if it is still
+        on its way (two quick taps: the toast of the second must not come first)."""
+        earlier = self._answering.get(answer.by) if answer.by is not None else None
+        task = self._start(self._answer(answer, earlier))
+        if answer.by is not None:
+            self._answering[answer.by] = task
+            task.add_done_callback(lambda done: self._answered(answer.by, done))
+
+    def _answered(self, by: int | None, task: asyncio.Task[None]) -> None:
+        if self._answering.get(by) is task:  # type: ignore[arg-type]
+            del self._answering[by]  # type: ignore[arg-type]
+
+    def _start(self, work: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._done)
+        return task
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -240,7 +256,9 @@ class ChatSender:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._queues.clear()
 
-    async def _answer(self, answer: Answer) -> None:
+    async def _answer(self, answer: Answer, earlier: asyncio.Task[None] | None) -> None:
+        if earlier is not None:
+            await asyncio.wait([earlier])  # its outcome is its own
         try:
             await self.bot.answer_callback_query(answer.query_id, **answer.kwargs)
         except TelegramError as exc:  # too late (over 15 s) or already answered: nothing to do

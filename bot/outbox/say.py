@@ -88,9 +88,10 @@ def send_in(chat_id: int, method: str, on_sent: AfterSent | None = None, **optio
     queue_send(Send(chat_id, method, dict(options), on_sent))
 
 
-def answer_tap(query_id: str, options: dict[str, object], always: bool = False) -> None:
-    """The short answer to a pressed button (the last one asked for wins)."""
-    queue_answer(Answer(query_id, dict(options), always))
+def answer_tap(query_id: str, options: dict[str, object], always: bool = False, by: int | None = None) -> None:
+    """The short answer to a pressed button (the last one asked for wins); `by`, who pressed:
+    their answers go out in the order of their taps."""
+    queue_answer(Answer(query_id, dict(options), always, by))
 
 
 def notify(

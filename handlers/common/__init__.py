@@ -279,7 +279,8 @@ def edit_tapped_buttons(update: Update, reply_markup: Any) -> None:
 
 def answer(update: Update, text: str | None = None, *, always: bool = False, **kwargs: Any) -> None:
     """The short confirmation a person sees after pressing a button (show_alert, url)."""
-    outbox.answer_tap(query_of(update).id, {"text": text, **kwargs}, always)
+    query = query_of(update)
+    outbox.answer_tap(query.id, {"text": text, **kwargs}, always, by=query.from_user.id)
 
 
 def user_info(user: User) -> UserInfo:
@@ -419,7 +420,7 @@ async def button_group(update: Update, context: Context, group_id: int | None) -
     if group is None or (in_group and group.chat_id != chat_of(update).id):
         default = services(context).settings.bot.default_language
         language = group.language if group is not None else pick_language(user.language_code, default)
-        outbox.answer_tap(query.id, {"text": plain(language, "button.invalid")})
+        outbox.answer_tap(query.id, {"text": plain(language, "button.invalid")}, by=user.id)
         return None
     return group, group.language if in_group else pick_language(user.language_code, group.language)
 
@@ -636,7 +637,7 @@ async def button_member(
     found, group, language = named
     member = await person_in_group(db(), group, user.id)
     if member is None or member[1].status != "member":
-        outbox.answer_tap(query.id, {"text": plain(language, "button.not_member")})
+        outbox.answer_tap(query.id, {"text": plain(language, "button.not_member")}, by=user.id)
         return None
     return found, group, member[0], language
 

@@ -150,3 +150,19 @@ async def test_a_tap_within_the_spacing_waits_for_its_end_and_one_after_it_is_sh
     h.tg.press(people[2], announcement, "Peut-être")
     await h.settle()
     assert announcement.edits == 3 and "🤔 1 peut-être" in announcement.text  # past it: at once
+
+
+async def test_two_quick_taps_of_one_person_are_answered_in_their_order(spaced):
+    """The second tap's toast must not come before the first's (it would show the answer the
+    person just changed): a person's answers go out in the order of their taps, even when the
+    first is slow to reach Telegram."""
+    h = spaced
+    chat, _awa, (karim,), announcement = await announced_group(h, 1)
+    h.tg.script_fault("answerCallbackQuery", "slow", times=1, delay=0.3)
+    h.tg.press(karim, announcement, "Je viens")
+    h.tg.press(karim, announcement, "Je ne peux pas")
+    await h.settle()
+    assert list(h.tg.callback_answers.values())[-2:] == [
+        "C'est noté : vous venez. À bientôt !",
+        "C'est noté, merci de l'avoir dit.",
+    ]
