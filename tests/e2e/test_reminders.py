@@ -337,9 +337,10 @@ async def test_two_processes_on_postgresql_send_each_reminder_once(database_url)
         await start_dispatcher(second)  # as the runtime does: its dispatcher (no periodic run here)
         try:
             clock.set(J7)
-            # Each send takes Telegram 30 ms: the first process cannot have sent the whole wave
-            # (72 messages, four at a time) before the second starts, however fast the machine.
-            tg.script_fault("sendMessage", "slow", times=72, delay=0.03)
+            # Each send takes Telegram 100 ms: the first process cannot have sent the whole wave
+            # (72 messages in batches of four, two batches in flight: at least 0.9 s) before the
+            # second starts at 0.3 s, however fast the machine (at 30 ms a quiet machine did).
+            tg.script_fault("sendMessage", "slow", times=72, delay=0.1)
 
             async def a_moment_later():
                 await asyncio.sleep(0.3)  # the wave is under way: rows are pending and being claimed
