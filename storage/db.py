@@ -114,9 +114,13 @@ async def ping(engine: AsyncEngine) -> bool:
 _UPSERT_INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
+def _upsert_dialect(session: AsyncSession) -> str:
+    return "postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"  # type: ignore[union-attr]
+
+
 def upsert_insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL's or SQLite's)."""
-    return _UPSERT_INSERTS["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]  # type: ignore[union-attr]
+    return _UPSERT_INSERTS[_upsert_dialect(session)]
 
 
 class UpsertPerDialect:
@@ -127,7 +131,7 @@ class UpsertPerDialect:
         self._built = {name: build(insert) for name, insert in _UPSERT_INSERTS.items()}
 
     def __call__(self, session: AsyncSession) -> Any:
-        return self._built["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]  # type: ignore[union-attr]
+        return self._built[_upsert_dialect(session)]
 
 
 async def insert_if_absent(session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]) -> None:
