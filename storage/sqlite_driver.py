@@ -152,16 +152,19 @@ class OneTripConnection(aiosqlite.Connection):
             except sqlite3.OperationalError as error:
                 if not _busy(error):
                     raise
-        return await self._execute(lambda: self._in_thread(function, *args))
+        return await self._in_the_thread(function, *args)
 
-    def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        self._wait_for_locks(True)
-        return function(self._conn, *args)
+    async def _in_the_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        def waiting_for_locks() -> Any:
+            self._wait_for_locks(True)
+            return function(self._conn, *args)
+
+        return await self._execute(waiting_for_locks)
 
     async def commit(self) -> None:
         # Always in the thread: a commit may checkpoint the WAL into the file (a write and an
         # fsync every thousand pages), which must not stop the loop.
-        await self._execute(lambda: self._in_thread(sqlite3.Connection.commit))
+        await self._in_the_thread(sqlite3.Connection.commit)
 
     async def rollback(self) -> None:
         await self.run(sqlite3.Connection.rollback)

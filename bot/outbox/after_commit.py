@@ -210,15 +210,17 @@ class ChatSender:
     def _start_answer(self, answer: Answer) -> None:
         """At once, beside everything else; after the same person's earlier answer if it is still
         on its way (two quick taps: the toast of the second must not come first)."""
-        earlier = self._answering.get(answer.by) if answer.by is not None else None
-        task = self._start(self._answer(answer, earlier))
-        if answer.by is not None:
-            self._answering[answer.by] = task
-            task.add_done_callback(lambda done: self._answered(answer.by, done))
+        by = answer.by
+        if by is None:
+            self._start(self._answer(answer, None))
+            return
+        task = self._start(self._answer(answer, self._answering.get(by)))
+        self._answering[by] = task
+        task.add_done_callback(lambda done: self._answered(by, done))
 
-    def _answered(self, by: int | None, task: asyncio.Task[None]) -> None:
-        if self._answering.get(by) is task:  # type: ignore[arg-type]
-            del self._answering[by]  # type: ignore[arg-type]
+    def _answered(self, by: int, task: asyncio.Task[None]) -> None:
+        if self._answering.get(by) is task:  # a later answer of theirs is not forgotten
+            del self._answering[by]
 
     def _start(self, work: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(work)

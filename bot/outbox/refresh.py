@@ -157,8 +157,9 @@ def _recorded(**values: Any) -> Any:
 # deferred: the same state, later.
 _CHANGED = Refresh.generation > bindparam("b_generation")
 _LATER = bindparam("b_later", type_=UTCDateTime())
+_PENDING_OR_DONE = case((_CHANGED, "pending"), else_="done")
 _EDITED = _recorded(
-    status=case((_CHANGED, "pending"), else_="done"),
+    status=_PENDING_OR_DONE,
     due_at=_LATER,
     edited_at=bindparam("b_edited_at"),
     shown=bindparam("b_shown"),
@@ -166,7 +167,7 @@ _EDITED = _recorded(
 # The state came back to what the message shows: no edit, so the spacing since the last one (its
 # due_at was at least that) still holds.
 _NOT_EDITED = _recorded(
-    status=case((_CHANGED, "pending"), else_="done"),
+    status=_PENDING_OR_DONE,
     due_at=case((_CHANGED, _LATER), else_=Refresh.due_at),
 )
 _AGAIN_LATER = _recorded(status="pending", due_at=bindparam("b_due_at"))
