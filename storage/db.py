@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import bindparam, delete, event, text
+from sqlalchemy import Table, bindparam, delete, event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -134,11 +134,21 @@ class UpsertPerDialect:
         return self._built[_upsert_dialect(session)]
 
 
+def table_of(model: Any) -> Table:
+    """The model's table. A statement built on it (its columns as `table.c.name`, never the
+    model's attributes, which would make it an ORM statement again) runs as plain SQL: no ORM bulk
+    path, no autoflush, no syncing of loaded objects, a third less CPU for a small statement. For
+    the statements every update runs that touch no object loaded in the session."""
+    table: Table = model.__table__
+    return table
+
+
 async def insert_if_absent(session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: two updates about the same person handled at once (a
-    webhook delivers them concurrently) must not fail on the unique key the other just used."""
+    webhook delivers them concurrently) must not fail on the unique key the other just used. Plain
+    SQL on the table: what the caller then needs, it reads (an ORM read flushes first)."""
     insert = upsert_insert(session)
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
+    await session.execute(insert(table_of(model)).values(**values).on_conflict_do_nothing(index_elements=unique))
 
 
 Row = TypeVar("Row")
@@ -153,12 +163,13 @@ async def get_row(session: AsyncSession, model: type[Row], row_id: int | None) -
 
 
 # Every update runs it first.
+_HANDLED = table_of(HandledUpdate)
 _FIRST_HANDLING = UpsertPerDialect(
     lambda insert: (
-        insert(HandledUpdate)
+        insert(_HANDLED)
         .values(update_id=bindparam("b_update_id"), handled_at=bindparam("b_handled_at"))
         .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(HandledUpdate.update_id)
+        .returning(_HANDLED.c.update_id)
     )
 )
 

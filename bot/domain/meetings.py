@@ -17,7 +17,7 @@ from bot.domain.errors import RefusalError, folded_text
 from bot.domain.events import EventKind
 from bot.domain.groups import next_number
 from bot.domain.settings import MeetingsSection
-from storage.db import UpsertPerDialect
+from storage.db import UpsertPerDialect, table_of
 from storage.models import Delivery, Group, Meeting, MeetingSeries, Membership, Person, Rsvp, ScheduledEvent
 
 log = logging.getLogger(__name__)
@@ -383,8 +383,12 @@ async def change_answer(session: AsyncSession, meeting: Meeting, person: Person,
 # replaces the old (and the reason that explained an earlier "no"); the same answer again matches
 # nothing, so that RETURNING tells whether anything changed, in one statement, and two taps of one
 # person at the same moment cannot both insert.
+# Plain SQL on the table: the Rsvp read after it (record_answer) asks for the row as it is now.
+_RSVP = table_of(Rsvp)
+
+
 def _answer(insert: Any) -> Any:
-    first = insert(Rsvp).values(
+    first = insert(_RSVP).values(
         meeting_id=bindparam("b_meeting_id"),
         person_id=bindparam("b_person_id"),
         answer=bindparam("b_answer"),
@@ -393,16 +397,15 @@ def _answer(insert: Any) -> Any:
     return first.on_conflict_do_update(
         index_elements=["meeting_id", "person_id"],
         set_={"answer": first.excluded.answer, "answered_at": first.excluded.answered_at, "reason": None},
-        where=Rsvp.answer != first.excluded.answer,
-    ).returning(Rsvp.id)
+        where=_RSVP.c.answer != first.excluded.answer,
+    ).returning(_RSVP.c.id)
 
 
 _ANSWER = UpsertPerDialect(_answer)
 _ANSWERED_AGAIN = (
-    update(Rsvp)
-    .where(Rsvp.meeting_id == bindparam("b_meeting_id"), Rsvp.person_id == bindparam("b_person_id"))
+    update(_RSVP)
+    .where(_RSVP.c.meeting_id == bindparam("b_meeting_id"), _RSVP.c.person_id == bindparam("b_person_id"))
     .values(answered_at=bindparam("b_now"))
-    .execution_options(synchronize_session=False)
 )
 
 

@@ -19,7 +19,7 @@ from bot.domain.events import EventKind, subject_event
 from bot.domain.people import electorate_size, known_members
 from bot.domain.proposals import ProposalError, change_state, find_proposal, opened, parse_number
 from bot.domain.settings import ProposalsSection
-from storage.db import UpsertPerDialect, get_row
+from storage.db import UpsertPerDialect, get_row, table_of
 from storage.models import Group, Meeting, Membership, Person, Poll, PollVote, Proposal, ProposalChange
 
 EVALUATION_OPEN = timedelta(days=2)  # how long the evaluation poll stays open (Telegram's open_period)
@@ -235,8 +235,11 @@ async def record_vote(session: AsyncSession, poll: Poll, person: Person, option_
     await session.execute(_VOTE(session), values | {"b_options": choice, "b_now": now})
 
 
+_POLL_VOTE = table_of(PollVote)  # plain SQL: no vote is loaded in the update's session
+
+
 def _vote(insert: Any) -> Any:
-    first = insert(PollVote).values(
+    first = insert(_POLL_VOTE).values(
         poll_id=bindparam("b_poll_id"),
         person_id=bindparam("b_person_id"),
         option_ids=bindparam("b_options"),
@@ -251,10 +254,8 @@ def _vote(insert: Any) -> Any:
 # Built once: every vote runs one. A first or changed vote in one statement (a changed vote can
 # arrive while the first one is being recorded: the second waits for the first's row).
 _VOTE = UpsertPerDialect(_vote)
-_VOTE_TAKEN_BACK = (
-    delete(PollVote)
-    .where(PollVote.poll_id == bindparam("b_poll_id"), PollVote.person_id == bindparam("b_person_id"))
-    .execution_options(synchronize_session=False)
+_VOTE_TAKEN_BACK = delete(_POLL_VOTE).where(
+    _POLL_VOTE.c.poll_id == bindparam("b_poll_id"), _POLL_VOTE.c.person_id == bindparam("b_person_id")
 )
 
 

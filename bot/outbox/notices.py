@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import reachable_in_private
 from bot.outbox.claims import WORKER_ID, locking, ready_or_abandoned
+from storage.db import table_of
 from storage.models import Group, Notice, Person
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,9 @@ async def still_ours(
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
-# Built once: every reply ends with it (no Notice object is loaded where it runs).
-_SENT = delete(Notice).where(Notice.id == bindparam("notice_id")).execution_options(synchronize_session=False)
+# Built once: every reply ends with it. Plain SQL on the table: no Notice object is loaded where it runs.
+_NOTICE = table_of(Notice)
+_SENT = delete(_NOTICE).where(_NOTICE.c.id == bindparam("notice_id"))
 
 
 async def finish(session: AsyncSession, notice_id: int, outcome: str, now: datetime, attempts: int) -> None:

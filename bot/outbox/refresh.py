@@ -38,7 +38,7 @@ from bot.outbox.pacing import EDIT, send_priority
 from bot.ui.date_polls import date_poll_keyboard, date_poll_text
 from bot.ui.meetings import announcement_text, reminder_text, rsvp_keyboard
 from bot.ui.proposals import priority_keyboard, priority_text
-from storage.db import insert_if_absent
+from storage.db import insert_if_absent, table_of
 from storage.models import DatePoll, Group, Meeting, PriorityRound, Refresh, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -140,14 +140,16 @@ async def keep_tail(
     await insert_if_absent(session, Refresh, values, ["chat_id", "message_id"])
 
 
+_REFRESH = table_of(Refresh)  # plain SQL: the session that runs these has loaded no row
+
+
 def _recorded(**values: Any) -> Any:
     """An edit's end, one statement built once (every edit runs one): the row by its id."""
     return (
-        update(Refresh)
-        .where(Refresh.id == bindparam("b_id"))
+        update(_REFRESH)
+        .where(_REFRESH.c.id == bindparam("b_id"))
         .values(values)
-        .returning(Refresh.status, Refresh.due_at)
-        .execution_options(synchronize_session=False)
+        .returning(_REFRESH.c.status, _REFRESH.c.due_at)
     )
 
 
@@ -155,7 +157,7 @@ def _recorded(**values: Any) -> Any:
 # otherwise it is done, its due_at the earliest moment of the next edit (the spacing after this
 # one), which the next change reads (bot/outbox/say.py, follow). An edit Telegram refused or
 # deferred: the same state, later.
-_CHANGED = Refresh.generation > bindparam("b_generation")
+_CHANGED = _REFRESH.c.generation > bindparam("b_generation")
 _LATER = bindparam("b_later", type_=UTCDateTime())
 _PENDING_OR_DONE = case((_CHANGED, "pending"), else_="done")
 _EDITED = _recorded(
@@ -168,7 +170,7 @@ _EDITED = _recorded(
 # due_at was at least that) still holds.
 _NOT_EDITED = _recorded(
     status=_PENDING_OR_DONE,
-    due_at=case((_CHANGED, _LATER), else_=Refresh.due_at),
+    due_at=case((_CHANGED, _LATER), else_=_REFRESH.c.due_at),
 )
 _AGAIN_LATER = _recorded(status="pending", due_at=bindparam("b_due_at"))
 

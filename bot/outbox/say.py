@@ -45,7 +45,7 @@ from bot.outbox.refresh import KINDS, LEASE
 from bot.outbox.ride_changes import ask_drivers, tell_rides_changed
 from bot.outbox.sending import to_group, to_person
 from bot.outbox.unit_of_work import Work, later_idle, unit_of_work
-from storage.db import insert_if_absent
+from storage.db import insert_if_absent, table_of
 from storage.models import Group, Person, Refresh, UTCDateTime
 
 OnSent = AfterSent  # what a message records once sent
@@ -125,20 +125,21 @@ def plan(moments: list[datetime]) -> None:
 # last edit, the next is planned for now, or for the moment the spacing allows, which the refresher
 # left in a done row's due_at (bot/outbox/refresh.py). The row is locked by the statement: two
 # processes' changes at once are counted one after the other.
-_DONE = Refresh.status == "done"
+# Plain SQL on the table: no Refresh row is loaded in an update's session.
+_REFRESH = table_of(Refresh).c
+_DONE = _REFRESH.status == "done"
 _NOW = bindparam("b_now", type_=UTCDateTime())
 _ONE_MORE = (
-    update(Refresh)
-    .where(Refresh.chat_id == bindparam("b_chat"), Refresh.message_id == bindparam("b_message"))
+    update(table_of(Refresh))
+    .where(_REFRESH.chat_id == bindparam("b_chat"), _REFRESH.message_id == bindparam("b_message"))
     .values(
         kind=bindparam("b_kind"),
         subject_id=bindparam("b_subject"),
-        generation=Refresh.generation + 1,
-        status=case((_DONE, "pending"), else_=Refresh.status),
-        due_at=case((_DONE & (Refresh.due_at < _NOW), _NOW), else_=Refresh.due_at),
+        generation=_REFRESH.generation + 1,
+        status=case((_DONE, "pending"), else_=_REFRESH.status),
+        due_at=case((_DONE & (_REFRESH.due_at < _NOW), _NOW), else_=_REFRESH.due_at),
     )
-    .returning(Refresh.status, Refresh.due_at, Refresh.claimed_at)
-    .execution_options(synchronize_session=False)
+    .returning(_REFRESH.status, _REFRESH.due_at, _REFRESH.claimed_at)
 )
 
 
