@@ -9,14 +9,19 @@ control, migrations), from the status and body returned here.
 
 Timeouts keep python-telegram-bot's meaning as far as aiohttp has them: the connection (from the
 pool, then to Telegram), the wait for the answer, and a bound on the whole request (the sum of
-the parts, since aiohttp has no write timeout of its own).
+the parts, since aiohttp has no write timeout of its own). What httpx took from the environment
+is taken too: a proxy (HTTPS_PROXY, NO_PROXY: a department's network may require one), and the
+certificates to trust (SSL_CERT_FILE or SSL_CERT_DIR, otherwise certifi's, not only the system's).
 """
 
 from __future__ import annotations
 
+import os
+import ssl
 from typing import Any
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -48,8 +53,9 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=trusted_certificates()),
                 headers={"User-Agent": self.USER_AGENT},
+                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -86,6 +92,15 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from exc
         except aiohttp.ClientError as exc:  # the class name says what happened when the message is empty
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+
+def trusted_certificates() -> ssl.SSLContext:
+    """httpx's choice: the file or folder the environment names, otherwise certifi's bundle."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

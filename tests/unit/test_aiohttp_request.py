@@ -10,14 +10,16 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
 from aiohttp import web
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, RetryAfter, TimedOut
 
-from bot.aiohttp_request import AiohttpRequest
+from bot.aiohttp_request import AiohttpRequest, trusted_certificates
 
 MESSAGE = {"message_id": 7, "date": 1_700_000_000, "chat": {"id": -100, "type": "supergroup", "title": "G"}}
 ME = {"id": 1, "is_bot": True, "first_name": "Relais", "username": "relais_test_bot"}
@@ -134,3 +136,28 @@ async def test_a_request_before_initialize_or_after_shutdown_is_refused() -> Non
     await request.shutdown()
     with pytest.raises(RuntimeError):
         await request.do_request("http://127.0.0.1:1/botTOKEN/getMe", "POST")
+
+
+async def test_a_proxy_named_by_the_environment_carries_the_requests(
+    telegram: tuple[Telegram, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, base_url = telegram  # here the server plays the proxy: a department's network may require one
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", base_url.removesuffix("/bot"))
+    async with Bot("TOKEN", base_url="http://api.telegram.invalid/bot", request=AiohttpRequest()) as bot:
+        await bot.send_message(-100, "Bonjour")
+    assert [seen["method"] for seen in fake.received] == ["sendMessage"]
+
+
+def test_the_certificates_trusted_are_certifis_or_those_the_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert trusted_certificates().cert_store_stats()["x509_ca"] > 100  # certifi's bundle
+    bundle = Path(certifi.where()).read_text()
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index("-----END CERTIFICATE-----") + 25]
+    (tmp_path / "one.pem").write_text(first + "\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "one.pem"))
+    assert trusted_certificates().cert_store_stats()["x509_ca"] == 1
