@@ -161,12 +161,20 @@ class OneTripConnection(aiosqlite.Connection):
 
         return await self._execute(waiting_for_locks)
 
+    # With nothing written since the transaction's end (reads only, or the pool's reset after a
+    # commit), sqlite3's commit and rollback do nothing: no trip to the thread for them. The pool
+    # hands the connection to one task at a time, so its state is read while nothing runs on it.
+
     async def commit(self) -> None:
-        # Always in the thread: a commit may checkpoint the WAL into the file (a write and an
-        # fsync every thousand pages), which must not stop the loop.
+        if not self._conn.in_transaction:
+            return
+        # In the thread: a commit may checkpoint the WAL into the file (a write and an fsync
+        # every thousand pages), which must not stop the loop.
         await self._in_the_thread(sqlite3.Connection.commit)
 
     async def rollback(self) -> None:
+        if not self._conn.in_transaction:
+            return
         await self.run(sqlite3.Connection.rollback)
 
 

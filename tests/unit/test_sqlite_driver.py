@@ -86,3 +86,34 @@ async def test_a_busy_database_sends_the_statement_to_the_thread_which_waits_and
         notes = (await session.execute(text("SELECT note FROM relais_probe ORDER BY id"))).scalars().all()
     assert notes == ["other", "tap"]
     await engine.dispose()
+
+
+async def test_a_commit_or_rollback_with_nothing_written_makes_no_trip_to_the_thread(tmp_path: Path):
+    engine, _ = await probed(tmp_path)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as session:
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        trips = 0
+        execute = raw._execute
+
+        async def counted(function, *args, **kwargs):
+            nonlocal trips
+            trips += 1
+            return await execute(function, *args, **kwargs)
+
+        raw._execute = counted
+        await session.execute(text("SELECT count(*) FROM relais_probe"))  # a read: no transaction open
+        trips = 0
+        await session.commit()  # and the pool's reset after it
+        assert trips == 0
+        await session.execute(text("INSERT INTO relais_probe (note) VALUES ('kept')"))
+        trips = 0
+        await session.commit()  # something written: the commit goes to the thread
+        assert trips == 1
+        await session.execute(text("INSERT INTO relais_probe (note) VALUES ('undone')"))
+        await session.rollback()
+        raw._execute = execute
+    async with sessions() as session:
+        notes = (await session.execute(text("SELECT note FROM relais_probe"))).scalars().all()
+    assert notes == ["kept"]
+    await engine.dispose()
