@@ -286,8 +286,39 @@ async def _sort_value(
     return value, list(columns.values())
 
 
+# The order of every kept group by a figure costs that figure for every group (about 70 ms at
+# 10,000): kept like the totals, so the next pages, and the CSV's slices, are a slice of it. By name
+# no figure is needed: the database pages it directly. A few orders only (10,000 pairs each).
+_ORDERS: dict[tuple[Any, ...], tuple[int, float, list[tuple[int, str]]]] = {}
+_ORDERS_MAX = 8
+
+
+async def _page_ids(
+    session: AsyncSession,
+    filters: Filters,
+    among: Sequence[int] | None,
+    period: Period,
+    sort: str,
+    offset: int,
+    limit: int,
+) -> list[tuple[int, str]]:
+    if sort == "groupe":
+        return await ordered_ids(session, scope(filters, among), period, sort, offset, limit)
+    database = str(getattr(session.bind, "url", ""))
+    key = (database, filters, tuple(among) if among is not None else None, period.start, period.end, sort)
+    found = _ORDERS.get(key)
+    now = time.monotonic()
+    if found is None or found[0] != CHANGES.figures or found[1] <= now:
+        version = CHANGES.figures
+        found = (version, now + KEEP_SECONDS, await ordered_ids(session, scope(filters, among), period, sort, 0, None))
+        if len(_ORDERS) >= _ORDERS_MAX:
+            _ORDERS.clear()
+        _ORDERS[key] = found
+    return found[2][offset : offset + limit]
+
+
 async def ordered_ids(
-    session: AsyncSession, ids: Select[Any], period: Period, sort: str, offset: int, limit: int
+    session: AsyncSession, ids: Select[Any], period: Period, sort: str, offset: int, limit: int | None
 ) -> list[tuple[int, str]]:
     """A page of (id, name) in the sort's order: largest first for a figure, then by name."""
     found = await _sort_value(session, ids, period, sort)
@@ -317,7 +348,7 @@ async def department_page(
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(max(1, page), pages)
     sort = sort if sort in SORTS else "groupe"
-    shown = await ordered_ids(session, ids, period, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    shown = await _page_ids(session, filters, among, period, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     lines = await _lines(session, shown, period)
     return DepartmentPage(lines, await kept_totals(session, filters, among, period), count, page, pages)
 
@@ -342,11 +373,10 @@ async def every_line(
     among: Sequence[int] | None = None,
 ) -> AsyncIterator[list[GroupLine]]:
     """Every group the filters keep, in the view's order, a slice at a time (the CSV, streamed)."""
-    ids = scope(filters, among)
     sort = sort if sort in SORTS else "groupe"
     offset = 0
     while True:
-        shown = await ordered_ids(session, ids, period, sort, offset, SLICE)
+        shown = await _page_ids(session, filters, among, period, sort, offset, SLICE)
         if not shown:
             return
         yield await _lines(session, shown, period)

@@ -186,3 +186,33 @@ async def test_the_totals_are_kept_until_a_figure_may_change(session, monkeypatc
     await department_page(session, PERIOD)
     await department_page(session, PERIOD)
     assert len(counted) == 4
+
+
+async def test_the_order_by_a_figure_is_kept_until_a_figure_may_change(session, monkeypatch):
+    """A sort by a figure counts it for every group once: the next pages are a slice of the order
+    kept, until a write to what it counts (a meeting here) or KEEP_SECONDS."""
+    monkeypatch.setattr(department, "PAGE_SIZE", 1)
+    first, second = await make_group(session, chat_id=-1), await make_group(session, chat_id=-2)
+    first.name, second.name = "Ambérieu", "Bourg"
+    await make_meeting(session, second, days=10)
+    await session.flush()
+    ordered = []
+    real = department.ordered_ids
+
+    async def counting(*args):
+        ordered.append(args[3])
+        return await real(*args)
+
+    monkeypatch.setattr(department, "ordered_ids", counting)
+    pages = [await department_page(session, PERIOD, sort="reunions", page=page) for page in (1, 2)]
+    assert [[line.name for line in page.lines] for page in pages] == [["Bourg"], ["Ambérieu"]]
+    assert ordered == ["reunions"]  # once for both pages
+    for days in (11, 12):
+        await make_meeting(session, first, days=days)
+    await session.flush()
+    assert [line.name for line in (await department_page(session, PERIOD, sort="reunions")).lines] == ["Ambérieu"]
+    assert ordered == ["reunions", "reunions"]
+    assert [line.name for line in (await department_page(session, PERIOD)).lines] == [
+        "Ambérieu"
+    ]  # by name: paged by the database
+    assert ordered == ["reunions", "reunions", "groupe"]
