@@ -351,6 +351,9 @@ class FakeTelegram(FakeTelegramServer):
         query_id = str(self.new_id())
         self.pending_callbacks.add(query_id)
         self.callback_from[query_id] = (user.id, message.chat_id)
+        tapped = self.journal[-1] if self.journal else None
+        if tapped is not None and tapped.kind == "tap" and tapped.user_id == user.id:  # pressed, not forged
+            self.tap_entries[query_id] = tapped
         payload = {
             "id": query_id,
             "from": user.as_api(),

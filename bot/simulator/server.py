@@ -233,6 +233,7 @@ class FakeTelegramServer:
         self.callback_from: dict[str, tuple[int, int]] = {}  # query id -> (user, chat of the message)
         # What happened, in order, when someone keeps it (the demo); None: not kept (tests, benches).
         self.journal: list[JournalEntry] | None = None
+        self.tap_entries: dict[str, JournalEntry] = {}  # query id -> the tap it answers, in the journal
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.faults: list[Fault] = []
         self.webhook_url: str | None = None
@@ -310,6 +311,19 @@ class FakeTelegramServer:
         if self.journal is not None:
             snapshot = copy.deepcopy(message) if message is not None else None
             self.journal.append(JournalEntry(kind, chat_id, user_id, snapshot, **fields))
+
+    def note_answer(self, query_id: str, chat_id: int, user_id: int, text: str, alert: bool) -> None:
+        """A tap's short answer is kept right after its tap: it shows where the person tapped, at
+        once, whatever else the same tap sent elsewhere (a private message may reach Telegram first)."""
+        tap = self.tap_entries.pop(query_id, None)
+        if self.journal is None:
+            return
+        entry = JournalEntry("answer", chat_id, user_id, None, text=text, alert=alert)
+        after = next((index for index, seen in enumerate(self.journal) if seen is tap), None)
+        if after is None:
+            self.journal.append(entry)
+        else:
+            self.journal.insert(after + 1, entry)
 
     def find_message(self, chat_id: int, message_id: int) -> SimMessage | None:
         for message in self.messages.get(chat_id, []):
@@ -866,7 +880,7 @@ class FakeTelegramServer:
         self.callback_answers[query_id] = text
         user_id, chat_id = self.callback_from.pop(query_id, (0, 0))
         if text:
-            self.note("answer", chat_id, user_id, text=text, alert=bool(params.get("show_alert")))
+            self.note_answer(query_id, chat_id, user_id, text, bool(params.get("show_alert")))
         if params.get("url"):
             self.callback_urls[query_id] = params["url"]
         return True

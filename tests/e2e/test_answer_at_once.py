@@ -166,3 +166,20 @@ async def test_two_quick_taps_of_one_person_are_answered_in_their_order(spaced):
         "C'est noté : vous venez. À bientôt !",
         "C'est noté, merci de l'avoir dit.",
     ]
+
+
+async def test_the_demos_transcript_shows_a_taps_answer_right_after_the_tap(spaced):
+    """The toast shows where the person tapped, at once; what the tap sent elsewhere (here the
+    private "why not?") may reach Telegram first. The transcript keeps the answer after its tap."""
+    h = spaced
+    chat, _awa, (karim,), announcement = await announced_group(h, 1)
+    h.tg.start_private(karim)
+    await h.settle()
+    h.tg.journal = []
+    h.tg.script_fault("answerCallbackQuery", "slow", times=1, delay=0.3)
+    h.tg.press(karim, announcement, "Je ne peux pas")
+    await h.settle()
+    kinds = [(entry.kind, entry.chat_id) for entry in h.tg.journal]
+    assert kinds[:2] == [("tap", chat.id), ("answer", chat.id)]
+    assert ("message", karim.id) in kinds[2:]  # the private question, which reached Telegram first
+    assert h.tg.journal[1].text == "C'est noté, merci de l'avoir dit."
