@@ -161,3 +161,14 @@ def test_the_certificates_trusted_are_certifis_or_those_the_environment_names(
     (tmp_path / "one.pem").write_text(first + "\n")
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "one.pem"))
     assert trusted_certificates().cert_store_stats()["x509_ca"] == 1
+
+
+async def test_no_proxy_keeps_a_host_direct(telegram: tuple[Telegram, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, base_url = telegram
+    for name in ("no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")  # nobody there: used, it would fail
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with Bot("TOKEN", base_url=base_url, request=AiohttpRequest()) as bot:
+        await bot.send_message(-100, "Bonjour")
+    assert [seen["method"] for seen in fake.received] == ["sendMessage"]
