@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 import time
 import typing
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, and_, case, cast, event, exists, func, literal, or_, select, union_all
@@ -217,22 +217,41 @@ def _executed(state: ORMExecuteState) -> None:
         CHANGES.figures += 1  # an INSERT, UPDATE or DELETE statement on a counted table
 
 
+Kept = TypeVar("Kept")
+
+
+def _kept_key(session: AsyncSession, filters: Filters, among: Sequence[int] | None, period: Period) -> tuple[Any, ...]:
+    # The database too: one process serves one, but tests and benches open several in turn.
+    database = str(getattr(session.bind, "url", ""))
+    return (database, filters, tuple(among) if among is not None else None, period.start, period.end)
+
+
+async def _kept(
+    store: dict[tuple[Any, ...], tuple[int, float, Kept]],
+    most: int,
+    key: tuple[Any, ...],
+    compute: Callable[[], Awaitable[Kept]],
+) -> Kept:
+    """What `compute` gives, kept in `store` (at most `most` entries) until a figure may have
+    changed (CHANGES) or KEEP_SECONDS have passed."""
+    found = store.get(key)
+    now = time.monotonic()
+    if found is not None and found[0] == CHANGES.figures and found[1] > now:
+        return found[2]
+    version = CHANGES.figures
+    value = await compute()
+    if len(store) >= most:
+        store.clear()
+    store[key] = (version, now + KEEP_SECONDS, value)
+    return value
+
+
 async def kept_totals(
     session: AsyncSession, filters: Filters, among: Sequence[int] | None, period: Period
 ) -> GroupLine:
     """`totals` of the groups kept, computed again only once a figure may have changed."""
-    # The database too: one process serves one, but tests and benches open several in turn.
-    database = str(getattr(session.bind, "url", ""))
-    key = (database, filters, tuple(among) if among is not None else None, period.start, period.end)
-    found = _KEPT.get(key)
-    now = time.monotonic()
-    if found is not None and found[0] == CHANGES.figures and found[1] > now:
-        return copy.copy(found[2])
-    version = CHANGES.figures
-    total = await totals(session, scope(filters, among), period)
-    if len(_KEPT) >= _KEPT_MAX:
-        _KEPT.clear()
-    _KEPT[key] = (version, now + KEEP_SECONDS, total)
+    key = _kept_key(session, filters, among, period)
+    total = await _kept(_KEPT, _KEPT_MAX, key, lambda: totals(session, scope(filters, among), period))
     return copy.copy(total)
 
 
@@ -304,17 +323,11 @@ async def _page_ids(
 ) -> list[tuple[int, str]]:
     if sort == "groupe":
         return await ordered_ids(session, scope(filters, among), period, sort, offset, limit)
-    database = str(getattr(session.bind, "url", ""))
-    key = (database, filters, tuple(among) if among is not None else None, period.start, period.end, sort)
-    found = _ORDERS.get(key)
-    now = time.monotonic()
-    if found is None or found[0] != CHANGES.figures or found[1] <= now:
-        version = CHANGES.figures
-        found = (version, now + KEEP_SECONDS, await ordered_ids(session, scope(filters, among), period, sort, 0, None))
-        if len(_ORDERS) >= _ORDERS_MAX:
-            _ORDERS.clear()
-        _ORDERS[key] = found
-    return found[2][offset : offset + limit]
+    key = (*_kept_key(session, filters, among, period), sort)
+    order = await _kept(
+        _ORDERS, _ORDERS_MAX, key, lambda: ordered_ids(session, scope(filters, among), period, sort, 0, None)
+    )
+    return order[offset : offset + limit]
 
 
 async def ordered_ids(
