@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import certifi
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -91,7 +91,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout, proxy=self._proxy_for(url)
+                method, url, data=_body(request_data, files), timeout=timeout, proxy=self._proxy_for(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -129,11 +129,11 @@ def _bound(*parts: float | None) -> float | None:
     return None if any(part is None for part in parts) else sum(part for part in parts if part is not None)
 
 
-def _body(request_data: RequestData | None) -> Any:
-    """A form, as python-telegram-bot sends it: urlencoded, or multipart when there are files."""
+def _body(request_data: RequestData | None, files: UploadFileDict | None) -> Any:
+    """A form, as python-telegram-bot sends it: urlencoded, or multipart when there are files (the
+    request's `multipart_data`, read once by the caller: it walks every parameter)."""
     if request_data is None:
         return None
-    files = request_data.multipart_data
     if not files:
         return request_data.json_parameters or None
     form = aiohttp.FormData()
